@@ -1,0 +1,1 @@
+"""Benchmarks: `partnermap bench NAME` prints what it measured and ends with one JSON line."""

@@ -1,0 +1,318 @@
+"""Gap analysis and asset-map speed on a synthetic district in the configured database.
+
+    partnermap bench gaps [--schools 200] [--needs 10] [--offerings 10000] [--repeat 5]
+
+Writes a throwaway district (source "bench-gaps"): `--schools` schools with `--needs` needs
+each and `--offerings` offerings of ~1/3 as many organizations, all in one metro area
+(matching.synthetic, seeded: same data every run), through the ORM into DATABASE_URL; then
+times, in process and through the ASGI app (no network):
+- the gap analysis of the district (GET /v1/gaps?district=…: coverage of every need with
+  capacity sharing, gap order, deserts, summary), target <= 1 s;
+- the asset map of the metro bbox at the default resolution (GET /v1/asset-map?bbox=…),
+  target <= 200 ms, and at fine resolution over a neighbourhood;
+- one school's coverage (GET /v1/schools/{id}/coverage).
+The rows are deleted afterwards (unless --keep). Synthetic data is for scale only.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import math
+import statistics
+import time
+from collections.abc import Callable
+from typing import Any
+
+import numpy as np
+from fastapi.testclient import TestClient
+from sqlalchemy import delete, func, insert, select
+
+import geo
+from app.db import Database
+from app.main import create_app
+from app.models import Location, Need, NeedsAssessment, Offering, Organization, School
+from app.services import assets as service
+from app.services.catalog_index import forget, index_for
+from app.services.common import record_change
+from app.services.schools import compute_need_index
+from app.settings import Settings
+from app.taxonomy import load_taxonomy
+from matching.synthetic import synthetic_offerings, synthetic_schools
+
+SOURCE = "bench-gaps"
+DISTRICT = "PartnerMap benchmark district (synthetic)"
+# Chicago and its suburbs: a metro, far from the Oakland demo.
+METRO = (-88.3, 41.6, -87.5, 42.2)
+NEIGHBOURHOOD = (-87.75, 41.85, -87.65, 41.92)
+BATCH = 5_000
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--schools", type=int, default=200)
+    parser.add_argument("--needs", type=int, default=10, help="needs per school (at most 20)")
+    parser.add_argument("--offerings", type=int, default=10_000)
+    parser.add_argument("--repeat", type=int, default=5, help="timed runs of each request")
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--keep", action="store_true", help="leave the synthetic rows in place")
+
+
+def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
+    backend = "postgis" if database.is_postgis else "sqlite"
+    print(
+        f"gaps benchmark on {backend}: {args.schools} schools x {args.needs} needs, "
+        f"{args.offerings:,} offerings in {METRO} …",
+        flush=True,
+    )
+    started = time.perf_counter()
+    _clean(database)
+    _load(database, args)
+    figures: dict[str, Any] = {
+        "backend": backend,
+        "schools": args.schools,
+        "needs_per_school": args.needs,
+        "offerings": args.offerings,
+        "load_s": round(time.perf_counter() - started, 1),
+    }
+    try:
+        figures.update(_measure(database, args))
+    finally:
+        if not args.keep:
+            _clean(database)
+    _report(figures)
+    return figures
+
+
+def _measure(database: Database, args: argparse.Namespace) -> dict[str, Any]:
+    forget(str(database.url))
+    out: dict[str, Any] = {}
+    with database.session() as session:
+        started = time.perf_counter()
+        index_for(session)
+        out["index_build_s"] = round(time.perf_counter() - started, 2)
+        report = service.gaps(
+            session=session,
+            district=DISTRICT,
+            bbox=None,
+            categories=[],
+            statuses=["unmet", "thin"],
+            level=13,
+            offset=0,
+            limit=100,
+        )
+        out["result"] = {
+            "needs": report.summary.needs,
+            "met": report.summary.met,
+            "thin": report.summary.thin,
+            "unmet": report.summary.unmet,
+            "desert_cells": report.summary.desert_cells,
+        }
+        out["gaps_in_process"] = _timed(
+            args.repeat,
+            lambda: service.gaps(
+                session=session,
+                district=DISTRICT,
+                bbox=None,
+                categories=[],
+                statuses=["unmet", "thin"],
+                level=13,
+                offset=0,
+                limit=100,
+            ),
+        )
+        school_id = session.scalar(select(func.min(School.id)).where(School.source == SOURCE))
+    settings = Settings(database_url=database.url.render_as_string(hide_password=False))
+    with TestClient(create_app(settings, database=database)) as client:
+
+        def get(path: str, **params: Any) -> Callable[[], Any]:
+            def call() -> None:
+                client.get(path, params=params).raise_for_status()
+
+            return call
+
+        metro = ",".join(str(v) for v in METRO)
+        get("/v1/gaps", district=DISTRICT)()  # warm up
+        out["gaps_http"] = _timed(args.repeat, get("/v1/gaps", district=DISTRICT))
+        out["asset_map_metro_http"] = _timed(args.repeat, get("/v1/asset-map", bbox=metro))
+        out["asset_map_metro_cells"] = len(
+            client.get("/v1/asset-map", params={"bbox": metro}).json()["features"]
+        )
+        out["asset_map_fine_http"] = _timed(
+            args.repeat,
+            get("/v1/asset-map", bbox=",".join(map(str, NEIGHBOURHOOD)), resolution=16),
+        )
+        out["school_coverage_http"] = _timed(args.repeat, get(f"/v1/schools/{school_id}/coverage"))
+    out["targets"] = {
+        "gaps_le_1000_ms": out["gaps_http"]["p50_ms"] <= 1000,
+        "asset_map_le_200_ms": out["asset_map_metro_http"]["p50_ms"] <= 200,
+    }
+    return out
+
+
+def _timed(repeat: int, call: Callable[[], Any]) -> dict[str, float]:
+    times = []
+    for _ in range(max(1, repeat)):
+        started = time.perf_counter()
+        call()
+        times.append((time.perf_counter() - started) * 1000)
+    return {
+        "p50_ms": round(statistics.median(times), 1),
+        "max_ms": round(max(times), 1),
+        "runs": len(times),
+    }
+
+
+def _report(f: dict[str, Any]) -> None:
+    print(f"  load {f['load_s']} s, ranking index build {f.get('index_build_s')} s")
+    if "result" in f:
+        print(f"  district needs: {f['result']}")
+    for key, label in (
+        ("gaps_in_process", "gap analysis, in process"),
+        ("gaps_http", "gap analysis, GET /v1/gaps (target <= 1000 ms)"),
+        ("asset_map_metro_http", "asset map, metro bbox (target <= 200 ms)"),
+        ("asset_map_fine_http", "asset map, neighbourhood at resolution 16"),
+        ("school_coverage_http", "one school's coverage"),
+    ):
+        if key in f:
+            print(f"  {label}: p50 {f[key]['p50_ms']} ms, max {f[key]['max_ms']} ms")
+
+
+# --- the synthetic district --------------------------------------------------------------------
+
+
+def _load(database: Database, args: argparse.Namespace) -> None:
+    codes = [c.code for c in load_taxonomy().categories]
+    table = synthetic_offerings(args.offerings, args.seed, codes, METRO)
+    schools = synthetic_schools(args.schools, args.seed + 1, codes, METRO)
+    rng = np.random.default_rng(args.seed + 2)
+    with database.session() as session:
+        org_numbers = sorted({int(i) for i in table.organization_ids})
+        first = {int(o): i for i, o in reversed(list(enumerate(table.organization_ids)))}
+        org_ids: dict[int, int] = {}
+        for start in range(0, len(org_numbers), BATCH):
+            chunk = org_numbers[start : start + BATCH]
+            ids = session.scalars(
+                insert(Organization).returning(Organization.id, sort_by_parameter_order=True),
+                [_organization_row(table, k, first[k]) for k in chunk],
+            ).all()
+            org_ids.update(zip(chunk, ids, strict=True))
+        session.execute(
+            insert(Location),
+            [
+                {
+                    "organization_id": org_ids[k],
+                    "lat": float(table.lat[first[k]]),
+                    "lon": float(table.lon[first[k]]),
+                    "precision": "exact",
+                }
+                for k in org_numbers
+            ],
+        )
+        for start in range(0, len(table), BATCH):
+            session.execute(
+                insert(Offering),
+                [
+                    _offering_row(table, i, org_ids)
+                    for i in range(start, min(len(table), start + BATCH))
+                ],
+            )
+        for i in range(len(schools)):
+            session.add(_school(schools, i, codes, rng, args.needs))
+        record_change(session)  # no ids: every worker rebuilds its ranking index
+        session.commit()
+
+
+def _organization_row(table: Any, k: int, row: int) -> dict[str, Any]:
+    kind, area, radius = "none", None, None
+    if bool(table.has_service_area[row]):
+        circle = geo.service_area_from_radius(
+            float(table.lat[row]), float(table.lon[row]), 8_000.0, segments=24
+        )
+        kind, area = "polygon", geo.to_geojson(geo.densify_edges(circle))
+    elif not math.isnan(float(table.service_radius_km[row])):
+        kind, radius = "radius", round(float(table.service_radius_km[row]), 3)
+    return {
+        "source": SOURCE,
+        "external_id": f"org-{k}",
+        "name": f"Synthetic partner {k}",
+        "type": "nonprofit",
+        "type_inferred": False,
+        "languages": [],
+        "verification": "verified" if bool(table.verified[row]) else "unverified",
+        "service_area_kind": kind,
+        "service_area": area,
+        "service_radius_km": radius,
+    }
+
+
+def _offering_row(table: Any, i: int, org_ids: dict[int, int]) -> dict[str, Any]:
+    def count(value: float) -> int | None:
+        return None if math.isnan(value) else int(value)
+
+    return {
+        "organization_id": org_ids[int(table.organization_ids[i])],
+        "source": SOURCE,
+        "external_id": f"offering-{i}",
+        "title": table.texts[i][:120],
+        "description": table.texts[i],
+        "categories": list(table.categories[i]),
+        "grade_low": int(table.grade_low[i]),
+        "grade_high": int(table.grade_high[i]),
+        "schedule": sorted(table.schedule[i]),
+        "delivery": sorted(table.delivery[i]),
+        "languages": sorted(table.languages[i]),
+        "cost": table.cost[i],
+        "cost_amount": None if math.isnan(table.cost_amount[i]) else float(table.cost_amount[i]),
+        "capacity_schools": count(table.schools_left[i]),
+        "capacity_students": count(table.students_left[i]),
+        "populations": sorted(table.populations[i]),
+        "active_from": table.active_from[i],
+        "active_until": table.active_until[i],
+    }
+
+
+def _school(schools: Any, i: int, codes: list[str], rng: Any, needs: int) -> School:
+    school = School(
+        source=SOURCE,
+        external_id=f"school-{i}",
+        name=f"Synthetic school {i}",
+        district=DISTRICT,
+        lat=float(schools.lat[i]),
+        lon=float(schools.lon[i]),
+        grade_low=int(schools.grade_low[i]),
+        grade_high=int(schools.grade_high[i]),
+        locale=schools.locale[i],
+        enrollment=int(rng.integers(150, 1500)),
+        frl_pct=float(rng.uniform(5, 100)),
+        el_pct=float(rng.uniform(0, 50)),
+        languages=sorted(schools.languages[i]),
+    )
+    school.need_index = compute_need_index(school)
+    picks = rng.choice(len(codes), size=min(needs, 20), replace=False)
+    school.assessments = [
+        NeedsAssessment(
+            assessed_on=dt.date(2026, 9, 1),
+            is_example=True,
+            needs=[
+                Need(
+                    category=codes[c],
+                    priority=min(p // 2 + 1, 5),
+                    students_affected=int(rng.integers(10, 400)),
+                    notes=" ".join(codes[c].replace(".", " ").split("_")),
+                    schedule=[],
+                    delivery=[],
+                    languages=[],
+                )
+                for p, c in enumerate(picks.tolist())
+            ],
+        )
+    ]
+    return school
+
+
+def _clean(database: Database) -> None:
+    with database.session() as session:
+        session.execute(delete(Organization).where(Organization.source == SOURCE))
+        session.execute(delete(School).where(School.source == SOURCE))
+        record_change(session)
+        session.commit()

@@ -1,0 +1,73 @@
+"""Engine and session factory: the only module that knows which backend is in use."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from contextlib import contextmanager
+from functools import cached_property
+from pathlib import Path
+
+from sqlalchemy import Engine, create_engine, event
+from sqlalchemy.engine import make_url
+from sqlalchemy.orm import Session, sessionmaker
+
+
+class Database:
+    """One engine and its session factory for a database URL."""
+
+    def __init__(self, url: str, *, echo: bool = False) -> None:
+        self.url = make_url(url)
+        self.echo = echo
+
+    @property
+    def is_postgis(self) -> bool:
+        return self.url.get_backend_name() == "postgresql"
+
+    @cached_property
+    def engine(self) -> Engine:
+        if self.is_postgis:
+            return create_engine(self.url, echo=self.echo, pool_pre_ping=True)
+        if self.url.database and self.url.database != ":memory:":
+            Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
+        engine = create_engine(self.url, echo=self.echo, connect_args={"check_same_thread": False})
+        event.listen(engine, "connect", _sqlite_pragmas)
+        return engine
+
+    @cached_property
+    def sessions(self) -> sessionmaker[Session]:
+        return sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+    @contextmanager
+    def session(self) -> Iterator[Session]:
+        """A session whose work is rolled back unless the caller commits."""
+        session = self.sessions()
+        try:
+            yield session
+        except BaseException:
+            session.rollback()
+            raise
+        finally:
+            session.close()
+
+    def dispose(self) -> None:
+        if "engine" in self.__dict__:
+            self.engine.dispose()
+
+
+def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+    # Foreign keys are off by default in SQLite; WAL lets readers and the writer overlap.
+    cursor = dbapi_connection.cursor()
+    cursor.execute("PRAGMA foreign_keys=ON")
+    cursor.execute("PRAGMA journal_mode=WAL")
+    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.close()
+
+
+def redact(url: str) -> str:
+    """The URL with its password hidden, for logs."""
+    return make_url(url).render_as_string(hide_password=True)
+
+
+def env_database_url(default: str) -> str:
+    return os.environ.get("DATABASE_URL") or default

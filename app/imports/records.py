@@ -1,0 +1,440 @@
+"""One CSV record of each template (organizations, offerings, schools) built and checked with the
+API's own schemas and rules, and the batched write of checked records. Shared by the bulk CSV
+import, the API upload and the school-directory import."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy.orm import Session
+
+from app.imports import store
+from app.imports.geocode import Geocoder
+from app.imports.report import Counts, ImportReport
+from app.imports.rows import Column, validate
+from app.models import Offering, School
+from app.schemas.offerings import OfferingCreate
+from app.schemas.organizations import OrganizationCreate
+from app.schemas.schools import SchoolCreate
+from app.taxonomy import load_taxonomy
+from matching.need_index import need_index
+
+Problems = list[tuple[str, str]]
+
+ORGANIZATION_COLUMNS = (
+    Column("external_id", required=True, help="your id for it; re-imports update by it"),
+    Column("name", required=True),
+    Column(
+        "type",
+        required=True,
+        help="nonprofit, business, higher_education, faith_based, government or community_group",
+    ),
+    Column("description"),
+    Column("website", help="https://…"),
+    Column("email"),
+    Column("phone"),
+    Column("contact_name"),
+    Column("languages", "list", help="ISO 639-1 codes separated by ';', e.g. en;es"),
+    Column("location_name"),
+    Column("address"),
+    Column("city"),
+    Column("state"),
+    Column("postal_code", help="a US ZIP code locates the record when lat/lon are empty"),
+    Column("lat", "float"),
+    Column("lon", "float"),
+    Column("service_area", help="none, radius or region"),
+    Column("service_radius_km", "float"),
+    Column("service_region"),
+)
+OFFERING_COLUMNS = (
+    Column("external_id", required=True, help="your id for it; re-imports update by it"),
+    Column("organization_external_id", help="external_id of its organization (same source)"),
+    Column("organization_id", "int", help="or the organization's PartnerMap id"),
+    Column("title", required=True),
+    Column("description"),
+    Column("categories", "list", required=True, help="codes from GET /v1/taxonomy, ';'"),
+    Column("grade_low", "grade", required=True, help="PK, TK, K or 1..12"),
+    Column("grade_high", "grade", required=True),
+    Column("schedule", "list", help="during_school;after_school;weekends;summer"),
+    Column("delivery", "list", help="at_school;at_partner_site;virtual"),
+    Column("languages", "list"),
+    Column("cost", help="free, sliding_scale or fee"),
+    Column("cost_amount", "float", help="USD per school-year (required for fee)"),
+    Column("cost_note"),
+    Column("capacity_schools", "int"),
+    Column("capacity_students", "int"),
+    Column("populations", "list"),
+    Column("active_from", "date", help="YYYY-MM-DD"),
+    Column("active_until", "date"),
+)
+SCHOOL_COLUMNS = (
+    Column("external_id", required=True, help="your id for it; re-imports update by it"),
+    Column("name", required=True),
+    Column("nces_id", help="12-digit NCES school id (keep leading zeros)"),
+    Column("state_id"),
+    Column("district"),
+    Column("address"),
+    Column("city"),
+    Column("state"),
+    Column("postal_code"),
+    Column("lat", "float"),
+    Column("lon", "float"),
+    Column("grade_low", "grade", required=True),
+    Column("grade_high", "grade", required=True),
+    Column("enrollment", "int"),
+    Column("frl_pct", "float"),
+    Column("title_i", "bool"),
+    Column("el_pct", "float"),
+    Column("swd_pct", "float"),
+    Column("chronic_absence_pct", "float"),
+    Column("locale", help="city, suburb, town or rural"),
+    Column("languages", "list"),
+)
+COLUMNS = {
+    "organizations": ORGANIZATION_COLUMNS,
+    "offerings": OFFERING_COLUMNS,
+    "schools": SCHOOL_COLUMNS,
+}
+
+_LOCATION_COLUMNS = ("location_name", "address", "city", "state", "postal_code", "lat", "lon")
+_AREA_COLUMNS = ("service_area", "service_radius_km", "service_region")
+_INDICATORS = ("frl_pct", "title_i", "el_pct", "swd_pct", "chronic_absence_pct", "locale")
+
+
+@dataclass
+class Record:
+    line: int
+    external_id: str
+    values: dict[str, Any]
+    locations: list[dict[str, Any]] | None = None
+    organization_ref: str | int | None = None
+
+
+def locate(
+    values: dict[str, Any], geocoder: Geocoder, *, lat_key: str = "lat", lon_key: str = "lon"
+) -> tuple[dict[str, Any] | None, Problems]:
+    """lat/lon as given, or found from the address (approximate); problems when neither works."""
+    lat, lon = values.get(lat_key), values.get(lon_key)
+    if lat is not None and lon is not None:
+        return {"lat": lat, "lon": lon, "precision": "exact", "note": None}, []
+    if (lat is None) != (lon is None):
+        missing = lon_key if lon is None else lat_key
+        return None, [(missing, "give both lat and lon, or neither (then the ZIP code is used)")]
+    place = geocoder.locate(
+        address=values.get("address"),
+        city=values.get("city"),
+        state=values.get("state"),
+        postal_code=values.get("postal_code"),
+    )
+    if place is None:
+        code = values.get("postal_code")
+        why = f"ZIP code '{code}' is not in the offline table" if code else "no ZIP code"
+        return None, [(lat_key, f"no coordinates, and none could be found ({why})")]
+    return {
+        "lat": place.lat,
+        "lon": place.lon,
+        "precision": place.precision,
+        "note": place.note,
+    }, []
+
+
+# --- organizations -----------------------------------------------------------------------------
+
+
+def organization_record(
+    line: int, v: dict[str, Any], present: Sequence[str], source: str, geocoder: Geocoder
+) -> tuple[Record | None, Problems]:
+    data: dict[str, Any] = {
+        key: v.get(key)
+        for key in ("name", "type", "description", "website", "email", "phone", "contact_name")
+    }
+    data["languages"] = v.get("languages") or []
+    data["source"], data["external_id"] = source, v.get("external_id")
+    problems: Problems = []
+    if any(v.get(c) is not None for c in _LOCATION_COLUMNS):
+        where, problems = locate(v, geocoder)
+        if where is not None:
+            data["locations"] = [
+                {
+                    "name": v.get("location_name"),
+                    "address": v.get("address"),
+                    "city": v.get("city"),
+                    "state": v.get("state"),
+                    "postal_code": v.get("postal_code"),
+                    **where,
+                }
+            ]
+    kind = v.get("service_area") or (
+        "radius"
+        if v.get("service_radius_km") is not None
+        else "region"
+        if v.get("service_region")
+        else "none"
+    )
+    area: dict[str, Any] = {"kind": kind}
+    if kind == "radius":
+        area["radius_km"] = v.get("service_radius_km")
+    elif kind == "region":
+        area["region"] = v.get("service_region")
+    elif kind == "polygon":
+        problems.append(("service_area", "polygons cannot be given in CSV; use the API"))
+    data["service_area"] = area
+    model, errors = validate(OrganizationCreate, data, _organization_column)
+    problems += errors
+    if model is None or problems:
+        return None, problems
+    assert isinstance(model, OrganizationCreate)
+    values = {
+        "name": model.name,
+        "type": model.type,
+        "type_inferred": False,
+        "description": model.description,
+        "website": str(model.website) if model.website else None,
+        "email": model.email,
+        "phone": model.phone,
+        "contact_name": model.contact_name,
+        "languages": list(model.languages),
+        "service_area_kind": model.service_area.kind,
+        "service_area": None,
+        "service_radius_km": getattr(model.service_area, "radius_km", None),
+        "service_region": getattr(model.service_area, "region", None),
+    }
+    locations = None
+    if any(c in present for c in _LOCATION_COLUMNS):
+        locations = [loc.model_dump() for loc in model.locations]
+    return Record(line, model.external_id or "", values, locations), []
+
+
+def organization_update_keys(present: Sequence[str]) -> list[str]:
+    keys = [
+        k
+        for k in ("name", "description", "website", "email", "phone", "contact_name", "languages")
+        if k in present
+    ]
+    if "type" in present:
+        keys += ["type", "type_inferred"]
+    if any(c in present for c in _AREA_COLUMNS):
+        keys += ["service_area_kind", "service_area", "service_radius_km", "service_region"]
+    return keys
+
+
+def _organization_column(loc: tuple[Any, ...]) -> str:
+    if not loc:
+        return "record"
+    if loc[0] == "locations":
+        field = loc[2] if len(loc) > 2 else "lat"
+        return "location_name" if field == "name" else str(field)
+    if loc[0] == "service_area":
+        if len(loc) > 2:
+            return {"radius_km": "service_radius_km", "region": "service_region"}.get(
+                str(loc[2]), "service_area"
+            )
+        return "service_area"
+    return str(loc[0])
+
+
+def write_organizations(
+    session: Session, source: str, records: list[Record], update_keys: Sequence[str]
+) -> Counts:
+    return store.upsert_organizations(
+        session,
+        source,
+        [store.OrganizationRecord(r.external_id, r.values, r.locations) for r in records],
+        update_keys,
+    )
+
+
+# --- offerings ---------------------------------------------------------------------------------
+
+_OFFERING_FIELDS = tuple(
+    c.name
+    for c in OFFERING_COLUMNS
+    if c.name not in ("organization_external_id", "organization_id")
+)
+
+
+def offering_record(
+    line: int, v: dict[str, Any], present: Sequence[str], source: str
+) -> tuple[Record | None, Problems]:
+    data = {k: v[k] for k in _OFFERING_FIELDS if v.get(k) is not None}
+    data["source"] = source
+    model, problems = validate(OfferingCreate, data)
+    ref: str | int | None = v.get("organization_external_id") or v.get("organization_id")
+    if ref is None:
+        problems.append(
+            ("organization_external_id", "give organization_external_id or organization_id")
+        )
+    if model is None or problems:
+        return None, problems
+    assert isinstance(model, OfferingCreate)
+    problems = offering_rules(model)
+    if problems:
+        return None, problems
+    values = model.model_dump(exclude={"source"})
+    values["cost_amount"] = store.cents(values["cost_amount"])
+    return Record(line, values.pop("external_id"), values, organization_ref=ref), []
+
+
+def offering_rules(o: OfferingCreate) -> Problems:
+    """The cross-field rules of app.services.offerings, as (field, problem) pairs."""
+    problems: Problems = []
+    known = _category_codes()
+    for code in o.categories:
+        if code not in known:
+            problems.append(("categories", f"unknown category code '{code}'; see GET /v1/taxonomy"))
+    if o.grade_low > o.grade_high:
+        problems.append(
+            ("grade_high", f"grade_high ({o.grade_high}) is below grade_low ({o.grade_low})")
+        )
+    if o.active_from and o.active_until and o.active_from > o.active_until:
+        problems.append(("active_until", "active_until is before active_from"))
+    if o.cost == "fee" and o.cost_amount is None:
+        problems.append(("cost_amount", "cost 'fee' needs cost_amount"))
+    if o.cost == "free" and o.cost_amount not in (None, 0):
+        problems.append(("cost_amount", "a free offering cannot have a cost_amount"))
+    return problems
+
+
+def _category_codes() -> frozenset[str]:
+    return frozenset(c.code for c in load_taxonomy().categories)
+
+
+def offering_update_keys(present: Sequence[str]) -> list[str]:
+    keys = [k for k in _OFFERING_FIELDS if k in present and k != "external_id"]
+    if "organization_external_id" in present or "organization_id" in present:
+        keys.append("organization_id")
+    return keys
+
+
+def write_offerings(
+    session: Session,
+    source: str,
+    records: list[Record],
+    update_keys: Sequence[str],
+    report: ImportReport,
+    organization_source: str | None = None,
+) -> Counts:
+    """Resolve each offering's organization, then upsert; unknown organizations are errors."""
+    by_ext = store.organization_ids(
+        session,
+        organization_source or source,
+        [r.organization_ref for r in records if isinstance(r.organization_ref, str)],
+    )
+    by_id = store.existing_organization_ids(
+        session, [r.organization_ref for r in records if isinstance(r.organization_ref, int)]
+    )
+    rows, skipped = [], 0
+    for r in records:
+        ref = r.organization_ref
+        org_id = by_ext.get(ref) if isinstance(ref, str) else (ref if ref in by_id else None)
+        if org_id is None:
+            field = "organization_external_id" if isinstance(ref, str) else "organization_id"
+            report.error(
+                f"no organization '{ref}' in source '{organization_source or source}'"
+                if isinstance(ref, str)
+                else f"no organization with id {ref}",
+                row=r.line,
+                field=field,
+            )
+            skipped += 1
+            continue
+        rows.append({**r.values, "external_id": r.external_id, "organization_id": org_id})
+    counts = store.upsert_rows(session, Offering, source, rows, update_keys)
+    counts.skipped += skipped
+    return counts
+
+
+# --- schools -----------------------------------------------------------------------------------
+
+
+def school_record(
+    line: int, v: dict[str, Any], present: Sequence[str], source: str, geocoder: Geocoder
+) -> tuple[Record | None, Problems]:
+    data = {c.name: v[c.name] for c in SCHOOL_COLUMNS if v.get(c.name) is not None}
+    data["source"] = source
+    where, problems = locate(v, geocoder)
+    if where is not None:
+        data["lat"], data["lon"] = where["lat"], where["lon"]
+        data["location_precision"] = where["precision"]
+    model, errors = validate(SchoolCreate, data)
+    problems += [e for e in errors if not (where is None and e[0] in ("lat", "lon"))]
+    if model is None or problems:
+        return None, problems
+    assert isinstance(model, SchoolCreate)
+    if model.grade_low > model.grade_high:
+        return None, [
+            (
+                "grade_high",
+                f"grade_high ({model.grade_high}) is below grade_low ({model.grade_low})",
+            )
+        ]
+    values = model.model_dump(exclude={"source"})
+    return Record(line, values.pop("external_id"), values), []
+
+
+def school_update_keys(present: Sequence[str]) -> list[str]:
+    keys = [c.name for c in SCHOOL_COLUMNS if c.name in present and c.name != "external_id"]
+    if any(c in present for c in ("lat", "lon", "postal_code")):
+        keys += [k for k in ("lat", "lon", "location_precision") if k not in keys]
+    if any(c in present for c in _INDICATORS):
+        keys.append("need_index")
+    return keys
+
+
+def write_schools(
+    session: Session,
+    source: str,
+    records: list[Record],
+    update_keys: Sequence[str],
+    report: ImportReport,
+) -> Counts:
+    """Upsert schools with their need index; an NCES id held by another record is an error."""
+    taken = store.nces_ids_taken(
+        session, source, [(r.values.get("nces_id"), r.external_id) for r in records]
+    )
+    kept, skipped = [], 0
+    for r in records:
+        holder = taken.get(r.values.get("nces_id") or "")
+        if holder:
+            report.error(
+                f"NCES id {r.values['nces_id']} already belongs to school '{holder[1]}' of "
+                f"source '{holder[0]}'",
+                row=r.line,
+                field="nces_id",
+            )
+            skipped += 1
+        else:
+            kept.append(r)
+    index = need_indexes([r.values for r in kept])
+    rows = [
+        {**r.values, "external_id": r.external_id, "need_index": value}
+        for r, value in zip(kept, index, strict=True)
+    ]
+    counts = store.upsert_rows(session, School, source, rows, update_keys)
+    counts.skipped += skipped
+    return counts
+
+
+def need_indexes(values: list[dict[str, Any]]) -> list[float | None]:
+    """The need index of each school, computed for the whole batch at once."""
+    if not values:
+        return []
+
+    def column(key: str) -> np.ndarray:
+        return np.array(
+            [math.nan if v.get(key) is None else float(v[key]) for v in values], dtype=float
+        )
+
+    index = need_index(
+        column("frl_pct"),
+        column("title_i"),
+        column("el_pct"),
+        column("swd_pct"),
+        column("chronic_absence_pct"),
+        np.array([v.get("locale") or "" for v in values], dtype=object),
+    )
+    return [None if math.isnan(x) else round(float(x), 4) for x in index]

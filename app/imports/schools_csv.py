@@ -1,0 +1,410 @@
+"""School directories (NCES Common Core of Data, state report cards …) in their own layouts,
+brought in through a column-mapping file (TOML; see app/data/imports/mappings/).
+
+The directory file given on the command line is streamed; files joined to it (`[[join]]`, e.g.
+a state report card with enrolment and equity indicators) are read into memory keyed on their
+join column. Each record is then built into the `schools` template and checked and written
+exactly as the bulk CSV import does (app.imports.records).
+
+Mapping file:
+
+    name = "…"                 # what the mapping is for
+    source = "tx-ccd-tapr"     # records are upserted on (source, external_id)
+    missing = ["", "."]        # cell values that mean "no value"
+
+    [[join]]
+    alias = "tapr"             # its columns are named tapr.COLUMN in [fields]
+    file = "tapr.csv"          # relative to the directory file (or --join tapr=PATH)
+    key = "CAMPUS"             # its column …
+    on = "SEASCH"              # … equal to this column of the directory file
+    normalize = "strip_leading_zeros"   # optional, applied to both sides
+    required = true            # true: directory rows without a match are skipped
+
+    [skip]                     # directory rows to leave out, by column value
+    STATUS = ["2"]
+
+    [fields]                   # template field = column, or {column, codes, zero_is_missing},
+    name = "SCHNAM"            # or a list of those: the first with a value wins
+    locale = { column = "ULOCAL", codes = "nces_locale" }
+"""
+
+from __future__ import annotations
+
+import sys
+import tomllib
+from collections import Counter
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+
+from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.orm import Session
+from tqdm import tqdm
+
+from app.imports import records as rec
+from app.imports.bulk_csv import BATCH_SIZE, finish
+from app.imports.csvfile import FileProblem, open_csv
+from app.imports.geocode import Geocoder, default_geocoder
+from app.imports.report import ImportReport
+from app.imports.rows import CellError, convert
+
+MAPPINGS = Path(__file__).parent.parent / "data" / "imports" / "mappings"
+
+_GRADES = {f"{g:02d}": str(g) for g in range(1, 13)} | {str(g): str(g) for g in range(1, 13)}
+# Code tables a mapping can name; a code mapped to None means "no value" (the next source in a
+# field's list is tried). Unknown codes are errors naming the column.
+CODE_TABLES: dict[str, dict[str, Any]] = {
+    # NCES CCD GSLO/GSHI: PK, KG, 01-12; UG ungraded and N no students have no grade.
+    "nces_grade": {"PK": "PK", "KG": "K", "UG": None, "N": None, **_GRADES},
+    # TEA TAPR GRDLOW/GRDHIGH: EE early education (ages 3-4) and PK are pre-kindergarten.
+    "tea_grade": {"EE": "PK", "PK": "PK", "KG": "K", **_GRADES},
+    # NCES urban-centric locale: 11-13 city, 21-23 suburb, 31-33 town, 41-43 rural.
+    "nces_locale": {
+        **dict.fromkeys(("11", "12", "13"), "city"),
+        **dict.fromkeys(("21", "22", "23"), "suburb"),
+        **dict.fromkeys(("31", "32", "33"), "town"),
+        **dict.fromkeys(("41", "42", "43"), "rural"),
+        "-1": None,
+        "N": None,
+    },
+    "yes_no": {"Y": "true", "YES": "true", "1": "true", "N": "false", "NO": "false", "2": "false"},
+}
+_NORMALIZE = {
+    None: lambda v: v.strip(),
+    "strip_leading_zeros": lambda v: v.strip().lstrip("0") or "0",
+    "upper": lambda v: v.strip().upper(),
+}
+
+
+class MappingProblem(Exception):
+    """The mapping file is not usable; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class FieldSource:
+    alias: str | None  # None: the directory file
+    column: str
+    codes: str | None = None
+    zero_is_missing: bool = False
+
+
+@dataclass(frozen=True)
+class Join:
+    alias: str
+    file: str
+    key: str
+    on: str
+    normalize: str | None
+    required: bool
+
+
+@dataclass
+class Mapping:
+    name: str
+    source: str
+    fields: dict[str, list[FieldSource]]
+    joins: list[Join]
+    skip: dict[str, set[str]]
+    missing: frozenset[str]
+
+
+def load_mapping(path: Path) -> Mapping:
+    """Read and check a mapping file."""
+    try:
+        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+    except FileNotFoundError:
+        raise MappingProblem(f"mapping file {path} does not exist") from None
+    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
+        raise MappingProblem(f"mapping file {path} is not valid TOML: {exc}") from None
+    known = {c.name for c in rec.SCHOOL_COLUMNS}
+    unknown = set(raw.get("fields", {})) - known
+    if unknown:
+        raise MappingProblem(
+            f"unknown field(s) in [fields]: {', '.join(sorted(unknown))}; known: "
+            f"{', '.join(sorted(known))}"
+        )
+    joins = [
+        Join(
+            alias=j["alias"],
+            file=j["file"],
+            key=j["key"],
+            on=j["on"],
+            normalize=j.get("normalize"),
+            required=bool(j.get("required", False)),
+        )
+        for j in raw.get("join", [])
+    ]
+    aliases = {j.alias for j in joins}
+    for j in joins:
+        if j.normalize not in _NORMALIZE:
+            raise MappingProblem(f"join '{j.alias}': unknown normalize '{j.normalize}'")
+    fields = {
+        name: [
+            _field_source(name, s, aliases) for s in (spec if isinstance(spec, list) else [spec])
+        ]
+        for name, spec in raw.get("fields", {}).items()
+    }
+    for required in ("external_id", "name", "grade_low", "grade_high"):
+        if required not in fields:
+            raise MappingProblem(f"[fields] must map '{required}'")
+    return Mapping(
+        name=str(raw.get("name", path.stem)),
+        source=str(raw.get("source", path.stem)),
+        fields=fields,
+        joins=joins,
+        skip={k: {str(x) for x in v} for k, v in raw.get("skip", {}).items()},
+        missing=frozenset(str(x) for x in raw.get("missing", [""])),
+    )
+
+
+def _field_source(name: str, spec: Any, aliases: set[str]) -> FieldSource:
+    if isinstance(spec, str):
+        spec = {"column": spec}
+    if not isinstance(spec, dict) or "column" not in spec:
+        raise MappingProblem(f"field '{name}': give a column name or {{ column = … }}")
+    alias, _, column = spec["column"].rpartition(".")
+    if alias and alias not in aliases:
+        alias, column = "", spec["column"]  # a dot inside a directory column name
+    codes = spec.get("codes")
+    if codes is not None and codes not in CODE_TABLES:
+        raise MappingProblem(
+            f"field '{name}': unknown code table '{codes}'; known: {', '.join(CODE_TABLES)}"
+        )
+    return FieldSource(alias or None, column, codes, bool(spec.get("zero_is_missing", False)))
+
+
+@dataclass
+class _Joined:
+    join: Join
+    rows: dict[str, dict[str, str]]
+    matched: set[str] = field(default_factory=set)
+
+
+def import_directory(
+    *,
+    session: Session,
+    path: Path,
+    mapping: Mapping,
+    join_files: dict[str, Path] | None = None,
+    source: str | None = None,
+    dry_run: bool = False,
+    skip_invalid: bool = False,
+    encoding: str = "utf-8",
+    progress: bool = False,
+    geocoder: Geocoder | None = None,
+) -> ImportReport:
+    """Upsert the schools of a directory file (and the files joined to it) in one transaction."""
+    source = source or mapping.source
+    report = ImportReport(kind="schools", source=source, dry_run=dry_run, skip_invalid=skip_invalid)
+    report.notes["mapping"] = mapping.name
+    geocoder = geocoder or default_geocoder()
+    columns = {c.name: c for c in rec.SCHOOL_COLUMNS}
+    present = list(mapping.fields)
+    keys = rec.school_update_keys(present)
+    skipped_by: Counter[str] = Counter()
+    bar = tqdm(
+        total=path.stat().st_size if path.is_file() else None,
+        unit="B",
+        unit_scale=True,
+        desc="import schools",
+        file=sys.stderr,
+        disable=not progress,
+        mininterval=0.5,
+    )
+    try:
+        joined = [
+            _load_join(
+                j,
+                (join_files or {}).get(j.alias) or path.parent / j.file,
+                encoding,
+                mapping,
+                report,
+            )
+            for j in mapping.joins
+        ]
+        needed = (
+            [s.column for sources in mapping.fields.values() for s in sources if s.alias is None]
+            + [j.on for j in mapping.joins]
+            + list(mapping.skip)
+        )
+        batch: list[rec.Record] = []
+        seen: set[int] = set()
+        with open_csv(path, encoding=encoding, required=needed, progress=bar) as rows:
+            for line, cells, problem in rows:
+                report.rows += 1
+                if cells is None:
+                    report.error(problem or "unreadable record", row=line)
+                    report.count("schools").skipped += 1
+                    continue
+                rule = _skip_rule(cells, mapping)
+                if rule:
+                    skipped_by[rule] += 1
+                    report.count("schools").skipped += 1
+                    continue
+                matches = _matches(cells, joined)
+                if matches is None:
+                    skipped_by["no match in a required join"] += 1
+                    report.count("schools").skipped += 1
+                    continue
+                record = _record(
+                    line, cells, matches, mapping, columns, present, source, geocoder, report
+                )
+                if record is None or hash(record.external_id) in seen:
+                    if record is not None:
+                        report.error(
+                            f"external_id '{record.external_id}' appears more than once",
+                            row=line,
+                            field=_label("external_id", mapping),
+                        )
+                    report.count("schools").skipped += 1
+                    continue
+                seen.add(hash(record.external_id))
+                batch.append(record)
+                if len(batch) >= BATCH_SIZE:
+                    report.count("schools").add(
+                        rec.write_schools(session, source, batch, keys, report)
+                    )
+                    batch = []
+        if batch:
+            report.count("schools").add(rec.write_schools(session, source, batch, keys, report))
+        for j in joined:
+            report.notes[f"join {j.join.alias}"] = (
+                f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"
+            )
+        for rule, n in skipped_by.items():
+            report.notes[f"skipped ({rule})"] = n
+    except FileProblem as exc:
+        report.fail(f"the file cannot be imported: {exc}")
+    except (IntegrityError, OperationalError) as exc:
+        report.fail(f"the database refused the import ({type(exc.orig).__name__})")
+    finally:
+        bar.close()
+    return finish(session, report, catalog=False)
+
+
+def _load_join(
+    join: Join, path: Path, encoding: str, mapping: Mapping, report: ImportReport
+) -> _Joined:
+    wanted = {
+        s.column for sources in mapping.fields.values() for s in sources if s.alias == join.alias
+    } | {join.key}
+    normalize = _NORMALIZE[join.normalize]
+    rows: dict[str, dict[str, str]] = {}
+    duplicates = 0
+    try:
+        with open_csv(path, encoding=encoding, required=sorted(wanted)) as reader:
+            for _, cells, _problem in reader:
+                if cells is None:
+                    continue
+                key = normalize(cells[join.key])
+                if key in rows:
+                    duplicates += 1
+                    continue
+                rows[key] = {c: cells[c] for c in wanted}
+    except FileProblem as exc:
+        raise FileProblem(f"{path.name}: {exc}") from None
+    if duplicates:
+        report.warn(
+            f"{duplicates} rows repeat a {join.key} already seen; the first is used", file=path.name
+        )
+    return _Joined(join, rows)
+
+
+def _skip_rule(cells: dict[str, str], mapping: Mapping) -> str | None:
+    for column, values in mapping.skip.items():
+        if cells[column].strip() in values:
+            return f"{column} = {cells[column].strip()}"
+    return None
+
+
+def _matches(cells: dict[str, str], joined: list[_Joined]) -> dict[str, dict[str, str]] | None:
+    found: dict[str, dict[str, str]] = {}
+    for j in joined:
+        key = _NORMALIZE[j.join.normalize](cells[j.join.on])
+        row = j.rows.get(key)
+        if row is None:
+            if j.join.required:
+                return None
+            continue
+        j.matched.add(key)
+        found[j.join.alias] = row
+    return found
+
+
+def _record(
+    line: int,
+    cells: dict[str, str],
+    matches: dict[str, dict[str, str]],
+    mapping: Mapping,
+    columns: dict[str, Any],
+    present: list[str],
+    source: str,
+    geocoder: Geocoder,
+    report: ImportReport,
+) -> rec.Record | None:
+    values: dict[str, Any] = {}
+    problems: list[tuple[str, str]] = []
+    for name, sources in mapping.fields.items():
+        try:
+            values[name] = _value(name, sources, cells, matches, mapping, columns)
+        except CellError as exc:
+            problems.append((exc.column, exc.problem))
+    if not problems:
+        record, problems = rec.school_record(line, values, present, source, geocoder)
+    for fld, problem in problems:
+        report.error(problem, row=line, field=_label(fld, mapping))
+    if problems or record is None:
+        return None
+    if record.values.get("location_precision") == "approximate":
+        report.notes["located from ZIP code"] = report.notes.get("located from ZIP code", 0) + 1
+    return record
+
+
+def _label(name: str, mapping: Mapping) -> str:
+    """A template field with the file column it came from: 'frl_pct (tapr.CPETECOP)'."""
+    sources = mapping.fields.get(name)
+    if not sources:
+        return name
+    s = sources[0]
+    return f"{name} ({s.column if s.alias is None else f'{s.alias}.{s.column}'})"
+
+
+def _value(
+    name: str,
+    sources: list[FieldSource],
+    cells: dict[str, str],
+    matches: dict[str, dict[str, str]],
+    mapping: Mapping,
+    columns: dict[str, Any],
+) -> Any:
+    """The first source with a value, decoded and converted to the template field's type."""
+    for s in sources:
+        row = cells if s.alias is None else matches.get(s.alias)
+        if row is None:
+            continue
+        raw = row[s.column].strip()
+        label = s.column if s.alias is None else f"{s.alias}.{s.column}"
+        if raw in mapping.missing:
+            continue
+        if s.zero_is_missing and _is_zero(raw):
+            continue
+        if s.codes:
+            table = CODE_TABLES[s.codes]
+            if raw.upper() not in table:
+                raise CellError(label, f"'{raw[:40]}' is not a {s.codes} code")
+            decoded = table[raw.upper()]
+            if decoded is None:
+                continue
+            raw = decoded
+        try:
+            return convert(columns[name], raw)
+        except CellError as exc:
+            raise CellError(label, f"{name}: {exc.problem}") from None
+    return [] if columns[name].kind == "list" else None
+
+
+def _is_zero(raw: str) -> bool:
+    try:
+        return float(raw) == 0
+    except ValueError:
+        return False

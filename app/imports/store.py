@@ -1,0 +1,203 @@
+"""SQL for imports (the repository of this package): batched upserts keyed on
+(source, external_id). A row whose values already match is left alone, so a re-import writes
+nothing and keeps `updated_at`."""
+
+from __future__ import annotations
+
+import datetime as dt
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
+from decimal import Decimal
+from typing import Any
+
+from sqlalchemy import delete, insert, select, update
+from sqlalchemy.orm import Session
+
+from app.imports.report import Counts
+from app.models import Location, Offering, Organization, School
+
+LOCATION_FIELDS = (
+    "name",
+    "address",
+    "city",
+    "state",
+    "postal_code",
+    "lat",
+    "lon",
+    "precision",
+    "note",
+)
+
+
+def cents(value: float | Decimal | None) -> Decimal | None:
+    """Money as the Numeric(12, 2) column returns it, so comparisons are exact."""
+    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
+
+
+def _existing(
+    session: Session, model: Any, source: str, external_ids: Sequence[str], columns: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    if not external_ids:
+        return {}
+    cols = [model.id, model.external_id, *(getattr(model, c) for c in columns)]
+    rows = session.execute(
+        select(*cols).where(model.source == source, model.external_id.in_(external_ids))
+    ).mappings()
+    return {r["external_id"]: dict(r) for r in rows}
+
+
+def upsert_rows(
+    session: Session,
+    model: Any,
+    source: str,
+    records: list[dict[str, Any]],
+    update_keys: Sequence[str],
+) -> Counts:
+    """Insert the records that are new and update the ones whose `update_keys` differ.
+
+    Each record holds every column to insert plus `external_id`; on update only `update_keys`
+    are compared and written (the columns the file carries)."""
+    counts = Counts()
+    existing = _existing(session, model, source, [r["external_id"] for r in records], update_keys)
+    new, changed = [], []
+    now = dt.datetime.now(dt.UTC)
+    for record in records:
+        current = existing.get(record["external_id"])
+        if current is None:
+            new.append({**record, "source": source})
+            continue
+        diff = {k: record[k] for k in update_keys if record[k] != current[k]}
+        if diff:
+            changed.append({"id": current["id"], **diff, "updated_at": now})
+        else:
+            counts.unchanged += 1
+    if new:
+        session.execute(insert(model), new)
+    for group in _same_keys(changed):
+        session.execute(update(model), group)
+    counts.added, counts.updated = len(new), len(changed)
+    return counts
+
+
+def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
+    groups: dict[tuple[str, ...], list[dict[str, Any]]] = {}
+    for row in rows:
+        groups.setdefault(tuple(sorted(row)), []).append(row)
+    return list(groups.values())
+
+
+def organization_ids(session: Session, source: str, external_ids: Iterable[str]) -> dict[str, int]:
+    wanted = sorted(set(external_ids))
+    if not wanted:
+        return {}
+    rows = session.execute(
+        select(Organization.external_id, Organization.id).where(
+            Organization.source == source, Organization.external_id.in_(wanted)
+        )
+    )
+    return {ext: id_ for ext, id_ in rows}
+
+
+def existing_organization_ids(session: Session, ids: Iterable[int]) -> set[int]:
+    wanted = sorted(set(ids))
+    if not wanted:
+        return set()
+    return set(session.scalars(select(Organization.id).where(Organization.id.in_(wanted))))
+
+
+@dataclass
+class OrganizationRecord:
+    external_id: str
+    values: dict[str, Any]
+    locations: list[dict[str, Any]] | None  # None: leave the stored locations as they are
+    defaults: dict[str, Any] = field(default_factory=dict)  # written on insert only
+    partnermap: bool = False  # from a PartnerMap export (HSDS attributes carry every field)
+
+
+def upsert_organizations(
+    session: Session, source: str, records: list[OrganizationRecord], update_keys: Sequence[str]
+) -> Counts:
+    """Organizations with their locations; `locations`, when given, replaces the stored list."""
+    counts = Counts()
+    ids = [r.external_id for r in records]
+    current = {
+        o.external_id: o
+        for o in session.scalars(
+            select(Organization).where(
+                Organization.source == source, Organization.external_id.in_(ids)
+            )
+        )
+    }
+    for record in records:
+        org = current.get(record.external_id)
+        if org is None:
+            org = Organization(
+                source=source, external_id=record.external_id, **(record.defaults | record.values)
+            )
+            org.locations = [Location(**loc) for loc in record.locations or []]
+            session.add(org)
+            current[record.external_id] = org
+            counts.added += 1
+            continue
+        changed = False
+        for key in update_keys:
+            if getattr(org, key) != record.values[key]:
+                setattr(org, key, record.values[key])
+                changed = True
+        if record.locations is not None:
+            stored = [tuple(getattr(loc, f) for f in LOCATION_FIELDS) for loc in org.locations]
+            wanted = [tuple(loc.get(f) for f in LOCATION_FIELDS) for loc in record.locations]
+            if stored != wanted:
+                org.locations = [Location(**loc) for loc in record.locations]
+                changed = True
+        if changed:
+            org.updated_at = dt.datetime.now(dt.UTC)
+            counts.updated += 1
+        else:
+            counts.unchanged += 1
+    session.flush()
+    return counts
+
+
+def nces_ids_taken(
+    session: Session, source: str, pairs: list[tuple[str, str]]
+) -> dict[str, tuple[str | None, str | None]]:
+    """NCES ids in `pairs` (nces_id, external_id) already held by another school record."""
+    wanted = [n for n, _ in pairs if n]
+    if not wanted:
+        return {}
+    own = {n: ext for n, ext in pairs}
+    rows = session.execute(
+        select(School.nces_id, School.source, School.external_id).where(School.nces_id.in_(wanted))
+    )
+    return {
+        nces: (src, ext) for nces, src, ext in rows if not (src == source and ext == own.get(nces))
+    }
+
+
+def delete_source(session: Session, source: str) -> dict[str, int]:
+    """Remove every record of a source (benchmarks clean up their throwaway source)."""
+    removed = {}
+    for model in (Offering, Organization, School):
+        result = session.execute(delete(model).where(model.source == source))
+        removed[model.__tablename__] = result.rowcount or 0
+    return removed
+
+
+def organizations_for_export(session: Session, sources: Sequence[str] | None) -> list[Organization]:
+    query = select(Organization).order_by(Organization.id)
+    if sources:
+        query = query.where(Organization.source.in_(sources))
+    return list(session.scalars(query))
+
+
+def offerings_for_export(session: Session, organization_ids: Sequence[int]) -> list[Offering]:
+    if not organization_ids:
+        return []
+    out: list[Offering] = []
+    for start in range(0, len(organization_ids), 500):
+        chunk = organization_ids[start : start + 500]
+        out += session.scalars(
+            select(Offering).where(Offering.organization_id.in_(chunk)).order_by(Offering.id)
+        )
+    return out

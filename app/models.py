@@ -1,0 +1,223 @@
+"""SQLAlchemy models. Points are lat/lon columns on both backends; on PostGIS the migration adds
+generated geography columns (`geog`, `service_area_geog`) with GiST indexes for pushdown."""
+
+from __future__ import annotations
+
+import datetime as dt
+from decimal import Decimal
+
+from sqlalchemy import (
+    Boolean,
+    Date,
+    Float,
+    ForeignKey,
+    Integer,
+    Numeric,
+    String,
+    Text,
+    UniqueConstraint,
+    func,
+)
+from sqlalchemy.orm import DeclarativeBase, Mapped, mapped_column, relationship
+
+from app.types import JSONText, TagList, UTCDateTime
+
+
+class Base(DeclarativeBase):
+    pass
+
+
+class Timestamped:
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    updated_at: Mapped[dt.datetime] = mapped_column(
+        UTCDateTime, server_default=func.now(), onupdate=func.now()
+    )
+
+
+class Organization(Timestamped, Base):
+    __tablename__ = "organizations"
+    __table_args__ = (
+        UniqueConstraint("source", "external_id", name="uq_organizations_source_ext"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    type: Mapped[str] = mapped_column(String(32), index=True)
+    type_inferred: Mapped[bool] = mapped_column(Boolean, default=False)
+    description: Mapped[str | None] = mapped_column(Text)
+    website: Mapped[str | None] = mapped_column(String(2048))
+    email: Mapped[str | None] = mapped_column(String(320))
+    phone: Mapped[str | None] = mapped_column(String(64))
+    contact_name: Mapped[str | None] = mapped_column(String(200))
+    languages: Mapped[list[str]] = mapped_column(TagList, default=list)
+    verification: Mapped[str] = mapped_column(String(16), default="unverified", index=True)
+    service_area_kind: Mapped[str] = mapped_column(String(16), default="none")
+    service_area: Mapped[dict | None] = mapped_column(JSONText)
+    service_radius_km: Mapped[float | None] = mapped_column(Float)
+    service_region: Mapped[str | None] = mapped_column(String(200))
+
+    locations: Mapped[list[Location]] = relationship(
+        back_populates="organization",
+        cascade="all, delete-orphan",
+        order_by="Location.id",
+        lazy="selectin",
+    )
+    offerings: Mapped[list[Offering]] = relationship(
+        back_populates="organization", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class Location(Base):
+    __tablename__ = "locations"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str | None] = mapped_column(String(300))
+    address: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str | None] = mapped_column(String(64))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    lat: Mapped[float] = mapped_column(Float, index=True)
+    lon: Mapped[float] = mapped_column(Float, index=True)
+    precision: Mapped[str] = mapped_column(String(16), default="exact")
+    note: Mapped[str | None] = mapped_column(Text)
+
+    organization: Mapped[Organization] = relationship(back_populates="locations")
+
+
+class Offering(Timestamped, Base):
+    __tablename__ = "offerings"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_offerings_source_ext"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    source: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    title: Mapped[str] = mapped_column(String(300))
+    description: Mapped[str | None] = mapped_column(Text)
+    categories: Mapped[list[str]] = mapped_column(TagList)
+    grade_low: Mapped[int] = mapped_column(Integer)
+    grade_high: Mapped[int] = mapped_column(Integer)
+    schedule: Mapped[list[str]] = mapped_column(TagList, default=list)
+    delivery: Mapped[list[str]] = mapped_column(TagList, default=list)
+    languages: Mapped[list[str]] = mapped_column(TagList, default=list)
+    cost: Mapped[str | None] = mapped_column(String(16))
+    cost_amount: Mapped[Decimal | None] = mapped_column(Numeric(12, 2))
+    cost_note: Mapped[str | None] = mapped_column(String(500))
+    capacity_schools: Mapped[int | None] = mapped_column(Integer)
+    capacity_students: Mapped[int | None] = mapped_column(Integer)
+    populations: Mapped[list[str]] = mapped_column(TagList, default=list)
+    active_from: Mapped[dt.date | None] = mapped_column(Date)
+    active_until: Mapped[dt.date | None] = mapped_column(Date)
+
+    organization: Mapped[Organization] = relationship(back_populates="offerings", lazy="joined")
+
+
+class School(Timestamped, Base):
+    __tablename__ = "schools"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_schools_source_ext"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    source: Mapped[str | None] = mapped_column(String(64))
+    external_id: Mapped[str | None] = mapped_column(String(200))
+    nces_id: Mapped[str | None] = mapped_column(String(12), unique=True)
+    state_id: Mapped[str | None] = mapped_column(String(32))
+    name: Mapped[str] = mapped_column(String(300), index=True)
+    district: Mapped[str | None] = mapped_column(String(300), index=True)
+    address: Mapped[str | None] = mapped_column(String(300))
+    city: Mapped[str | None] = mapped_column(String(120))
+    state: Mapped[str | None] = mapped_column(String(64))
+    postal_code: Mapped[str | None] = mapped_column(String(20))
+    lat: Mapped[float] = mapped_column(Float, index=True)
+    lon: Mapped[float] = mapped_column(Float, index=True)
+    location_precision: Mapped[str] = mapped_column(String(16), default="exact")
+    grade_low: Mapped[int] = mapped_column(Integer)
+    grade_high: Mapped[int] = mapped_column(Integer)
+    enrollment: Mapped[int | None] = mapped_column(Integer)
+    frl_pct: Mapped[float | None] = mapped_column(Float)
+    title_i: Mapped[bool | None] = mapped_column(Boolean)
+    el_pct: Mapped[float | None] = mapped_column(Float)
+    swd_pct: Mapped[float | None] = mapped_column(Float)
+    chronic_absence_pct: Mapped[float | None] = mapped_column(Float)
+    locale: Mapped[str | None] = mapped_column(String(16))
+    languages: Mapped[list[str]] = mapped_column(TagList, default=list)
+    need_index: Mapped[float | None] = mapped_column(Float, index=True)
+
+    assessments: Mapped[list[NeedsAssessment]] = relationship(
+        back_populates="school", cascade="all, delete-orphan", passive_deletes=True
+    )
+
+
+class NeedsAssessment(Base):
+    __tablename__ = "needs_assessments"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    assessed_on: Mapped[dt.date] = mapped_column(Date)
+    notes: Mapped[str | None] = mapped_column(Text)
+    is_example: Mapped[bool] = mapped_column(Boolean, default=False)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+    school: Mapped[School] = relationship(back_populates="assessments")
+    needs: Mapped[list[Need]] = relationship(
+        back_populates="assessment",
+        cascade="all, delete-orphan",
+        order_by="(Need.priority, Need.id)",
+        lazy="selectin",
+    )
+
+
+class Need(Base):
+    __tablename__ = "needs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    assessment_id: Mapped[int] = mapped_column(
+        ForeignKey("needs_assessments.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(120), index=True)
+    priority: Mapped[int] = mapped_column(Integer)
+    grade_low: Mapped[int | None] = mapped_column(Integer)
+    grade_high: Mapped[int | None] = mapped_column(Integer)
+    students_affected: Mapped[int | None] = mapped_column(Integer)
+    schedule: Mapped[list[str]] = mapped_column(TagList, default=list)
+    delivery: Mapped[list[str]] = mapped_column(TagList, default=list)
+    languages: Mapped[list[str]] = mapped_column(TagList, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+
+    assessment: Mapped[NeedsAssessment] = relationship(back_populates="needs")
+
+
+class CatalogChange(Base):
+    """One row per write to an offering or organization, in the writer's transaction, so every
+    worker's in-memory ranking index can catch up with exactly what changed."""
+
+    __tablename__ = "catalog_changes"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    organization_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    offering_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class ImportJob(Base):
+    """An upload through POST /v1/imports: what was asked, where it stands, and its report."""
+
+    __tablename__ = "import_jobs"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    source: Mapped[str] = mapped_column(String(64))
+    filename: Mapped[str | None] = mapped_column(String(255))
+    dry_run: Mapped[bool] = mapped_column(Boolean, default=False)
+    skip_invalid: Mapped[bool] = mapped_column(Boolean, default=False)
+    status: Mapped[str] = mapped_column(String(16), default="queued", index=True)
+    report: Mapped[dict | None] = mapped_column(JSONText)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)

@@ -1,0 +1,175 @@
+"""SQL that feeds the ranking index: offerings as columns, the change log, coverage."""
+
+from __future__ import annotations
+
+import math
+from collections.abc import Collection, Iterable
+
+import numpy as np
+from geoalchemy2 import Geography
+from sqlalchemy import cast, func, literal_column, select
+from sqlalchemy.orm import Session
+
+import geo
+from app.models import CatalogChange, Location, Offering, Organization
+from matching import OfferingTable
+
+BATCH = 5000
+
+
+def _first_locations():  # type: ignore[no-untyped-def]
+    """One point per organization: its first location (lowest id)."""
+    first = (
+        select(Location.organization_id, func.min(Location.id).label("location_id"))
+        .group_by(Location.organization_id)
+        .subquery()
+    )
+    return (
+        select(Location.organization_id, Location.lat, Location.lon)
+        .join(first, first.c.location_id == Location.id)
+        .subquery()
+    )
+
+
+def offering_table(session: Session, ids: Collection[int] | None = None) -> OfferingTable:
+    """Offerings (all, or these ids) as ranking columns. Offerings of an organization with no
+    location can be ranked only when virtual; they get (0, 0), which reach ignores for them."""
+    loc = _first_locations()
+    o = Offering.__table__.c
+    query = (
+        select(
+            o.id,
+            o.organization_id,
+            o.categories,
+            o.grade_low,
+            o.grade_high,
+            o.schedule,
+            o.delivery,
+            o.languages,
+            o.cost,
+            o.cost_amount,
+            o.capacity_schools,
+            o.capacity_students,
+            o.populations,
+            o.active_from,
+            o.active_until,
+            o.title,
+            o.description,
+            Organization.verification,
+            Organization.service_area_kind,
+            Organization.service_radius_km,
+            loc.c.lat,
+            loc.c.lon,
+        )
+        .join(Organization, Organization.id == Offering.organization_id)
+        .outerjoin(loc, loc.c.organization_id == Offering.organization_id)
+        .order_by(Offering.id)
+    )
+    rows = []
+    for chunk in _chunks(ids):
+        q = query if chunk is None else query.where(Offering.id.in_(chunk))
+        rows.extend(session.execute(q).all())
+    rows = [r for r in rows if r.lat is not None or "virtual" in r.delivery]
+    return _table(rows)
+
+
+def _chunks(ids: Collection[int] | None) -> Iterable[list[int] | None]:
+    if ids is None:
+        yield None
+        return
+    ordered = sorted(ids)
+    for start in range(0, len(ordered), BATCH):
+        yield ordered[start : start + BATCH]
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+def _table(rows: list) -> OfferingTable:
+    # Plain column rows, not ORM objects: building 100,000 entities would dominate the time.
+    offerings = rows
+    return OfferingTable(
+        ids=np.array([o.id for o in offerings], dtype=np.int64),
+        organization_ids=np.array([o.organization_id for o in offerings], dtype=np.int64),
+        lat=np.array([0.0 if r.lat is None else r.lat for r in rows], dtype=np.float64),
+        lon=np.array([0.0 if r.lon is None else r.lon for r in rows], dtype=np.float64),
+        categories=[tuple(o.categories) for o in offerings],
+        grade_low=np.array([o.grade_low for o in offerings], dtype=np.int64),
+        grade_high=np.array([o.grade_high for o in offerings], dtype=np.int64),
+        schedule=[frozenset(o.schedule) for o in offerings],
+        delivery=[frozenset(o.delivery) for o in offerings],
+        languages=[frozenset(o.languages) for o in offerings],
+        cost=[o.cost for o in offerings],
+        cost_amount=np.array([_nan(o.cost_amount) for o in offerings], dtype=np.float64),
+        # Commitments are not tracked yet (partnerships come later): capacity left = capacity.
+        schools_left=np.array([_nan(o.capacity_schools) for o in offerings], dtype=np.float64),
+        students_left=np.array([_nan(o.capacity_students) for o in offerings], dtype=np.float64),
+        populations=[frozenset(o.populations) for o in offerings],
+        active_from=[o.active_from for o in offerings],
+        active_until=[o.active_until for o in offerings],
+        texts=[f"{o.title}. {o.description or ''}" for o in offerings],
+        verified=np.array([r.verification == "verified" for r in rows], dtype=bool),
+        service_radius_km=np.array(
+            [
+                _nan(r.service_radius_km) if r.service_area_kind == "radius" else math.nan
+                for r in rows
+            ],
+            dtype=np.float64,
+        ),
+        has_service_area=np.array([r.service_area_kind == "polygon" for r in rows], dtype=bool),
+    )
+
+
+def latest_change_id(session: Session) -> int:
+    return session.scalar(select(func.max(CatalogChange.id))) or 0
+
+
+def change_window(session: Session, after_id: int) -> tuple[int, int]:
+    """How many change-log rows have an id above `after_id`, and the newest id overall."""
+    count = session.scalar(
+        select(func.count()).select_from(CatalogChange).where(CatalogChange.id > after_id)
+    )
+    return int(count or 0), latest_change_id(session)
+
+
+def changes_since(session: Session, after_id: int) -> list[tuple[int, int | None, int | None]]:
+    return [
+        (row.id, row.organization_id, row.offering_id)
+        for row in session.execute(
+            select(CatalogChange.id, CatalogChange.organization_id, CatalogChange.offering_id)
+            .where(CatalogChange.id > after_id)
+            .order_by(CatalogChange.id)
+        )
+    ]
+
+
+def offering_ids_of(session: Session, organization_ids: Collection[int]) -> set[int]:
+    if not organization_ids:
+        return set()
+    return set(
+        session.scalars(
+            select(Offering.id).where(Offering.organization_id.in_(sorted(organization_ids)))
+        )
+    )
+
+
+def covering_offerings(session: Session, lat: float, lon: float) -> frozenset[int]:
+    """Offerings whose organization's polygon service area covers the point."""
+    query = select(Offering.id).join(Organization, Organization.id == Offering.organization_id)
+    query = query.where(Organization.service_area_kind == "polygon")
+    if session.get_bind().dialect.name == "postgresql":
+        point = cast(func.ST_SetSRID(func.ST_MakePoint(lon, lat), 4326), Geography)
+        area = literal_column("organizations.service_area_geog", type_=Geography)
+        return frozenset(session.scalars(query.where(func.ST_Covers(area, point))))
+    areas = session.execute(
+        select(Organization.id, Organization.service_area).where(
+            Organization.service_area_kind == "polygon"
+        )
+    ).all()
+    if not areas:
+        return frozenset()
+    shapes = [geo.parse_service_area(area) for _, area in areas]
+    inside = geo.covers_many(shapes, lat, lon)
+    org_ids = [org_id for (org_id, _), hit in zip(areas, inside, strict=True) if hit]
+    return frozenset(offering_ids_of(session, org_ids))

@@ -1,0 +1,167 @@
+"""HTTP for /v1/imports: CSV uploads for portals, imported as a job."""
+
+from __future__ import annotations
+
+import json
+import shutil
+import tempfile
+from pathlib import Path
+from typing import Annotated, Any
+
+from fastapi import APIRouter, BackgroundTasks, File, Form, Response, UploadFile, status
+from fastapi import Path as PathParam
+
+from app.deps import DatabaseDep, SessionDep
+from app.errors import DomainError
+from app.imports import jobs as service
+from app.models import ImportJob
+from app.schemas.imports import FormBool, ImportJobOut, ImportKind
+
+router = APIRouter(prefix="/v1/imports", tags=["imports"])
+JobId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="Import job id")]
+
+# A source name starts with a visible character and holds no NUL.
+SOURCE_PATTERN = r"^[^\x00\s][^\x00]*$"
+CSV_TYPES = {
+    "text/csv",
+    "application/csv",
+    "text/plain",
+    "application/vnd.ms-excel",  # what Windows browsers send for .csv
+}
+# Untyped parts (application/octet-stream, e.g. curl -F file=@x.csv) must be named .csv or .txt.
+CSV_NAMES = (".csv", ".txt")
+
+
+class UnsupportedMediaType(DomainError):
+    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
+
+
+def job_out(job: ImportJob) -> ImportJobOut:
+    report: dict[str, Any] = job.report or {}
+    return ImportJobOut.model_validate(
+        {
+            "id": job.id,
+            "kind": job.kind,
+            "source": job.source,
+            "filename": job.filename,
+            "dry_run": job.dry_run,
+            "skip_invalid": job.skip_invalid,
+            "status": job.status,
+            "detail": report.get("detail"),
+            "rows": report.get("rows"),
+            "counts": report.get("counts") or {},
+            "errors": report.get("errors", 0),
+            "warnings": report.get("warnings", 0),
+            "issues": [
+                {k: i.get(k) for k in ("severity", "problem", "row", "field")}
+                for i in report.get("issues", [])
+            ],
+            "issues_truncated": report.get("issues_truncated", False),
+            "created_at": job.created_at,
+            "started_at": job.started_at,
+            "finished_at": job.finished_at,
+        }
+    )
+
+
+@router.post(
+    "",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImportJobOut,
+    summary="Upload a CSV of organizations, offerings or schools",
+    description=(
+        "Multipart upload of one CSV file in PartnerMap's template for `kind` (the templates "
+        "are in app/data/imports/templates; offerings name their organization by "
+        "`organization_external_id` within the same `source`, or by `organization_id`). "
+        "Records are upserted on (`source`, `external_id`), so uploading the same file again "
+        "changes nothing. The answer is 202 with the job (`Location: /v1/imports/{id}`); the "
+        "file is imported right after the response, in the same server process, in one "
+        "transaction: any error and nothing is written, unless `skip_invalid`. `dry_run` "
+        "checks everything and writes nothing. Poll GET /v1/imports/{id} for the counts and "
+        "each row's problems. Bodies over the server's limit (MAX_BODY_BYTES, 1 MiB by "
+        "default) are refused with 413; larger files go through `partnermap import csv`."
+    ),
+    openapi_extra={
+        "requestBody": {
+            "content": {"multipart/form-data": {"encoding": {"file": {"contentType": "text/csv"}}}}
+        }
+    },
+    responses={
+        413: {"description": "The upload is over the body size limit"},
+        415: {"description": "The file is not CSV (e.g. an Excel workbook)"},
+    },
+)
+def create_import(
+    background: BackgroundTasks,
+    session: SessionDep,
+    database: DatabaseDep,
+    response: Response,
+    file: Annotated[UploadFile, File(description="The CSV file (UTF-8).")],
+    kind: Annotated[ImportKind, Form(description="Which template the file follows.")],
+    source: Annotated[
+        str,
+        Form(
+            min_length=1,
+            max_length=64,
+            pattern=SOURCE_PATTERN,
+            description="Name of the system the records come from (e.g. your portal's "
+            "name); records are upserted on (source, external_id), so keep it the same "
+            "across uploads.",
+            examples=["district-portal"],
+        ),
+    ],
+    dry_run: Annotated[FormBool, Form(description="Check only; write nothing.")] = False,
+    skip_invalid: Annotated[
+        FormBool, Form(description="Import the valid records and report the others.")
+    ] = False,
+) -> ImportJobOut:
+    _check_csv(file)
+    filename = (file.filename or "")[:255] or None
+    saved = _save(file)
+    _not_json(saved)
+    job = service.create(
+        session=session,
+        kind=kind,
+        source=source.strip(),
+        filename=filename.replace("\x00", "") if filename else None,
+        dry_run=dry_run,
+        skip_invalid=skip_invalid,
+    )
+    background.add_task(service.run, database=database, job_id=job.id, path=saved)
+    response.headers["Location"] = f"/v1/imports/{job.id}"
+    return job_out(job)
+
+
+@router.get("/{job_id}", response_model=ImportJobOut, summary="An import job and its report")
+def get_import(job_id: JobId, session: SessionDep) -> ImportJobOut:
+    return job_out(service.get(session=session, job_id=job_id))
+
+
+def _check_csv(file: UploadFile) -> None:
+    media = (file.content_type or "application/octet-stream").split(";")[0].strip().lower()
+    name = (file.filename or "").lower()
+    untyped_csv = media == "application/octet-stream" and name.endswith(CSV_NAMES)
+    if (media not in CSV_TYPES and not untyped_csv) or name.endswith(
+        (".xlsx", ".xls", ".ods", ".json", ".zip")
+    ):
+        raise UnsupportedMediaType(
+            f"Upload a CSV file (text/csv), not {media or 'an unknown type'}"
+            + (f" ('{file.filename}')" if file.filename else "")
+            + "; save a spreadsheet as 'CSV UTF-8' first."
+        )
+
+
+def _not_json(path: Path) -> None:
+    """A body that parses as JSON as a whole is not a CSV file (a template's header never is)."""
+    try:
+        json.loads(path.read_bytes())
+    except ValueError:
+        return
+    path.unlink(missing_ok=True)
+    raise UnsupportedMediaType("The file is JSON; upload a CSV file in the template for `kind`.")
+
+
+def _save(file: UploadFile) -> Path:
+    with tempfile.NamedTemporaryFile(prefix="pm-import-", suffix=".csv", delete=False) as out:
+        shutil.copyfileobj(file.file, out)
+        return Path(out.name)

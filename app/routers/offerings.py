@@ -1,0 +1,136 @@
+"""HTTP for /v1/offerings."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+from fastapi import APIRouter, Path, Query, Response, status
+from fastapi.encoders import jsonable_encoder
+
+from app.deps import SessionDep
+from app.filters import OfferingFilters
+from app.models import Offering
+from app.routers.params import (
+    GEOJSON_RESPONSE,
+    NO_NUL,
+    AreaDep,
+    GeoJSONDep,
+    PageDep,
+    page_cursor,
+)
+from app.routers.responses import geojson_response, point_geometry
+from app.schemas.common import (
+    GRADE_QUERY_PATTERN,
+    CategoryCode,
+    Delivery,
+    Language,
+    OrganizationType,
+    Schedule,
+    grade_from_query,
+)
+from app.schemas.offerings import OfferingOut, OfferingUpdate
+from app.schemas.pages import Page
+from app.services import offerings as service
+from app.services.common import check_categories
+
+router = APIRouter(prefix="/v1/offerings", tags=["offerings"])
+OfferingId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Offering id")]
+
+
+def offering_out(offering: Offering, distance_m: float | None = None) -> OfferingOut:
+    columns = {c.key: getattr(offering, c.key) for c in Offering.__mapper__.column_attrs}
+    return OfferingOut.model_validate(
+        {**columns, "organization": offering.organization, "distance_m": distance_m}
+    )
+
+
+@router.get(
+    "", response_model=Page[OfferingOut], responses=GEOJSON_RESPONSE, summary="Search offerings"
+)
+def list_offerings(
+    session: SessionDep,
+    area: AreaDep,
+    page: PageDep,
+    geojson: GeoJSONDep,
+    q: Annotated[
+        str | None,
+        Query(
+            max_length=200,
+            pattern=NO_NUL,
+            description="Text in title, description or organization name",
+        ),
+    ] = None,
+    type: Annotated[list[OrganizationType], Query(description="Organization type")] = [],
+    category: Annotated[
+        list[CategoryCode],
+        Query(
+            max_length=20, description="Any of these categories (a branch includes its children)"
+        ),
+    ] = [],
+    grade: Annotated[
+        str | None,
+        Query(pattern=GRADE_QUERY_PATTERN, description="Serves this grade (PK, TK, K, 1..12)"),
+    ] = None,
+    schedule: Annotated[list[Schedule], Query()] = [],
+    delivery: Annotated[list[Delivery], Query()] = [],
+    language: Annotated[list[Language], Query()] = [],
+    free: Annotated[bool, Query(description="Free offerings only")] = False,
+    verified: Annotated[bool, Query(description="From verified organizations only")] = False,
+    organization_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+):
+    filters = OfferingFilters(
+        q=q,
+        org_types=tuple(type),
+        categories=tuple(category),
+        grade=grade_from_query(grade),
+        schedule=tuple(schedule),
+        delivery=tuple(delivery),
+        languages=tuple(language),
+        free=free,
+        verified_only=verified,
+        organization_id=organization_id,
+    )
+    check_categories(category, ["query", "category"])
+    near = area.near is not None
+    rows = service.list_page(
+        session=session,
+        filters=filters,
+        area=area,
+        cursor=page.cursor(near=near),
+        limit=page.limit + 1,
+    )
+    next_cursor = page_cursor(rows, page.limit, near=near)
+    pairs = rows[: page.limit]
+    items = [offering_out(o, d) for o, d in pairs]
+    if geojson:
+        features = [_feature(o, item) for (o, _), item in zip(pairs, items, strict=True)]
+        return geojson_response(features, next_cursor)
+    return Page[OfferingOut](items=items, next_cursor=next_cursor, limit=page.limit)
+
+
+def _feature(offering: Offering, item: OfferingOut) -> dict:
+    points = [(loc.lat, loc.lon) for loc in offering.organization.locations]
+    return {
+        "type": "Feature",
+        "id": item.id,
+        "geometry": point_geometry(points),
+        "properties": jsonable_encoder(item),
+    }
+
+
+@router.get("/{offering_id}", response_model=OfferingOut, summary="Get an offering")
+def get_offering(offering_id: OfferingId, session: SessionDep):
+    return offering_out(service.get(session=session, offering_id=offering_id))
+
+
+@router.patch("/{offering_id}", response_model=OfferingOut, summary="Change an offering")
+def update_offering(offering_id: OfferingId, data: OfferingUpdate, session: SessionDep):
+    return offering_out(service.update(session=session, offering_id=offering_id, data=data))
+
+
+@router.delete(
+    "/{offering_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an offering"
+)
+def delete_offering(offering_id: OfferingId, session: SessionDep) -> Response:
+    service.delete(session=session, offering_id=offering_id)
+    return Response(status_code=status.HTTP_204_NO_CONTENT)

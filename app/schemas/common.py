@@ -1,0 +1,150 @@
+"""Field types shared by the resource schemas."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any, Literal
+
+from pydantic import (
+    BaseModel,
+    BeforeValidator,
+    ConfigDict,
+    Field,
+    WithJsonSchema,
+    field_validator,
+)
+
+from app.taxonomy import load_taxonomy
+
+GRADE_LABELS = {"PK": -1, "TK": 0, "K": 0}
+
+
+def _number_only(value: Any) -> Any:
+    # JSON numbers only: "12" or true are type errors, as the published schema says.
+    if isinstance(value, (str, bool)):
+        raise ValueError("must be a JSON number")
+    return value
+
+
+def _grade(value: Any) -> Any:
+    if isinstance(value, str) and value.strip().upper() in GRADE_LABELS:
+        return GRADE_LABELS[value.strip().upper()]
+    if isinstance(value, str):
+        raise ValueError("must be -1..12 or one of PK, TK, K")
+    return _number_only(value)
+
+
+Grade = Annotated[
+    int,
+    BeforeValidator(_grade),
+    Field(ge=-1, le=12),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": -1, "maximum": 12},
+                {"type": "string", "enum": sorted(GRADE_LABELS)},
+            ],
+            "description": "Grade level: -1 = pre-K, 0 = kindergarten, 1..12; the labels "
+            "PK, TK and K are accepted on input.",
+            "examples": [6],
+        }
+    ),
+]
+GRADE_QUERY_PATTERN = r"^(PK|TK|K|-1|[0-9]|1[0-2])$"
+
+
+def grade_from_query(text: str | None) -> int | None:
+    """A grade query parameter (checked against GRADE_QUERY_PATTERN) as an int."""
+    if text is None:
+        return None
+    return GRADE_LABELS.get(text.upper()) if not text.lstrip("-").isdigit() else int(text)
+
+
+def number(kind: type, **constraints: Any) -> Any:
+    """A JSON-number field: constraints first, so they stay in the published schema."""
+    return Annotated[kind, Field(allow_inf_nan=False, **constraints), BeforeValidator(_number_only)]
+
+
+def _iso_date_only(value: Any) -> Any:
+    if not isinstance(value, (str, dt.date)):
+        raise ValueError("must be an ISO 8601 date string, e.g. 2026-09-15")
+    return value
+
+
+Latitude = number(float, ge=-90, le=90, examples=[37.8044])
+Longitude = number(float, ge=-180, le=180, examples=[-122.2712])
+Count = number(int, ge=0)
+Date = Annotated[dt.date, BeforeValidator(_iso_date_only)]
+Language = Annotated[
+    str,
+    Field(pattern=r"^[a-z]{2,3}$", description="ISO 639-1 (or 639-3) code", examples=["es"]),
+]
+CategoryCode = Annotated[
+    str,
+    Field(min_length=1, max_length=120),
+    WithJsonSchema(
+        {
+            "type": "string",
+            "enum": [c.code for c in load_taxonomy().categories],
+            "description": "A category code from GET /v1/taxonomy",
+            "examples": ["mental_health_sel"],
+        }
+    ),
+]
+Percent = Annotated[float, BeforeValidator(_number_only), Field(ge=0, le=100, allow_inf_nan=False)]
+
+OrganizationType = Literal[
+    "nonprofit", "business", "higher_education", "faith_based", "government", "community_group"
+]
+Schedule = Literal["during_school", "after_school", "weekends", "summer"]
+Delivery = Literal["at_school", "at_partner_site", "virtual"]
+CostKind = Literal["free", "sliding_scale", "fee"]
+Population = Literal[
+    "title_i",
+    "english_learners",
+    "students_with_disabilities",
+    "rural",
+    "foster_youth",
+    "homeless",
+    "newcomers",
+    "low_income",
+]
+Locale = Literal["city", "suburb", "town", "rural"]
+Verification = Literal["unverified", "verified", "rejected"]
+Precision = Literal["exact", "approximate"]
+
+
+class Strict(BaseModel):
+    """Unknown fields are refused, so a typo is an error instead of silently ignored."""
+
+    model_config = ConfigDict(extra="forbid", str_strip_whitespace=True)
+
+    @field_validator("*", mode="after")
+    @classmethod
+    def _no_nul(cls, value: Any) -> Any:
+        # PostgreSQL text cannot hold NUL; refuse it on every backend alike.
+        if _has_nul(value):
+            raise ValueError("must not contain NUL (\\u0000) characters")
+        return value
+
+
+def _has_nul(value: Any) -> bool:
+    if isinstance(value, str):
+        return "\x00" in value
+    if isinstance(value, (list, tuple)):
+        return any(_has_nul(v) for v in value)
+    return False
+
+
+class Out(BaseModel):
+    model_config = ConfigDict(from_attributes=True)
+
+
+def unique_list(values: list[Any] | None) -> list[Any] | None:
+    """Drop duplicates, keep order (unhashable items are left for type validation to refuse)."""
+    if values is None or not all(isinstance(v, (str, int, float)) for v in values):
+        return values
+    return list(dict.fromkeys(values))
+
+
+UniqueList = BeforeValidator(lambda v: unique_list(v) if isinstance(v, list) else v)

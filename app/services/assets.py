@@ -1,0 +1,741 @@
+"""Use cases of the community asset map: coverage of a school's needs, gaps and deserts over an
+area, and assets by category on the grid.
+
+Coverage is computed over every assessed school in the database (geo.coverage shares an
+offering's capacity among all the schools it counts for), so a school's answer is the same
+whichever district, box or page it is asked for in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import math
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
+
+import numpy as np
+from sqlalchemy import Row
+from sqlalchemy.orm import Session
+
+import geo
+from app.errors import NotFound
+from app.repositories import assets as repo
+from app.schemas.assets import (
+    AreaOut,
+    AssetCell,
+    AssetPoint,
+    AssetSummary,
+    CategoryGaps,
+    DesertOut,
+    GapRow,
+    GapsOut,
+    GapSummary,
+    NeedCoverage,
+    ReachingOffering,
+    SchoolBrief,
+    SchoolCoverageOut,
+    SchoolGaps,
+    ServiceAreaFeature,
+    StatusCounts,
+    Thresholds,
+)
+from app.services import schools as school_service
+from app.services.catalog_index import index_for
+from app.taxonomy import load_taxonomy
+from geo import (
+    AssetColumns,
+    AssetCounts,
+    BBox,
+    CoverageConfig,
+    DesertConfig,
+    count_assets,
+    padded_box,
+)
+from matching import Need, RankingConfig, SchoolTable, populations_from_indicators
+from matching.vocab import DELIVERIES
+
+COVERAGE = CoverageConfig()
+DESERTS = DesertConfig()
+# Asset map: at this grid level and finer, assets are drawn one by one with service areas.
+FINE_LEVEL = 15
+# A district's map area: its schools' bounding box widened by this much (a city decay scale).
+DISTRICT_PAD_KM = 5.0
+# Two passes (offerings reaching the area first, then their competition everywhere) pay off
+# when the area holds less than this share of the assessed schools.
+TWO_PASS_SHARE = 0.6
+IN_PERSON = frozenset(DELIVERIES) - {"virtual"}
+
+
+def thresholds() -> Thresholds:
+    return Thresholds(
+        min_fit=COVERAGE.min_fit,
+        met=COVERAGE.met,
+        thin=COVERAGE.thin,
+        reach_scales=COVERAGE.reach_scales,
+        high_need=DESERTS.high_need,
+        desert_far_scales=DESERTS.far_scales,
+    )
+
+
+# --- coverage over every assessed school -------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Universe:
+    """Every assessed school (id order) with its latest needs, flattened alongside."""
+
+    schools: list[Row[Any]]
+    table: SchoolTable
+    needs: list[Row[Any]]  # aligned with the flattened needs of `table`
+    need_school: np.ndarray  # school row of each need
+
+
+@dataclass(frozen=True)
+class Analysis:
+    universe: Universe
+    reach: geo.Reaching
+    cover: geo.Coverage
+    usable: np.ndarray  # rows of reach pairs passed to coverage (cover's pair arrays align)
+
+
+def _universe(session: Session) -> Universe:
+    schools, needs = repo.assessed_schools(session)
+    by_assessment: dict[int, list[Row[Any]]] = {}
+    for need in needs:
+        by_assessment.setdefault(need.assessment_id, []).append(need)
+    groups = [by_assessment.get(s.assessment_id, []) for s in schools]
+    table = SchoolTable(
+        ids=np.array([s.id for s in schools], dtype=np.int64),
+        lat=np.array([s.lat for s in schools], dtype=np.float64),
+        lon=np.array([s.lon for s in schools], dtype=np.float64),
+        locale=[s.locale for s in schools],
+        grade_low=np.array([s.grade_low for s in schools], dtype=np.int64),
+        grade_high=np.array([s.grade_high for s in schools], dtype=np.int64),
+        need_index=np.array([_nan(s.need_index) for s in schools], dtype=np.float64),
+        languages=[frozenset(s.languages) for s in schools],
+        populations=[
+            populations_from_indicators(
+                frl_pct=s.frl_pct,
+                title_i=s.title_i,
+                el_pct=s.el_pct,
+                swd_pct=s.swd_pct,
+                locale=s.locale,
+            )
+            for s in schools
+        ],
+        needs=[[_need(n) for n in group] for group in groups],
+    )
+    lengths = np.array([len(g) for g in groups], dtype=np.intp)
+    return Universe(
+        schools=list(schools),
+        table=table,
+        needs=list(itertools.chain.from_iterable(groups)),
+        need_school=np.repeat(np.arange(len(schools)), lengths),
+    )
+
+
+def _need(row: Row[Any]) -> Need:
+    return Need(
+        category=row.category,
+        priority=row.priority,
+        grade_low=row.grade_low,
+        grade_high=row.grade_high,
+        students_affected=row.students_affected,
+        schedule=frozenset(row.schedule),
+        delivery=frozenset(row.delivery),
+        languages=frozenset(row.languages),
+        notes=row.notes or "",
+    )
+
+
+def _subset(table: SchoolTable, rows: np.ndarray) -> SchoolTable:
+    pick = rows.tolist()
+    return SchoolTable(
+        ids=table.ids[rows],
+        lat=table.lat[rows],
+        lon=table.lon[rows],
+        locale=[table.locale[i] for i in pick],
+        grade_low=table.grade_low[rows],
+        grade_high=table.grade_high[rows],
+        need_index=table.need_index[rows],
+        languages=[table.languages[i] for i in pick],
+        populations=[table.populations[i] for i in pick],
+        needs=[table.needs[i] for i in pick],
+    )
+
+
+def _reaching(
+    session: Session, table: SchoolTable, offering_ids: np.ndarray | None = None
+) -> geo.Reaching:
+    covered = repo.polygon_cover(session, table.ids.tolist(), table.lat, table.lon)
+    return geo.reaching(
+        index_for(session), table, covered=covered, offering_ids=offering_ids, coverage=COVERAGE
+    )
+
+
+def _analyse(session: Session, universe: Universe, focus: np.ndarray | None) -> Analysis:
+    """Coverage of every assessed school's needs. `focus`: rows of the schools asked about;
+    when they are few, only the offerings reaching them are scored for everyone."""
+    offering_ids = None
+    if focus is not None and len(focus) < TWO_PASS_SHARE * len(universe.schools):
+        first = _reaching(session, _subset(universe.table, focus))
+        offering_ids = np.unique(first.offerings.ids[first.pair_offering])
+    reach = _reaching(session, universe.table, offering_ids)
+    usable = np.flatnonzero(reach.usable)
+    off = reach.offerings
+    cover = geo.needs_coverage(
+        pair_need=reach.pair_need[usable],
+        pair_offering=reach.pair_offering[usable],
+        fit=reach.fit[usable],
+        need_school=reach.need_school,
+        need_students=np.array(
+            [_nan(n.students_affected) for n in universe.needs], dtype=np.float64
+        ),
+        schools_left=off.schools_left,
+        students_left=off.students_left,
+        config=COVERAGE,
+    )
+    return Analysis(universe, reach, cover, usable)
+
+
+def school_coverage(*, session: Session, school_id: int, per_need: int) -> SchoolCoverageOut:
+    """One school's current needs, each with its status and the offerings that reach it."""
+    school = school_service.get(session=session, school_id=school_id)
+    universe = _universe(session)
+    position = np.searchsorted(universe.table.ids, school_id)
+    if position >= len(universe.schools) or universe.table.ids[position] != school_id:
+        raise NotFound(
+            f"School {school_id} has no needs assessment to measure coverage against; file "
+            f"one with POST /v1/schools/{school_id}/needs-assessments."
+        )
+    analysis = _analyse(session, universe, np.array([position]))
+    reach, cover = analysis.reach, analysis.cover
+    share = np.zeros(len(reach.fit))
+    share[analysis.usable] = cover.share
+    mine = np.flatnonzero(reach.need_school == position)
+    pairs = np.flatnonzero(np.isin(reach.pair_need, mine))
+    off = reach.offerings
+    details = repo.offerings_by_id(session, off.ids[reach.pair_offering[pairs]].tolist())
+    reached = cover.schools_reached
+    taxonomy = load_taxonomy()
+    needs_out = []
+    for row in mine.tolist():
+        need = universe.needs[row]
+        rows = pairs[reach.pair_need[pairs] == row]
+        contribution = reach.fit[rows] * share[rows]
+        order = np.lexsort((off.ids[reach.pair_offering[rows]], -reach.fit[rows], -contribution))
+        listed = []
+        for r in rows[order][:per_need].tolist():
+            o = int(reach.pair_offering[r])
+            detail = details.get(int(off.ids[o]))
+            if detail is None:  # removed since the index was read
+                continue
+            listed.append(
+                ReachingOffering(
+                    offering_id=detail.id,
+                    title=detail.title,
+                    organization_id=detail.organization_id,
+                    organization_name=detail.organization_name,
+                    categories=detail.categories,
+                    fit=round(float(reach.fit[r]), 4),
+                    share=round(float(share[r]), 4),
+                    contribution=round(float(reach.fit[r] * share[r]), 4),
+                    distance_km=round(float(reach.distance_km[r]), 3),
+                    via=geo.VIA[int(reach.via[r])],  # type: ignore[arg-type]
+                    capacity_schools=detail.capacity_schools,
+                    capacity_students=detail.capacity_students,
+                    schools_counting_on_it=int(reached[o]),
+                    issue=geo.reach.ISSUES[int(reach.issue[r])] or None,  # type: ignore[arg-type]
+                )
+            )
+        needs_out.append(
+            NeedCoverage(
+                need_id=need.id,
+                category=need.category,
+                category_name=taxonomy.name(need.category),
+                priority=need.priority,
+                students_affected=need.students_affected,
+                status=geo.STATUSES[int(cover.status[row])],  # type: ignore[arg-type]
+                effective_coverage=round(float(cover.effective[row]), 4),
+                offerings=int(cover.offerings[row]),
+                best_fit=round(float(cover.best_fit[row]), 4),
+                reaching=listed,
+            )
+        )
+    record = universe.schools[position]
+    statuses = cover.status[mine]
+    return SchoolCoverageOut(
+        school=_brief(school),
+        needs_assessment_id=record.assessment_id,
+        assessed_on=record.assessed_on,
+        model_version=RankingConfig().version,
+        thresholds=thresholds(),
+        summary=_counts(statuses),
+        needs=needs_out,
+    )
+
+
+def offering_places(*, session: Session, offering_ids: Sequence[int]) -> dict[int, tuple]:
+    """(lat, lon) each offering's reach is measured from: its organization's first location."""
+    details = repo.offerings_by_id(session, offering_ids)
+    firsts = repo.first_locations(session, sorted({d.organization_id for d in details.values()}))
+    return {i: firsts[d.organization_id] for i, d in details.items() if d.organization_id in firsts}
+
+
+def _brief(school: Any) -> SchoolBrief:
+    return SchoolBrief(
+        id=school.id,
+        name=school.name,
+        district=school.district,
+        lat=school.lat,
+        lon=school.lon,
+        locale=school.locale,
+        need_index=school.need_index,
+        enrollment=school.enrollment,
+    )
+
+
+def _counts(statuses: np.ndarray) -> StatusCounts:
+    counts = np.bincount(statuses, minlength=3)
+    return StatusCounts(
+        needs=len(statuses), met=int(counts[2]), thin=int(counts[1]), unmet=int(counts[0])
+    )
+
+
+# --- gaps ----------------------------------------------------------------------------------
+
+
+def gaps(
+    *,
+    session: Session,
+    district: str | None,
+    bbox: BBox | None,
+    categories: Sequence[str],
+    statuses: Sequence[str],
+    level: int,
+    offset: int,
+    limit: int,
+) -> GapsOut:
+    """Coverage of the area's school needs in gap order, deserts and a summary by category."""
+    area = repo.schools_in_area(session, district=district, bbox=bbox)
+    if district is not None and not area:
+        raise NotFound(f"No school has district '{district}'.")
+    universe = _universe(session)
+    focus = np.flatnonzero(np.isin(universe.table.ids, [s.id for s in area]))
+    analysis = _analyse(session, universe, focus)
+    cover = analysis.cover
+    taxonomy = load_taxonomy()
+
+    needs = universe.needs
+    in_focus = np.isin(universe.need_school, focus)
+    wanted = np.array([_within(n.category, categories) for n in needs], dtype=bool)
+    rows = np.flatnonzero(in_focus & wanted) if len(needs) else np.zeros(0, dtype=np.intp)
+    schools = universe.schools
+    order = geo.gap_order(
+        need_index=[_nan(schools[universe.need_school[r]].need_index) for r in rows],
+        students=[_nan(needs[r].students_affected) for r in rows],
+        status=cover.status[rows],
+        priority=[needs[r].priority for r in rows],
+        school_id=universe.table.ids[universe.need_school[rows]],
+        position=rows,
+    )
+    ranked = rows[order]
+    status_codes = [geo.STATUSES.index(s) for s in statuses]
+    listed = ranked[np.isin(cover.status[ranked], status_codes)]
+    page = listed[offset : offset + limit]
+    items = [
+        _gap_row(offset + i + 1, schools[universe.need_school[r]], needs[r], cover, r, taxonomy)
+        for i, r in enumerate(page.tolist())
+    ]
+
+    branches = sorted({_branch(needs[r].category) for r in rows})
+    branch_of = {b: i for i, b in enumerate(branches)}
+    summary = geo.summarize(
+        category=[branch_of[_branch(needs[r].category)] for r in rows],
+        status=cover.status[rows],
+        school=universe.need_school[rows],
+        students=[_nan(needs[r].students_affected) for r in rows],
+        n_categories=len(branches),
+    )
+    desert_codes = list(categories) or branches
+    found = _deserts(session, area, desert_codes, level)
+    desert_count: dict[str, int] = {}
+    for d in found:
+        desert_count[d.category] = desert_count.get(d.category, 0) + 1
+    by_category = [
+        CategoryGaps(
+            category=b,
+            name=taxonomy.name(b),
+            needs=int(summary.needs[i]),
+            met=int(summary.met[i]),
+            thin=int(summary.thin[i]),
+            unmet=int(summary.unmet[i]),
+            schools_with_gaps=int(summary.schools_with_gaps[i]),
+            students_in_gaps=int(summary.students_in_gaps[i]),
+            desert_cells=desert_count.get(b, 0),
+        )
+        for i, b in enumerate(branches)
+    ]
+    counts = np.bincount(cover.status[rows], minlength=3)
+    gap_rows = rows[cover.status[rows] <= geo.THIN]
+    return GapsOut(
+        area=AreaOut(district=district, bbox=bbox.to_list() if bbox else None),
+        model_version=RankingConfig().version,
+        thresholds=thresholds(),
+        grid_level=level,
+        summary=GapSummary(
+            schools=len(area),
+            assessed_schools=len(focus),
+            needs=len(rows),
+            met=int(counts[2]),
+            thin=int(counts[1]),
+            unmet=int(counts[0]),
+            students_in_gaps=int(sum(needs[r].students_affected or 0 for r in gap_rows)),
+            desert_cells=len(found),
+        ),
+        by_category=by_category,
+        deserts=found,
+        schools=_school_gaps(area, universe, cover, rows),
+        items=items,
+        next_cursor=str(offset + limit) if offset + limit < len(listed) else None,
+        limit=limit,
+    )
+
+
+def _gap_row(
+    rank: int, school: Row[Any], need: Row[Any], cover: geo.Coverage, r: int, taxonomy: Any
+) -> GapRow:
+    return GapRow(
+        rank=rank,
+        school_id=school.id,
+        school_name=school.name,
+        district=school.district,
+        lat=school.lat,
+        lon=school.lon,
+        need_index=school.need_index,
+        enrollment=school.enrollment,
+        need_id=need.id,
+        category=need.category,
+        category_name=taxonomy.name(need.category),
+        priority=need.priority,
+        students_affected=need.students_affected,
+        status=geo.STATUSES[int(cover.status[r])],  # type: ignore[arg-type]
+        effective_coverage=round(float(cover.effective[r]), 4),
+        offerings=int(cover.offerings[r]),
+        best_fit=round(float(cover.best_fit[r]), 4),
+    )
+
+
+def _school_gaps(
+    area: list[Row[Any]], universe: Universe, cover: geo.Coverage, rows: np.ndarray
+) -> list[SchoolGaps]:
+    """Each school of the area with counts over its (category-filtered) current needs."""
+    school_rows = universe.need_school[rows]
+    counts = np.zeros((len(universe.schools), 3), dtype=np.int64)
+    np.add.at(counts, (school_rows, cover.status[rows]), 1)
+    position = {int(i): p for p, i in enumerate(universe.table.ids.tolist())}
+    out = []
+    for s in area:
+        p = position.get(s.id)
+        c = counts[p] if p is not None else np.zeros(3, dtype=np.int64)
+        out.append(
+            SchoolGaps(
+                school_id=s.id,
+                school_name=s.name,
+                lat=s.lat,
+                lon=s.lon,
+                need_index=s.need_index,
+                enrollment=s.enrollment,
+                assessed=p is not None,
+                needs=int(c.sum()),
+                met=int(c[2]),
+                thin=int(c[1]),
+                unmet=int(c[0]),
+            )
+        )
+    return out
+
+
+def _deserts(
+    session: Session, area: list[Row[Any]], codes: Sequence[str], level: int
+) -> list[DesertOut]:
+    """Deserts of these categories among the area's schools (see geo.gaps)."""
+    config = DesertConfig(high_need=DESERTS.high_need, far_scales=DESERTS.far_scales, level=level)
+    high = [s for s in area if s.need_index is not None and s.need_index >= config.high_need]
+    if not high or not codes:
+        return []
+    ranking = RankingConfig()
+    scale = np.array([ranking.scale_km(s.locale) for s in high], dtype=np.float64)
+    box = padded_box([s.lat for s in high], [s.lon for s in high], float(scale.max()))
+    assets = [a for a in repo.assets_in_box(session, box, codes) if _in_person(a.delivery)]
+    # Category codes are few: map each once to the deserts' categories it falls within.
+    hits = {code: _hits(code, codes) for code in _codes()}
+    per_asset = _memo(
+        [a.categories for a in assets],
+        lambda cats: sorted({i for code in cats for i in hits.get(code) or _hits(code, codes)}),
+    )
+    lengths = [len(p) for p in per_asset]
+    found = geo.deserts(
+        lat=[s.lat for s in high],
+        lon=[s.lon for s in high],
+        need_index=[s.need_index for s in high],
+        scale_km=scale,
+        asset_lat=np.repeat([a.lat for a in assets], lengths),
+        asset_lon=np.repeat([a.lon for a in assets], lengths),
+        asset_category=list(itertools.chain.from_iterable(per_asset)),
+        n_categories=len(codes),
+        config=config,
+    )
+    taxonomy = load_taxonomy()
+    out = []
+    for d in found:
+        members = [high[i] for i in d.schools.tolist()]
+        nearest = float(d.nearest_km.min())
+        out.append(
+            DesertOut(
+                cell=geo.cell_id(level, d.x, d.y),
+                category=codes[d.category],
+                category_name=taxonomy.name(codes[d.category]),
+                bbox=[round(v, 7) for v in geo.cell_bounds([d.x], [d.y], level)[0].tolist()],
+                school_ids=[s.id for s in members],
+                high_need_schools=len(members),
+                enrollment=sum(s.enrollment or 0 for s in members),
+                max_need_index=max(s.need_index for s in members),
+                nearest_asset_km=round(nearest, 3) if math.isfinite(nearest) else None,
+            )
+        )
+    return out
+
+
+def _codes() -> list[str]:
+    return [c.code for c in load_taxonomy().categories]
+
+
+def _hits(code: str, codes: Sequence[str]) -> list[int]:
+    """Positions of the codes that `code` falls within."""
+    return [i for i, c in enumerate(codes) if _within(code, [c])]
+
+
+def _in_person(delivery: Sequence[str]) -> bool:
+    """Unspecified delivery counts as in person (the usual case for K-12 partners)."""
+    return not delivery or bool(IN_PERSON.intersection(delivery))
+
+
+def _within(code: str, categories: Sequence[str]) -> bool:
+    """The code is one of the categories or a child of one (no filter: always)."""
+    return not categories or any(code == c or code.startswith(c + ".") for c in categories)
+
+
+def _branch(code: str) -> str:
+    return code.split(".", 1)[0]
+
+
+def _nan(value: float | None) -> float:
+    return math.nan if value is None else float(value)
+
+
+# --- asset map -------------------------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class AssetMap:
+    """A page of the asset map: cells (coarse) or assets and service areas (fine)."""
+
+    area: BBox
+    level: int
+    mode: str  # "cells" | "assets"
+    features: list[dict[str, Any]]
+    summary: AssetSummary
+    next_cursor: str | None
+
+
+def map_area(*, session: Session, district: str | None, bbox: BBox | None) -> BBox:
+    """The box to map: the one given, or the district's schools' box widened a little."""
+    if bbox is not None:
+        return bbox
+    assert district is not None
+    schools = repo.schools_in_area(session, district=district, bbox=None)
+    if not schools:
+        raise NotFound(f"No school has district '{district}'.")
+    return padded_box([s.lat for s in schools], [s.lon for s in schools], DISTRICT_PAD_KM)
+
+
+def asset_map(
+    *,
+    session: Session,
+    area: BBox,
+    categories: Sequence[str],
+    level: int,
+    cursor: str | None,
+    limit: int,
+) -> AssetMap:
+    """Assets by category over the area: per grid cell below FINE_LEVEL, else one by one."""
+    if level >= FINE_LEVEL:
+        return _asset_points(session, area, categories, level, cursor, limit)
+    cells = geo.cell_range(area, level)
+    area = cells.bbox()
+    rows = repo.assets_in_box(session, area, categories)
+    x, y = geo.cell_xy([r.lat for r in rows], [r.lon for r in rows], level)
+    inside = np.flatnonzero(cells.contains(x, y))
+    columns, branches = _asset_columns(rows, categories)
+    columns, x, y = columns.take(inside), x[inside], y[inside]
+    keys, cell = np.unique(x * (1 << level) + y, return_inverse=True)
+    after = int(cursor.split(":", 1)[0]) if cursor else -1
+    first = int(np.searchsorted(keys, after, side="right"))
+    page = keys[first : first + limit]
+    counts = count_assets(columns, cell.ravel(), len(keys), len(branches))
+    features = []
+    for position, key in enumerate(page.tolist(), start=first):
+        cx, cy = key >> level, key & ((1 << level) - 1)
+        name = geo.cell_id(level, cx, cy)
+        properties = AssetCell(cell=name, **_summary_of(counts, position, branches).model_dump())
+        features.append(
+            geo.feature(name, geo.cell_geometry(level, cx, cy), properties.model_dump())
+        )
+    next_cursor = str(int(page[-1])) if first + limit < len(keys) else None
+    return AssetMap(area, level, "cells", features, _total(columns, branches), next_cursor)
+
+
+def _asset_points(
+    session: Session,
+    area: BBox,
+    categories: Sequence[str],
+    level: int,
+    cursor: str | None,
+    limit: int,
+) -> AssetMap:
+    after = _asset_cursor(cursor)
+    page = repo.asset_page(session, area, categories, after, limit + 1)
+    more = len(page) > limit
+    page = page[:limit]
+    features = [_asset_feature(r, categories) for r in page]
+    features += _service_area_features(session, area, categories, page, after)
+    next_cursor = f"{page[-1].offering_id}:{page[-1].location_id}" if more else None
+    columns, branches = _asset_columns(repo.assets_in_box(session, area, categories), categories)
+    return AssetMap(area, level, "assets", features, _total(columns, branches), next_cursor)
+
+
+def _branches(codes: Sequence[str], categories: Sequence[str]) -> tuple[str, ...]:
+    """Top-level branches of the offering's categories (only those within the filter)."""
+    return tuple(sorted({_branch(c) for c in codes if _within(c, categories)}))
+
+
+def _memo(keys: Sequence[Any], compute: Any) -> list[Any]:
+    """compute(key) for each key, once per distinct key (category lists repeat a lot)."""
+    cache: dict[Any, Any] = {}
+    return [cache[k] if k in cache else cache.setdefault(k, compute(k)) for k in keys]
+
+
+def _asset_columns(
+    rows: Sequence[Row[Any]], categories: Sequence[str]
+) -> tuple[AssetColumns, list[str]]:
+    """Assets as columns, each paired with the top-level branches it counts in."""
+    per = _memo([tuple(r.categories) for r in rows], lambda c: _branches(c, categories))
+    branches = sorted(set(itertools.chain.from_iterable(per)))
+    index = {b: i for i, b in enumerate(branches)}
+    lengths = np.fromiter((len(p) for p in per), dtype=np.intp, count=len(per))
+    columns = AssetColumns(
+        offering=np.array([r.offering_id for r in rows], dtype=np.int64),
+        organization=np.array([r.organization_id for r in rows], dtype=np.int64),
+        virtual=np.array(["virtual" in r.delivery for r in rows], dtype=bool),
+        pair_asset=np.repeat(np.arange(len(rows)), lengths),
+        pair_category=np.array(
+            [index[b] for b in itertools.chain.from_iterable(per)], dtype=np.intp
+        ),
+    )
+    return columns, branches
+
+
+def _summary_of(counts: AssetCounts, g: int, branches: list[str]) -> AssetSummary:
+    return AssetSummary(
+        assets=int(counts.assets[g]),
+        offerings=int(counts.offerings[g]),
+        organizations=int(counts.organizations[g]),
+        virtual=int(counts.virtual[g]),
+        by_category={b: int(n) for b, n in zip(branches, counts.by_category[g], strict=True) if n},
+    )
+
+
+def _total(columns: AssetColumns, branches: list[str]) -> AssetSummary:
+    counts = count_assets(columns, np.zeros(len(columns), dtype=np.intp), 1, len(branches))
+    return _summary_of(counts, 0, branches)
+
+
+def _asset_cursor(cursor: str | None) -> tuple[int, int] | None:
+    if not cursor:
+        return None
+    offering, _, location = cursor.partition(":")
+    return min(int(offering), 2**31 - 1), min(int(location or 0), 2**31 - 1)
+
+
+def _asset_feature(r: Row[Any], categories: Sequence[str]) -> dict[str, Any]:
+    properties = AssetPoint(
+        offering_id=r.offering_id,
+        location_id=r.location_id,
+        organization_id=r.organization_id,
+        organization_name=r.organization_name,
+        verified=r.verification == "verified",
+        title=r.title,
+        categories=r.categories,
+        branches=_branches(r.categories, categories),
+        delivery=r.delivery,
+        virtual="virtual" in r.delivery,
+        cost=r.cost,
+        capacity_schools=r.capacity_schools,
+        capacity_students=r.capacity_students,
+        location_precision=r.precision,
+        service_area=r.service_area_kind,
+        service_radius_km=r.service_radius_km,
+    )
+    return geo.point_feature(
+        f"{r.offering_id}:{r.location_id}", r.lat, r.lon, properties.model_dump()
+    )
+
+
+def _service_area_features(
+    session: Session,
+    area: BBox,
+    categories: Sequence[str],
+    page: list[Row[Any]],
+    after: tuple[int, int] | None,
+) -> list[dict[str, Any]]:
+    """Declared areas of the organizations whose first asset (in page order) is on this
+    page, so each appears once however the map is paged."""
+    org_ids = sorted(
+        {r.organization_id for r in page if r.service_area_kind in ("polygon", "radius")}
+    )
+    firsts = repo.first_asset_keys(session, area, categories, org_ids)
+    start = after or (0, 0)
+    new = [o for o in org_ids if o in firsts and firsts[o] > start]
+    rows = repo.service_areas(session, new)
+    radius_orgs = [r.id for r in rows if r.service_area_kind == "radius"]
+    locations = repo.locations_of(session, radius_orgs)
+    features = []
+    for r in rows:
+        if r.service_area_kind == "polygon":
+            geometry = r.service_area
+        else:
+            circles = [
+                geo.service_area_from_radius(lat, lon, r.service_radius_km * 1000.0, segments=32)
+                for lat, lon in locations.get(r.id, [])
+            ]
+            if not circles:
+                continue
+            geometry = geo.to_geojson(_union(circles))
+        properties = ServiceAreaFeature(
+            organization_id=r.id,
+            organization_name=r.name,
+            area_kind=r.service_area_kind,
+            radius_km=r.service_radius_km,
+        )
+        features.append(geo.feature(f"service_area:{r.id}", geometry, properties.model_dump()))
+    return features
+
+
+def _union(parts: list[Any]) -> Any:
+    import shapely
+    from shapely import MultiPolygon, Polygon
+
+    merged = shapely.union_all(parts)
+    return MultiPolygon([p for p in shapely.get_parts(merged) if isinstance(p, Polygon)])

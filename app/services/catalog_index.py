@@ -1,0 +1,137 @@
+"""Each worker process keeps an in-memory ranking index per database and brings it up to date
+from the catalog change log before every ranking, so a committed write to an offering or an
+organization shows in the next ranking of every worker (no timer, no staleness window)."""
+
+from __future__ import annotations
+
+import logging
+import threading
+import time
+from collections import deque
+
+from sqlalchemy.orm import Session
+
+from app.db import Database
+from app.repositories import catalog
+from app.taxonomy import load_taxonomy
+from matching import OfferingIndex, RankingConfig
+
+log = logging.getLogger("partnermap.ranking")
+
+# Change-log ids are allotted when a writer flushes and may commit out of order; re-reading a
+# window below the newest id seen catches a slow writer's change once it commits.
+REREAD_WINDOW = 1000
+
+
+class CatalogIndex:
+    """An OfferingIndex plus what it has applied from the change log."""
+
+    def __init__(self, config: RankingConfig | None = None) -> None:
+        self.config = config or RankingConfig()
+        self._index: OfferingIndex | None = None
+        self._lock = threading.Lock()
+        self._newest = 0
+        self._applied: deque[int] = deque(maxlen=4 * REREAD_WINDOW)
+        self._by_org: dict[int, set[int]] = {}
+
+    def current(self, session: Session) -> OfferingIndex:
+        """The index with every committed change applied."""
+        with self._lock:
+            if self._index is None:
+                self._build(session)
+            else:
+                self._catch_up(session)
+            assert self._index is not None
+            if self._index.needs_rebuild:
+                self._index.rebuild()
+            return self._index
+
+    def _build(self, session: Session) -> None:
+        started = time.perf_counter()
+        newest = catalog.latest_change_id(session)
+        # Read what the build covers before reading the table, so a change committed in
+        # between is applied again later rather than lost.
+        seen = [c[0] for c in catalog.changes_since(session, max(0, newest - REREAD_WINDOW))]
+        table = catalog.offering_table(session)
+        taxonomy = load_taxonomy()
+        self._index = OfferingIndex.build(
+            table,
+            taxonomy.parents,
+            self.config,
+            names={c.code: c.name for c in taxonomy.categories},
+        )
+        self._by_org = {}
+        for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
+            self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
+        self._newest = newest
+        self._applied.clear()
+        self._applied.extend(seen)
+        log.info(
+            "ranking index built: %d offerings in %.2fs",
+            len(table),
+            time.perf_counter() - started,
+        )
+
+    def _catch_up(self, session: Session) -> None:
+        low = max(0, self._newest - REREAD_WINDOW)
+        count, newest = catalog.change_window(session, low)
+        if newest < self._newest:  # the log was emptied or reset: start again
+            self._build(session)
+            return
+        if count == sum(1 for i in self._applied if i > low) and newest == self._newest:
+            return
+        changes = [c for c in catalog.changes_since(session, low) if c[0] not in self._applied]
+        if not changes:
+            return
+        if any(org is None and offering is None for _, org, offering in changes):
+            self._build(session)
+            return
+        orgs = {org for _, org, _ in changes if org is not None}
+        ids = {offering for _, _, offering in changes if offering is not None}
+        ids |= catalog.offering_ids_of(session, orgs)
+        for org in orgs:
+            ids |= self._by_org.get(org, set())
+        self._apply(session, ids)
+        self._applied.extend(c[0] for c in changes)
+        self._newest = max(self._newest, max(c[0] for c in changes))
+
+    def _apply(self, session: Session, ids: set[int]) -> None:
+        assert self._index is not None
+        table = catalog.offering_table(session, ids)
+        present = {int(i) for i in table.ids}
+        if len(table):
+            self._index.upsert(table)
+        gone = ids - present
+        if gone:
+            self._index.remove(gone)
+        for members in self._by_org.values():
+            members -= ids
+        for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
+            self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
+
+
+_indexes: dict[str, CatalogIndex] = {}
+_registry_lock = threading.Lock()
+
+
+def index_for(session: Session) -> OfferingIndex:
+    """This process's up-to-date ranking index for the session's database."""
+    key = str(session.get_bind().url)
+    with _registry_lock:
+        holder = _indexes.setdefault(key, CatalogIndex())
+    return holder.current(session)
+
+
+def warm_up(database: Database) -> None:
+    """Build this process's index now (run in a background thread at start-up)."""
+    try:
+        with database.session() as session:
+            index_for(session)
+    except Exception:  # a cold index is rebuilt on the first ranking anyway
+        log.exception("could not build the ranking index at start-up")
+
+
+def forget(url: str) -> None:
+    """Drop a database's index (tests that empty the tables start from nothing)."""
+    with _registry_lock:
+        _indexes.pop(url, None)

@@ -1,0 +1,50 @@
+"""The one settings object. Every value can be set by an environment variable of the same name."""
+
+from functools import lru_cache
+from pathlib import Path
+
+from pydantic import Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+DEFAULT_SQLITE_PATH = Path("var") / "partnermap.db"
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_file=".env", extra="ignore")
+
+    database_url: str = Field(
+        default=f"sqlite:///{DEFAULT_SQLITE_PATH}",
+        description="SQLAlchemy URL. Unset: a SQLite file under ./var. "
+        "Production: postgresql+psycopg://user:pass@host/db (PostGIS required).",
+    )
+    max_body_bytes: int = Field(
+        default=1_048_576, description="Requests with larger bodies are refused with 413."
+    )
+    page_size_default: int = Field(default=50, ge=1, le=500)
+    page_size_max: int = Field(default=500, ge=1)
+    cors_origins: list[str] = Field(
+        default_factory=list,
+        description="Origins allowed to call the API from a browser (per-key origins come later).",
+    )
+    equity_default: float = Field(
+        default=0.3,
+        ge=0,
+        le=1,
+        description="Equity strength when a request gives none (0 = pure fit).",
+    )
+    district_equity: dict[str, float] = Field(
+        default_factory=dict,
+        description='Per-district equity defaults, e.g. {"Oakland Unified School District": 0.5}.',
+    )
+    warm_ranking_index: bool = Field(
+        default=True,
+        description="Build the ranking index in the background when a worker starts, so the "
+        "first ranking request does not pay for it.",
+    )
+    log_level: str = "INFO"
+    sql_echo: bool = False
+
+
+@lru_cache
+def get_settings() -> Settings:
+    return Settings()

@@ -1,0 +1,64 @@
+"""The built-in, versioned category taxonomy (app/data/taxonomy.json)."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Mapping
+from dataclasses import dataclass
+from functools import lru_cache
+from pathlib import Path
+
+TAXONOMY_PATH = Path(__file__).parent / "data" / "taxonomy.json"
+
+
+@dataclass(frozen=True)
+class Category:
+    code: str
+    name: str
+    parent: str | None
+    description: str
+    ntee: tuple[str, ...]
+    open_referral: tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class Taxonomy:
+    version: str
+    categories: tuple[Category, ...]
+
+    @property
+    def by_code(self) -> Mapping[str, Category]:
+        return {c.code: c for c in self.categories}
+
+    @property
+    def parents(self) -> dict[str, str | None]:
+        return {c.code: c.parent for c in self.categories}
+
+    def __contains__(self, code: object) -> bool:
+        return code in self.by_code
+
+    def name(self, code: str) -> str:
+        category = self.by_code.get(code)
+        return category.name if category else code
+
+    def unknown(self, codes: list[str]) -> list[int]:
+        """Positions of the codes that are not in the taxonomy."""
+        known = self.by_code
+        return [i for i, code in enumerate(codes) if code not in known]
+
+
+@lru_cache
+def load_taxonomy(path: Path = TAXONOMY_PATH) -> Taxonomy:
+    raw = json.loads(path.read_text(encoding="utf-8"))
+    categories = tuple(
+        Category(
+            code=c["code"],
+            name=c["name"],
+            parent=c.get("parent"),
+            description=c.get("description", ""),
+            ntee=tuple(c.get("ntee", ())),
+            open_referral=tuple(c.get("open_referral", ())),
+        )
+        for c in raw["categories"]
+    )
+    return Taxonomy(version=raw["version"], categories=categories)

@@ -1,0 +1,170 @@
+"""Capacity-aware coverage of school needs by the offerings that reach them.
+
+Input: candidate pairs (need n, offering o, fit q) — offerings that reach the need's school
+and are usable for it — with each offering's capacity left and each need's students. Then:
+
+1. A pair counts when q >= min_fit (default 0.42: an offering of the need's own category,
+   or its parent or child category, counts; a sibling category counts only with strongly
+   matching text). Pairs below it are not coverage and take no capacity.
+2. Capacity is shared equally among everyone the offering counts for. An offering with room
+   for C more schools that counts for the needs of D schools gives each of them the share
+   min(1, C / D); one with room for K more students gives each pair min(1, K / S), S the
+   students its schools need (per school the most any one of its needs it serves affects,
+   so a school with two needs the offering serves is not counted twice). A pair's share is
+   the smaller of the two; unknown capacity or unknown students do not limit it.
+   So an offering with room for 2 schools that 20 schools need gives each a tenth of itself.
+3. A need's effective coverage is the sum over its counting pairs of q * share, and
+
+       met    effective >= met  (default 0.7: one offering of the need's own category with
+                                 a full share, or several partial ones adding up to it)
+       thin   effective >= thin (default 0.2)
+       unmet  otherwise (no offering, or too little of any)
+
+The shares are only as stable as the set of schools they are computed over: pass every
+school that can compete for the offerings (the service passes every assessed school), not
+just the ones on the page, or a school's answer would depend on what else was asked.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+import numpy.typing as npt
+
+STATUSES = ("unmet", "thin", "met")
+SLACK = 1e-6  # fits are computed in float32 (7 significant digits)
+UNMET, THIN, MET = 0, 1, 2
+
+FloatArray = npt.NDArray[np.float64]
+IntArray = npt.NDArray[np.intp]
+
+
+@dataclass(frozen=True)
+class CoverageConfig:
+    """Thresholds of the coverage model (see the module docstring)."""
+
+    # Fit (the ranking model's, in [0, 1]) an offering needs to count for a need at all.
+    min_fit: float = 0.42
+    # Effective coverage at or above which a need is met, and at or above which it is thin.
+    met: float = 0.7
+    thin: float = 0.2
+    # Reach (geo.reach): an in-person offering declaring no service area reaches a school
+    # within this many of the school's locale decay scales (RankingConfig.scale_km: 5 km city
+    # .. 40 km rural; x1.5 when the partner comes to the school); exp(-2) = 0.14 of full
+    # reach. Virtual offerings reach everyone; a declared radius or polygon reaches exactly
+    # the schools it covers.
+    reach_scales: float = 2.0
+
+    def __post_init__(self) -> None:
+        if not 0 <= self.thin <= self.met:
+            raise ValueError("need 0 <= thin <= met")
+        if not 0 <= self.min_fit <= 1:
+            raise ValueError("min_fit must be in [0, 1]")
+        if self.reach_scales <= 0:
+            raise ValueError("reach_scales must be > 0")
+
+
+@dataclass(frozen=True)
+class Coverage:
+    """Per pair, per offering and per need results; arrays aligned with the inputs."""
+
+    counts: npt.NDArray[np.bool_]  # per pair: fit >= min_fit
+    share: FloatArray  # per pair: share of the offering it gets (0 when not counting)
+    contribution: FloatArray  # per pair: fit * share
+    schools_reached: IntArray  # per offering: schools it counts for
+    school_share: FloatArray  # per offering: min(1, schools left / schools reached)
+    student_share: FloatArray  # per offering: min(1, students left / students needing it)
+    offerings: IntArray  # per need: counting offerings
+    effective: FloatArray  # per need: sum of contributions
+    best_fit: FloatArray  # per need: best counting fit (0 when none)
+    status: IntArray  # per need: UNMET, THIN or MET
+
+
+def needs_coverage(
+    *,
+    pair_need: npt.ArrayLike,
+    pair_offering: npt.ArrayLike,
+    fit: npt.ArrayLike,
+    need_school: npt.ArrayLike,
+    need_students: npt.ArrayLike,
+    schools_left: npt.ArrayLike,
+    students_left: npt.ArrayLike,
+    config: CoverageConfig | None = None,
+) -> Coverage:
+    """Share capacity and grade every need (see the module docstring).
+
+    pair_need, pair_offering: row of each pair's need and offering; fit: its fit in [0, 1].
+    need_school: school row of each need; need_students: students it affects (NaN unknown).
+    schools_left, students_left: per offering, NaN when unknown.
+    """
+    cfg = config or CoverageConfig()
+    p_need = np.asarray(pair_need, dtype=np.intp)
+    p_off = np.asarray(pair_offering, dtype=np.intp)
+    q = np.asarray(fit, dtype=np.float64)
+    school = np.asarray(need_school, dtype=np.intp)
+    students = np.asarray(need_students, dtype=np.float64)
+    schools_cap = np.asarray(schools_left, dtype=np.float64)
+    students_cap = np.asarray(students_left, dtype=np.float64)
+    n_needs, n_off = len(school), len(schools_cap)
+
+    counts = q >= cfg.min_fit - SLACK
+    c_need, c_off = p_need[counts], p_off[counts]
+    c_school = school[c_need]
+
+    # Distinct (offering, school) pairs that count, with the students of the school's most
+    # affecting need the offering serves (NaN when none of them says).
+    order = np.lexsort((c_school, c_off))
+    o_sorted, s_sorted = c_off[order], c_school[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (o_sorted[1:] != o_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
+    starts = np.flatnonzero(first)
+    demand_students = students[c_need[order]]
+    per_school_students = (
+        np.fmax.reduceat(demand_students, starts) if len(starts) else np.zeros(0, np.float64)
+    )
+    school_off = o_sorted[starts]
+    reached = np.bincount(school_off, minlength=n_off).astype(np.intp)
+    wanted_students = np.bincount(
+        school_off, weights=np.nan_to_num(per_school_students), minlength=n_off
+    )
+
+    with np.errstate(divide="ignore", invalid="ignore"):
+        school_share = np.where(
+            np.isnan(schools_cap) | (reached == 0),
+            1.0,
+            np.clip(schools_cap / np.maximum(reached, 1), 0.0, 1.0),
+        )
+        student_share = np.where(
+            np.isnan(students_cap) | (wanted_students <= 0),
+            1.0,
+            np.clip(students_cap / np.where(wanted_students > 0, wanted_students, 1.0), 0, 1),
+        )
+    known_students = ~np.isnan(students[p_need])
+    share = np.where(
+        known_students, np.minimum(school_share[p_off], student_share[p_off]), school_share[p_off]
+    )
+    share = np.where(counts, share, 0.0)
+    contribution = q * share
+
+    offerings = np.bincount(c_need, minlength=n_needs).astype(np.intp)
+    effective = np.bincount(p_need, weights=contribution, minlength=n_needs).astype(np.float64)
+    best_fit = np.zeros(n_needs)
+    np.maximum.at(best_fit, c_need, q[counts])
+    # Fits come through float32 credits: compare with a little slack, so an exact-category
+    # offering with a full share (fit 0.7 in float32) meets a need as documented.
+    status = np.where(
+        effective >= cfg.met - SLACK, MET, np.where(effective >= cfg.thin - SLACK, THIN, UNMET)
+    ).astype(np.intp)
+    return Coverage(
+        counts=counts,
+        share=share,
+        contribution=contribution,
+        schools_reached=reached,
+        school_share=school_share,
+        student_share=student_share,
+        offerings=offerings,
+        effective=effective,
+        best_fit=best_fit,
+        status=status,
+    )

@@ -1,0 +1,142 @@
+"""Scale benchmark of the ranker on synthetic data (matching.synthetic): index build time and
+memory, and the latency of one school's top-k with explanations.
+
+    .venv/bin/python -m matching.bench --offerings 100000 --queries 200
+
+Prints one JSON line. Timings are measurements, never assertions.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import gc
+import json
+import os
+import resource
+import time
+from dataclasses import replace
+from typing import Any
+
+import numpy as np
+
+from matching.index import OfferingIndex
+from matching.rank import rank_offerings
+from matching.synthetic import (
+    CONUS_BBOX,
+    synthetic_offerings,
+    synthetic_schools,
+    synthetic_taxonomy,
+)
+from matching.tables import OfferingTable
+
+AS_OF = dt.date(2026, 3, 2)  # fixed so runs are comparable
+
+
+def rss_mb() -> float:
+    """Current resident set size of this process, MB (Linux /proc; else peak RSS)."""
+    try:
+        with open("/proc/self/statm") as statm:
+            pages = int(statm.read().split()[1])
+        return pages * os.sysconf("SC_PAGE_SIZE") / 2**20
+    except OSError:
+        return peak_rss_mb()
+
+
+def peak_rss_mb() -> float:
+    return resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024
+
+
+def bench_rank(
+    n_offerings: int,
+    *,
+    queries: int = 200,
+    seed: int = 0,
+    k: int = 20,
+    bbox: tuple[float, float, float, float] = CONUS_BBOX,
+) -> dict[str, Any]:
+    """Build an index of n synthetic offerings and time `queries` rankings (top-k, explained)."""
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    started = time.perf_counter()
+    table = synthetic_offerings(n_offerings, seed, codes, bbox)
+    schools = synthetic_schools(queries, seed + 1, codes, bbox)
+    generate_s = time.perf_counter() - started
+    gc.collect()
+    rss_before = rss_mb()
+    started = time.perf_counter()
+    index = OfferingIndex.build(table, parents, names=names)
+    build_s = time.perf_counter() - started
+    rss_after = rss_mb()
+    peak_after_build = peak_rss_mb()
+
+    def run(i: int) -> int:
+        query, needs = schools.query(i)
+        return len(rank_offerings(index, query, needs, k=k, as_of=AS_OF))
+
+    for i in range(min(5, queries)):  # warm caches and lazy imports
+        run(i)
+    latencies, returned = [], []
+    for i in range(queries):
+        started = time.perf_counter()
+        returned.append(run(i))
+        latencies.append((time.perf_counter() - started) * 1000)
+    ms = np.array(latencies)
+    updates = _time_updates(index, synthetic_offerings(100, seed + 2, codes, bbox), n_offerings)
+    return {
+        "n_offerings": n_offerings,
+        "bbox": list(bbox),
+        "queries": queries,
+        "k": k,
+        "seed": seed,
+        "generate_s": round(generate_s, 2),
+        "build_s": round(build_s, 2),
+        "rss_before_build_mb": round(rss_before, 1),
+        "rss_after_build_mb": round(rss_after, 1),
+        "rss_growth_mb": round(rss_after - rss_before, 1),
+        "peak_rss_mb": round(peak_after_build, 1),
+        "p50_ms": round(float(np.percentile(ms, 50)), 2),
+        "p95_ms": round(float(np.percentile(ms, 95)), 2),
+        "max_ms": round(float(ms.max()), 2),
+        "mean_results": round(float(np.mean(returned)), 1),
+        **updates,
+    }
+
+
+def _time_updates(index: OfferingIndex, batch: OfferingTable, n: int) -> dict[str, float]:
+    """Milliseconds to upsert 100 new offerings, replace 100 existing ones, remove 100."""
+    fresh = replace(batch, ids=np.arange(n + 1, n + 1 + len(batch), dtype=np.int64))
+    existing = replace(batch, ids=np.arange(1, 1 + len(batch), dtype=np.int64))
+    timings = {}
+    for name, change in (
+        ("upsert_100_new_ms", lambda: index.upsert(fresh)),
+        ("upsert_100_existing_ms", lambda: index.upsert(existing)),
+        ("remove_100_ms", lambda: index.remove(fresh.ids.tolist())),
+    ):
+        started = time.perf_counter()
+        change()
+        timings[name] = round((time.perf_counter() - started) * 1000, 2)
+    return timings
+
+
+def main(argv: list[str] | None = None) -> None:
+    parser = argparse.ArgumentParser(description=__doc__.splitlines()[0])
+    parser.add_argument("--offerings", type=int, default=100_000)
+    parser.add_argument("--queries", type=int, default=200)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("-k", type=int, default=20)
+    parser.add_argument(
+        "--bbox",
+        type=lambda text: tuple(float(x) for x in text.split(",")),
+        default=CONUS_BBOX,
+        help="min_lon,min_lat,max_lon,max_lat of the synthetic data (default: contiguous US)",
+    )
+    args = parser.parse_args(argv)
+    figures = bench_rank(
+        args.offerings, queries=args.queries, seed=args.seed, k=args.k, bbox=args.bbox
+    )
+    print(json.dumps(figures))
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,300 @@
+"""Offerings encoded once into numpy columns (ids, bitmasks, padded category ids) and TF-IDF.
+
+The structured columns and the text rows are kept apart: ranking computes bounds on the
+columns of every candidate and touches text rows only for the few that can still make the top.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import itertools
+import math
+from collections import Counter
+from collections.abc import Callable, Mapping, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+
+from matching.tables import OfferingTable
+from matching.taxonomy import CategoryTree
+from matching.vocab import (
+    COST_CODES,
+    DELIVERIES,
+    POPULATIONS,
+    SCHEDULES,
+    LanguageCodes,
+    encode_sets,
+    memo_map,
+)
+
+NO_START = 0  # ordinal of an open start
+NO_END = np.iinfo(np.int32).max  # ordinal of an open end
+
+
+def record_dtype(width: int) -> np.dtype:
+    """One record per offering; `width` = most categories any offering has."""
+    return np.dtype(
+        [
+            ("ids", np.int64),
+            ("organization_ids", np.int64),
+            ("lat", np.float64),
+            ("lon", np.float64),
+            ("languages", np.uint64, (LanguageCodes.WORDS,)),
+            ("categories", np.int32, (width,)),
+            ("active_from", np.int32),
+            ("active_until", np.int32),
+            ("cost_amount", np.float32),
+            ("schools_left", np.float32),
+            ("students_left", np.float32),
+            ("service_radius_km", np.float32),
+            ("populations", np.uint16),
+            ("grade_low", np.int8),
+            ("grade_high", np.int8),
+            ("schedule", np.uint8),
+            ("delivery", np.uint8),
+            ("cost", np.int8),
+            ("verified", np.bool_),
+            ("has_service_area", np.bool_),
+        ],
+        align=True,
+    )
+
+
+@dataclass(frozen=True)
+class OfferingColumns:
+    """Encoded offerings, one record each; the named fields are views of `records`.
+
+    A single structured array makes gathering candidate rows one `take` (about 40x faster
+    than gathering twenty separate columns), which is most of a query's cost at scale.
+    """
+
+    records: np.ndarray
+    ids: np.ndarray = field(init=False, repr=False)  # int64
+    organization_ids: np.ndarray = field(init=False, repr=False)  # int64
+    lat: np.ndarray = field(init=False, repr=False)  # float64
+    lon: np.ndarray = field(init=False, repr=False)  # float64
+    languages: np.ndarray = field(init=False, repr=False)  # (n, WORDS) uint64 bitmask
+    categories: np.ndarray = field(init=False, repr=False)  # (n, width) tree ids, -1 padding
+    active_from: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_START = open
+    active_until: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_END = open
+    cost_amount: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+    schools_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+    students_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+    service_radius_km: np.ndarray = field(init=False, repr=False)  # float32, NaN none
+    populations: np.ndarray = field(init=False, repr=False)  # uint16 bitmask over POPULATIONS
+    grade_low: np.ndarray = field(init=False, repr=False)  # int8
+    grade_high: np.ndarray = field(init=False, repr=False)  # int8
+    schedule: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over SCHEDULES
+    delivery: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over DELIVERIES
+    cost: np.ndarray = field(init=False, repr=False)  # int8 COST_* code
+    verified: np.ndarray = field(init=False, repr=False)  # bool
+    has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
+
+    def __post_init__(self) -> None:
+        for name in self.records.dtype.names or ():
+            object.__setattr__(self, name, self.records[name])
+
+    @classmethod
+    def from_arrays(cls, **columns: np.ndarray) -> OfferingColumns:
+        """Pack one array per field (categories as (n, width)) into records."""
+        categories = columns["categories"]
+        records = np.empty(len(categories), dtype=record_dtype(categories.shape[1]))
+        for name, values in columns.items():
+            records[name] = values
+        return cls(records)
+
+    def __len__(self) -> int:
+        return len(self.records)
+
+    @property
+    def width(self) -> int:
+        return int(self.categories.shape[1])
+
+    def take(self, rows: np.ndarray) -> OfferingColumns:
+        """The offerings at these (integer) row positions."""
+        return OfferingColumns(self.records.take(rows))
+
+    def widened(self, width: int) -> OfferingColumns:
+        """The same offerings with room for `width` categories each."""
+        if width == self.width:
+            return self
+        columns = {name: self.records[name] for name in self.records.dtype.names or ()}
+        columns["categories"] = _pad(self.categories, width)
+        return OfferingColumns.from_arrays(**columns)
+
+    @staticmethod
+    def concat(first: OfferingColumns, second: OfferingColumns) -> OfferingColumns:
+        """Rows of first then second."""
+        if len(second) == 0:
+            return first
+        if len(first) == 0:
+            return second
+        width = max(first.width, second.width)
+        records = [first.widened(width).records, second.widened(width).records]
+        return OfferingColumns(np.concatenate(records))
+
+
+@dataclass(frozen=True)
+class TextRows:
+    """TF-IDF rows of offerings and the raw texts they came from (to refit on rebuild)."""
+
+    matrix: sp.csr_matrix  # (n, vocabulary) float32, rows L2-normalised
+    raw: np.ndarray  # object array of str
+
+    def __len__(self) -> int:
+        return len(self.raw)
+
+    def take(self, rows: np.ndarray) -> TextRows:
+        return TextRows(self.matrix[rows], self.raw[rows])
+
+    @staticmethod
+    def concat(first: TextRows, second: TextRows) -> TextRows:
+        if len(second) == 0:
+            return first
+        if len(first) == 0:
+            return second
+        return TextRows(
+            sp.vstack([first.matrix, second.matrix], format="csr"),
+            np.concatenate([first.raw, second.raw]),
+        )
+
+
+def _pad(categories: np.ndarray, width: int) -> np.ndarray:
+    missing = width - categories.shape[1]
+    if missing == 0:
+        return categories
+    return np.pad(categories, ((0, 0), (0, missing)), constant_values=-1)
+
+
+def _vectorizer(max_features: int | None, stop_words: str | None) -> TfidfVectorizer:
+    return TfidfVectorizer(
+        dtype=np.float32,
+        sublinear_tf=True,
+        strip_accents="unicode",
+        stop_words=stop_words,
+        max_features=max_features,
+    )
+
+
+def fit_text(texts: np.ndarray, max_features: int) -> tuple[TfidfVectorizer, TextRows]:
+    """Fit TF-IDF on the offering corpus; returns the vectorizer and the corpus rows."""
+    vectorizer = _vectorizer(max_features, "english")
+    try:
+        matrix = vectorizer.fit_transform(texts)
+    except ValueError:  # no usable word at all (empty corpus, only stop words)
+        # Queries and later upserts still need a fitted vectorizer; this one matches nothing.
+        vectorizer = _vectorizer(None, None).fit(["placeholder"])
+        return vectorizer, transform_text(vectorizer, texts)
+    return vectorizer, TextRows(sp.csr_matrix(matrix, dtype=np.float32), texts)
+
+
+@dataclass(frozen=True)
+class QueryText:
+    """TF-IDF of short query texts with a fitted vectorizer, without scikit-learn's per-call
+    validation overhead (~1 ms): same analyzer, sublinear tf, idf and L2 norm, same result."""
+
+    analyzer: Callable[[str], list[str]]
+    vocabulary: Mapping[str, int]
+    idf: np.ndarray
+    n_features: int
+
+    @classmethod
+    def of(cls, vectorizer: TfidfVectorizer) -> QueryText:
+        idf = np.asarray(vectorizer.idf_, dtype=np.float64)
+        return cls(vectorizer.build_analyzer(), vectorizer.vocabulary_, idf, len(idf))
+
+    def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        data: list[float] = []
+        indices: list[int] = []
+        indptr = [0]
+        for text in texts:
+            if not text:
+                indptr.append(len(indices))
+                continue
+            counts = Counter(
+                i for token in self.analyzer(text) if (i := self.vocabulary.get(token)) is not None
+            )
+            for column in sorted(counts):
+                indices.append(column)
+                data.append((1.0 + math.log(counts[column])) * self.idf[column])
+            indptr.append(len(indices))
+        values = np.asarray(data, dtype=np.float64)
+        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(texts)))
+        values = values / np.where(norms > 0, norms, 1.0)[rows]
+        shape = (len(texts), self.n_features)
+        return sp.csr_matrix((values.astype(np.float32), indices, indptr), shape=shape)
+
+
+def transform_text(vectorizer: TfidfVectorizer, texts: Any) -> TextRows:
+    """TF-IDF rows of new texts with an already fitted vectorizer."""
+    raw = object_array(texts)
+    if len(raw) == 0:
+        return TextRows(sp.csr_matrix((0, len(vectorizer.idf_)), dtype=np.float32), raw)
+    return TextRows(sp.csr_matrix(vectorizer.transform(raw), dtype=np.float32), raw)
+
+
+def encode(table: OfferingTable, tree: CategoryTree, languages: LanguageCodes) -> OfferingColumns:
+    """Encode a table whose categories the tree already holds (see CategoryTree.extended)."""
+    n = len(table)
+    return OfferingColumns.from_arrays(
+        ids=np.asarray(table.ids, dtype=np.int64),
+        organization_ids=np.asarray(table.organization_ids, dtype=np.int64),
+        lat=np.asarray(table.lat, dtype=np.float64),
+        lon=np.asarray(table.lon, dtype=np.float64),
+        categories=_encode_categories(table.categories, tree),
+        grade_low=np.clip(np.asarray(table.grade_low), -1, 12).astype(np.int8),
+        grade_high=np.clip(np.asarray(table.grade_high), -1, 12).astype(np.int8),
+        schedule=encode_sets(table.schedule, SCHEDULES, "schedule", np.uint8),
+        delivery=encode_sets(table.delivery, DELIVERIES, "delivery", np.uint8),
+        languages=languages.encode(table.languages),
+        populations=encode_sets(table.populations, POPULATIONS, "populations", np.uint16),
+        cost=np.asarray(memo_map(table.cost, _cost_code), dtype=np.int8).reshape(n),
+        cost_amount=np.asarray(table.cost_amount, dtype=np.float32),
+        schools_left=np.asarray(table.schools_left, dtype=np.float32),
+        students_left=np.asarray(table.students_left, dtype=np.float32),
+        active_from=_ordinals(table.active_from, NO_START),
+        active_until=_ordinals(table.active_until, NO_END),
+        verified=np.asarray(table.verified, dtype=bool),
+        service_radius_km=np.asarray(table.service_radius_km, dtype=np.float32),
+        has_service_area=np.asarray(table.has_service_area, dtype=bool),
+    )
+
+
+def object_array(values: Any) -> np.ndarray:
+    """A 1-d object array of the values (strings stay Python objects, not fixed-width)."""
+    out = np.empty(len(values), dtype=object)
+    out[:] = list(values)
+    return out
+
+
+def _cost_code(cost: str | None) -> int:
+    try:
+        return COST_CODES[cost]
+    except KeyError:
+        raise ValueError(
+            f"cost: unknown value {cost!r}; expected free, sliding_scale, fee or None"
+        ) from None
+
+
+def _ordinals(dates: Any, missing: int) -> np.ndarray:
+    def ordinal(day: dt.date | None) -> int:
+        return missing if day is None else day.toordinal()
+
+    return np.asarray(memo_map(dates, ordinal), dtype=np.int32).reshape(len(dates))
+
+
+def _encode_categories(categories: Any, tree: CategoryTree) -> np.ndarray:
+    """(n, width) ids padded with -1; width = most categories any offering has (at least 1)."""
+    per_row = memo_map(categories, lambda codes: tuple(tree.ids[c] for c in dict.fromkeys(codes)))
+    lengths = np.fromiter(map(len, per_row), dtype=np.intp, count=len(per_row))
+    width = max(1, int(lengths.max(initial=0)))
+    out = np.full((len(per_row), width), -1, dtype=np.int32)
+    flat = np.fromiter(itertools.chain.from_iterable(per_row), dtype=np.int32)
+    rows = np.repeat(np.arange(len(per_row)), lengths)
+    starts = np.cumsum(lengths) - lengths
+    out[rows, np.arange(len(flat)) - np.repeat(starts, lengths)] = flat
+    return out

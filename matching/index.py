@@ -1,0 +1,334 @@
+"""OfferingIndex: offerings encoded once, pruned spatially per query, updated in place.
+
+Design:
+- Every query reads one immutable `Snapshot`; writers build a new snapshot and swap the
+  reference under a lock, so a ranking never sees half an update and readers never block.
+- Built rows ("base") live in numpy columns with a haversine BallTree. Offerings that can be
+  relevant at any distance (virtual delivery, or a service radius wider than the narrowest
+  query radius) are kept per taxonomy branch as "far" candidates for every query.
+- `upsert` tombstones the old base row and appends the new one to a small buffer that every
+  query scans by brute force; `remove` tombstones / drops. Both take milliseconds, so a change
+  is visible to the next ranking. `rebuild()` folds the buffer in and refits TF-IDF; changes
+  made while it runs are replayed onto the result before it is swapped in.
+"""
+
+from __future__ import annotations
+
+import itertools
+import threading
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, replace
+
+import numpy as np
+import scipy.sparse as sp
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.neighbors import BallTree
+
+from matching.columns import (
+    OfferingColumns,
+    QueryText,
+    TextRows,
+    encode,
+    fit_text,
+    object_array,
+    transform_text,
+)
+from matching.config import RankingConfig
+from matching.geodesy import EARTH_RADIUS_KM
+from matching.tables import OfferingTable
+from matching.taxonomy import CategoryTree
+from matching.vocab import LOCALES, VIRTUAL_BIT, LanguageCodes
+
+
+@dataclass(frozen=True)
+class Snapshot:
+    """One consistent state of the index; never mutated."""
+
+    tree: CategoryTree
+    languages: LanguageCodes  # append-only, shared by all snapshots of an index
+    vectorizer: TfidfVectorizer
+    query_text: QueryText  # the vectorizer's fast path for query texts
+    base: OfferingColumns
+    base_text: TextRows
+    alive: np.ndarray  # bool per base row (False = removed or replaced)
+    ball: BallTree  # over base rows, radians (lat, lon)
+    far_threshold_km: float  # base rows reachable beyond this are "far" candidates
+    far_indptr: np.ndarray  # far base rows grouped by branch id (CSR layout)
+    far_rows: np.ndarray
+    sorted_ids: np.ndarray  # base ids sorted, with their rows in id_rows
+    id_rows: np.ndarray
+    buffer: OfferingColumns  # upserted since the last build, all alive
+    buffer_text: TextRows
+    generation: int
+
+    @property
+    def size(self) -> int:
+        return int(self.alive.sum()) + len(self.buffer)
+
+    def base_rows_of(self, ids: np.ndarray) -> np.ndarray:
+        """Base rows holding these ids (alive or not); unknown ids are skipped."""
+        if len(self.sorted_ids) == 0 or len(ids) == 0:
+            return np.zeros(0, dtype=np.intp)
+        pos = np.clip(np.searchsorted(self.sorted_ids, ids), 0, len(self.sorted_ids) - 1)
+        return self.id_rows[pos[self.sorted_ids[pos] == ids]]
+
+    def live_ids(self) -> np.ndarray:
+        return np.sort(np.concatenate([self.base.ids[self.alive], self.buffer.ids]))
+
+    def candidates(
+        self,
+        lat: float,
+        lon: float,
+        radius_km: float,
+        relevant: np.ndarray,
+        covered_ids: np.ndarray,
+    ) -> tuple[OfferingColumns, np.ndarray, np.ndarray]:
+        """Live offerings within radius_km of the point, the far-reaching ones and the covered
+        ones, that have a category where `relevant` (by category id, padding -1 last) is True.
+
+        Returns their columns (base rows first, then buffer rows) and those base and buffer
+        row positions, ascending.
+        """
+        radius = max(radius_km, self.far_threshold_km)
+        if len(self.base):
+            point = np.radians([[lat, lon]])
+            near = self.ball.query_radius(point, r=radius / EARTH_RADIUS_KM)[0]
+        else:
+            near = np.zeros(0, dtype=np.intp)
+        known = relevant[: len(self.tree)]
+        branches = np.unique(self.tree.branch[np.flatnonzero(known)])
+        branches = branches[branches < len(self.far_indptr) - 1]
+        far = [self.far_rows[self.far_indptr[b] : self.far_indptr[b + 1]] for b in branches]
+        rows = _sorted_unique(np.concatenate([near, *far, self.base_rows_of(covered_ids)]))
+        rows = rows[self.alive[rows]]
+        # One gather of whole records, then the relevance test on contiguous categories.
+        base = self.base.take(rows)
+        hit = relevant[base.categories].any(axis=1)
+        rows = rows[hit]
+        extra = np.flatnonzero(relevant[self.buffer.categories].any(axis=1))
+        cols = OfferingColumns.concat(base.take(np.flatnonzero(hit)), self.buffer.take(extra))
+        return cols, rows, extra
+
+    def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
+        """Columns of these base rows followed by these buffer rows."""
+        return OfferingColumns.concat(self.base.take(base_rows), self.buffer.take(buffer_rows))
+
+    def text_of(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> sp.csr_matrix:
+        """TF-IDF rows of these base rows followed by these buffer rows."""
+        if len(buffer_rows) == 0:
+            return self.base_text.matrix[base_rows]
+        return sp.vstack(
+            [self.base_text.matrix[base_rows], self.buffer_text.matrix[buffer_rows]],
+            format="csr",
+        )
+
+
+class OfferingIndex:
+    """The offerings a ranking searches: build once, then upsert/remove as records change."""
+
+    def __init__(self, snapshot: Snapshot, config: RankingConfig) -> None:
+        self._snapshot = snapshot
+        self.config = config
+        self._lock = threading.Lock()
+        self._replay: list[tuple[str, OfferingTable | np.ndarray]] | None = None
+
+    @classmethod
+    def build(
+        cls,
+        table: OfferingTable,
+        taxonomy: Mapping[str, str | None],
+        config: RankingConfig | None = None,
+        *,
+        names: Mapping[str, str] | None = None,
+    ) -> OfferingIndex:
+        """Encode all offerings; taxonomy maps code -> parent code, names code -> display name."""
+        config = config or RankingConfig()
+        tree = CategoryTree.from_parents(taxonomy, names)
+        tree = tree.extended(set(itertools.chain.from_iterable(table.categories)))
+        languages = LanguageCodes()
+        base = encode(table, tree, languages)
+        vectorizer, text = fit_text(object_array(table.texts), config.text_max_features)
+        return cls(_snapshot(base, text, tree, languages, vectorizer, config, 0), config)
+
+    # --- reads ---------------------------------------------------------------------------------
+    def snapshot(self) -> Snapshot:
+        """The current state; hold on to it for the duration of one query."""
+        return self._snapshot
+
+    def __len__(self) -> int:
+        return self._snapshot.size
+
+    def __contains__(self, offering_id: object) -> bool:
+        snap = self._snapshot
+        ids = np.array([offering_id], dtype=np.int64)
+        rows = snap.base_rows_of(ids)
+        return bool(snap.alive[rows].any()) or bool(np.isin(ids, snap.buffer.ids).any())
+
+    @property
+    def tree(self) -> CategoryTree:
+        return self._snapshot.tree
+
+    @property
+    def buffered(self) -> int:
+        """Offerings upserted since the last build or rebuild."""
+        return len(self._snapshot.buffer)
+
+    @property
+    def needs_rebuild(self) -> bool:
+        """True when the append buffer is big enough that rebuild() pays off."""
+        snap = self._snapshot
+        dead = len(snap.base) - int(snap.alive.sum())
+        return len(snap.buffer) + dead > self.config.rebuild_buffer_rows
+
+    # --- writes --------------------------------------------------------------------------------
+    def upsert(self, rows: OfferingTable) -> None:
+        """Add offerings, or replace those whose id is already indexed; visible at once."""
+        with self._lock:
+            self._snapshot = _upserted(self._snapshot, rows)
+            if self._replay is not None:
+                self._replay.append(("upsert", rows))
+
+    def remove(self, ids: Iterable[int]) -> int:
+        """Drop offerings by id (unknown ids are ignored); returns how many were indexed."""
+        id_array = np.unique(np.fromiter(ids, dtype=np.int64))
+        with self._lock:
+            before = self._snapshot.size
+            self._snapshot = _removed(self._snapshot, id_array)
+            if self._replay is not None:
+                self._replay.append(("remove", id_array))
+            return before - self._snapshot.size
+
+    def rebuild(self) -> None:
+        """Fold the buffer into the base and refit TF-IDF on the live corpus.
+
+        Safe to run in a background thread: rankings keep using the old snapshot, and upserts
+        or removals made meanwhile are replayed onto the new one before it is swapped in.
+        """
+        with self._lock:
+            if self._replay is not None:
+                raise RuntimeError("a rebuild is already running")
+            old = self._snapshot
+            self._replay = []
+        try:
+            alive = np.flatnonzero(old.alive)
+            live = OfferingColumns.concat(old.base.take(alive), old.buffer)
+            raw = np.concatenate([old.base_text.raw[alive], old.buffer_text.raw])
+            vectorizer, text = fit_text(raw, self.config.text_max_features)
+            new = _snapshot(
+                live, text, old.tree, old.languages, vectorizer, self.config, old.generation + 1
+            )
+            with self._lock:
+                for op, arg in self._replay:
+                    if op == "upsert":
+                        assert isinstance(arg, OfferingTable)
+                        new = _upserted(new, arg)
+                    else:
+                        assert isinstance(arg, np.ndarray)
+                        new = _removed(new, arg)
+                self._snapshot = replace(new, generation=self._snapshot.generation + 1)
+        finally:
+            with self._lock:
+                self._replay = None
+
+
+def _snapshot(
+    base: OfferingColumns,
+    text: TextRows,
+    tree: CategoryTree,
+    languages: LanguageCodes,
+    vectorizer: TfidfVectorizer,
+    config: RankingConfig,
+    generation: int,
+) -> Snapshot:
+    """Spatial tree, far-candidate lists and id lookup over freshly encoded base rows."""
+    n = len(base)
+    ball = BallTree(
+        np.radians(np.column_stack([base.lat, base.lon])) if n else np.zeros((1, 2)),
+        metric="haversine",
+        leaf_size=config.ball_tree_leaf_size,
+    )
+    far_threshold = min_query_radius_km(config)
+    virtual = (base.delivery & VIRTUAL_BIT) != 0
+    wide = np.nan_to_num(base.service_radius_km, nan=0.0) > far_threshold
+    far = np.flatnonzero(virtual | wide)
+    pairs = tree.branch[base.categories[far]] if len(tree) else np.zeros((len(far), 0), int)
+    pairs = np.where(base.categories[far] >= 0, pairs, -1)
+    far_row = np.repeat(far, pairs.shape[1])
+    far_branch = pairs.ravel()
+    keep = far_branch >= 0
+    far_row, far_branch = far_row[keep], far_branch[keep]
+    order = np.lexsort((far_row, far_branch))
+    far_row, far_branch = far_row[order], far_branch[order]
+    dup = np.zeros(len(far_row), dtype=bool)
+    dup[1:] = (far_row[1:] == far_row[:-1]) & (far_branch[1:] == far_branch[:-1])
+    far_row, far_branch = far_row[~dup], far_branch[~dup]
+    indptr = np.zeros(len(tree) + 1, dtype=np.intp)
+    np.cumsum(np.bincount(far_branch, minlength=len(tree)), out=indptr[1:])
+    id_rows = np.argsort(base.ids, kind="stable")
+    return Snapshot(
+        tree=tree,
+        languages=languages,
+        vectorizer=vectorizer,
+        query_text=QueryText.of(vectorizer),
+        base=base,
+        base_text=text,
+        alive=np.ones(n, dtype=bool),
+        ball=ball,
+        far_threshold_km=far_threshold,
+        far_indptr=indptr,
+        far_rows=far_row.astype(np.intp),
+        sorted_ids=base.ids[id_rows],
+        id_rows=id_rows,
+        buffer=base.take(np.zeros(0, dtype=np.intp)),
+        buffer_text=text.take(np.zeros(0, dtype=np.intp)),
+        generation=generation,
+    )
+
+
+def _sorted_unique(rows: np.ndarray) -> np.ndarray:
+    """Sorted distinct values (a sort beats np.unique's hashing for these sizes)."""
+    rows = np.sort(rows)
+    if len(rows) < 2:
+        return rows
+    return rows[np.concatenate([[True], rows[1:] != rows[:-1]])]
+
+
+def min_query_radius_km(config: RankingConfig) -> float:
+    """Radius of the narrowest spatial query (city school): rows reachable beyond it are far."""
+    return min(config.scale_km(locale) for locale in LOCALES) * config.reach_cutoff_scales
+
+
+def query_radius_km(config: RankingConfig, locale: str | None) -> float:
+    """How far an in-person offering can be from a school of this locale and still rank."""
+    factor = max(1.0, config.at_school_travel_factor)
+    return config.scale_km(locale) * config.reach_cutoff_scales * factor
+
+
+def _upserted(snap: Snapshot, table: OfferingTable) -> Snapshot:
+    tree = snap.tree.extended(set(itertools.chain.from_iterable(table.categories)))
+    fresh = encode(table, tree, snap.languages)
+    text = transform_text(snap.vectorizer, table.texts)
+    alive = snap.alive.copy()
+    alive[snap.base_rows_of(fresh.ids)] = False
+    kept = np.flatnonzero(~np.isin(snap.buffer.ids, fresh.ids))
+    return replace(
+        snap,
+        tree=tree,
+        alive=alive,
+        buffer=OfferingColumns.concat(snap.buffer.take(kept), fresh),
+        buffer_text=TextRows.concat(snap.buffer_text.take(kept), text),
+        generation=snap.generation + 1,
+    )
+
+
+def _removed(snap: Snapshot, ids: np.ndarray) -> Snapshot:
+    alive = snap.alive.copy()
+    alive[snap.base_rows_of(ids)] = False
+    kept = np.flatnonzero(~np.isin(snap.buffer.ids, ids))
+    return replace(
+        snap,
+        alive=alive,
+        buffer=snap.buffer.take(kept),
+        buffer_text=snap.buffer_text.take(kept),
+        generation=snap.generation + 1,
+    )

@@ -1,0 +1,106 @@
+"""A school's needs (or many schools' needs) laid out as padded arrays for the scoring kernel."""
+
+from __future__ import annotations
+
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.columns import OfferingColumns
+from matching.config import RankingConfig
+from matching.scoring import NeedArrays
+from matching.tables import Need
+from matching.taxonomy import CategoryTree
+from matching.vocab import DELIVERIES, SCHEDULES, LanguageCodes, bitmask
+
+
+@dataclass(frozen=True)
+class NeedLayout:
+    """Needs of G schools as (G, J) arrays, their credit table and query texts."""
+
+    needs: NeedArrays
+    credit_table: np.ndarray  # (distinct need categories + 1 unassessed row, categories + 1)
+    slot_rows: list[list[int]]  # per group, per slot: its credit table row
+    texts: list[str]  # per group, per slot (padded): the need's query text
+
+
+def layout_needs(
+    groups: Sequence[Sequence[Need | None]],
+    grades: Sequence[tuple[int, int]],
+    tree: CategoryTree,
+    languages: LanguageCodes,
+    cfg: RankingConfig,
+    texts_for: Collection[str] | None = None,
+) -> NeedLayout:
+    """Needs of each group (school) as padded (G, J) arrays plus their credit table.
+
+    texts_for: the need categories whose query text matters (others earn no credit, so their
+    text similarity is never used); None = all.
+    """
+    categories = sorted({n.category for group in groups for n in group if n is not None})
+    table = tree.credit(tree.lookup(categories), cfg.sibling_credit, cfg.branch_credit)
+    unassessed = np.full((1, table.shape[1]), cfg.unassessed_credit, dtype=np.float32)
+    unassessed[0, -1] = 0.0
+    table = np.vstack([table, unassessed])
+    row_of = {code: i for i, code in enumerate(categories)}
+    width = max(len(group) for group in groups)
+    shape = (len(groups), width)
+    credit_row = np.full(shape, len(categories), dtype=np.intp)
+    weight = np.zeros(shape)
+    low = np.zeros(shape, dtype=np.int64)
+    high = np.zeros(shape, dtype=np.int64)
+    schedule = np.zeros(shape, dtype=np.uint8)
+    delivery = np.zeros(shape, dtype=np.uint8)
+    langs = np.zeros((*shape, LanguageCodes.WORDS), dtype=np.uint64)
+    has_langs = np.zeros(shape, dtype=bool)
+    students = np.full(shape, np.nan)
+    valid = np.zeros(shape, dtype=bool)
+    texts = [""] * (len(groups) * width)
+    slot_rows: list[list[int]] = []
+    for g, group in enumerate(groups):
+        low[g], high[g] = grades[g]
+        rows = []
+        for j, need in enumerate(group):
+            valid[g, j] = True
+            weight[g, j] = 1.0
+            if need is not None:
+                credit_row[g, j] = row_of[need.category]
+                weight[g, j] = cfg.priority_weight(need.priority)
+                low[g, j] = grades[g][0] if need.grade_low is None else need.grade_low
+                high[g, j] = grades[g][1] if need.grade_high is None else need.grade_high
+                schedule[g, j] = bitmask(need.schedule, SCHEDULES, "schedule")
+                delivery[g, j] = bitmask(need.delivery, DELIVERIES, "delivery")
+                langs[g, j] = languages.mask(need.languages)
+                has_langs[g, j] = bool(need.languages)
+                if need.students_affected is not None:
+                    students[g, j] = need.students_affected
+                if texts_for is None or need.category in texts_for:
+                    texts[g * width + j] = f"{tree.name(need.category)} {need.notes}"
+            rows.append(int(credit_row[g, j]))
+        slot_rows.append(rows)
+    needs = NeedArrays(
+        credit_row=credit_row,
+        weight=weight,
+        grade_low=low,
+        grade_high=high,
+        schedule=schedule,
+        delivery=delivery,
+        languages=langs,
+        has_languages=has_langs,
+        students=students,
+        valid=valid,
+    )
+    return NeedLayout(needs, table, slot_rows, texts)
+
+
+def credited_categories(
+    tree: CategoryTree, codes: Collection[str], off: OfferingColumns, cfg: RankingConfig
+) -> set[str]:
+    """The need categories some of these offerings earn taxonomy credit for."""
+    ordered = sorted(codes)
+    if not ordered:
+        return set()
+    table = tree.credit(tree.lookup(ordered), cfg.sibling_credit, cfg.branch_credit)
+    earned = table[:, off.categories].reshape(len(ordered), -1).max(axis=1) > 0
+    return {code for code, hit in zip(ordered, earned, strict=True) if hit}

@@ -1,0 +1,386 @@
+"""Ranking in both directions: offerings for a school, schools for an organization's offerings.
+
+Both use the same model (matching.scoring) and return explained results whose contributions
+add up to their score. Results are deterministic: equal scores are ordered by ascending id.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+import math
+from collections.abc import Collection, Iterable, Mapping, Sequence
+from dataclasses import fields, replace
+from typing import Any, TypeVar, cast
+
+import numpy as np
+import scipy.sparse as sp
+
+from matching.columns import OfferingColumns
+from matching.config import RankingConfig
+from matching.explain import Context, explain, offering_reason, school_reason
+from matching.filters import Filters, filter_mask
+from matching.geodesy import haversine_km
+from matching.index import OfferingIndex, Snapshot, query_radius_km
+from matching.needs import credited_categories, layout_needs
+from matching.results import RankedOffering, RankedSchool
+from matching.scoring import (
+    Place,
+    Reach,
+    Scored,
+    reach_at,
+    reach_of,
+    score_rows,
+    top_rows,
+    upper_bound,
+)
+from matching.tables import Need, SchoolQuery, SchoolTable
+from matching.vocab import (
+    POPULATIONS,
+    LanguageCodes,
+    bitmask,
+    encode_sets,
+)
+
+T = TypeVar("T")
+
+# Margin for rounding between the bound and the exact score (both float64, ~1e-16 apart).
+BOUND_SLACK = 1e-9
+# Rows scored exactly before the bound is consulted: max(8 * k, FIRST_BATCH).
+FIRST_BATCH = 256
+
+
+def rank_offerings(
+    index: OfferingIndex,
+    school: SchoolQuery,
+    needs: Sequence[Need],
+    *,
+    k: int = 20,
+    equity: float | None = None,
+    filters: Filters | None = None,
+    config: RankingConfig | None = None,
+    as_of: dt.date | None = None,
+) -> list[RankedOffering]:
+    """The k offerings that best meet the school's needs, best first, each explained.
+
+    equity: strength in [0, 1] (None = config.equity; 0 = pure fit + reach + constraints).
+    as_of: the date offerings must be active on (None = today); inactive ones are demoted.
+    """
+    cfg = config or index.config
+    strength = _strength(equity, cfg)
+    if not needs:
+        raise ValueError("rank_offerings needs at least one need")
+    day = as_of or dt.date.today()
+    snap = index.snapshot()
+    slots = sorted(needs, key=lambda n: n.priority)
+    tree = snap.tree.extended(n.category for n in slots)
+    layout = layout_needs(
+        [slots], [(school.grade_low, school.grade_high)], tree, snap.languages, cfg
+    )
+    relevant = layout.credit_table[:-1].max(axis=0) > 0  # last row: the unassessed credit
+    covered = np.array(sorted(school.covered_by or ()), dtype=np.int64)
+    off, base_rows, buffer_rows = snap.candidates(
+        school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
+    )
+    place = _place(school, off, covered, snap.languages, cfg)
+    reach = reach_of(off, place, cfg)
+    keep = reach.eligible
+    if filters is not None:
+        keep &= filter_mask(off, place.distance_km, filters, tree, snap.languages)
+    bound = upper_bound(
+        off,
+        layout.needs,
+        layout.credit_table,
+        place,
+        reach.value,
+        as_of=day.toordinal(),
+        equity=strength,
+        config=cfg,
+    )
+    bound = np.where(keep, bound, -np.inf)
+    queries = snap.query_text.transform(layout.texts)
+
+    def exact(rows: np.ndarray) -> tuple[OfferingColumns, Place, Reach, Scored]:
+        # Rows are ascending, so base rows come before buffer rows as in the gather.
+        split = np.searchsorted(rows, len(base_rows))
+        rows_text = snap.text_of(
+            base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)]
+        )
+        text = np.clip((rows_text @ queries.T).toarray(), 0.0, 1.0)
+        sub_off, sub_place, sub_reach = off.take(rows), _take(place, rows), _take(reach, rows)
+        scored = score_rows(
+            sub_off,
+            layout.needs,
+            None,
+            layout.credit_table,
+            text,
+            sub_place,
+            sub_reach.value,
+            as_of=day.toordinal(),
+            equity=strength,
+            reverse=False,
+            config=cfg,
+        )
+        return sub_off, sub_place, sub_reach, scored
+
+    # Score exactly the most promising rows first; then every row whose bound still reaches
+    # the k-th best exact score (nothing else can enter the top k).
+    eligible = np.flatnonzero(keep)
+    first = _best_by(bound, eligible, max(8 * k, FIRST_BATCH))
+    top_off, top_place, top_reach, scored = exact(first)
+    if len(first) >= k:
+        kth = np.partition(scored.score, len(first) - k)[len(first) - k]
+        more = eligible[bound[eligible] >= kth - BOUND_SLACK]
+        if len(more) > len(first):
+            top_off, top_place, top_reach, scored = exact(more)
+    off, place, reach = top_off, top_place, top_reach
+    ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False)
+    grades = (school.grade_low, school.grade_high)
+    results = []
+    for rank, r in enumerate(top_rows(scored.score, off.ids, k), start=1):
+        explained = explain(
+            ctx, off, scored, reach, place.distance_km, r, slots, layout.slot_rows[0], grades,
+            school.languages, school.populations, float(place.need_index[r]),
+        )  # fmt: skip
+        reason = offering_reason(
+            ctx, off, reach, place.distance_km, r, explained, slots[0].priority
+        )
+        results.append(
+            RankedOffering(
+                offering_id=int(off.ids[r]),
+                organization_id=int(off.organization_ids[r]),
+                rank=rank,
+                score=float(scored.score[r]),
+                contributions=explained.contributions,
+                needs_met=explained.needs_met,
+                reason=reason,
+                distance_km=float(place.distance_km[r]),
+                warnings=explained.warnings,
+                model_version=cfg.version,
+            )
+        )
+    return results
+
+
+def _place(
+    school: SchoolQuery,
+    off: OfferingColumns,
+    covered: np.ndarray,
+    languages: LanguageCodes,
+    cfg: RankingConfig,
+) -> Place:
+    """Per candidate offering: where the one school is, and who it is."""
+    n = len(off)
+    family = _family_languages(languages, school.languages)
+    return Place(
+        distance_km=haversine_km(school.lat, school.lon, off.lat, off.lon),
+        scale_km=np.full(n, cfg.scale_km(school.locale)),
+        covered=np.isin(off.ids, covered),
+        coverage_known=np.full(n, school.covered_by is not None),
+        need_index=np.full(n, _need_index(school.need_index, cfg)),
+        populations=np.full(n, bitmask(school.populations, POPULATIONS, "populations")),
+        languages=np.broadcast_to(family, (n, len(family))),
+    )
+
+
+def rank_schools(
+    index: OfferingIndex,
+    schools: SchoolTable,
+    *,
+    offering_ids: Iterable[int] | None = None,
+    organization_id: int | None = None,
+    k: int = 20,
+    equity: float | None = None,
+    config: RankingConfig | None = None,
+    as_of: dt.date | None = None,
+    coverage: Mapping[int, Collection[int]] | None = None,
+    max_distance_km: float | None = None,
+) -> list[RankedSchool]:
+    """The k schools where these offerings (given by id, or all of one organization's) are
+    needed most, best first; each school is scored with the offering that serves it best.
+
+    coverage: offering id -> ids of the schools its polygon service area covers (optional).
+    With similar fit, higher-need schools rank first; equity sets how much (0 = pure fit).
+    """
+    cfg = config or index.config
+    strength = _strength(equity, cfg)
+    if (offering_ids is None) == (organization_id is None):
+        raise ValueError("give exactly one of offering_ids or organization_id")
+    day = as_of or dt.date.today()
+    snap = index.snapshot()
+    off, off_text = _offerings_of(snap, offering_ids, organization_id)
+    n_schools, n_off = len(schools), len(off)
+    if n_schools == 0 or n_off == 0:
+        return []
+    # Which schools can match at all: one with a filed need some offering earns credit for
+    # (or none filed) and an offering within reach. Only those are laid out and scored.
+    groups = [sorted(needs, key=lambda n: n.priority) for needs in schools.needs]
+    tree = snap.tree.extended(n.category for group in groups for n in group)
+    useful = credited_categories(tree, {n.category for group in groups for n in group}, off, cfg)
+    matchable = np.array(
+        [not group or any(n.category in useful for n in group) for group in groups]
+    )
+    s = np.repeat(np.arange(n_schools), n_off)
+    o = np.tile(np.arange(n_off), n_schools)
+    pairs = off.take(o)
+    distance = haversine_km(schools.lat[s], schools.lon[s], pairs.lat, pairs.lon)
+    covered, known = _coverage(coverage, off.ids, schools.ids)
+    scale = np.array([cfg.scale_km(loc) for loc in schools.locale])
+    reach = reach_at(pairs, distance, scale[s], covered[o, s], known[o], cfg)
+    keep = reach.eligible & matchable[s]
+    if max_distance_km is not None:
+        keep &= (distance <= max_distance_km) | reach.virtual
+    rows = np.flatnonzero(keep)
+    if len(rows) == 0:
+        return []
+    chosen, s = np.unique(s[rows], return_inverse=True)  # s: position among chosen schools
+    o, pairs, reach = o[rows], pairs.take(rows), _take(reach, rows)
+
+    slots: list[list[Need | None]] = [[*groups[i]] or [None] for i in chosen]
+    grades = list(zip(schools.grade_low.tolist(), schools.grade_high.tolist(), strict=True))
+    layout = layout_needs(slots, [grades[i] for i in chosen], tree, snap.languages, cfg, useful)
+    need_index = np.clip(
+        np.where(np.isnan(schools.need_index), cfg.missing_need_index, schools.need_index), 0, 1
+    )
+    populations = [schools.populations[i] for i in chosen]
+    family = [_family_languages(snap.languages, schools.languages[i]) for i in chosen]
+    place = Place(
+        distance_km=distance[rows],
+        scale_km=scale[chosen][s],
+        covered=covered[o, chosen[s]],
+        coverage_known=known[o],
+        need_index=need_index[chosen][s],
+        populations=encode_sets(populations, POPULATIONS, "populations", np.uint16)[s],
+        languages=np.stack(family)[s] if family else np.zeros((0, LanguageCodes.WORDS), np.uint64),
+    )
+    width = layout.needs.valid.shape[1]
+    similarity = _text_similarity(snap, off_text, layout.texts)  # (n_off, chosen * width)
+    text = similarity.reshape(n_off, len(chosen), width)[o, s]
+    scored = score_rows(
+        pairs,
+        layout.needs,
+        s,
+        layout.credit_table,
+        text,
+        place,
+        reach.value,
+        as_of=day.toordinal(),
+        equity=strength,
+        reverse=True,
+        config=cfg,
+    )
+    # Best offering per school (ties: lower offering id), then the best schools. A school
+    # none of whose filed needs an offering meets is not a match for it.
+    order = np.lexsort((pairs.ids, -scored.score, s))
+    order = order[scored.credit[order].max(axis=1, initial=0.0) > 0]
+    first = order[np.r_[True, s[order][1:] != s[order][:-1]]] if len(order) else order
+    ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=True)
+    results = []
+    for rank, pick in enumerate(top_rows(scored.score[first], schools.ids[chosen[s[first]]], k), 1):
+        r = int(first[pick])
+        school = int(chosen[s[r]])
+        known_index = schools.need_index[school]
+        index_value = None if math.isnan(known_index) else float(known_index)
+        explained = explain(
+            ctx,
+            pairs,
+            scored,
+            reach,
+            place.distance_km,
+            r,
+            slots[s[r]],
+            layout.slot_rows[s[r]],
+            grades[school],
+            schools.languages[school],
+            schools.populations[school],
+            float(place.need_index[r]),
+        )
+        results.append(
+            RankedSchool(
+                school_id=int(schools.ids[school]),
+                offering_id=int(pairs.ids[r]),
+                rank=rank,
+                score=float(scored.score[r]),
+                contributions=explained.contributions,
+                needs_met=explained.needs_met,
+                reason=school_reason(reach, place.distance_km, r, explained, index_value),
+                distance_km=float(place.distance_km[r]),
+                need_index=index_value,
+                warnings=explained.warnings,
+                model_version=cfg.version,
+            )
+        )
+    return results
+
+
+# --- helpers ---------------------------------------------------------------------------------
+
+
+def _best_by(values: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
+    """The (ascending) rows among `rows` with the `count` largest values."""
+    if len(rows) <= count:
+        return rows
+    part = np.argpartition(values[rows], len(rows) - count)[len(rows) - count :]
+    return np.sort(rows[part])
+
+
+def _text_similarity(snap: Snapshot, rows: sp.csr_matrix, texts: list[str]) -> np.ndarray:
+    """(len(rows), len(texts)) cosine similarity of offering texts and need query texts."""
+    queries = snap.query_text.transform(texts)
+    if rows.shape[0] == 0:
+        return np.zeros((0, len(texts)))
+    return np.asarray((rows @ queries.T).toarray(), dtype=np.float64)
+
+
+def _offerings_of(
+    snap: Snapshot, offering_ids: Iterable[int] | None, organization_id: int | None
+) -> tuple[OfferingColumns, sp.csr_matrix]:
+    """Live offerings chosen by id or organization, in ascending id, and their text rows."""
+    wanted = None if offering_ids is None else np.fromiter(offering_ids, dtype=np.int64)
+
+    def pick(cols: OfferingColumns) -> np.ndarray:
+        if wanted is not None:
+            return np.isin(cols.ids, wanted)
+        return cols.organization_ids == organization_id
+
+    base = np.flatnonzero(snap.alive & pick(snap.base))
+    extra = np.flatnonzero(pick(snap.buffer))
+    off = snap.gather(base, extra)
+    order = np.argsort(off.ids, kind="stable")
+    return off.take(order), snap.text_of(base, extra)[order]
+
+
+def _coverage(
+    coverage: Mapping[int, Collection[int]] | None, offering_ids: np.ndarray, school_ids: np.ndarray
+) -> tuple[np.ndarray, np.ndarray]:
+    """(offerings, schools) covered matrix and, per offering, whether coverage is known."""
+    covered = np.zeros((len(offering_ids), len(school_ids)), dtype=bool)
+    known = np.zeros(len(offering_ids), dtype=bool)
+    for i, offering in enumerate(offering_ids.tolist()):
+        if coverage is not None and offering in coverage:
+            known[i] = True
+            covered[i] = np.isin(school_ids, np.fromiter(coverage[offering], dtype=np.int64))
+    return covered, known
+
+
+def _family_languages(languages: LanguageCodes, codes: Iterable[str]) -> np.ndarray:
+    """Mask of the non-English languages a school's families speak."""
+    return languages.mask(code for code in codes if code != "en")
+
+
+def _need_index(value: float | None, cfg: RankingConfig) -> float:
+    if value is None or math.isnan(value):
+        return cfg.missing_need_index
+    return min(max(float(value), 0.0), 1.0)
+
+
+def _strength(equity: float | None, cfg: RankingConfig) -> float:
+    strength = cfg.equity if equity is None else float(equity)
+    if not 0 <= strength <= 1:
+        raise ValueError(f"equity must be in [0, 1], got {equity}")
+    return strength
+
+
+def _take(obj: T, rows: np.ndarray) -> T:
+    """A dataclass of per-row arrays restricted to these rows."""
+    data: Any = obj
+    return cast(T, replace(data, **{f.name: getattr(data, f.name)[rows] for f in fields(data)}))

@@ -1,0 +1,327 @@
+"""The model, vectorized: score R (offering, school) rows against each row's needs.
+
+Needs come laid out as (G, J) arrays (G = 1 school in forward ranking, one group per school in
+reverse ranking; short groups padded with weight 0). Row r uses group `group[r]`. Per row and
+need j:
+
+    credit[r, j]  taxonomy credit (1 same, branch_credit parent/child, sibling_credit same branch)
+    f[r, j]       credit * (1 - text_blend + text_blend * text cosine)
+    m[r, j]       priority weight * f
+    soft, demote  constraint penalties of the offering against need j
+
+The offering's primary need j* maximizes (1 - breadth) * fit_weight * m - constraints_weight *
+soft - demotion * demote: the need it serves best once constraints count. Then
+
+    fit         = fit_weight * ((1 - breadth) * m[j*] + breadth * sum_j m / sum_j weight)
+    reach       = reach_weight * reach
+    constraints = constraints_weight * (1 - soft[j*] - soft_offering) - demotion * any demotion
+    equity      = strength * need_index * value   (value: affordability / populations / language
+                                                   forward; 1 in reverse: the school's need)
+    score       = fit + reach + constraints + equity, summed in this order.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+
+import numpy as np
+
+from matching.columns import OfferingColumns
+from matching.config import RankingConfig
+from matching.vocab import (
+    AT_SCHOOL_BIT,
+    COST_FEE,
+    COST_FREE,
+    COST_SLIDING,
+    COST_UNKNOWN,
+    VIRTUAL_BIT,
+    any_overlap,
+)
+
+
+@dataclass(frozen=True)
+class NeedArrays:
+    """Needs of G schools as (G, J) arrays; a padded slot has valid False and weight 0."""
+
+    credit_row: np.ndarray  # intp row of the credit table
+    weight: np.ndarray  # float64 priority weight
+    grade_low: np.ndarray  # int
+    grade_high: np.ndarray
+    schedule: np.ndarray  # uint8 bitmask, 0 = no preference
+    delivery: np.ndarray  # uint8
+    languages: np.ndarray  # (G, J, WORDS) uint64
+    has_languages: np.ndarray  # bool: the need prefers languages
+    students: np.ndarray  # float, NaN unknown
+    valid: np.ndarray  # bool
+
+
+@dataclass(frozen=True)
+class Place:
+    """Per row: where the school is relative to the offering, and who the school is."""
+
+    distance_km: np.ndarray
+    scale_km: np.ndarray  # decay scale of the school's locale
+    covered: np.ndarray  # bool: a polygon service area covers the school
+    coverage_known: np.ndarray  # bool: the service reported polygon coverage for this school
+    need_index: np.ndarray  # float in [0, 1], missing already filled
+    populations: np.ndarray  # uint16 bitmask of the school's populations
+    languages: np.ndarray  # (R, WORDS) uint64: non-English languages of its families
+
+
+@dataclass(frozen=True)
+class Reach:
+    value: np.ndarray  # [0, 1]
+    eligible: np.ndarray  # bool: within reach at all
+    virtual: np.ndarray  # bool
+    in_area: np.ndarray  # bool: a declared service area or radius covers the school
+    outside_area: np.ndarray  # bool: a declared area or radius does not cover the school
+
+
+def reach_of(off: OfferingColumns, place: Place, config: RankingConfig) -> Reach:
+    """Reach of each offering from its school and whether it is within reach at all."""
+    return reach_at(
+        off, place.distance_km, place.scale_km, place.covered, place.coverage_known, config
+    )
+
+
+def reach_at(
+    off: OfferingColumns,
+    distance_km: np.ndarray,
+    scale_km: np.ndarray,
+    covered: np.ndarray,
+    coverage_known: np.ndarray,
+    config: RankingConfig,
+) -> Reach:
+    """reach_of, from the geometric fields of a Place alone."""
+    virtual = (off.delivery & VIRTUAL_BIT) != 0
+    travel = np.where((off.delivery & AT_SCHOOL_BIT) != 0, config.at_school_travel_factor, 1.0)
+    scale = scale_km * np.maximum(travel, 1.0)
+    decay = np.exp(-distance_km / scale)
+    has_radius = ~np.isnan(off.service_radius_km)
+    in_radius = has_radius & (distance_km <= np.nan_to_num(off.service_radius_km))
+    in_area = in_radius | covered
+    outside = (has_radius & ~in_radius) | (off.has_service_area & coverage_known & ~in_area)
+    near = np.where(outside, decay * config.outside_area_factor, decay)
+    value = np.where(in_area, np.maximum(decay, config.covered_reach), near)
+    value = np.where(virtual, np.maximum(value, config.virtual_reach), value)
+    within = distance_km <= scale * config.reach_cutoff_scales
+    return Reach(value, virtual | in_area | within, virtual, in_area, outside & ~in_area)
+
+
+@dataclass(frozen=True)
+class Scored:
+    """Every intermediate of the model for R rows, kept so results can be explained."""
+
+    score: np.ndarray
+    fit: np.ndarray  # contributions (points)
+    reach: np.ndarray
+    constraints: np.ndarray
+    equity: np.ndarray
+    primary: np.ndarray  # intp need slot j*
+    credit: np.ndarray  # (R, J)
+    text: np.ndarray  # (R, J) cosine
+    grade_share: np.ndarray  # (R, J) share of the need's grades the offering serves
+    schedule_issue: np.ndarray  # (R, J) 0 ok, 1 unknown, 2 mismatch
+    delivery_issue: np.ndarray  # (R, J)
+    language_miss: np.ndarray  # (R, J) bool
+    capacity_short: np.ndarray  # (R, J) share of students_affected it cannot take
+    full: np.ndarray  # bool
+    inactive: np.ndarray  # bool
+    demoted: np.ndarray  # bool
+    equity_value: np.ndarray  # [0, 1] (1 in reverse ranking)
+    population_match: np.ndarray  # bool
+    language_access: np.ndarray  # bool
+
+
+def score_rows(
+    off: OfferingColumns,
+    needs: NeedArrays,
+    group: np.ndarray | None,
+    credit_table: np.ndarray,
+    text: np.ndarray,
+    place: Place,
+    reach: np.ndarray,
+    *,
+    as_of: int,
+    equity: float,
+    reverse: bool,
+    config: RankingConfig,
+) -> Scored:
+    """Score R rows (offering off[r] for the school of group[r]); see the module docstring."""
+    c = config
+
+    def per_row(values: np.ndarray) -> np.ndarray:
+        # One school: its (1, J) needs broadcast against every row without copying.
+        return values if group is None else values[group]
+
+    valid = per_row(needs.valid)
+    weight = per_row(needs.weight)
+    # Taxonomy credit: best over the offering's categories (padding id -1 reads credit 0).
+    need_rows = per_row(needs.credit_row)[:, :, None]
+    credit = credit_table[need_rows, off.categories[:, None, :]].max(axis=2)
+    credit = np.where(valid, credit, 0.0)
+    m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
+
+    # Grades: share of the need's span the offering serves; none at all demotes.
+    low, high = per_row(needs.grade_low), per_row(needs.grade_high)
+    overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(off.grade_low[:, None], low)
+    grade_share = np.clip((overlap + 1) / (high - low + 1), 0.0, 1.0)
+    schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
+    delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
+    language_miss = per_row(needs.has_languages) & ~any_overlap(
+        off.languages[:, None, :], per_row(needs.languages)
+    )
+    students = per_row(needs.students)
+    left = off.students_left[:, None]
+    with np.errstate(divide="ignore", invalid="ignore"):
+        short = np.clip(1 - left / students, 0.0, 1.0)
+    capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
+    soft = (
+        c.grade_partial_penalty * (1 - grade_share)
+        + np.choose(schedule_issue, (0.0, c.schedule_unknown_penalty, c.schedule_mismatch_penalty))
+        + np.choose(delivery_issue, (0.0, c.delivery_unknown_penalty, c.delivery_mismatch_penalty))
+        + c.capacity_short_penalty * capacity_short
+    )
+    demote = (grade_share <= 0) | language_miss
+
+    utility = (1 - c.breadth_share) * c.fit_weight * m - c.constraints_weight * soft
+    utility = np.where(credit > 0, utility - c.demotion * demote, -np.inf)
+    primary = np.argmax(utility, axis=1)
+    rows = np.arange(len(primary))
+
+    total_weight = np.maximum(weight.sum(axis=1), 1e-12)
+    fit = c.fit_weight * (
+        (1 - c.breadth_share) * m[rows, primary] + c.breadth_share * m.sum(axis=1) / total_weight
+    )
+
+    terms = offering_terms(off, place, as_of=as_of, equity=equity, reverse=reverse, config=c)
+    demoted = demote[rows, primary] | terms.full | terms.inactive
+    constraints = c.constraints_weight * (1 - soft[rows, primary] - terms.soft)
+    constraints = constraints - c.demotion * demoted
+    reach_points = c.reach_weight * reach
+    score = fit + reach_points + constraints + terms.equity
+    return Scored(
+        score=score,
+        fit=fit,
+        reach=reach_points,
+        constraints=constraints,
+        equity=terms.equity,
+        primary=primary,
+        credit=credit,
+        text=text,
+        grade_share=grade_share,
+        schedule_issue=schedule_issue,
+        delivery_issue=delivery_issue,
+        language_miss=language_miss,
+        capacity_short=capacity_short,
+        full=terms.full,
+        inactive=terms.inactive,
+        demoted=demoted,
+        equity_value=terms.value,
+        population_match=terms.population_match,
+        language_access=terms.language_access,
+    )
+
+
+@dataclass(frozen=True)
+class OfferingTerms:
+    """The parts of a score that depend on the offering and school, not on a need."""
+
+    soft: np.ndarray  # soft penalties: cost, verification
+    full: np.ndarray  # bool: no capacity left
+    inactive: np.ndarray  # bool: not active on the ranking date
+    value: np.ndarray  # equity value in [0, 1]
+    population_match: np.ndarray
+    language_access: np.ndarray
+    equity: np.ndarray  # equity points
+
+
+def offering_terms(
+    off: OfferingColumns,
+    place: Place,
+    *,
+    as_of: int,
+    equity: float,
+    reverse: bool,
+    config: RankingConfig,
+) -> OfferingTerms:
+    c = config
+    cost_penalty = _by_cost(c.cost_unknown_penalty, 0.0, c.sliding_scale_penalty, c.fee_penalty)
+    soft = cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
+    full = (off.schools_left <= 0) | (off.students_left <= 0)
+    inactive = (as_of < off.active_from) | (as_of > off.active_until)
+    population_match = (off.populations & place.populations) != 0
+    language_access = any_overlap(off.languages, place.languages)
+    if reverse:
+        value = np.ones(len(off))
+    else:
+        afford = _by_cost(
+            c.affordability_unknown,
+            c.affordability_free,
+            c.affordability_sliding_scale,
+            c.affordability_fee,
+        )
+        value = (
+            c.equity_cost_share * afford[off.cost]
+            + c.equity_population_share * population_match
+            + c.equity_language_share * language_access
+        )
+    points = equity * place.need_index * value
+    return OfferingTerms(soft, full, inactive, value, population_match, language_access, points)
+
+
+def upper_bound(
+    off: OfferingColumns,
+    needs: NeedArrays,
+    credit_table: np.ndarray,
+    place: Place,
+    reach: np.ndarray,
+    *,
+    as_of: int,
+    equity: float,
+    config: RankingConfig,
+) -> np.ndarray:
+    """A score no row can exceed, from its columns alone (no text, one school's needs).
+
+    Text similarity <= 1 and per-need soft penalties >= 0, so fit and constraints are bounded
+    by their values at those extremes; reach and equity are exact. Used to skip the exact
+    scoring (and the text rows) of offerings that cannot reach the top k.
+    """
+    c = config
+    weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
+    best = weighted.max(axis=0)[off.categories].max(axis=1)  # >= max_j w_j credit_j
+    total = max(float(needs.weight[0].sum()), 1e-12)
+    breadth = np.minimum(weighted.sum(axis=0)[off.categories].sum(axis=1), total) / total
+    fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
+    terms = offering_terms(off, place, as_of=as_of, equity=equity, reverse=False, config=c)
+    constraints = c.constraints_weight * (1 - terms.soft)
+    constraints = constraints - c.demotion * (terms.full | terms.inactive)
+    return fit + c.reach_weight * reach + constraints + terms.equity
+
+
+def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
+    """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred."""
+    unknown = (preferred != 0) & (offered == 0)
+    miss = (preferred != 0) & (offered != 0) & ((offered & preferred) == 0)
+    return np.where(miss, 2, np.where(unknown, 1, 0)).astype(np.intp)
+
+
+def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndarray:
+    """Lookup table indexed by COST_* code."""
+    table = np.zeros(4)
+    table[[COST_UNKNOWN, COST_FREE, COST_SLIDING, COST_FEE]] = unknown, free, sliding, fee
+    return table
+
+
+def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the k best scores, best first; equal scores in ascending id (deterministic)."""
+    n = len(score)
+    if n == 0 or k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if n > k:
+        kth = np.partition(score, n - k)[n - k]
+        pool = np.flatnonzero(score >= kth)
+    else:
+        pool = np.arange(n)
+    order = np.lexsort((ids[pool], -score[pool]))
+    return pool[order[:k]]

@@ -1,0 +1,254 @@
+"""Rankings over HTTP: both directions, explanations, filters, and freshness after writes."""
+
+import pytest
+
+from app.services.catalog_index import CatalogIndex
+from tests.api.factories import offering, organization, problem_fields, school
+
+NEAR = {"lat": 37.790, "lon": -122.206}
+FAR = {"lat": 37.700, "lon": -122.100}
+
+
+def _org(client, name, where, **changes):
+    body = organization(name=name, locations=[where], service_area={"kind": "none"}, **changes)
+    created = client.post("/v1/organizations", json=body)
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+def _offering(client, org_id, **changes):
+    created = client.post(f"/v1/organizations/{org_id}/offerings", json=offering(**changes))
+    assert created.status_code == 201, created.text
+    return created.json()["id"]
+
+
+@pytest.fixture
+def school_id(client):
+    sid = client.post("/v1/schools", json=school()).json()["id"]
+    filed = client.post(
+        f"/v1/schools/{sid}/needs-assessments",
+        json={
+            "assessed_on": "2026-09-01",
+            "needs": [
+                {"category": "mental_health_sel", "priority": 1},
+                {"category": "arts", "priority": 4},
+            ],
+        },
+    )
+    assert filed.status_code == 201, filed.text
+    return sid
+
+
+def _ranked(client, school_id, **params):
+    response = client.get(f"/v1/schools/{school_id}/matches", params=params)
+    assert response.status_code == 200, response.text
+    return response.json()
+
+
+def test_meeting_the_top_need_outranks_meeting_a_minor_one(client, school_id):
+    org = _org(client, "Partner", NEAR)
+    arts = _offering(
+        client, org, title="Mural club", categories=["arts"], grade_low=0, grade_high=5, cost="free"
+    )
+    counseling = _offering(
+        client,
+        org,
+        title="School counseling",
+        categories=["mental_health_sel"],
+        grade_low=0,
+        grade_high=5,
+        cost="free",
+    )
+    items = _ranked(client, school_id)["items"]
+    assert [i["offering"]["id"] for i in items[:2]] == [counseling, arts]
+    top = items[0]
+    assert top["needs_met"][0]["category"] == "mental_health_sel"
+    assert top["reason"]
+
+
+def test_contributions_add_up_to_the_score(client, school_id):
+    org = _org(client, "Partner", NEAR)
+    _offering(client, org, categories=["mental_health_sel"], grade_low=0, grade_high=5)
+    _offering(
+        client, org, categories=["arts"], grade_low=0, grade_high=5, cost="fee", cost_amount=100.0
+    )
+    for item in _ranked(client, school_id)["items"]:
+        total = sum(c["points"] for c in item["contributions"])
+        assert total == pytest.approx(item["score"], abs=1e-9)
+        assert {c["component"] for c in item["contributions"]} == {
+            "fit",
+            "reach",
+            "constraints",
+            "equity",
+        }
+
+
+def test_nearer_beats_farther_all_else_equal(client, school_id):
+    near = _offering(
+        client,
+        _org(client, "Near", NEAR),
+        categories=["mental_health_sel"],
+        grade_low=0,
+        grade_high=5,
+    )
+    far = _offering(
+        client,
+        _org(client, "Far", FAR),
+        categories=["mental_health_sel"],
+        grade_low=0,
+        grade_high=5,
+    )
+    ids = [i["offering"]["id"] for i in _ranked(client, school_id)["items"]]
+    assert ids.index(near) < ids.index(far)
+
+
+def test_new_changed_and_removed_offerings_show_in_the_next_ranking(client, school_id):
+    org = _org(client, "Partner", NEAR)
+    first = _offering(client, org, categories=["arts"], grade_low=0, grade_high=5)
+    assert [i["offering"]["id"] for i in _ranked(client, school_id)["items"]] == [first]
+
+    second = _offering(client, org, categories=["mental_health_sel"], grade_low=0, grade_high=5)
+    assert _ranked(client, school_id)["items"][0]["offering"]["id"] == second
+
+    client.patch(f"/v1/offerings/{second}", json={"categories": ["stem"]})
+    assert _ranked(client, school_id)["items"][0]["offering"]["id"] == first
+
+    client.delete(f"/v1/offerings/{first}")
+    assert first not in [i["offering"]["id"] for i in _ranked(client, school_id)["items"]]
+
+    client.delete(f"/v1/organizations/{org}")
+    assert _ranked(client, school_id)["items"] == []
+
+
+def test_every_worker_index_sees_a_write_made_through_another(client, db, school_id):
+    other_worker = CatalogIndex()
+    with db.session() as session:
+        assert len(other_worker.current(session)) == 0
+    org = _org(client, "Partner", NEAR)
+    offering_id = _offering(client, org, categories=["arts"], grade_low=0, grade_high=5)
+    with db.session() as session:
+        index = other_worker.current(session)
+        assert offering_id in index
+    client.delete(f"/v1/offerings/{offering_id}")
+    with db.session() as session:
+        assert offering_id not in other_worker.current(session)
+
+
+def test_hard_filters_exclude_what_they_name(client, school_id):
+    org = _org(client, "Partner", NEAR)
+    free = _offering(
+        client, org, categories=["mental_health_sel"], grade_low=0, grade_high=5, cost="free"
+    )
+    _offering(
+        client,
+        org,
+        categories=["mental_health_sel"],
+        grade_low=0,
+        grade_high=5,
+        cost="fee",
+        cost_amount=300.0,
+    )
+    ids = [i["offering"]["id"] for i in _ranked(client, school_id, free="true")["items"]]
+    assert ids == [free]
+
+
+def test_school_without_assessment_is_a_404_that_says_what_to_do(client):
+    sid = client.post("/v1/schools", json=school()).json()["id"]
+    response = client.get(f"/v1/schools/{sid}/matches")
+    assert response.status_code == 404
+    assert "needs-assessments" in response.json()["detail"]
+
+
+def test_pages_of_a_ranking_do_not_repeat(client, school_id):
+    org = _org(client, "Partner", NEAR)
+    for n in range(5):
+        _offering(
+            client,
+            org,
+            title=f"Counseling {n}",
+            categories=["mental_health_sel"],
+            grade_low=0,
+            grade_high=5,
+        )
+    first = _ranked(client, school_id, limit=2)
+    second = _ranked(client, school_id, limit=2, cursor=first["next_cursor"])
+    assert second["items"][0]["rank"] == 3
+    seen = {i["offering"]["id"] for i in first["items"]} | {
+        i["offering"]["id"] for i in second["items"]
+    }
+    assert len(seen) == 4
+
+
+def test_ad_hoc_matches_for_a_location(client):
+    org = _org(client, "Partner", NEAR)
+    wanted = _offering(client, org, categories=["literacy"], grade_low=0, grade_high=5)
+    response = client.post(
+        "/v1/matches",
+        json={
+            "location": {"lat": 37.7887, "lon": -122.205, "grade_low": "K", "grade_high": 5},
+            "needs": [{"category": "literacy", "priority": 1}],
+        },
+    )
+    assert response.status_code == 200, response.text
+    assert response.json()["items"][0]["offering"]["id"] == wanted
+
+
+def test_ad_hoc_matches_need_exactly_one_place(client, school_id):
+    both = client.post(
+        "/v1/matches",
+        json={
+            "school_id": school_id,
+            "location": {"lat": 1, "lon": 1},
+            "needs": [{"category": "literacy", "priority": 1}],
+        },
+    )
+    assert both.status_code == 422
+    unknown = client.post(
+        "/v1/matches",
+        json={"school_id": school_id, "needs": [{"category": "astrology", "priority": 1}]},
+    )
+    assert unknown.status_code == 422
+    assert problem_fields(unknown) == [["body", "needs", 0, "category"]]
+
+
+def test_ad_hoc_reversed_grade_ranges_are_422_naming_the_field(client, school_id):
+    need = {"category": "literacy", "priority": 1, "grade_low": 8, "grade_high": 3}
+    in_need = client.post("/v1/matches", json={"school_id": school_id, "needs": [need]})
+    assert in_need.status_code == 422, in_need.text
+    assert in_need.headers["content-type"] == "application/problem+json"
+    assert problem_fields(in_need) == [["body", "needs", 0, "grade_high"]]
+    in_filter = client.post(
+        "/v1/matches",
+        json={
+            "school_id": school_id,
+            "needs": [{"category": "literacy", "priority": 1}],
+            "filters": {"grade_low": 9, "grade_high": 2},
+        },
+    )
+    assert in_filter.status_code == 422, in_filter.text
+    assert problem_fields(in_filter) == [["body", "filters", "grade_high"]]
+
+
+def test_reverse_ranking_puts_the_higher_need_school_first_when_fit_is_equal(client):
+    needs = {"assessed_on": "2026-09-01", "needs": [{"category": "literacy", "priority": 1}]}
+    rich = client.post(
+        "/v1/schools", json=school(name="Rich", frl_pct=5.0, title_i=False, el_pct=2.0)
+    ).json()["id"]
+    poor = client.post(
+        "/v1/schools", json=school(name="Poor", frl_pct=95.0, title_i=True, el_pct=60.0)
+    ).json()["id"]
+    for sid in (rich, poor):
+        client.post(f"/v1/schools/{sid}/needs-assessments", json=needs)
+    org = _org(client, "Readers", NEAR)
+    _offering(client, org, categories=["literacy"], grade_low=0, grade_high=5)
+    ranked = client.get(f"/v1/organizations/{org}/school-matches", params={"equity": 0.5}).json()[
+        "items"
+    ]
+    assert [s["school_name"] for s in ranked] == ["Poor", "Rich"]
+    assert ranked[0]["need_index"] > ranked[1]["need_index"]
+
+
+def test_reverse_ranking_of_an_organization_without_offerings_is_a_422(client):
+    org = _org(client, "Empty", NEAR)
+    response = client.get(f"/v1/organizations/{org}/school-matches")
+    assert response.status_code == 422

@@ -1,0 +1,81 @@
+"""Taxonomy credit and the text similarity the fit is refined by."""
+
+import numpy as np
+import pytest
+
+from matching.columns import QueryText, fit_text
+from matching.taxonomy import CategoryTree
+from tests.matching.factories import NAMES, TAXONOMY
+
+TREE = CategoryTree.from_parents(TAXONOMY, NAMES)
+
+
+def credit(need_code: str, offering_code: str) -> float:
+    table = TREE.credit(TREE.lookup([need_code]), sibling=0.5, branch=0.6)
+    return float(table[0, TREE.ids[offering_code]])
+
+
+@pytest.mark.parametrize(
+    ("need_code", "offering_code", "expected"),
+    [
+        ("mental_health_sel.counseling", "mental_health_sel.counseling", 1.0),
+        ("mental_health_sel.counseling", "mental_health_sel.sel_curriculum", 0.5),
+        ("mental_health_sel.counseling", "mental_health_sel", 0.6),
+        ("mental_health_sel", "mental_health_sel.counseling", 0.6),
+        ("mental_health_sel", "mental_health_sel", 1.0),
+        ("mental_health_sel.counseling", "literacy.reading_tutoring", 0.0),
+        ("literacy", "stem", 0.0),
+    ],
+)
+def test_credit_is_full_in_category_partial_in_its_branch_and_zero_elsewhere(
+    need_code, offering_code, expected
+):
+    assert credit(need_code, offering_code) == pytest.approx(expected)
+
+
+def test_padding_id_earns_no_credit():
+    table = TREE.credit(TREE.lookup(["literacy"]), sibling=0.5, branch=0.6)
+    assert table[0, -1] == 0.0 and table.shape[1] == len(TREE) + 1
+
+
+def test_unknown_codes_hang_off_their_dotted_prefix_and_keep_existing_ids():
+    grown = TREE.extended(["literacy.poetry", "health.dental"])
+    assert grown.parent_code("literacy.poetry") == "literacy"
+    assert grown.parent_code("health.dental") == "health"
+    assert all(grown.ids[code] == TREE.ids[code] for code in TREE.codes)
+    assert grown.name("health.dental") == "dental"
+
+
+def test_within_selects_a_category_and_its_children():
+    mask = TREE.within(["literacy"])
+    chosen = {code for code in TREE.codes if mask[TREE.ids[code]]}
+    assert chosen == {"literacy", "literacy.reading_tutoring", "literacy.library_programs"}
+    assert not mask[-1]
+
+
+def test_a_cycle_in_the_taxonomy_is_refused():
+    with pytest.raises(ValueError, match="cycle"):
+        CategoryTree.from_parents({"a": "b", "b": "a"})
+
+
+def test_query_text_matches_scikit_learn_tfidf_transform():
+    corpus = np.array(
+        [
+            "Free counseling for middle school students in Spanish",
+            "Robotics club after school",
+            "counseling counseling groups",
+            "Café résumé workshops",
+        ],
+        dtype=object,
+    )
+    vectorizer, rows = fit_text(corpus, 1000)
+    queries = ["counseling for students", "robotics robotics club", "", "unseen", "cafe resume"]
+    expected = vectorizer.transform(queries).toarray()
+    assert QueryText.of(vectorizer).transform(queries).toarray() == pytest.approx(expected)
+    assert rows.matrix.shape == (4, len(vectorizer.idf_))
+
+
+def test_a_corpus_of_stop_words_still_gives_a_usable_vectorizer():
+    vectorizer, rows = fit_text(np.array(["the and of", ""], dtype=object), 10)
+    assert rows.matrix.nnz == 0
+    assert QueryText.of(vectorizer).transform(["anything"]).nnz == 0
