@@ -191,6 +191,7 @@ def school_matches(
     "/v1/matches",
     response_model=OfferingMatches,
     summary="Partners ranked for needs sent in the request",
+    responses={404: {"description": "`school_id` names no school"}},
 )
 def ad_hoc_matches(
     body: MatchRequest, session: SessionDep, settings: SettingsDep

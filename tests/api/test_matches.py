@@ -252,3 +252,14 @@ def test_reverse_ranking_of_an_organization_without_offerings_is_a_422(client):
     org = _org(client, "Empty", NEAR)
     response = client.get(f"/v1/organizations/{org}/school-matches")
     assert response.status_code == 422
+
+
+def test_ad_hoc_matches_for_an_unknown_school_is_a_documented_404(client):
+    response = client.post(
+        "/v1/matches",
+        json={"school_id": 987654, "needs": [{"category": "literacy", "priority": 1}]},
+    )
+    assert response.status_code == 404
+    assert response.headers["content-type"] == "application/problem+json"
+    documented = client.get("/openapi.json").json()["paths"]["/v1/matches"]["post"]["responses"]
+    assert "application/problem+json" in documented["404"]["content"]
