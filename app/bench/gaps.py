@@ -18,7 +18,6 @@ from __future__ import annotations
 
 import argparse
 import datetime as dt
-import math
 import statistics
 import time
 from collections.abc import Callable
@@ -26,12 +25,12 @@ from typing import Any
 
 import numpy as np
 from fastapi.testclient import TestClient
-from sqlalchemy import delete, func, insert, select
+from sqlalchemy import delete, func, select
 
-import geo
+from app.bench.synthetic_rows import insert_catalog
 from app.db import Database
 from app.main import create_app
-from app.models import Location, Need, NeedsAssessment, Offering, Organization, School
+from app.models import Need, NeedsAssessment, Organization, School
 from app.services import assets as service
 from app.services.catalog_index import forget, index_for
 from app.services.common import record_change
@@ -45,7 +44,6 @@ DISTRICT = "PartnerMap benchmark district (synthetic)"
 # Chicago and its suburbs: a metro, far from the Oakland demo.
 METRO = (-88.3, 41.6, -87.5, 42.2)
 NEIGHBOURHOOD = (-87.75, 41.85, -87.65, 41.92)
-BATCH = 5_000
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -90,26 +88,9 @@ def _measure(database: Database, args: argparse.Namespace) -> dict[str, Any]:
         started = time.perf_counter()
         index_for(session)
         out["index_build_s"] = round(time.perf_counter() - started, 2)
-        report = service.gaps(
-            session=session,
-            district=DISTRICT,
-            bbox=None,
-            categories=[],
-            statuses=["unmet", "thin"],
-            level=13,
-            offset=0,
-            limit=100,
-        )
-        out["result"] = {
-            "needs": report.summary.needs,
-            "met": report.summary.met,
-            "thin": report.summary.thin,
-            "unmet": report.summary.unmet,
-            "desert_cells": report.summary.desert_cells,
-        }
-        out["gaps_in_process"] = _timed(
-            args.repeat,
-            lambda: service.gaps(
+
+        def analyse() -> Any:
+            return service.gaps(
                 session=session,
                 district=DISTRICT,
                 bbox=None,
@@ -118,8 +99,17 @@ def _measure(database: Database, args: argparse.Namespace) -> dict[str, Any]:
                 level=13,
                 offset=0,
                 limit=100,
-            ),
-        )
+            )
+
+        report = analyse()
+        out["result"] = {
+            "needs": report.summary.needs,
+            "met": report.summary.met,
+            "thin": report.summary.thin,
+            "unmet": report.summary.unmet,
+            "desert_cells": report.summary.desert_cells,
+        }
+        out["gaps_in_process"] = _timed(args.repeat, analyse)
         school_id = session.scalar(select(func.min(School.id)).where(School.source == SOURCE))
     settings = Settings(database_url=database.url.render_as_string(hide_password=False))
     with TestClient(create_app(settings, database=database)) as client:
@@ -186,89 +176,11 @@ def _load(database: Database, args: argparse.Namespace) -> None:
     schools = synthetic_schools(args.schools, args.seed + 1, codes, METRO)
     rng = np.random.default_rng(args.seed + 2)
     with database.session() as session:
-        org_numbers = sorted({int(i) for i in table.organization_ids})
-        first = {int(o): i for i, o in reversed(list(enumerate(table.organization_ids)))}
-        org_ids: dict[int, int] = {}
-        for start in range(0, len(org_numbers), BATCH):
-            chunk = org_numbers[start : start + BATCH]
-            ids = session.scalars(
-                insert(Organization).returning(Organization.id, sort_by_parameter_order=True),
-                [_organization_row(table, k, first[k]) for k in chunk],
-            ).all()
-            org_ids.update(zip(chunk, ids, strict=True))
-        session.execute(
-            insert(Location),
-            [
-                {
-                    "organization_id": org_ids[k],
-                    "lat": float(table.lat[first[k]]),
-                    "lon": float(table.lon[first[k]]),
-                    "precision": "exact",
-                }
-                for k in org_numbers
-            ],
-        )
-        for start in range(0, len(table), BATCH):
-            session.execute(
-                insert(Offering),
-                [
-                    _offering_row(table, i, org_ids)
-                    for i in range(start, min(len(table), start + BATCH))
-                ],
-            )
+        insert_catalog(session, table, SOURCE, service_areas=True)
         for i in range(len(schools)):
             session.add(_school(schools, i, codes, rng, args.needs))
         record_change(session)  # no ids: every worker rebuilds its ranking index
         session.commit()
-
-
-def _organization_row(table: Any, k: int, row: int) -> dict[str, Any]:
-    kind, area, radius = "none", None, None
-    if bool(table.has_service_area[row]):
-        circle = geo.service_area_from_radius(
-            float(table.lat[row]), float(table.lon[row]), 8_000.0, segments=24
-        )
-        kind, area = "polygon", geo.to_geojson(geo.densify_edges(circle))
-    elif not math.isnan(float(table.service_radius_km[row])):
-        kind, radius = "radius", round(float(table.service_radius_km[row]), 3)
-    return {
-        "source": SOURCE,
-        "external_id": f"org-{k}",
-        "name": f"Synthetic partner {k}",
-        "type": "nonprofit",
-        "type_inferred": False,
-        "languages": [],
-        "verification": "verified" if bool(table.verified[row]) else "unverified",
-        "service_area_kind": kind,
-        "service_area": area,
-        "service_radius_km": radius,
-    }
-
-
-def _offering_row(table: Any, i: int, org_ids: dict[int, int]) -> dict[str, Any]:
-    def count(value: float) -> int | None:
-        return None if math.isnan(value) else int(value)
-
-    return {
-        "organization_id": org_ids[int(table.organization_ids[i])],
-        "source": SOURCE,
-        "external_id": f"offering-{i}",
-        "title": table.texts[i][:120],
-        "description": table.texts[i],
-        "categories": list(table.categories[i]),
-        "grade_low": int(table.grade_low[i]),
-        "grade_high": int(table.grade_high[i]),
-        "schedule": sorted(table.schedule[i]),
-        "delivery": sorted(table.delivery[i]),
-        "languages": sorted(table.languages[i]),
-        "cost": table.cost[i],
-        "cost_amount": None if math.isnan(table.cost_amount[i]) else float(table.cost_amount[i]),
-        "capacity_schools": count(table.schools_left[i]),
-        "capacity_students": count(table.students_left[i]),
-        "populations": sorted(table.populations[i]),
-        "active_from": table.active_from[i],
-        "active_until": table.active_until[i],
-    }
 
 
 def _school(schools: Any, i: int, codes: list[str], rng: Any, needs: int) -> School:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import asyncio
 import datetime as dt
-import math
 import os
 import socket
 import subprocess
@@ -13,18 +12,17 @@ import time
 from typing import Any
 
 import httpx
-from sqlalchemy import delete, insert
-from tqdm import tqdm
+from sqlalchemy import delete
 
+from app.bench.synthetic_rows import insert_catalog
 from app.db import Database
-from app.models import Location, Need, NeedsAssessment, Offering, Organization, School
+from app.models import Need, NeedsAssessment, Organization, School
 from app.services.common import record_change
 from app.taxonomy import load_taxonomy
 from matching.synthetic import synthetic_offerings, synthetic_schools
 
 SOURCE = "bench-synthetic"
 SCHOOLS = 20
-BATCH = 5_000
 
 
 def measure(
@@ -43,45 +41,7 @@ def _load(database: Database, n: int, seed: int) -> list[int]:
     schools = synthetic_schools(SCHOOLS, seed + 1, codes)
     _clean(database)
     with database.session() as session:
-        org_numbers = sorted(set(int(i) for i in table.organization_ids))
-        org_ids: dict[int, int] = {}
-        for start in tqdm(range(0, len(org_numbers), BATCH), desc="organizations", unit="batch"):
-            chunk = org_numbers[start : start + BATCH]
-            ids = session.scalars(
-                insert(Organization).returning(Organization.id, sort_by_parameter_order=True),
-                [
-                    {
-                        "source": SOURCE,
-                        "external_id": f"org-{k}",
-                        "name": f"Synthetic org {k}",
-                        "type": "nonprofit",
-                        "languages": [],
-                        "verification": "verified",
-                        "service_area_kind": "none",
-                        "type_inferred": False,
-                    }
-                    for k in chunk
-                ],
-            ).all()
-            org_ids.update(zip(chunk, ids, strict=True))
-        first_row = {int(o): i for i, o in reversed(list(enumerate(table.organization_ids)))}
-        session.execute(
-            insert(Location),
-            [
-                {
-                    "organization_id": org_ids[k],
-                    "lat": float(table.lat[first_row[k]]),
-                    "lon": float(table.lon[first_row[k]]),
-                    "precision": "exact",
-                }
-                for k in org_numbers
-            ],
-        )
-        for start in tqdm(range(0, n, BATCH), desc="offerings", unit="batch"):
-            session.execute(
-                insert(Offering),
-                [_offering_row(table, i, org_ids) for i in range(start, min(n, start + BATCH))],
-            )
+        insert_catalog(session, table, SOURCE, service_areas=False, progress=True)
         school_ids = []
         for i in range(SCHOOLS):
             school = School(
@@ -118,33 +78,6 @@ def _load(database: Database, n: int, seed: int) -> list[int]:
         record_change(session)
         session.commit()
     return school_ids
-
-
-def _offering_row(table: Any, i: int, org_ids: dict[int, int]) -> dict[str, Any]:
-    def num(value: float) -> float | None:
-        return None if math.isnan(value) else float(value)
-
-    return {
-        "organization_id": org_ids[int(table.organization_ids[i])],
-        "source": SOURCE,
-        "external_id": f"offering-{i}",
-        "title": table.texts[i][:200],
-        "description": table.texts[i],
-        "categories": list(table.categories[i]),
-        "grade_low": int(table.grade_low[i]),
-        "grade_high": int(table.grade_high[i]),
-        "schedule": sorted(table.schedule[i]),
-        "delivery": sorted(table.delivery[i]),
-        "languages": sorted(table.languages[i]),
-        "cost": table.cost[i],
-        "cost_amount": num(table.cost_amount[i]),
-        "capacity_schools": None
-        if math.isnan(table.schools_left[i])
-        else int(table.schools_left[i]),
-        "populations": sorted(table.populations[i]),
-        "active_from": table.active_from[i],
-        "active_until": table.active_until[i],
-    }
 
 
 def _clean(database: Database) -> None:
