@@ -30,7 +30,7 @@ log = logging.getLogger("partnermap.auth")
 # last_used_at is written at most this often per key and process: a busy portal must not turn
 # every read into a write.
 TOUCH_EVERY = dt.timedelta(minutes=1)
-_touched: dict[int, dt.datetime] = {}
+_touched: dict[str, dt.datetime] = {}  # by key prefix: random, never reused like ids
 
 
 def _now() -> dt.datetime:
@@ -70,7 +70,7 @@ def principal_for_key(
         raise Unauthorized("The API key was revoked.")
     if origin is not None and origin not in (key.allowed_origins or []):
         raise Forbidden(f"This API key may not be used from the origin {origin}.")
-    _touch(session, key.id, key.last_used_at)
+    _touch(session, key.id, key.prefix, key.last_used_at)
     return Principal(
         role=KEY_SCOPES[key.scope],
         key_id=key.id,
@@ -79,12 +79,12 @@ def principal_for_key(
     )
 
 
-def _touch(session: Session, key_id: int, last_used: dt.datetime | None) -> None:
+def _touch(session: Session, key_id: int, prefix: str, last_used: dt.datetime | None) -> None:
     now = _now()
-    seen = max(filter(None, (last_used, _touched.get(key_id))), default=None)
+    seen = max(filter(None, (last_used, _touched.get(prefix))), default=None)
     if seen is not None and now - seen < TOUCH_EVERY:
         return
-    _touched[key_id] = now
+    _touched[prefix] = now
     # Its own short transaction, before the request's work begins.
     repo.touch_key(session, key_id, now)
     session.commit()
