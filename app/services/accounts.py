@@ -235,7 +235,19 @@ def add_membership(session: Session, principal: Principal, organization_id: int)
 
 
 def list_users(*, session: Session) -> list[tuple[User, frozenset[int], frozenset[int]]]:
-    return [(u, *repo.grants(session, u.id)) for u in repo.users(session)]
+    """Every user with their school and organization grants (three queries in all)."""
+    schools: dict[int, set[int]] = {}
+    for user_id, school_id in session.execute(select(UserSchool.user_id, UserSchool.school_id)):
+        schools.setdefault(user_id, set()).add(school_id)
+    orgs: dict[int, set[int]] = {}
+    for user_id, org_id in session.execute(
+        select(UserOrganization.user_id, UserOrganization.organization_id)
+    ):
+        orgs.setdefault(user_id, set()).add(org_id)
+    return [
+        (u, frozenset(schools.get(u.id, ())), frozenset(orgs.get(u.id, ())))
+        for u in repo.users(session)
+    ]
 
 
 def tool_token(*, session: Session, email: str, ttl: dt.timedelta) -> str:
