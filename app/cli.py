@@ -88,7 +88,7 @@ _COMMANDS = {"serve": _serve, "migrate": _migrate, "demo": _demo}
 
 # Modules that add command groups: each has add_commands(subparsers), and every parser it adds
 # sets `run=callable(args, database) -> int` with set_defaults.
-_PLUGINS = ["app.bench.cli", "app.imports.cli"]
+_PLUGINS = ["app.bench.cli", "app.imports.cli", "app.auth.cli"]
 
 if __name__ == "__main__":
     sys.exit(main())

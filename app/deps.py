@@ -8,7 +8,10 @@ from typing import Annotated
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
 
+from app.auth.policy import door
+from app.auth.principal import NOBODY, Principal
 from app.db import Database
+from app.errors import Unauthorized
 from app.settings import Settings
 
 
@@ -26,5 +29,39 @@ def get_app_settings(request: Request) -> Settings:
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
+
+
+def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Who sends the request: a bearer token (log-in), an X-API-Key (district portal), or
+    nobody. Bad credentials are a 401 even where none are needed, so a client learns of them."""
+    from app.services import accounts
+
+    request_id = getattr(request.state, "request_id", None)
+    key = request.headers.get("x-api-key")
+    authorization = request.headers.get("authorization")
+    if key is not None and authorization is not None:
+        raise Unauthorized("Send a bearer token or an API key, not both.")
+    if key is not None:
+        return accounts.principal_for_key(
+            session=session, text=key, origin=request.headers.get("origin"), request_id=request_id
+        )
+    if authorization is not None:
+        scheme, _, token = authorization.partition(" ")
+        if scheme.lower() != "bearer" or not token.strip():
+            raise Unauthorized("Authorization takes `Bearer <token>`.")
+        return accounts.principal_for_token(
+            session=session, token=token.strip(), request_id=request_id
+        )
+    return Principal(request_id=request_id) if request_id else NOBODY
+
+
+PrincipalDep = Annotated[Principal, Depends(get_principal)]
+
+
+def guard(request: Request, principal: PrincipalDep) -> None:
+    """The permission matrix's door, run before every API route (create_app adds it)."""
+    door(principal, request.method, request.url.path)
+
+
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]

@@ -29,6 +29,7 @@ class DomainError(Exception):
     status = 400
     title = "Bad request"
     slug = "bad-request"
+    headers: dict[str, str] | None = None
 
     def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] | None = None) -> None:
         super().__init__(detail)
@@ -38,6 +39,29 @@ class DomainError(Exception):
 
 class NotFound(DomainError):
     status, title, slug = 404, "Not found", "not-found"
+
+
+class Unauthorized(DomainError):
+    """No credentials where they are needed, or credentials that are unknown, expired or
+    revoked (RFC 6750: the challenge names the scheme)."""
+
+    status, title, slug = 401, "Unauthorized", "unauthorized"
+    headers = {"WWW-Authenticate": 'Bearer realm="partnermap"'}
+
+
+class Forbidden(DomainError):
+    """Known caller, not allowed to do this."""
+
+    status, title, slug = 403, "Forbidden", "forbidden"
+
+
+class TooManyRequests(DomainError):
+    status, title, slug = 429, "Too many requests", "too-many-requests"
+
+    def __init__(self, detail: str, *, retry_after: int) -> None:
+        super().__init__(detail)
+        self.retry_after = max(1, retry_after)
+        self.headers = {"Retry-After": str(self.retry_after)}
 
 
 class Conflict(DomainError):
@@ -111,11 +135,14 @@ def _describe(errors: list[dict[str, Any]]) -> str:
 
 _HTTP_SLUGS = {
     400: ("Bad request", "bad-request"),
+    401: ("Unauthorized", "unauthorized"),
+    403: ("Forbidden", "forbidden"),
     404: ("Not found", "not-found"),
     405: ("Method not allowed", "method-not-allowed"),
     406: ("Not acceptable", "not-acceptable"),
     413: ("Payload too large", "payload-too-large"),
     415: ("Unsupported media type", "unsupported-media-type"),
+    429: ("Too many requests", "too-many-requests"),
 }
 
 
@@ -147,6 +174,7 @@ def add_exception_handlers(app: FastAPI) -> None:
             slug=exc.slug,
             instance=request.url.path,
             errors=exc.errors or None,
+            headers=exc.headers,
         )
 
     @app.exception_handler(RequestValidationError)

@@ -21,6 +21,14 @@ class Area:
 
 
 @dataclass(frozen=True)
+class Visibility:
+    """The organizations a caller may see: all of them, or the verified ones plus their own."""
+
+    everything: bool = True
+    own_organizations: frozenset[int] = frozenset()
+
+
+@dataclass(frozen=True)
 class OfferingFilters:
     q: str | None = None
     org_types: tuple[str, ...] = ()
@@ -32,6 +40,7 @@ class OfferingFilters:
     free: bool = False
     verified_only: bool = False
     organization_id: int | None = None
+    visibility: Visibility = field(default_factory=Visibility)
 
 
 @dataclass(frozen=True)
@@ -41,6 +50,7 @@ class OrganizationFilters:
     verification: tuple[str, ...] = ()
     languages: tuple[str, ...] = ()
     offerings: OfferingFilters = field(default_factory=OfferingFilters)
+    visibility: Visibility = field(default_factory=Visibility)
 
 
 @dataclass(frozen=True)

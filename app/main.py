@@ -7,15 +7,29 @@ import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
-from fastapi import FastAPI
-from fastapi.middleware.cors import CORSMiddleware
+from fastapi import Depends, FastAPI
 
 from app import __version__
+from app.auth.guards import LoginThrottle, PortalCORS, RateLimit
+from app.auth.origins import OriginCache
 from app.db import Database
+from app.deps import guard
 from app.errors import add_exception_handlers
-from app.middleware import AccessLog, BodySizeLimit
+from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
 from app.openapi import install_openapi
-from app.routers import assets, health, matches, offerings, organizations, schools, taxonomy
+from app.repositories.accounts import active_origins
+from app.routers import (
+    accounts,
+    assets,
+    audit,
+    districts,
+    health,
+    matches,
+    offerings,
+    organizations,
+    schools,
+    taxonomy,
+)
 from app.routers.imports import router as imports_router
 from app.services.catalog_index import warm_up
 from app.settings import Settings, get_settings
@@ -26,6 +40,11 @@ community assets meet — or miss — school needs.
 
 All errors are `application/problem+json` (RFC 9457). Lists paginate with `cursor`;
 `Accept: application/geo+json` (or `format=geojson`) returns RFC 7946 GeoJSON.
+
+Public data (verified partners, the school directory, the taxonomy, maps) needs no
+credentials. Everything else takes a log-in token (`POST /v1/auth/token`, then
+`Authorization: Bearer <token>`) or a district portal's key (`X-API-Key: pmk_…`); each
+operation says who may call it (the full matrix is docs/permissions.md).
 """
 
 
@@ -56,14 +75,24 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"name": "needs assessments", "description": "Dated, prioritized school needs"},
             {"name": "matches", "description": "Explained, equity-weighted rankings"},
             {"name": "taxonomy", "description": "Categories of partnership"},
+            {"name": "accounts", "description": "Log-in, log-out, sign-up, the caller"},
+            {"name": "districts", "description": "Districts and their portals' API keys"},
+            {"name": "audit", "description": "Who changed what, and when"},
             {"name": "health", "description": "Probes"},
         ],
+        dependencies=[Depends(guard)],
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
+    app.state.login_throttle = LoginThrottle(
+        settings.login_max_failures, settings.login_window_seconds
+    )
 
     for router in (
         health.router,
+        accounts.router,
+        districts.router,
+        audit.router,
         taxonomy.router,
         organizations.router,
         offerings.router,
@@ -76,14 +105,28 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     add_exception_handlers(app)
     install_openapi(app)
 
-    if settings.cors_origins:
-        app.add_middleware(
-            CORSMiddleware,
-            allow_origins=settings.cors_origins,
-            allow_credentials=False,
-            allow_methods=["GET", "POST", "PATCH", "DELETE"],
-            allow_headers=["*"],
-        )
+    # Last added runs first: headers and ids wrap everything, CORS answers before the rate
+    # limit so a browser can read a 429, and the body limit sits next to the app.
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        RateLimit,
+        per_ip=settings.rate_limit_per_minute_ip,
+        per_key=settings.rate_limit_per_minute_key,
+    )
+    app.add_middleware(
+        PortalCORS,
+        cache=OriginCache(_origins_of(app.state.database), settings.cors_cache_seconds),
+        allowlist=settings.cors_origins,
+    )
     app.add_middleware(AccessLog)
+    app.add_middleware(RequestId)
+    app.add_middleware(SecurityHeaders)
     return app
+
+
+def _origins_of(database: Database):  # type: ignore[no-untyped-def]
+    def load() -> set[str]:
+        with database.session() as session:
+            return active_origins(session)
+
+    return load

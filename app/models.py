@@ -34,6 +34,18 @@ class Timestamped:
     )
 
 
+class District(Base):
+    """A school district: the tenant that owns schools, their needs assessments and API keys."""
+
+    __tablename__ = "districts"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(300), unique=True)
+    slug: Mapped[str] = mapped_column(String(100), unique=True)
+    nces_lea_id: Mapped[str | None] = mapped_column(String(7), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
 class Organization(Timestamped, Base):
     __tablename__ = "organizations"
     __table_args__ = (
@@ -53,6 +65,11 @@ class Organization(Timestamped, Base):
     contact_name: Mapped[str | None] = mapped_column(String(200))
     languages: Mapped[list[str]] = mapped_column(TagList, default=list)
     verification: Mapped[str] = mapped_column(String(16), default="unverified", index=True)
+    verification_reason: Mapped[str | None] = mapped_column(Text)
+    verified_by_district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="SET NULL")
+    )
+    verified_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     service_area_kind: Mapped[str] = mapped_column(String(16), default="none")
     service_area: Mapped[dict | None] = mapped_column(JSONText)
     service_radius_km: Mapped[float | None] = mapped_column(Float)
@@ -129,7 +146,12 @@ class School(Timestamped, Base):
     nces_id: Mapped[str | None] = mapped_column(String(12), unique=True)
     state_id: Mapped[str | None] = mapped_column(String(32))
     name: Mapped[str] = mapped_column(String(300), index=True)
+    # The district's name, copied by the one function that assigns a district
+    # (services.districts.assign) so name filters and gap queries need no join.
     district: Mapped[str | None] = mapped_column(String(300), index=True)
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="RESTRICT"), index=True
+    )
     address: Mapped[str | None] = mapped_column(String(300))
     city: Mapped[str | None] = mapped_column(String(120))
     state: Mapped[str | None] = mapped_column(String(64))
@@ -221,3 +243,98 @@ class ImportJob(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
     started_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
     finished_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_by_key_id: Mapped[int | None] = mapped_column(Integer)
+    district_id: Mapped[int | None] = mapped_column(Integer, index=True)
+
+
+class User(Base):
+    """A person who logs in. `role` is one of app.auth.principal.USER_ROLES; district admins
+    have a district, school staff their schools, organization members their organizations."""
+
+    __tablename__ = "users"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    email: Mapped[str] = mapped_column(String(320), unique=True)
+    password_hash: Mapped[str] = mapped_column(String(200))
+    role: Mapped[str] = mapped_column(String(16))
+    district_id: Mapped[int | None] = mapped_column(
+        ForeignKey("districts.id", ondelete="RESTRICT"), index=True
+    )
+    is_active: Mapped[bool] = mapped_column(Boolean, default=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class UserSchool(Base):
+    __tablename__ = "user_schools"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    school_id: Mapped[int] = mapped_column(
+        ForeignKey("schools.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class UserOrganization(Base):
+    __tablename__ = "user_organizations"
+
+    user_id: Mapped[int] = mapped_column(
+        ForeignKey("users.id", ondelete="CASCADE"), primary_key=True
+    )
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), primary_key=True, index=True
+    )
+
+
+class AccessToken(Base):
+    """A log-in: only the SHA-256 of the bearer token is kept."""
+
+    __tablename__ = "access_tokens"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id", ondelete="CASCADE"), index=True)
+    token_hash: Mapped[str] = mapped_column(String(64), unique=True)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    expires_at: Mapped[dt.datetime] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+
+
+class ApiKey(Base):
+    """A district portal's key: found by its public prefix, checked against the SHA-256 of its
+    secret; the plaintext is shown once, when it is created."""
+
+    __tablename__ = "api_keys"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    name: Mapped[str] = mapped_column(String(200))
+    prefix: Mapped[str] = mapped_column(String(16), unique=True)
+    secret_hash: Mapped[str] = mapped_column(String(64))
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("districts.id", ondelete="CASCADE"), index=True
+    )
+    scope: Mapped[str] = mapped_column(String(16))
+    allowed_origins: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    created_by_user_id: Mapped[int | None] = mapped_column(Integer)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+    last_used_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime)
+    revoked_at: Mapped[dt.datetime | None] = mapped_column(UTCDateTime, index=True)
+
+
+class AuditEvent(Base):
+    """Who changed what and when; written in the transaction of the write it records. Holds
+    field names only, never values, so no secret or password can land here."""
+
+    __tablename__ = "audit_events"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now(), index=True)
+    actor_user_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    actor_key_id: Mapped[int | None] = mapped_column(Integer)
+    actor_role: Mapped[str] = mapped_column(String(32))
+    district_id: Mapped[int | None] = mapped_column(Integer, index=True)
+    action: Mapped[str] = mapped_column(String(32))
+    resource_type: Mapped[str] = mapped_column(String(32), index=True)
+    resource_id: Mapped[str | None] = mapped_column(String(64))
+    fields: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    request_id: Mapped[str | None] = mapped_column(String(64))

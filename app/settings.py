@@ -24,7 +24,32 @@ class Settings(BaseSettings):
     page_size_max: int = Field(default=500, ge=1)
     cors_origins: list[str] = Field(
         default_factory=list,
-        description="Origins allowed to call the API from a browser (per-key origins come later).",
+        description="Origins allowed to call the API from a browser besides those of active "
+        "API keys (each key lists its own). Never '*'.",
+    )
+    cors_cache_seconds: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a worker reuses the union of the keys' origins for pre-flights.",
+    )
+    token_ttl_minutes: int = Field(
+        default=60, ge=1, le=1440, description="Lifetime of a log-in's bearer token."
+    )
+    rate_limit_per_minute_ip: int = Field(
+        default=600,
+        ge=0,
+        description="Requests a minute per client address, per worker process (0: no limit).",
+    )
+    rate_limit_per_minute_key: int = Field(
+        default=1200,
+        ge=0,
+        description="Requests a minute per API key, per worker process (0: no limit).",
+    )
+    login_max_failures: int = Field(
+        default=5, ge=1, description="Failed log-ins per (email, address) before a pause."
+    )
+    login_window_seconds: int = Field(
+        default=900, ge=1, description="The window those failures are counted in."
     )
     equity_default: float = Field(
         default=0.3,

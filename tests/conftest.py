@@ -6,19 +6,25 @@ that touches the database starts from empty tables.
 
 from __future__ import annotations
 
+import datetime as dt
 import os
 from collections.abc import Iterator
 
 import pytest
+from fastapi import FastAPI
 from fastapi.testclient import TestClient
 from sqlalchemy import text
 
 from app import migrate
 from app.db import Database
 from app.main import create_app
-from app.models import Base
-from app.services import catalog_index
+from app.models import Base, User
+from app.services import accounts, catalog_index
 from app.settings import Settings
+
+# A stored password hash that matches no password: most tests never log in with a password
+# (tokens are issued directly, which keeps argon2's deliberate cost out of every test).
+NO_PASSWORD = "$argon2id$v=19$m=65536,t=3,p=4$AAAAAAAAAAAAAAAAAAAAAA$" + "A" * 43
 
 
 def _test_url(tmp_path_factory: pytest.TempPathFactory) -> str:
@@ -71,15 +77,57 @@ def db(database: Database) -> Iterator[Database]:
 
 @pytest.fixture
 def settings(db: Database) -> Settings:
+    # Rate limits are off here; tests/auth/test_limits.py turns them on.
     return Settings(
         warm_ranking_index=False,
         database_url=str(db.url.render_as_string(hide_password=False)),
         max_body_bytes=200_000,
+        rate_limit_per_minute_ip=0,
+        rate_limit_per_minute_key=0,
     )
 
 
+def user_token(database: Database, email: str, role: str, **grants: object) -> tuple[int, str]:
+    """A user (no usable password) and a bearer token for them."""
+    with database.session() as session:
+        user = User(
+            email=email,
+            password_hash=NO_PASSWORD,
+            role=role,
+            district_id=grants.get("district_id"),
+            is_active=True,
+        )
+        session.add(user)
+        session.flush()
+        from app.models import UserOrganization, UserSchool
+
+        session.add_all(UserSchool(user_id=user.id, school_id=s) for s in grants.get("schools", ()))  # type: ignore[attr-defined]
+        session.add_all(
+            UserOrganization(user_id=user.id, organization_id=o)
+            for o in grants.get("organizations", ())  # type: ignore[attr-defined]
+        )
+        session.commit()
+        token = accounts.issue_token(session=session, user_id=user.id, ttl=dt.timedelta(hours=1))
+        return user.id, token
+
+
 @pytest.fixture
-def client(db: Database, settings: Settings) -> Iterator[TestClient]:
-    app = create_app(settings, database=db)
+def app(db: Database, settings: Settings) -> FastAPI:
+    return create_app(settings, database=db)
+
+
+@pytest.fixture
+def anon(app: FastAPI) -> Iterator[TestClient]:
+    """A caller with no credentials."""
     with TestClient(app, raise_server_exceptions=False) as test_client:
+        yield test_client
+
+
+@pytest.fixture
+def client(app: FastAPI, db: Database) -> Iterator[TestClient]:
+    """The platform operator (role admin): may do everything, so the API's behaviour can be
+    tested apart from who may use it (tests/auth covers that)."""
+    _, token = user_token(db, "operator@partnermap.test", "admin")
+    with TestClient(app, raise_server_exceptions=False) as test_client:
+        test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client

@@ -36,3 +36,51 @@ def test_postgis_gets_indexed_geography_columns(db, backend):
         assert column in {c["name"] for c in inspector.get_columns(table)}
         indexed = {tuple(ix["column_names"]) for ix in inspector.get_indexes(table)}
         assert (column,) in indexed
+
+
+def test_school_district_names_become_district_rows_and_nothing_is_lost(db):
+    from sqlalchemy import text
+
+    migrate.downgrade(db, "base")
+    migrate.upgrade(db, "0003")
+    with db.engine.begin() as conn:
+        for name, district in (
+            ("A", "Oakland USD"),
+            ("B", "Oakland USD"),
+            ("C", "Fiji"),
+            ("D", None),
+        ):
+            conn.execute(
+                text(
+                    "INSERT INTO schools (name, district, lat, lon, location_precision, "
+                    "grade_low, grade_high, languages, created_at, updated_at) VALUES "
+                    "(:n, :d, 1, 1, 'exact', 0, 5, ',', CURRENT_TIMESTAMP, CURRENT_TIMESTAMP)"
+                ),
+                {"n": name, "d": district},
+            )
+        conn.execute(
+            text(
+                "INSERT INTO needs_assessments (school_id, assessed_on, is_example, created_at) "
+                "SELECT id, '2020-01-01', false, CURRENT_TIMESTAMP FROM schools"
+            )
+        )
+    migrate.upgrade(db, "head")
+    with db.engine.connect() as conn:
+        districts = dict(conn.execute(text("SELECT name, id FROM districts")).all())
+        linked = dict(conn.execute(text("SELECT name, district_id FROM schools")).all())
+        assessments = conn.execute(text("SELECT count(*) FROM needs_assessments")).scalar()
+    assert set(districts) == {"Oakland USD", "Fiji"}
+    assert linked == {
+        "A": districts["Oakland USD"],
+        "B": districts["Oakland USD"],
+        "C": districts["Fiji"],
+        "D": None,
+    }
+    # SQLite rebuilds tables to add the foreign key; children must survive that.
+    assert assessments == 4
+    migrate.downgrade(db, "0003")
+    with db.engine.connect() as conn:
+        names = dict(conn.execute(text("SELECT name, district FROM schools")).all())
+        assert conn.execute(text("SELECT count(*) FROM needs_assessments")).scalar() == 4
+    assert names["C"] == "Fiji"
+    migrate.upgrade(db, "head")

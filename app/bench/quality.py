@@ -25,6 +25,7 @@ from typing import Any
 from sqlalchemy import select
 
 from app import migrate
+from app.auth.principal import OPERATOR
 from app.db import Database
 from app.demo.oakland import load_oakland
 from app.models import Offering, Organization, School
@@ -125,6 +126,7 @@ def _equity_shares(session: Any, schools: list[School], latest: dict) -> dict[st
         for org_id in org_ids:
             ranked = service.schools_for_organization(
                 session=session,
+                principal=OPERATOR,
                 organization_id=org_id,
                 k=5,
                 equity=equity,

@@ -63,6 +63,7 @@ def import_stream(
     size: int | None = None,
     geocoder: Geocoder | None = None,
     organization_source: str | None = None,
+    district: str | None = None,
 ) -> ImportReport:
     """Check and upsert every record of a template CSV in one transaction; the report says
     what was (or would be) added, updated, left unchanged or skipped, and every problem."""
@@ -95,7 +96,7 @@ def import_stream(
             raise FileProblem(
                 "missing column: organization_external_id (or organization_id)", line=1
             )
-        writer = _writer(kind, present, report, organization_source)
+        writer = _writer(kind, present, report, organization_source, district)
         seen: set[int] = set()
         batch: list[rec.Record] = []
         for line, cells, problem in rows:
@@ -197,7 +198,11 @@ def _geocoded(record: rec.Record) -> bool:
 
 
 def _writer(
-    kind: str, present: list[str], report: ImportReport, organization_source: str | None
+    kind: str,
+    present: list[str],
+    report: ImportReport,
+    organization_source: str | None,
+    district: str | None,
 ) -> Callable[[Session, str, list[rec.Record]], Counts]:
     if kind == "organizations":
         keys = rec.organization_update_keys(present)
@@ -208,7 +213,7 @@ def _writer(
             s, src, batch, keys, report, organization_source
         )
     keys = rec.school_update_keys(present)
-    return lambda s, src, batch: rec.write_schools(s, src, batch, keys, report)
+    return lambda s, src, batch: rec.write_schools(s, src, batch, keys, report, district)
 
 
 def _flush(

@@ -11,10 +11,12 @@ from pathlib import Path
 
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
 from app.db import Database
-from app.errors import NotFound
+from app.errors import Forbidden, NotFound
 from app.imports import bulk_csv
-from app.models import ImportJob
+from app.models import District, ImportJob
+from app.services import audit
 
 log = logging.getLogger("partnermap.imports")
 
@@ -22,6 +24,7 @@ log = logging.getLogger("partnermap.imports")
 def create(
     *,
     session: Session,
+    principal: Principal,
     kind: str,
     source: str,
     filename: str | None,
@@ -29,6 +32,7 @@ def create(
     skip_invalid: bool,
 ) -> ImportJob:
     """Record a queued job."""
+    check_allowed(principal=principal, kind=kind)
     job = ImportJob(
         kind=kind,
         source=source,
@@ -36,15 +40,43 @@ def create(
         dry_run=dry_run,
         skip_invalid=skip_invalid,
         status="queued",
+        created_by_user_id=principal.user_id,
+        created_by_key_id=principal.key_id,
+        district_id=None if principal.is_admin else principal.district_id,
     )
     session.add(job)
+    session.flush()
+    audit.record(
+        session,
+        principal,
+        action="import",
+        resource_type="import_job",
+        resource_id=job.id,
+        district_id=job.district_id,
+        fields=["kind", "source", "dry_run", "skip_invalid"],
+    )
     session.commit()
     return job
+
+
+def check_allowed(*, principal: Principal, kind: str) -> None:
+    """Districts upload their own schools; the shared directory of organizations and
+    offerings is loaded by the operator."""
+    if not principal.is_admin and kind != "schools":
+        raise Forbidden("Districts import schools (kind=schools); the operator imports the rest.")
 
 
 def get(*, session: Session, job_id: int) -> ImportJob:
     job = session.get(ImportJob, job_id)
     if job is None:
+        raise NotFound(f"Import job {job_id} does not exist.")
+    return job
+
+
+def readable(*, session: Session, principal: Principal, job_id: int) -> ImportJob:
+    """A district's own jobs (another's look missing); the operator's are all."""
+    job = get(session=session, job_id=job_id)
+    if not principal.is_admin and job.district_id != principal.district_id:
         raise NotFound(f"Import job {job_id} does not exist.")
     return job
 
@@ -58,6 +90,8 @@ def run(*, database: Database, job_id: int, path: Path) -> None:
             session.commit()
             kind, source = job.kind, job.source
             dry_run, skip_invalid = job.dry_run, job.skip_invalid
+            district = session.get(District, job.district_id) if job.district_id else None
+            district_name = district.name if district else None
         with database.session() as session:
             report = bulk_csv.import_file(
                 session=session,
@@ -66,6 +100,7 @@ def run(*, database: Database, job_id: int, path: Path) -> None:
                 source=source,
                 dry_run=dry_run,
                 skip_invalid=skip_invalid,
+                district=district_name,
             )
         status = {"imported": "imported", "dry_run": "checked"}.get(report.status, "failed")
         body = report.to_dict()

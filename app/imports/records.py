@@ -10,6 +10,7 @@ from dataclasses import dataclass
 from typing import Any
 
 import numpy as np
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.imports import store
@@ -378,6 +379,8 @@ def school_record(
 
 def school_update_keys(present: Sequence[str]) -> list[str]:
     keys = [c.name for c in SCHOOL_COLUMNS if c.name in present and c.name != "external_id"]
+    if "district" in keys:
+        keys.append("district_id")
     if any(c in present for c in ("lat", "lon", "postal_code")):
         keys += [k for k in ("lat", "lon", "location_precision") if k not in keys]
     if any(c in present for c in _INDICATORS):
@@ -391,8 +394,16 @@ def write_schools(
     records: list[Record],
     update_keys: Sequence[str],
     report: ImportReport,
+    district: str | None = None,
 ) -> Counts:
-    """Upsert schools with their need index; an NCES id held by another record is an error."""
+    """Upsert schools with their need index and district (by name; new names add districts);
+    an NCES id held by another record is an error. With `district` (a district's own upload)
+    every school must be in it: rows naming another, or updating another's school, are
+    errors, and rows naming none are put in it."""
+    from app.services.districts import ids_for_names
+
+    if district is not None:
+        records = _own_district(session, source, records, district, report)
     taken = store.nces_ids_taken(
         session, source, [(r.values.get("nces_id"), r.external_id) for r in records]
     )
@@ -410,13 +421,48 @@ def write_schools(
         else:
             kept.append(r)
     index = need_indexes([r.values for r in kept])
+    district_ids = ids_for_names(session, [r.values.get("district") for r in kept])
     rows = [
-        {**r.values, "external_id": r.external_id, "need_index": value}
+        {
+            **r.values,
+            "external_id": r.external_id,
+            "need_index": value,
+            "district_id": district_ids.get(r.values.get("district") or ""),
+        }
         for r, value in zip(kept, index, strict=True)
     ]
     counts = store.upsert_rows(session, School, source, rows, update_keys)
     counts.skipped += skipped
     return counts
+
+
+def _own_district(
+    session: Session, source: str, records: list[Record], district: str, report: ImportReport
+) -> list[Record]:
+    owners = dict(
+        session.execute(
+            select(School.external_id, School.district).where(
+                School.source == source,
+                School.external_id.in_([r.external_id for r in records]),
+            )
+        ).all()
+    )
+    kept = []
+    for r in records:
+        named = r.values.get("district")
+        if (named and named != district) or (
+            r.external_id in owners and owners[r.external_id] != district
+        ):
+            report.error(
+                f"schools can be imported into your own district ({district}) only",
+                row=r.line,
+                field="district",
+            )
+            report.count("schools").skipped += 1
+            continue
+        r.values["district"] = district
+        kept.append(r)
+    return kept
 
 
 def need_indexes(values: list[dict[str, Any]]) -> list[float | None]:

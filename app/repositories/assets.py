@@ -16,8 +16,9 @@ from sqlalchemy import Row, Text, and_, func, literal_column, or_, select, tuple
 from sqlalchemy.orm import Session
 
 import geo
+from app.filters import Visibility
 from app.models import Location, Need, NeedsAssessment, Offering, Organization, School
-from app.repositories.filtering import tag_has_branch
+from app.repositories.filtering import tag_has_branch, visibility_clause
 from app.repositories.spatial import bbox_clause
 from geo import BBox
 
@@ -86,11 +87,16 @@ def assessed_schools(session: Session) -> tuple[list[Row[Any]], list[Row[Any]]]:
     return list(schools), list(needs)
 
 
-def schools_in_area(session: Session, *, district: str | None, bbox: BBox | None) -> list[Row[Any]]:
-    """Schools of a district or in a box (edges included), in id order."""
+def schools_in_area(
+    session: Session, *, district: str | None, bbox: BBox | None, district_id: int | None = None
+) -> list[Row[Any]]:
+    """Schools of a district or in a box (edges included), in id order; `district_id` keeps
+    those of one district only."""
     query = select(*SCHOOL_COLUMNS)
     if district is not None:
         query = query.where(School.district == district)
+    if district_id is not None:
+        query = query.where(School.district_id == district_id)
     if bbox is not None:
         query = query.where(bbox_clause(School.lat, School.lon, bbox))
     return list(session.execute(query.order_by(School.id)).all())
@@ -167,8 +173,14 @@ def _tags(raw: str | None) -> tuple[str, ...]:
     return tuple(part for part in (raw or "").split(",") if part)
 
 
-def assets_in_box(session: Session, bbox: BBox, categories: Sequence[str]) -> list[AssetRow]:
-    """Every asset located in the box (edges included), ordered by (offering id, location id)."""
+def assets_in_box(
+    session: Session,
+    bbox: BBox,
+    categories: Sequence[str],
+    visibility: Visibility = Visibility(),
+) -> list[AssetRow]:
+    """Every asset located in the box (edges included) that the caller may see, ordered by
+    (offering id, location id)."""
     query = (
         select(
             Offering.id,
@@ -184,6 +196,9 @@ def assets_in_box(session: Session, bbox: BBox, categories: Sequence[str]) -> li
     )
     if categories:
         query = query.where(_category_clause(categories))
+    visible = visibility_clause(visibility)
+    if visible is not None:
+        query = query.join(Organization, Organization.id == Offering.organization_id).where(visible)
     rows = session.execute(query.order_by(Offering.id, Location.id))
     return [
         AssetRow(offering, org, location, lat, lon, _tags(cats), _tags(delivery))
@@ -197,6 +212,7 @@ def asset_page(
     categories: Sequence[str],
     after: tuple[int, int] | None,
     limit: int,
+    visibility: Visibility = Visibility(),
 ) -> list[Row[Any]]:
     """Assets in the box with their offering and organization, keyset-paged on
     (offering id, location id)."""
@@ -225,6 +241,9 @@ def asset_page(
     )
     if categories:
         query = query.where(_category_clause(categories))
+    visible = visibility_clause(visibility)
+    if visible is not None:
+        query = query.where(visible)
     if after is not None:
         query = query.where(tuple_(Offering.id, Location.id) > tuple_(*after))
     query = query.order_by(Offering.id, Location.id).limit(limit)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from sqlalchemy import ColumnElement, Text, and_, exists, func, or_, select, type_coerce
 
-from app.filters import OfferingFilters
+from app.filters import OfferingFilters, Visibility
 from app.models import Offering, Organization
 
 
@@ -56,7 +56,20 @@ def offering_clauses(f: OfferingFilters) -> list[ColumnElement[bool]]:
         clauses.append(Organization.verification == "verified")
     if f.organization_id is not None:
         clauses.append(Offering.organization_id == f.organization_id)
+    visible = visibility_clause(f.visibility)
+    if visible is not None:
+        clauses.append(visible)
     return clauses
+
+
+def visibility_clause(v: Visibility) -> ColumnElement[bool] | None:
+    """Over Organization: what the caller may see (None: everything)."""
+    if v.everything:
+        return None
+    verified = Organization.verification == "verified"
+    if not v.own_organizations:
+        return verified
+    return or_(verified, Organization.id.in_(sorted(v.own_organizations)))
 
 
 def has_offering_matching(f: OfferingFilters) -> ColumnElement[bool] | None:

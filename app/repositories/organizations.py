@@ -8,7 +8,12 @@ from sqlalchemy.orm import Session
 from app.filters import Area, OrganizationFilters
 from app.models import Location, Organization
 from app.pagination import Cursor
-from app.repositories.filtering import has_offering_matching, tag_has_any, text_match
+from app.repositories.filtering import (
+    has_offering_matching,
+    tag_has_any,
+    text_match,
+    visibility_clause,
+)
 from app.repositories.spatial import bbox_clause, nearest_rows
 
 
@@ -38,6 +43,9 @@ def _clauses(f: OrganizationFilters) -> list:
     offering_clause = has_offering_matching(f.offerings)
     if offering_clause is not None:
         clauses.append(offering_clause)
+    visible = visibility_clause(f.visibility)
+    if visible is not None:
+        clauses.append(visible)
     return clauses
 
 

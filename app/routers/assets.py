@@ -16,13 +16,13 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 import geo
-from app.deps import SessionDep
+from app.deps import PrincipalDep, SessionDep
 from app.errors import InvalidInput
 from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
 from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
 from app.schemas.common import CategoryCode
 from app.services import assets as service
-from app.services.common import check_categories
+from app.services.common import check_categories, visibility_of
 
 router = APIRouter(tags=["asset map"])
 CSV = "text/csv"
@@ -193,6 +193,7 @@ ASSET_COLUMNS = (
 def asset_map(
     request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     bbox: BBoxParam = None,
     district: DistrictParam = None,
     category: CategoryParam = [],
@@ -233,6 +234,7 @@ def asset_map(
     area = service.map_area(session=session, district=district, bbox=box)
     result = service.asset_map(
         session=session,
+        visibility=visibility_of(principal),
         area=area,
         categories=category,
         level=resolution,
@@ -306,6 +308,7 @@ GAP_COLUMNS = (
 def gaps(
     request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     bbox: BBoxParam = None,
     district: DistrictParam = None,
     category: CategoryParam = [],
@@ -352,6 +355,7 @@ def gaps(
     offset = int(cursor) if cursor else 0
     report = service.gaps(
         session=session,
+        principal=principal,
         district=district,
         bbox=box,
         categories=category,
@@ -451,6 +455,7 @@ COVERAGE_COLUMNS = (
 def school_coverage(
     request: Request,
     session: SessionDep,
+    principal: PrincipalDep,
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     per_need: Annotated[
         int, Query(ge=1, le=100, description="Offerings listed per need (all are counted)")
@@ -465,7 +470,9 @@ def school_coverage(
     GeoJSON: the school (`kind: "school"`) and each listed offering at the location reach is
     measured from (`kind: "offering"`, with the needs it serves)."""
     chosen = _chosen(request, format, "json")
-    result = service.school_coverage(session=session, school_id=school_id, per_need=per_need)
+    result = service.school_coverage(
+        session=session, principal=principal, school_id=school_id, per_need=per_need
+    )
     if chosen == "csv":
         rows: list[dict[str, Any]] = []
         for need in result.needs:

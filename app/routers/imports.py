@@ -11,7 +11,7 @@ from typing import Annotated, Any
 from fastapi import APIRouter, BackgroundTasks, File, Form, Response, UploadFile, status
 from fastapi import Path as PathParam
 
-from app.deps import DatabaseDep, SessionDep
+from app.deps import DatabaseDep, PrincipalDep, SessionDep
 from app.errors import DomainError
 from app.imports import jobs as service
 from app.models import ImportJob
@@ -95,6 +95,7 @@ def create_import(
     background: BackgroundTasks,
     session: SessionDep,
     database: DatabaseDep,
+    principal: PrincipalDep,
     response: Response,
     file: Annotated[UploadFile, File(description="The CSV file (UTF-8).")],
     kind: Annotated[ImportKind, Form(description="Which template the file follows.")],
@@ -115,12 +116,14 @@ def create_import(
         FormBool, Form(description="Import the valid records and report the others.")
     ] = False,
 ) -> ImportJobOut:
+    service.check_allowed(principal=principal, kind=kind)
     _check_csv(file)
     filename = (file.filename or "")[:255] or None
     saved = _save(file)
     _not_json(saved)
     job = service.create(
         session=session,
+        principal=principal,
         kind=kind,
         source=source.strip(),
         filename=filename.replace("\x00", "") if filename else None,
@@ -133,8 +136,8 @@ def create_import(
 
 
 @router.get("/{job_id}", response_model=ImportJobOut, summary="An import job and its report")
-def get_import(job_id: JobId, session: SessionDep) -> ImportJobOut:
-    return job_out(service.get(session=session, job_id=job_id))
+def get_import(job_id: JobId, session: SessionDep, principal: PrincipalDep) -> ImportJobOut:
+    return job_out(service.readable(session=session, principal=principal, job_id=job_id))
 
 
 def _check_csv(file: UploadFile) -> None:

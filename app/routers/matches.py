@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.deps import SessionDep, SettingsDep
+from app.deps import PrincipalDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.models import Offering, School
 from app.routers.params import NO_NUL
@@ -151,6 +151,7 @@ def school_matches(
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     limit: Limit = 20,
     cursor: RankCursor = None,
     equity: EquityParam = None,
@@ -170,11 +171,16 @@ def school_matches(
     filters = _filters(
         category, grade, schedule, delivery, language, free, verified, max_distance_km, exclude_full
     )
-    school = school_service.get(session=session, school_id=school_id)
+    school = school_service.readable(session=session, principal=principal, school_id=school_id)
     strength = service.equity_for(settings, school.district, equity)
     offset, k = _window(cursor, limit)
     ranked, assessment = service.for_school(
-        session=session, school_id=school_id, k=k, equity=strength, filters=filters
+        session=session,
+        principal=principal,
+        school_id=school_id,
+        k=k,
+        equity=strength,
+        filters=filters,
     )
     page = ranked[offset : offset + limit]
     return OfferingMatches(
@@ -194,10 +200,12 @@ def school_matches(
     responses={404: {"description": "`school_id` names no school"}},
 )
 def ad_hoc_matches(
-    body: MatchRequest, session: SessionDep, settings: SettingsDep
+    body: MatchRequest, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
 ) -> OfferingMatches:
     """For portals and principals without a filed assessment: needs plus a school id or a
-    location. The filters in the body are hard; everything else is scored softly."""
+    location. The filters in the body are hard; everything else is scored softly. Only the
+    needs sent are ranked (a school id lends its place and indicators, never its filed
+    needs), and callers who do not see unverified organizations get verified ones only."""
     f = body.filters
     check_categories(f.categories, ["body", "filters", "categories"])
     check_grades(f.grade_low, f.grade_high, ["body", "filters"])
@@ -237,6 +245,7 @@ def ad_hoc_matches(
     strength = service.equity_for(settings, district, body.equity)
     ranked = service.ad_hoc(
         session=session,
+        principal=principal,
         query=query,
         needs=body.needs,
         k=body.limit,
@@ -262,6 +271,7 @@ def organization_school_matches(
     organization_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
     settings: SettingsDep,
+    principal: PrincipalDep,
     limit: Limit = 20,
     cursor: RankCursor = None,
     equity: EquityParam = None,
@@ -274,6 +284,7 @@ def organization_school_matches(
     offset, k = _window(cursor, limit)
     ranked = service.schools_for_organization(
         session=session,
+        principal=principal,
         organization_id=organization_id,
         k=k,
         equity=strength,

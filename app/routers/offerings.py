@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.encoders import jsonable_encoder
 
-from app.deps import SessionDep
+from app.deps import PrincipalDep, SessionDep
 from app.filters import OfferingFilters
 from app.models import Offering
 from app.routers.params import (
@@ -49,6 +49,7 @@ def offering_out(offering: Offering, distance_m: float | None = None) -> Offerin
 )
 def list_offerings(
     session: SessionDep,
+    principal: PrincipalDep,
     area: AreaDep,
     page: PageDep,
     geojson: GeoJSONDep,
@@ -94,6 +95,7 @@ def list_offerings(
     near = area.near is not None
     rows = service.list_page(
         session=session,
+        principal=principal,
         filters=filters,
         area=area,
         cursor=page.cursor(near=near),
@@ -119,18 +121,27 @@ def _feature(offering: Offering, item: OfferingOut) -> dict:
 
 
 @router.get("/{offering_id}", response_model=OfferingOut, summary="Get an offering")
-def get_offering(offering_id: OfferingId, session: SessionDep):
-    return offering_out(service.get(session=session, offering_id=offering_id))
+def get_offering(offering_id: OfferingId, session: SessionDep, principal: PrincipalDep):
+    return offering_out(
+        service.visible(session=session, principal=principal, offering_id=offering_id)
+    )
 
 
 @router.patch("/{offering_id}", response_model=OfferingOut, summary="Change an offering")
-def update_offering(offering_id: OfferingId, data: OfferingUpdate, session: SessionDep):
-    return offering_out(service.update(session=session, offering_id=offering_id, data=data))
+def update_offering(
+    offering_id: OfferingId, data: OfferingUpdate, session: SessionDep, principal: PrincipalDep
+):
+    offering = service.update(
+        session=session, principal=principal, offering_id=offering_id, data=data
+    )
+    return offering_out(offering)
 
 
 @router.delete(
     "/{offering_id}", status_code=status.HTTP_204_NO_CONTENT, summary="Remove an offering"
 )
-def delete_offering(offering_id: OfferingId, session: SessionDep) -> Response:
-    service.delete(session=session, offering_id=offering_id)
+def delete_offering(
+    offering_id: OfferingId, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    service.delete(session=session, principal=principal, offering_id=offering_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)

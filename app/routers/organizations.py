@@ -7,7 +7,8 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.encoders import jsonable_encoder
 
-from app.deps import SessionDep
+from app.auth.principal import Principal
+from app.deps import PrincipalDep, SessionDep
 from app.filters import OfferingFilters, OrganizationFilters
 from app.models import Organization
 from app.routers.offerings import offering_out
@@ -31,7 +32,12 @@ from app.schemas.common import (
     grade_from_query,
 )
 from app.schemas.offerings import OfferingCreate, OfferingOut
-from app.schemas.organizations import OrganizationCreate, OrganizationOut, OrganizationUpdate
+from app.schemas.organizations import (
+    OrganizationCreate,
+    OrganizationOut,
+    OrganizationUpdate,
+    VerificationIn,
+)
 from app.schemas.pages import Page
 from app.services import offerings as offering_service
 from app.services import organizations as service
@@ -41,16 +47,24 @@ router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 OrgId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Organization id")]
 
 
-def organization_out(org: Organization, distance_m: float | None = None) -> OrganizationOut:
-    out = OrganizationOut.model_validate(
+CONTACTS = {"email": None, "phone": None, "contact_name": None}
+
+
+def organization_out(
+    org: Organization, principal: Principal, distance_m: float | None = None
+) -> OrganizationOut:
+    """The organization as this caller may see it: contact details are for district people
+    and the organization's own members."""
+    hidden = {} if principal.sees_contacts(org.id) else CONTACTS
+    return OrganizationOut.model_validate(
         {
             **_columns(org),
+            **hidden,
             "locations": org.locations,
             "service_area": service.service_area_out(org),
             "distance_m": distance_m,
         }
     )
-    return out
 
 
 def _columns(org: Organization) -> dict:
@@ -63,10 +77,14 @@ def _columns(org: Organization) -> dict:
     response_model=OrganizationOut,
     summary="Register an organization",
 )
-def create_organization(data: OrganizationCreate, session: SessionDep, response: Response):
-    org = service.create(session=session, data=data)
+def create_organization(
+    data: OrganizationCreate, session: SessionDep, principal: PrincipalDep, response: Response
+):
+    """Registered organizations start unverified: listed for their members and districts
+    until a district verifies them (`POST /v1/organizations/{id}/verification`)."""
+    org = service.create(session=session, principal=principal, data=data)
     response.headers["Location"] = f"/v1/organizations/{org.id}"
-    return organization_out(org)
+    return organization_out(org, principal)
 
 
 @router.get(
@@ -77,6 +95,7 @@ def create_organization(data: OrganizationCreate, session: SessionDep, response:
 )
 def list_organizations(
     session: SessionDep,
+    principal: PrincipalDep,
     area: AreaDep,
     page: PageDep,
     geojson: GeoJSONDep,
@@ -124,13 +143,14 @@ def list_organizations(
     near = area.near is not None
     rows = service.list_page(
         session=session,
+        principal=principal,
         filters=filters,
         area=area,
         cursor=page.cursor(near=near),
         limit=page.limit + 1,
     )
     next_cursor = page_cursor(rows, page.limit, near=near)
-    items = [organization_out(org, d) for org, d in rows[: page.limit]]
+    items = [organization_out(org, principal, d) for org, d in rows[: page.limit]]
     if geojson:
         return geojson_response([_feature(o) for o in items], next_cursor)
     return Page[OrganizationOut](items=items, next_cursor=next_cursor, limit=page.limit)
@@ -143,16 +163,21 @@ def _feature(org: OrganizationOut) -> dict:
 
 
 @router.get("/{organization_id}", response_model=OrganizationOut, summary="Get an organization")
-def get_organization(organization_id: OrgId, session: SessionDep):
-    return organization_out(service.get(session=session, organization_id=organization_id))
+def get_organization(organization_id: OrgId, session: SessionDep, principal: PrincipalDep):
+    org = service.visible(session=session, principal=principal, organization_id=organization_id)
+    return organization_out(org, principal)
 
 
 @router.patch(
     "/{organization_id}", response_model=OrganizationOut, summary="Change an organization"
 )
-def update_organization(organization_id: OrgId, data: OrganizationUpdate, session: SessionDep):
-    org = service.update(session=session, organization_id=organization_id, data=data)
-    return organization_out(org)
+def update_organization(
+    organization_id: OrgId, data: OrganizationUpdate, session: SessionDep, principal: PrincipalDep
+):
+    org = service.update(
+        session=session, principal=principal, organization_id=organization_id, data=data
+    )
+    return organization_out(org, principal)
 
 
 @router.delete(
@@ -160,9 +185,31 @@ def update_organization(organization_id: OrgId, data: OrganizationUpdate, sessio
     status_code=status.HTTP_204_NO_CONTENT,
     summary="Remove an organization and its offerings",
 )
-def delete_organization(organization_id: OrgId, session: SessionDep) -> Response:
-    service.delete(session=session, organization_id=organization_id)
+def delete_organization(
+    organization_id: OrgId, session: SessionDep, principal: PrincipalDep
+) -> Response:
+    service.delete(session=session, principal=principal, organization_id=organization_id)
     return Response(status_code=status.HTTP_204_NO_CONTENT)
+
+
+@router.post(
+    "/{organization_id}/verification",
+    response_model=OrganizationOut,
+    summary="Verify or reject a registered organization (district admins)",
+)
+def decide_verification(
+    organization_id: OrgId, data: VerificationIn, session: SessionDep, principal: PrincipalDep
+):
+    """Verified organizations and their offerings are public and ranked for everyone; a
+    rejection needs a `reason`. The decision is recorded with the deciding district."""
+    org = service.decide_verification(
+        session=session,
+        principal=principal,
+        organization_id=organization_id,
+        state=data.state,
+        reason=data.reason,
+    )
+    return organization_out(org, principal)
 
 
 @router.post(
@@ -173,8 +220,14 @@ def delete_organization(organization_id: OrgId, session: SessionDep) -> Response
     summary="Add an offering",
 )
 def create_offering(
-    organization_id: OrgId, data: OfferingCreate, session: SessionDep, response: Response
+    organization_id: OrgId,
+    data: OfferingCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
 ):
-    offering = offering_service.create(session=session, organization_id=organization_id, data=data)
+    offering = offering_service.create(
+        session=session, principal=principal, organization_id=organization_id, data=data
+    )
     response.headers["Location"] = f"/v1/offerings/{offering.id}"
     return offering_out(offering)

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query, Response, status
 from fastapi.encoders import jsonable_encoder
 
-from app.deps import SessionDep
+from app.deps import PrincipalDep, SessionDep
 from app.filters import SchoolFilters
 from app.pagination import Cursor
 from app.routers.params import (
@@ -37,8 +37,10 @@ SchoolId = Annotated[int, Path(ge=1, le=2**31 - 1, description="School id")]
 @router.post(
     "", status_code=status.HTTP_201_CREATED, response_model=SchoolOut, summary="Add a school"
 )
-def create_school(data: SchoolCreate, session: SessionDep, response: Response):
-    school = service.create(session=session, data=data)
+def create_school(
+    data: SchoolCreate, session: SessionDep, principal: PrincipalDep, response: Response
+):
+    school = service.create(session=session, principal=principal, data=data)
     response.headers["Location"] = f"/v1/schools/{school.id}"
     return school
 
@@ -104,8 +106,10 @@ def get_school(school_id: SchoolId, session: SessionDep):
 
 
 @router.patch("/{school_id}", response_model=SchoolOut, summary="Change a school")
-def update_school(school_id: SchoolId, data: SchoolUpdate, session: SessionDep):
-    return service.update(session=session, school_id=school_id, data=data)
+def update_school(
+    school_id: SchoolId, data: SchoolUpdate, session: SessionDep, principal: PrincipalDep
+):
+    return service.update(session=session, principal=principal, school_id=school_id, data=data)
 
 
 @router.post(
@@ -116,9 +120,15 @@ def update_school(school_id: SchoolId, data: SchoolUpdate, session: SessionDep):
     summary="File a needs assessment",
 )
 def create_assessment(
-    school_id: SchoolId, data: NeedsAssessmentCreate, session: SessionDep, response: Response
+    school_id: SchoolId,
+    data: NeedsAssessmentCreate,
+    session: SessionDep,
+    principal: PrincipalDep,
+    response: Response,
 ):
-    assessment = service.add_assessment(session=session, school_id=school_id, data=data)
+    assessment = service.add_assessment(
+        session=session, principal=principal, school_id=school_id, data=data
+    )
     response.headers["Location"] = f"/v1/schools/{school_id}/needs-assessments/latest"
     return assessment
 
@@ -129,9 +139,15 @@ def create_assessment(
     tags=["needs assessments"],
     summary="A school's needs assessments, newest first",
 )
-def list_assessments(school_id: SchoolId, session: SessionDep, page: PageDep):
+def list_assessments(
+    school_id: SchoolId, session: SessionDep, principal: PrincipalDep, page: PageDep
+):
     rows = service.assessments_page(
-        session=session, school_id=school_id, cursor=page.cursor(near=False), limit=page.limit + 1
+        session=session,
+        principal=principal,
+        school_id=school_id,
+        cursor=page.cursor(near=False),
+        limit=page.limit + 1,
     )
     next_cursor = Cursor(id=rows[page.limit - 1].id).encode() if len(rows) > page.limit else None
     items = [NeedsAssessmentOut.model_validate(a) for a in rows[: page.limit]]
@@ -144,5 +160,5 @@ def list_assessments(school_id: SchoolId, session: SessionDep, page: PageDep):
     tags=["needs assessments"],
     summary="A school's latest needs assessment",
 )
-def latest_assessment(school_id: SchoolId, session: SessionDep):
-    return service.latest_assessment(session=session, school_id=school_id)
+def latest_assessment(school_id: SchoolId, session: SessionDep, principal: PrincipalDep):
+    return service.latest_assessment(session=session, principal=principal, school_id=school_id)

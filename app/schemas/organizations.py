@@ -14,7 +14,6 @@ from app.schemas.common import (
     Precision,
     Strict,
     UniqueList,
-    Verification,
     number,
 )
 
@@ -158,7 +157,16 @@ class OrganizationUpdate(OrganizationBase):
     languages: Annotated[list[Language], UniqueList] = Field(default=None, max_length=50)
     locations: list[LocationIn] = Field(default=None, max_length=100)
     service_area: ServiceArea = None
-    verification: Verification = None
+
+
+class VerificationIn(Strict):
+    state: Literal["verified", "rejected"]
+    reason: str | None = Field(
+        default=None,
+        max_length=2000,
+        description="Why (required to reject); shown to the organization's members.",
+        examples=["Listed in the district's approved partner records"],
+    )
 
 
 class OrganizationOut(Out):
@@ -173,6 +181,9 @@ class OrganizationOut(Out):
     contact_name: str | None
     languages: list[str]
     verification: str
+    verification_reason: str | None = None
+    verified_by_district_id: int | None = None
+    verified_at: dt.datetime | None = None
     locations: list[LocationOut]
     service_area: ServiceAreaOut
     source: str | None

@@ -36,8 +36,13 @@ class SchoolFields(Strict):
     )
     state_id: str | None = Field(default=None, max_length=32)
     district: str | None = Field(
-        default=None, max_length=300, examples=["Oakland Unified School District"]
+        default=None,
+        max_length=300,
+        examples=["Oakland Unified School District"],
+        description="The district by name (a new name adds a district; operator only). "
+        "District admins' schools always go to their own district.",
     )
+    district_id: int | None = Field(default=None, ge=1, le=2**31 - 1)
     address: str | None = Field(default=None, max_length=300)
     city: str | None = Field(default=None, max_length=120)
     state: str | None = Field(default=None, max_length=64)
@@ -110,6 +115,7 @@ class SchoolOut(Out):
     nces_id: str | None
     state_id: str | None
     district: str | None
+    district_id: int | None
     address: str | None
     city: str | None
     state: str | None

@@ -19,7 +19,9 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 import geo
+from app.auth.principal import Principal
 from app.errors import NotFound
+from app.filters import Visibility
 from app.repositories import assets as repo
 from app.schemas.assets import (
     AreaOut,
@@ -199,9 +201,11 @@ def _analyse(session: Session, universe: Universe, focus: np.ndarray | None) -> 
     return Analysis(universe, reach, cover, usable)
 
 
-def school_coverage(*, session: Session, school_id: int, per_need: int) -> SchoolCoverageOut:
+def school_coverage(
+    *, session: Session, principal: Principal, school_id: int, per_need: int
+) -> SchoolCoverageOut:
     """One school's current needs, each with its status and the offerings that reach it."""
-    school = school_service.get(session=session, school_id=school_id)
+    school = school_service.readable(session=session, principal=principal, school_id=school_id)
     universe = _universe(session)
     position = np.searchsorted(universe.table.ids, school_id)
     if position >= len(universe.schools) or universe.table.ids[position] != school_id:
@@ -309,6 +313,7 @@ def _counts(statuses: np.ndarray) -> StatusCounts:
 def gaps(
     *,
     session: Session,
+    principal: Principal,
     district: str | None,
     bbox: BBox | None,
     categories: Sequence[str],
@@ -317,8 +322,10 @@ def gaps(
     offset: int,
     limit: int,
 ) -> GapsOut:
-    """Coverage of the area's school needs in gap order, deserts and a summary by category."""
-    area = repo.schools_in_area(session, district=district, bbox=bbox)
+    """Coverage of the area's school needs in gap order, deserts and a summary by category.
+    They list schools' needs, so a district's callers get their own district's schools only."""
+    own = None if principal.is_admin else principal.district_id
+    area = repo.schools_in_area(session, district=district, bbox=bbox, district_id=own)
     if district is not None and not area:
         raise NotFound(f"No school has district '{district}'.")
     universe = _universe(session)
@@ -564,18 +571,20 @@ def map_area(*, session: Session, district: str | None, bbox: BBox | None) -> BB
 def asset_map(
     *,
     session: Session,
+    visibility: Visibility,
     area: BBox,
     categories: Sequence[str],
     level: int,
     cursor: str | None,
     limit: int,
 ) -> AssetMap:
-    """Assets by category over the area: per grid cell below FINE_LEVEL, else one by one."""
+    """Assets by category over the area: per grid cell below FINE_LEVEL, else one by one;
+    only those of organizations the caller may see."""
     if level >= FINE_LEVEL:
-        return _asset_points(session, area, categories, level, cursor, limit)
+        return _asset_points(session, visibility, area, categories, level, cursor, limit)
     cells = geo.cell_range(area, level)
     area = cells.bbox()
-    rows = repo.assets_in_box(session, area, categories)
+    rows = repo.assets_in_box(session, area, categories, visibility)
     x, y = geo.cell_xy([r.lat for r in rows], [r.lon for r in rows], level)
     inside = np.flatnonzero(cells.contains(x, y))
     columns, branches = _asset_columns(rows, categories)
@@ -599,6 +608,7 @@ def asset_map(
 
 def _asset_points(
     session: Session,
+    visibility: Visibility,
     area: BBox,
     categories: Sequence[str],
     level: int,
@@ -606,13 +616,15 @@ def _asset_points(
     limit: int,
 ) -> AssetMap:
     after = _asset_cursor(cursor)
-    page = repo.asset_page(session, area, categories, after, limit + 1)
+    page = repo.asset_page(session, area, categories, after, limit + 1, visibility)
     more = len(page) > limit
     page = page[:limit]
     features = [_asset_feature(r, categories) for r in page]
     features += _service_area_features(session, area, categories, page, after)
     next_cursor = f"{page[-1].offering_id}:{page[-1].location_id}" if more else None
-    columns, branches = _asset_columns(repo.assets_in_box(session, area, categories), categories)
+    columns, branches = _asset_columns(
+        repo.assets_in_box(session, area, categories, visibility), categories
+    )
     return AssetMap(area, level, "assets", features, _total(columns, branches), next_cursor)
 
 

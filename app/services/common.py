@@ -8,7 +8,9 @@ from contextlib import contextmanager
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
+from app.auth.principal import Principal
 from app.errors import Conflict, InvalidInput
+from app.filters import Visibility
 from app.taxonomy import load_taxonomy
 
 
@@ -66,3 +68,10 @@ def record_change(
 
     session.flush()
     session.add(CatalogChange(organization_id=organization_id, offering_id=offering_id))
+
+
+def visibility_of(principal: Principal) -> Visibility:
+    """What a caller may see of the organization directory."""
+    if principal.sees_unverified:
+        return Visibility()
+    return Visibility(everything=False, own_organizations=principal.organization_ids)

@@ -6,19 +6,26 @@ twice leaves one copy. Everything is written in one transaction.
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
-from app.demo.oakland import DemoData, load_oakland
-from app.models import Location, Need, NeedsAssessment, Offering, Organization, School
+from app.demo.oakland import DISTRICT, DemoData, load_oakland
+from app.models import District, Location, Need, NeedsAssessment, Offering, Organization, School
 from app.services.common import record_change
+from app.services.districts import slug_for
 from app.services.schools import compute_need_index
 from app.taxonomy import load_taxonomy
 
 SOURCE = "ousd-2011-demo"
+OUSD_SLUG = "oakland-unified"
+VERIFIED_BECAUSE = (
+    "Listed in Oakland Unified School District's own November 2011 community partner "
+    "records (app/data/oakland/community_partners_2011.csv)."
+)
 
 
 def load(*, session: Session, progress: bool = False, data: DemoData | None = None) -> dict:
@@ -28,11 +35,12 @@ def load(*, session: Session, progress: bool = False, data: DemoData | None = No
     report: dict[str, Any] = {}
     steps = tqdm(total=4, desc="demo", unit="step", disable=not progress)
 
+    district = _district(session)
     schools = _existing(session, School)
-    report["schools"] = _upsert_schools(session, data, schools)
+    report["schools"] = _upsert_schools(session, data, schools, district)
     steps.update()
     orgs = _existing(session, Organization)
-    report["organizations"] = _upsert_organizations(session, data, orgs)
+    report["organizations"] = _upsert_organizations(session, data, orgs, district)
     steps.update()
     report["offerings"] = _upsert_offerings(session, data, orgs)
     steps.update()
@@ -60,7 +68,21 @@ def _check_categories(data: DemoData) -> None:
         raise ValueError(f"demo data uses categories missing from the taxonomy: {sorted(unknown)}")
 
 
-def _upsert_schools(session: Session, data: DemoData, existing: dict[str, School]) -> str:
+def _district(session: Session) -> District:
+    """Oakland Unified, found by name (a migrated database has it by name already)."""
+    district = session.scalar(select(District).where(District.name == DISTRICT))
+    if district is None:
+        taken = set(session.scalars(select(District.slug)))
+        slug = OUSD_SLUG if OUSD_SLUG not in taken else slug_for(DISTRICT, taken)
+        district = District(name=DISTRICT, slug=slug)
+        session.add(district)
+    session.flush()
+    return district
+
+
+def _upsert_schools(
+    session: Session, data: DemoData, existing: dict[str, School], district: District
+) -> str:
     added = 0
     for s in data.schools:
         school = existing.get(s.external_id)
@@ -70,7 +92,9 @@ def _upsert_schools(session: Session, data: DemoData, existing: dict[str, School
             existing[s.external_id] = school
             added += 1
         school.name, school.nces_id, school.state_id = s.name, s.nces_id, s.state_id
-        school.district, school.address, school.city = s.district, s.address, s.city
+        school.address, school.city = s.address, s.city
+        # Every demo school is an Oakland Unified site (app/demo/oakland.py checks it).
+        school.district, school.district_id = district.name, district.id
         school.state, school.postal_code = s.state, s.postal_code
         school.lat, school.lon, school.location_precision = s.lat, s.lon, "exact"
         school.grade_low, school.grade_high = s.grade_low, s.grade_high
@@ -81,7 +105,9 @@ def _upsert_schools(session: Session, data: DemoData, existing: dict[str, School
     return f"{added} added, {len(data.schools) - added} updated"
 
 
-def _upsert_organizations(session: Session, data: DemoData, existing: dict[str, Organization]):  # type: ignore[no-untyped-def]
+def _upsert_organizations(  # type: ignore[no-untyped-def]
+    session: Session, data: DemoData, existing: dict[str, Organization], district: District
+):
     added = 0
     for o in data.organizations:
         org = existing.get(o.external_id)
@@ -97,7 +123,11 @@ def _upsert_organizations(session: Session, data: DemoData, existing: dict[str, 
         )
         org.service_area_kind, org.service_radius_km = "radius", round(o.service_radius_km, 3)
         org.service_area, org.service_region = None, None
-        org.verification = org.verification or "unverified"
+        if org.verification in (None, "unverified"):
+            # The district's own partner list vouches for them; a later decision stands.
+            org.verification, org.verification_reason = "verified", VERIFIED_BECAUSE
+            org.verified_by_district_id = district.id
+            org.verified_at = dt.datetime.now(dt.UTC)
         location = org.locations[0] if org.locations else Location()
         location.lat, location.lon = o.lat, o.lon
         location.precision, location.note = o.location_precision, o.location_note

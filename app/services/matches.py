@@ -2,12 +2,14 @@
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Sequence
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.errors import InvalidInput, NotFound
+from app.auth.principal import ADMIN, ORG_MEMBER, Principal
+from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import Need as NeedRow
 from app.models import NeedsAssessment, Offering, School
 from app.repositories import catalog
@@ -76,11 +78,25 @@ def as_need(row: NeedRow | NeedIn) -> Need:
     )
 
 
+def ranking_filters(principal: Principal, filters: Filters) -> Filters:
+    """Callers who do not see unverified organizations get rankings of verified ones only."""
+    if principal.sees_unverified or filters.verified_only:
+        return filters
+    return dataclasses.replace(filters, verified_only=True)
+
+
 def for_school(
-    *, session: Session, school_id: int, k: int, equity: float, filters: Filters
+    *,
+    session: Session,
+    principal: Principal,
+    school_id: int,
+    k: int,
+    equity: float,
+    filters: Filters,
 ) -> tuple[list[RankedOffering], NeedsAssessment]:
     """Offerings ranked against the school's latest needs assessment."""
-    school = school_service.get(session=session, school_id=school_id)
+    school = school_service.readable(session=session, principal=principal, school_id=school_id)
+    filters = ranking_filters(principal, filters)
     assessment = school_repo.latest_assessment(session, school_id)
     if assessment is None:
         raise NotFound(
@@ -103,6 +119,7 @@ def for_school(
 def ad_hoc(
     *,
     session: Session,
+    principal: Principal,
     query: SchoolQuery,
     needs: Sequence[NeedIn],
     k: int,
@@ -115,6 +132,7 @@ def ad_hoc(
         check_category(need.category, ["body", "needs", n, "category"])
         check_grades(need.grade_low, need.grade_high, ["body", "needs", n])
     ranked_needs = [as_need(n) for n in needs]
+    filters = ranking_filters(principal, filters)
     covered = catalog.covering_offerings(session, query.lat, query.lon)
     query = SchoolQuery(**{**query.__dict__, "covered_by": covered})
     return rank_offerings(
@@ -125,14 +143,25 @@ def ad_hoc(
 def schools_for_organization(
     *,
     session: Session,
+    principal: Principal,
     organization_id: int,
     k: int,
     equity: float,
     district: str | None,
     max_distance_km: float | None,
 ) -> list[RankedSchool]:
-    """Schools where the organization's offerings are most needed, equity-weighted."""
-    organizations.get(session=session, organization_id=organization_id)
+    """Schools where the organization's offerings are most needed, equity-weighted. The
+    results reveal schools' needs: members get them for their own verified organization,
+    districts for their own schools."""
+    org = organizations.visible(
+        session=session, principal=principal, organization_id=organization_id
+    )
+    if principal.role == ORG_MEMBER:
+        if not principal.member_of(org.id):
+            raise Forbidden(f"Only members of organization {org.id} may see its school matches.")
+        if org.verification != "verified":
+            raise Forbidden("School matches open to an organization once a district verifies it.")
+    district_id = None if principal.role in (ADMIN, ORG_MEMBER) else principal.district_id
     has_offerings = session.scalar(
         select(Offering.id).where(Offering.organization_id == organization_id).limit(1)
     )
@@ -142,7 +171,7 @@ def schools_for_organization(
             f"Organization {organization_id} has no offerings to match schools with.",
             kind="no_offerings",
         )
-    schools, needs = _schools_with_needs(session, district)
+    schools, needs = _schools_with_needs(session, district, district_id)
     if not schools:
         return []
     index = index_for(session)
@@ -158,11 +187,13 @@ def schools_for_organization(
 
 
 def _schools_with_needs(
-    session: Session, district: str | None
+    session: Session, district: str | None, district_id: int | None
 ) -> tuple[list[SchoolQuery], list[tuple[Need, ...]]]:
     query = select(School)
     if district:
         query = query.where(School.district == district)
+    if district_id is not None:
+        query = query.where(School.district_id == district_id)
     schools = list(session.scalars(query.order_by(School.id)))
     latest = school_repo.latest_assessments(session, [s.id for s in schools])
     queries = [school_query(s, None) for s in schools]

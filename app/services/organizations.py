@@ -2,12 +2,15 @@
 
 from __future__ import annotations
 
+import dataclasses
+import datetime as dt
 from typing import Any
 
 from sqlalchemy.orm import Session
 
 import geo
-from app.errors import Conflict, InvalidInput, NotFound
+from app.auth.principal import Principal
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.filters import Area, OrganizationFilters
 from app.models import Location, Organization
 from app.pagination import Cursor
@@ -23,11 +26,14 @@ from app.schemas.organizations import (
     ServiceArea,
     ServiceAreaOut,
 )
-from app.services.common import record_change, unit_of_work
+from app.services import audit
+from app.services.accounts import add_membership
+from app.services.common import record_change, unit_of_work, visibility_of
 
 
-def create(*, session: Session, data: OrganizationCreate) -> Organization:
-    """Register an organization with its locations; it starts unverified."""
+def create(*, session: Session, principal: Principal, data: OrganizationCreate) -> Organization:
+    """Register an organization with its locations; it starts unverified, and a member who
+    registers it becomes its member."""
     _check_unique_external_id(session, data.source, data.external_id)
     org = Organization(
         name=data.name,
@@ -46,7 +52,16 @@ def create(*, session: Session, data: OrganizationCreate) -> Organization:
     with unit_of_work(session, conflict="An organization with this external_id already exists."):
         session.add(org)
         session.flush()
+        add_membership(session, principal, org.id)
         record_change(session, organization_id=org.id)
+        audit.record(
+            session,
+            principal,
+            action="create",
+            resource_type="organization",
+            resource_id=org.id,
+            fields=data.model_dump(exclude_unset=True),
+        )
     return org
 
 
@@ -57,9 +72,26 @@ def get(*, session: Session, organization_id: int) -> Organization:
     return org
 
 
-def update(*, session: Session, organization_id: int, data: OrganizationUpdate) -> Organization:
+def visible(*, session: Session, principal: Principal, organization_id: int) -> Organization:
+    """The organization if the caller may see it; a hidden one looks like a missing one."""
+    org = repo.get(session, organization_id)
+    if org is None or not principal.sees_organization(org.id, org.verification):
+        raise NotFound(f"Organization {organization_id} does not exist.")
+    return org
+
+
+def editable(*, session: Session, principal: Principal, organization_id: int) -> Organization:
+    org = visible(session=session, principal=principal, organization_id=organization_id)
+    if not principal.edits_organization(org.id):
+        raise Forbidden(f"Only members of organization {org.id} may change it.")
+    return org
+
+
+def update(
+    *, session: Session, principal: Principal, organization_id: int, data: OrganizationUpdate
+) -> Organization:
     """Change the given fields; `locations`, when given, replaces the whole list."""
-    org = get(session=session, organization_id=organization_id)
+    org = editable(session=session, principal=principal, organization_id=organization_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     for field in (
         "name",
@@ -69,7 +101,6 @@ def update(*, session: Session, organization_id: int, data: OrganizationUpdate) 
         "phone",
         "contact_name",
         "languages",
-        "verification",
     ):
         if field in changes:
             setattr(org, field, changes[field])
@@ -83,25 +114,63 @@ def update(*, session: Session, organization_id: int, data: OrganizationUpdate) 
         )
     with unit_of_work(session, conflict="The change conflicts with another organization."):
         record_change(session, organization_id=org.id)
+        audit.record(
+            session,
+            principal,
+            action="update",
+            resource_type="organization",
+            resource_id=org.id,
+            fields=changes,
+        )
     return org
 
 
-def delete(*, session: Session, organization_id: int) -> None:
+def delete(*, session: Session, principal: Principal, organization_id: int) -> None:
     """Remove an organization with its locations and offerings."""
-    org = get(session=session, organization_id=organization_id)
-    record_change(session, organization_id=org.id)
-    session.delete(org)
-    session.commit()
+    org = editable(session=session, principal=principal, organization_id=organization_id)
+    with unit_of_work(session, conflict="The organization changed meanwhile."):
+        record_change(session, organization_id=org.id)
+        audit.record(
+            session, principal, action="delete", resource_type="organization", resource_id=org.id
+        )
+        session.delete(org)
+
+
+def decide_verification(
+    *, session: Session, principal: Principal, organization_id: int, state: str, reason: str | None
+) -> Organization:
+    """A district's decision on a registered organization; a rejection says why."""
+    org = visible(session=session, principal=principal, organization_id=organization_id)
+    if state == "rejected" and not (reason or "").strip():
+        raise InvalidInput(["body", "reason"], "Say why the organization is rejected.")
+    org.verification = state
+    org.verification_reason = reason
+    org.verified_by_district_id = principal.district_id
+    org.verified_at = dt.datetime.now(dt.UTC)
+    with unit_of_work(session, conflict="The organization changed meanwhile."):
+        record_change(session, organization_id=org.id)
+        audit.record(
+            session,
+            principal,
+            action=state,
+            resource_type="organization",
+            resource_id=org.id,
+            district_id=principal.district_id,
+            fields=["verification", "verification_reason"],
+        )
+    return org
 
 
 def list_page(
     *,
     session: Session,
+    principal: Principal,
     filters: OrganizationFilters,
     area: Area,
     cursor: Cursor | None,
     limit: int,
 ) -> list[tuple[Organization, float | None]]:
+    filters = dataclasses.replace(filters, visibility=visibility_of(principal))
     return repo.list_page(session, filters, area, cursor, limit)
 
 

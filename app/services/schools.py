@@ -8,25 +8,77 @@ from typing import Any
 import numpy as np
 from sqlalchemy.orm import Session
 
-from app.errors import Conflict, NotFound
+from app.auth.principal import Principal
+from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.filters import Area, SchoolFilters
 from app.models import Need, NeedsAssessment, School
 from app.pagination import Cursor
 from app.repositories import schools as repo
 from app.schemas.schools import NeedsAssessmentCreate, SchoolCreate, SchoolUpdate
+from app.services import audit, districts
 from app.services.common import check_category, check_grades, unit_of_work
 
+PLACEMENT = ("district", "district_id")
 
-def create(*, session: Session, data: SchoolCreate) -> School:
-    """Add a school; its need index is computed from the equity indicators given."""
+
+def create(*, session: Session, principal: Principal, data: SchoolCreate) -> School:
+    """Add a school to a district; its need index is computed from the equity indicators."""
     if data.nces_id and repo.id_by_nces(session, data.nces_id) is not None:
         raise Conflict(f"A school with NCES id {data.nces_id} already exists.")
-    school = School(**data.model_dump())
+    school = School(**data.model_dump(exclude=set(PLACEMENT)))
+    _place(session, principal, school, data.district, data.district_id)
     _check(school)
     with unit_of_work(
         session, conflict="A school with this NCES id or external_id already exists."
     ):
         session.add(school)
+        session.flush()
+        audit.record(
+            session,
+            principal,
+            action="create",
+            resource_type="school",
+            resource_id=school.id,
+            district_id=school.district_id,
+            fields=data.model_dump(exclude_unset=True),
+        )
+    return school
+
+
+def _place(
+    session: Session,
+    principal: Principal,
+    school: School,
+    name: str | None,
+    district_id: int | None,
+) -> None:
+    """Put the school in the district named by id or name. Only the operator chooses freely
+    (a new name adds the district); everyone else's schools stay in their own district."""
+    if principal.is_admin:
+        if district_id is None and name:
+            district_id = districts.ids_for_names(session, [name])[name]
+        districts.assign(session, school, district_id)
+        if name and school.district != name:
+            raise InvalidInput(["body", "district"], f"District {district_id} is not '{name}'.")
+        return
+    own = principal.district_id
+    districts.assign(session, school, own)
+    if (district_id is not None and district_id != own) or (name and name != school.district):
+        raise Forbidden("Schools can be added to or kept in your own district only.")
+
+
+def readable(*, session: Session, principal: Principal, school_id: int) -> School:
+    """The school, for callers who may read its needs (its staff, its district, the operator)."""
+    school = get(session=session, school_id=school_id)
+    if not principal.reads_school(school.id, school.district_id):
+        raise Forbidden(f"The needs of school {school_id} are private to it and its district.")
+    return school
+
+
+def _editable(session: Session, principal: Principal, school_id: int) -> School:
+    school = get(session=session, school_id=school_id)
+    if not principal.edits_school(school.id, school.district_id):
+        raise Forbidden(f"Only school {school_id}'s staff and district may change it.")
     return school
 
 
@@ -37,17 +89,36 @@ def get(*, session: Session, school_id: int) -> School:
     return school
 
 
-def update(*, session: Session, school_id: int, data: SchoolUpdate) -> School:
-    school = get(session=session, school_id=school_id)
+def update(*, session: Session, principal: Principal, school_id: int, data: SchoolUpdate) -> School:
+    school = _editable(session, principal, school_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
     new_nces = changes.get("nces_id")
     if new_nces and new_nces != school.nces_id and repo.id_by_nces(session, new_nces) is not None:
         raise Conflict(f"A school with NCES id {new_nces} already exists.")
+    moving = any(field in changes for field in PLACEMENT)
     for field, value in changes.items():
-        setattr(school, field, value)
+        if field not in PLACEMENT:
+            setattr(school, field, value)
+    if moving and not principal.is_admin:
+        same = changes.get("district_id", school.district_id) == school.district_id and (
+            changes.get("district", school.district) == school.district
+        )
+        if not same:
+            raise Forbidden("Only the operator moves a school to another district.")
+    elif moving:
+        _place(session, principal, school, changes.get("district"), changes.get("district_id"))
     _check(school)
     with unit_of_work(session, conflict="A school with this NCES id already exists."):
         session.flush()
+        audit.record(
+            session,
+            principal,
+            action="update",
+            resource_type="school",
+            resource_id=school.id,
+            district_id=school.district_id,
+            fields=changes,
+        )
     return school
 
 
@@ -58,10 +129,10 @@ def list_page(
 
 
 def add_assessment(
-    *, session: Session, school_id: int, data: NeedsAssessmentCreate
+    *, session: Session, principal: Principal, school_id: int, data: NeedsAssessmentCreate
 ) -> NeedsAssessment:
     """File a dated needs assessment; earlier ones are kept as history."""
-    get(session=session, school_id=school_id)
+    school = _editable(session, principal, school_id)
     for n, need in enumerate(data.needs):
         check_category(need.category, ["body", "needs", n, "category"])
         check_grades(need.grade_low, need.grade_high, ["body", "needs", n])
@@ -74,18 +145,28 @@ def add_assessment(
     )
     with unit_of_work(session, conflict="The assessment conflicts with existing data."):
         session.add(assessment)
+        session.flush()
+        audit.record(
+            session,
+            principal,
+            action="create",
+            resource_type="needs_assessment",
+            resource_id=assessment.id,
+            district_id=school.district_id,
+            fields=data.model_dump(exclude_unset=True),
+        )
     return assessment
 
 
 def assessments_page(
-    *, session: Session, school_id: int, cursor: Cursor | None, limit: int
+    *, session: Session, principal: Principal, school_id: int, cursor: Cursor | None, limit: int
 ) -> list[NeedsAssessment]:
-    get(session=session, school_id=school_id)
+    readable(session=session, principal=principal, school_id=school_id)
     return repo.assessments_page(session, school_id, cursor, limit)
 
 
-def latest_assessment(*, session: Session, school_id: int) -> NeedsAssessment:
-    get(session=session, school_id=school_id)
+def latest_assessment(*, session: Session, principal: Principal, school_id: int) -> NeedsAssessment:
+    readable(session=session, principal=principal, school_id=school_id)
     assessment = repo.latest_assessment(session, school_id)
     if assessment is None:
         raise NotFound(f"School {school_id} has no needs assessment yet.")

@@ -1,0 +1,212 @@
+"""ASGI guards in front of the API: CORS for district portals, and rate limits.
+
+Rate limits are token buckets kept in each worker process's memory (so with N workers a
+client gets up to N times the limit); a load balancer or gateway in front is the place for a
+shared limit.
+"""
+
+from __future__ import annotations
+
+import json
+import math
+import time
+from collections import OrderedDict, deque
+from typing import Any
+
+import anyio
+
+from app.auth import credentials
+from app.auth.origins import OriginCache
+from app.errors import PROBLEM_JSON, TYPE_BASE
+
+ALLOW_METHODS = b"GET, POST, PATCH, DELETE"
+ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID"
+EXPOSE_HEADERS = b"Location, Link, Retry-After, X-Request-ID, WWW-Authenticate"
+UNLIMITED_PATHS = ("/health", "/ready")
+
+
+async def _problem(
+    send: Any, status: int, slug: str, title: str, detail: str, headers: list
+) -> None:
+    body = json.dumps(
+        {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
+    )
+    await send(
+        {
+            "type": "http.response.start",
+            "status": status,
+            "headers": [
+                (b"content-type", PROBLEM_JSON.encode()),
+                (b"content-length", str(len(body)).encode()),
+                *headers,
+            ],
+        }
+    )
+    await send({"type": "http.response.body", "body": body.encode()})
+
+
+class PortalCORS:
+    """CORS answered per origin, never with '*' and never with credentials (tokens and keys
+    travel in headers, not cookies). Pre-flights pass for origins some active key allows or
+    the ALLOWED_ORIGINS setting lists; a request whose key does not allow its Origin is refused
+    by the key check itself (app.services.accounts.principal_for_key)."""
+
+    def __init__(
+        self, app: Any, cache: OriginCache, allowlist: list[str], max_age: int = 600
+    ) -> None:
+        self.app = app
+        self.cache = cache
+        self.allowlist = {o.rstrip("/").lower() for o in allowlist}
+        self.max_age = str(max_age).encode()
+
+    async def _allowed(self, origin: str) -> bool:
+        if origin in self.allowlist:
+            return True
+        return origin in await anyio.to_thread.run_sync(self.cache.current)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        headers = dict(scope.get("headers") or [])
+        raw_origin = headers.get(b"origin")
+        origin = raw_origin.decode("latin-1") if raw_origin else None
+        allowed = origin is not None and await self._allowed(origin)
+        vary = [(b"vary", b"Origin")]
+        if (
+            scope["method"] == "OPTIONS"
+            and raw_origin
+            and b"access-control-request-method" in headers
+        ):
+            if not allowed:
+                await _problem(
+                    send,
+                    403,
+                    "forbidden",
+                    "Forbidden",
+                    f"The origin {origin} is not allowed to call this API.",
+                    vary,
+                )
+                return
+            await send(
+                {
+                    "type": "http.response.start",
+                    "status": 204,
+                    "headers": [
+                        (b"access-control-allow-origin", raw_origin),
+                        (b"access-control-allow-methods", ALLOW_METHODS),
+                        (b"access-control-allow-headers", ALLOW_HEADERS),
+                        (b"access-control-max-age", self.max_age),
+                        *vary,
+                    ],
+                }
+            )
+            await send({"type": "http.response.body", "body": b""})
+            return
+
+        async def cors_send(message: dict) -> None:
+            if message["type"] == "http.response.start":
+                extra = list(vary)
+                if allowed:
+                    assert raw_origin is not None
+                    extra += [
+                        (b"access-control-allow-origin", raw_origin),
+                        (b"access-control-expose-headers", EXPOSE_HEADERS),
+                    ]
+                message["headers"] = [*message.get("headers", []), *extra]
+            await send(message)
+
+        await self.app(scope, receive, cors_send)
+
+
+class Buckets:
+    """Token buckets by name: `per_minute` requests a minute, bursts up to the same number."""
+
+    MAX_NAMES = 100_000
+
+    def __init__(self, per_minute: int) -> None:
+        self.capacity = float(per_minute)
+        self.rate = per_minute / 60.0
+        self._buckets: OrderedDict[str, tuple[float, float]] = OrderedDict()
+
+    def take(self, name: str, now: float | None = None) -> float:
+        """0 when a request may go now, else the seconds until it may."""
+        if self.capacity <= 0:
+            return 0.0
+        now = time.monotonic() if now is None else now
+        tokens, then = self._buckets.pop(name, (self.capacity, now))
+        tokens = min(self.capacity, tokens + (now - then) * self.rate)
+        wait = 0.0
+        if tokens >= 1:
+            tokens -= 1
+        else:
+            wait = (1 - tokens) / self.rate
+        self._buckets[name] = (tokens, now)
+        while len(self._buckets) > self.MAX_NAMES:  # forget the longest idle
+            self._buckets.popitem(last=False)
+        return wait
+
+
+class RateLimit:
+    """Every request is charged to its client IP's bucket, and a request with an API key to
+    that key's bucket too; an empty bucket answers 429 with Retry-After."""
+
+    def __init__(self, app: Any, per_ip: int, per_key: int) -> None:
+        self.app = app
+        self.ips = Buckets(per_ip)
+        self.keys = Buckets(per_key)
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
+            await self.app(scope, receive, send)
+            return
+        client = scope.get("client") or ("unknown", 0)
+        wait, who = self.ips.take(client[0]), "this address"
+        if not wait:
+            key = dict(scope.get("headers") or []).get(b"x-api-key")
+            parts = credentials.split_key(key.decode("latin-1")) if key else None
+            if parts:
+                wait, who = self.keys.take(parts[0]), "this API key"
+        if wait:
+            retry = math.ceil(wait)
+            await _problem(
+                send,
+                429,
+                "too-many-requests",
+                "Too many requests",
+                f"The rate limit for {who} is reached; retry in {retry} s.",
+                [(b"retry-after", str(retry).encode())],
+            )
+            return
+        await self.app(scope, receive, send)
+
+
+class LoginThrottle:
+    """Failed log-ins per (email, address): after `max_failures` within `window` seconds, more
+    attempts are refused until the oldest failure leaves the window."""
+
+    def __init__(self, max_failures: int, window: float) -> None:
+        self.max_failures = max_failures
+        self.window = window
+        self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
+
+    def retry_after(self, email: str, address: str, now: float | None = None) -> int:
+        now = time.monotonic() if now is None else now
+        failures = self._failures.get((email, address))
+        if not failures:
+            return 0
+        while failures and failures[0] <= now - self.window:
+            failures.popleft()
+        if len(failures) < self.max_failures:
+            return 0
+        return max(1, math.ceil(failures[0] + self.window - now))
+
+    def failed(self, email: str, address: str, now: float | None = None) -> None:
+        now = time.monotonic() if now is None else now
+        self._failures.setdefault((email, address), deque(maxlen=self.max_failures)).append(now)
+        self._failures.move_to_end((email, address))
+        while len(self._failures) > Buckets.MAX_NAMES:
+            self._failures.popitem(last=False)
+
+    def succeeded(self, email: str, address: str) -> None:
+        self._failures.pop((email, address), None)

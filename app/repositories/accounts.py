@@ -1,0 +1,56 @@
+"""SQL for users, their grants, log-in tokens and API keys."""
+
+from __future__ import annotations
+
+import datetime as dt
+
+from sqlalchemy import select, update
+from sqlalchemy.orm import Session
+
+from app.models import AccessToken, ApiKey, User, UserOrganization, UserSchool
+
+
+def user_by_email(session: Session, email: str) -> User | None:
+    return session.scalar(select(User).where(User.email == email))
+
+
+def token_with_user(session: Session, token_hash: str) -> tuple[AccessToken, User] | None:
+    row = session.execute(
+        select(AccessToken, User)
+        .join(User, User.id == AccessToken.user_id)
+        .where(AccessToken.token_hash == token_hash)
+    ).first()
+    return (row[0], row[1]) if row else None
+
+
+def grants(session: Session, user_id: int) -> tuple[frozenset[int], frozenset[int]]:
+    """(school ids, organization ids) the user is granted."""
+    schools = session.scalars(select(UserSchool.school_id).where(UserSchool.user_id == user_id))
+    orgs = session.scalars(
+        select(UserOrganization.organization_id).where(UserOrganization.user_id == user_id)
+    )
+    return frozenset(schools), frozenset(orgs)
+
+
+def key_by_prefix(session: Session, prefix: str) -> ApiKey | None:
+    return session.scalar(select(ApiKey).where(ApiKey.prefix == prefix))
+
+
+def touch_key(session: Session, key_id: int, now: dt.datetime) -> None:
+    session.execute(update(ApiKey).where(ApiKey.id == key_id).values(last_used_at=now))
+
+
+def active_origins(session: Session) -> set[str]:
+    """Every origin some unrevoked key allows (pre-flights carry no key)."""
+    rows = session.scalars(select(ApiKey.allowed_origins).where(ApiKey.revoked_at.is_(None)))
+    return {origin for origins in rows for origin in origins or []}
+
+
+def keys_of_district(session: Session, district_id: int) -> list[ApiKey]:
+    return list(
+        session.scalars(select(ApiKey).where(ApiKey.district_id == district_id).order_by(ApiKey.id))
+    )
+
+
+def users(session: Session) -> list[User]:
+    return list(session.scalars(select(User).order_by(User.id)))

@@ -1,0 +1,267 @@
+"""Use cases for accounts: who a request comes from, log-in and log-out, sign-up, users."""
+
+from __future__ import annotations
+
+import datetime as dt
+import logging
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.auth import credentials, passwords
+from app.auth.principal import (
+    ADMIN,
+    DISTRICT_ADMIN,
+    KEY_SCOPES,
+    OPERATOR,
+    ORG_MEMBER,
+    SCHOOL_STAFF,
+    USER_ROLES,
+    Principal,
+)
+from app.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from app.models import AccessToken, Organization, School, User, UserOrganization, UserSchool
+from app.repositories import accounts as repo
+from app.services import audit
+from app.services.common import unit_of_work
+
+log = logging.getLogger("partnermap.auth")
+# last_used_at is written at most this often per key and process: a busy portal must not turn
+# every read into a write.
+TOUCH_EVERY = dt.timedelta(minutes=1)
+_touched: dict[str, dt.datetime] = {}  # by key prefix: random, never reused like ids
+
+
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def principal_for_token(*, session: Session, token: str, request_id: str | None) -> Principal:
+    found = repo.token_with_user(session, credentials.digest(token))
+    if found is None:
+        raise Unauthorized("The bearer token is unknown; log in at POST /v1/auth/token.")
+    row, user = found
+    if row.revoked_at is not None or row.expires_at <= _now() or not user.is_active:
+        raise Unauthorized("The bearer token has expired or was revoked; log in again.")
+    schools, orgs = repo.grants(session, user.id)
+    return Principal(
+        role=user.role,
+        user_id=user.id,
+        email=user.email,
+        district_id=user.district_id,
+        school_ids=schools,
+        organization_ids=orgs,
+        token_id=row.id,
+        request_id=request_id,
+    )
+
+
+def principal_for_key(
+    *, session: Session, text: str, origin: str | None, request_id: str | None
+) -> Principal:
+    """The district principal of an API key. A browser request (it has an Origin) from an
+    origin the key does not allow is refused even though the key is good."""
+    parts = credentials.split_key(text)
+    key = repo.key_by_prefix(session, parts[0]) if parts else None
+    if parts is None or key is None or not credentials.same_digest(parts[1], key.secret_hash):
+        raise Unauthorized("The API key is unknown.")
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key was revoked.")
+    if origin is not None and origin not in (key.allowed_origins or []):
+        raise Forbidden(f"This API key may not be used from the origin {origin}.")
+    _touch(session, key.id, key.prefix, key.last_used_at)
+    return Principal(
+        role=KEY_SCOPES[key.scope],
+        key_id=key.id,
+        district_id=key.district_id,
+        request_id=request_id,
+    )
+
+
+def _touch(session: Session, key_id: int, prefix: str, last_used: dt.datetime | None) -> None:
+    now = _now()
+    seen = max(filter(None, (last_used, _touched.get(prefix))), default=None)
+    if seen is not None and now - seen < TOUCH_EVERY:
+        return
+    _touched[prefix] = now
+    # Its own short transaction, before the request's work begins.
+    repo.touch_key(session, key_id, now)
+    session.commit()
+
+
+def log_in(*, session: Session, email: str, password: str, ttl: dt.timedelta) -> tuple[str, User]:
+    """A new bearer token for the right email and password; the plaintext leaves only here."""
+    user = repo.user_by_email(session, normal_email(email))
+    if user is None:
+        passwords.burn_time(password)
+        raise Unauthorized("Wrong email or password.")
+    if not passwords.verify_password(user.password_hash, password) or not user.is_active:
+        raise Unauthorized("Wrong email or password.")
+    token = credentials.new_token()
+    row = AccessToken(
+        user_id=user.id, token_hash=credentials.digest(token), expires_at=_now() + ttl
+    )
+    actor = Principal(role=user.role, user_id=user.id, district_id=user.district_id)
+    with unit_of_work(session, conflict="Log-in clashed with another; try again."):
+        session.add(row)
+        session.flush()
+        audit.record(
+            session,
+            actor,
+            action="log_in",
+            resource_type="token",
+            resource_id=row.id,
+            district_id=user.district_id,
+        )
+    return token, user
+
+
+def issue_token(*, session: Session, user_id: int, ttl: dt.timedelta) -> str:
+    """A token without a password (tests and the CLI's operator tools)."""
+    token = credentials.new_token()
+    session.add(
+        AccessToken(user_id=user_id, token_hash=credentials.digest(token), expires_at=_now() + ttl)
+    )
+    session.commit()
+    return token
+
+
+def revoke(*, session: Session, principal: Principal) -> None:
+    """Log out: the token the request came with stops working at once."""
+    row = session.get(AccessToken, principal.token_id)
+    if row is None:
+        raise Forbidden("Only a log-in token can be revoked here.")
+    with unit_of_work(session, conflict="The token changed meanwhile."):
+        row.revoked_at = _now()
+        audit.record(
+            session,
+            principal,
+            action="revoke",
+            resource_type="token",
+            resource_id=row.id,
+            district_id=principal.district_id,
+            fields=["revoked_at"],
+        )
+
+
+def normal_email(email: str) -> str:
+    return email.strip().lower()
+
+
+def create_user(
+    *,
+    session: Session,
+    principal: Principal,
+    email: str,
+    password: str,
+    role: str,
+    district_id: int | None = None,
+    school_ids: Sequence[int] = (),
+    organization_ids: Sequence[int] = (),
+) -> User:
+    """Add a user with their grants; the grants must fit the role (a district admin has a
+    district and nothing else, school staff have schools, members have organizations)."""
+    if role not in USER_ROLES:
+        raise InvalidInput(["body", "role"], f"role must be one of {', '.join(USER_ROLES)}.")
+    check_password(password)
+    email = normal_email(email)
+    _check_grants(session, role, district_id, school_ids, organization_ids)
+    if role == SCHOOL_STAFF and district_id is None and school_ids:
+        district_id = session.scalar(select(School.district_id).where(School.id == school_ids[0]))
+    if repo.user_by_email(session, email) is not None:
+        raise Conflict("An account with this email exists; log in instead.")
+    user = User(
+        email=email,
+        password_hash=passwords.hash_password(password),
+        role=role,
+        district_id=district_id,
+        is_active=True,
+    )
+    with unit_of_work(session, conflict="An account with this email exists; log in instead."):
+        session.add(user)
+        session.flush()
+        session.add_all(UserSchool(user_id=user.id, school_id=s) for s in set(school_ids))
+        session.add_all(
+            UserOrganization(user_id=user.id, organization_id=o) for o in set(organization_ids)
+        )
+        audit.record(
+            session,
+            principal,
+            action="create",
+            resource_type="user",
+            resource_id=user.id,
+            district_id=district_id,
+            fields=["email", "password", "role", "district_id", "schools", "organizations"],
+        )
+    return user
+
+
+def check_password(password: str) -> None:
+    if not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
+        raise InvalidInput(
+            ["body", "password"],
+            f"Passwords are {passwords.MIN_LENGTH} to {passwords.MAX_LENGTH} characters long.",
+        )
+
+
+def _check_grants(
+    session: Session,
+    role: str,
+    district_id: int | None,
+    school_ids: Sequence[int],
+    organization_ids: Sequence[int],
+) -> None:
+    if role == DISTRICT_ADMIN and district_id is None:
+        raise InvalidInput(["district"], "A district admin needs a district.")
+    if school_ids and role != SCHOOL_STAFF:
+        raise InvalidInput(["schools"], "Only school staff are granted schools.")
+    if organization_ids and role != ORG_MEMBER:
+        raise InvalidInput(["organizations"], "Only organization members are granted those.")
+    found = set(session.scalars(select(School.id).where(School.id.in_(list(school_ids)))))
+    if missing := sorted(set(school_ids) - found):
+        raise InvalidInput(["schools"], f"No school has id {missing[0]}.")
+    found = set(
+        session.scalars(select(Organization.id).where(Organization.id.in_(list(organization_ids))))
+    )
+    if missing := sorted(set(organization_ids) - found):
+        raise InvalidInput(["organizations"], f"No organization has id {missing[0]}.")
+
+
+def add_membership(session: Session, principal: Principal, organization_id: int) -> None:
+    """Make the caller a member of an organization they just registered (same transaction)."""
+    if principal.role == ORG_MEMBER and principal.user_id is not None:
+        session.add(UserOrganization(user_id=principal.user_id, organization_id=organization_id))
+
+
+def list_users(*, session: Session) -> list[tuple[User, frozenset[int], frozenset[int]]]:
+    """Every user with their school and organization grants (three queries in all)."""
+    schools: dict[int, set[int]] = {}
+    for user_id, school_id in session.execute(select(UserSchool.user_id, UserSchool.school_id)):
+        schools.setdefault(user_id, set()).add(school_id)
+    orgs: dict[int, set[int]] = {}
+    for user_id, org_id in session.execute(
+        select(UserOrganization.user_id, UserOrganization.organization_id)
+    ):
+        orgs.setdefault(user_id, set()).add(org_id)
+    return [
+        (u, frozenset(schools.get(u.id, ())), frozenset(orgs.get(u.id, ())))
+        for u in repo.users(session)
+    ]
+
+
+def tool_token(*, session: Session, email: str, ttl: dt.timedelta) -> str:
+    """A bearer token for an operator account the command line's own tools call the API with
+    (benchmarks); made, with a random password no one knows, when missing."""
+    import secrets
+
+    user = repo.user_by_email(session, normal_email(email))
+    if user is None:
+        user = create_user(
+            session=session,
+            principal=OPERATOR,
+            email=email,
+            password=secrets.token_urlsafe(24),
+            role=ADMIN,
+        )
+    return issue_token(session=session, user_id=user.id, ttl=ttl)

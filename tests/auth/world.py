@@ -1,0 +1,197 @@
+"""Two districts, their schools, four organizations and one caller of each role.
+
+District A holds school `a` (with a needs assessment); district B holds school `b`. The member
+belongs to `verified` and `unverified`; `other` (verified) and `stranger` (unverified) belong
+to nobody. School staff work at `a`; the district admin and both keys are district A's.
+"""
+
+from __future__ import annotations
+
+import datetime as dt
+from dataclasses import dataclass, field
+from functools import lru_cache
+
+from app.auth import passwords
+from app.auth.principal import (
+    ADMIN,
+    ANONYMOUS,
+    DISTRICT_ADMIN,
+    KEY_READ,
+    KEY_READ_WRITE,
+    OPERATOR,
+    ORG_MEMBER,
+    SCHOOL_STAFF,
+)
+from app.db import Database
+from app.models import (
+    District,
+    ImportJob,
+    Location,
+    Need,
+    NeedsAssessment,
+    Offering,
+    Organization,
+    School,
+)
+from app.services import api_keys
+from tests.conftest import user_token
+
+LOGIN_EMAIL = "login@partnermap.test"
+LOGIN_PASSWORD = "a long enough password"
+
+
+@lru_cache(maxsize=1)
+def login_hash() -> str:
+    return passwords.hash_password(LOGIN_PASSWORD)
+
+
+@dataclass
+class World:
+    district_a: int = 0
+    district_b: int = 0
+    name_a: str = "District A Unified"
+    name_b: str = "District B Unified"
+    school_a: int = 0
+    school_b: int = 0
+    orgs: dict[str, int] = field(default_factory=dict)
+    offerings: dict[str, int] = field(default_factory=dict)
+    key_ids: dict[str, int] = field(default_factory=dict)
+    jobs: dict[str, int] = field(default_factory=dict)
+    headers: dict[str, dict[str, str]] = field(default_factory=dict)
+    user_ids: dict[str, int] = field(default_factory=dict)
+
+
+def _school(name: str, district: District, lat: float) -> School:
+    return School(
+        name=name,
+        district=district.name,
+        district_id=district.id,
+        lat=lat,
+        lon=-122.25,
+        location_precision="exact",
+        grade_low=6,
+        grade_high=8,
+        languages=["en"],
+        locale="city",
+        need_index=0.7,
+    )
+
+
+def _organization(name: str, verification: str) -> Organization:
+    return Organization(
+        name=name,
+        type="nonprofit",
+        verification=verification,
+        email=f"{name}@example.org",
+        phone="510-555-0100",
+        contact_name="Ada",
+        languages=["en"],
+        service_area_kind="radius",
+        service_radius_km=20,
+        locations=[Location(lat=37.80, lon=-122.27, precision="exact", city="Oakland")],
+    )
+
+
+def build(database: Database) -> World:
+    w = World()
+    with database.session() as s:
+        a, b = District(name=w.name_a, slug="a"), District(name=w.name_b, slug="b")
+        s.add_all([a, b])
+        s.flush()
+        w.district_a, w.district_b = a.id, b.id
+        school_a, school_b = _school("Alpha Middle", a, 37.80), _school("Beta Middle", b, 37.81)
+        s.add_all([school_a, school_b])
+        s.flush()
+        w.school_a, w.school_b = school_a.id, school_b.id
+        for school in (school_a, school_b):
+            s.add(
+                NeedsAssessment(
+                    school_id=school.id,
+                    assessed_on=dt.date(2026, 9, 1),
+                    notes="confidential notes",
+                    is_example=False,
+                    needs=[
+                        Need(
+                            category="stem",
+                            priority=1,
+                            students_affected=40,
+                            notes="confidential need",
+                            schedule=[],
+                            delivery=[],
+                            languages=[],
+                        )
+                    ],
+                )
+            )
+        for name, state in (
+            ("verified", "verified"),
+            ("unverified", "unverified"),
+            ("other", "verified"),
+            ("stranger", "unverified"),
+        ):
+            org = _organization(name, state)
+            s.add(org)
+            s.flush()
+            w.orgs[name] = org.id
+            offering = Offering(
+                organization=org,
+                title=f"{name} robotics",
+                categories=["stem"],
+                grade_low=6,
+                grade_high=8,
+                schedule=["after_school"],
+                delivery=["at_school"],
+                languages=["en"],
+                populations=[],
+                cost="free",
+            )
+            s.add(offering)
+            s.flush()
+            w.offerings[name] = offering.id
+        for name, district_id in (("a", a.id), ("admin", None)):
+            job = ImportJob(
+                kind="schools",
+                source="t",
+                dry_run=True,
+                skip_invalid=False,
+                status="checked",
+                district_id=district_id,
+            )
+            s.add(job)
+            s.flush()
+            w.jobs[name] = job.id
+        from app.models import User
+
+        s.add(User(email=LOGIN_EMAIL, password_hash=login_hash(), role=ORG_MEMBER, is_active=True))
+        s.commit()
+        keys = {}
+        for name, district_id, scope in (
+            ("read", a.id, "read"),
+            ("read_write", a.id, "read_write"),
+            ("spare", a.id, "read"),
+            ("b", b.id, "read"),
+        ):
+            key, plaintext = api_keys.create(
+                session=s,
+                principal=OPERATOR,
+                district_id=district_id,
+                name=name,
+                scope=scope,
+                allowed_origins=["https://portal-a.example.org"],
+            )
+            w.key_ids[name], keys[name] = key.id, plaintext
+
+    grants = {
+        ADMIN: {},
+        DISTRICT_ADMIN: {"district_id": w.district_a},
+        SCHOOL_STAFF: {"district_id": w.district_a, "schools": [w.school_a]},
+        ORG_MEMBER: {"organizations": [w.orgs["verified"], w.orgs["unverified"]]},
+    }
+    for role, given in grants.items():
+        user_id, token = user_token(database, f"{role}@partnermap.test", role, **given)
+        w.user_ids[role] = user_id
+        w.headers[role] = {"Authorization": f"Bearer {token}"}
+    w.headers[KEY_READ] = {"X-API-Key": keys["read"]}
+    w.headers[KEY_READ_WRITE] = {"X-API-Key": keys["read_write"]}
+    w.headers[ANONYMOUS] = {}
+    return w
