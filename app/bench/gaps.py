@@ -24,7 +24,6 @@ from collections.abc import Callable
 from typing import Any
 
 import numpy as np
-from fastapi.testclient import TestClient
 from sqlalchemy import delete, func, select
 
 from app.auth.principal import OPERATOR
@@ -120,6 +119,9 @@ def _measure(database: Database, args: argparse.Namespace) -> dict[str, Any]:
         database_url=database.url.render_as_string(hide_password=False),
         rate_limit_per_minute_ip=0,
     )
+    # Imported here: the CLI loads this module for its --help, and TestClient warns on import.
+    from fastapi.testclient import TestClient
+
     with TestClient(create_app(settings, database=database)) as client:
         client.headers["Authorization"] = f"Bearer {token}"
 
