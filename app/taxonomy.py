@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
@@ -62,3 +62,13 @@ def load_taxonomy(path: Path = TAXONOMY_PATH) -> Taxonomy:
         for c in raw["categories"]
     )
     return Taxonomy(version=raw["version"], categories=categories)
+
+
+def within(code: str, categories: Sequence[str]) -> bool:
+    """The code is one of the categories or a child of one (no filter: always)."""
+    return not categories or any(code == c or code.startswith(c + ".") for c in categories)
+
+
+def branch(code: str) -> str:
+    """The top-level category a code belongs to ("stem.robotics" -> "stem")."""
+    return code.split(".", 1)[0]

@@ -21,6 +21,7 @@ from app.errors import InvalidInput
 from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
 from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
 from app.schemas.common import CategoryCode
+from app.services import asset_map as asset_map_service
 from app.services import assets as service
 from app.services.common import check_categories, visibility_of
 
@@ -231,8 +232,8 @@ def asset_map(
     district, box = _area(district, bbox)
     check_categories(category, ["query", "category"])
     chosen = _chosen(request, format, "geojson")
-    area = service.map_area(session=session, district=district, bbox=box)
-    result = service.asset_map(
+    area = asset_map_service.map_area(session=session, district=district, bbox=box)
+    result = asset_map_service.asset_map(
         session=session,
         visibility=visibility_of(principal),
         area=area,

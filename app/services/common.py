@@ -2,8 +2,9 @@
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator, Sequence
 from contextlib import contextmanager
+from typing import Any
 
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
@@ -75,3 +76,9 @@ def visibility_of(principal: Principal) -> Visibility:
     if principal.sees_unverified:
         return Visibility()
     return Visibility(everything=False, own_organizations=principal.organization_ids)
+
+
+def per_distinct(keys: Sequence[Any], compute: Callable[[Any], Any]) -> list[Any]:
+    """compute(key) for each key, once per distinct key (category lists repeat a lot)."""
+    cache: dict[Any, Any] = {}
+    return [cache[k] if k in cache else cache.setdefault(k, compute(k)) for k in keys]
