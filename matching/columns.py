@@ -150,6 +150,10 @@ class TextRows:
     def take(self, rows: np.ndarray) -> TextRows:
         return TextRows(self.matrix[rows], self.raw[rows])
 
+    def similarity(self, rows: np.ndarray, query: QueryTerms) -> np.ndarray:
+        """(len(rows), texts) float32 cosine of these rows and the query texts."""
+        return similarity(self.matrix, rows, query)
+
     @staticmethod
     def concat(first: TextRows, second: TextRows) -> TextRows:
         if len(second) == 0:
@@ -207,6 +211,22 @@ class QueryText:
         return cls(vectorizer.build_analyzer(), vectorizer.vocabulary_, idf, len(idf))
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """(len(texts), n_features) float32 TF-IDF rows."""
+        values, columns, indptr = self._weights(texts)
+        shape = (len(texts), self.n_features)
+        return sp.csr_matrix((values, columns, indptr), shape=shape)
+
+    def terms(self, texts: Sequence[str]) -> QueryTerms:
+        """The same TF-IDF values, by the vocabulary columns the texts use."""
+        values, columns, indptr = self._weights(texts)
+        used = np.unique(columns)
+        weights = np.zeros((len(used), len(texts)), dtype=np.float32)
+        text_of = np.repeat(np.arange(len(texts)), np.diff(indptr))
+        weights[np.searchsorted(used, columns), text_of] = values
+        return QueryTerms(used, weights)
+
+    def _weights(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+        """CSR parts (float32 values, columns, indptr) of the texts' TF-IDF rows."""
         data: list[float] = []
         indices: list[int] = []
         indptr = [0]
@@ -225,8 +245,44 @@ class QueryText:
         rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
         norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(texts)))
         values = values / np.where(norms > 0, norms, 1.0)[rows]
-        shape = (len(texts), self.n_features)
-        return sp.csr_matrix((values.astype(np.float32), indices, indptr), shape=shape)
+        return values.astype(np.float32), np.asarray(indices, dtype=np.int32), np.array(indptr)
+
+
+@dataclass(frozen=True)
+class QueryTerms:
+    """TF-IDF of a few query texts over only the vocabulary columns any of them uses."""
+
+    columns: np.ndarray  # ascending vocabulary columns
+    weights: np.ndarray  # (len(columns), texts) float32
+
+
+def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np.ndarray:
+    """(len(rows), texts) float32 dot products of these rows of a CSR matrix with the query
+    texts: bitwise what `(matrix[rows] @ queries.T).toarray()` gives, without building either
+    sparse matrix. Each product is summed in float32 in the row's stored order, as scipy does.
+    """
+    out = np.zeros((query.weights.shape[1], len(rows)), dtype=np.float32)
+    if len(rows) == 0 or len(query.columns) == 0:
+        return out.T
+    starts, stops = matrix.indptr[rows], matrix.indptr[rows + 1]
+    entries = row_ranges(starts, stops)
+    # Slot of each vocabulary column in the query (0: not in any query text).
+    slot = np.zeros(matrix.shape[1], dtype=np.intp)
+    slot[query.columns] = np.arange(1, len(query.columns) + 1)
+    entry_slot = slot[matrix.indices[entries]]
+    hit = np.flatnonzero(entry_slot)
+    owner = np.repeat(np.arange(len(rows)), stops - starts)[hit]
+    products = matrix.data[entries[hit], None] * query.weights[entry_slot[hit] - 1]
+    for j in range(out.shape[0]):  # a few query texts; np.add.at adds in entry order
+        np.add.at(out[j], owner, products[:, j])
+    return out.T
+
+
+def row_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
+    """Positions start..stop-1 of each range, ranges in order (a vectorized concat of aranges)."""
+    lengths = stops - starts
+    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    return (np.arange(int(lengths.sum())) + offsets).astype(np.intp, copy=False)
 
 
 def transform_text(vectorizer: TfidfVectorizer, texts: Any) -> TextRows:

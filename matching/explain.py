@@ -24,7 +24,6 @@ from matching.vocab import (
     POPULATION_NAMES,
     POPULATIONS,
     LanguageCodes,
-    any_overlap,
     language_name,
 )
 
@@ -50,8 +49,11 @@ class Explained:
     language: str | None  # a non-English language it offers that the need or families want
 
 
+GRADE_LABELS = {-1: "PK", 0: "K"}
+
+
 def grade_label(grade: int) -> str:
-    return {-1: "PK", 0: "K"}.get(grade, str(grade))
+    return GRADE_LABELS.get(grade, str(grade))
 
 
 def grade_span(low: int, high: int) -> str:
@@ -193,14 +195,14 @@ def _needs_met(
     slot_rows: Sequence[int],
 ) -> tuple[NeedMet, ...]:
     primary = int(scored.primary[r])
-    cats = off.categories[r]
-    cats = cats[cats >= 0]
+    cats = [c for c in off.categories[r].tolist() if c >= 0]
     met = []
-    for j, need in enumerate(slots):
-        credit = float(scored.credit[r, j])
+    credits = scored.credit[r].tolist()  # one per slot, then padding (reverse ranking)
+    for j, (need, credit) in enumerate(zip(slots, credits, strict=False)):
         if need is None or credit <= 0:
             continue
-        via = int(cats[np.argmax(ctx.credit_table[slot_rows[j], cats])])
+        earned = ctx.credit_table[slot_rows[j], cats].tolist()
+        via = cats[earned.index(max(earned))]  # the first category earning the most
         met.append(
             NeedMet(
                 category=need.category,
@@ -219,7 +221,7 @@ def _offered_language(
     languages: LanguageCodes, offered: np.ndarray, wanted: Iterable[str]
 ) -> str | None:
     for code in wanted:
-        if code != "en" and any_overlap(offered, languages.mask([code])):
+        if code != "en" and languages.offered(offered, code):
             return code
     return None
 
@@ -323,9 +325,8 @@ def _equity_detail(
     reasons = [cost_label(int(off.cost[r]), float(off.cost_amount[r]))]
     if scored.population_match[r]:
         mask = int(off.populations[r])
-        shared = [
-            p for i, p in enumerate(POPULATIONS) if mask & (1 << i) and p in set(school_populations)
-        ]
+        served = set(school_populations)
+        shared = [p for i, p in enumerate(POPULATIONS) if mask & (1 << i) and p in served]
         reasons.append("prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared))
     if scored.language_access[r] and language:
         reasons.append(f"offered in {language_name(language)}")

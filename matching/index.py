@@ -3,9 +3,10 @@
 Design:
 - Every query reads one immutable `Snapshot`; writers build a new snapshot and swap the
   reference under a lock, so a ranking never sees half an update and readers never block.
-- Built rows ("base") live in numpy columns with a haversine BallTree. Offerings that can be
-  relevant at any distance (virtual delivery, or a service radius wider than the narrowest
-  query radius) are kept per taxonomy branch as "far" candidates for every query.
+- Built rows ("base") live in numpy columns sorted by grid cell (matching.spatial), so the
+  offerings near a school are a few contiguous runs of rows. Offerings that can be relevant at
+  any distance (virtual delivery, or a service radius wider than the narrowest query radius)
+  are kept per taxonomy branch as "far" candidates for every query.
 - `upsert` tombstones the old base row and appends the new one to a small buffer that every
   query scans by brute force; `remove` tombstones / drops. Both take milliseconds, so a change
   is visible to the next ranking. `rebuild()` folds the buffer in and refits TF-IDF; changes
@@ -22,10 +23,10 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import BallTree
 
 from matching.columns import (
     OfferingColumns,
+    QueryTerms,
     QueryText,
     TextRows,
     encode,
@@ -34,7 +35,7 @@ from matching.columns import (
     transform_text,
 )
 from matching.config import RankingConfig
-from matching.geodesy import EARTH_RADIUS_KM
+from matching.spatial import CellGrid, cell_order
 from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
 from matching.vocab import LOCALES, VIRTUAL_BIT, LanguageCodes
@@ -48,10 +49,10 @@ class Snapshot:
     languages: LanguageCodes  # append-only, shared by all snapshots of an index
     vectorizer: TfidfVectorizer
     query_text: QueryText  # the vectorizer's fast path for query texts
-    base: OfferingColumns
+    base: OfferingColumns  # rows sorted by grid cell
     base_text: TextRows
     alive: np.ndarray  # bool per base row (False = removed or replaced)
-    ball: BallTree  # over base rows, radians (lat, lon)
+    grid: CellGrid  # cells of the base rows
     far_threshold_km: float  # base rows reachable beyond this are "far" candidates
     far_indptr: np.ndarray  # far base rows grouped by branch id (CSR layout)
     far_rows: np.ndarray
@@ -83,35 +84,36 @@ class Snapshot:
         relevant: np.ndarray,
         covered_ids: np.ndarray,
     ) -> tuple[OfferingColumns, np.ndarray, np.ndarray]:
-        """Live offerings within radius_km of the point, the far-reaching ones and the covered
-        ones, that have a category where `relevant` (by category id, padding -1 last) is True.
+        """Live offerings within radius_km of the point (and some a little beyond: whole grid
+        cells), the far-reaching ones and the covered ones, that have a category where
+        `relevant` (by category id, padding -1 last) is True.
 
         Returns their columns (base rows first, then buffer rows) and those base and buffer
         row positions, ascending.
         """
-        radius = max(radius_km, self.far_threshold_km)
-        if len(self.base):
-            point = np.radians([[lat, lon]])
-            near = self.ball.query_radius(point, r=radius / EARTH_RADIUS_KM)[0]
-        else:
-            near = np.zeros(0, dtype=np.intp)
+        near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
         known = relevant[: len(self.tree)]
         branches = np.unique(self.tree.branch[np.flatnonzero(known)])
         branches = branches[branches < len(self.far_indptr) - 1]
         far = [self.far_rows[self.far_indptr[b] : self.far_indptr[b + 1]] for b in branches]
         rows = _sorted_unique(np.concatenate([near, *far, self.base_rows_of(covered_ids)]))
         rows = rows[self.alive[rows]]
-        # One gather of whole records, then the relevance test on contiguous categories.
-        base = self.base.take(rows)
-        hit = relevant[base.categories].any(axis=1)
-        rows = rows[hit]
-        extra = np.flatnonzero(relevant[self.buffer.categories].any(axis=1))
-        cols = OfferingColumns.concat(base.take(np.flatnonzero(hit)), self.buffer.take(extra))
-        return cols, rows, extra
+        rows = rows[_relevant(self.base, rows, relevant)]
+        extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
+        return self.gather(rows, extra), rows, extra
 
     def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
         """Columns of these base rows followed by these buffer rows."""
         return OfferingColumns.concat(self.base.take(base_rows), self.buffer.take(buffer_rows))
+
+    def similarity(
+        self, base_rows: np.ndarray, buffer_rows: np.ndarray, query: QueryTerms
+    ) -> np.ndarray:
+        """Text cosine of these base rows followed by these buffer rows with the query texts."""
+        similarity = self.base_text.similarity(base_rows, query)
+        if len(buffer_rows) == 0:
+            return similarity
+        return np.concatenate([similarity, self.buffer_text.similarity(buffer_rows, query)])
 
     def text_of(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> sp.csr_matrix:
         """TF-IDF rows of these base rows followed by these buffer rows."""
@@ -240,13 +242,11 @@ def _snapshot(
     config: RankingConfig,
     generation: int,
 ) -> Snapshot:
-    """Spatial tree, far-candidate lists and id lookup over freshly encoded base rows."""
+    """Grid, far-candidate lists and id lookup over freshly encoded base rows (which it
+    reorders by grid cell, text rows alike)."""
+    order = cell_order(base.lat, base.lon)
+    base, text = base.take(order), text.take(order)
     n = len(base)
-    ball = BallTree(
-        np.radians(np.column_stack([base.lat, base.lon])) if n else np.zeros((1, 2)),
-        metric="haversine",
-        leaf_size=config.ball_tree_leaf_size,
-    )
     far_threshold = min_query_radius_km(config)
     virtual = (base.delivery & VIRTUAL_BIT) != 0
     wide = np.nan_to_num(base.service_radius_km, nan=0.0) > far_threshold
@@ -273,7 +273,7 @@ def _snapshot(
         base=base,
         base_text=text,
         alive=np.ones(n, dtype=bool),
-        ball=ball,
+        grid=CellGrid.of(base.lat, base.lon),
         far_threshold_km=far_threshold,
         far_indptr=indptr,
         far_rows=far_row.astype(np.intp),
@@ -283,6 +283,18 @@ def _snapshot(
         buffer_text=text.take(np.zeros(0, dtype=np.intp)),
         generation=generation,
     )
+
+
+def _relevant(cols: OfferingColumns, rows: np.ndarray | slice, relevant: np.ndarray) -> np.ndarray:
+    """Whether each of these rows has a category where `relevant` is True.
+
+    One category slot at a time, gathering only the category ids: cheaper than gathering
+    whole records first or reducing a short axis with numpy.
+    """
+    hit = relevant[cols.categories[rows, 0]]
+    for slot in range(1, cols.width):
+        hit = hit | relevant[cols.categories[rows, slot]]
+    return hit
 
 
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:

@@ -28,7 +28,6 @@ from matching.scoring import (
     Reach,
     Scored,
     reach_at,
-    reach_of,
     score_rows,
     top_rows,
     upper_bound,
@@ -81,11 +80,19 @@ def rank_offerings(
     off, base_rows, buffer_rows = snap.candidates(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
     )
-    place = _place(school, off, covered, snap.languages, cfg)
-    reach = reach_of(off, place, cfg)
+    # Reach decides which candidates are eligible at all; only those are placed and bounded.
+    distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
+    is_covered = np.isin(off.ids, covered) if len(covered) else np.zeros(len(off), dtype=bool)
+    scale = cfg.scale_km(school.locale)
+    reach = reach_at(off, distance, scale, is_covered, school.covered_by is not None, cfg)
     keep = reach.eligible
     if filters is not None:
-        keep &= filter_mask(off, place.distance_km, filters, tree, snap.languages)
+        keep &= filter_mask(off, distance, filters, tree, snap.languages)
+    rows = np.flatnonzero(keep)
+    split = np.searchsorted(rows, len(base_rows))  # candidates list base rows first
+    base_rows, buffer_rows = base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)]
+    off, reach = off.take(rows), _take(reach, rows)
+    place = _place(school, distance[rows], is_covered[rows], snap.languages, cfg)
     bound = upper_bound(
         off,
         layout.needs,
@@ -96,16 +103,15 @@ def rank_offerings(
         equity=strength,
         config=cfg,
     )
-    bound = np.where(keep, bound, -np.inf)
-    queries = snap.query_text.transform(layout.texts)
+    queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, Place, Reach, Scored]:
         # Rows are ascending, so base rows come before buffer rows as in the gather.
         split = np.searchsorted(rows, len(base_rows))
-        rows_text = snap.text_of(
-            base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)]
+        similarity = snap.similarity(
+            base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        text = np.clip((rows_text @ queries.T).toarray(), 0.0, 1.0)
+        text = np.clip(similarity, 0.0, 1.0)
         sub_off, sub_place, sub_reach = off.take(rows), _take(place, rows), _take(reach, rows)
         scored = score_rows(
             sub_off,
@@ -124,19 +130,18 @@ def rank_offerings(
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
-    eligible = np.flatnonzero(keep)
-    first = _best_by(bound, eligible, max(8 * k, FIRST_BATCH))
+    first = _best_by(bound, np.arange(len(off)), max(8 * k, FIRST_BATCH))
     top_off, top_place, top_reach, scored = exact(first)
     if len(first) >= k:
         kth = np.partition(scored.score, len(first) - k)[len(first) - k]
-        more = eligible[bound[eligible] >= kth - BOUND_SLACK]
+        more = np.flatnonzero(bound >= kth - BOUND_SLACK)
         if len(more) > len(first):
             top_off, top_place, top_reach, scored = exact(more)
     off, place, reach = top_off, top_place, top_reach
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False)
     grades = (school.grade_low, school.grade_high)
     results = []
-    for rank, r in enumerate(top_rows(scored.score, off.ids, k), start=1):
+    for rank, r in enumerate(top_rows(scored.score, off.ids, k).tolist(), start=1):
         explained = explain(
             ctx, off, scored, reach, place.distance_km, r, slots, layout.slot_rows[0], grades,
             school.languages, school.populations, float(place.need_index[r]),
@@ -163,18 +168,18 @@ def rank_offerings(
 
 def _place(
     school: SchoolQuery,
-    off: OfferingColumns,
+    distance_km: np.ndarray,
     covered: np.ndarray,
     languages: LanguageCodes,
     cfg: RankingConfig,
 ) -> Place:
     """Per candidate offering: where the one school is, and who it is."""
-    n = len(off)
+    n = len(distance_km)
     family = _family_languages(languages, school.languages)
     return Place(
-        distance_km=haversine_km(school.lat, school.lon, off.lat, off.lon),
+        distance_km=distance_km,
         scale_km=np.full(n, cfg.scale_km(school.locale)),
-        covered=np.isin(off.ids, covered),
+        covered=covered,
         coverage_known=np.full(n, school.covered_by is not None),
         need_index=np.full(n, _need_index(school.need_index, cfg)),
         populations=np.full(n, bitmask(school.populations, POPULATIONS, "populations")),

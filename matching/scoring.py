@@ -22,6 +22,7 @@ soft - demotion * demote: the need it serves best once constraints count. Then
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 
 import numpy as np
@@ -87,18 +88,19 @@ def reach_of(off: OfferingColumns, place: Place, config: RankingConfig) -> Reach
 def reach_at(
     off: OfferingColumns,
     distance_km: np.ndarray,
-    scale_km: np.ndarray,
+    scale_km: np.ndarray | float,
     covered: np.ndarray,
-    coverage_known: np.ndarray,
+    coverage_known: np.ndarray | bool,
     config: RankingConfig,
 ) -> Reach:
-    """reach_of, from the geometric fields of a Place alone."""
+    """reach_of, from the geometric fields of a Place alone (scale and coverage_known per row,
+    or one value for every row)."""
     virtual = (off.delivery & VIRTUAL_BIT) != 0
     travel = np.where((off.delivery & AT_SCHOOL_BIT) != 0, config.at_school_travel_factor, 1.0)
     scale = scale_km * np.maximum(travel, 1.0)
     decay = np.exp(-distance_km / scale)
     has_radius = ~np.isnan(off.service_radius_km)
-    in_radius = has_radius & (distance_km <= np.nan_to_num(off.service_radius_km))
+    in_radius = distance_km <= off.service_radius_km  # False where there is none (NaN)
     in_area = in_radius | covered
     outside = (has_radius & ~in_radius) | (off.has_service_area & coverage_known & ~in_area)
     near = np.where(outside, decay * config.outside_area_factor, decay)
@@ -157,8 +159,8 @@ def score_rows(
     valid = per_row(needs.valid)
     weight = per_row(needs.weight)
     # Taxonomy credit: best over the offering's categories (padding id -1 reads credit 0).
-    need_rows = per_row(needs.credit_row)[:, :, None]
-    credit = credit_table[need_rows, off.categories[:, None, :]].max(axis=2)
+    need_rows = per_row(needs.credit_row)
+    credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
     credit = np.where(valid, credit, 0.0)
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
 
@@ -289,14 +291,34 @@ def upper_bound(
     """
     c = config
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
-    best = weighted.max(axis=0)[off.categories].max(axis=1)  # >= max_j w_j credit_j
+    best = best_per_row(off.categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
     total = max(float(needs.weight[0].sum()), 1e-12)
-    breadth = np.minimum(weighted.sum(axis=0)[off.categories].sum(axis=1), total) / total
+    earned = weighted.sum(axis=0)
+    breadth = sum_per_row(off.categories, earned.__getitem__)
+    breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
     terms = offering_terms(off, place, as_of=as_of, equity=equity, reverse=False, config=c)
     constraints = c.constraints_weight * (1 - terms.soft)
     constraints = constraints - c.demotion * (terms.full | terms.inactive)
     return fit + c.reach_weight * reach + constraints + terms.equity
+
+
+# Offerings have a few category slots (padding -1 reads the tables' last, neutral entry). These
+# run over the slots one column at a time: numpy reduces a short last axis slowly.
+def best_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per row, the largest lookup(category id) over its category slots."""
+    best = lookup(categories[:, 0])
+    for slot in range(1, categories.shape[1]):
+        best = np.maximum(best, lookup(categories[:, slot]))
+    return best
+
+
+def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per row, the sum of lookup(category id) over its category slots, in slot order."""
+    total = lookup(categories[:, 0])
+    for slot in range(1, categories.shape[1]):
+        total = total + lookup(categories[:, slot])
+    return total
 
 
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
