@@ -202,50 +202,50 @@ class QueryText:
 
     analyzer: Callable[[str], list[str]]
     vocabulary: Mapping[str, int]
-    idf: np.ndarray
+    idf: Sequence[float]
     n_features: int
 
     @classmethod
     def of(cls, vectorizer: TfidfVectorizer) -> QueryText:
-        idf = np.asarray(vectorizer.idf_, dtype=np.float64)
-        return cls(vectorizer.build_analyzer(), vectorizer.vocabulary_, idf, len(idf))
+        # Plain Python ints and floats: a query looks up a few terms, one at a time.
+        vocabulary = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
+        idf = np.asarray(vectorizer.idf_, dtype=np.float64).tolist()
+        return cls(vectorizer.build_analyzer(), vocabulary, idf, len(idf))
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """(len(texts), n_features) float32 TF-IDF rows."""
-        values, columns, indptr = self._weights(texts)
+        rows = [self._weights(text) for text in texts]
+        indptr = np.cumsum([0, *map(len, rows)])
+        columns = [column for row in rows for column in row]
+        values = np.array([value for row in rows for value in row.values()], dtype=np.float32)
         shape = (len(texts), self.n_features)
-        return sp.csr_matrix((values, columns, indptr), shape=shape)
+        return sp.csr_matrix((values, np.array(columns, dtype=np.int32), indptr), shape=shape)
 
     def terms(self, texts: Sequence[str]) -> QueryTerms:
         """The same TF-IDF values, by the vocabulary columns the texts use."""
-        values, columns, indptr = self._weights(texts)
-        used = np.unique(columns)
+        rows = [self._weights(text) for text in texts]
+        used = sorted({column for row in rows for column in row})
+        slot = {column: i for i, column in enumerate(used)}
         weights = np.zeros((len(used), len(texts)), dtype=np.float32)
-        text_of = np.repeat(np.arange(len(texts)), np.diff(indptr))
-        weights[np.searchsorted(used, columns), text_of] = values
-        return QueryTerms(used, weights)
+        for j, row in enumerate(rows):
+            for column, value in row.items():
+                weights[slot[column], j] = value
+        return QueryTerms(np.array(used, dtype=np.intp), weights)
 
-    def _weights(self, texts: Sequence[str]) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """CSR parts (float32 values, columns, indptr) of the texts' TF-IDF rows."""
-        data: list[float] = []
-        indices: list[int] = []
-        indptr = [0]
-        for text in texts:
-            if not text:
-                indptr.append(len(indices))
-                continue
-            counts = Counter(
-                i for token in self.analyzer(text) if (i := self.vocabulary.get(token)) is not None
-            )
-            for column in sorted(counts):
-                indices.append(column)
-                data.append((1.0 + math.log(counts[column])) * self.idf[column])
-            indptr.append(len(indices))
-        values = np.asarray(data, dtype=np.float64)
-        rows = np.repeat(np.arange(len(texts)), np.diff(indptr))
-        norms = np.sqrt(np.bincount(rows, weights=values**2, minlength=len(texts)))
-        values = values / np.where(norms > 0, norms, 1.0)[rows]
-        return values.astype(np.float32), np.asarray(indices, dtype=np.int32), np.array(indptr)
+    def _weights(self, text: str) -> dict[int, float]:
+        """Vocabulary column -> TF-IDF weight of one text, columns ascending (float64; a few
+        terms, so plain Python beats numpy here)."""
+        counts = Counter(
+            i for token in self.analyzer(text) if (i := self.vocabulary.get(token)) is not None
+        )
+        weights = {c: (1.0 + math.log(counts[c])) * self.idf[c] for c in sorted(counts)}
+        squares = 0.0
+        for value in weights.values():  # summed in column order, as numpy would
+            squares += value * value
+        norm = math.sqrt(squares)
+        if norm == 0:
+            return weights
+        return {column: value / norm for column, value in weights.items()}
 
 
 @dataclass(frozen=True)

@@ -4,9 +4,11 @@ Design:
 - Every query reads one immutable `Snapshot`; writers build a new snapshot and swap the
   reference under a lock, so a ranking never sees half an update and readers never block.
 - Built rows ("base") live in numpy columns sorted by grid cell (matching.spatial), so the
-  offerings near a school are a few contiguous runs of rows. Offerings that can be relevant at
-  any distance (virtual delivery, or a service radius wider than the narrowest query radius)
-  are kept per taxonomy branch as "far" candidates for every query.
+  offerings near a school are a few contiguous runs of rows. Virtual offerings, relevant at
+  any distance, are listed per taxonomy branch and are candidates of every query in it.
+  Offerings whose service radius is wider than the narrowest query radius are grouped by
+  radius class (each up to 4x the previous one), each class on its own grid that is searched
+  around the school with the class's widest radius.
 - `upsert` tombstones the old base row and appends the new one to a small buffer that every
   query scans by brute force; `remove` tombstones / drops. Both take milliseconds, so a change
   is visible to the next ranking. `rebuild()` folds the buffer in and refits TF-IDF; changes
@@ -53,9 +55,10 @@ class Snapshot:
     base_text: TextRows
     alive: np.ndarray  # bool per base row (False = removed or replaced)
     grid: CellGrid  # cells of the base rows
-    far_threshold_km: float  # base rows reachable beyond this are "far" candidates
-    far_indptr: np.ndarray  # far base rows grouped by branch id (CSR layout)
-    far_rows: np.ndarray
+    far_threshold_km: float  # the narrowest query radius: wider service radii are classed
+    radius_classes: tuple[RadiusClass, ...]  # base rows by service radius, widest last
+    virtual_indptr: np.ndarray  # virtual base rows grouped by branch id (CSR layout)
+    virtual_rows: np.ndarray
     sorted_ids: np.ndarray  # base ids sorted, with their rows in id_rows
     id_rows: np.ndarray
     buffer: OfferingColumns  # upserted since the last build, all alive
@@ -85,18 +88,21 @@ class Snapshot:
         covered_ids: np.ndarray,
     ) -> tuple[OfferingColumns, np.ndarray, np.ndarray]:
         """Live offerings within radius_km of the point (and some a little beyond: whole grid
-        cells), the far-reaching ones and the covered ones, that have a category where
-        `relevant` (by category id, padding -1 last) is True.
+        cells), those whose service radius may reach it, the virtual and the covered ones,
+        that have a category where `relevant` (by category id, padding -1 last) is True.
 
         Returns their columns (base rows first, then buffer rows) and those base and buffer
         row positions, ascending.
         """
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
+        wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
         known = relevant[: len(self.tree)]
         branches = np.unique(self.tree.branch[np.flatnonzero(known)])
-        branches = branches[branches < len(self.far_indptr) - 1]
-        far = [self.far_rows[self.far_indptr[b] : self.far_indptr[b + 1]] for b in branches]
-        rows = _sorted_unique(np.concatenate([near, *far, self.base_rows_of(covered_ids)]))
+        branches = branches[branches < len(self.virtual_indptr) - 1]
+        starts, stops = self.virtual_indptr[branches], self.virtual_indptr[branches + 1]
+        virtual = [self.virtual_rows[a:b] for a, b in zip(starts, stops, strict=True)]
+        covered = self.base_rows_of(covered_ids)
+        rows = _sorted_unique(np.concatenate([near, *wide, *virtual, covered]))
         rows = rows[self.alive[rows]]
         rows = rows[_relevant(self.base, rows, relevant)]
         extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
@@ -123,6 +129,16 @@ class Snapshot:
             [self.base_text.matrix[base_rows], self.buffer_text.matrix[buffer_rows]],
             format="csr",
         )
+
+
+@dataclass(frozen=True)
+class RadiusClass:
+    """Base rows declaring a service radius up to radius_km (and wider than the previous
+    class): only those within radius_km of a school can reach it."""
+
+    radius_km: float
+    rows: np.ndarray  # ascending base rows (so still sorted by cell)
+    grid: CellGrid
 
 
 class OfferingIndex:
@@ -242,28 +258,23 @@ def _snapshot(
     config: RankingConfig,
     generation: int,
 ) -> Snapshot:
-    """Grid, far-candidate lists and id lookup over freshly encoded base rows (which it
-    reorders by grid cell, text rows alike)."""
+    """Grid, radius classes, virtual lists and id lookup over freshly encoded base rows
+    (which it reorders by grid cell, text rows alike)."""
     order = cell_order(base.lat, base.lon)
     base, text = base.take(order), text.take(order)
     n = len(base)
+    grid = CellGrid.of(base.lat, base.lon)
     far_threshold = min_query_radius_km(config)
     virtual = (base.delivery & VIRTUAL_BIT) != 0
-    wide = np.nan_to_num(base.service_radius_km, nan=0.0) > far_threshold
-    far = np.flatnonzero(virtual | wide)
-    pairs = tree.branch[base.categories[far]] if len(tree) else np.zeros((len(far), 0), int)
-    pairs = np.where(base.categories[far] >= 0, pairs, -1)
-    far_row = np.repeat(far, pairs.shape[1])
-    far_branch = pairs.ravel()
-    keep = far_branch >= 0
-    far_row, far_branch = far_row[keep], far_branch[keep]
-    order = np.lexsort((far_row, far_branch))
-    far_row, far_branch = far_row[order], far_branch[order]
-    dup = np.zeros(len(far_row), dtype=bool)
-    dup[1:] = (far_row[1:] == far_row[:-1]) & (far_branch[1:] == far_branch[:-1])
-    far_row, far_branch = far_row[~dup], far_branch[~dup]
-    indptr = np.zeros(len(tree) + 1, dtype=np.intp)
-    np.cumsum(np.bincount(far_branch, minlength=len(tree)), out=indptr[1:])
+    virtual_rows, indptr = _rows_by_branch(base, np.flatnonzero(virtual), tree)
+    # Virtual rows are candidates anyway; other wide ones are found by their own radius.
+    radius = np.nan_to_num(base.service_radius_km, nan=0.0)
+    wide = np.flatnonzero(~virtual & (radius > far_threshold))
+    level = np.ceil(np.log(radius[wide] / far_threshold) / np.log(4))
+    classes = []
+    for widest in np.unique(level).tolist():
+        rows = wide[level == widest]
+        classes.append(RadiusClass(float(radius[rows].max()), rows, CellGrid(grid.keys[rows])))
     id_rows = np.argsort(base.ids, kind="stable")
     return Snapshot(
         tree=tree,
@@ -273,16 +284,38 @@ def _snapshot(
         base=base,
         base_text=text,
         alive=np.ones(n, dtype=bool),
-        grid=CellGrid.of(base.lat, base.lon),
+        grid=grid,
         far_threshold_km=far_threshold,
-        far_indptr=indptr,
-        far_rows=far_row.astype(np.intp),
+        radius_classes=tuple(classes),
+        virtual_indptr=indptr,
+        virtual_rows=virtual_rows,
         sorted_ids=base.ids[id_rows],
         id_rows=id_rows,
         buffer=base.take(np.zeros(0, dtype=np.intp)),
         buffer_text=text.take(np.zeros(0, dtype=np.intp)),
         generation=generation,
     )
+
+
+def _rows_by_branch(
+    base: OfferingColumns, rows: np.ndarray, tree: CategoryTree
+) -> tuple[np.ndarray, np.ndarray]:
+    """These rows grouped by the taxonomy branches of their categories (a row once per
+    branch, ascending within one), and the CSR indptr over branch ids."""
+    pairs = tree.branch[base.categories[rows]] if len(tree) else np.zeros((len(rows), 0), int)
+    pairs = np.where(base.categories[rows] >= 0, pairs, -1)
+    row = np.repeat(rows, pairs.shape[1])
+    branch = pairs.ravel()
+    keep = branch >= 0
+    row, branch = row[keep], branch[keep]
+    order = np.lexsort((row, branch))
+    row, branch = row[order], branch[order]
+    dup = np.zeros(len(row), dtype=bool)
+    dup[1:] = (row[1:] == row[:-1]) & (branch[1:] == branch[:-1])
+    row, branch = row[~dup], branch[~dup]
+    indptr = np.zeros(len(tree) + 1, dtype=np.intp)
+    np.cumsum(np.bincount(branch, minlength=len(tree)), out=indptr[1:])
+    return row.astype(np.intp), indptr
 
 
 def _relevant(cols: OfferingColumns, rows: np.ndarray | slice, relevant: np.ndarray) -> np.ndarray:

@@ -27,6 +27,7 @@ from matching.scoring import (
     Place,
     Reach,
     Scored,
+    offering_terms,
     reach_at,
     score_rows,
     top_rows,
@@ -80,29 +81,27 @@ def rank_offerings(
     off, base_rows, buffer_rows = snap.candidates(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
     )
-    # Reach decides which candidates are eligible at all; only those are placed and bounded.
+    # Reach decides which candidates are eligible at all; only those are bounded.
     distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
-    is_covered = np.isin(off.ids, covered) if len(covered) else np.zeros(len(off), dtype=bool)
-    scale = cfg.scale_km(school.locale)
-    reach = reach_at(off, distance, scale, is_covered, school.covered_by is not None, cfg)
+    reach = _reach(school, off, distance, covered, cfg)
     keep = reach.eligible
     if filters is not None:
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
     rows = np.flatnonzero(keep)
     split = np.searchsorted(rows, len(base_rows))  # candidates list base rows first
     base_rows, buffer_rows = base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)]
-    off, reach = off.take(rows), _take(reach, rows)
-    place = _place(school, distance[rows], is_covered[rows], snap.languages, cfg)
-    bound = upper_bound(
+    off, distance, reach = off.take(rows), distance[rows], _take(reach, rows)
+    terms = offering_terms(
         off,
-        layout.needs,
-        layout.credit_table,
-        place,
-        reach.value,
+        _need_index(school.need_index, cfg),
+        bitmask(school.populations, POPULATIONS, "populations"),
+        _family_languages(snap.languages, school.languages),
         as_of=day.toordinal(),
         equity=strength,
+        reverse=False,
         config=cfg,
     )
+    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value, cfg)
     queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, Place, Reach, Scored]:
@@ -112,21 +111,23 @@ def rank_offerings(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
         text = np.clip(similarity, 0.0, 1.0)
-        sub_off, sub_place, sub_reach = off.take(rows), _take(place, rows), _take(reach, rows)
+        sub_off, sub_reach = off.take(rows), _take(reach, rows)
+        place = _place(school, sub_off, distance[rows], covered, snap.languages, cfg)
         scored = score_rows(
             sub_off,
             layout.needs,
             None,
             layout.credit_table,
             text,
-            sub_place,
+            place,
             sub_reach.value,
             as_of=day.toordinal(),
             equity=strength,
             reverse=False,
             config=cfg,
+            terms=_take(terms, rows),
         )
-        return sub_off, sub_place, sub_reach, scored
+        return sub_off, place, sub_reach, scored
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
@@ -166,20 +167,34 @@ def rank_offerings(
     return results
 
 
+def _reach(
+    school: SchoolQuery,
+    off: OfferingColumns,
+    distance_km: np.ndarray,
+    covered: np.ndarray,
+    cfg: RankingConfig,
+) -> Reach:
+    """Reach of these offerings from the one school (covered: ids covering it, ascending)."""
+    is_covered = np.isin(off.ids, covered) if len(covered) else np.zeros(len(off), dtype=bool)
+    known = school.covered_by is not None
+    return reach_at(off, distance_km, cfg.scale_km(school.locale), is_covered, known, cfg)
+
+
 def _place(
     school: SchoolQuery,
+    off: OfferingColumns,
     distance_km: np.ndarray,
     covered: np.ndarray,
     languages: LanguageCodes,
     cfg: RankingConfig,
 ) -> Place:
-    """Per candidate offering: where the one school is, and who it is."""
-    n = len(distance_km)
+    """Per offering: where the one school is, and who it is."""
+    n = len(off)
     family = _family_languages(languages, school.languages)
     return Place(
         distance_km=distance_km,
         scale_km=np.full(n, cfg.scale_km(school.locale)),
-        covered=covered,
+        covered=np.isin(off.ids, covered) if len(covered) else np.zeros(n, dtype=bool),
         coverage_known=np.full(n, school.covered_by is not None),
         need_index=np.full(n, _need_index(school.need_index, cfg)),
         populations=np.full(n, bitmask(school.populations, POPULATIONS, "populations")),

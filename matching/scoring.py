@@ -148,8 +148,12 @@ def score_rows(
     equity: float,
     reverse: bool,
     config: RankingConfig,
+    terms: OfferingTerms | None = None,
 ) -> Scored:
-    """Score R rows (offering off[r] for the school of group[r]); see the module docstring."""
+    """Score R rows (offering off[r] for the school of group[r]); see the module docstring.
+
+    terms: the rows' offering_terms, when the caller has computed them already.
+    """
     c = config
 
     def per_row(values: np.ndarray) -> np.ndarray:
@@ -180,8 +184,8 @@ def score_rows(
     capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
     soft = (
         c.grade_partial_penalty * (1 - grade_share)
-        + np.choose(schedule_issue, (0.0, c.schedule_unknown_penalty, c.schedule_mismatch_penalty))
-        + np.choose(delivery_issue, (0.0, c.delivery_unknown_penalty, c.delivery_mismatch_penalty))
+        + np.array([0.0, c.schedule_unknown_penalty, c.schedule_mismatch_penalty])[schedule_issue]
+        + np.array([0.0, c.delivery_unknown_penalty, c.delivery_mismatch_penalty])[delivery_issue]
         + c.capacity_short_penalty * capacity_short
     )
     demote = (grade_share <= 0) | language_miss
@@ -196,7 +200,17 @@ def score_rows(
         (1 - c.breadth_share) * m[rows, primary] + c.breadth_share * m.sum(axis=1) / total_weight
     )
 
-    terms = offering_terms(off, place, as_of=as_of, equity=equity, reverse=reverse, config=c)
+    if terms is None:
+        terms = offering_terms(
+            off,
+            place.need_index,
+            place.populations,
+            place.languages,
+            as_of=as_of,
+            equity=equity,
+            reverse=reverse,
+            config=c,
+        )
     demoted = demote[rows, primary] | terms.full | terms.inactive
     constraints = c.constraints_weight * (1 - soft[rows, primary] - terms.soft)
     constraints = constraints - c.demotion * demoted
@@ -240,7 +254,9 @@ class OfferingTerms:
 
 def offering_terms(
     off: OfferingColumns,
-    place: Place,
+    need_index: np.ndarray | float,
+    populations: np.ndarray | int,
+    languages: np.ndarray,
     *,
     as_of: int,
     equity: float,
@@ -252,8 +268,8 @@ def offering_terms(
     soft = cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
     full = (off.schools_left <= 0) | (off.students_left <= 0)
     inactive = (as_of < off.active_from) | (as_of > off.active_until)
-    population_match = (off.populations & place.populations) != 0
-    language_access = any_overlap(off.languages, place.languages)
+    population_match = (off.populations & populations) != 0
+    language_access = any_overlap(off.languages, languages)
     if reverse:
         value = np.ones(len(off))
     else:
@@ -268,7 +284,7 @@ def offering_terms(
             + c.equity_population_share * population_match
             + c.equity_language_share * language_access
         )
-    points = equity * place.need_index * value
+    points = equity * need_index * value
     return OfferingTerms(soft, full, inactive, value, population_match, language_access, points)
 
 
@@ -276,18 +292,16 @@ def upper_bound(
     off: OfferingColumns,
     needs: NeedArrays,
     credit_table: np.ndarray,
-    place: Place,
+    terms: OfferingTerms,
     reach: np.ndarray,
-    *,
-    as_of: int,
-    equity: float,
     config: RankingConfig,
 ) -> np.ndarray:
     """A score no row can exceed, from its columns alone (no text, one school's needs).
 
     Text similarity <= 1 and per-need soft penalties >= 0, so fit and constraints are bounded
-    by their values at those extremes; reach and equity are exact. Used to skip the exact
-    scoring (and the text rows) of offerings that cannot reach the top k.
+    by their values at those extremes; reach and equity (terms: the rows' offering_terms for
+    the school) are exact. Used to skip the exact scoring (and the text rows) of offerings
+    that cannot reach the top k.
     """
     c = config
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
@@ -297,7 +311,6 @@ def upper_bound(
     breadth = sum_per_row(off.categories, earned.__getitem__)
     breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
-    terms = offering_terms(off, place, as_of=as_of, equity=equity, reverse=False, config=c)
     constraints = c.constraints_weight * (1 - terms.soft)
     constraints = constraints - c.demotion * (terms.full | terms.inactive)
     return fit + c.reach_weight * reach + constraints + terms.equity
@@ -323,16 +336,14 @@ def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarra
 
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred."""
-    unknown = (preferred != 0) & (offered == 0)
-    miss = (preferred != 0) & (offered != 0) & ((offered & preferred) == 0)
-    return np.where(miss, 2, np.where(unknown, 1, 0)).astype(np.intp)
+    unmet = (preferred != 0) & ((offered & preferred) == 0)
+    return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
 
 
 def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndarray:
     """Lookup table indexed by COST_* code."""
-    table = np.zeros(4)
-    table[[COST_UNKNOWN, COST_FREE, COST_SLIDING, COST_FEE]] = unknown, free, sliding, fee
-    return table
+    by_code = {COST_UNKNOWN: unknown, COST_FREE: free, COST_SLIDING: sliding, COST_FEE: fee}
+    return np.array([by_code[code] for code in range(len(by_code))])
 
 
 def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:

@@ -45,7 +45,7 @@ class CellGrid:
     def near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Ascending rows of every cell in the bounding box of the circle of radius_km around
         the point (so every row within radius_km, and some beyond it)."""
-        angle = radius_km / EARTH_RADIUS_KM
+        angle = min(radius_km / EARTH_RADIUS_KM, math.pi)  # beyond pi: the whole sphere
         reach_deg = math.degrees(angle) + PAD_DEG
         south, north = max(lat - reach_deg, -90.0), min(lat + reach_deg, 90.0)
         bands = np.arange(_index(south + 90.0), _index(north + 90.0) + 1, dtype=np.int64)

@@ -42,6 +42,9 @@ class CategoryTree:
 
         Existing ids never change, so arrays encoded with this tree stay valid in the new one.
         """
+        codes = list(codes)
+        if not names and all(code in self.ids for code in codes):
+            return self  # the common case: nothing to add
         parents = parents or {}
         order = list(self.codes)
         parent_of = {code: self.parent_code(code) for code in order}

@@ -234,6 +234,9 @@ def test_hand_written_offerings_rank_exactly_under_every_variant():
         offering(11, km=6.0, categories=("arts.music", "mental_health_sel.sel_curriculum")),
         offering(12, km=0.5, categories=("stem.robotics",)),
         offering(13, km=9.0, delivery=frozenset({"at_school"}), schedule=frozenset()),
+        offering(14, km=150.0, service_radius_km=200.0),  # reaches the school from afar
+        offering(15, km=150.0, service_radius_km=100.0),  # does not
+        offering(16, km=2500.0, service_radius_km=30_000.0, categories=("literacy",)),
     ]
     index = build(*records)
     needs = [

@@ -54,6 +54,13 @@ def test_near_the_poles_and_across_the_antimeridian_nothing_within_the_radius_is
     assert_finds_every_point_within(grid, lat, lon, (lat0, lon0), radius_km)
 
 
+def test_a_radius_wider_than_the_earth_finds_every_point():
+    lat = np.array([-90.0, -45.0, 0.0, 45.0, 90.0])
+    lon = np.array([0.0, 179.9, -179.9, 12.0, 0.0])
+    grid, lat, lon = grid_of(lat, lon)
+    assert len(grid.near(37.8, -122.3, float("inf"))) == 5
+
+
 def test_rows_not_sorted_by_cell_are_refused():
     with pytest.raises(ValueError, match="not sorted by cell"):
         CellGrid.of(np.array([10.0, -10.0]), np.array([0.0, 0.0]))
