@@ -267,7 +267,7 @@ def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np
     starts, stops = matrix.indptr[rows], matrix.indptr[rows + 1]
     entries = row_ranges(starts, stops)
     # Slot of each vocabulary column in the query (0: not in any query text).
-    slot = np.zeros(matrix.shape[1], dtype=np.intp)
+    slot = np.zeros(matrix.shape[1], dtype=np.min_scalar_type(len(query.columns)))
     slot[query.columns] = np.arange(1, len(query.columns) + 1)
     entry_slot = slot[matrix.indices[entries]]
     hit = np.flatnonzero(entry_slot)

@@ -8,6 +8,8 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import cast
 
 import numpy as np
 
@@ -39,6 +41,11 @@ class Context:
     strength: float
     as_of: dt.date
     reverse: bool  # ranking schools for an offering (equity = the school's need alone)
+
+    @cached_property
+    def credit_rows(self) -> list[list[float]]:
+        """credit_table as Python lists: explanations read a few entries per result."""
+        return cast(list[list[float]], self.credit_table.tolist())
 
 
 @dataclass(frozen=True)
@@ -201,8 +208,7 @@ def _needs_met(
     for j, (need, credit) in enumerate(zip(slots, credits, strict=False)):
         if need is None or credit <= 0:
             continue
-        earned = ctx.credit_table[slot_rows[j], cats].tolist()
-        via = cats[earned.index(max(earned))]  # the first category earning the most
+        via = max(cats, key=ctx.credit_rows[slot_rows[j]].__getitem__)  # first of the best
         met.append(
             NeedMet(
                 category=need.category,
