@@ -134,7 +134,10 @@ class OfferingColumns:
             return second
         width = max(first.width, second.width)
         records = [first.widened(width).records, second.widened(width).records]
-        return OfferingColumns(np.concatenate(records))
+        # As raw bytes: numpy concatenates structured arrays field by field, ~10x slower.
+        size = records[0].dtype.itemsize
+        raw = [np.ascontiguousarray(r).view(np.uint8).reshape(len(r), size) for r in records]
+        return OfferingColumns(np.concatenate(raw).view(records[0].dtype).reshape(-1))
 
 
 @dataclass(frozen=True)

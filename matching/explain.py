@@ -6,6 +6,7 @@ Runs only for the k results returned, so plain Python is fine here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
@@ -75,7 +76,7 @@ def cost_label(code: int, amount: float) -> str:
     if code == COST_SLIDING:
         return "sliding scale"
     if code == COST_FEE:
-        return f"fee ${amount:,.0f}" if np.isfinite(amount) else "fee"
+        return f"fee ${amount:,.0f}" if math.isfinite(amount) else "fee"
     return "cost unknown"
 
 
@@ -104,18 +105,18 @@ def explain(
     """Contributions, needs met and warnings of row r; slots are its needs (None = unassessed)."""
     j = int(scored.primary[r])
     primary = slots[j]
-    needs_met = _needs_met(ctx, off, scored, r, slots, slot_rows)
+    needs_met = _needs_met(ctx, off, scored, r, j, slots, slot_rows)
     low, high = school_grades if primary is None else _need_grades(primary, school_grades)
     wanted = [] if primary is None else sorted(primary.languages)
     language = _offered_language(ctx.languages, off.languages[r], [*wanted, *school_languages])
-    warnings = _warnings(ctx, off, scored, r, primary, (low, high))
+    warnings = _warnings(ctx, off, scored, r, j, primary, (low, high))
     contributions = (
-        Contribution("fit", float(scored.fit[r]), _fit_detail(scored, r, needs_met, primary)),
+        Contribution("fit", float(scored.fit[r]), _fit_detail(scored, r, j, needs_met, primary)),
         Contribution("reach", float(scored.reach[r]), _reach_detail(ctx, reach, distance_km, r)),
         Contribution(
             "constraints",
             float(scored.constraints[r]),
-            _constraints_detail(ctx, off, scored, r, warnings),
+            _constraints_detail(ctx, off, scored, r, j, warnings),
         ),
         Contribution(
             "equity",
@@ -198,10 +199,10 @@ def _needs_met(
     off: OfferingColumns,
     scored: Scored,
     r: int,
+    primary: int,
     slots: Sequence[Need | None],
     slot_rows: Sequence[int],
 ) -> tuple[NeedMet, ...]:
-    primary = int(scored.primary[r])
     cats = [c for c in off.categories[r].tolist() if c >= 0]
     met = []
     credits = scored.credit[r].tolist()  # one per slot, then padding (reverse ranking)
@@ -237,10 +238,10 @@ def _warnings(
     off: OfferingColumns,
     scored: Scored,
     r: int,
+    j: int,
     need: Need | None,
     grades: tuple[int, int],
 ) -> list[str]:
-    j = int(scored.primary[r])
     out = []
     if scored.inactive[r]:
         out.append(f"not active on {ctx.as_of.isoformat()}")
@@ -261,10 +262,11 @@ def _warnings(
     return out
 
 
-def _fit_detail(scored: Scored, r: int, needs_met: Sequence[NeedMet], primary: Need | None) -> str:
-    j = int(scored.primary[r])
+def _fit_detail(
+    scored: Scored, r: int, j: int, needs_met: Sequence[NeedMet], primary: Need | None
+) -> str:
     if primary is None:
-        return f"no needs assessment on file: assumed credit {scored.credit[r, j]:.2f}"
+        return f"no needs assessment on file: assumed credit {float(scored.credit[r, j]):.2f}"
     need = needs_met[0]
     if need.credit >= 1:
         text = f"meets {need.name} (priority {need.priority})"
@@ -273,7 +275,7 @@ def _fit_detail(scored: Scored, r: int, needs_met: Sequence[NeedMet], primary: N
             f"related to {need.name} (priority {need.priority}) via {need.via}, "
             f"{need.credit:.0%} credit"
         )
-    text += f"; description similarity {scored.text[r, j]:.2f}"
+    text += f"; description similarity {float(scored.text[r, j]):.2f}"
     if len(needs_met) > 1:
         text += f"; also serves {len(needs_met) - 1} more of your needs"
     return text
@@ -285,19 +287,19 @@ def _reach_detail(ctx: Context, reach: Reach, distance_km: np.ndarray, r: int) -
         return f"virtual: distance not counted ({d:.1f} km away)"
     if reach.in_area[r]:
         return f"its service area covers the school ({d:.1f} km)"
-    text = f"{d:.1f} km away, reach {reach.value[r]:.2f}"
+    text = f"{d:.1f} km away, reach {float(reach.value[r]):.2f}"
     if reach.outside_area[r]:
         text += " (outside its declared service area)"
     return text
 
 
 def _constraints_detail(
-    ctx: Context, off: OfferingColumns, scored: Scored, r: int, warnings: Sequence[str]
+    ctx: Context, off: OfferingColumns, scored: Scored, r: int, j: int, warnings: Sequence[str]
 ) -> str:
-    j = int(scored.primary[r])
     notes = list(warnings)
-    if 0 < scored.grade_share[r, j] < 1:
-        notes.append(f"serves {scored.grade_share[r, j]:.0%} of the grades")
+    share = float(scored.grade_share[r, j])
+    if 0 < share < 1:
+        notes.append(f"serves {share:.0%} of the grades")
     if scored.schedule_issue[r, j] == 1:
         notes.append("schedule not stated")
     if scored.delivery_issue[r, j] == 1:
