@@ -91,9 +91,10 @@ def rank_offerings(
     split = np.searchsorted(rows, len(base_rows))  # candidates list base rows first
     base_rows, buffer_rows = base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)]
     off, distance, reach = off.take(rows), distance[rows], _take(reach, rows)
+    need_index = _need_index(school.need_index, cfg)
     terms = offering_terms(
         off,
-        _need_index(school.need_index, cfg),
+        need_index,
         bitmask(school.populations, POPULATIONS, "populations"),
         _family_languages(snap.languages, school.languages),
         as_of=day.toordinal(),
@@ -104,22 +105,20 @@ def rank_offerings(
     bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value, cfg)
     queries = snap.query_text.terms(layout.texts)
 
-    def exact(rows: np.ndarray) -> tuple[OfferingColumns, Place, Reach, Scored]:
+    def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
         # Rows are ascending, so base rows come before buffer rows as in the gather.
         split = np.searchsorted(rows, len(base_rows))
         similarity = snap.similarity(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        text = np.clip(similarity, 0.0, 1.0)
         sub_off, sub_reach = off.take(rows), _take(reach, rows)
-        place = _place(school, sub_off, distance[rows], covered, snap.languages, cfg)
         scored = score_rows(
             sub_off,
             layout.needs,
             None,
             layout.credit_table,
-            text,
-            place,
+            np.clip(similarity, 0.0, 1.0),
+            None,
             sub_reach.value,
             as_of=day.toordinal(),
             equity=strength,
@@ -127,29 +126,27 @@ def rank_offerings(
             config=cfg,
             terms=_take(terms, rows),
         )
-        return sub_off, place, sub_reach, scored
+        return sub_off, distance[rows], sub_reach, scored
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
     first = _best_by(bound, np.arange(len(off)), max(8 * k, FIRST_BATCH))
-    top_off, top_place, top_reach, scored = exact(first)
+    top_off, top_distance, top_reach, scored = exact(first)
     if len(first) >= k:
         kth = np.partition(scored.score, len(first) - k)[len(first) - k]
         more = np.flatnonzero(bound >= kth - BOUND_SLACK)
         if len(more) > len(first):
-            top_off, top_place, top_reach, scored = exact(more)
-    off, place, reach = top_off, top_place, top_reach
+            top_off, top_distance, top_reach, scored = exact(more)
+    off, distance, reach = top_off, top_distance, top_reach
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False)
     grades = (school.grade_low, school.grade_high)
     results = []
     for rank, r in enumerate(top_rows(scored.score, off.ids, k).tolist(), start=1):
         explained = explain(
-            ctx, off, scored, reach, place.distance_km, r, slots, layout.slot_rows[0], grades,
-            school.languages, school.populations, float(place.need_index[r]),
+            ctx, off, scored, reach, distance, r, slots, layout.slot_rows[0], grades,
+            school.languages, school.populations, need_index,
         )  # fmt: skip
-        reason = offering_reason(
-            ctx, off, reach, place.distance_km, r, explained, slots[0].priority
-        )
+        reason = offering_reason(ctx, off, reach, distance, r, explained, slots[0].priority)
         results.append(
             RankedOffering(
                 offering_id=int(off.ids[r]),
@@ -159,7 +156,7 @@ def rank_offerings(
                 contributions=explained.contributions,
                 needs_met=explained.needs_met,
                 reason=reason,
-                distance_km=float(place.distance_km[r]),
+                distance_km=float(distance[r]),
                 warnings=explained.warnings,
                 model_version=cfg.version,
             )
@@ -178,28 +175,6 @@ def _reach(
     is_covered = np.isin(off.ids, covered) if len(covered) else np.zeros(len(off), dtype=bool)
     known = school.covered_by is not None
     return reach_at(off, distance_km, cfg.scale_km(school.locale), is_covered, known, cfg)
-
-
-def _place(
-    school: SchoolQuery,
-    off: OfferingColumns,
-    distance_km: np.ndarray,
-    covered: np.ndarray,
-    languages: LanguageCodes,
-    cfg: RankingConfig,
-) -> Place:
-    """Per offering: where the one school is, and who it is."""
-    n = len(off)
-    family = _family_languages(languages, school.languages)
-    return Place(
-        distance_km=distance_km,
-        scale_km=np.full(n, cfg.scale_km(school.locale)),
-        covered=np.isin(off.ids, covered) if len(covered) else np.zeros(n, dtype=bool),
-        coverage_known=np.full(n, school.covered_by is not None),
-        need_index=np.full(n, _need_index(school.need_index, cfg)),
-        populations=np.full(n, bitmask(school.populations, POPULATIONS, "populations")),
-        languages=np.broadcast_to(family, (n, len(family))),
-    )
 
 
 def rank_schools(
@@ -323,7 +298,7 @@ def rank_schools(
                 contributions=explained.contributions,
                 needs_met=explained.needs_met,
                 reason=school_reason(reach, place.distance_km, r, explained, index_value),
-                distance_km=float(place.distance_km[r]),
+                distance_km=float(distance[r]),
                 need_index=index_value,
                 warnings=explained.warnings,
                 model_version=cfg.version,

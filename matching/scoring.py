@@ -24,6 +24,7 @@ from __future__ import annotations
 
 from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -141,7 +142,7 @@ def score_rows(
     group: np.ndarray | None,
     credit_table: np.ndarray,
     text: np.ndarray,
-    place: Place,
+    place: Place | None,
     reach: np.ndarray,
     *,
     as_of: int,
@@ -152,7 +153,8 @@ def score_rows(
 ) -> Scored:
     """Score R rows (offering off[r] for the school of group[r]); see the module docstring.
 
-    terms: the rows' offering_terms, when the caller has computed them already.
+    terms: the rows' offering_terms, when the caller has computed them already (then place,
+    which they are computed from, is not needed).
     """
     c = config
 
@@ -184,8 +186,8 @@ def score_rows(
     capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
     soft = (
         c.grade_partial_penalty * (1 - grade_share)
-        + np.array([0.0, c.schedule_unknown_penalty, c.schedule_mismatch_penalty])[schedule_issue]
-        + np.array([0.0, c.delivery_unknown_penalty, c.delivery_mismatch_penalty])[delivery_issue]
+        + _tables(c).schedule_penalty[schedule_issue]
+        + _tables(c).delivery_penalty[delivery_issue]
         + c.capacity_short_penalty * capacity_short
     )
     demote = (grade_share <= 0) | language_miss
@@ -201,6 +203,8 @@ def score_rows(
     )
 
     if terms is None:
+        if place is None:
+            raise ValueError("score_rows needs the place or the offering terms")
         terms = offering_terms(
             off,
             place.need_index,
@@ -264,8 +268,8 @@ def offering_terms(
     config: RankingConfig,
 ) -> OfferingTerms:
     c = config
-    cost_penalty = _by_cost(c.cost_unknown_penalty, 0.0, c.sliding_scale_penalty, c.fee_penalty)
-    soft = cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
+    tables = _tables(c)
+    soft = tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
     full = (off.schools_left <= 0) | (off.students_left <= 0)
     inactive = (as_of < off.active_from) | (as_of > off.active_until)
     population_match = (off.populations & populations) != 0
@@ -273,14 +277,8 @@ def offering_terms(
     if reverse:
         value = np.ones(len(off))
     else:
-        afford = _by_cost(
-            c.affordability_unknown,
-            c.affordability_free,
-            c.affordability_sliding_scale,
-            c.affordability_fee,
-        )
         value = (
-            c.equity_cost_share * afford[off.cost]
+            c.equity_cost_share * tables.affordability[off.cost]
             + c.equity_population_share * population_match
             + c.equity_language_share * language_access
         )
@@ -338,6 +336,34 @@ def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred."""
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Lookup tables of one configuration, indexed by COST_* code or preference issue."""
+
+    cost_penalty: np.ndarray
+    affordability: np.ndarray
+    schedule_penalty: np.ndarray
+    delivery_penalty: np.ndarray
+
+
+@lru_cache(maxsize=16)
+def _tables(c: RankingConfig) -> _Tables:
+    tables = _Tables(
+        cost_penalty=_by_cost(c.cost_unknown_penalty, 0.0, c.sliding_scale_penalty, c.fee_penalty),
+        affordability=_by_cost(
+            c.affordability_unknown,
+            c.affordability_free,
+            c.affordability_sliding_scale,
+            c.affordability_fee,
+        ),
+        schedule_penalty=np.array([0.0, c.schedule_unknown_penalty, c.schedule_mismatch_penalty]),
+        delivery_penalty=np.array([0.0, c.delivery_unknown_penalty, c.delivery_mismatch_penalty]),
+    )
+    for table in vars(tables).values():
+        table.flags.writeable = False  # shared between rankings
+    return tables
 
 
 def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndarray:
