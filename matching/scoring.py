@@ -167,7 +167,8 @@ def score_rows(
     # Taxonomy credit: best over the offering's categories (padding id -1 reads credit 0).
     need_rows = per_row(needs.credit_row)
     credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
-    credit = np.where(valid, credit, 0.0)
+    if not valid.all():
+        credit = np.where(valid, credit, 0.0)
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
 
     # Grades: share of the need's span the offering serves; none at all demotes.
@@ -176,9 +177,12 @@ def score_rows(
     grade_share = np.clip((overlap + 1) / (high - low + 1), 0.0, 1.0)
     schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
     delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
-    language_miss = per_row(needs.has_languages) & ~any_overlap(
-        off.languages[:, None, :], per_row(needs.languages)
-    )
+    has_languages = per_row(needs.has_languages)
+    if has_languages.any():
+        offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
+        language_miss = has_languages & ~offered
+    else:  # the common case: no need asks for a language
+        language_miss = np.zeros(credit.shape, dtype=bool)
     students = per_row(needs.students)
     left = off.students_left[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -334,6 +338,8 @@ def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarra
 
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred."""
+    if not preferred.any():  # no need states a preference
+        return np.zeros(np.broadcast_shapes(offered.shape, preferred.shape), dtype=np.intp)
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
 

@@ -65,10 +65,10 @@ class CellGrid:
                 columns = [(0, east - COLUMNS), (west, COLUMNS - 1)]
             else:
                 columns = [(west, east)]
-        first = np.array([c[0] for c in columns], dtype=np.int64)
-        last = np.array([c[1] for c in columns], dtype=np.int64)
-        starts = np.searchsorted(self.keys, (bands[:, None] * COLUMNS + first).ravel())
-        stops = np.searchsorted(self.keys, (bands[:, None] * COLUMNS + last + 1).ravel())
+        # Keys where each band's column runs start and end, searched in one go.
+        bounds = np.array([[first for first, _ in columns], [last + 1 for _, last in columns]])
+        keys = bands[None, :, None] * COLUMNS + bounds[:, None, :]
+        starts, stops = np.searchsorted(self.keys, keys.reshape(2, -1))
         return row_ranges(starts, stops)
 
 
