@@ -105,6 +105,8 @@ class Snapshot:
         rows = _sorted_unique(np.concatenate([near, *wide, *virtual, covered]))
         rows = rows[self.alive[rows]]
         rows = rows[_relevant(self.base, rows, relevant)]
+        if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
+            return self.base.take(rows), rows, np.zeros(0, dtype=np.intp)
         extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
         return self.gather(rows, extra), rows, extra
 

@@ -97,13 +97,14 @@ def reach_at(
     """reach_of, from the geometric fields of a Place alone (scale and coverage_known per row,
     or one value for every row)."""
     virtual = (off.delivery & VIRTUAL_BIT) != 0
-    travel = np.where((off.delivery & AT_SCHOOL_BIT) != 0, config.at_school_travel_factor, 1.0)
-    scale = scale_km * np.maximum(travel, 1.0)
+    travel = max(config.at_school_travel_factor, 1.0)
+    scale = scale_km * np.where((off.delivery & AT_SCHOOL_BIT) != 0, travel, 1.0)
     decay = np.exp(-distance_km / scale)
-    has_radius = ~np.isnan(off.service_radius_km)
     in_radius = distance_km <= off.service_radius_km  # False where there is none (NaN)
     in_area = in_radius | covered
-    outside = (has_radius & ~in_radius) | (off.has_service_area & coverage_known & ~in_area)
+    outside = ~(np.isnan(off.service_radius_km) | in_radius)  # a radius not reaching
+    if np.any(coverage_known):  # declared polygon areas count where coverage was computed
+        outside |= off.has_service_area & coverage_known & ~in_area
     near = np.where(outside, decay * config.outside_area_factor, decay)
     value = np.where(in_area, np.maximum(decay, config.covered_reach), near)
     value = np.where(virtual, np.maximum(value, config.virtual_reach), value)
