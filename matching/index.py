@@ -3,12 +3,15 @@
 Design:
 - Every query reads one immutable `Snapshot`; writers build a new snapshot and swap the
   reference under a lock, so a ranking never sees half an update and readers never block.
-- Built rows ("base") live in numpy columns sorted by grid cell (matching.spatial), so the
-  offerings near a school are a few contiguous runs of rows. Virtual offerings, relevant at
-  any distance, are listed per taxonomy branch and are candidates of every query in it.
-  Offerings whose service radius is wider than the narrowest query radius are grouped by
+- Built rows ("base") live in numpy columns: in-person offerings first, sorted by grid cell
+  (matching.spatial), so the ones near a school are a few contiguous runs of rows. In-person
+  offerings whose service radius is wider than the narrowest query radius are grouped by
   radius class (each up to 4x the previous one), each class on its own grid that is searched
   around the school with the class's widest radius.
+- Virtual offerings are relevant at any distance: a ranking considers every one in the
+  taxonomy branches of its needs, most of its candidates. They follow the in-person rows,
+  grouped by the set of branches of their categories, so those of a ranking are a few runs
+  of rows (and of text rows) too.
 - `upsert` tombstones the old base row and appends the new one to a small buffer that every
   query scans by brute force; `remove` tombstones / drops. Both take milliseconds, so a change
   is visible to the next ranking. `rebuild()` folds the buffer in and refits TF-IDF; changes
@@ -34,6 +37,7 @@ from matching.columns import (
     encode,
     fit_text,
     object_array,
+    row_ranges,
     transform_text,
 )
 from matching.config import RankingConfig
@@ -54,11 +58,11 @@ class Snapshot:
     base: OfferingColumns  # rows sorted by grid cell
     base_text: TextRows
     alive: np.ndarray  # bool per base row (False = removed or replaced)
-    grid: CellGrid  # cells of the base rows
+    grid: CellGrid  # cells of the in-person base rows, rows 0 .. len(grid.keys) - 1
     far_threshold_km: float  # the narrowest query radius: wider service radii are classed
-    radius_classes: tuple[RadiusClass, ...]  # base rows by service radius, widest last
-    virtual_indptr: np.ndarray  # virtual base rows grouped by branch id (CSR layout)
-    virtual_rows: np.ndarray
+    radius_classes: tuple[RadiusClass, ...]  # in-person base rows by service radius
+    virtual_branches: np.ndarray  # (groups, width) the branch set of each virtual group, -1 pad
+    virtual_indptr: np.ndarray  # base rows of virtual group g: indptr[g] .. indptr[g + 1] - 1
     sorted_ids: np.ndarray  # base ids sorted, with their rows in id_rows
     id_rows: np.ndarray
     buffer: OfferingColumns  # upserted since the last build, all alive
@@ -88,7 +92,7 @@ class Snapshot:
         covered_ids: np.ndarray,
     ) -> tuple[OfferingColumns, np.ndarray, np.ndarray]:
         """Live offerings within radius_km of the point (and some a little beyond: whole grid
-        cells), those whose service radius may reach it, the virtual and the covered ones,
+        cells), those whose service radius may reach it, the covered and the virtual ones,
         that have a category where `relevant` (by category id, padding -1 last) is True.
 
         Returns their columns (base rows first, then buffer rows) and those base and buffer
@@ -96,13 +100,15 @@ class Snapshot:
         """
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
         wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
-        known = relevant[: len(self.tree)]
-        branches = np.unique(self.tree.branch[np.flatnonzero(known)])
-        branches = branches[branches < len(self.virtual_indptr) - 1]
-        starts, stops = self.virtual_indptr[branches], self.virtual_indptr[branches + 1]
-        virtual = [self.virtual_rows[a:b] for a, b in zip(starts, stops, strict=True)]
         covered = self.base_rows_of(covered_ids)
-        rows = _sorted_unique(np.concatenate([near, *wide, *virtual, covered]))
+        in_person = np.concatenate([near, *wide, covered[covered < len(self.grid.keys)]])
+        # The virtual groups of the needs' branches (a covered virtual offering is in one of
+        # them, or has no relevant category): runs of rows after the in-person ones.
+        branch = np.zeros(len(self.tree) + 1, dtype=bool)  # the trailing False: padding -1
+        branch[self.tree.branch[np.flatnonzero(relevant[: len(self.tree)])]] = True
+        groups = np.flatnonzero(branch[self.virtual_branches].any(axis=1))
+        virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
+        rows = np.concatenate([_sorted_unique(in_person), virtual])
         rows = rows[self.alive[rows]]
         rows = rows[_relevant(self.base, rows, relevant)]
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
@@ -260,18 +266,23 @@ def _snapshot(
     config: RankingConfig,
     generation: int,
 ) -> Snapshot:
-    """Grid, radius classes, virtual lists and id lookup over freshly encoded base rows
-    (which it reorders by grid cell, text rows alike)."""
-    order = cell_order(base.lat, base.lon)
+    """Grid, radius classes, virtual groups and id lookup over freshly encoded base rows
+    (which it reorders: in-person ones by grid cell, then the virtual ones by group; text
+    rows alike)."""
+    virtual = (base.delivery & VIRTUAL_BIT) != 0
+    in_person = np.flatnonzero(~virtual)
+    in_person = in_person[cell_order(base.lat[in_person], base.lon[in_person])]
+    branch_sets, virtual_rows, group_sizes = _branch_groups(base, np.flatnonzero(virtual), tree)
+    order = np.concatenate([in_person, virtual_rows])
     base, text = base.take(order), text.take(order)
     n = len(base)
-    grid = CellGrid.of(base.lat, base.lon)
+    grid = CellGrid.of(base.lat[: len(in_person)], base.lon[: len(in_person)])
+    indptr = np.zeros(len(group_sizes) + 1, dtype=np.intp)
+    np.cumsum(group_sizes, out=indptr[1:])
     far_threshold = min_query_radius_km(config)
-    virtual = (base.delivery & VIRTUAL_BIT) != 0
-    virtual_rows, indptr = _rows_by_branch(base, np.flatnonzero(virtual), tree)
-    # Virtual rows are candidates anyway; other wide ones are found by their own radius.
-    radius = np.nan_to_num(base.service_radius_km, nan=0.0)
-    wide = np.flatnonzero(~virtual & (radius > far_threshold))
+    # Wide in-person service radii: each found by its own radius, not by the query's.
+    radius = np.nan_to_num(base.service_radius_km[: len(in_person)], nan=0.0)
+    wide = np.flatnonzero(radius > far_threshold)
     level = np.ceil(np.log(radius[wide] / far_threshold) / np.log(4))
     classes = []
     for widest in np.unique(level).tolist():
@@ -289,8 +300,8 @@ def _snapshot(
         grid=grid,
         far_threshold_km=far_threshold,
         radius_classes=tuple(classes),
-        virtual_indptr=indptr,
-        virtual_rows=virtual_rows,
+        virtual_branches=branch_sets,
+        virtual_indptr=len(in_person) + indptr,
         sorted_ids=base.ids[id_rows],
         id_rows=id_rows,
         buffer=base.take(np.zeros(0, dtype=np.intp)),
@@ -299,25 +310,21 @@ def _snapshot(
     )
 
 
-def _rows_by_branch(
+def _branch_groups(
     base: OfferingColumns, rows: np.ndarray, tree: CategoryTree
-) -> tuple[np.ndarray, np.ndarray]:
-    """These rows grouped by the taxonomy branches of their categories (a row once per
-    branch, ascending within one), and the CSR indptr over branch ids."""
-    pairs = tree.branch[base.categories[rows]] if len(tree) else np.zeros((len(rows), 0), int)
-    pairs = np.where(base.categories[rows] >= 0, pairs, -1)
-    row = np.repeat(rows, pairs.shape[1])
-    branch = pairs.ravel()
-    keep = branch >= 0
-    row, branch = row[keep], branch[keep]
-    order = np.lexsort((row, branch))
-    row, branch = row[order], branch[order]
-    dup = np.zeros(len(row), dtype=bool)
-    dup[1:] = (row[1:] == row[:-1]) & (branch[1:] == branch[:-1])
-    row, branch = row[~dup], branch[~dup]
-    indptr = np.zeros(len(tree) + 1, dtype=np.intp)
-    np.cumsum(np.bincount(branch, minlength=len(tree)), out=indptr[1:])
-    return row.astype(np.intp), indptr
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """These rows grouped by the set of taxonomy branches of their categories: the (groups,
+    width) branch sets (-1 padding), the rows in group order and the size of each group."""
+    branches = np.append(tree.branch, -1)[base.categories[rows]]  # padding -1 reads -1
+    # Each row's distinct branches, ascending after the -1 padding: one key per branch set.
+    branches = np.sort(branches, axis=1)
+    repeated = np.zeros(branches.shape, dtype=bool)
+    repeated[:, 1:] = branches[:, 1:] == branches[:, :-1]
+    branches = np.sort(np.where(repeated, -1, branches), axis=1)
+    keys, group = np.unique(branches, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")
+    return keys, rows[order], np.bincount(group, minlength=len(keys))
 
 
 def _relevant(cols: OfferingColumns, rows: np.ndarray | slice, relevant: np.ndarray) -> np.ndarray:
