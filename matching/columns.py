@@ -275,7 +275,10 @@ def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np
     entry_slot = slot[matrix.indices[entries]]
     hit = np.flatnonzero(entry_slot)
     owner = np.repeat(np.arange(len(rows)), stops - starts)[hit]
-    products = matrix.data[entries[hit], None] * query.weights[entry_slot[hit] - 1]
+    # take: much faster than [] for these gathers (numpy's fancy indexing path is general)
+    products = matrix.data.take(entries[hit])[:, None] * query.weights.take(
+        entry_slot[hit] - 1, axis=0
+    )
     for j in range(out.shape[0]):  # a few query texts; np.add.at adds in entry order
         np.add.at(out[j], owner, products[:, j])
     return out.T

@@ -166,8 +166,12 @@ def score_rows(
     valid = per_row(needs.valid)
     weight = per_row(needs.weight)
     # Taxonomy credit: best over the offering's categories (padding id -1 reads credit 0).
-    need_rows = per_row(needs.credit_row)
-    credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
+    if group is None:  # one school: rows of its (categories, J) credit, by category id
+        by_category = np.ascontiguousarray(credit_table[needs.credit_row[0]].T)
+        credit = best_per_row(off.categories, lambda ids: by_category.take(ids, axis=0))
+    else:
+        need_rows = per_row(needs.credit_row)
+        credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
     if not valid.all():
         credit = np.where(valid, credit, 0.0)
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
