@@ -108,9 +108,16 @@ class Snapshot:
         branch[self.tree.branch[np.flatnonzero(relevant[: len(self.tree)])]] = True
         groups = np.flatnonzero(branch[self.virtual_branches].any(axis=1))
         virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
-        rows = np.concatenate([_sorted_unique(in_person), virtual])
-        rows = rows[self.alive[rows]]
-        rows = rows[_relevant(self.base, rows, relevant)]
+        in_person = _sorted_unique(in_person)
+        in_person = in_person[self.alive[in_person]]
+        in_person = in_person[_relevant(self.base, in_person, relevant)]
+        virtual = virtual[self.alive[virtual]]
+        # Each has a category in a branch of the needs: relevant unless some category of
+        # those branches is not (siblings earn no credit, say).
+        known = relevant[: len(self.tree)]
+        if (branch[self.tree.branch] & ~known).any():
+            virtual = virtual[_relevant(self.base, virtual, relevant)]
+        rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
             return self.base.take(rows), rows, np.zeros(0, dtype=np.intp)
         extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))

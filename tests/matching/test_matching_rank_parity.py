@@ -14,7 +14,15 @@ import numpy as np
 import pytest
 
 import matching.rank as rank_module
-from matching import Filters, Need, OfferingIndex, RankedOffering, SchoolQuery, rank_offerings
+from matching import (
+    Filters,
+    Need,
+    OfferingIndex,
+    RankedOffering,
+    RankingConfig,
+    SchoolQuery,
+    rank_offerings,
+)
 from matching.explain import Context, explain, offering_reason
 from matching.filters import filter_mask
 from matching.geodesy import haversine_km
@@ -198,6 +206,22 @@ def test_a_sparse_national_index_ranks_exactly():
     for i in range(len(schools)):
         query, needs = schools.query(i)
         for options in (dict(k=20), dict(k=5, equity=0.0)):
+            expected = brute_force(index, query, needs, **options)
+            got = rank_offerings(index, query, needs, as_of=AS_OF, **options)
+            assert_same_ranking(got, expected)
+
+
+def test_without_sibling_credit_the_ranking_is_exact_too():
+    # Only same, parent and child categories earn credit: part of each branch is irrelevant.
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    config = RankingConfig(sibling_credit=0.0)
+    table = synthetic_offerings(3000, 41, codes, BAY_AREA)
+    index = OfferingIndex.build(table, parents, config, names=names)
+    schools = synthetic_schools(8, 42, codes, BAY_AREA)
+    for i in range(len(schools)):
+        query, needs = schools.query(i)
+        for options in (dict(k=20), dict(k=10, equity=0.0), dict(k=10**6)):
             expected = brute_force(index, query, needs, **options)
             got = rank_offerings(index, query, needs, as_of=AS_OF, **options)
             assert_same_ranking(got, expected)
