@@ -9,7 +9,7 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import fields, replace
+from dataclasses import fields
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -89,10 +89,13 @@ def rank_offerings(
     keep = reach.eligible
     if filters is not None:
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
-    rows = np.flatnonzero(keep)
-    split = np.searchsorted(rows, len(base_rows))  # candidates list base rows first
-    base_rows, buffer_rows = base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)]
-    off, distance, reach = off.take(rows), distance[rows], _take(reach, rows)
+    eligible = np.flatnonzero(keep)
+    split = np.searchsorted(eligible, len(base_rows))  # candidates list base rows first
+    base_rows, buffer_rows = (
+        base_rows[eligible[:split]],
+        buffer_rows[eligible[split:] - len(base_rows)],
+    )
+    off = off.take(eligible)
     need_index = _need_index(school.need_index, cfg)
     terms = offering_terms(
         off,
@@ -104,7 +107,7 @@ def rank_offerings(
         reverse=False,
         config=cfg,
     )
-    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value, cfg)
+    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value[eligible], cfg)
     queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
@@ -113,7 +116,7 @@ def rank_offerings(
         similarity = snap.similarity(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        sub_off, sub_reach = off.take(rows), _take(reach, rows)
+        sub_off, sub_reach = off.take(rows), _take(reach, eligible[rows])
         scored = score_rows(
             sub_off,
             layout.needs,
@@ -128,7 +131,7 @@ def rank_offerings(
             config=cfg,
             terms=_take(terms, rows),
         )
-        return sub_off, distance[rows], sub_reach, scored
+        return sub_off, distance[eligible[rows]], sub_reach, scored
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
@@ -380,4 +383,10 @@ def _strength(equity: float | None, cfg: RankingConfig) -> float:
 def _take(obj: T, rows: np.ndarray) -> T:
     """A dataclass of per-row arrays restricted to these rows."""
     data: Any = obj
-    return cast(T, replace(data, **{f.name: getattr(data, f.name)[rows] for f in fields(data)}))
+    names = _FIELDS.get(type(data))
+    if names is None:
+        names = _FIELDS[type(data)] = tuple(f.name for f in fields(data))
+    return cast(T, type(data)(*[getattr(data, name)[rows] for name in names]))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # field names of the dataclasses _take meets
