@@ -303,7 +303,7 @@ def rank_schools(
                 contributions=explained.contributions,
                 needs_met=explained.needs_met,
                 reason=school_reason(reach, place.distance_km, r, explained, index_value),
-                distance_km=float(distance[r]),
+                distance_km=float(place.distance_km[r]),
                 need_index=index_value,
                 warnings=explained.warnings,
                 model_version=cfg.version,
