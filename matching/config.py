@@ -120,8 +120,6 @@ class RankingConfig:
     # Upserted rows wait in an append buffer scanned by brute force; past this many, call
     # OfferingIndex.rebuild() (cheap to check via OfferingIndex.needs_rebuild).
     rebuild_buffer_rows: int = 20_000
-    # Leaf size of the haversine BallTree used to prune candidates by distance.
-    ball_tree_leaf_size: int = 64
 
     def __post_init__(self) -> None:
         weights = (self.fit_weight, self.reach_weight, self.constraints_weight)

@@ -6,8 +6,11 @@ Runs only for the k results returned, so plain Python is fine here.
 from __future__ import annotations
 
 import datetime as dt
+import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
+from functools import cached_property
+from typing import cast
 
 import numpy as np
 
@@ -24,7 +27,6 @@ from matching.vocab import (
     POPULATION_NAMES,
     POPULATIONS,
     LanguageCodes,
-    any_overlap,
     language_name,
 )
 
@@ -41,6 +43,11 @@ class Context:
     as_of: dt.date
     reverse: bool  # ranking schools for an offering (equity = the school's need alone)
 
+    @cached_property
+    def credit_rows(self) -> list[list[float]]:
+        """credit_table as Python lists: explanations read a few entries per result."""
+        return cast(list[list[float]], self.credit_table.tolist())
+
 
 @dataclass(frozen=True)
 class Explained:
@@ -50,8 +57,11 @@ class Explained:
     language: str | None  # a non-English language it offers that the need or families want
 
 
+GRADE_LABELS = {-1: "PK", 0: "K"}
+
+
 def grade_label(grade: int) -> str:
-    return {-1: "PK", 0: "K"}.get(grade, str(grade))
+    return GRADE_LABELS.get(grade, str(grade))
 
 
 def grade_span(low: int, high: int) -> str:
@@ -66,7 +76,7 @@ def cost_label(code: int, amount: float) -> str:
     if code == COST_SLIDING:
         return "sliding scale"
     if code == COST_FEE:
-        return f"fee ${amount:,.0f}" if np.isfinite(amount) else "fee"
+        return f"fee ${amount:,.0f}" if math.isfinite(amount) else "fee"
     return "cost unknown"
 
 
@@ -95,18 +105,18 @@ def explain(
     """Contributions, needs met and warnings of row r; slots are its needs (None = unassessed)."""
     j = int(scored.primary[r])
     primary = slots[j]
-    needs_met = _needs_met(ctx, off, scored, r, slots, slot_rows)
+    needs_met = _needs_met(ctx, off, scored, r, j, slots, slot_rows)
     low, high = school_grades if primary is None else _need_grades(primary, school_grades)
     wanted = [] if primary is None else sorted(primary.languages)
     language = _offered_language(ctx.languages, off.languages[r], [*wanted, *school_languages])
-    warnings = _warnings(ctx, off, scored, r, primary, (low, high))
+    warnings = _warnings(ctx, off, scored, r, j, primary, (low, high))
     contributions = (
-        Contribution("fit", float(scored.fit[r]), _fit_detail(scored, r, needs_met, primary)),
+        Contribution("fit", float(scored.fit[r]), _fit_detail(scored, r, j, needs_met, primary)),
         Contribution("reach", float(scored.reach[r]), _reach_detail(ctx, reach, distance_km, r)),
         Contribution(
             "constraints",
             float(scored.constraints[r]),
-            _constraints_detail(ctx, off, scored, r, warnings),
+            _constraints_detail(ctx, off, scored, r, j, warnings),
         ),
         Contribution(
             "equity",
@@ -189,18 +199,17 @@ def _needs_met(
     off: OfferingColumns,
     scored: Scored,
     r: int,
+    primary: int,
     slots: Sequence[Need | None],
     slot_rows: Sequence[int],
 ) -> tuple[NeedMet, ...]:
-    primary = int(scored.primary[r])
-    cats = off.categories[r]
-    cats = cats[cats >= 0]
+    cats = [c for c in off.categories[r].tolist() if c >= 0]
     met = []
-    for j, need in enumerate(slots):
-        credit = float(scored.credit[r, j])
+    credits = scored.credit[r].tolist()  # one per slot, then padding (reverse ranking)
+    for j, (need, credit) in enumerate(zip(slots, credits, strict=False)):
         if need is None or credit <= 0:
             continue
-        via = int(cats[np.argmax(ctx.credit_table[slot_rows[j], cats])])
+        via = max(cats, key=ctx.credit_rows[slot_rows[j]].__getitem__)  # first of the best
         met.append(
             NeedMet(
                 category=need.category,
@@ -219,7 +228,7 @@ def _offered_language(
     languages: LanguageCodes, offered: np.ndarray, wanted: Iterable[str]
 ) -> str | None:
     for code in wanted:
-        if code != "en" and any_overlap(offered, languages.mask([code])):
+        if code != "en" and languages.offered(offered, code):
             return code
     return None
 
@@ -229,10 +238,10 @@ def _warnings(
     off: OfferingColumns,
     scored: Scored,
     r: int,
+    j: int,
     need: Need | None,
     grades: tuple[int, int],
 ) -> list[str]:
-    j = int(scored.primary[r])
     out = []
     if scored.inactive[r]:
         out.append(f"not active on {ctx.as_of.isoformat()}")
@@ -253,10 +262,11 @@ def _warnings(
     return out
 
 
-def _fit_detail(scored: Scored, r: int, needs_met: Sequence[NeedMet], primary: Need | None) -> str:
-    j = int(scored.primary[r])
+def _fit_detail(
+    scored: Scored, r: int, j: int, needs_met: Sequence[NeedMet], primary: Need | None
+) -> str:
     if primary is None:
-        return f"no needs assessment on file: assumed credit {scored.credit[r, j]:.2f}"
+        return f"no needs assessment on file: assumed credit {float(scored.credit[r, j]):.2f}"
     need = needs_met[0]
     if need.credit >= 1:
         text = f"meets {need.name} (priority {need.priority})"
@@ -265,7 +275,7 @@ def _fit_detail(scored: Scored, r: int, needs_met: Sequence[NeedMet], primary: N
             f"related to {need.name} (priority {need.priority}) via {need.via}, "
             f"{need.credit:.0%} credit"
         )
-    text += f"; description similarity {scored.text[r, j]:.2f}"
+    text += f"; description similarity {float(scored.text[r, j]):.2f}"
     if len(needs_met) > 1:
         text += f"; also serves {len(needs_met) - 1} more of your needs"
     return text
@@ -277,19 +287,19 @@ def _reach_detail(ctx: Context, reach: Reach, distance_km: np.ndarray, r: int) -
         return f"virtual: distance not counted ({d:.1f} km away)"
     if reach.in_area[r]:
         return f"its service area covers the school ({d:.1f} km)"
-    text = f"{d:.1f} km away, reach {reach.value[r]:.2f}"
+    text = f"{d:.1f} km away, reach {float(reach.value[r]):.2f}"
     if reach.outside_area[r]:
         text += " (outside its declared service area)"
     return text
 
 
 def _constraints_detail(
-    ctx: Context, off: OfferingColumns, scored: Scored, r: int, warnings: Sequence[str]
+    ctx: Context, off: OfferingColumns, scored: Scored, r: int, j: int, warnings: Sequence[str]
 ) -> str:
-    j = int(scored.primary[r])
     notes = list(warnings)
-    if 0 < scored.grade_share[r, j] < 1:
-        notes.append(f"serves {scored.grade_share[r, j]:.0%} of the grades")
+    share = float(scored.grade_share[r, j])
+    if 0 < share < 1:
+        notes.append(f"serves {share:.0%} of the grades")
     if scored.schedule_issue[r, j] == 1:
         notes.append("schedule not stated")
     if scored.delivery_issue[r, j] == 1:
@@ -323,9 +333,8 @@ def _equity_detail(
     reasons = [cost_label(int(off.cost[r]), float(off.cost_amount[r]))]
     if scored.population_match[r]:
         mask = int(off.populations[r])
-        shared = [
-            p for i, p in enumerate(POPULATIONS) if mask & (1 << i) and p in set(school_populations)
-        ]
+        served = set(school_populations)
+        shared = [p for i, p in enumerate(POPULATIONS) if mask & (1 << i) and p in served]
         reasons.append("prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared))
     if scored.language_access[r] and language:
         reasons.append(f"offered in {language_name(language)}")

@@ -1,7 +1,8 @@
 """Great-circle distances on the mean Earth sphere (error < 0.5 % against the ellipsoid).
 
-The haversine is what the BallTree prunes with, so candidate pruning and scoring agree exactly;
-at the scale of a decay scale (5-40 km) the spherical error is far below location precision.
+Candidate pruning (whole grid cells, matching.spatial) keeps a superset of the rows this distance
+admits, so pruning never drops a row scoring would keep; at the scale of a decay scale (5-40 km)
+the spherical error is far below location precision.
 """
 
 from __future__ import annotations

@@ -3,9 +3,15 @@
 Design:
 - Every query reads one immutable `Snapshot`; writers build a new snapshot and swap the
   reference under a lock, so a ranking never sees half an update and readers never block.
-- Built rows ("base") live in numpy columns with a haversine BallTree. Offerings that can be
-  relevant at any distance (virtual delivery, or a service radius wider than the narrowest
-  query radius) are kept per taxonomy branch as "far" candidates for every query.
+- Built rows ("base") live in numpy columns: in-person offerings first, sorted by grid cell
+  (matching.spatial), so the ones near a school are a few contiguous runs of rows. In-person
+  offerings whose service radius is wider than the narrowest query radius are grouped by
+  radius class (each up to 4x the previous one), each class on its own grid that is searched
+  around the school with the class's widest radius.
+- Virtual offerings are relevant at any distance: a ranking considers every one in the
+  taxonomy branches of its needs, most of its candidates. They follow the in-person rows,
+  grouped by the set of branches of their categories, so those of a ranking are a few runs
+  of rows (and of text rows) too.
 - `upsert` tombstones the old base row and appends the new one to a small buffer that every
   query scans by brute force; `remove` tombstones / drops. Both take milliseconds, so a change
   is visible to the next ranking. `rebuild()` folds the buffer in and refits TF-IDF; changes
@@ -22,19 +28,20 @@ from dataclasses import dataclass, replace
 import numpy as np
 import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
-from sklearn.neighbors import BallTree
 
 from matching.columns import (
     OfferingColumns,
+    QueryTerms,
     QueryText,
     TextRows,
     encode,
     fit_text,
     object_array,
+    row_ranges,
     transform_text,
 )
 from matching.config import RankingConfig
-from matching.geodesy import EARTH_RADIUS_KM
+from matching.spatial import CellGrid, cell_order
 from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
 from matching.vocab import LOCALES, VIRTUAL_BIT, LanguageCodes
@@ -48,13 +55,14 @@ class Snapshot:
     languages: LanguageCodes  # append-only, shared by all snapshots of an index
     vectorizer: TfidfVectorizer
     query_text: QueryText  # the vectorizer's fast path for query texts
-    base: OfferingColumns
+    base: OfferingColumns  # rows sorted by grid cell
     base_text: TextRows
     alive: np.ndarray  # bool per base row (False = removed or replaced)
-    ball: BallTree  # over base rows, radians (lat, lon)
-    far_threshold_km: float  # base rows reachable beyond this are "far" candidates
-    far_indptr: np.ndarray  # far base rows grouped by branch id (CSR layout)
-    far_rows: np.ndarray
+    grid: CellGrid  # cells of the in-person base rows, rows 0 .. len(grid.keys) - 1
+    far_threshold_km: float  # the narrowest query radius: wider service radii are classed
+    radius_classes: tuple[RadiusClass, ...]  # in-person base rows by service radius
+    virtual_branches: np.ndarray  # (groups, width) the branch set of each virtual group, -1 pad
+    virtual_indptr: np.ndarray  # base rows of virtual group g: indptr[g] .. indptr[g + 1] - 1
     sorted_ids: np.ndarray  # base ids sorted, with their rows in id_rows
     id_rows: np.ndarray
     buffer: OfferingColumns  # upserted since the last build, all alive
@@ -83,35 +91,50 @@ class Snapshot:
         relevant: np.ndarray,
         covered_ids: np.ndarray,
     ) -> tuple[OfferingColumns, np.ndarray, np.ndarray]:
-        """Live offerings within radius_km of the point, the far-reaching ones and the covered
-        ones, that have a category where `relevant` (by category id, padding -1 last) is True.
+        """Live offerings within radius_km of the point (and some a little beyond: whole grid
+        cells), those whose service radius may reach it, the covered and the virtual ones,
+        that have a category where `relevant` (by category id, padding -1 last) is True.
 
         Returns their columns (base rows first, then buffer rows) and those base and buffer
         row positions, ascending.
         """
-        radius = max(radius_km, self.far_threshold_km)
-        if len(self.base):
-            point = np.radians([[lat, lon]])
-            near = self.ball.query_radius(point, r=radius / EARTH_RADIUS_KM)[0]
-        else:
-            near = np.zeros(0, dtype=np.intp)
+        near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
+        wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
+        covered = self.base_rows_of(covered_ids)
+        in_person = np.concatenate([near, *wide, covered[covered < len(self.grid.keys)]])
+        # The virtual groups of the needs' branches (a covered virtual offering is in one of
+        # them, or has no relevant category): runs of rows after the in-person ones.
+        branch = np.zeros(len(self.tree) + 1, dtype=bool)  # the trailing False: padding -1
+        branch[self.tree.branch[np.flatnonzero(relevant[: len(self.tree)])]] = True
+        groups = np.flatnonzero(branch[self.virtual_branches].any(axis=1))
+        virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
+        in_person = _sorted_unique(in_person)
+        in_person = in_person[self.alive[in_person]]
+        in_person = in_person[_relevant(self.base, in_person, relevant)]
+        virtual = virtual[self.alive[virtual]]
+        # Each has a category in a branch of the needs: relevant unless some category of
+        # those branches is not (siblings earn no credit, say).
         known = relevant[: len(self.tree)]
-        branches = np.unique(self.tree.branch[np.flatnonzero(known)])
-        branches = branches[branches < len(self.far_indptr) - 1]
-        far = [self.far_rows[self.far_indptr[b] : self.far_indptr[b + 1]] for b in branches]
-        rows = _sorted_unique(np.concatenate([near, *far, self.base_rows_of(covered_ids)]))
-        rows = rows[self.alive[rows]]
-        # One gather of whole records, then the relevance test on contiguous categories.
-        base = self.base.take(rows)
-        hit = relevant[base.categories].any(axis=1)
-        rows = rows[hit]
-        extra = np.flatnonzero(relevant[self.buffer.categories].any(axis=1))
-        cols = OfferingColumns.concat(base.take(np.flatnonzero(hit)), self.buffer.take(extra))
-        return cols, rows, extra
+        if (branch[self.tree.branch] & ~known).any():
+            virtual = virtual[_relevant(self.base, virtual, relevant)]
+        rows = np.concatenate([in_person, virtual])
+        if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
+            return self.base.take(rows), rows, np.zeros(0, dtype=np.intp)
+        extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
+        return self.gather(rows, extra), rows, extra
 
     def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
         """Columns of these base rows followed by these buffer rows."""
         return OfferingColumns.concat(self.base.take(base_rows), self.buffer.take(buffer_rows))
+
+    def similarity(
+        self, base_rows: np.ndarray, buffer_rows: np.ndarray, query: QueryTerms
+    ) -> np.ndarray:
+        """Text cosine of these base rows followed by these buffer rows with the query texts."""
+        similarity = self.base_text.similarity(base_rows, query)
+        if len(buffer_rows) == 0:
+            return similarity
+        return np.concatenate([similarity, self.buffer_text.similarity(buffer_rows, query)])
 
     def text_of(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> sp.csr_matrix:
         """TF-IDF rows of these base rows followed by these buffer rows."""
@@ -121,6 +144,16 @@ class Snapshot:
             [self.base_text.matrix[base_rows], self.buffer_text.matrix[buffer_rows]],
             format="csr",
         )
+
+
+@dataclass(frozen=True)
+class RadiusClass:
+    """Base rows declaring a service radius up to radius_km (and wider than the previous
+    class): only those within radius_km of a school can reach it."""
+
+    radius_km: float
+    rows: np.ndarray  # ascending base rows (so still sorted by cell)
+    grid: CellGrid
 
 
 class OfferingIndex:
@@ -240,30 +273,28 @@ def _snapshot(
     config: RankingConfig,
     generation: int,
 ) -> Snapshot:
-    """Spatial tree, far-candidate lists and id lookup over freshly encoded base rows."""
-    n = len(base)
-    ball = BallTree(
-        np.radians(np.column_stack([base.lat, base.lon])) if n else np.zeros((1, 2)),
-        metric="haversine",
-        leaf_size=config.ball_tree_leaf_size,
-    )
-    far_threshold = min_query_radius_km(config)
+    """Grid, radius classes, virtual groups and id lookup over freshly encoded base rows
+    (which it reorders: in-person ones by grid cell, then the virtual ones by group; text
+    rows alike)."""
     virtual = (base.delivery & VIRTUAL_BIT) != 0
-    wide = np.nan_to_num(base.service_radius_km, nan=0.0) > far_threshold
-    far = np.flatnonzero(virtual | wide)
-    pairs = tree.branch[base.categories[far]] if len(tree) else np.zeros((len(far), 0), int)
-    pairs = np.where(base.categories[far] >= 0, pairs, -1)
-    far_row = np.repeat(far, pairs.shape[1])
-    far_branch = pairs.ravel()
-    keep = far_branch >= 0
-    far_row, far_branch = far_row[keep], far_branch[keep]
-    order = np.lexsort((far_row, far_branch))
-    far_row, far_branch = far_row[order], far_branch[order]
-    dup = np.zeros(len(far_row), dtype=bool)
-    dup[1:] = (far_row[1:] == far_row[:-1]) & (far_branch[1:] == far_branch[:-1])
-    far_row, far_branch = far_row[~dup], far_branch[~dup]
-    indptr = np.zeros(len(tree) + 1, dtype=np.intp)
-    np.cumsum(np.bincount(far_branch, minlength=len(tree)), out=indptr[1:])
+    in_person = np.flatnonzero(~virtual)
+    in_person = in_person[cell_order(base.lat[in_person], base.lon[in_person])]
+    branch_sets, virtual_rows, group_sizes = _branch_groups(base, np.flatnonzero(virtual), tree)
+    order = np.concatenate([in_person, virtual_rows])
+    base, text = base.take(order), text.take(order)
+    n = len(base)
+    grid = CellGrid.of(base.lat[: len(in_person)], base.lon[: len(in_person)])
+    indptr = np.zeros(len(group_sizes) + 1, dtype=np.intp)
+    np.cumsum(group_sizes, out=indptr[1:])
+    far_threshold = min_query_radius_km(config)
+    # Wide in-person service radii: each found by its own radius, not by the query's.
+    radius = np.nan_to_num(base.service_radius_km[: len(in_person)], nan=0.0)
+    wide = np.flatnonzero(radius > far_threshold)
+    level = np.ceil(np.log(radius[wide] / far_threshold) / np.log(4))
+    classes = []
+    for widest in np.unique(level).tolist():
+        rows = wide[level == widest]
+        classes.append(RadiusClass(float(radius[rows].max()), rows, CellGrid(grid.keys[rows])))
     id_rows = np.argsort(base.ids, kind="stable")
     return Snapshot(
         tree=tree,
@@ -273,16 +304,46 @@ def _snapshot(
         base=base,
         base_text=text,
         alive=np.ones(n, dtype=bool),
-        ball=ball,
+        grid=grid,
         far_threshold_km=far_threshold,
-        far_indptr=indptr,
-        far_rows=far_row.astype(np.intp),
+        radius_classes=tuple(classes),
+        virtual_branches=branch_sets,
+        virtual_indptr=len(in_person) + indptr,
         sorted_ids=base.ids[id_rows],
         id_rows=id_rows,
         buffer=base.take(np.zeros(0, dtype=np.intp)),
         buffer_text=text.take(np.zeros(0, dtype=np.intp)),
         generation=generation,
     )
+
+
+def _branch_groups(
+    base: OfferingColumns, rows: np.ndarray, tree: CategoryTree
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """These rows grouped by the set of taxonomy branches of their categories: the (groups,
+    width) branch sets (-1 padding), the rows in group order and the size of each group."""
+    branches = np.append(tree.branch, -1)[base.categories[rows]]  # padding -1 reads -1
+    # Each row's distinct branches, ascending after the -1 padding: one key per branch set.
+    branches = np.sort(branches, axis=1)
+    repeated = np.zeros(branches.shape, dtype=bool)
+    repeated[:, 1:] = branches[:, 1:] == branches[:, :-1]
+    branches = np.sort(np.where(repeated, -1, branches), axis=1)
+    keys, group = np.unique(branches, axis=0, return_inverse=True)
+    group = group.ravel()
+    order = np.argsort(group, kind="stable")
+    return keys, rows[order], np.bincount(group, minlength=len(keys))
+
+
+def _relevant(cols: OfferingColumns, rows: np.ndarray | slice, relevant: np.ndarray) -> np.ndarray:
+    """Whether each of these rows has a category where `relevant` is True.
+
+    One category slot at a time, gathering only the category ids: cheaper than gathering
+    whole records first or reducing a short axis with numpy.
+    """
+    hit = relevant[cols.categories[rows, 0]]
+    for slot in range(1, cols.width):
+        hit = hit | relevant[cols.categories[rows, slot]]
+    return hit
 
 
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
 
@@ -45,51 +46,51 @@ def layout_needs(
     table = np.vstack([table, unassessed])
     row_of = {code: i for i, code in enumerate(categories)}
     width = max(len(group) for group in groups)
-    shape = (len(groups), width)
-    credit_row = np.full(shape, len(categories), dtype=np.intp)
-    weight = np.zeros(shape)
-    low = np.zeros(shape, dtype=np.int64)
-    high = np.zeros(shape, dtype=np.int64)
-    schedule = np.zeros(shape, dtype=np.uint8)
-    delivery = np.zeros(shape, dtype=np.uint8)
-    langs = np.zeros((*shape, LanguageCodes.WORDS), dtype=np.uint64)
-    has_langs = np.zeros(shape, dtype=bool)
-    students = np.full(shape, np.nan)
-    valid = np.zeros(shape, dtype=bool)
+    # Filled as Python lists (a few entries per need), converted once at the end.
+    credit_row = [[len(categories)] * width for _ in groups]
+    weight = [[0.0] * width for _ in groups]
+    low = [[0] * width for _ in groups]
+    high = [[0] * width for _ in groups]
+    schedule = [[0] * width for _ in groups]
+    delivery = [[0] * width for _ in groups]
+    no_language = np.zeros(LanguageCodes.WORDS, dtype=np.uint64)
+    langs = [[no_language] * width for _ in groups]
+    has_langs = [[False] * width for _ in groups]
+    students = [[math.nan] * width for _ in groups]
+    valid = [[False] * width for _ in groups]
     texts = [""] * (len(groups) * width)
     slot_rows: list[list[int]] = []
     for g, group in enumerate(groups):
-        low[g], high[g] = grades[g]
-        rows = []
+        low[g] = [grades[g][0]] * width
+        high[g] = [grades[g][1]] * width
         for j, need in enumerate(group):
-            valid[g, j] = True
-            weight[g, j] = 1.0
+            valid[g][j] = True
+            weight[g][j] = 1.0
             if need is not None:
-                credit_row[g, j] = row_of[need.category]
-                weight[g, j] = cfg.priority_weight(need.priority)
-                low[g, j] = grades[g][0] if need.grade_low is None else need.grade_low
-                high[g, j] = grades[g][1] if need.grade_high is None else need.grade_high
-                schedule[g, j] = bitmask(need.schedule, SCHEDULES, "schedule")
-                delivery[g, j] = bitmask(need.delivery, DELIVERIES, "delivery")
-                langs[g, j] = languages.mask(need.languages)
-                has_langs[g, j] = bool(need.languages)
+                credit_row[g][j] = row_of[need.category]
+                weight[g][j] = cfg.priority_weight(need.priority)
+                low[g][j] = grades[g][0] if need.grade_low is None else need.grade_low
+                high[g][j] = grades[g][1] if need.grade_high is None else need.grade_high
+                schedule[g][j] = bitmask(need.schedule, SCHEDULES, "schedule")
+                delivery[g][j] = bitmask(need.delivery, DELIVERIES, "delivery")
+                langs[g][j] = languages.mask(need.languages)
+                has_langs[g][j] = bool(need.languages)
                 if need.students_affected is not None:
-                    students[g, j] = need.students_affected
+                    students[g][j] = need.students_affected
                 if texts_for is None or need.category in texts_for:
                     texts[g * width + j] = f"{tree.name(need.category)} {need.notes}"
-            rows.append(int(credit_row[g, j]))
-        slot_rows.append(rows)
+        slot_rows.append(credit_row[g][: len(group)])
     needs = NeedArrays(
-        credit_row=credit_row,
-        weight=weight,
-        grade_low=low,
-        grade_high=high,
-        schedule=schedule,
-        delivery=delivery,
-        languages=langs,
-        has_languages=has_langs,
-        students=students,
-        valid=valid,
+        credit_row=np.array(credit_row, dtype=np.intp),
+        weight=np.array(weight, dtype=np.float64),
+        grade_low=np.array(low, dtype=np.int64),
+        grade_high=np.array(high, dtype=np.int64),
+        schedule=np.array(schedule, dtype=np.uint8),
+        delivery=np.array(delivery, dtype=np.uint8),
+        languages=np.array(langs, dtype=np.uint64).reshape(len(groups), width, -1),
+        has_languages=np.array(has_langs, dtype=bool),
+        students=np.array(students, dtype=np.float64),
+        valid=np.array(valid, dtype=bool),
     )
     return NeedLayout(needs, table, slot_rows, texts)
 

@@ -22,7 +22,9 @@ soft - demotion * demote: the need it serves best once constraints count. Then
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -87,20 +89,22 @@ def reach_of(off: OfferingColumns, place: Place, config: RankingConfig) -> Reach
 def reach_at(
     off: OfferingColumns,
     distance_km: np.ndarray,
-    scale_km: np.ndarray,
+    scale_km: np.ndarray | float,
     covered: np.ndarray,
-    coverage_known: np.ndarray,
+    coverage_known: np.ndarray | bool,
     config: RankingConfig,
 ) -> Reach:
-    """reach_of, from the geometric fields of a Place alone."""
+    """reach_of, from the geometric fields of a Place alone (scale and coverage_known per row,
+    or one value for every row)."""
     virtual = (off.delivery & VIRTUAL_BIT) != 0
-    travel = np.where((off.delivery & AT_SCHOOL_BIT) != 0, config.at_school_travel_factor, 1.0)
-    scale = scale_km * np.maximum(travel, 1.0)
+    travel = max(config.at_school_travel_factor, 1.0)
+    scale = scale_km * np.where((off.delivery & AT_SCHOOL_BIT) != 0, travel, 1.0)
     decay = np.exp(-distance_km / scale)
-    has_radius = ~np.isnan(off.service_radius_km)
-    in_radius = has_radius & (distance_km <= np.nan_to_num(off.service_radius_km))
+    in_radius = distance_km <= off.service_radius_km  # False where there is none (NaN)
     in_area = in_radius | covered
-    outside = (has_radius & ~in_radius) | (off.has_service_area & coverage_known & ~in_area)
+    outside = ~(np.isnan(off.service_radius_km) | in_radius)  # a radius not reaching
+    if np.any(coverage_known):  # declared polygon areas count where coverage was computed
+        outside |= off.has_service_area & coverage_known & ~in_area
     near = np.where(outside, decay * config.outside_area_factor, decay)
     value = np.where(in_area, np.maximum(decay, config.covered_reach), near)
     value = np.where(virtual, np.maximum(value, config.virtual_reach), value)
@@ -139,15 +143,20 @@ def score_rows(
     group: np.ndarray | None,
     credit_table: np.ndarray,
     text: np.ndarray,
-    place: Place,
+    place: Place | None,
     reach: np.ndarray,
     *,
     as_of: int,
     equity: float,
     reverse: bool,
     config: RankingConfig,
+    terms: OfferingTerms | None = None,
 ) -> Scored:
-    """Score R rows (offering off[r] for the school of group[r]); see the module docstring."""
+    """Score R rows (offering off[r] for the school of group[r]); see the module docstring.
+
+    terms: the rows' offering_terms, when the caller has computed them already (then place,
+    which they are computed from, is not needed).
+    """
     c = config
 
     def per_row(values: np.ndarray) -> np.ndarray:
@@ -157,9 +166,14 @@ def score_rows(
     valid = per_row(needs.valid)
     weight = per_row(needs.weight)
     # Taxonomy credit: best over the offering's categories (padding id -1 reads credit 0).
-    need_rows = per_row(needs.credit_row)[:, :, None]
-    credit = credit_table[need_rows, off.categories[:, None, :]].max(axis=2)
-    credit = np.where(valid, credit, 0.0)
+    if group is None:  # one school: rows of its (categories, J) credit, by category id
+        by_category = np.ascontiguousarray(credit_table[needs.credit_row[0]].T)
+        credit = best_per_row(off.categories, lambda ids: by_category.take(ids, axis=0))
+    else:
+        need_rows = per_row(needs.credit_row)
+        credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
+    if not valid.all():
+        credit = np.where(valid, credit, 0.0)
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
 
     # Grades: share of the need's span the offering serves; none at all demotes.
@@ -168,9 +182,12 @@ def score_rows(
     grade_share = np.clip((overlap + 1) / (high - low + 1), 0.0, 1.0)
     schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
     delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
-    language_miss = per_row(needs.has_languages) & ~any_overlap(
-        off.languages[:, None, :], per_row(needs.languages)
-    )
+    has_languages = per_row(needs.has_languages)
+    if has_languages.any():
+        offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
+        language_miss = has_languages & ~offered
+    else:  # the common case: no need asks for a language
+        language_miss = np.zeros(credit.shape, dtype=bool)
     students = per_row(needs.students)
     left = off.students_left[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -178,8 +195,8 @@ def score_rows(
     capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
     soft = (
         c.grade_partial_penalty * (1 - grade_share)
-        + np.choose(schedule_issue, (0.0, c.schedule_unknown_penalty, c.schedule_mismatch_penalty))
-        + np.choose(delivery_issue, (0.0, c.delivery_unknown_penalty, c.delivery_mismatch_penalty))
+        + _tables(c).schedule_penalty[schedule_issue]
+        + _tables(c).delivery_penalty[delivery_issue]
         + c.capacity_short_penalty * capacity_short
     )
     demote = (grade_share <= 0) | language_miss
@@ -194,7 +211,19 @@ def score_rows(
         (1 - c.breadth_share) * m[rows, primary] + c.breadth_share * m.sum(axis=1) / total_weight
     )
 
-    terms = offering_terms(off, place, as_of=as_of, equity=equity, reverse=reverse, config=c)
+    if terms is None:
+        if place is None:
+            raise ValueError("score_rows needs the place or the offering terms")
+        terms = offering_terms(
+            off,
+            place.need_index,
+            place.populations,
+            place.languages,
+            as_of=as_of,
+            equity=equity,
+            reverse=reverse,
+            config=c,
+        )
     demoted = demote[rows, primary] | terms.full | terms.inactive
     constraints = c.constraints_weight * (1 - soft[rows, primary] - terms.soft)
     constraints = constraints - c.demotion * demoted
@@ -238,7 +267,9 @@ class OfferingTerms:
 
 def offering_terms(
     off: OfferingColumns,
-    place: Place,
+    need_index: np.ndarray | float,
+    populations: np.ndarray | int,
+    languages: np.ndarray,
     *,
     as_of: int,
     equity: float,
@@ -246,27 +277,21 @@ def offering_terms(
     config: RankingConfig,
 ) -> OfferingTerms:
     c = config
-    cost_penalty = _by_cost(c.cost_unknown_penalty, 0.0, c.sliding_scale_penalty, c.fee_penalty)
-    soft = cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
+    tables = _tables(c)
+    soft = tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
     full = (off.schools_left <= 0) | (off.students_left <= 0)
     inactive = (as_of < off.active_from) | (as_of > off.active_until)
-    population_match = (off.populations & place.populations) != 0
-    language_access = any_overlap(off.languages, place.languages)
+    population_match = (off.populations & populations) != 0
+    language_access = any_overlap(off.languages, languages)
     if reverse:
         value = np.ones(len(off))
     else:
-        afford = _by_cost(
-            c.affordability_unknown,
-            c.affordability_free,
-            c.affordability_sliding_scale,
-            c.affordability_fee,
-        )
         value = (
-            c.equity_cost_share * afford[off.cost]
+            c.equity_cost_share * tables.affordability[off.cost]
             + c.equity_population_share * population_match
             + c.equity_language_share * language_access
         )
-    points = equity * place.need_index * value
+    points = equity * need_index * value
     return OfferingTerms(soft, full, inactive, value, population_match, language_access, points)
 
 
@@ -274,43 +299,88 @@ def upper_bound(
     off: OfferingColumns,
     needs: NeedArrays,
     credit_table: np.ndarray,
-    place: Place,
+    terms: OfferingTerms,
     reach: np.ndarray,
-    *,
-    as_of: int,
-    equity: float,
     config: RankingConfig,
 ) -> np.ndarray:
     """A score no row can exceed, from its columns alone (no text, one school's needs).
 
     Text similarity <= 1 and per-need soft penalties >= 0, so fit and constraints are bounded
-    by their values at those extremes; reach and equity are exact. Used to skip the exact
-    scoring (and the text rows) of offerings that cannot reach the top k.
+    by their values at those extremes; reach and equity (terms: the rows' offering_terms for
+    the school) are exact. Used to skip the exact scoring (and the text rows) of offerings
+    that cannot reach the top k.
     """
     c = config
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
-    best = weighted.max(axis=0)[off.categories].max(axis=1)  # >= max_j w_j credit_j
+    best = best_per_row(off.categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
     total = max(float(needs.weight[0].sum()), 1e-12)
-    breadth = np.minimum(weighted.sum(axis=0)[off.categories].sum(axis=1), total) / total
+    earned = weighted.sum(axis=0)
+    breadth = sum_per_row(off.categories, earned.__getitem__)
+    breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
-    terms = offering_terms(off, place, as_of=as_of, equity=equity, reverse=False, config=c)
     constraints = c.constraints_weight * (1 - terms.soft)
     constraints = constraints - c.demotion * (terms.full | terms.inactive)
     return fit + c.reach_weight * reach + constraints + terms.equity
 
 
+# Offerings have a few category slots (padding -1 reads the tables' last, neutral entry). These
+# run over the slots one column at a time: numpy reduces a short last axis slowly.
+def best_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per row, the largest lookup(category id) over its category slots."""
+    best = lookup(categories[:, 0])
+    for slot in range(1, categories.shape[1]):
+        best = np.maximum(best, lookup(categories[:, slot]))
+    return best
+
+
+def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
+    """Per row, the sum of lookup(category id) over its category slots, in slot order."""
+    total = lookup(categories[:, 0])
+    for slot in range(1, categories.shape[1]):
+        total = total + lookup(categories[:, slot])
+    return total
+
+
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred."""
-    unknown = (preferred != 0) & (offered == 0)
-    miss = (preferred != 0) & (offered != 0) & ((offered & preferred) == 0)
-    return np.where(miss, 2, np.where(unknown, 1, 0)).astype(np.intp)
+    if not preferred.any():  # no need states a preference
+        return np.zeros(np.broadcast_shapes(offered.shape, preferred.shape), dtype=np.intp)
+    unmet = (preferred != 0) & ((offered & preferred) == 0)
+    return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
+
+
+@dataclass(frozen=True)
+class _Tables:
+    """Lookup tables of one configuration, indexed by COST_* code or preference issue."""
+
+    cost_penalty: np.ndarray
+    affordability: np.ndarray
+    schedule_penalty: np.ndarray
+    delivery_penalty: np.ndarray
+
+
+@lru_cache(maxsize=16)
+def _tables(c: RankingConfig) -> _Tables:
+    tables = _Tables(
+        cost_penalty=_by_cost(c.cost_unknown_penalty, 0.0, c.sliding_scale_penalty, c.fee_penalty),
+        affordability=_by_cost(
+            c.affordability_unknown,
+            c.affordability_free,
+            c.affordability_sliding_scale,
+            c.affordability_fee,
+        ),
+        schedule_penalty=np.array([0.0, c.schedule_unknown_penalty, c.schedule_mismatch_penalty]),
+        delivery_penalty=np.array([0.0, c.delivery_unknown_penalty, c.delivery_mismatch_penalty]),
+    )
+    for table in vars(tables).values():
+        table.flags.writeable = False  # shared between rankings
+    return tables
 
 
 def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndarray:
     """Lookup table indexed by COST_* code."""
-    table = np.zeros(4)
-    table[[COST_UNKNOWN, COST_FREE, COST_SLIDING, COST_FEE]] = unknown, free, sliding, fee
-    return table
+    by_code = {COST_UNKNOWN: unknown, COST_FREE: free, COST_SLIDING: sliding, COST_FEE: fee}
+    return np.array([by_code[code] for code in range(len(by_code))])
 
 
 def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:

@@ -22,6 +22,10 @@ class CategoryTree:
     branch: np.ndarray  # int32 id of the top-level ancestor (itself for a branch)
     names: Mapping[str, str]
     ids: Mapping[str, int] = field(repr=False)
+    # Memo of credit rows; the tree itself never changes, so neither do they.
+    _credit_rows: dict[tuple[int, float, float], np.ndarray] = field(
+        default_factory=dict, init=False, repr=False, compare=False
+    )
 
     @classmethod
     def from_parents(
@@ -42,6 +46,9 @@ class CategoryTree:
 
         Existing ids never change, so arrays encoded with this tree stay valid in the new one.
         """
+        codes = list(codes)
+        if not names and all(code in self.ids for code in codes):
+            return self  # the common case: nothing to add
         parents = parents or {}
         order = list(self.codes)
         parent_of = {code: self.parent_code(code) for code in order}
@@ -101,18 +108,26 @@ class CategoryTree:
         1 for the same category, `branch` between a category and its parent branch, `sibling`
         within the same branch, 0 elsewhere; the trailing column (padding id -1) is 0.
         """
-        n = len(self.codes)
-        table = np.zeros((len(need_ids), n + 1), dtype=np.float32)
-        known = need_ids >= 0
-        need = need_ids[known][:, None]
-        ids = np.arange(n)[None, :]
-        same_branch = self.branch[need] == self.branch[ids]
-        related = (self.parent[need] == ids) | (self.parent[ids] == need)
-        credit = np.where(same_branch, sibling, 0.0)
-        credit = np.where(related, branch, credit)
-        credit = np.where(need == ids, 1.0, credit)
-        table[known, :n] = credit
-        return table
+        rows = [self._credit_row(int(need), sibling, branch) for need in need_ids]
+        return np.array(rows, dtype=np.float32).reshape(len(rows), len(self.codes) + 1)
+
+    def _credit_row(self, need: int, sibling: float, branch: float) -> np.ndarray:
+        """One row of `credit`, kept: rankings look up the same few categories over and over."""
+        key = (need, sibling, branch)
+        row = self._credit_rows.get(key)
+        if row is None:
+            n = len(self.codes)
+            row = np.zeros(n + 1, dtype=np.float32)
+            if need >= 0:
+                ids = np.arange(n)
+                same_branch = self.branch[need] == self.branch[ids]
+                related = (self.parent[need] == ids) | (self.parent[ids] == need)
+                credit = np.where(same_branch, sibling, 0.0)
+                credit = np.where(related, branch, credit)
+                row[:n] = np.where(need == ids, 1.0, credit)
+            row.flags.writeable = False
+            self._credit_rows[key] = row
+        return row
 
     def within(self, codes: Iterable[str]) -> np.ndarray:
         """(len(self) + 1,) bool: category is one of codes or a descendant of one."""

@@ -143,6 +143,11 @@ class LanguageCodes:
                 words[bit // 64] |= np.uint64(1 << (bit % 64))
         return words
 
+    def offered(self, mask: np.ndarray, code: str) -> bool:
+        """Whether a (WORDS,) mask holds this code (an unknown code is held by none)."""
+        bit = self._bits.get(code)
+        return bit is not None and bool(int(mask[bit // 64]) >> (bit % 64) & 1)
+
     def encode(self, column: Sequence[Collection[str]], *, default: str = "en") -> np.ndarray:
         """(n, WORDS) uint64 masks; an empty set means the default language (English)."""
         distinct: list[np.ndarray] = []
@@ -158,8 +163,14 @@ class LanguageCodes:
 
 
 def any_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
-    """Row-wise "the two multi-word masks share a bit" over the last axis."""
-    return np.bitwise_and(a, b).any(axis=-1)
+    """Row-wise "the two multi-word masks share a bit" over the last axis (broadcasts)."""
+    # Only the words b uses can overlap: almost always just the first (64 languages).
+    shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    overlap = np.zeros(shape, dtype=bool)
+    for word in range(b.shape[-1]):
+        if b[..., word].any():
+            overlap |= (a[..., word] & b[..., word]) != 0
+    return overlap
 
 
 def language_name(code: str) -> str:

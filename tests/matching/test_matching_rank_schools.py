@@ -121,3 +121,20 @@ def test_max_distance_drops_far_schools():
     schools = [a_school(1, 2.0), a_school(2, 9.0)]
     results = ranked(index, schools, [[need()], [need()]], max_distance_km=5.0)
     assert [r.school_id for r in results] == [1]
+
+
+def test_each_result_reports_the_distance_between_its_school_and_offering():
+    index = build(
+        offering(1, km=0.0, organization_id=7),
+        offering(2, km=9.0, organization_id=7, categories=("literacy.reading_tutoring",)),
+    )
+    # School 4 needs nothing they offer and school 5 is beyond reach: their pairs drop out.
+    schools = [a_school(4, 1.0), a_school(1, 2.0), a_school(5, 60.0), a_school(2, 5.0)]
+    schools.append(a_school(3, 8.5))
+    needs = [[need("stem.robotics")], [need()], [need()], [need()], [need("literacy")]]
+    results = ranked(index, schools, needs, offering_ids=None, organization_id=7)
+    km = {1: 2.0, 2: 5.0, 3: 8.5}
+    offering_km = {1: 0.0, 2: 9.0}
+    assert len(results) == 3
+    for r in results:
+        assert r.distance_km == pytest.approx(abs(km[r.school_id] - offering_km[r.offering_id]))
