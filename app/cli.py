@@ -59,6 +59,8 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
         port=args.port,
         workers=args.workers,
         log_level=get_settings().log_level.lower(),
+        # app.middleware.AccessLog logs each request once, with its duration and request id.
+        access_log=False,
     )
     return 0
 

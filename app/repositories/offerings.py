@@ -16,6 +16,12 @@ def get(session: Session, offering_id: int) -> Offering | None:
     return session.get(Offering, offering_id)
 
 
+def by_ids(session: Session, offering_ids: list[int]) -> dict[int, Offering]:
+    """The offerings that still exist among these ids, with their organizations."""
+    rows = session.scalars(select(Offering).where(Offering.id.in_(offering_ids)))
+    return {o.id: o for o in rows}
+
+
 def list_page(
     session: Session, f: OfferingFilters, area: Area, after: Cursor | None, limit: int
 ) -> list[tuple[Offering, float | None]]:

@@ -16,6 +16,11 @@ def get(session: Session, school_id: int) -> School | None:
     return session.get(School, school_id)
 
 
+def names(session: Session, school_ids: list[int]) -> dict[int, str]:
+    rows = session.execute(select(School.id, School.name).where(School.id.in_(school_ids)))
+    return {school_id: name for school_id, name in rows}
+
+
 def id_by_nces(session: Session, nces_id: str) -> int | None:
     return session.scalar(select(School.id).where(School.nces_id == nces_id))
 

@@ -5,12 +5,11 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.deps import PrincipalDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
-from app.models import Offering, School
+from app.models import School
 from app.routers.params import NO_NUL
 from app.schemas.common import (
     GRADE_QUERY_PATTERN,
@@ -86,7 +85,7 @@ def _needs_met(result: RankedOffering | RankedSchool) -> list[NeedMet]:
 
 def _offering_matches(session: Session, ranked: list[RankedOffering]) -> list[OfferingMatch]:
     ids = [r.offering_id for r in ranked]
-    offerings = {o.id: o for o in session.scalars(select(Offering).where(Offering.id.in_(ids)))}
+    offerings = service.offerings_by_id(session, ids)
     items = []
     for r in ranked:
         o = offerings.get(r.offering_id)
@@ -292,11 +291,7 @@ def organization_school_matches(
         max_distance_km=max_distance_km,
     )
     page = ranked[offset : offset + limit]
-    names = dict(
-        session.execute(
-            select(School.id, School.name).where(School.id.in_([r.school_id for r in page]))
-        ).all()
-    )
+    names = service.school_names(session, [r.school_id for r in page])
     items = [
         SchoolMatch(
             rank=r.rank,

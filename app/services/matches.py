@@ -13,6 +13,7 @@ from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import Need as NeedRow
 from app.models import NeedsAssessment, Offering, School
 from app.repositories import catalog
+from app.repositories import offerings as offering_repo
 from app.repositories import schools as school_repo
 from app.schemas.schools import NeedIn
 from app.services import organizations
@@ -201,3 +202,12 @@ def _schools_with_needs(
         tuple(as_need(n) for n in latest[s.id].needs) if s.id in latest else () for s in schools
     ]
     return queries, needs
+
+
+def offerings_by_id(session: Session, offering_ids: list[int]) -> dict[int, Offering]:
+    """The ranked offerings to show; one removed since the ranking is simply absent."""
+    return offering_repo.by_ids(session, offering_ids)
+
+
+def school_names(session: Session, school_ids: list[int]) -> dict[int, str]:
+    return school_repo.names(session, school_ids)
