@@ -133,6 +133,29 @@ def _describe(errors: list[dict[str, Any]]) -> str:
     return "; ".join(parts) + more
 
 
+async def send_problem(
+    scope: dict,
+    receive: Any,
+    send: Any,
+    exc: DomainError,
+    *,
+    instance: str | None = None,
+    headers: dict[str, str] | None = None,
+) -> None:
+    """Answer with the problem for `exc` from ASGI middleware, where FastAPI's exception
+    handlers do not reach."""
+    response = problem(
+        exc.status,
+        exc.title,
+        exc.detail,
+        slug=exc.slug,
+        instance=instance,
+        errors=exc.errors,
+        headers={**(exc.headers or {}), **(headers or {})},
+    )
+    await response(scope, receive, send)
+
+
 _HTTP_SLUGS = {
     400: ("Bad request", "bad-request"),
     401: ("Unauthorized", "unauthorized"),

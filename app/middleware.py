@@ -5,14 +5,13 @@ from __future__ import annotations
 
 import base64
 import hashlib
-import json
 import logging
 import re
 import time
 import uuid
 from typing import Any
 
-from app.errors import PROBLEM_JSON, TYPE_BASE
+from app.errors import PayloadTooLarge, send_problem
 
 log = logging.getLogger("partnermap.http")
 
@@ -30,7 +29,7 @@ class BodySizeLimit:
             return
         declared = dict(scope.get("headers") or []).get(b"content-length")
         if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
-            await self._refuse(scope, send)
+            await self._refuse(scope, receive, send)
             return
 
         received = 0
@@ -58,30 +57,17 @@ class BodySizeLimit:
             if not refused:
                 raise
         if refused:
-            await self._refuse(scope, send)
+            await self._refuse(scope, receive, send)
 
-    async def _refuse(self, scope: dict, send: Any) -> None:
-        body = json.dumps(
-            {
-                "type": TYPE_BASE + "payload-too-large",
-                "title": "Payload too large",
-                "status": 413,
-                "detail": f"Request bodies are limited to {self.max_bytes} bytes.",
-                "instance": scope.get("path"),
-            }
-        ).encode()
-        await send(
-            {
-                "type": "http.response.start",
-                "status": 413,
-                "headers": [
-                    (b"content-type", PROBLEM_JSON.encode()),
-                    (b"content-length", str(len(body)).encode()),
-                    (b"connection", b"close"),
-                ],
-            }
+    async def _refuse(self, scope: dict, receive: Any, send: Any) -> None:
+        await send_problem(
+            scope,
+            receive,
+            send,
+            PayloadTooLarge(f"Request bodies are limited to {self.max_bytes} bytes."),
+            instance=scope.get("path"),
+            headers={"Connection": "close"},
         )
-        await send({"type": "http.response.body", "body": body})
 
 
 class _TooLarge(Exception):

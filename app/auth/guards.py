@@ -7,7 +7,6 @@ shared limit.
 
 from __future__ import annotations
 
-import json
 import math
 import time
 from collections import OrderedDict, deque
@@ -17,32 +16,12 @@ import anyio
 
 from app.auth import credentials
 from app.auth.origins import OriginCache
-from app.errors import PROBLEM_JSON, TYPE_BASE
+from app.errors import Forbidden, TooManyRequests, send_problem
 
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE"
 ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID"
 EXPOSE_HEADERS = b"Location, Link, Retry-After, X-Request-ID, WWW-Authenticate"
 UNLIMITED_PATHS = ("/health", "/ready")
-
-
-async def _problem(
-    send: Any, status: int, slug: str, title: str, detail: str, headers: list
-) -> None:
-    body = json.dumps(
-        {"type": TYPE_BASE + slug, "title": title, "status": status, "detail": detail}
-    )
-    await send(
-        {
-            "type": "http.response.start",
-            "status": status,
-            "headers": [
-                (b"content-type", PROBLEM_JSON.encode()),
-                (b"content-length", str(len(body)).encode()),
-                *headers,
-            ],
-        }
-    )
-    await send({"type": "http.response.body", "body": body.encode()})
 
 
 class PortalCORS:
@@ -79,13 +58,12 @@ class PortalCORS:
             and b"access-control-request-method" in headers
         ):
             if not allowed:
-                await _problem(
+                await send_problem(
+                    scope,
+                    receive,
                     send,
-                    403,
-                    "forbidden",
-                    "Forbidden",
-                    f"The origin {origin} is not allowed to call this API.",
-                    vary,
+                    Forbidden(f"The origin {origin} is not allowed to call this API."),
+                    headers={"Vary": "Origin"},
                 )
                 return
             await send(
@@ -169,13 +147,13 @@ class RateLimit:
                 wait, who = self.keys.take(parts[0]), "this API key"
         if wait:
             retry = math.ceil(wait)
-            await _problem(
+            await send_problem(
+                scope,
+                receive,
                 send,
-                429,
-                "too-many-requests",
-                "Too many requests",
-                f"The rate limit for {who} is reached; retry in {retry} s.",
-                [(b"retry-after", str(retry).encode())],
+                TooManyRequests(
+                    f"The rate limit for {who} is reached; retry in {retry} s.", retry_after=retry
+                ),
             )
             return
         await self.app(scope, receive, send)

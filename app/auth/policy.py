@@ -196,10 +196,6 @@ def door(principal: Principal, method: str, path: str) -> None:
     raise Forbidden(f"A caller with role '{principal.role}' may not {method} {path}.")
 
 
-def allowed_roles(method: str, path: str) -> list[str]:
-    return [role for role in ROLES if role in POLICY[(method, path)].access]
-
-
 LABELS = {
     ANONYMOUS: "anonymous",
     ORG_MEMBER: "org member",

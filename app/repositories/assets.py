@@ -102,10 +102,6 @@ def schools_in_area(
     return list(session.execute(query.order_by(School.id)).all())
 
 
-def district_exists(session: Session, district: str) -> bool:
-    return session.scalar(select(School.id).where(School.district == district).limit(1)) is not None
-
-
 def polygon_cover(
     session: Session, school_ids: Sequence[int], lats: np.ndarray, lons: np.ndarray
 ) -> tuple[np.ndarray, np.ndarray]:

@@ -170,15 +170,14 @@ def school_matches(
     filters = _filters(
         category, grade, schedule, delivery, language, free, verified, max_distance_km, exclude_full
     )
-    school = school_service.readable(session=session, principal=principal, school_id=school_id)
-    strength = service.equity_for(settings, school.district, equity)
     offset, k = _window(cursor, limit)
-    ranked, assessment = service.for_school(
+    ranked, assessment, strength = service.for_school(
         session=session,
         principal=principal,
+        settings=settings,
         school_id=school_id,
         k=k,
-        equity=strength,
+        equity=equity,
         filters=filters,
     )
     page = ranked[offset : offset + limit]

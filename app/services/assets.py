@@ -40,6 +40,7 @@ from app.schemas.assets import (
 from app.services import schools as school_service
 from app.services.catalog_index import index_for
 from app.services.common import per_distinct
+from app.services.matches import as_need
 from app.taxonomy import branch, load_taxonomy, within
 from geo import (
     BBox,
@@ -47,7 +48,7 @@ from geo import (
     DesertConfig,
     padded_box,
 )
-from matching import Need, RankingConfig, SchoolTable, populations_from_indicators
+from matching import RankingConfig, SchoolTable, populations_from_indicators
 from matching.vocab import DELIVERIES
 
 COVERAGE = CoverageConfig()
@@ -115,7 +116,7 @@ def _universe(session: Session) -> Universe:
             )
             for s in schools
         ],
-        needs=[[_need(n) for n in group] for group in groups],
+        needs=[[as_need(n) for n in group] for group in groups],
     )
     lengths = np.array([len(g) for g in groups], dtype=np.intp)
     return Universe(
@@ -123,20 +124,6 @@ def _universe(session: Session) -> Universe:
         table=table,
         needs=list(itertools.chain.from_iterable(groups)),
         need_school=np.repeat(np.arange(len(schools)), lengths),
-    )
-
-
-def _need(row: Row[Any]) -> Need:
-    return Need(
-        category=row.category,
-        priority=row.priority,
-        grade_low=row.grade_low,
-        grade_high=row.grade_high,
-        students_affected=row.students_affected,
-        schedule=frozenset(row.schedule),
-        delivery=frozenset(row.delivery),
-        languages=frozenset(row.languages),
-        notes=row.notes or "",
     )
 
 

@@ -4,8 +4,9 @@ from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from typing import Any
 
-from sqlalchemy import select
+from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import ADMIN, ORG_MEMBER, Principal
@@ -64,8 +65,9 @@ def school_query(school: School, covered_by: frozenset[int] | None) -> SchoolQue
     )
 
 
-def as_need(row: NeedRow | NeedIn) -> Need:
-    """A need for the ranker, from a filed assessment or a request body (same fields)."""
+def as_need(row: NeedRow | NeedIn | Row[Any]) -> Need:
+    """A need for the ranker from anything with a need's fields: a filed need, a request body
+    or a row of the needs table."""
     return Need(
         category=row.category,
         priority=row.priority,
@@ -90,13 +92,16 @@ def for_school(
     *,
     session: Session,
     principal: Principal,
+    settings: Settings,
     school_id: int,
     k: int,
-    equity: float,
+    equity: float | None,
     filters: Filters,
-) -> tuple[list[RankedOffering], NeedsAssessment]:
-    """Offerings ranked against the school's latest needs assessment."""
+) -> tuple[list[RankedOffering], NeedsAssessment, float]:
+    """Offerings ranked against the school's latest needs assessment, with the equity strength
+    used (the request's, else the school's district default)."""
     school = school_service.readable(session=session, principal=principal, school_id=school_id)
+    strength = equity_for(settings, school.district, equity)
     filters = ranking_filters(principal, filters)
     assessment = school_repo.latest_assessment(session, school_id)
     if assessment is None:
@@ -111,10 +116,10 @@ def for_school(
         school_query(school, covered),
         [as_need(n) for n in assessment.needs],
         k=k,
-        equity=equity,
+        equity=strength,
         filters=filters,
     )
-    return ranked, assessment
+    return ranked, assessment, strength
 
 
 def ad_hoc(
