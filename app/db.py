@@ -1,4 +1,5 @@
-"""Engine and session factory: the only module that knows which backend is in use."""
+"""Engine, session factory and the unit of work: the only module that knows which backend is in
+use, and the one place that builds sessions and transactions."""
 
 from __future__ import annotations
 
@@ -9,7 +10,10 @@ from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event
 from sqlalchemy.engine import make_url
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session, sessionmaker
+
+from app.errors import Conflict
 
 
 class Database:
@@ -52,6 +56,18 @@ class Database:
     def dispose(self) -> None:
         if "engine" in self.__dict__:
             self.engine.dispose()
+
+
+@contextmanager
+def unit_of_work(session: Session, *, conflict: str) -> Iterator[None]:
+    """Flush and commit what the block adds, once; a unique-constraint violation (a race with
+    another writer, or a duplicate the checks did not foresee) becomes a 409 and nothing stays."""
+    try:
+        yield
+        session.commit()
+    except IntegrityError as exc:
+        session.rollback()
+        raise Conflict(conflict) from exc
 
 
 def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]

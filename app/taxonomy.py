@@ -3,10 +3,11 @@
 from __future__ import annotations
 
 import json
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 TAXONOMY_PATH = Path(__file__).parent / "data" / "taxonomy.json"
 
@@ -72,3 +73,9 @@ def within(code: str, categories: Sequence[str]) -> bool:
 def branch(code: str) -> str:
     """The top-level category a code belongs to ("stem.robotics" -> "stem")."""
     return code.split(".", 1)[0]
+
+
+def per_distinct(keys: Sequence[Any], compute: Callable[[Any], Any]) -> list[Any]:
+    """compute(key) for each key, once per distinct key (category lists repeat a lot)."""
+    cache: dict[Any, Any] = {}
+    return [cache[k] if k in cache else cache.setdefault(k, compute(k)) for k in keys]

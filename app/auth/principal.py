@@ -4,6 +4,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 
+from app.filters import Visibility
+
 ADMIN = "admin"
 DISTRICT_ADMIN = "district_admin"
 SCHOOL_STAFF = "school_staff"
@@ -103,3 +105,10 @@ class Principal:
 NOBODY = Principal()
 # The command line and in-process tools (demo, benchmarks): the platform operator.
 OPERATOR = Principal(role=ADMIN, request_id="cli")
+
+
+def visibility_of(principal: Principal) -> Visibility:
+    """What a caller may see of the organization directory."""
+    if principal.sees_unverified:
+        return Visibility()
+    return Visibility(everything=False, own_organizations=principal.organization_ids)

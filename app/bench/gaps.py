@@ -31,10 +31,10 @@ from app.bench.synthetic_rows import insert_catalog
 from app.db import Database
 from app.main import create_app
 from app.models import Need, NeedsAssessment, Organization, School
+from app.repositories.catalog_changes import record_change
 from app.services import assets as service
 from app.services.accounts import tool_token
 from app.services.catalog_index import forget, index_for
-from app.services.common import record_change
 from app.services.schools import compute_need_index
 from app.settings import Settings
 from app.taxonomy import load_taxonomy

@@ -17,8 +17,8 @@ from sqlalchemy import delete
 from app.bench.synthetic_rows import insert_catalog
 from app.db import Database
 from app.models import Need, NeedsAssessment, Organization, School
+from app.repositories.catalog_changes import record_change
 from app.services.accounts import tool_token
-from app.services.common import record_change
 from app.taxonomy import load_taxonomy
 from matching.synthetic import synthetic_offerings, synthetic_schools
 

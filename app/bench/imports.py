@@ -150,7 +150,7 @@ def _bench_backend(
 
 def _cleanup(database: Database) -> None:
     from app.imports import store
-    from app.services.common import record_change
+    from app.repositories.catalog_changes import record_change
 
     with database.session() as session:
         removed = store.delete_source(session, SOURCE)

@@ -24,7 +24,7 @@ from app.imports.csvfile import CsvRows, FileProblem
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import Counts, ImportReport
 from app.imports.rows import CellError, convert
-from app.services.common import record_change
+from app.repositories.catalog_changes import record_change
 
 BATCH_SIZE = 2000
 KINDS = ("organizations", "offerings", "schools")

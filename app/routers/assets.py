@@ -16,6 +16,7 @@ from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
 
 import geo
+from app.auth.principal import visibility_of
 from app.deps import PrincipalDep, SessionDep
 from app.errors import InvalidInput
 from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
@@ -23,7 +24,7 @@ from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
 from app.schemas.common import CategoryCode
 from app.services import asset_map as asset_map_service
 from app.services import assets as service
-from app.services.common import check_categories, visibility_of
+from app.services.validation import check_categories
 
 router = APIRouter(tags=["asset map"])
 CSV = "text/csv"

@@ -31,7 +31,7 @@ from app.schemas.matches import (
 )
 from app.services import matches as service
 from app.services import schools as school_service
-from app.services.common import check_categories, check_grades
+from app.services.validation import check_categories, check_grades
 from matching import Filters, RankedOffering, RankedSchool, RankingConfig
 from matching.need_index import populations_from_indicators
 from matching.tables import SchoolQuery

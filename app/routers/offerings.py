@@ -31,7 +31,7 @@ from app.schemas.common import (
 from app.schemas.offerings import OfferingOut, OfferingUpdate
 from app.schemas.pages import Page
 from app.services import offerings as service
-from app.services.common import check_categories
+from app.services.validation import check_categories
 
 router = APIRouter(prefix="/v1/offerings", tags=["offerings"])
 OfferingId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Offering id")]

@@ -41,7 +41,7 @@ from app.schemas.organizations import (
 from app.schemas.pages import Page
 from app.services import offerings as offering_service
 from app.services import organizations as service
-from app.services.common import check_categories
+from app.services.validation import check_categories
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 OrgId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Organization id")]

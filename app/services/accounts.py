@@ -20,11 +20,11 @@ from app.auth.principal import (
     USER_ROLES,
     Principal,
 )
+from app.db import unit_of_work
 from app.errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from app.models import AccessToken, Organization, School, User, UserOrganization, UserSchool
 from app.repositories import accounts as repo
 from app.services import audit
-from app.services.common import unit_of_work
 
 log = logging.getLogger("partnermap.auth")
 # last_used_at is written at most this often per key and process: a busy portal must not turn

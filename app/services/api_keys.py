@@ -10,11 +10,11 @@ from sqlalchemy.orm import Session
 
 from app.auth import credentials, origins
 from app.auth.principal import Principal
+from app.db import unit_of_work
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.models import ApiKey
 from app.repositories import accounts as repo
 from app.services import audit, districts
-from app.services.common import unit_of_work
 
 SCOPES = ("read", "read_write")
 

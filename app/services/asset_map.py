@@ -22,8 +22,7 @@ from app.schemas.assets import (
     AssetSummary,
     ServiceAreaFeature,
 )
-from app.services.common import per_distinct
-from app.taxonomy import branch, within
+from app.taxonomy import branch, per_distinct, within
 from geo import (
     AssetColumns,
     AssetCounts,

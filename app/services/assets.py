@@ -39,9 +39,8 @@ from app.schemas.assets import (
 )
 from app.services import schools as school_service
 from app.services.catalog_index import index_for
-from app.services.common import per_distinct
 from app.services.matches import as_need
-from app.taxonomy import branch, load_taxonomy, within
+from app.taxonomy import branch, load_taxonomy, per_distinct, within
 from geo import (
     BBox,
     CoverageConfig,

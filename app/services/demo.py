@@ -15,7 +15,7 @@ from tqdm import tqdm
 
 from app.demo.oakland import DISTRICT, DemoData, load_oakland
 from app.models import District, Location, Need, NeedsAssessment, Offering, Organization, School
-from app.services.common import record_change
+from app.repositories.catalog_changes import record_change
 from app.services.districts import slug_for
 from app.services.schools import compute_need_index
 from app.taxonomy import load_taxonomy

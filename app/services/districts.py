@@ -10,10 +10,10 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.db import unit_of_work
 from app.errors import Conflict, InvalidInput, NotFound
 from app.models import District, School
 from app.services import audit
-from app.services.common import unit_of_work
 
 
 def slug_for(name: str, taken: set[str]) -> str:

@@ -20,7 +20,7 @@ from app.schemas.schools import NeedIn
 from app.services import organizations
 from app.services import schools as school_service
 from app.services.catalog_index import index_for
-from app.services.common import check_category, check_grades
+from app.services.validation import check_category, check_grades
 from app.settings import Settings
 from matching import (
     Filters,

@@ -7,22 +7,17 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.auth.principal import Principal
+from app.auth.principal import Principal, visibility_of
+from app.db import unit_of_work
 from app.errors import Forbidden, InvalidInput, NotFound
 from app.filters import Area, OfferingFilters
 from app.models import Offering
 from app.pagination import Cursor
 from app.repositories import offerings as repo
+from app.repositories.catalog_changes import record_change
 from app.schemas.offerings import OfferingCreate, OfferingUpdate
 from app.services import audit, organizations
-from app.services.common import (
-    check_categories,
-    check_dates,
-    check_grades,
-    record_change,
-    unit_of_work,
-    visibility_of,
-)
+from app.services.validation import check_categories, check_dates, check_grades
 
 
 def create(

@@ -9,12 +9,14 @@ from typing import Any
 from sqlalchemy.orm import Session
 
 import geo
-from app.auth.principal import Principal
+from app.auth.principal import Principal, visibility_of
+from app.db import unit_of_work
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.filters import Area, OrganizationFilters
 from app.models import Location, Organization
 from app.pagination import Cursor
 from app.repositories import organizations as repo
+from app.repositories.catalog_changes import record_change
 from app.schemas.organizations import (
     LocationIn,
     NoServiceArea,
@@ -28,7 +30,6 @@ from app.schemas.organizations import (
 )
 from app.services import audit
 from app.services.accounts import add_membership
-from app.services.common import record_change, unit_of_work, visibility_of
 
 
 def create(*, session: Session, principal: Principal, data: OrganizationCreate) -> Organization:

@@ -9,6 +9,7 @@ import numpy as np
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
+from app.db import unit_of_work
 from app.errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.filters import Area, SchoolFilters
 from app.models import Need, NeedsAssessment, School
@@ -16,7 +17,7 @@ from app.pagination import Cursor
 from app.repositories import schools as repo
 from app.schemas.schools import NeedsAssessmentCreate, SchoolCreate, SchoolUpdate
 from app.services import audit, districts
-from app.services.common import check_category, check_grades, unit_of_work
+from app.services.validation import check_category, check_grades
 
 PLACEMENT = ("district", "district_id")
 

@@ -16,8 +16,8 @@ from sqlalchemy import update
 
 from app.demo.oakland import load_oakland
 from app.models import Offering
+from app.repositories.catalog_changes import record_change
 from app.services import demo
-from app.services.common import record_change
 from tests.api.factories import offering, organization, problem_fields, school
 
 WGS84 = Geod(ellps="WGS84")
