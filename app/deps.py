@@ -12,6 +12,7 @@ from app.auth.policy import door
 from app.auth.principal import NOBODY, Principal
 from app.db import Database
 from app.errors import Unauthorized
+from app.services.catalog_index import CatalogIndex
 from app.settings import Settings
 
 
@@ -26,6 +27,10 @@ def get_session(request: Request) -> Iterator[Session]:
 
 def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
+
+
+def get_ranking_index(request: Request) -> CatalogIndex:
+    return request.app.state.ranking_index
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -65,3 +70,4 @@ def guard(request: Request, principal: PrincipalDep) -> None:
 
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
+RankingIndexDep = Annotated[CatalogIndex, Depends(get_ranking_index)]

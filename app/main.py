@@ -31,7 +31,7 @@ from app.routers import (
     taxonomy,
 )
 from app.routers.imports import router as imports_router
-from app.services.catalog_index import warm_up
+from app.services.catalog_index import CatalogIndex
 from app.settings import Settings, get_settings
 
 DESCRIPTION = """
@@ -52,7 +52,10 @@ operation says who may call it (the full matrix is docs/permissions.md).
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.settings.warm_ranking_index:
         threading.Thread(
-            target=warm_up, args=(app.state.database,), name="warm-ranking-index", daemon=True
+            target=app.state.ranking_index.warm_up,
+            args=(app.state.database,),
+            name="warm-ranking-index",
+            daemon=True,
         ).start()
     yield
     app.state.database.dispose()
@@ -84,6 +87,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
+    # This app's ranking index, kept current from the catalog change log (one per worker).
+    app.state.ranking_index = CatalogIndex()
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds
     )

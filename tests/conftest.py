@@ -19,7 +19,7 @@ from app import migrate
 from app.db import Database
 from app.main import create_app
 from app.models import Base, User
-from app.services import accounts, catalog_index
+from app.services import accounts
 from app.settings import Settings
 
 # A stored password hash that matches no password: most tests never log in with a password
@@ -69,10 +69,8 @@ def _has_sequence(conn) -> bool:  # type: ignore[no-untyped-def]
 def db(database: Database) -> Iterator[Database]:
     """The database with empty tables, emptied again afterwards."""
     empty_tables(database)
-    catalog_index.forget(str(database.url))
     yield database
     empty_tables(database)
-    catalog_index.forget(str(database.url))
 
 
 @pytest.fixture

@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 import geo
 from app.auth.principal import visibility_of
-from app.deps import PrincipalDep, SessionDep
+from app.deps import PrincipalDep, RankingIndexDep, SessionDep
 from app.errors import InvalidInput
 from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
 from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
@@ -310,6 +310,7 @@ GAP_COLUMNS = (
 def gaps(
     request: Request,
     session: SessionDep,
+    ranking_index: RankingIndexDep,
     principal: PrincipalDep,
     bbox: BBoxParam = None,
     district: DistrictParam = None,
@@ -357,6 +358,7 @@ def gaps(
     offset = int(cursor) if cursor else 0
     report = service.gaps(
         session=session,
+        ranking_index=ranking_index,
         principal=principal,
         district=district,
         bbox=box,
@@ -457,6 +459,7 @@ COVERAGE_COLUMNS = (
 def school_coverage(
     request: Request,
     session: SessionDep,
+    ranking_index: RankingIndexDep,
     principal: PrincipalDep,
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     per_need: Annotated[
@@ -473,7 +476,11 @@ def school_coverage(
     measured from (`kind: "offering"`, with the needs it serves)."""
     chosen = _chosen(request, format, "json")
     result = service.school_coverage(
-        session=session, principal=principal, school_id=school_id, per_need=per_need
+        session=session,
+        ranking_index=ranking_index,
+        principal=principal,
+        school_id=school_id,
+        per_need=per_need,
     )
     if chosen == "csv":
         rows: list[dict[str, Any]] = []

@@ -7,7 +7,7 @@ from typing import Annotated
 from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
-from app.deps import PrincipalDep, SessionDep, SettingsDep
+from app.deps import PrincipalDep, RankingIndexDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.models import School
 from app.routers.params import NO_NUL
@@ -149,6 +149,7 @@ def _filters(
 def school_matches(
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
+    ranking_index: RankingIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     limit: Limit = 20,
@@ -173,6 +174,7 @@ def school_matches(
     offset, k = _window(cursor, limit)
     ranked, assessment, strength = service.for_school(
         session=session,
+        ranking_index=ranking_index,
         principal=principal,
         settings=settings,
         school_id=school_id,
@@ -198,7 +200,11 @@ def school_matches(
     responses={404: {"description": "`school_id` names no school"}},
 )
 def ad_hoc_matches(
-    body: MatchRequest, session: SessionDep, settings: SettingsDep, principal: PrincipalDep
+    body: MatchRequest,
+    session: SessionDep,
+    ranking_index: RankingIndexDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
 ) -> OfferingMatches:
     """For portals and principals without a filed assessment: needs plus a school id or a
     location. The filters in the body are hard; everything else is scored softly. Only the
@@ -243,6 +249,7 @@ def ad_hoc_matches(
     strength = service.equity_for(settings, district, body.equity)
     ranked = service.ad_hoc(
         session=session,
+        ranking_index=ranking_index,
         principal=principal,
         query=query,
         needs=body.needs,
@@ -268,6 +275,7 @@ def ad_hoc_matches(
 def organization_school_matches(
     organization_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
+    ranking_index: RankingIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
     limit: Limit = 20,
@@ -282,6 +290,7 @@ def organization_school_matches(
     offset, k = _window(cursor, limit)
     ranked = service.schools_for_organization(
         session=session,
+        ranking_index=ranking_index,
         principal=principal,
         organization_id=organization_id,
         k=k,

@@ -38,7 +38,7 @@ from app.schemas.assets import (
     Thresholds,
 )
 from app.services import schools as school_service
-from app.services.catalog_index import index_for
+from app.services.catalog_index import CatalogIndex
 from app.services.matches import as_need
 from app.taxonomy import branch, load_taxonomy, per_distinct, within
 from geo import (
@@ -143,22 +143,31 @@ def _subset(table: SchoolTable, rows: np.ndarray) -> SchoolTable:
 
 
 def _reaching(
-    session: Session, table: SchoolTable, offering_ids: np.ndarray | None = None
+    session: Session,
+    ranking_index: CatalogIndex,
+    table: SchoolTable,
+    offering_ids: np.ndarray | None = None,
 ) -> geo.Reaching:
     covered = repo.polygon_cover(session, table.ids.tolist(), table.lat, table.lon)
     return geo.reaching(
-        index_for(session), table, covered=covered, offering_ids=offering_ids, coverage=COVERAGE
+        ranking_index.current(session),
+        table,
+        covered=covered,
+        offering_ids=offering_ids,
+        coverage=COVERAGE,
     )
 
 
-def _analyse(session: Session, universe: Universe, focus: np.ndarray | None) -> Analysis:
+def _analyse(
+    session: Session, ranking_index: CatalogIndex, universe: Universe, focus: np.ndarray | None
+) -> Analysis:
     """Coverage of every assessed school's needs. `focus`: rows of the schools asked about;
     when they are few, only the offerings reaching them are scored for everyone."""
     offering_ids = None
     if focus is not None and len(focus) < TWO_PASS_SHARE * len(universe.schools):
-        first = _reaching(session, _subset(universe.table, focus))
+        first = _reaching(session, ranking_index, _subset(universe.table, focus))
         offering_ids = np.unique(first.offerings.ids[first.pair_offering])
-    reach = _reaching(session, universe.table, offering_ids)
+    reach = _reaching(session, ranking_index, universe.table, offering_ids)
     usable = np.flatnonzero(reach.usable)
     off = reach.offerings
     cover = geo.needs_coverage(
@@ -177,7 +186,12 @@ def _analyse(session: Session, universe: Universe, focus: np.ndarray | None) -> 
 
 
 def school_coverage(
-    *, session: Session, principal: Principal, school_id: int, per_need: int
+    *,
+    session: Session,
+    ranking_index: CatalogIndex,
+    principal: Principal,
+    school_id: int,
+    per_need: int,
 ) -> SchoolCoverageOut:
     """One school's current needs, each with its status and the offerings that reach it."""
     school = school_service.readable(session=session, principal=principal, school_id=school_id)
@@ -188,7 +202,7 @@ def school_coverage(
             f"School {school_id} has no needs assessment to measure coverage against; file "
             f"one with POST /v1/schools/{school_id}/needs-assessments."
         )
-    analysis = _analyse(session, universe, np.array([position]))
+    analysis = _analyse(session, ranking_index, universe, np.array([position]))
     reach, cover = analysis.reach, analysis.cover
     share = np.zeros(len(reach.fit))
     share[analysis.usable] = cover.share
@@ -288,6 +302,7 @@ def _counts(statuses: np.ndarray) -> StatusCounts:
 def gaps(
     *,
     session: Session,
+    ranking_index: CatalogIndex,
     principal: Principal,
     district: str | None,
     bbox: BBox | None,
@@ -305,7 +320,7 @@ def gaps(
         raise NotFound(f"No school has district '{district}'.")
     universe = _universe(session)
     focus = np.flatnonzero(np.isin(universe.table.ids, [s.id for s in area]))
-    analysis = _analyse(session, universe, focus)
+    analysis = _analyse(session, ranking_index, universe, focus)
     cover = analysis.cover
     taxonomy = load_taxonomy()
 

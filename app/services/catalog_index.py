@@ -1,6 +1,7 @@
-"""Each worker process keeps an in-memory ranking index per database and brings it up to date
-from the catalog change log before every ranking, so a committed write to an offering or an
-organization shows in the next ranking of every worker (no timer, no staleness window)."""
+"""The in-memory ranking index an app holds (create_app puts one on app.state, one per worker
+process), brought up to date from the catalog change log before every ranking, so a committed
+write to an offering or an organization shows in the next ranking of every worker (no timer,
+no staleness window)."""
 
 from __future__ import annotations
 
@@ -45,6 +46,14 @@ class CatalogIndex:
             if self._index.needs_rebuild:
                 self._index.rebuild()
             return self._index
+
+    def warm_up(self, database: Database) -> None:
+        """Build the index now (create_app runs this in a background thread at start-up)."""
+        try:
+            with database.session() as session:
+                self.current(session)
+        except Exception:  # a cold index is rebuilt on the first ranking anyway
+            log.exception("could not build the ranking index at start-up")
 
     def _build(self, session: Session) -> None:
         started = time.perf_counter()
@@ -108,30 +117,3 @@ class CatalogIndex:
             members -= ids
         for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
-
-
-_indexes: dict[str, CatalogIndex] = {}
-_registry_lock = threading.Lock()
-
-
-def index_for(session: Session) -> OfferingIndex:
-    """This process's up-to-date ranking index for the session's database."""
-    key = str(session.get_bind().url)
-    with _registry_lock:
-        holder = _indexes.setdefault(key, CatalogIndex())
-    return holder.current(session)
-
-
-def warm_up(database: Database) -> None:
-    """Build this process's index now (run in a background thread at start-up)."""
-    try:
-        with database.session() as session:
-            index_for(session)
-    except Exception:  # a cold index is rebuilt on the first ranking anyway
-        log.exception("could not build the ranking index at start-up")
-
-
-def forget(url: str) -> None:
-    """Drop a database's index (tests that empty the tables start from nothing)."""
-    with _registry_lock:
-        _indexes.pop(url, None)

@@ -19,7 +19,7 @@ from app.repositories import schools as school_repo
 from app.schemas.schools import NeedIn
 from app.services import organizations
 from app.services import schools as school_service
-from app.services.catalog_index import index_for
+from app.services.catalog_index import CatalogIndex
 from app.services.validation import check_category, check_grades
 from app.settings import Settings
 from matching import (
@@ -91,6 +91,7 @@ def ranking_filters(principal: Principal, filters: Filters) -> Filters:
 def for_school(
     *,
     session: Session,
+    ranking_index: CatalogIndex,
     principal: Principal,
     settings: Settings,
     school_id: int,
@@ -110,7 +111,7 @@ def for_school(
             f"POST /v1/schools/{school_id}/needs-assessments or send needs to POST /v1/matches."
         )
     covered = catalog.covering_offerings(session, school.lat, school.lon)
-    index = index_for(session)
+    index = ranking_index.current(session)
     ranked = rank_offerings(
         index,
         school_query(school, covered),
@@ -125,6 +126,7 @@ def for_school(
 def ad_hoc(
     *,
     session: Session,
+    ranking_index: CatalogIndex,
     principal: Principal,
     query: SchoolQuery,
     needs: Sequence[NeedIn],
@@ -142,13 +144,14 @@ def ad_hoc(
     covered = catalog.covering_offerings(session, query.lat, query.lon)
     query = SchoolQuery(**{**query.__dict__, "covered_by": covered})
     return rank_offerings(
-        index_for(session), query, ranked_needs, k=k, equity=equity, filters=filters
+        ranking_index.current(session), query, ranked_needs, k=k, equity=equity, filters=filters
     )
 
 
 def schools_for_organization(
     *,
     session: Session,
+    ranking_index: CatalogIndex,
     principal: Principal,
     organization_id: int,
     k: int,
@@ -180,7 +183,7 @@ def schools_for_organization(
     schools, needs = _schools_with_needs(session, district, district_id)
     if not schools:
         return []
-    index = index_for(session)
+    index = ranking_index.current(session)
     table = SchoolTable.from_queries(schools, needs)
     return rank_schools(
         index,

@@ -4,8 +4,8 @@ import numpy as np
 import pytest
 
 import matching.index as index_module
+from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from matching import Filters, OfferingIndex, OfferingTable, rank_offerings
-from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from tests.matching.factories import AS_OF, build, need, offering, school, table
 
 

@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matching.rank as rank_module
+from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from matching import (
     Filters,
     Need,
@@ -22,7 +23,6 @@ from matching import (
 )
 from matching.geodesy import haversine_km
 from matching.index import OfferingIndex
-from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from tests.matching.factories import (
     AS_OF,
     SCHOOL_LAT,

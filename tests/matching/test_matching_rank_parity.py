@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import matching.rank as rank_module
+from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from matching import (
     Filters,
     Need,
@@ -28,7 +29,6 @@ from matching.filters import filter_mask
 from matching.geodesy import haversine_km
 from matching.needs import layout_needs
 from matching.scoring import Place, reach_at, score_rows, top_rows
-from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from matching.vocab import POPULATIONS, bitmask
 from tests.matching.factories import AS_OF, build, need, offering, school
 

@@ -1,7 +1,7 @@
-"""Scale benchmark of the ranker on synthetic data (matching.synthetic): index build time and
+"""Scale benchmark of the ranker on synthetic data (bench.synthetic): index build time and
 memory, and the latency of one school's top-k with explanations.
 
-    .venv/bin/python -m matching.bench --offerings 100000 --queries 200
+    .venv/bin/python -m bench.ranker --offerings 100000 --queries 200
 
 Prints one JSON line. Timings are measurements, never assertions.
 """
@@ -20,14 +20,15 @@ from typing import Any
 
 import numpy as np
 
-from matching.index import OfferingIndex
-from matching.rank import rank_offerings
-from matching.synthetic import (
+from bench.synthetic import (
     CONUS_BBOX,
     synthetic_offerings,
     synthetic_schools,
     synthetic_taxonomy,
 )
+from bench.timing import percentiles
+from matching.index import OfferingIndex
+from matching.rank import rank_offerings
 from matching.tables import OfferingTable
 
 AS_OF = dt.date(2026, 3, 2)  # fixed so runs are comparable
@@ -81,7 +82,6 @@ def bench_rank(
         started = time.perf_counter()
         returned.append(run(i))
         latencies.append((time.perf_counter() - started) * 1000)
-    ms = np.array(latencies)
     updates = _time_updates(index, synthetic_offerings(100, seed + 2, codes, bbox), n_offerings)
     return {
         "n_offerings": n_offerings,
@@ -95,9 +95,7 @@ def bench_rank(
         "rss_after_build_mb": round(rss_after, 1),
         "rss_growth_mb": round(rss_after - rss_before, 1),
         "peak_rss_mb": round(peak_after_build, 1),
-        "p50_ms": round(float(np.percentile(ms, 50)), 2),
-        "p95_ms": round(float(np.percentile(ms, 95)), 2),
-        "max_ms": round(float(ms.max()), 2),
+        **percentiles(latencies),
         "mean_results": round(float(np.mean(returned)), 1),
         **updates,
     }

@@ -4,8 +4,8 @@ import json
 
 import numpy as np
 
-from matching.bench import bench_rank, main
-from matching.synthetic import (
+from bench.ranker import bench_rank, main
+from bench.synthetic import (
     CONUS_BBOX,
     synthetic_offerings,
     synthetic_schools,

@@ -32,7 +32,7 @@ from app.models import Offering, Organization, School
 from app.repositories import schools as school_repo
 from app.services import demo
 from app.services import matches as service
-from app.services.catalog_index import index_for
+from app.services.catalog_index import CatalogIndex
 from matching import Filters, rank_offerings
 from matching.config import RankingConfig
 from matching.index import query_radius_km
@@ -68,8 +68,9 @@ def _evaluate(database: Database, k: int) -> dict[str, Any]:
     served = {o.external_id: set(o.served_school_ids) for o in data.organizations}
     config = RankingConfig()
     figures: dict[str, Any] = {"k": k, "model_version": config.version}
+    ranking_index = CatalogIndex()
     with database.session() as session:
-        index = index_for(session)
+        index = ranking_index.current(session)
         org_ext = dict(session.execute(select(Organization.id, Organization.external_id)).all())
         offering_org = dict(session.execute(select(Offering.id, Offering.organization_id)).all())
         schools = list(session.scalars(select(School).order_by(School.id)))
@@ -97,7 +98,7 @@ def _evaluate(database: Database, k: int) -> dict[str, Any]:
         figures["schools_evaluated"] = len(hits)
         figures[f"top_need_hit@{k}"] = round(statistics.mean(hits), 3)
         figures[f"real_partner_recall@{k}"] = round(statistics.mean(recalls), 3)
-        figures["high_need_share"] = _equity_shares(session, schools, latest)
+        figures["high_need_share"] = _equity_shares(session, ranking_index, schools, latest)
     print(
         f"{figures['schools_evaluated']} schools: top-need hit@{k} "
         f"{figures[f'top_need_hit@{k}']}, real-partner recall@{k} "
@@ -111,7 +112,9 @@ def _evaluate(database: Database, k: int) -> dict[str, Any]:
     return figures
 
 
-def _equity_shares(session: Any, schools: list[School], latest: dict) -> dict[str, Any]:
+def _equity_shares(
+    session: Any, ranking_index: CatalogIndex, schools: list[School], latest: dict
+) -> dict[str, Any]:
     with_needs = [s for s in schools if s.id in latest and s.need_index is not None]
     base = sum(s.need_index >= HIGH_NEED for s in with_needs) / max(1, len(with_needs))
     need_of = {s.id: s.need_index for s in with_needs}
@@ -126,6 +129,7 @@ def _equity_shares(session: Any, schools: list[School], latest: dict) -> dict[st
         for org_id in org_ids:
             ranked = service.schools_for_organization(
                 session=session,
+                ranking_index=ranking_index,
                 principal=OPERATOR,
                 organization_id=org_id,
                 k=5,

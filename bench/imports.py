@@ -33,10 +33,8 @@ from app.taxonomy import load_taxonomy
 
 SOURCE = "bench-import"
 TARGET_S = 60.0
-TEXAS = Path(__file__).resolve().parents[2].parent / "shared" / "data" / "texas"
-TEXAS_MAPPING = (
-    Path(__file__).parent.parent / "data" / "imports" / "mappings" / ("texas_ccd_tapr.toml")
-)
+TEXAS = Path(__file__).resolve().parents[1].parent / "shared" / "data" / "texas"
+TEXAS_MAPPING = "texas_ccd_tapr.toml"  # in app/data/imports/mappings
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -162,7 +160,7 @@ def _cleanup(database: Database) -> None:
 def _child(url: str, path: Path, kind: str) -> dict[str, Any]:
     """Run one import in a fresh process and return its time, counts and peak RSS."""
     done = subprocess.run(
-        [sys.executable, "-m", "app.bench.imports", url, str(path), kind],
+        [sys.executable, "-m", "bench.imports", url, str(path), kind],
         capture_output=True,
         text=True,
         check=False,
@@ -182,7 +180,7 @@ def _measure(url: str, path: Path, kind: str) -> dict[str, Any]:
             report = schools_csv.import_directory(
                 session=session,
                 path=path,
-                mapping=schools_csv.load_mapping(TEXAS_MAPPING),
+                mapping=schools_csv.load_mapping(schools_csv.MAPPINGS / TEXAS_MAPPING),
                 source=SOURCE,
                 skip_invalid=True,
             )

@@ -2,14 +2,14 @@
 
     partnermap bench matching --offerings 100000 [--baseline-url URL] [--http]
 
-In process: index build time and memory, top-20 latency with explanations (matching.bench).
+In process: index build time and memory, top-20 latency with explanations (bench.ranker).
 Baseline: what a user would write instead — ST_DWithin on geography + category overlap,
 ORDER BY distance LIMIT 20 — timed on the same synthetic offerings and the same schools, in a
 scratch table of the PostGIS database named by --baseline-url (or DATABASE_URL when that is
 PostgreSQL). HTTP (--http): loads the synthetic offerings into DATABASE_URL under a throwaway
 source, serves the app in a subprocess and times GET /v1/schools/{id}/matches at 1 and 16
 concurrent clients; the rows are deleted afterwards. Synthetic data is for scale only
-(matching.synthetic, seeded); the demo uses real records.
+(bench.synthetic, seeded); the demo uses real records.
 """
 
 from __future__ import annotations
@@ -18,12 +18,11 @@ import argparse
 import time
 from typing import Any
 
-import numpy as np
 from sqlalchemy.engine import make_url
 
-from app.bench import http_load, postgis_baseline
 from app.db import Database
-from matching.bench import bench_rank
+from bench import http_load, postgis_baseline
+from bench.ranker import bench_rank
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -85,12 +84,3 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
                 f"{r['rps']} req/s"
             )
     return figures
-
-
-def percentiles(ms: list[float]) -> dict[str, float]:
-    values = np.asarray(ms)
-    return {
-        "p50_ms": round(float(np.percentile(values, 50)), 2),
-        "p95_ms": round(float(np.percentile(values, 95)), 2),
-        "max_ms": round(float(values.max()), 2),
-    }

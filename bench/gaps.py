@@ -4,7 +4,7 @@
 
 Writes a throwaway district (source "bench-gaps"): `--schools` schools with `--needs` needs
 each and `--offerings` offerings of ~1/3 as many organizations, all in one metro area
-(matching.synthetic, seeded: same data every run), through the ORM into DATABASE_URL; then
+(bench.synthetic, seeded: same data every run), through the ORM into DATABASE_URL; then
 times, in process and through the ASGI app (no network):
 - the gap analysis of the district (GET /v1/gaps?district=…: coverage of every need with
   capacity sharing, gap order, deserts, summary), target <= 1 s;
@@ -27,18 +27,18 @@ import numpy as np
 from sqlalchemy import delete, func, select
 
 from app.auth.principal import OPERATOR
-from app.bench.synthetic_rows import insert_catalog
 from app.db import Database
 from app.main import create_app
 from app.models import Need, NeedsAssessment, Organization, School
 from app.repositories.catalog_changes import record_change
 from app.services import assets as service
 from app.services.accounts import tool_token
-from app.services.catalog_index import forget, index_for
+from app.services.catalog_index import CatalogIndex
 from app.services.schools import compute_need_index
 from app.settings import Settings
 from app.taxonomy import load_taxonomy
-from matching.synthetic import synthetic_offerings, synthetic_schools
+from bench.synthetic import synthetic_offerings, synthetic_schools
+from bench.synthetic_rows import insert_catalog
 
 SOURCE = "bench-gaps"
 DISTRICT = "PartnerMap benchmark district (synthetic)"
@@ -84,16 +84,17 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
 
 
 def _measure(database: Database, args: argparse.Namespace) -> dict[str, Any]:
-    forget(str(database.url))
+    ranking_index = CatalogIndex()
     out: dict[str, Any] = {}
     with database.session() as session:
         started = time.perf_counter()
-        index_for(session)
+        ranking_index.current(session)
         out["index_build_s"] = round(time.perf_counter() - started, 2)
 
         def analyse() -> Any:
             return service.gaps(
                 session=session,
+                ranking_index=ranking_index,
                 principal=OPERATOR,
                 district=DISTRICT,
                 bbox=None,

@@ -1,4 +1,4 @@
-"""Bulk inserts of a synthetic catalog (matching.synthetic) for the benchmarks that need one in
+"""Bulk inserts of a synthetic catalog (bench.synthetic) for the benchmarks that need one in
 the database. Core inserts, not the ORM or the API: loading 100,000 rows must not dominate
 a benchmark of something else. Synthetic data is for scale only; the demo uses real records."""
 

@@ -14,13 +14,14 @@ from typing import Any
 import httpx
 from sqlalchemy import delete
 
-from app.bench.synthetic_rows import insert_catalog
 from app.db import Database
 from app.models import Need, NeedsAssessment, Organization, School
 from app.repositories.catalog_changes import record_change
 from app.services.accounts import tool_token
 from app.taxonomy import load_taxonomy
-from matching.synthetic import synthetic_offerings, synthetic_schools
+from bench.synthetic import synthetic_offerings, synthetic_schools
+from bench.synthetic_rows import insert_catalog
+from bench.timing import percentiles
 
 SOURCE = "bench-synthetic"
 SCHOOLS = 20
@@ -98,8 +99,6 @@ def _free_port() -> int:
 def _serve_and_time(
     database: Database, school_ids: list[int], requests: int, workers: int
 ) -> dict[str, Any]:
-    from app.bench.matching import percentiles
-
     port = _free_port()
     with database.session() as session:
         token = tool_token(

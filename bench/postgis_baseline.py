@@ -9,9 +9,10 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
+from bench.timing import percentiles
 from matching.config import RankingConfig
 from matching.index import query_radius_km
-from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 
 TABLE = "bench_baseline_offerings"
 QUERY = f"""
@@ -29,8 +30,6 @@ def _dsn(url: str) -> str:
 
 
 def measure(url: str, n: int, *, queries: int, seed: int) -> dict[str, Any]:
-    from app.bench.matching import percentiles
-
     parents, _ = synthetic_taxonomy()
     codes = list(parents)
     table = synthetic_offerings(n, seed, codes)

@@ -1,1 +1,0 @@
-"""Benchmarks: `partnermap bench NAME` prints what it measured and ends with one JSON line."""
