@@ -14,6 +14,7 @@ RUN groupadd --system --gid 10001 partnermap \
 
 COPY pyproject.toml README.md NOTICE ./
 COPY app ./app
+COPY bench ./bench
 COPY matching ./matching
 COPY geo ./geo
 COPY migrations ./migrations
