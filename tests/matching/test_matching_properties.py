@@ -10,6 +10,7 @@ from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
 import matching.rank as rank_module
+from geo.distance import haversine_km
 from matching import (
     Filters,
     Need,
@@ -20,7 +21,6 @@ from matching import (
     rank_offerings,
     rank_schools,
 )
-from matching.geodesy import haversine_km
 from matching.index import OfferingIndex
 from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from tests.matching.factories import (

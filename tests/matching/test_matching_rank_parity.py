@@ -14,6 +14,7 @@ import numpy as np
 import pytest
 
 import matching.rank as rank_module
+from geo.distance import haversine_km
 from matching import (
     Filters,
     Need,
@@ -25,7 +26,6 @@ from matching import (
 )
 from matching.explain import Context, explain, offering_reason
 from matching.filters import filter_mask
-from matching.geodesy import haversine_km
 from matching.needs import layout_needs
 from matching.scoring import Place, reach_at, score_rows, top_rows
 from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy

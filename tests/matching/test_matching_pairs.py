@@ -1,13 +1,13 @@
-"""Which offerings reach which school needs, graded by the ranking model's own fit."""
+"""Fit and reach of school need-offering pairs, graded by the ranking model's own fit."""
 
 import datetime as dt
 
 import numpy as np
 import pytest
 
-from geo import VIA, CoverageConfig, reaching
-from geo.reach import ISSUES
-from matching import RankingConfig, SchoolTable, rank_offerings
+from geo import CoverageConfig
+from matching import RankingConfig, SchoolTable, fit_and_reach, rank_offerings
+from matching.pairs import ISSUES, VIA
 from tests.matching.factories import AS_OF, build, need, offering, school
 
 CONFIG = RankingConfig()
@@ -22,7 +22,7 @@ def table(*queries_and_needs):
 def pairs(index, schools, **kwargs):
     """{(need row, offering id): (fit, via, issue)} of the pairs found."""
     kwargs.setdefault("as_of", AS_OF)
-    found = reaching(index, schools, **kwargs)
+    found = fit_and_reach(index, schools, **kwargs)
     ids = found.offerings.ids[found.pair_offering]
     return {
         (int(n), int(o)): (float(f), VIA[v], ISSUES[i])
