@@ -1,7 +1,7 @@
 """The architecture's import rules, read from the source: one small test per rule.
 
-A rule is a package and the top-level packages its modules must not import; add a rule with
-one more test function calling `imports_of` and `assert_no_imports`.
+A rule is a folder of modules and the modules (with everything inside them) they must not
+import; add a rule with one more test function calling `assert_no_imports`.
 """
 
 from __future__ import annotations
@@ -13,11 +13,12 @@ ROOT = Path(__file__).resolve().parents[1]
 WEB_AND_DATABASE = ("fastapi", "starlette", "sqlalchemy", "geoalchemy2", "httpx", "uvicorn", "app")
 
 
-def imports_of(package: str) -> dict[str, set[str]]:
-    """Module path -> the absolute module names it imports, for every module of the package."""
+def imports_of(folder: str) -> dict[str, set[str]]:
+    """Module path -> the absolute module names it imports, for every module under the folder
+    (a path from the repository root, such as "geo" or "app/routers")."""
     found: dict[str, set[str]] = {}
-    modules = sorted((ROOT / package).rglob("*.py"))
-    assert modules, f"no modules under {package}/"
+    modules = sorted((ROOT / folder).rglob("*.py"))
+    assert modules, f"no modules under {folder}/"
     for path in modules:
         package_parts = list(path.relative_to(ROOT).parent.parts)
         names: set[str] = set()
@@ -27,22 +28,29 @@ def imports_of(package: str) -> dict[str, set[str]]:
             elif isinstance(node, ast.ImportFrom):
                 # A relative import names a module from this package upwards: made absolute.
                 base = package_parts[: len(package_parts) - node.level + 1] if node.level else []
+                module = ".".join([*base, *([node.module] if node.module else [])])
                 if node.module:
-                    names.add(".".join([*base, node.module]))
-                else:  # from . import x: x is a module of that package
-                    names.update(".".join([*base, alias.name]) for alias in node.names)
+                    names.add(module)
+                # from x import y: y may be a module of x, so x.y counts as imported too.
+                names.update(
+                    f"{module}.{alias.name}" if module else alias.name for alias in node.names
+                )
         found[str(path.relative_to(ROOT))] = names
     return found
 
 
-def assert_no_imports(package: str, forbidden: tuple[str, ...]) -> None:
-    """No module of the package imports a forbidden package or any module inside it."""
+def assert_no_imports(folder: str, forbidden: tuple[str, ...]) -> None:
+    """No module under the folder imports a forbidden module or anything inside it."""
     broken = {
-        module: sorted(n for n in names if n.split(".")[0] in forbidden)
-        for module, names in imports_of(package).items()
+        module: sorted(n for n in names if n in forbidden or n.startswith(_prefixes(forbidden)))
+        for module, names in imports_of(folder).items()
     }
     broken = {module: names for module, names in broken.items() if names}
-    assert not broken, f"{package}/ imports what it must not: {broken}"
+    assert not broken, f"{folder}/ imports what it must not: {broken}"
+
+
+def _prefixes(modules: tuple[str, ...]) -> tuple[str, ...]:
+    return tuple(f"{m}." for m in modules)
 
 
 def test_the_ranking_library_imports_no_web_or_database_code():
