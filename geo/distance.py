@@ -5,7 +5,7 @@
 Geod does; so the SQLite path agrees with PostGIS to well under a millimetre. `ST_DWithin` is
 inclusive (distance <= r), and so is `within_radius`.
 
-`haversine_km` is the ranking's distance: the mean Earth sphere (error < 0.5 % against the
+`haversine_km` is the ranking's distance: the mean Earth sphere (error < 0.6 % against the
 ellipsoid), vectorized and fast; at the scale of a decay scale (5-40 km) the spherical error is
 far below location precision. Candidate pruning (whole grid cells, matching.spatial) keeps a
 superset of the rows it admits, so pruning never drops a row scoring would keep.
@@ -54,7 +54,7 @@ def geodesic_m(
 
 
 def haversine_km(
-    lat1: float | np.ndarray, lon1: float | np.ndarray, lat2: np.ndarray, lon2: np.ndarray
+    lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
 ) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (broadcasts)."""
     p1, p2 = np.radians(lat1), np.radians(lat2)
