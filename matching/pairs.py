@@ -37,15 +37,13 @@ from matching.index import OfferingIndex
 from matching.needs import layout_needs
 from matching.scoring import (
     NeedArrays,
-    Place,
-    family_languages,
+    SchoolPlaces,
     reach_of,
-    school_need_index,
+    school_places,
     score_rows,
     take_rows,
 )
 from matching.tables import Need, SchoolTable
-from matching.vocab import POPULATIONS, LanguageCodes, encode_sets
 
 # How an offering reaches a school.
 VIA = ("distance", "service_area", "virtual")
@@ -116,7 +114,7 @@ def fit_and_reach(
     off_branch = np.where(off.categories >= 0, tree.branch[np.maximum(off.categories, 0)], -1)
     queries = snap.query_rows(layout.texts)
     need_arrays = _one_need_each(layout.needs)
-    per_school = _school_place(schools, snap.languages, cfg)
+    per_school = school_places(schools, np.arange(len(schools)), snap.languages, cfg)
     covered_matrix = _covered(covered, schools.ids, off)
 
     parts: list[tuple[np.ndarray, ...]] = []
@@ -163,16 +161,6 @@ def fit_and_reach(
     )
 
 
-@dataclass(frozen=True)
-class _SchoolPlace:
-    """Per school, the fields of a Place that do not depend on the offering."""
-
-    scale_km: np.ndarray
-    need_index: np.ndarray
-    populations: np.ndarray
-    languages: np.ndarray  # (schools, WORDS)
-
-
 def _branch_pairs(
     nb: np.ndarray,
     ob: np.ndarray,
@@ -182,7 +170,7 @@ def _branch_pairs(
     need_school: np.ndarray,
     need_arrays: NeedArrays,
     credit_table: np.ndarray,
-    per_school: _SchoolPlace,
+    per_school: SchoolPlaces,
     covered_matrix: sp.csr_matrix,
     schools: SchoolTable,
     cfg: RankingConfig,
@@ -200,15 +188,8 @@ def _branch_pairs(
     distance = haversine_km(
         schools.lat[sb][:, None], schools.lon[sb][:, None], block.lat[None, :], block.lon[None, :]
     ).ravel()
-    place = Place(
-        distance_km=distance,
-        scale_km=per_school.scale_km[sb][s_idx],
-        covered=np.asarray(covered_matrix[sb][:, ob].toarray(), dtype=bool).ravel(),
-        coverage_known=flat_off.has_service_area,
-        need_index=per_school.need_index[sb][s_idx],
-        populations=per_school.populations[sb][s_idx],
-        languages=per_school.languages[sb][s_idx],
-    )
+    covered = np.asarray(covered_matrix[sb][:, ob].toarray(), dtype=bool).ravel()
+    place = per_school.place(sb[s_idx], distance, covered, flat_off.has_service_area)
     reach = reach_of(flat_off, place, reach_cfg)
     reaches = reach.eligible & (reach.virtual | reach.in_area | ~reach.outside_area)
     need_rows, off_cols = np.nonzero(reaches.reshape(n_s, n_o)[s_pos])
@@ -257,19 +238,6 @@ def _one_need_each(needs: NeedArrays) -> NeedArrays:
     """
     return replace(
         needs, weight=np.ones_like(needs.weight), students=np.full_like(needs.students, np.nan)
-    )
-
-
-def _school_place(
-    schools: SchoolTable, languages: LanguageCodes, cfg: RankingConfig
-) -> _SchoolPlace:
-    """The per-school fields of a Place, as rank_schools reads them."""
-    family = [family_languages(languages, langs) for langs in schools.languages]
-    return _SchoolPlace(
-        scale_km=np.array([cfg.scale_km(locale) for locale in schools.locale], dtype=np.float64),
-        need_index=school_need_index(schools.need_index, cfg),
-        populations=encode_sets(schools.populations, POPULATIONS, "populations", np.uint16),
-        languages=np.stack(family) if family else np.zeros((0, LanguageCodes.WORDS), np.uint64),
     )
 
 

@@ -22,13 +22,13 @@ from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
 from matching.results import RankedOffering, RankedSchool
 from matching.scoring import (
-    Place,
     Reach,
     Scored,
     family_languages,
     offering_terms,
     reach_at,
     school_need_index,
+    school_places,
     score_rows,
     take_rows,
     top_rows,
@@ -37,9 +37,7 @@ from matching.scoring import (
 from matching.tables import Need, SchoolQuery, SchoolTable
 from matching.vocab import (
     POPULATIONS,
-    LanguageCodes,
     bitmask,
-    encode_sets,
 )
 
 # Margin for rounding between the bound and the exact score (both float64, ~1e-16 apart).
@@ -237,18 +235,8 @@ def rank_schools(
     slots: list[list[Need | None]] = [[*groups[i]] or [None] for i in chosen]
     grades = list(zip(schools.grade_low.tolist(), schools.grade_high.tolist(), strict=True))
     layout = layout_needs(slots, [grades[i] for i in chosen], tree, snap.languages, cfg, useful)
-    need_index = school_need_index(schools.need_index, cfg)
-    populations = [schools.populations[i] for i in chosen]
-    family = [family_languages(snap.languages, schools.languages[i]) for i in chosen]
-    place = Place(
-        distance_km=distance[rows],
-        scale_km=scale[chosen][s],
-        covered=covered[o, chosen[s]],
-        coverage_known=known[o],
-        need_index=need_index[chosen][s],
-        populations=encode_sets(populations, POPULATIONS, "populations", np.uint16)[s],
-        languages=np.stack(family)[s] if family else np.zeros((0, LanguageCodes.WORDS), np.uint64),
-    )
+    places = school_places(schools, chosen, snap.languages, cfg)
+    place = places.place(s, distance[rows], covered[o, chosen[s]], known[o])
     width = layout.needs.valid.shape[1]
     similarity = _text_similarity(snap, off_text, layout.texts)  # (n_off, chosen * width)
     text = similarity.reshape(n_off, len(chosen), width)[o, s]

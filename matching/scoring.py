@@ -33,15 +33,18 @@ import numpy.typing as npt
 
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
+from matching.tables import SchoolTable
 from matching.vocab import (
     AT_SCHOOL_BIT,
     COST_FEE,
     COST_FREE,
     COST_SLIDING,
     COST_UNKNOWN,
+    POPULATIONS,
     VIRTUAL_BIT,
     LanguageCodes,
     any_overlap,
+    encode_sets,
 )
 
 T = TypeVar("T")
@@ -86,6 +89,50 @@ def school_need_index(value: npt.ArrayLike | None, config: RankingConfig) -> np.
 def family_languages(languages: LanguageCodes, codes: Iterable[str]) -> np.ndarray:
     """Mask of the non-English languages a school's families speak (Place.languages)."""
     return languages.mask(code for code in codes if code != "en")
+
+
+@dataclass(frozen=True)
+class SchoolPlaces:
+    """Per school, the fields of a Place that do not depend on the offering."""
+
+    scale_km: np.ndarray
+    need_index: np.ndarray
+    populations: np.ndarray
+    languages: np.ndarray  # (schools, WORDS)
+
+    def place(
+        self,
+        school: np.ndarray,
+        distance_km: np.ndarray,
+        covered: np.ndarray,
+        coverage_known: np.ndarray,
+    ) -> Place:
+        """The Place of each row, row r being at school `school[r]` of these."""
+        return Place(
+            distance_km=distance_km,
+            scale_km=self.scale_km[school],
+            covered=covered,
+            coverage_known=coverage_known,
+            need_index=self.need_index[school],
+            populations=self.populations[school],
+            languages=self.languages[school],
+        )
+
+
+def school_places(
+    schools: SchoolTable, rows: np.ndarray, languages: LanguageCodes, config: RankingConfig
+) -> SchoolPlaces:
+    """The offering-independent Place fields of these rows of the school table."""
+    picked = rows.tolist()
+    family = [family_languages(languages, schools.languages[i]) for i in picked]
+    return SchoolPlaces(
+        scale_km=np.array([config.scale_km(schools.locale[i]) for i in picked], dtype=np.float64),
+        need_index=school_need_index(schools.need_index[rows], config),
+        populations=encode_sets(
+            [schools.populations[i] for i in picked], POPULATIONS, "populations", np.uint16
+        ),
+        languages=np.stack(family) if family else np.zeros((0, LanguageCodes.WORDS), np.uint64),
+    )
 
 
 @dataclass(frozen=True)
