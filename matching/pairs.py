@@ -69,6 +69,7 @@ class Reaching:
 
     @property
     def usable(self) -> npt.NDArray[np.bool_]:
+        """Per pair: the offering can serve the need (no issue); coverage counts only these."""
         return np.asarray(self.issue == 0, dtype=np.bool_)
 
 
