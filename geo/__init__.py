@@ -4,10 +4,10 @@ Plain data in and out (floats, numpy arrays, shapely geometries, dicts, frozen d
 no web or database imports, so the SQLite path of the service can compute in-process exactly
 what PostGIS geography computes on PostgreSQL.
 
-Asset mapping: `grid` (map-tile cells), `assets` (counts per cell), `reach` (which offerings
-reach which school needs and how well they fit, using the ranking model in `matching`),
-`coverage` (capacity-aware met / thin / unmet) and `gaps` (gap order, partnership deserts,
-summary by category).
+Asset mapping: `grid` (map-tile cells), `assets` (counts per cell), `coverage` (capacity-aware
+met / thin / unmet over the need-offering pairs that matching.pairs scores) and `gaps` (gap
+order, partnership deserts, summary by category). geo imports nothing from `matching`: ranking
+stands on geometry (its distances are `distance.haversine_km`), not the reverse.
 """
 
 from geo.areas import (
@@ -22,7 +22,7 @@ from geo.areas import (
 from geo.assets import AssetColumns, AssetCounts, count_assets, padded_box
 from geo.bbox import BBox, parse_bbox
 from geo.coverage import MET, STATUSES, THIN, UNMET, Coverage, CoverageConfig, needs_coverage
-from geo.distance import geodesic_m, radius_bbox, within_radius
+from geo.distance import geodesic_m, haversine_km, radius_bbox, within_radius
 from geo.errors import GeometryError
 from geo.gaps import (
     CategorySummary,
@@ -47,7 +47,6 @@ from geo.grid import (
     parse_cell_id,
 )
 from geo.points import parse_near, validate_point
-from geo.reach import VIA, Reaching, reaching
 
 __all__ = [
     "MAX_LEVEL",
@@ -56,7 +55,6 @@ __all__ = [
     "STATUSES",
     "THIN",
     "UNMET",
-    "VIA",
     "AssetColumns",
     "AssetCounts",
     "BBox",
@@ -67,7 +65,6 @@ __all__ = [
     "Desert",
     "DesertConfig",
     "GeometryError",
-    "Reaching",
     "aggregate",
     "cell_bounds",
     "cell_geometry",
@@ -84,6 +81,7 @@ __all__ = [
     "feature_collection",
     "gap_order",
     "geodesic_m",
+    "haversine_km",
     "nearest_km",
     "needs_coverage",
     "padded_box",
@@ -93,7 +91,6 @@ __all__ = [
     "parse_service_area",
     "point_feature",
     "radius_bbox",
-    "reaching",
     "service_area_from_radius",
     "summarize",
     "to_geojson",

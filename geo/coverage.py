@@ -49,7 +49,7 @@ class CoverageConfig:
     # Effective coverage at or above which a need is met, and at or above which it is thin.
     met: float = 0.7
     thin: float = 0.2
-    # Reach (geo.reach): an in-person offering declaring no service area reaches a school
+    # Reach (matching.pairs): an in-person offering declaring no service area reaches a school
     # within this many of the school's locale decay scales (RankingConfig.scale_km: 5 km city
     # .. 40 km rural; x1.5 when the partner comes to the school); exp(-2) = 0.14 of full
     # reach. Virtual offerings reach everyone; a declared radius or polygon reaches exactly

@@ -22,8 +22,8 @@ import numpy as np
 import numpy.typing as npt
 
 from geo.coverage import THIN, UNMET
+from geo.distance import haversine_km
 from geo.grid import cell_keys, cell_xy
-from matching.geodesy import haversine_km
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]

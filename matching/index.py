@@ -22,7 +22,7 @@ from __future__ import annotations
 
 import itertools
 import threading
-from collections.abc import Iterable, Mapping
+from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, replace
 
 import numpy as np
@@ -135,6 +135,23 @@ class Snapshot:
         if len(buffer_rows) == 0:
             return similarity
         return np.concatenate([similarity, self.buffer_text.similarity(buffer_rows, query)])
+
+    def live(
+        self, select: Callable[[OfferingColumns], np.ndarray] | None = None
+    ) -> tuple[OfferingColumns, sp.csr_matrix]:
+        """Live offerings (base rows, then buffered ones) with their TF-IDF rows; `select`
+        maps columns to a mask of the rows wanted (None: every live offering)."""
+        if select is None:
+            base_rows, buffer_rows = np.flatnonzero(self.alive), np.arange(len(self.buffer))
+        else:
+            base_rows = np.flatnonzero(self.alive & select(self.base))
+            buffer_rows = np.flatnonzero(select(self.buffer))
+        return self.gather(base_rows, buffer_rows), self.text_of(base_rows, buffer_rows)
+
+    def query_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
+        """TF-IDF rows of query texts (a need's category name and notes), in offering text's
+        vocabulary: their dot product with text rows is the cosine similarity."""
+        return self.query_text.transform(texts)
 
     def text_of(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> sp.csr_matrix:
         """TF-IDF rows of these base rows followed by these buffer rows."""

@@ -9,39 +9,36 @@ from __future__ import annotations
 import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
-from dataclasses import fields
-from typing import Any, TypeVar, cast
 
 import numpy as np
 import scipy.sparse as sp
 
+from geo.distance import haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
 from matching.explain import Context, explain, offering_reason, school_reason
 from matching.filters import Filters, filter_mask
-from matching.geodesy import haversine_km
 from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
 from matching.results import RankedOffering, RankedSchool
 from matching.scoring import (
-    Place,
     Reach,
     Scored,
+    family_languages,
     offering_terms,
     reach_at,
+    school_need_index,
+    school_places,
     score_rows,
+    take_rows,
     top_rows,
     upper_bound,
 )
 from matching.tables import Need, SchoolQuery, SchoolTable
 from matching.vocab import (
     POPULATIONS,
-    LanguageCodes,
     bitmask,
-    encode_sets,
 )
-
-T = TypeVar("T")
 
 # Margin for rounding between the bound and the exact score (both float64, ~1e-16 apart).
 BOUND_SLACK = 1e-9
@@ -96,12 +93,12 @@ def rank_offerings(
         buffer_rows[eligible[split:] - len(base_rows)],
     )
     off = off.take(eligible)
-    need_index = _need_index(school.need_index, cfg)
+    need_index = float(school_need_index(school.need_index, cfg))
     terms = offering_terms(
         off,
         need_index,
         bitmask(school.populations, POPULATIONS, "populations"),
-        _family_languages(snap.languages, school.languages),
+        family_languages(snap.languages, school.languages),
         as_of=day.toordinal(),
         equity=strength,
         reverse=False,
@@ -116,7 +113,7 @@ def rank_offerings(
         similarity = snap.similarity(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        sub_off, sub_reach = off.take(rows), _take(reach, eligible[rows])
+        sub_off, sub_reach = off.take(rows), take_rows(reach, eligible[rows])
         scored = score_rows(
             sub_off,
             layout.needs,
@@ -129,7 +126,7 @@ def rank_offerings(
             equity=strength,
             reverse=False,
             config=cfg,
-            terms=_take(terms, rows),
+            terms=take_rows(terms, rows),
         )
         return sub_off, distance[eligible[rows]], sub_reach, scored
 
@@ -233,25 +230,13 @@ def rank_schools(
     if len(rows) == 0:
         return []
     chosen, s = np.unique(s[rows], return_inverse=True)  # s: position among chosen schools
-    o, pairs, reach = o[rows], pairs.take(rows), _take(reach, rows)
+    o, pairs, reach = o[rows], pairs.take(rows), take_rows(reach, rows)
 
     slots: list[list[Need | None]] = [[*groups[i]] or [None] for i in chosen]
     grades = list(zip(schools.grade_low.tolist(), schools.grade_high.tolist(), strict=True))
     layout = layout_needs(slots, [grades[i] for i in chosen], tree, snap.languages, cfg, useful)
-    need_index = np.clip(
-        np.where(np.isnan(schools.need_index), cfg.missing_need_index, schools.need_index), 0, 1
-    )
-    populations = [schools.populations[i] for i in chosen]
-    family = [_family_languages(snap.languages, schools.languages[i]) for i in chosen]
-    place = Place(
-        distance_km=distance[rows],
-        scale_km=scale[chosen][s],
-        covered=covered[o, chosen[s]],
-        coverage_known=known[o],
-        need_index=need_index[chosen][s],
-        populations=encode_sets(populations, POPULATIONS, "populations", np.uint16)[s],
-        languages=np.stack(family)[s] if family else np.zeros((0, LanguageCodes.WORDS), np.uint64),
-    )
+    places = school_places(schools, chosen, snap.languages, cfg)
+    place = places.place(s, distance[rows], covered[o, chosen[s]], known[o])
     width = layout.needs.valid.shape[1]
     similarity = _text_similarity(snap, off_text, layout.texts)  # (n_off, chosen * width)
     text = similarity.reshape(n_off, len(chosen), width)[o, s]
@@ -325,7 +310,7 @@ def _best_by(values: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
 
 def _text_similarity(snap: Snapshot, rows: sp.csr_matrix, texts: list[str]) -> np.ndarray:
     """(len(rows), len(texts)) cosine similarity of offering texts and need query texts."""
-    queries = snap.query_text.transform(texts)
+    queries = snap.query_rows(texts)
     if rows.shape[0] == 0:
         return np.zeros((0, len(texts)))
     return np.asarray((rows @ queries.T).toarray(), dtype=np.float64)
@@ -342,11 +327,9 @@ def _offerings_of(
             return np.isin(cols.ids, wanted)
         return cols.organization_ids == organization_id
 
-    base = np.flatnonzero(snap.alive & pick(snap.base))
-    extra = np.flatnonzero(pick(snap.buffer))
-    off = snap.gather(base, extra)
+    off, text = snap.live(pick)
     order = np.argsort(off.ids, kind="stable")
-    return off.take(order), snap.text_of(base, extra)[order]
+    return off.take(order), text[order]
 
 
 def _coverage(
@@ -362,31 +345,8 @@ def _coverage(
     return covered, known
 
 
-def _family_languages(languages: LanguageCodes, codes: Iterable[str]) -> np.ndarray:
-    """Mask of the non-English languages a school's families speak."""
-    return languages.mask(code for code in codes if code != "en")
-
-
-def _need_index(value: float | None, cfg: RankingConfig) -> float:
-    if value is None or math.isnan(value):
-        return cfg.missing_need_index
-    return min(max(float(value), 0.0), 1.0)
-
-
 def _strength(equity: float | None, cfg: RankingConfig) -> float:
     strength = cfg.equity if equity is None else float(equity)
     if not 0 <= strength <= 1:
         raise ValueError(f"equity must be in [0, 1], got {equity}")
     return strength
-
-
-def _take(obj: T, rows: np.ndarray) -> T:
-    """A dataclass of per-row arrays restricted to these rows."""
-    data: Any = obj
-    names = _FIELDS.get(type(data))
-    if names is None:
-        names = _FIELDS[type(data)] = tuple(f.name for f in fields(data))
-    return cast(T, type(data)(*[getattr(data, name)[rows] for name in names]))
-
-
-_FIELDS: dict[type, tuple[str, ...]] = {}  # field names of the dataclasses _take meets

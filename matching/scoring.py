@@ -22,23 +22,32 @@ soft - demotion * demote: the need it serves best once constraints count. Then
 
 from __future__ import annotations
 
-from collections.abc import Callable
-from dataclasses import dataclass
+import math
+from collections.abc import Callable, Iterable
+from dataclasses import dataclass, fields
 from functools import lru_cache
+from typing import Any, TypeVar, cast
 
 import numpy as np
+import numpy.typing as npt
 
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
+from matching.tables import SchoolTable
 from matching.vocab import (
     AT_SCHOOL_BIT,
     COST_FEE,
     COST_FREE,
     COST_SLIDING,
     COST_UNKNOWN,
+    POPULATIONS,
     VIRTUAL_BIT,
+    LanguageCodes,
     any_overlap,
+    encode_sets,
 )
+
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -68,6 +77,62 @@ class Place:
     need_index: np.ndarray  # float in [0, 1], missing already filled
     populations: np.ndarray  # uint16 bitmask of the school's populations
     languages: np.ndarray  # (R, WORDS) uint64: non-English languages of its families
+
+
+def school_need_index(value: npt.ArrayLike | None, config: RankingConfig) -> np.ndarray:
+    """Need index as the model reads it: clipped to [0, 1], unknown (None/NaN) read as
+    config.missing_need_index. Broadcasts over arrays of schools."""
+    known = np.asarray(math.nan if value is None else value, dtype=np.float64)
+    return np.clip(np.where(np.isnan(known), config.missing_need_index, known), 0.0, 1.0)
+
+
+def family_languages(languages: LanguageCodes, codes: Iterable[str]) -> np.ndarray:
+    """Mask of the non-English languages a school's families speak (Place.languages)."""
+    return languages.mask(code for code in codes if code != "en")
+
+
+@dataclass(frozen=True)
+class SchoolPlaces:
+    """Per school, the fields of a Place that do not depend on the offering."""
+
+    scale_km: np.ndarray
+    need_index: np.ndarray
+    populations: np.ndarray
+    languages: np.ndarray  # (schools, WORDS)
+
+    def place(
+        self,
+        school: np.ndarray,
+        distance_km: np.ndarray,
+        covered: np.ndarray,
+        coverage_known: np.ndarray,
+    ) -> Place:
+        """The Place of each row, row r being at school `school[r]` of these."""
+        return Place(
+            distance_km=distance_km,
+            scale_km=self.scale_km[school],
+            covered=covered,
+            coverage_known=coverage_known,
+            need_index=self.need_index[school],
+            populations=self.populations[school],
+            languages=self.languages[school],
+        )
+
+
+def school_places(
+    schools: SchoolTable, rows: np.ndarray, languages: LanguageCodes, config: RankingConfig
+) -> SchoolPlaces:
+    """The offering-independent Place fields of these rows of the school table."""
+    picked = rows.tolist()
+    family = [family_languages(languages, schools.languages[i]) for i in picked]
+    return SchoolPlaces(
+        scale_km=np.array([config.scale_km(schools.locale[i]) for i in picked], dtype=np.float64),
+        need_index=school_need_index(schools.need_index[rows], config),
+        populations=encode_sets(
+            [schools.populations[i] for i in picked], POPULATIONS, "populations", np.uint16
+        ),
+        languages=np.stack(family) if family else np.zeros((0, LanguageCodes.WORDS), np.uint64),
+    )
 
 
 @dataclass(frozen=True)
@@ -381,6 +446,18 @@ def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndar
     """Lookup table indexed by COST_* code."""
     by_code = {COST_UNKNOWN: unknown, COST_FREE: free, COST_SLIDING: sliding, COST_FEE: fee}
     return np.array([by_code[code] for code in range(len(by_code))])
+
+
+def take_rows(obj: T, rows: np.ndarray) -> T:
+    """A dataclass of per-row arrays (Place, Reach, OfferingTerms) restricted to these rows."""
+    data: Any = obj
+    names = _FIELDS.get(type(data))
+    if names is None:
+        names = _FIELDS[type(data)] = tuple(f.name for f in fields(data))
+    return cast(T, type(data)(*[getattr(data, name)[rows] for name in names]))
+
+
+_FIELDS: dict[type, tuple[str, ...]] = {}  # field names of the dataclasses take_rows meets
 
 
 def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:

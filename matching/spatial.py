@@ -14,8 +14,8 @@ from dataclasses import dataclass
 
 import numpy as np
 
+from geo.distance import EARTH_RADIUS_KM
 from matching.columns import row_ranges
-from matching.geodesy import EARTH_RADIUS_KM
 
 CELL_DEG = 0.1  # about 11 km: the smallest query radius (20 km) spans a few cells
 COLUMNS = round(360 / CELL_DEG)

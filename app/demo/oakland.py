@@ -1,9 +1,10 @@
 """Oakland Unified demo data: real public records parsed into plain frozen dataclasses.
 
-Pure (stdlib csv + dataclasses): no database and no web framework. The files, their sources and
-licences, and every rule that derives a value (swapped coordinates, grade spans of early-childhood
-centres, school-name matching, approximate partner locations, organisation types, example needs)
-are documented in app/data/README.md. Nothing here invents a record.
+Pure (stdlib csv + dataclasses; great-circle distances from geo): no database and no web
+framework. The files, their sources and licences, and every rule that derives a value (swapped
+coordinates, grade spans of early-childhood centres, school-name matching, approximate partner
+locations, organisation types, example needs) are documented in app/data/README.md. Nothing
+here invents a record.
 """
 
 from __future__ import annotations
@@ -19,6 +20,8 @@ from dataclasses import dataclass
 from datetime import date
 from pathlib import Path
 
+from geo.distance import haversine_km
+
 DATA_DIR = Path(__file__).resolve().parent.parent / "data" / "oakland"
 DISTRICT = "Oakland Unified School District"
 ASSESSED_ON = date(2011, 11, 1)
@@ -29,7 +32,6 @@ SOURCE_NOTE = (
 # Oakland's extent, with a margin: a coordinate pair outside it is a data error, not a school.
 OAKLAND_LAT = (37.6, 37.9)
 OAKLAND_LON = (-122.4, -122.0)
-EARTH_RADIUS_KM = 6371.0088
 MIN_RADIUS_KM = 2.0
 RADIUS_MARGIN_KM = 1.0
 MAX_NEEDS = 8
@@ -282,14 +284,6 @@ def normalise(text: str) -> str:
     return " ".join(text.split()).casefold()
 
 
-def haversine_km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
-    """Great-circle distance in kilometres on a spherical Earth."""
-    p1, p2 = math.radians(lat1), math.radians(lat2)
-    dp, dl = p2 - p1, math.radians(lon2 - lon1)
-    a = math.sin(dp / 2) ** 2 + math.cos(p1) * math.cos(p2) * math.sin(dl / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(a))
-
-
 # --- schools ---------------------------------------------------------------------------------
 
 
@@ -393,7 +387,7 @@ def _early_childhood_span(
         return -1, -1
     lat, lon, _ = coordinates[row["id"]]
     hosts = [
-        (haversine_km(lat, lon, *coordinates[site][:2]), span)
+        (float(haversine_km(lat, lon, *coordinates[site][:2])), span)
         for site, span in spans.items()
         if span is not None
     ]
@@ -524,7 +518,10 @@ def _organizations(
         slug = slug if slugs[slug] == 1 else f"{slug}-{slugs[slug]}"
         lat = sum(schools[i].lat for i in ids) / len(ids)
         lon = sum(schools[i].lon for i in ids) / len(ids)
-        farthest = max(haversine_km(lat, lon, schools[i].lat, schools[i].lon) for i in ids)
+        members = [schools[i] for i in ids]
+        farthest = float(
+            haversine_km(lat, lon, [s.lat for s in members], [s.lon for s in members]).max()
+        )
         organization = DemoOrganization(
             external_id=f"ousd2011:{slug}",
             name=names[key],

@@ -47,7 +47,14 @@ from geo import (
     DesertConfig,
     padded_box,
 )
-from matching import RankingConfig, SchoolTable, populations_from_indicators
+from matching import (
+    RankingConfig,
+    Reaching,
+    SchoolTable,
+    fit_and_reach,
+    populations_from_indicators,
+)
+from matching.pairs import ISSUES, VIA
 from matching.vocab import DELIVERIES
 
 COVERAGE = CoverageConfig()
@@ -85,7 +92,7 @@ class Universe:
 @dataclass(frozen=True)
 class Analysis:
     universe: Universe
-    reach: geo.Reaching
+    reach: Reaching
     cover: geo.Coverage
     usable: np.ndarray  # rows of reach pairs passed to coverage (cover's pair arrays align)
 
@@ -147,9 +154,9 @@ def _reaching(
     ranking_index: CatalogIndex,
     table: SchoolTable,
     offering_ids: np.ndarray | None = None,
-) -> geo.Reaching:
+) -> Reaching:
     covered = repo.polygon_cover(session, table.ids.tolist(), table.lat, table.lon)
-    return geo.reaching(
+    return fit_and_reach(
         ranking_index.current(session),
         table,
         covered=covered,
@@ -235,11 +242,11 @@ def school_coverage(
                     share=round(float(share[r]), 4),
                     contribution=round(float(reach.fit[r] * share[r]), 4),
                     distance_km=round(float(reach.distance_km[r]), 3),
-                    via=geo.VIA[int(reach.via[r])],  # type: ignore[arg-type]
+                    via=VIA[int(reach.via[r])],  # type: ignore[arg-type]
                     capacity_schools=detail.capacity_schools,
                     capacity_students=detail.capacity_students,
                     schools_counting_on_it=int(reached[o]),
-                    issue=geo.reach.ISSUES[int(reach.issue[r])] or None,  # type: ignore[arg-type]
+                    issue=ISSUES[int(reach.issue[r])] or None,  # type: ignore[arg-type]
                 )
             )
         needs_out.append(

@@ -14,12 +14,12 @@ from app.demo.oakland import (
     DATA_DIR,
     OAKLAND_LAT,
     OAKLAND_LON,
-    haversine_km,
     load_oakland,
     load_service_type_map,
     normalise,
 )
 from app.taxonomy import TAXONOMY_PATH
+from geo.distance import haversine_km
 
 # The shipped copies stay byte-identical to community_partner_platform@f56e32f (see NOTICE).
 SOURCE_SHA256 = {

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from geo.distance import EARTH_RADIUS_KM
 from matching import (
     Need,
     OfferingIndex,
@@ -14,7 +15,6 @@ from matching import (
     RankingConfig,
     SchoolQuery,
 )
-from matching.geodesy import EARTH_RADIUS_KM
 
 TAXONOMY: dict[str, str | None] = {
     "mental_health_sel": None,

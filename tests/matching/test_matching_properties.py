@@ -11,6 +11,7 @@ from hypothesis import strategies as st
 
 import matching.rank as rank_module
 from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
+from geo.distance import haversine_km
 from matching import (
     Filters,
     Need,
@@ -21,7 +22,6 @@ from matching import (
     rank_offerings,
     rank_schools,
 )
-from matching.geodesy import haversine_km
 from matching.index import OfferingIndex
 from tests.matching.factories import (
     AS_OF,

@@ -15,6 +15,7 @@ import pytest
 
 import matching.rank as rank_module
 from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
+from geo.distance import haversine_km
 from matching import (
     Filters,
     Need,
@@ -26,7 +27,6 @@ from matching import (
 )
 from matching.explain import Context, explain, offering_reason
 from matching.filters import filter_mask
-from matching.geodesy import haversine_km
 from matching.needs import layout_needs
 from matching.scoring import Place, reach_at, score_rows, top_rows
 from matching.vocab import POPULATIONS, bitmask

@@ -5,7 +5,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from matching.geodesy import haversine_km
+from geo.distance import haversine_km
 from matching.spatial import CELL_DEG, CellGrid, cell_order
 
 

@@ -1,4 +1,4 @@
-"""Which offerings reach which school needs, and how well they fit — for many schools at once.
+"""Fit and reach of school need-offering pairs, for many schools at once: coverage's input.
 
 Reach and fit are the ranking model's own (matching.scoring.reach_of and score_rows), so a
 school's coverage lists the offerings /matches ranks for it, graded the same way:
@@ -16,30 +16,34 @@ school's coverage lists the offerings /matches ranks for it, graded the same way
 
 Only offerings sharing a taxonomy branch with a need can earn fit, so the work is done branch
 by branch: each branch's needs against that branch's offerings, as dense blocks. Distances
-are great-circle (the ranking's haversine), from the location the index holds per offering.
+are great-circle (geo.distance.haversine_km, as in ranking), from the location the index holds
+per offering. geo.coverage then shares capacity over these pairs and grades each need.
 """
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Sequence
-from dataclasses import dataclass, fields, replace
-from typing import Any, TypeVar, cast
+from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
 
 from geo.coverage import SLACK, CoverageConfig
+from geo.distance import haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
-from matching.geodesy import haversine_km
 from matching.index import OfferingIndex
-from matching.scoring import NeedArrays, Place, reach_of, score_rows
+from matching.needs import layout_needs
+from matching.scoring import (
+    NeedArrays,
+    SchoolPlaces,
+    reach_of,
+    school_places,
+    score_rows,
+    take_rows,
+)
 from matching.tables import Need, SchoolTable
-from matching.vocab import DELIVERIES, POPULATIONS, SCHEDULES, LanguageCodes, bitmask
-
-T = TypeVar("T")
 
 # How an offering reaches a school.
 VIA = ("distance", "service_area", "virtual")
@@ -65,10 +69,11 @@ class Reaching:
 
     @property
     def usable(self) -> npt.NDArray[np.bool_]:
+        """Per pair: the offering can serve the need (no issue); coverage counts only these."""
         return np.asarray(self.issue == 0, dtype=np.bool_)
 
 
-def reaching(
+def fit_and_reach(
     index: OfferingIndex,
     schools: SchoolTable,
     *,
@@ -77,7 +82,8 @@ def reaching(
     coverage: CoverageConfig | None = None,
     as_of: dt.date | None = None,
 ) -> Reaching:
-    """Pairs of the schools' needs and the offerings reaching them (see the module docstring).
+    """Fit and reach of these schools' needs against the index's offerings: the pairs that reach,
+    with fit >= coverage.min_fit, each graded by the ranking model (see the module docstring).
 
     covered: (school ids, organization ids) where the organization's polygon service area
     covers the school, for every polygon area (PostGIS ST_Covers or geo.covers); an offering
@@ -89,13 +95,11 @@ def reaching(
     reach_cfg = replace(cfg, reach_cutoff_scales=cov.reach_scales)
     day = (as_of or dt.date.today()).toordinal()
     snap = index.snapshot()
-    base_rows = np.flatnonzero(snap.alive)
-    buffer_rows = np.arange(len(snap.buffer))
-    off = snap.gather(base_rows, buffer_rows)
-    text = snap.text_of(base_rows, buffer_rows)
-    if offering_ids is not None:
-        keep = np.flatnonzero(np.isin(off.ids, np.asarray(offering_ids, dtype=np.int64)))
-        off, text = off.take(keep), text[keep]
+    if offering_ids is None:
+        off, text = snap.live()
+    else:
+        wanted = np.asarray(offering_ids, dtype=np.int64)
+        off, text = snap.live(lambda cols: np.isin(cols.ids, wanted))
 
     lengths = np.fromiter((len(n) for n in schools.needs), dtype=np.intp, count=len(schools))
     need_school = np.repeat(np.arange(len(schools)), lengths)
@@ -104,14 +108,14 @@ def reaching(
         return _empty(off, need_school, needs)
 
     tree = snap.tree.extended(n.category for n in needs)
-    categories = sorted({n.category for n in needs})
-    credit_table = tree.credit(tree.lookup(categories), cfg.sibling_credit, cfg.branch_credit)
-    row_of = {code: i for i, code in enumerate(categories)}
+    low, high = schools.grade_low[need_school].tolist(), schools.grade_high[need_school].tolist()
+    grades = list(zip(low, high, strict=True))
+    layout = layout_needs([[n] for n in needs], grades, tree, snap.languages, cfg)
     need_branch = tree.branch[tree.lookup([n.category for n in needs])]
     off_branch = np.where(off.categories >= 0, tree.branch[np.maximum(off.categories, 0)], -1)
-    queries = snap.query_text.transform([f"{tree.name(n.category)} {n.notes}" for n in needs])
-    need_arrays = _need_arrays(needs, need_school, schools, row_of, snap.languages)
-    per_school = _school_place(schools, snap.languages, cfg)
+    queries = snap.query_rows(layout.texts)
+    need_arrays = _one_need_each(layout.needs)
+    per_school = school_places(schools, np.arange(len(schools)), snap.languages, cfg)
     covered_matrix = _covered(covered, schools.ids, off)
 
     parts: list[tuple[np.ndarray, ...]] = []
@@ -128,7 +132,7 @@ def reaching(
             queries,
             need_school,
             need_arrays,
-            credit_table,
+            layout.credit_table,
             per_school,
             covered_matrix,
             schools,
@@ -158,14 +162,6 @@ def reaching(
     )
 
 
-@dataclass(frozen=True)
-class _SchoolPlace:
-    scale_km: np.ndarray
-    need_index: np.ndarray
-    populations: np.ndarray
-    languages: np.ndarray  # (schools, WORDS)
-
-
 def _branch_pairs(
     nb: np.ndarray,
     ob: np.ndarray,
@@ -175,7 +171,7 @@ def _branch_pairs(
     need_school: np.ndarray,
     need_arrays: NeedArrays,
     credit_table: np.ndarray,
-    per_school: _SchoolPlace,
+    per_school: SchoolPlaces,
     covered_matrix: sp.csr_matrix,
     schools: SchoolTable,
     cfg: RankingConfig,
@@ -193,15 +189,8 @@ def _branch_pairs(
     distance = haversine_km(
         schools.lat[sb][:, None], schools.lon[sb][:, None], block.lat[None, :], block.lon[None, :]
     ).ravel()
-    place = Place(
-        distance_km=distance,
-        scale_km=per_school.scale_km[sb][s_idx],
-        covered=np.asarray(covered_matrix[sb][:, ob].toarray(), dtype=bool).ravel(),
-        coverage_known=flat_off.has_service_area,
-        need_index=per_school.need_index[sb][s_idx],
-        populations=per_school.populations[sb][s_idx],
-        languages=per_school.languages[sb][s_idx],
-    )
+    covered = np.asarray(covered_matrix[sb][:, ob].toarray(), dtype=bool).ravel()
+    place = per_school.place(sb[s_idx], distance, covered, flat_off.has_service_area)
     reach = reach_of(flat_off, place, reach_cfg)
     reaches = reach.eligible & (reach.virtual | reach.in_area | ~reach.outside_area)
     need_rows, off_cols = np.nonzero(reaches.reshape(n_s, n_o)[s_pos])
@@ -209,7 +198,7 @@ def _branch_pairs(
         return None
     similarity = (queries[nb] @ text[ob].T).toarray()
     flat = s_pos[need_rows] * n_o + off_cols
-    rows_place = _take(place, flat)
+    rows_place = take_rows(place, flat)
     scored = score_rows(
         block.take(off_cols),
         need_arrays,
@@ -243,52 +232,13 @@ def _branch_pairs(
     )
 
 
-def _need_arrays(
-    needs: Sequence[Need],
-    need_school: np.ndarray,
-    schools: SchoolTable,
-    row_of: dict[str, int],
-    languages: LanguageCodes,
-) -> NeedArrays:
-    """Every need as its own one-slot group, weight 1: fit is then the need's own fit."""
-    n = len(needs)
-    rows = list(zip(needs, need_school.tolist(), strict=True))
-    low = np.array([schools.grade_low[s] if x.grade_low is None else x.grade_low for x, s in rows])
-    high = np.array(
-        [schools.grade_high[s] if x.grade_high is None else x.grade_high for x, s in rows]
-    )
-    schedule = np.array([bitmask(x.schedule, SCHEDULES, "schedule") for x in needs], np.uint8)
-    delivery = np.array([bitmask(x.delivery, DELIVERIES, "delivery") for x in needs], np.uint8)
-    wanted = np.stack([languages.mask(x.languages) for x in needs]).astype(np.uint64)
-    return NeedArrays(
-        credit_row=np.array([row_of[x.category] for x in needs], dtype=np.intp)[:, None],
-        weight=np.ones((n, 1)),
-        grade_low=low.astype(np.int64)[:, None],
-        grade_high=high.astype(np.int64)[:, None],
-        schedule=schedule[:, None],
-        delivery=delivery[:, None],
-        languages=wanted[:, None, :],
-        has_languages=np.array([bool(x.languages) for x in needs], dtype=bool)[:, None],
-        # Capacity is shared by geo.coverage; the model's per-need capacity penalty stays out.
-        students=np.full((n, 1), np.nan),
-        valid=np.ones((n, 1), dtype=bool),
-    )
+def _one_need_each(needs: NeedArrays) -> NeedArrays:
+    """Needs laid out one per group, weighted 1 so that a pair's fit is the need's own fit.
 
-
-def _school_place(
-    schools: SchoolTable, languages: LanguageCodes, cfg: RankingConfig
-) -> _SchoolPlace:
-    need_index = np.clip(
-        np.where(np.isnan(schools.need_index), cfg.missing_need_index, schools.need_index), 0, 1
-    )
-    family = [languages.mask(c for c in langs if c != "en") for langs in schools.languages]
-    return _SchoolPlace(
-        scale_km=np.array([cfg.scale_km(locale) for locale in schools.locale], dtype=np.float64),
-        need_index=need_index.astype(np.float64),
-        populations=np.array(
-            [bitmask(p, POPULATIONS, "populations") for p in schools.populations], np.uint16
-        ),
-        languages=np.stack(family) if family else np.zeros((0, LanguageCodes.WORDS), np.uint64),
+    Capacity is shared by geo.coverage, so the model's per-need capacity penalty stays out.
+    """
+    return replace(
+        needs, weight=np.ones_like(needs.weight), students=np.full_like(needs.students, np.nan)
     )
 
 
@@ -340,9 +290,3 @@ def _empty(off: OfferingColumns, need_school: np.ndarray, needs: list[Need]) -> 
         via=np.zeros(0, dtype=np.int8),
         issue=np.zeros(0, dtype=np.int8),
     )
-
-
-def _take(obj: T, rows: np.ndarray) -> T:
-    """A dataclass of per-row arrays restricted to these rows."""
-    data: Any = obj
-    return cast(T, replace(data, **{f.name: getattr(data, f.name)[rows] for f in fields(data)}))

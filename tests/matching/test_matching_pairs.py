@@ -1,17 +1,22 @@
-"""Which offerings reach which school needs, graded by the ranking model's own fit."""
+"""Fit and reach of school need-offering pairs, graded by the ranking model's own fit."""
 
 import datetime as dt
+import math
+from dataclasses import replace
 
 import numpy as np
 import pytest
 
-from geo import VIA, CoverageConfig, reaching
-from geo.reach import ISSUES
-from matching import RankingConfig, SchoolTable, rank_offerings
+from geo.coverage import SLACK, CoverageConfig
+from matching import OfferingIndex, RankingConfig, SchoolTable, fit_and_reach, rank_offerings
+from matching.pairs import ISSUES, VIA
+from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
+from matching.vocab import AT_SCHOOL_BIT, VIRTUAL_BIT
 from tests.matching.factories import AS_OF, build, need, offering, school
 
 CONFIG = RankingConfig()
 CITY_REACH_KM = CONFIG.scale_city_km * CoverageConfig().reach_scales  # 10 km
+BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
 
 
 def table(*queries_and_needs):
@@ -22,7 +27,7 @@ def table(*queries_and_needs):
 def pairs(index, schools, **kwargs):
     """{(need row, offering id): (fit, via, issue)} of the pairs found."""
     kwargs.setdefault("as_of", AS_OF)
-    found = reaching(index, schools, **kwargs)
+    found = fit_and_reach(index, schools, **kwargs)
     ids = found.offerings.ids[found.pair_offering]
     return {
         (int(n), int(o)): (float(f), VIA[v], ISSUES[i])
@@ -144,3 +149,60 @@ def test_only_the_offerings_asked_for_are_considered():
     index = build(offering(1), offering(2), offering(3))
     found = pairs(index, table((school(), [need()])), offering_ids=[2, 3])
     assert {o for _, o in found} == {2, 3}
+
+
+@pytest.fixture(scope="module")
+def metro():
+    """A dense synthetic metro with buffered and removed rows, and schools with several needs."""
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    table = synthetic_offerings(3000, 41, codes, BAY_AREA)
+    index = OfferingIndex.build(table, parents, names=names)
+    index.upsert(synthetic_offerings(200, 42, codes, BAY_AREA))  # ids 1-200 replaced
+    index.remove(range(201, 301))
+    return index, synthetic_schools(16, 43, codes, BAY_AREA)
+
+
+def test_pairs_of_many_schools_are_what_ranking_each_school_need_by_need_gives(metro):
+    """Every pair's fit is the fit rank_offerings gives the offering for that one need, and
+    the pairs are exactly the ranked offerings that fit well enough and reach the school:
+    virtual, within a declared radius, or near enough while declaring no area."""
+    index, schools = metro
+    cov = CoverageConfig()
+    found = fit_and_reach(index, schools, coverage=cov, as_of=AS_OF)
+    got: dict[tuple[int, int], float] = {}
+    for n, o, f in zip(found.pair_need, found.pair_offering, found.fit, strict=True):
+        got[(int(n), int(found.offerings.ids[o]))] = float(f)
+    off, _ = index.snapshot().live()
+    row_of = {int(i): r for r, i in enumerate(off.ids.tolist())}
+    expected: dict[tuple[int, int], float] = {}
+    need_row = 0
+    for i in range(len(schools)):
+        query, needs = schools.query(i)
+        for the_need in needs:
+            ranked = rank_offerings(
+                index, query, [replace(the_need, priority=1)], k=len(index), as_of=AS_OF
+            )
+            for r in ranked:
+                fit = next(c.points for c in r.contributions if c.component == "fit")
+                fit /= CONFIG.fit_weight
+                row = row_of[r.offering_id]
+                if fit >= cov.min_fit - SLACK and _reaches(off, row, query, r.distance_km, cov):
+                    expected[(need_row, r.offering_id)] = fit
+            need_row += 1
+    assert len(expected) > 100  # the comparison covers many pairs
+    assert set(got) == set(expected)
+    for pair, fit in got.items():
+        assert fit == pytest.approx(expected[pair], abs=SLACK, rel=0)  # float32 text rows
+
+
+def _reaches(off, row: int, query, distance_km: float, cov: CoverageConfig) -> bool:
+    """The coverage reach rule (see matching.pairs), from the offering's columns."""
+    delivery = int(off.delivery[row])
+    radius = float(off.service_radius_km[row])
+    if delivery & VIRTUAL_BIT or distance_km <= radius:
+        return True
+    if not math.isnan(radius) or off.has_service_area[row]:
+        return False  # a declared area not covering the school (no polygon covers it here)
+    travel = max(CONFIG.at_school_travel_factor, 1.0) if delivery & AT_SCHOOL_BIT else 1.0
+    return distance_km <= CONFIG.scale_km(query.locale) * travel * cov.reach_scales
