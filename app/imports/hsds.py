@@ -39,7 +39,6 @@ from tqdm import tqdm
 
 import geo
 from app.imports import records as rec
-from app.imports import store
 from app.imports.bulk_csv import BATCH_SIZE, finish
 from app.imports.csvfile import FileProblem
 from app.imports.geocode import Geocoder, default_geocoder
@@ -47,8 +46,11 @@ from app.imports.hsds_read import Row, Tables, read
 from app.imports.hsds_terms import TermMap, language_code
 from app.imports.report import ImportReport
 from app.imports.rows import CellError, text_cell
+from app.repositories import imports as repo
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
+from app.services.catalog_rows import location_rows, offering_row, organization_row
+from app.services.validation import offering_rules
 
 ORGANIZATION_OPTIONAL = {"description", "website", "email", "phone", "contact_name", "languages"}
 OFFERING_OPTIONAL = {
@@ -167,7 +169,7 @@ def import_hsds(
                 keys = PARTNERMAP_ORGANIZATION_KEYS if pm else ORGANIZATION_KEYS
                 if part:
                     report.count("organizations").add(
-                        store.upsert_organizations(session, source, part, keys)
+                        repo.upsert_organizations(session, source, part, keys)
                     )
         imported = {r.external_id for r in organizations}
         offerings: dict[bool, list[rec.Record]] = {True: [], False: []}
@@ -303,7 +305,7 @@ class Directory:
             out.setdefault(owner, []).append(loc)
         return out
 
-    def organization(self, row: Row) -> store.OrganizationRecord | None:
+    def organization(self, row: Row) -> repo.OrganizationRecord | None:
         oid = str(row.get("id") or "")
         where = self._where(row, "organization")
         if not oid:
@@ -347,35 +349,19 @@ class Directory:
         if model is None:
             return None
         assert isinstance(model, OrganizationCreate)
-        area = model.service_area
         try:
-            polygon = _polygon(area.geometry.model_dump()) if area.kind == "polygon" else None
-        except RecordError as exc:
-            self.report.error(exc.problem, field=exc.field, **where)
+            row = organization_row(model)
+        except geo.GeometryError as exc:
+            self.report.error(exc.reason, field="service_area", **where)
             return None
-        values = {
-            "name": model.name,
-            "description": model.description,
-            "website": str(model.website) if model.website else None,
-            "email": model.email,
-            "phone": model.phone,
-            "contact_name": model.contact_name,
-            "languages": list(model.languages),
-        }
-        defaults = {
-            "type": model.type,
-            "type_inferred": "partnermap:organization_type" not in facets,
-            "service_area_kind": area.kind,
-            "service_area": polygon,
-            "service_radius_km": getattr(area, "radius_km", None),
-            "service_region": getattr(area, "region", None),
-        }
+        values = {key: row.pop(key) for key in ORGANIZATION_KEYS}
+        defaults = row | {"type_inferred": "partnermap:organization_type" not in facets}
         if pm:
             values |= defaults
-        return store.OrganizationRecord(
+        return repo.OrganizationRecord(
             oid,
             values,
-            [loc.model_dump() for loc in model.locations],
+            location_rows(model.locations),
             defaults=defaults,
             partnermap=pm,
         )
@@ -517,13 +503,12 @@ class Directory:
         if model is None:
             return None
         assert isinstance(model, OfferingCreate)
-        problems = rec.offering_rules(model)
+        problems = rec.rule_problems(offering_rules(model))
         for fld, problem in problems:
             self.report.error(problem, field=fld, **where)
         if problems:
             return None
-        values = model.model_dump(exclude={"source", "external_id"})
-        values["cost_amount"] = store.cents(values["cost_amount"])
+        values = offering_row(model.model_dump(exclude={"source", "external_id"}))
         return rec.Record(row.get("_row") or 0, sid, values, organization_ref=org), pm
 
     def _facet_fields(self, facets: dict[str, list[str]]) -> dict[str, Any]:
@@ -670,11 +655,3 @@ def _service_area(facets: dict[str, list[str]]) -> dict[str, Any]:
     except ValueError:
         raise RecordError("service_area", "the PartnerMap service_area is not JSON") from None
     return area if isinstance(area, dict) else {"kind": "none"}
-
-
-def _polygon(geometry: dict[str, Any]) -> dict[str, Any]:
-    try:
-        shape = geo.parse_service_area(geometry)
-    except geo.GeometryError as exc:
-        raise RecordError("service_area", exc.reason) from None
-    return geo.to_geojson(geo.densify_edges(shape))

@@ -4,25 +4,24 @@ import, the API upload and the school-directory import."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from app.imports import store
 from app.imports.geocode import Geocoder
 from app.imports.report import Counts, ImportReport
 from app.imports.rows import Column, validate
 from app.models import Offering, School
+from app.repositories import imports as repo
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
 from app.schemas.schools import SchoolCreate
-from app.taxonomy import load_taxonomy
-from matching.need_index import need_index
+from app.services.catalog_rows import location_rows, offering_row, organization_row
+from app.services.districts import ids_for_names
+from app.services.schools import INDICATORS, need_indexes
+from app.services.validation import Broken, offering_rules, reversed_grades
 
 Problems = list[tuple[str, str]]
 
@@ -103,7 +102,6 @@ COLUMNS = {
 
 _LOCATION_COLUMNS = ("location_name", "address", "city", "state", "postal_code", "lat", "lon")
 _AREA_COLUMNS = ("service_area", "service_radius_km", "service_region")
-_INDICATORS = ("frl_pct", "title_i", "el_pct", "swd_pct", "chronic_absence_pct", "locale")
 
 
 @dataclass
@@ -189,24 +187,10 @@ def organization_record(
     if model is None or problems:
         return None, problems
     assert isinstance(model, OrganizationCreate)
-    values = {
-        "name": model.name,
-        "type": model.type,
-        "type_inferred": False,
-        "description": model.description,
-        "website": str(model.website) if model.website else None,
-        "email": model.email,
-        "phone": model.phone,
-        "contact_name": model.contact_name,
-        "languages": list(model.languages),
-        "service_area_kind": model.service_area.kind,
-        "service_area": None,
-        "service_radius_km": getattr(model.service_area, "radius_km", None),
-        "service_region": getattr(model.service_area, "region", None),
-    }
+    values = organization_row(model) | {"type_inferred": False}
     locations = None
     if any(c in present for c in _LOCATION_COLUMNS):
-        locations = [loc.model_dump() for loc in model.locations]
+        locations = location_rows(model.locations)
     return Record(line, model.external_id or "", values, locations), []
 
 
@@ -241,10 +225,10 @@ def _organization_column(loc: tuple[Any, ...]) -> str:
 def write_organizations(
     session: Session, source: str, records: list[Record], update_keys: Sequence[str]
 ) -> Counts:
-    return store.upsert_organizations(
+    return repo.upsert_organizations(
         session,
         source,
-        [store.OrganizationRecord(r.external_id, r.values, r.locations) for r in records],
+        [repo.OrganizationRecord(r.external_id, r.values, r.locations) for r in records],
         update_keys,
     )
 
@@ -272,36 +256,16 @@ def offering_record(
     if model is None or problems:
         return None, problems
     assert isinstance(model, OfferingCreate)
-    problems = offering_rules(model)
+    problems = rule_problems(offering_rules(model))
     if problems:
         return None, problems
-    values = model.model_dump(exclude={"source"})
-    values["cost_amount"] = store.cents(values["cost_amount"])
+    values = offering_row(model.model_dump(exclude={"source"}))
     return Record(line, values.pop("external_id"), values, organization_ref=ref), []
 
 
-def offering_rules(o: OfferingCreate) -> Problems:
-    """The cross-field rules of app.services.offerings, as (field, problem) pairs."""
-    problems: Problems = []
-    known = _category_codes()
-    for code in o.categories:
-        if code not in known:
-            problems.append(("categories", f"unknown category code '{code}'; see GET /v1/taxonomy"))
-    if o.grade_low > o.grade_high:
-        problems.append(
-            ("grade_high", f"grade_high ({o.grade_high}) is below grade_low ({o.grade_low})")
-        )
-    if o.active_from and o.active_until and o.active_from > o.active_until:
-        problems.append(("active_until", "active_until is before active_from"))
-    if o.cost == "fee" and o.cost_amount is None:
-        problems.append(("cost_amount", "cost 'fee' needs cost_amount"))
-    if o.cost == "free" and o.cost_amount not in (None, 0):
-        problems.append(("cost_amount", "a free offering cannot have a cost_amount"))
-    return problems
-
-
-def _category_codes() -> frozenset[str]:
-    return frozenset(c.code for c in load_taxonomy().categories)
+def rule_problems(broken: list[Broken]) -> Problems:
+    """Broken rules of app.services.validation as (field, problem) pairs."""
+    return [(str(b.loc[0]), b.message) for b in broken]
 
 
 def offering_update_keys(present: Sequence[str]) -> list[str]:
@@ -320,12 +284,12 @@ def write_offerings(
     organization_source: str | None = None,
 ) -> Counts:
     """Resolve each offering's organization, then upsert; unknown organizations are errors."""
-    by_ext = store.organization_ids(
+    by_ext = repo.organization_ids(
         session,
         organization_source or source,
         [r.organization_ref for r in records if isinstance(r.organization_ref, str)],
     )
-    by_id = store.existing_organization_ids(
+    by_id = repo.existing_organization_ids(
         session, [r.organization_ref for r in records if isinstance(r.organization_ref, int)]
     )
     rows, skipped = [], 0
@@ -344,7 +308,7 @@ def write_offerings(
             skipped += 1
             continue
         rows.append({**r.values, "external_id": r.external_id, "organization_id": org_id})
-    counts = store.upsert_rows(session, Offering, source, rows, update_keys)
+    counts = repo.upsert_rows(session, Offering, source, rows, update_keys)
     counts.skipped += skipped
     return counts
 
@@ -366,13 +330,9 @@ def school_record(
     if model is None or problems:
         return None, problems
     assert isinstance(model, SchoolCreate)
-    if model.grade_low > model.grade_high:
-        return None, [
-            (
-                "grade_high",
-                f"grade_high ({model.grade_high}) is below grade_low ({model.grade_low})",
-            )
-        ]
+    broken = reversed_grades(model.grade_low, model.grade_high)
+    if broken:
+        return None, rule_problems([broken])
     values = model.model_dump(exclude={"source"})
     return Record(line, values.pop("external_id"), values), []
 
@@ -383,7 +343,7 @@ def school_update_keys(present: Sequence[str]) -> list[str]:
         keys.append("district_id")
     if any(c in present for c in ("lat", "lon", "postal_code")):
         keys += [k for k in ("lat", "lon", "location_precision") if k not in keys]
-    if any(c in present for c in _INDICATORS):
+    if any(c in present for c in INDICATORS):
         keys.append("need_index")
     return keys
 
@@ -400,11 +360,9 @@ def write_schools(
     an NCES id held by another record is an error. With `district` (a district's own upload)
     every school must be in it: rows naming another, or updating another's school, are
     errors, and rows naming none are put in it."""
-    from app.services.districts import ids_for_names
-
     if district is not None:
         records = _own_district(session, source, records, district, report)
-    taken = store.nces_ids_taken(
+    taken = repo.nces_ids_taken(
         session, source, [(r.values.get("nces_id"), r.external_id) for r in records]
     )
     kept, skipped = [], 0
@@ -431,7 +389,7 @@ def write_schools(
         }
         for r, value in zip(kept, index, strict=True)
     ]
-    counts = store.upsert_rows(session, School, source, rows, update_keys)
+    counts = repo.upsert_rows(session, School, source, rows, update_keys)
     counts.skipped += skipped
     return counts
 
@@ -439,14 +397,7 @@ def write_schools(
 def _own_district(
     session: Session, source: str, records: list[Record], district: str, report: ImportReport
 ) -> list[Record]:
-    owners = dict(
-        session.execute(
-            select(School.external_id, School.district).where(
-                School.source == source,
-                School.external_id.in_([r.external_id for r in records]),
-            )
-        ).all()
-    )
+    owners = repo.school_districts(session, source, [r.external_id for r in records])
     kept = []
     for r in records:
         named = r.values.get("district")
@@ -463,24 +414,3 @@ def _own_district(
         r.values["district"] = district
         kept.append(r)
     return kept
-
-
-def need_indexes(values: list[dict[str, Any]]) -> list[float | None]:
-    """The need index of each school, computed for the whole batch at once."""
-    if not values:
-        return []
-
-    def column(key: str) -> np.ndarray:
-        return np.array(
-            [math.nan if v.get(key) is None else float(v[key]) for v in values], dtype=float
-        )
-
-    index = need_index(
-        column("frl_pct"),
-        column("title_i"),
-        column("el_pct"),
-        column("swd_pct"),
-        column("chronic_absence_pct"),
-        np.array([v.get("locale") or "" for v in values], dtype=object),
-    )
-    return [None if math.isnan(x) else round(float(x), 4) for x in index]
