@@ -39,7 +39,7 @@ from tqdm import tqdm
 
 import geo
 from app.imports import records as rec
-from app.imports.bulk_csv import BATCH_SIZE, finish
+from app.imports.bulk_csv import BATCH_SIZE
 from app.imports.csvfile import FileProblem
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.hsds_read import Row, Tables, read
@@ -49,6 +49,7 @@ from app.imports.rows import CellError, text_cell
 from app.repositories import imports as repo
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
+from app.services import import_writes as writes
 from app.services.catalog_rows import location_rows, offering_row, organization_row
 from app.services.validation import offering_rules
 
@@ -138,7 +139,7 @@ def import_hsds(
         tables = read(path, encoding=encoding)
     except FileProblem as exc:
         report.fail(f"the directory cannot be imported: {exc}")
-        return finish(session, report, catalog=True)
+        return writes.finish(session, report, catalog=True)
     report.notes["layout"] = tables.layout
     if tables.ignored:
         report.notes["files not used"] = ", ".join(tables.ignored)
@@ -185,7 +186,7 @@ def import_hsds(
             keys = PARTNERMAP_OFFERING_KEYS if pm else OFFERING_KEYS
             for start in range(0, len(found), BATCH_SIZE):
                 report.count("offerings").add(
-                    rec.write_offerings(
+                    writes.write_offerings(
                         session, source, found[start : start + BATCH_SIZE], keys, report
                     )
                 )
@@ -197,7 +198,7 @@ def import_hsds(
         report.fail(f"the database refused the import ({type(exc.orig).__name__})")
     finally:
         bar.close()
-    return finish(session, report, catalog=True)
+    return writes.finish(session, report, catalog=True)
 
 
 class Directory:
