@@ -50,7 +50,13 @@ from app.repositories import imports as repo
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
 from app.services import import_writes as writes
-from app.services.catalog_rows import location_rows, offering_row, organization_row
+from app.services.catalog_rows import (
+    ORGANIZATION_FIELDS,
+    SERVICE_AREA_COLUMNS,
+    location_rows,
+    offering_row,
+    organization_row,
+)
 from app.services.validation import offering_rules
 
 ORGANIZATION_OPTIONAL = {"description", "website", "email", "phone", "contact_name", "languages"}
@@ -64,24 +70,8 @@ OFFERING_OPTIONAL = {
     "capacity_schools",
     "capacity_students",
 }
-ORGANIZATION_KEYS = [
-    "name",
-    "description",
-    "website",
-    "email",
-    "phone",
-    "contact_name",
-    "languages",
-]
-PARTNERMAP_ORGANIZATION_KEYS = [
-    *ORGANIZATION_KEYS,
-    "type",
-    "type_inferred",
-    "service_area_kind",
-    "service_area",
-    "service_radius_km",
-    "service_region",
-]
+ORGANIZATION_KEYS = [k for k in ORGANIZATION_FIELDS if k != "type"]  # HSDS has no type
+PARTNERMAP_ORGANIZATION_KEYS = [*ORGANIZATION_KEYS, "type", "type_inferred", *SERVICE_AREA_COLUMNS]
 OFFERING_KEYS = [
     "title",
     "description",

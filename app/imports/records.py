@@ -14,7 +14,13 @@ from app.imports.rows import Column, validate
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
 from app.schemas.schools import SchoolCreate
-from app.services.catalog_rows import location_rows, offering_row, organization_row
+from app.services.catalog_rows import (
+    ORGANIZATION_FIELDS,
+    SERVICE_AREA_COLUMNS,
+    location_rows,
+    offering_row,
+    organization_row,
+)
 from app.services.schools import INDICATORS
 from app.services.validation import Broken, offering_rules, reversed_grades
 
@@ -190,15 +196,11 @@ def organization_record(
 
 
 def organization_update_keys(present: Sequence[str]) -> list[str]:
-    keys = [
-        k
-        for k in ("name", "description", "website", "email", "phone", "contact_name", "languages")
-        if k in present
-    ]
+    keys = [k for k in ORGANIZATION_FIELDS if k in present]
     if "type" in present:
-        keys += ["type", "type_inferred"]
+        keys.append("type_inferred")
     if any(c in present for c in _AREA_COLUMNS):
-        keys += ["service_area_kind", "service_area", "service_radius_km", "service_region"]
+        keys += SERVICE_AREA_COLUMNS
     return keys
 
 

@@ -177,7 +177,7 @@ def school_districts(
             School.source == source, School.external_id.in_(external_ids)
         )
     )
-    return {ext: district for ext, district in rows}
+    return {str(ext): district for ext, district in rows}
 
 
 def delete_source(session: Session, source: str) -> dict[str, int]:
