@@ -147,11 +147,11 @@ def _bench_backend(
 
 
 def _cleanup(database: Database) -> None:
-    from app.imports import store
+    from app.repositories import imports as repo
     from app.repositories.catalog_changes import record_change
 
     with database.session() as session:
-        removed = store.delete_source(session, SOURCE)
+        removed = repo.delete_source(session, SOURCE)
         if any(removed.values()):
             record_change(session)
         session.commit()

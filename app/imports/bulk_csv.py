@@ -24,7 +24,7 @@ from app.imports.csvfile import CsvRows, FileProblem
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import Counts, ImportReport
 from app.imports.rows import CellError, convert
-from app.repositories.catalog_changes import record_change
+from app.services import import_writes as writes
 
 BATCH_SIZE = 2000
 KINDS = ("organizations", "offerings", "schools")
@@ -135,25 +135,7 @@ def import_stream(
         )
     finally:
         bar.close()
-    return finish(session, report, catalog=kind in ("organizations", "offerings"))
-
-
-def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportReport:
-    """Commit once when the import stands; roll back on errors and dry runs."""
-    report.finish()
-    if report.status != "imported":
-        session.rollback()
-        return report
-    try:
-        if catalog and any(c.added or c.updated for c in report.counts.values()):
-            record_change(session)  # no ids: ranking indexes rebuild once for the batch
-        session.commit()
-    except (IntegrityError, OperationalError) as exc:
-        session.rollback()
-        report.fail(
-            f"the database refused the import ({type(exc.orig).__name__}); nothing was written"
-        )
-    return report
+    return writes.finish(session, report, catalog=kind in ("organizations", "offerings"))
 
 
 def _record(
@@ -206,14 +188,14 @@ def _writer(
 ) -> Callable[[Session, str, list[rec.Record]], Counts]:
     if kind == "organizations":
         keys = rec.organization_update_keys(present)
-        return lambda s, src, batch: rec.write_organizations(s, src, batch, keys)
+        return lambda s, src, batch: writes.write_organizations(s, src, batch, keys)
     if kind == "offerings":
         keys = rec.offering_update_keys(present)
-        return lambda s, src, batch: rec.write_offerings(
+        return lambda s, src, batch: writes.write_offerings(
             s, src, batch, keys, report, organization_source
         )
     keys = rec.school_update_keys(present)
-    return lambda s, src, batch: rec.write_schools(s, src, batch, keys, report, district)
+    return lambda s, src, batch: writes.write_schools(s, src, batch, keys, report, district)
 
 
 def _flush(

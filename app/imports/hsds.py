@@ -39,16 +39,25 @@ from tqdm import tqdm
 
 import geo
 from app.imports import records as rec
-from app.imports import store
-from app.imports.bulk_csv import BATCH_SIZE, finish
+from app.imports.bulk_csv import BATCH_SIZE
 from app.imports.csvfile import FileProblem
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.hsds_read import Row, Tables, read
 from app.imports.hsds_terms import TermMap, language_code
 from app.imports.report import ImportReport
 from app.imports.rows import CellError, text_cell
+from app.repositories import imports as repo
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
+from app.services import import_writes as writes
+from app.services.catalog_rows import (
+    ORGANIZATION_FIELDS,
+    SERVICE_AREA_COLUMNS,
+    location_rows,
+    offering_row,
+    organization_row,
+)
+from app.services.validation import offering_rules
 
 ORGANIZATION_OPTIONAL = {"description", "website", "email", "phone", "contact_name", "languages"}
 OFFERING_OPTIONAL = {
@@ -61,24 +70,8 @@ OFFERING_OPTIONAL = {
     "capacity_schools",
     "capacity_students",
 }
-ORGANIZATION_KEYS = [
-    "name",
-    "description",
-    "website",
-    "email",
-    "phone",
-    "contact_name",
-    "languages",
-]
-PARTNERMAP_ORGANIZATION_KEYS = [
-    *ORGANIZATION_KEYS,
-    "type",
-    "type_inferred",
-    "service_area_kind",
-    "service_area",
-    "service_radius_km",
-    "service_region",
-]
+ORGANIZATION_KEYS = [k for k in ORGANIZATION_FIELDS if k != "type"]  # HSDS has no type
+PARTNERMAP_ORGANIZATION_KEYS = [*ORGANIZATION_KEYS, "type", "type_inferred", *SERVICE_AREA_COLUMNS]
 OFFERING_KEYS = [
     "title",
     "description",
@@ -136,7 +129,7 @@ def import_hsds(
         tables = read(path, encoding=encoding)
     except FileProblem as exc:
         report.fail(f"the directory cannot be imported: {exc}")
-        return finish(session, report, catalog=True)
+        return writes.finish(session, report, catalog=True)
     report.notes["layout"] = tables.layout
     if tables.ignored:
         report.notes["files not used"] = ", ".join(tables.ignored)
@@ -167,7 +160,7 @@ def import_hsds(
                 keys = PARTNERMAP_ORGANIZATION_KEYS if pm else ORGANIZATION_KEYS
                 if part:
                     report.count("organizations").add(
-                        store.upsert_organizations(session, source, part, keys)
+                        repo.upsert_organizations(session, source, part, keys)
                     )
         imported = {r.external_id for r in organizations}
         offerings: dict[bool, list[rec.Record]] = {True: [], False: []}
@@ -183,7 +176,7 @@ def import_hsds(
             keys = PARTNERMAP_OFFERING_KEYS if pm else OFFERING_KEYS
             for start in range(0, len(found), BATCH_SIZE):
                 report.count("offerings").add(
-                    rec.write_offerings(
+                    writes.write_offerings(
                         session, source, found[start : start + BATCH_SIZE], keys, report
                     )
                 )
@@ -195,7 +188,7 @@ def import_hsds(
         report.fail(f"the database refused the import ({type(exc.orig).__name__})")
     finally:
         bar.close()
-    return finish(session, report, catalog=True)
+    return writes.finish(session, report, catalog=True)
 
 
 class Directory:
@@ -303,7 +296,7 @@ class Directory:
             out.setdefault(owner, []).append(loc)
         return out
 
-    def organization(self, row: Row) -> store.OrganizationRecord | None:
+    def organization(self, row: Row) -> repo.OrganizationRecord | None:
         oid = str(row.get("id") or "")
         where = self._where(row, "organization")
         if not oid:
@@ -347,35 +340,19 @@ class Directory:
         if model is None:
             return None
         assert isinstance(model, OrganizationCreate)
-        area = model.service_area
         try:
-            polygon = _polygon(area.geometry.model_dump()) if area.kind == "polygon" else None
-        except RecordError as exc:
-            self.report.error(exc.problem, field=exc.field, **where)
+            row = organization_row(model)
+        except geo.GeometryError as exc:
+            self.report.error(exc.reason, field="service_area", **where)
             return None
-        values = {
-            "name": model.name,
-            "description": model.description,
-            "website": str(model.website) if model.website else None,
-            "email": model.email,
-            "phone": model.phone,
-            "contact_name": model.contact_name,
-            "languages": list(model.languages),
-        }
-        defaults = {
-            "type": model.type,
-            "type_inferred": "partnermap:organization_type" not in facets,
-            "service_area_kind": area.kind,
-            "service_area": polygon,
-            "service_radius_km": getattr(area, "radius_km", None),
-            "service_region": getattr(area, "region", None),
-        }
+        values = {key: row.pop(key) for key in ORGANIZATION_KEYS}
+        defaults = row | {"type_inferred": "partnermap:organization_type" not in facets}
         if pm:
             values |= defaults
-        return store.OrganizationRecord(
+        return repo.OrganizationRecord(
             oid,
             values,
-            [loc.model_dump() for loc in model.locations],
+            location_rows(model.locations),
             defaults=defaults,
             partnermap=pm,
         )
@@ -517,13 +494,12 @@ class Directory:
         if model is None:
             return None
         assert isinstance(model, OfferingCreate)
-        problems = rec.offering_rules(model)
+        problems = rec.rule_problems(offering_rules(model))
         for fld, problem in problems:
             self.report.error(problem, field=fld, **where)
         if problems:
             return None
-        values = model.model_dump(exclude={"source", "external_id"})
-        values["cost_amount"] = store.cents(values["cost_amount"])
+        values = offering_row(model.model_dump(exclude={"source", "external_id"}))
         return rec.Record(row.get("_row") or 0, sid, values, organization_ref=org), pm
 
     def _facet_fields(self, facets: dict[str, list[str]]) -> dict[str, Any]:
@@ -670,11 +646,3 @@ def _service_area(facets: dict[str, list[str]]) -> dict[str, Any]:
     except ValueError:
         raise RecordError("service_area", "the PartnerMap service_area is not JSON") from None
     return area if isinstance(area, dict) else {"kind": "none"}
-
-
-def _polygon(geometry: dict[str, Any]) -> dict[str, Any]:
-    try:
-        shape = geo.parse_service_area(geometry)
-    except geo.GeometryError as exc:
-        raise RecordError("service_area", exc.reason) from None
-    return geo.to_geojson(geo.densify_edges(shape))

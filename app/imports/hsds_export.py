@@ -24,10 +24,10 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
-from app.imports import store
 from app.imports.csvfile import write_rows
 from app.imports.hsds_terms import FACETS, NAMESPACE, TAXONOMY_ID, TAXONOMY_NAME, term_id
 from app.models import Location, Offering, Organization
+from app.repositories import imports as repo
 from app.taxonomy import load_taxonomy
 
 COLUMNS = {
@@ -230,8 +230,8 @@ class _Package:
 def export_hsds(*, session: Session, path: Path, sources: list[str] | None = None) -> dict:
     """Write the organizations (of the given sources, or all) and their offerings to `path`."""
     path.mkdir(parents=True, exist_ok=True)
-    organizations = store.organizations_for_export(session, sources)
-    offerings = store.offerings_for_export(session, [o.id for o in organizations])
+    organizations = repo.organizations_for_export(session, sources)
+    offerings = repo.offerings_for_export(session, [o.id for o in organizations])
     by_org: dict[int, list[Offering]] = {}
     for offering in offerings:
         by_org.setdefault(offering.organization_id, []).append(offering)

@@ -1,28 +1,28 @@
-"""One CSV record of each template (organizations, offerings, schools) built and checked with the
-API's own schemas and rules, and the batched write of checked records. Shared by the bulk CSV
-import, the API upload and the school-directory import."""
+"""The CSV templates (organizations, offerings, schools) and one record of each, built and
+checked with the API's own schemas and rules and mapped to its row by the API's own write path
+(app.services.catalog_rows). Shared by the bulk CSV import, the API upload and the
+school-directory import; app.services.import_writes writes the records."""
 
 from __future__ import annotations
 
-import math
 from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-import numpy as np
-from sqlalchemy import select
-from sqlalchemy.orm import Session
-
-from app.imports import store
 from app.imports.geocode import Geocoder
-from app.imports.report import Counts, ImportReport
 from app.imports.rows import Column, validate
-from app.models import Offering, School
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
 from app.schemas.schools import SchoolCreate
-from app.taxonomy import load_taxonomy
-from matching.need_index import need_index
+from app.services.catalog_rows import (
+    ORGANIZATION_FIELDS,
+    SERVICE_AREA_COLUMNS,
+    location_rows,
+    offering_row,
+    organization_row,
+)
+from app.services.schools import INDICATORS
+from app.services.validation import Broken, offering_rules, reversed_grades
 
 Problems = list[tuple[str, str]]
 
@@ -103,7 +103,6 @@ COLUMNS = {
 
 _LOCATION_COLUMNS = ("location_name", "address", "city", "state", "postal_code", "lat", "lon")
 _AREA_COLUMNS = ("service_area", "service_radius_km", "service_region")
-_INDICATORS = ("frl_pct", "title_i", "el_pct", "swd_pct", "chronic_absence_pct", "locale")
 
 
 @dataclass
@@ -189,37 +188,19 @@ def organization_record(
     if model is None or problems:
         return None, problems
     assert isinstance(model, OrganizationCreate)
-    values = {
-        "name": model.name,
-        "type": model.type,
-        "type_inferred": False,
-        "description": model.description,
-        "website": str(model.website) if model.website else None,
-        "email": model.email,
-        "phone": model.phone,
-        "contact_name": model.contact_name,
-        "languages": list(model.languages),
-        "service_area_kind": model.service_area.kind,
-        "service_area": None,
-        "service_radius_km": getattr(model.service_area, "radius_km", None),
-        "service_region": getattr(model.service_area, "region", None),
-    }
+    values = organization_row(model) | {"type_inferred": False}
     locations = None
     if any(c in present for c in _LOCATION_COLUMNS):
-        locations = [loc.model_dump() for loc in model.locations]
+        locations = location_rows(model.locations)
     return Record(line, model.external_id or "", values, locations), []
 
 
 def organization_update_keys(present: Sequence[str]) -> list[str]:
-    keys = [
-        k
-        for k in ("name", "description", "website", "email", "phone", "contact_name", "languages")
-        if k in present
-    ]
+    keys = [k for k in ORGANIZATION_FIELDS if k in present]
     if "type" in present:
-        keys += ["type", "type_inferred"]
+        keys.append("type_inferred")
     if any(c in present for c in _AREA_COLUMNS):
-        keys += ["service_area_kind", "service_area", "service_radius_km", "service_region"]
+        keys += SERVICE_AREA_COLUMNS
     return keys
 
 
@@ -236,17 +217,6 @@ def _organization_column(loc: tuple[Any, ...]) -> str:
             )
         return "service_area"
     return str(loc[0])
-
-
-def write_organizations(
-    session: Session, source: str, records: list[Record], update_keys: Sequence[str]
-) -> Counts:
-    return store.upsert_organizations(
-        session,
-        source,
-        [store.OrganizationRecord(r.external_id, r.values, r.locations) for r in records],
-        update_keys,
-    )
 
 
 # --- offerings ---------------------------------------------------------------------------------
@@ -272,36 +242,16 @@ def offering_record(
     if model is None or problems:
         return None, problems
     assert isinstance(model, OfferingCreate)
-    problems = offering_rules(model)
+    problems = rule_problems(offering_rules(model))
     if problems:
         return None, problems
-    values = model.model_dump(exclude={"source"})
-    values["cost_amount"] = store.cents(values["cost_amount"])
+    values = offering_row(model.model_dump(exclude={"source"}))
     return Record(line, values.pop("external_id"), values, organization_ref=ref), []
 
 
-def offering_rules(o: OfferingCreate) -> Problems:
-    """The cross-field rules of app.services.offerings, as (field, problem) pairs."""
-    problems: Problems = []
-    known = _category_codes()
-    for code in o.categories:
-        if code not in known:
-            problems.append(("categories", f"unknown category code '{code}'; see GET /v1/taxonomy"))
-    if o.grade_low > o.grade_high:
-        problems.append(
-            ("grade_high", f"grade_high ({o.grade_high}) is below grade_low ({o.grade_low})")
-        )
-    if o.active_from and o.active_until and o.active_from > o.active_until:
-        problems.append(("active_until", "active_until is before active_from"))
-    if o.cost == "fee" and o.cost_amount is None:
-        problems.append(("cost_amount", "cost 'fee' needs cost_amount"))
-    if o.cost == "free" and o.cost_amount not in (None, 0):
-        problems.append(("cost_amount", "a free offering cannot have a cost_amount"))
-    return problems
-
-
-def _category_codes() -> frozenset[str]:
-    return frozenset(c.code for c in load_taxonomy().categories)
+def rule_problems(broken: list[Broken]) -> Problems:
+    """Broken rules of app.services.validation as (field, problem) pairs."""
+    return [(str(b.loc[0]), b.message) for b in broken]
 
 
 def offering_update_keys(present: Sequence[str]) -> list[str]:
@@ -309,44 +259,6 @@ def offering_update_keys(present: Sequence[str]) -> list[str]:
     if "organization_external_id" in present or "organization_id" in present:
         keys.append("organization_id")
     return keys
-
-
-def write_offerings(
-    session: Session,
-    source: str,
-    records: list[Record],
-    update_keys: Sequence[str],
-    report: ImportReport,
-    organization_source: str | None = None,
-) -> Counts:
-    """Resolve each offering's organization, then upsert; unknown organizations are errors."""
-    by_ext = store.organization_ids(
-        session,
-        organization_source or source,
-        [r.organization_ref for r in records if isinstance(r.organization_ref, str)],
-    )
-    by_id = store.existing_organization_ids(
-        session, [r.organization_ref for r in records if isinstance(r.organization_ref, int)]
-    )
-    rows, skipped = [], 0
-    for r in records:
-        ref = r.organization_ref
-        org_id = by_ext.get(ref) if isinstance(ref, str) else (ref if ref in by_id else None)
-        if org_id is None:
-            field = "organization_external_id" if isinstance(ref, str) else "organization_id"
-            report.error(
-                f"no organization '{ref}' in source '{organization_source or source}'"
-                if isinstance(ref, str)
-                else f"no organization with id {ref}",
-                row=r.line,
-                field=field,
-            )
-            skipped += 1
-            continue
-        rows.append({**r.values, "external_id": r.external_id, "organization_id": org_id})
-    counts = store.upsert_rows(session, Offering, source, rows, update_keys)
-    counts.skipped += skipped
-    return counts
 
 
 # --- schools -----------------------------------------------------------------------------------
@@ -366,13 +278,9 @@ def school_record(
     if model is None or problems:
         return None, problems
     assert isinstance(model, SchoolCreate)
-    if model.grade_low > model.grade_high:
-        return None, [
-            (
-                "grade_high",
-                f"grade_high ({model.grade_high}) is below grade_low ({model.grade_low})",
-            )
-        ]
+    broken = reversed_grades(model.grade_low, model.grade_high)
+    if broken:
+        return None, rule_problems([broken])
     values = model.model_dump(exclude={"source"})
     return Record(line, values.pop("external_id"), values), []
 
@@ -383,104 +291,6 @@ def school_update_keys(present: Sequence[str]) -> list[str]:
         keys.append("district_id")
     if any(c in present for c in ("lat", "lon", "postal_code")):
         keys += [k for k in ("lat", "lon", "location_precision") if k not in keys]
-    if any(c in present for c in _INDICATORS):
+    if any(c in present for c in INDICATORS):
         keys.append("need_index")
     return keys
-
-
-def write_schools(
-    session: Session,
-    source: str,
-    records: list[Record],
-    update_keys: Sequence[str],
-    report: ImportReport,
-    district: str | None = None,
-) -> Counts:
-    """Upsert schools with their need index and district (by name; new names add districts);
-    an NCES id held by another record is an error. With `district` (a district's own upload)
-    every school must be in it: rows naming another, or updating another's school, are
-    errors, and rows naming none are put in it."""
-    from app.services.districts import ids_for_names
-
-    if district is not None:
-        records = _own_district(session, source, records, district, report)
-    taken = store.nces_ids_taken(
-        session, source, [(r.values.get("nces_id"), r.external_id) for r in records]
-    )
-    kept, skipped = [], 0
-    for r in records:
-        holder = taken.get(r.values.get("nces_id") or "")
-        if holder:
-            report.error(
-                f"NCES id {r.values['nces_id']} already belongs to school '{holder[1]}' of "
-                f"source '{holder[0]}'",
-                row=r.line,
-                field="nces_id",
-            )
-            skipped += 1
-        else:
-            kept.append(r)
-    index = need_indexes([r.values for r in kept])
-    district_ids = ids_for_names(session, [r.values.get("district") for r in kept])
-    rows = [
-        {
-            **r.values,
-            "external_id": r.external_id,
-            "need_index": value,
-            "district_id": district_ids.get(r.values.get("district") or ""),
-        }
-        for r, value in zip(kept, index, strict=True)
-    ]
-    counts = store.upsert_rows(session, School, source, rows, update_keys)
-    counts.skipped += skipped
-    return counts
-
-
-def _own_district(
-    session: Session, source: str, records: list[Record], district: str, report: ImportReport
-) -> list[Record]:
-    owners = dict(
-        session.execute(
-            select(School.external_id, School.district).where(
-                School.source == source,
-                School.external_id.in_([r.external_id for r in records]),
-            )
-        ).all()
-    )
-    kept = []
-    for r in records:
-        named = r.values.get("district")
-        if (named and named != district) or (
-            r.external_id in owners and owners[r.external_id] != district
-        ):
-            report.error(
-                f"schools can be imported into your own district ({district}) only",
-                row=r.line,
-                field="district",
-            )
-            report.count("schools").skipped += 1
-            continue
-        r.values["district"] = district
-        kept.append(r)
-    return kept
-
-
-def need_indexes(values: list[dict[str, Any]]) -> list[float | None]:
-    """The need index of each school, computed for the whole batch at once."""
-    if not values:
-        return []
-
-    def column(key: str) -> np.ndarray:
-        return np.array(
-            [math.nan if v.get(key) is None else float(v[key]) for v in values], dtype=float
-        )
-
-    index = need_index(
-        column("frl_pct"),
-        column("title_i"),
-        column("el_pct"),
-        column("swd_pct"),
-        column("chronic_absence_pct"),
-        np.array([v.get("locale") or "" for v in values], dtype=object),
-    )
-    return [None if math.isnan(x) else round(float(x), 4) for x in index]

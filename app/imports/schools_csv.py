@@ -4,7 +4,7 @@ brought in through a column-mapping file (TOML; see app/data/imports/mappings/).
 The directory file given on the command line is streamed; files joined to it (`[[join]]`, e.g.
 a state report card with enrolment and equity indicators) are read into memory keyed on their
 join column. Each record is then built into the `schools` template and checked and written
-exactly as the bulk CSV import does (app.imports.records).
+exactly as the bulk CSV import does (app.imports.records, app.services.import_writes).
 
 Mapping file:
 
@@ -42,11 +42,12 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from app.imports import records as rec
-from app.imports.bulk_csv import BATCH_SIZE, finish
+from app.imports.bulk_csv import BATCH_SIZE
 from app.imports.csvfile import FileProblem, open_csv
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import ImportReport
 from app.imports.rows import CellError, convert
+from app.services import import_writes as writes
 
 MAPPINGS = Path(__file__).parent.parent / "data" / "imports" / "mappings"
 
@@ -262,11 +263,11 @@ def import_directory(
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
                     report.count("schools").add(
-                        rec.write_schools(session, source, batch, keys, report)
+                        writes.write_schools(session, source, batch, keys, report)
                     )
                     batch = []
         if batch:
-            report.count("schools").add(rec.write_schools(session, source, batch, keys, report))
+            report.count("schools").add(writes.write_schools(session, source, batch, keys, report))
         for j in joined:
             report.notes[f"join {j.join.alias}"] = (
                 f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"
@@ -279,7 +280,7 @@ def import_directory(
         report.fail(f"the database refused the import ({type(exc.orig).__name__})")
     finally:
         bar.close()
-    return finish(session, report, catalog=False)
+    return writes.finish(session, report, catalog=False)
 
 
 def _load_join(

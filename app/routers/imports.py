@@ -13,9 +13,9 @@ from fastapi import Path as PathParam
 
 from app.deps import DatabaseDep, PrincipalDep, SessionDep
 from app.errors import DomainError
-from app.imports import jobs as service
 from app.models import ImportJob
 from app.schemas.imports import FormBool, ImportJobOut, ImportKind
+from app.services import imports as service
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 JobId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="Import job id")]

@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal, visibility_of
 from app.db import unit_of_work
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.errors import Forbidden, NotFound
 from app.filters import Area, OfferingFilters
 from app.models import Offering
 from app.pagination import Cursor
@@ -17,7 +17,8 @@ from app.repositories import offerings as repo
 from app.repositories.catalog_changes import record_change
 from app.schemas.offerings import OfferingCreate, OfferingUpdate
 from app.services import audit, organizations
-from app.services.validation import check_categories, check_dates, check_grades
+from app.services.catalog_rows import offering_row
+from app.services.validation import offering_rules
 
 
 def create(
@@ -27,7 +28,7 @@ def create(
     org = organizations.editable(
         session=session, principal=principal, organization_id=organization_id
     )
-    offering = Offering(organization=org, **data.model_dump())
+    offering = Offering(organization=org, **offering_row(data.model_dump()))
     _check(offering)
     with unit_of_work(session, conflict="An offering with this external_id already exists."):
         session.add(offering)
@@ -73,8 +74,8 @@ def update(
 ) -> Offering:
     offering = _editable(session, principal, offering_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
-    for field, value in changes.items():
-        setattr(offering, field, value)
+    for column, value in offering_row(changes).items():
+        setattr(offering, column, value)
     _check(offering)
     with unit_of_work(session, conflict="The change conflicts with another offering."):
         record_change(session, organization_id=offering.organization_id, offering_id=offering.id)
@@ -114,10 +115,6 @@ def list_page(
 
 def _check(o: Offering) -> None:
     """Rules across fields, checked on the merged record so PATCH cannot break them either."""
-    check_categories(o.categories, ["body", "categories"])
-    check_grades(o.grade_low, o.grade_high, ["body"])
-    check_dates(o.active_from, o.active_until, ["body"])
-    if o.cost == "fee" and o.cost_amount is None:
-        raise InvalidInput(["body", "cost_amount"], "cost 'fee' needs cost_amount.")
-    if o.cost == "free" and o.cost_amount not in (None, 0):
-        raise InvalidInput(["body", "cost_amount"], "A free offering cannot have a cost_amount.")
+    broken = offering_rules(o)
+    if broken:
+        raise broken[0].at(["body"])

@@ -17,19 +17,10 @@ from app.models import Location, Organization
 from app.pagination import Cursor
 from app.repositories import organizations as repo
 from app.repositories.catalog_changes import record_change
-from app.schemas.organizations import (
-    LocationIn,
-    NoServiceArea,
-    OrganizationCreate,
-    OrganizationUpdate,
-    PolygonServiceArea,
-    RadiusServiceArea,
-    RegionServiceArea,
-    ServiceArea,
-    ServiceAreaOut,
-)
+from app.schemas.organizations import OrganizationCreate, OrganizationUpdate, ServiceAreaOut
 from app.services import audit
 from app.services.accounts import add_membership
+from app.services.catalog_rows import location_rows, organization_row
 
 
 def create(*, session: Session, principal: Principal, data: OrganizationCreate) -> Organization:
@@ -37,19 +28,11 @@ def create(*, session: Session, principal: Principal, data: OrganizationCreate) 
     registers it becomes its member."""
     _check_unique_external_id(session, data.source, data.external_id)
     org = Organization(
-        name=data.name,
-        type=data.type,
-        description=data.description,
-        website=str(data.website) if data.website else None,
-        email=data.email,
-        phone=data.phone,
-        contact_name=data.contact_name,
-        languages=data.languages,
+        **_row(data),
         source=data.source,
         external_id=data.external_id,
-        locations=[_location(loc) for loc in data.locations],
+        locations=[Location(**loc) for loc in location_rows(data.locations)],
     )
-    _apply_service_area(org, data.service_area, ["body", "service_area"])
     with unit_of_work(session, conflict="An organization with this external_id already exists."):
         session.add(org)
         session.flush()
@@ -94,25 +77,10 @@ def update(
     """Change the given fields; `locations`, when given, replaces the whole list."""
     org = editable(session=session, principal=principal, organization_id=organization_id)
     changes: dict[str, Any] = data.model_dump(exclude_unset=True)
-    for field in (
-        "name",
-        "type",
-        "description",
-        "email",
-        "phone",
-        "contact_name",
-        "languages",
-    ):
-        if field in changes:
-            setattr(org, field, changes[field])
-    if "website" in changes:
-        org.website = str(data.website) if data.website else None
+    for column, value in _row(data, given_only=True).items():
+        setattr(org, column, value)
     if "locations" in changes:
-        org.locations = [_location(loc) for loc in data.locations or []]
-    if "service_area" in changes:
-        _apply_service_area(
-            org, data.service_area or NoServiceArea(kind="none"), ["body", "service_area"]
-        )
+        org.locations = [Location(**loc) for loc in location_rows(data.locations or [])]
     with unit_of_work(session, conflict="The change conflicts with another organization."):
         record_change(session, organization_id=org.id)
         audit.record(
@@ -175,29 +143,16 @@ def list_page(
     return repo.list_page(session, filters, area, cursor, limit)
 
 
-def _location(loc: LocationIn) -> Location:
-    return Location(**loc.model_dump())
-
-
-def _apply_service_area(org: Organization, area: ServiceArea, loc: list[str | int]) -> None:
-    org.service_area_kind = area.kind
-    org.service_area = None
-    org.service_radius_km = None
-    org.service_region = None
-    if isinstance(area, PolygonServiceArea):
-        try:
-            shape = geo.parse_service_area(area.geometry.model_dump())
-        except geo.GeometryError as exc:
-            raise InvalidInput(
-                [*loc, "geometry", *exc.path], exc.reason, kind="invalid_geometry"
-            ) from exc
-        # Dense edges make shapely's straight lon/lat edges and PostGIS's great-circle arcs
-        # agree to about a metre, so coverage answers match on both backends.
-        org.service_area = geo.to_geojson(geo.densify_edges(shape))
-    elif isinstance(area, RadiusServiceArea):
-        org.service_radius_km = area.radius_km
-    elif isinstance(area, RegionServiceArea):
-        org.service_region = area.region
+def _row(
+    data: OrganizationCreate | OrganizationUpdate, *, given_only: bool = False
+) -> dict[str, Any]:
+    """The request's columns; an invalid polygon is a 422 naming the coordinate at fault."""
+    try:
+        return organization_row(data, given_only=given_only)
+    except geo.GeometryError as exc:
+        raise InvalidInput(
+            ["body", "service_area", "geometry", *exc.path], exc.reason, kind="invalid_geometry"
+        ) from exc
 
 
 def _check_unique_external_id(session: Session, source: str | None, external_id: str | None):  # type: ignore[no-untyped-def]

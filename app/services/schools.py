@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import math
+from collections.abc import Mapping, Sequence
 from typing import Any
 
 import numpy as np
@@ -18,6 +19,7 @@ from app.repositories import schools as repo
 from app.schemas.schools import NeedsAssessmentCreate, SchoolCreate, SchoolUpdate
 from app.services import audit, districts
 from app.services.validation import check_category, check_grades
+from matching.need_index import need_index
 
 PLACEMENT = ("district", "district_id")
 
@@ -174,23 +176,34 @@ def latest_assessment(*, session: Session, principal: Principal, school_id: int)
     return assessment
 
 
+INDICATORS = ("frl_pct", "title_i", "el_pct", "swd_pct", "chronic_absence_pct", "locale")
+
+
 def compute_need_index(school: School) -> float | None:
     """The school's need index from its indicators (see matching.need_index)."""
-    from matching.need_index import need_index
-
-    value = need_index(
-        np.array([_nan(school.frl_pct)]),
-        np.array([_nan(None if school.title_i is None else float(school.title_i))]),
-        np.array([_nan(school.el_pct)]),
-        np.array([_nan(school.swd_pct)]),
-        np.array([_nan(school.chronic_absence_pct)]),
-        np.array([school.locale or ""], dtype=object),
-    )[0]
-    return None if math.isnan(value) else round(float(value), 4)
+    return need_indexes([{key: getattr(school, key) for key in INDICATORS}])[0]
 
 
-def _nan(value: float | None) -> float:
-    return math.nan if value is None else float(value)
+def need_indexes(values: Sequence[Mapping[str, Any]]) -> list[float | None]:
+    """The need index of each school's indicators, computed for a whole batch at once; the API
+    and the importers store it the same way (rounded to 4 places, None when unknown)."""
+    if not values:
+        return []
+
+    def column(key: str) -> np.ndarray:
+        return np.array(
+            [math.nan if v.get(key) is None else float(v[key]) for v in values], dtype=float
+        )
+
+    index = need_index(
+        column("frl_pct"),
+        column("title_i"),
+        column("el_pct"),
+        column("swd_pct"),
+        column("chronic_absence_pct"),
+        np.array([v.get("locale") or "" for v in values], dtype=object),
+    )
+    return [None if math.isnan(x) else round(float(x), 4) for x in index]
 
 
 def _check(school: School) -> None:

@@ -1,33 +1,86 @@
-"""Rules a request must meet beyond its schema: known category codes, grade and date ranges."""
+"""Rules a request must meet beyond its schema: known category codes, grade and date ranges,
+an offering's cost. Each rule says what it finds broken once; the API raises the first, the
+importers report every one."""
 
 from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass
+from typing import Any
 
 from app.errors import InvalidInput
 from app.taxonomy import load_taxonomy
 
 
-def check_categories(codes: list[str], loc: list[str | int]) -> None:
-    taxonomy = load_taxonomy()
-    for position in taxonomy.unknown(codes):
-        raise InvalidInput(
-            [*loc, position],
+@dataclass(frozen=True)
+class Broken:
+    """A broken rule: where in the record (relative `loc`), what is wrong and the error type."""
+
+    loc: tuple[str | int, ...]
+    message: str
+    kind: str = "value_error"
+
+    def at(self, prefix: Sequence[str | int]) -> InvalidInput:
+        """The API error for it, located under `prefix` (e.g. ["body"])."""
+        return InvalidInput([*prefix, *self.loc], self.message, kind=self.kind)
+
+
+def unknown_categories(codes: Sequence[str]) -> list[Broken]:
+    return [
+        Broken(
+            (position,),
             f"Unknown category code '{codes[position]}'; see GET /v1/taxonomy for the list.",
-            kind="unknown_category",
+            "unknown_category",
         )
+        for position in load_taxonomy().unknown(list(codes))
+    ]
+
+
+def reversed_grades(low: int | None, high: int | None) -> Broken | None:
+    if low is not None and high is not None and low > high:
+        return Broken(
+            ("grade_high",),
+            f"grade_high ({high}) is below grade_low ({low}); give the range low to high.",
+            "grade_range_reversed",
+        )
+    return None
+
+
+def reversed_dates(start: Any, end: Any) -> Broken | None:
+    if start is not None and end is not None and start > end:
+        return Broken(("active_until",), "active_until is before active_from.")
+    return None
+
+
+def offering_rules(o: Any) -> list[Broken]:
+    """Rules across an offering's fields, checked on the whole record (a merged PATCH too)."""
+    broken = [
+        Broken(("categories", *b.loc), b.message, b.kind) for b in unknown_categories(o.categories)
+    ]
+    broken += [
+        b
+        for b in (
+            reversed_grades(o.grade_low, o.grade_high),
+            reversed_dates(o.active_from, o.active_until),
+        )
+        if b
+    ]
+    if o.cost == "fee" and o.cost_amount is None:
+        broken.append(Broken(("cost_amount",), "cost 'fee' needs cost_amount."))
+    if o.cost == "free" and o.cost_amount not in (None, 0):
+        broken.append(Broken(("cost_amount",), "A free offering cannot have a cost_amount."))
+    return broken
+
+
+def check_categories(codes: list[str], loc: list[str | int]) -> None:
+    for broken in unknown_categories(codes):
+        raise broken.at(loc)
 
 
 def check_grades(low: int | None, high: int | None, loc: list[str | int]) -> None:
-    if low is not None and high is not None and low > high:
-        raise InvalidInput(
-            [*loc, "grade_high"],
-            f"grade_high ({high}) is below grade_low ({low}); give the range low to high.",
-            kind="grade_range_reversed",
-        )
-
-
-def check_dates(start, end, loc: list[str | int]) -> None:  # type: ignore[no-untyped-def]
-    if start is not None and end is not None and start > end:
-        raise InvalidInput([*loc, "active_until"], "active_until is before active_from.")
+    broken = reversed_grades(low, high)
+    if broken:
+        raise broken.at(loc)
 
 
 def check_category(code: str, loc: list[str | int]) -> None:

@@ -1,13 +1,11 @@
-"""SQL for imports (the repository of this package): batched upserts keyed on
-(source, external_id). A row whose values already match is left alone, so a re-import writes
-nothing and keeps `updated_at`."""
+"""SQL for imports and exports: batched upserts keyed on (source, external_id). A row whose
+values already match is left alone, so a re-import writes nothing and keeps `updated_at`."""
 
 from __future__ import annotations
 
 import datetime as dt
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
-from decimal import Decimal
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
@@ -27,11 +25,6 @@ LOCATION_FIELDS = (
     "precision",
     "note",
 )
-
-
-def cents(value: float | Decimal | None) -> Decimal | None:
-    """Money as the Numeric(12, 2) column returns it, so comparisons are exact."""
-    return None if value is None else Decimal(str(value)).quantize(Decimal("0.01"))
 
 
 def _existing(
@@ -173,6 +166,18 @@ def nces_ids_taken(
     return {
         nces: (src, ext) for nces, src, ext in rows if not (src == source and ext == own.get(nces))
     }
+
+
+def school_districts(
+    session: Session, source: str, external_ids: Sequence[str]
+) -> dict[str, str | None]:
+    """The district name each of these schools of `source` is stored in."""
+    rows = session.execute(
+        select(School.external_id, School.district).where(
+            School.source == source, School.external_id.in_(external_ids)
+        )
+    )
+    return {str(ext): district for ext, district in rows}
 
 
 def delete_source(session: Session, source: str) -> dict[str, int]:
