@@ -1,14 +1,16 @@
-"""Domain errors and their one mapping to RFC 9457 problem+json responses.
+"""RFC 9457 problem+json for every error path, from one table of domain exceptions.
 
-Services raise these plain exceptions; `add_exception_handlers` turns every error path —
-domain, validation, routing and unexpected — into `application/problem+json`.
+Services raise the plain exceptions of `app.domain_errors`, `geo` and `matching`;
+`STATUS_CODES` maps each to a status once and `add_exception_handlers` registers it, beside
+the validation, routing and unexpected-error handlers.
 """
 
 from __future__ import annotations
 
 import logging
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
@@ -17,72 +19,100 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.domain_errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from geo.errors import GeometryError
+from matching.errors import RankingInputError
+
 log = logging.getLogger("partnermap.errors")
 
 PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://partnermap.dev/problems/"
 
 
-class DomainError(Exception):
-    """Base for errors a client can act on."""
+@dataclass(frozen=True)
+class ProblemKind:
+    """How one exception class leaves: status, title, the `type` slug and extra headers."""
 
-    status = 400
-    title = "Bad request"
-    slug = "bad-request"
-    headers: dict[str, str] | None = None
-
-    def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.errors = list(errors or [])
+    status: int
+    title: str
+    slug: str
+    headers: Callable[[Any], dict[str, str]] | None = None
 
 
-class NotFound(DomainError):
-    status, title, slug = 404, "Not found", "not-found"
+def _retry_after(exc: TooManyRequests) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
 
 
-class Unauthorized(DomainError):
-    """No credentials where they are needed, or credentials that are unknown, expired or
-    revoked (RFC 6750: the challenge names the scheme)."""
-
-    status, title, slug = 401, "Unauthorized", "unauthorized"
-    headers = {"WWW-Authenticate": 'Bearer realm="partnermap"'}
+def _bearer_challenge(exc: Unauthorized) -> dict[str, str]:
+    # RFC 6750: a 401 names the scheme the client should use.
+    return {"WWW-Authenticate": 'Bearer realm="partnermap"'}
 
 
-class Forbidden(DomainError):
-    """Known caller, not allowed to do this."""
+INVALID = ProblemKind(422, "Invalid input", "validation")
 
-    status, title, slug = 403, "Forbidden", "forbidden"
-
-
-class TooManyRequests(DomainError):
-    status, title, slug = 429, "Too many requests", "too-many-requests"
-
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = max(1, retry_after)
-        self.headers = {"Retry-After": str(self.retry_after)}
-
-
-class Conflict(DomainError):
-    status, title, slug = 409, "Conflict", "conflict"
-
-
-class InvalidInput(DomainError):
-    """A value that passed the schema but breaks a domain rule; `loc` names the field."""
-
-    status, title, slug = 422, "Invalid input", "validation"
-
-    def __init__(self, loc: Sequence[str | int], message: str, *, kind: str = "value_error"):
-        super().__init__(message, errors=[{"loc": list(loc), "msg": message, "type": kind}])
+# The one mapping from exception to response, as tipg's DEFAULT_STATUS_CODES; a subclass
+# without its own row takes its nearest ancestor's (tests require a row per DomainError).
+STATUS_CODES: dict[type[Exception], ProblemKind] = {
+    DomainError: ProblemKind(400, "Bad request", "bad-request"),
+    Unauthorized: ProblemKind(401, "Unauthorized", "unauthorized", _bearer_challenge),
+    Forbidden: ProblemKind(403, "Forbidden", "forbidden"),
+    NotFound: ProblemKind(404, "Not found", "not-found"),
+    Conflict: ProblemKind(409, "Conflict", "conflict"),
+    PayloadTooLarge: ProblemKind(413, "Payload too large", "payload-too-large"),
+    UnsupportedMediaType: ProblemKind(415, "Unsupported media type", "unsupported-media-type"),
+    InvalidInput: INVALID,
+    GeometryError: INVALID,
+    RankingInputError: INVALID,
+    TooManyRequests: ProblemKind(429, "Too many requests", "too-many-requests", _retry_after),
+    ServiceUnavailable: ProblemKind(503, "Service unavailable", "unavailable"),
+}
 
 
-class PayloadTooLarge(DomainError):
-    status, title, slug = 413, "Payload too large", "payload-too-large"
+def kind_of(exc: Exception) -> ProblemKind:
+    """The table row for `exc`: its class's, else its nearest ancestor's."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    raise LookupError(f"{type(exc).__name__} has no row in STATUS_CODES")
 
 
-class ServiceUnavailable(DomainError):
-    status, title, slug = 503, "Service unavailable", "unavailable"
+def _detail_and_errors(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
+    if isinstance(exc, DomainError):
+        return exc.detail, exc.errors
+    if isinstance(exc, GeometryError):
+        return exc.reason, [{"loc": list(exc.path), "msg": exc.reason, "type": "invalid_geometry"}]
+    if isinstance(exc, RankingInputError):
+        return exc.reason, [{"loc": list(exc.path), "msg": exc.reason, "type": "value_error"}]
+    return str(exc), []
+
+
+def problem_for(
+    exc: Exception, *, instance: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The problem+json response the table gives for `exc`."""
+    kind = kind_of(exc)
+    detail, errors = _detail_and_errors(exc)
+    extra = kind.headers(exc) if kind.headers else {}
+    return problem(
+        kind.status,
+        kind.title,
+        detail,
+        slug=kind.slug,
+        instance=instance,
+        errors=errors or None,
+        headers={**extra, **(headers or {})} or None,
+    )
 
 
 def problem(
@@ -137,23 +167,14 @@ async def send_problem(
     scope: dict,
     receive: Any,
     send: Any,
-    exc: DomainError,
+    exc: Exception,
     *,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> None:
     """Answer with the problem for `exc` from ASGI middleware, where FastAPI's exception
     handlers do not reach."""
-    response = problem(
-        exc.status,
-        exc.title,
-        exc.detail,
-        slug=exc.slug,
-        instance=instance,
-        errors=exc.errors,
-        headers={**(exc.headers or {}), **(headers or {})},
-    )
-    await response(scope, receive, send)
+    await problem_for(exc, instance=instance, headers=headers)(scope, receive, send)
 
 
 _HTTP_SLUGS = {
@@ -188,17 +209,11 @@ def _allowed_methods(request: Request) -> list[str]:
 def add_exception_handlers(app: FastAPI) -> None:
     """Register one handler per error family."""
 
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(
-            exc.status,
-            exc.title,
-            exc.detail,
-            slug=exc.slug,
-            instance=request.url.path,
-            errors=exc.errors or None,
-            headers=exc.headers,
-        )
+    async def _domain(request: Request, exc: Exception) -> JSONResponse:
+        return problem_for(exc, instance=request.url.path)
+
+    for cls in STATUS_CODES:
+        app.add_exception_handler(cls, _domain)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:

@@ -8,6 +8,7 @@ Pure: numpy / scipy / scikit-learn in, frozen dataclasses out; no web or databas
 """
 
 from matching.config import RankingConfig
+from matching.errors import RankingInputError
 from matching.filters import Filters
 from matching.index import OfferingIndex
 from matching.need_index import need_index, populations_from_indicators
@@ -26,6 +27,7 @@ __all__ = [
     "RankedOffering",
     "RankedSchool",
     "RankingConfig",
+    "RankingInputError",
     "SchoolQuery",
     "SchoolTable",
     "need_index",

@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Query
 from sqlalchemy.orm import Session
 
 from app.deps import PrincipalDep, SessionDep, SettingsDep
-from app.errors import InvalidInput
+from app.domain_errors import InvalidInput
 from app.models import School
 from app.routers.params import NO_NUL
 from app.schemas.common import (

@@ -9,7 +9,6 @@ from fastapi import Depends, Query, Request
 
 import geo
 from app.deps import SettingsDep
-from app.errors import InvalidInput
 from app.filters import Area, Near
 from app.pagination import CURSOR_PATTERN, Cursor
 
@@ -52,13 +51,14 @@ def area_params(
         try:
             lat, lon = geo.parse_near(near)
         except geo.GeometryError as exc:
-            raise InvalidInput(["query", "near"], exc.reason) from exc
+            # A query parameter is one string: the parameter is the location, not its parts.
+            raise geo.GeometryError(exc.reason, ("query", "near")) from exc
         parsed_near = Near(lat=lat, lon=lon, radius_m=radius_km * 1000.0)
     if bbox is not None:
         try:
             parsed_bbox = geo.parse_bbox(bbox)
         except geo.GeometryError as exc:
-            raise InvalidInput(["query", "bbox"], exc.reason) from exc
+            raise geo.GeometryError(exc.reason, ("query", "bbox")) from exc
     return Area(near=parsed_near, bbox=parsed_bbox)
 
 

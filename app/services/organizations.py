@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import geo
 from app.auth.principal import Principal, visibility_of
 from app.db import unit_of_work
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.filters import Area, OrganizationFilters
 from app.models import Location, Organization
 from app.pagination import Cursor
@@ -188,9 +188,7 @@ def _apply_service_area(org: Organization, area: ServiceArea, loc: list[str | in
         try:
             shape = geo.parse_service_area(area.geometry.model_dump())
         except geo.GeometryError as exc:
-            raise InvalidInput(
-                [*loc, "geometry", *exc.path], exc.reason, kind="invalid_geometry"
-            ) from exc
+            raise exc.under(*loc, "geometry") from exc
         # Dense edges make shapely's straight lon/lat edges and PostGIS's great-circle arcs
         # agree to about a metre, so coverage answers match on both backends.
         org.service_area = geo.to_geojson(geo.densify_edges(shape))

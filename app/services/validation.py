@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from app.errors import InvalidInput
+from app.domain_errors import InvalidInput
 from app.taxonomy import load_taxonomy
 
 
