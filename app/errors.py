@@ -8,6 +8,7 @@ the validation, routing and unexpected-error handlers.
 from __future__ import annotations
 
 import logging
+import math
 import re
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -143,15 +144,32 @@ def problem(
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
-        item = {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
-        if "input" in err and _small(err["input"]):
+        loc = list(err.get("loc", ()))
+        item = {"loc": loc, "msg": err.get("msg", ""), "type": err.get("type")}
+        if "input" in err and _echoable(err["input"]) and not _secret(loc):
             item["input"] = err["input"]
         out.append(item)
     return out
 
 
-def _small(value: Any) -> bool:
-    return isinstance(value, (int, float, bool)) or (isinstance(value, str) and len(value) <= 200)
+def _echoable(value: Any) -> bool:
+    """Small input JSON can carry back: no NaN or infinities, no lone surrogates."""
+    if isinstance(value, bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str) and len(value) <= 200:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    return False
+
+
+def _secret(loc: list[Any]) -> bool:
+    """A field whose value must never be echoed (passwords, in sign-up or anywhere else)."""
+    return any("password" in str(part).lower() for part in loc)
 
 
 def _describe(errors: list[dict[str, Any]]) -> str:
