@@ -18,6 +18,8 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain_errors import (
@@ -55,12 +57,19 @@ def _retry_after(exc: TooManyRequests) -> dict[str, str]:
     return {"Retry-After": str(exc.retry_after)}
 
 
+def _retry_soon(exc: Exception) -> dict[str, str]:
+    return {"Retry-After": str(RETRY_UNAVAILABLE_S)}
+
+
 def _bearer_challenge(exc: Unauthorized) -> dict[str, str]:
     # RFC 6750: a 401 names the scheme the client should use.
     return {"WWW-Authenticate": 'Bearer realm="partnermap"'}
 
 
+RETRY_UNAVAILABLE_S = 5  # a restarted database or a released lock is usually back by then
 INVALID = ProblemKind(422, "Invalid input", "validation")
+UNAVAILABLE = ProblemKind(503, "Service unavailable", "unavailable", _retry_soon)
+DATABASE_UNAVAILABLE = "The database is unavailable; retry shortly."
 
 # The one mapping from exception to response, as tipg's DEFAULT_STATUS_CODES; a subclass
 # without its own row takes its nearest ancestor's (tests require a row per DomainError).
@@ -76,7 +85,11 @@ STATUS_CODES: dict[type[Exception], ProblemKind] = {
     GeometryError: INVALID,
     RankingInputError: INVALID,
     TooManyRequests: ProblemKind(429, "Too many requests", "too-many-requests", _retry_after),
-    ServiceUnavailable: ProblemKind(503, "Service unavailable", "unavailable"),
+    ServiceUnavailable: UNAVAILABLE,
+    # The database is down, refuses connections, is locked, or the pool has none free.
+    OperationalError: UNAVAILABLE,
+    InterfaceError: UNAVAILABLE,
+    PoolTimeout: UNAVAILABLE,
 }
 
 
@@ -95,6 +108,8 @@ def _detail_and_errors(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
         return exc.reason, [{"loc": list(exc.path), "msg": exc.reason, "type": "invalid_geometry"}]
     if isinstance(exc, RankingInputError):
         return exc.reason, [{"loc": list(exc.path), "msg": exc.reason, "type": "value_error"}]
+    if isinstance(exc, SQLAlchemyError):  # the driver's message stays in the log
+        return DATABASE_UNAVAILABLE, []
     return str(exc), []
 
 
@@ -228,6 +243,10 @@ def add_exception_handlers(app: FastAPI) -> None:
     """Register one handler per error family."""
 
     async def _domain(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, SQLAlchemyError):
+            log.warning(
+                "database unavailable on %s %s: %s", request.method, request.url.path, _cause(exc)
+            )
         return problem_for(exc, instance=request.url.path)
 
     for cls in STATUS_CODES:
@@ -263,11 +282,53 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Reached only from middleware outside UnexpectedErrors; Starlette re-raises after.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500,
-            "Internal server error",
-            "An unexpected error occurred; it has been logged.",
-            slug="internal",
-            instance=request.url.path,
-        )
+        return _internal(request.url.path)
+
+    app.add_middleware(UnexpectedErrors)
+
+
+def _internal(instance: str | None) -> JSONResponse:
+    return problem(
+        500,
+        "Internal server error",
+        "An unexpected error occurred; it has been logged.",
+        slug="internal",
+        instance=instance,
+    )
+
+
+def _cause(exc: SQLAlchemyError) -> str:
+    """The driver's first line (no SQL, no parameters) for the log."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+class UnexpectedErrors:
+    """An exception nothing else handled becomes one logged 500 problem, and the connection
+    stays usable: Starlette's catch-all re-raises after answering, so the server logs it again
+    and closes the keep-alive connection. Added first, so it sits next to the app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:  # half a response is out: only closing the connection ends it
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await _internal(scope.get("path"))(scope, receive, send)
