@@ -240,9 +240,10 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def add_exception_handlers(app: FastAPI) -> None:
-    """Register one handler per error family."""
+    """Register the table's handler for each class in STATUS_CODES, then one handler per other
+    error family (validation, routing, unexpected) and the catch-all middleware."""
 
-    async def _domain(request: Request, exc: Exception) -> JSONResponse:
+    async def _from_table(request: Request, exc: Exception) -> JSONResponse:
         if isinstance(exc, SQLAlchemyError):
             log.warning(
                 "database unavailable on %s %s: %s", request.method, request.url.path, _cause(exc)
@@ -250,7 +251,7 @@ def add_exception_handlers(app: FastAPI) -> None:
         return problem_for(exc, instance=request.url.path)
 
     for cls in STATUS_CODES:
-        app.add_exception_handler(cls, _domain)
+        app.add_exception_handler(cls, _from_table)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
