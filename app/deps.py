@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth.policy import door
 from app.auth.principal import NOBODY, Principal
 from app.db import Database
-from app.errors import Unauthorized
+from app.domain_errors import Unauthorized
 from app.services.catalog_index import CatalogIndex
 from app.settings import Settings
 

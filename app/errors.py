@@ -1,21 +1,41 @@
-"""Domain errors and their one mapping to RFC 9457 problem+json responses.
+"""RFC 9457 problem+json for every error path, from one table of domain exceptions.
 
-Services raise these plain exceptions; `add_exception_handlers` turns every error path —
-domain, validation, routing and unexpected — into `application/problem+json`.
+Services raise the plain exceptions of `app.domain_errors`, `geo` and `matching`;
+`STATUS_CODES` maps each to a status once and `add_exception_handlers` registers it, beside
+the validation, routing and unexpected-error handlers.
 """
 
 from __future__ import annotations
 
 import logging
+import math
 import re
-from collections.abc import Sequence
+from collections.abc import Callable
+from dataclasses import dataclass
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
+
+from app.domain_errors import (
+    Conflict,
+    DomainError,
+    Forbidden,
+    InvalidInput,
+    NotFound,
+    PayloadTooLarge,
+    ServiceUnavailable,
+    TooManyRequests,
+    Unauthorized,
+    UnsupportedMediaType,
+)
+from geo.errors import GeometryError
+from matching.errors import RankingInputError
 
 log = logging.getLogger("partnermap.errors")
 
@@ -23,66 +43,92 @@ PROBLEM_JSON = "application/problem+json"
 TYPE_BASE = "https://partnermap.dev/problems/"
 
 
-class DomainError(Exception):
-    """Base for errors a client can act on."""
+@dataclass(frozen=True)
+class ProblemKind:
+    """How one exception class leaves: status, title, the `type` slug and extra headers."""
 
-    status = 400
-    title = "Bad request"
-    slug = "bad-request"
-    headers: dict[str, str] | None = None
-
-    def __init__(self, detail: str, *, errors: Sequence[dict[str, Any]] | None = None) -> None:
-        super().__init__(detail)
-        self.detail = detail
-        self.errors = list(errors or [])
+    status: int
+    title: str
+    slug: str
+    headers: Callable[[Any], dict[str, str]] | None = None
 
 
-class NotFound(DomainError):
-    status, title, slug = 404, "Not found", "not-found"
+def _retry_after(exc: TooManyRequests) -> dict[str, str]:
+    return {"Retry-After": str(exc.retry_after)}
 
 
-class Unauthorized(DomainError):
-    """No credentials where they are needed, or credentials that are unknown, expired or
-    revoked (RFC 6750: the challenge names the scheme)."""
-
-    status, title, slug = 401, "Unauthorized", "unauthorized"
-    headers = {"WWW-Authenticate": 'Bearer realm="partnermap"'}
+def _retry_soon(exc: Exception) -> dict[str, str]:
+    return {"Retry-After": str(RETRY_UNAVAILABLE_S)}
 
 
-class Forbidden(DomainError):
-    """Known caller, not allowed to do this."""
-
-    status, title, slug = 403, "Forbidden", "forbidden"
-
-
-class TooManyRequests(DomainError):
-    status, title, slug = 429, "Too many requests", "too-many-requests"
-
-    def __init__(self, detail: str, *, retry_after: int) -> None:
-        super().__init__(detail)
-        self.retry_after = max(1, retry_after)
-        self.headers = {"Retry-After": str(self.retry_after)}
+def _bearer_challenge(exc: Unauthorized) -> dict[str, str]:
+    # RFC 6750: a 401 names the scheme the client should use.
+    return {"WWW-Authenticate": 'Bearer realm="partnermap"'}
 
 
-class Conflict(DomainError):
-    status, title, slug = 409, "Conflict", "conflict"
+RETRY_UNAVAILABLE_S = 5  # a restarted database or a released lock is usually back by then
+INVALID = ProblemKind(422, "Invalid input", "validation")
+UNAVAILABLE = ProblemKind(503, "Service unavailable", "unavailable", _retry_soon)
+DATABASE_UNAVAILABLE = "The database is unavailable; retry shortly."
+
+# The one mapping from exception to response, as tipg's DEFAULT_STATUS_CODES; a subclass
+# without its own row takes its nearest ancestor's (tests require a row per DomainError).
+STATUS_CODES: dict[type[Exception], ProblemKind] = {
+    DomainError: ProblemKind(400, "Bad request", "bad-request"),
+    Unauthorized: ProblemKind(401, "Unauthorized", "unauthorized", _bearer_challenge),
+    Forbidden: ProblemKind(403, "Forbidden", "forbidden"),
+    NotFound: ProblemKind(404, "Not found", "not-found"),
+    Conflict: ProblemKind(409, "Conflict", "conflict"),
+    PayloadTooLarge: ProblemKind(413, "Payload too large", "payload-too-large"),
+    UnsupportedMediaType: ProblemKind(415, "Unsupported media type", "unsupported-media-type"),
+    InvalidInput: INVALID,
+    GeometryError: INVALID,
+    RankingInputError: INVALID,
+    TooManyRequests: ProblemKind(429, "Too many requests", "too-many-requests", _retry_after),
+    ServiceUnavailable: UNAVAILABLE,
+    # The database is down, refuses connections, is locked, or the pool has none free.
+    OperationalError: UNAVAILABLE,
+    InterfaceError: UNAVAILABLE,
+    PoolTimeout: UNAVAILABLE,
+}
 
 
-class InvalidInput(DomainError):
-    """A value that passed the schema but breaks a domain rule; `loc` names the field."""
-
-    status, title, slug = 422, "Invalid input", "validation"
-
-    def __init__(self, loc: Sequence[str | int], message: str, *, kind: str = "value_error"):
-        super().__init__(message, errors=[{"loc": list(loc), "msg": message, "type": kind}])
-
-
-class PayloadTooLarge(DomainError):
-    status, title, slug = 413, "Payload too large", "payload-too-large"
+def kind_of(exc: Exception) -> ProblemKind:
+    """The table row for `exc`: its class's, else its nearest ancestor's."""
+    for cls in type(exc).__mro__:
+        if cls in STATUS_CODES:
+            return STATUS_CODES[cls]
+    raise LookupError(f"{type(exc).__name__} has no row in STATUS_CODES")
 
 
-class ServiceUnavailable(DomainError):
-    status, title, slug = 503, "Service unavailable", "unavailable"
+def _detail_and_errors(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
+    if isinstance(exc, DomainError):
+        return exc.detail, exc.errors
+    if isinstance(exc, GeometryError):
+        return exc.reason, [{"loc": list(exc.path), "msg": exc.reason, "type": "invalid_geometry"}]
+    if isinstance(exc, RankingInputError):
+        return exc.reason, [{"loc": list(exc.path), "msg": exc.reason, "type": "value_error"}]
+    if isinstance(exc, SQLAlchemyError):  # the driver's message stays in the log
+        return DATABASE_UNAVAILABLE, []
+    return str(exc), []
+
+
+def problem_for(
+    exc: Exception, *, instance: str | None = None, headers: dict[str, str] | None = None
+) -> JSONResponse:
+    """The problem+json response the table gives for `exc`."""
+    kind = kind_of(exc)
+    detail, errors = _detail_and_errors(exc)
+    extra = kind.headers(exc) if kind.headers else {}
+    return problem(
+        kind.status,
+        kind.title,
+        detail,
+        slug=kind.slug,
+        instance=instance,
+        errors=errors or None,
+        headers={**extra, **(headers or {})} or None,
+    )
 
 
 def problem(
@@ -113,15 +159,32 @@ def problem(
 def _validation_errors(exc: RequestValidationError) -> list[dict[str, Any]]:
     out = []
     for err in exc.errors():
-        item = {"loc": list(err.get("loc", ())), "msg": err.get("msg", ""), "type": err.get("type")}
-        if "input" in err and _small(err["input"]):
+        loc = list(err.get("loc", ()))
+        item = {"loc": loc, "msg": err.get("msg", ""), "type": err.get("type")}
+        if "input" in err and _echoable(err["input"]) and not _secret(loc):
             item["input"] = err["input"]
         out.append(item)
     return out
 
 
-def _small(value: Any) -> bool:
-    return isinstance(value, (int, float, bool)) or (isinstance(value, str) and len(value) <= 200)
+def _echoable(value: Any) -> bool:
+    """Small input JSON can carry back: no NaN or infinities, no lone surrogates."""
+    if isinstance(value, bool | int):
+        return True
+    if isinstance(value, float):
+        return math.isfinite(value)
+    if isinstance(value, str) and len(value) <= 200:
+        try:
+            value.encode("utf-8")
+        except UnicodeEncodeError:
+            return False
+        return True
+    return False
+
+
+def _secret(loc: list[Any]) -> bool:
+    """A field whose value must never be echoed (passwords, in sign-up or anywhere else)."""
+    return any("password" in str(part).lower() for part in loc)
 
 
 def _describe(errors: list[dict[str, Any]]) -> str:
@@ -137,23 +200,14 @@ async def send_problem(
     scope: dict,
     receive: Any,
     send: Any,
-    exc: DomainError,
+    exc: Exception,
     *,
     instance: str | None = None,
     headers: dict[str, str] | None = None,
 ) -> None:
     """Answer with the problem for `exc` from ASGI middleware, where FastAPI's exception
     handlers do not reach."""
-    response = problem(
-        exc.status,
-        exc.title,
-        exc.detail,
-        slug=exc.slug,
-        instance=instance,
-        errors=exc.errors,
-        headers={**(exc.headers or {}), **(headers or {})},
-    )
-    await response(scope, receive, send)
+    await problem_for(exc, instance=instance, headers=headers)(scope, receive, send)
 
 
 _HTTP_SLUGS = {
@@ -186,19 +240,18 @@ def _allowed_methods(request: Request) -> list[str]:
 
 
 def add_exception_handlers(app: FastAPI) -> None:
-    """Register one handler per error family."""
+    """Register the table's handler for each class in STATUS_CODES, then one handler per other
+    error family (validation, routing, unexpected) and the catch-all middleware."""
 
-    @app.exception_handler(DomainError)
-    async def _domain(request: Request, exc: DomainError) -> JSONResponse:
-        return problem(
-            exc.status,
-            exc.title,
-            exc.detail,
-            slug=exc.slug,
-            instance=request.url.path,
-            errors=exc.errors or None,
-            headers=exc.headers,
-        )
+    async def _from_table(request: Request, exc: Exception) -> JSONResponse:
+        if isinstance(exc, SQLAlchemyError):
+            log.warning(
+                "database unavailable on %s %s: %s", request.method, request.url.path, _cause(exc)
+            )
+        return problem_for(exc, instance=request.url.path)
+
+    for cls in STATUS_CODES:
+        app.add_exception_handler(cls, _from_table)
 
     @app.exception_handler(RequestValidationError)
     async def _validation(request: Request, exc: RequestValidationError) -> JSONResponse:
@@ -230,11 +283,53 @@ def add_exception_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(Exception)
     async def _unexpected(request: Request, exc: Exception) -> JSONResponse:
+        # Reached only from middleware outside UnexpectedErrors; Starlette re-raises after.
         log.exception("unhandled error on %s %s", request.method, request.url.path)
-        return problem(
-            500,
-            "Internal server error",
-            "An unexpected error occurred; it has been logged.",
-            slug="internal",
-            instance=request.url.path,
-        )
+        return _internal(request.url.path)
+
+    app.add_middleware(UnexpectedErrors)
+
+
+def _internal(instance: str | None) -> JSONResponse:
+    return problem(
+        500,
+        "Internal server error",
+        "An unexpected error occurred; it has been logged.",
+        slug="internal",
+        instance=instance,
+    )
+
+
+def _cause(exc: SQLAlchemyError) -> str:
+    """The driver's first line (no SQL, no parameters) for the log."""
+    orig = getattr(exc, "orig", None)
+    lines = str(orig if orig is not None else exc).splitlines()
+    return lines[0][:300] if lines else type(exc).__name__
+
+
+class UnexpectedErrors:
+    """An exception nothing else handled becomes one logged 500 problem, and the connection
+    stays usable: Starlette's catch-all re-raises after answering, so the server logs it again
+    and closes the keep-alive connection. Added first, so it sits next to the app."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = False
+
+        async def tracking_send(message: dict) -> None:
+            nonlocal started
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        try:
+            await self.app(scope, receive, tracking_send)
+        except Exception:
+            if started:  # half a response is out: only closing the connection ends it
+                raise
+            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+            await _internal(scope.get("path"))(scope, receive, send)

@@ -111,7 +111,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     install_openapi(app)
 
     # Last added runs first: headers and ids wrap everything, CORS answers before the rate
-    # limit so a browser can read a 429, and the body limit sits next to the app.
+    # limit so a browser can read a 429, and the body limit sits next to the app (inside it
+    # only the catch-all for unexpected errors that add_exception_handlers added).
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RateLimit,

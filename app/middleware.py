@@ -11,7 +11,8 @@ import time
 import uuid
 from typing import Any
 
-from app.errors import PayloadTooLarge, send_problem
+from app.domain_errors import PayloadTooLarge
+from app.errors import send_problem
 
 log = logging.getLogger("partnermap.http")
 

@@ -11,6 +11,7 @@ Distances come from geo (great-circle, geo.distance.haversine_km); geo imports n
 """
 
 from matching.config import RankingConfig
+from matching.errors import RankingInputError
 from matching.filters import Filters
 from matching.index import OfferingIndex
 from matching.need_index import need_index, populations_from_indicators
@@ -30,6 +31,7 @@ __all__ = [
     "RankedOffering",
     "RankedSchool",
     "RankingConfig",
+    "RankingInputError",
     "Reaching",
     "SchoolQuery",
     "SchoolTable",

@@ -22,6 +22,7 @@ from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
 from matching.vocab import (
     COST_CODES,
+    COST_KINDS,
     DELIVERIES,
     POPULATIONS,
     SCHEDULES,
@@ -338,7 +339,7 @@ def _cost_code(cost: str | None) -> int:
         return COST_CODES[cost]
     except KeyError:
         raise ValueError(
-            f"cost: unknown value {cost!r}; expected free, sliding_scale, fee or None"
+            f"cost: unknown value {cost!r}; expected {', '.join(COST_KINDS)} or None"
         ) from None
 
 

@@ -16,6 +16,7 @@ import scipy.sparse as sp
 from geo.distance import haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
+from matching.errors import RankingInputError
 from matching.explain import Context, explain, offering_reason, school_reason
 from matching.filters import Filters, filter_mask
 from matching.index import OfferingIndex, Snapshot, query_radius_km
@@ -67,7 +68,7 @@ def rank_offerings(
     cfg = config or index.config
     strength = _strength(equity, cfg)
     if not needs:
-        raise ValueError("rank_offerings needs at least one need")
+        raise RankingInputError("rank_offerings needs at least one need", ("needs",))
     day = as_of or dt.date.today()
     snap = index.snapshot()
     slots = sorted(needs, key=lambda n: n.priority)
@@ -348,5 +349,5 @@ def _coverage(
 def _strength(equity: float | None, cfg: RankingConfig) -> float:
     strength = cfg.equity if equity is None else float(equity)
     if not 0 <= strength <= 1:
-        raise ValueError(f"equity must be in [0, 1], got {equity}")
+        raise RankingInputError(f"equity must be in [0, 1], got {equity}", ("equity",))
     return strength

@@ -14,6 +14,8 @@ from dataclasses import dataclass, field, fields
 
 import numpy as np
 
+from matching.errors import RankingInputError
+
 
 @dataclass(frozen=True)
 class OfferingTable:
@@ -137,10 +139,12 @@ class Need:
         for name in ("schedule", "delivery", "languages"):
             object.__setattr__(self, name, frozenset(getattr(self, name)))
         if not 1 <= self.priority <= 5:
-            raise ValueError(f"Need.priority must be 1..5, got {self.priority}")
+            raise RankingInputError(
+                f"Need.priority must be 1..5, got {self.priority}", ("priority",)
+            )
         low, high = self.grade_low, self.grade_high
         if low is not None and high is not None and low > high:
-            raise ValueError("Need: grade_low > grade_high")
+            raise RankingInputError("Need: grade_low > grade_high", ("grade_high",))
 
 
 @dataclass(frozen=True)
@@ -166,9 +170,9 @@ class SchoolQuery:
         if self.covered_by is not None:
             object.__setattr__(self, "covered_by", frozenset(self.covered_by))
         if not (-90 <= self.lat <= 90 and -180 <= self.lon <= 180):
-            raise ValueError("SchoolQuery: lat/lon out of range")
+            raise RankingInputError("SchoolQuery: lat/lon out of range", ("lat",))
         if self.grade_low > self.grade_high:
-            raise ValueError("SchoolQuery: grade_low > grade_high")
+            raise RankingInputError("SchoolQuery: grade_low > grade_high", ("grade_high",))
 
 
 @dataclass(frozen=True)

@@ -11,6 +11,8 @@ from typing import Any, TypeVar
 
 import numpy as np
 
+# The one definition of each closed list: the API schemas (`Literal[*SCHEDULES]`, enum in this
+# order), the HSDS import and export, and the ranker's bitmasks (bit i is the i-th value).
 SCHEDULES = ("during_school", "after_school", "weekends", "summer")
 DELIVERIES = ("at_school", "at_partner_site", "virtual")
 POPULATIONS = (
@@ -25,9 +27,14 @@ POPULATIONS = (
 )
 LOCALES = ("city", "suburb", "town", "rural")
 
-# Cost kinds, stored as small ints; None (unknown) is 0.
+COST_KINDS = ("free", "sliding_scale", "fee")
+
+# Cost kinds, stored as small ints; None (unknown) is 0, then COST_KINDS in order.
 COST_UNKNOWN, COST_FREE, COST_SLIDING, COST_FEE = 0, 1, 2, 3
-COST_CODES = {None: COST_UNKNOWN, "free": COST_FREE, "sliding_scale": COST_SLIDING, "fee": COST_FEE}
+COST_CODES: dict[str | None, int] = {
+    None: COST_UNKNOWN,
+    **{kind: code for code, kind in enumerate(COST_KINDS, 1)},
+}
 
 VIRTUAL_BIT = 1 << DELIVERIES.index("virtual")
 AT_SCHOOL_BIT = 1 << DELIVERIES.index("at_school")

@@ -16,7 +16,8 @@ import anyio
 
 from app.auth import credentials
 from app.auth.origins import OriginCache
-from app.errors import Forbidden, TooManyRequests, send_problem
+from app.domain_errors import Forbidden, TooManyRequests
+from app.errors import send_problem
 
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE"
 ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID"

@@ -14,7 +14,7 @@ import threading
 import time
 from collections.abc import Callable
 
-from app.errors import InvalidInput
+from app.domain_errors import InvalidInput
 
 ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 

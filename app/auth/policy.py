@@ -24,7 +24,7 @@ from app.auth.principal import (
     SCHOOL_STAFF,
     Principal,
 )
-from app.errors import Forbidden, Unauthorized
+from app.domain_errors import Forbidden, Unauthorized
 
 
 class Access(StrEnum):

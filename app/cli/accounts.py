@@ -24,7 +24,7 @@ from typing import Any
 
 from app.auth.principal import OPERATOR, USER_ROLES
 from app.db import Database
-from app.errors import DomainError
+from app.domain_errors import DomainError
 
 
 def add_commands(commands: Any) -> None:

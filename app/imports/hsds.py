@@ -58,6 +58,7 @@ from app.services.catalog_rows import (
     organization_row,
 )
 from app.services.validation import offering_rules
+from matching.vocab import DELIVERIES, SCHEDULES
 
 ORGANIZATION_OPTIONAL = {"description", "website", "email", "phone", "contact_name", "languages"}
 OFFERING_OPTIONAL = {
@@ -94,8 +95,6 @@ PARTNERMAP_OFFERING_KEYS = [
     "active_until",
     "organization_id",
 ]
-SCHEDULE_ORDER = ("during_school", "after_school", "weekends", "summer")
-DELIVERY_ORDER = ("at_school", "at_partner_site", "virtual")
 AFTER_SCHOOL_FROM = 15 * 60  # minutes after midnight
 _TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::\d{2})?\s*([ap]\.?m\.?)?\s*$", re.I)
 _DAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
@@ -532,7 +531,7 @@ class Directory:
                 delivery.add("virtual" if kind == "virtual" else "at_partner_site")
         return {
             "schedule": _schedule_tags(schedules),
-            "delivery": [d for d in DELIVERY_ORDER if d in delivery],
+            "delivery": [d for d in DELIVERIES if d in delivery],
         }
 
 
@@ -616,7 +615,7 @@ def _schedule_tags(rows: list[Row]) -> list[str]:
         opens = _minutes(r.get("opens_at"))
         if opens is not None:
             tags.add("after_school" if opens >= AFTER_SCHOOL_FROM else "during_school")
-    return [t for t in SCHEDULE_ORDER if t in tags]
+    return [t for t in SCHEDULES if t in tags]
 
 
 def _cost(options: list[Row], facets: dict[str, list[str]] | None) -> dict[str, Any]:

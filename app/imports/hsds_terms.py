@@ -24,6 +24,7 @@ from functools import lru_cache
 from pathlib import Path
 
 from app.taxonomy import Taxonomy, load_taxonomy
+from matching.vocab import COST_KINDS, DELIVERIES, SCHEDULES
 
 # Stable ids: every export names the PartnerMap taxonomy and its terms the same way.
 NAMESPACE = uuid.UUID("6b1d3f56-2f43-4a43-9a9a-3c1b7c1f9e01")
@@ -31,16 +32,22 @@ TAXONOMY_ID = str(uuid.uuid5(NAMESPACE, "taxonomy/partnermap"))
 TAXONOMY_NAME = "PartnerMap"
 FACET_PREFIX = "partnermap:"
 
+
+def _one_of(values: tuple[str, ...]) -> str:
+    """A closed vocabulary in prose: "a, b or c"."""
+    return f"{', '.join(values[:-1])} or {values[-1]}"
+
+
 # facet code -> (entity it is attached to, what it carries)
 FACETS = {
     "partnermap:organization_type": ("organization", "organization type"),
     "partnermap:language": ("organization", "a language the organization works in"),
     "partnermap:service_area": ("organization", "service area (JSON)"),
     "partnermap:location_precision": ("location", "exact or approximate coordinates"),
-    "partnermap:schedule": ("service", "during_school, after_school, weekends or summer"),
-    "partnermap:delivery": ("service", "at_school, at_partner_site or virtual"),
+    "partnermap:schedule": ("service", _one_of(SCHEDULES)),
+    "partnermap:delivery": ("service", _one_of(DELIVERIES)),
     "partnermap:population": ("service", "a population the offering prioritises"),
-    "partnermap:cost": ("service", "free, sliding_scale or fee"),
+    "partnermap:cost": ("service", _one_of(COST_KINDS)),
     "partnermap:capacity_schools": ("service", "schools it can serve per year"),
     "partnermap:capacity_students": ("service", "students it can serve per year"),
     "partnermap:active_from": ("service", "first day offered (ISO date)"),

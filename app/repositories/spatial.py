@@ -14,7 +14,7 @@ from sqlalchemy import ColumnElement, Select, and_, cast, false, func, literal_c
 from sqlalchemy.orm import Session
 
 import geo
-from app.errors import NotFound
+from app.domain_errors import NotFound
 from app.filters import Near
 from app.pagination import Cursor
 from geo import BBox

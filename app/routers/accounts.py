@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response, status
 
 from app.deps import PrincipalDep, SessionDep, SettingsDep
-from app.errors import TooManyRequests, Unauthorized
+from app.domain_errors import TooManyRequests, Unauthorized
 from app.schemas.accounts import MeOut, TokenOut, UserCreate, UserOut
 from app.services import accounts as service
 

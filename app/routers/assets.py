@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse, Response
 import geo
 from app.auth.principal import visibility_of
 from app.deps import PrincipalDep, RankingIndexDep, SessionDep
-from app.errors import InvalidInput
+from app.domain_errors import InvalidInput
 from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
 from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
 from app.schemas.common import CategoryCode
@@ -81,7 +81,7 @@ def _area(district: str | None, bbox: str | None) -> tuple[str | None, geo.BBox 
     try:
         return None, geo.parse_bbox(bbox)
     except geo.GeometryError as exc:
-        raise InvalidInput(["query", "bbox"], exc.reason) from exc
+        raise geo.GeometryError(exc.reason, ("query", "bbox")) from exc
 
 
 def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], next_url: str | None) -> Response:

@@ -9,7 +9,7 @@ from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
 from app.deps import DatabaseDep
-from app.errors import ServiceUnavailable
+from app.domain_errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
 

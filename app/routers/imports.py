@@ -12,7 +12,7 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Response, UploadFile
 from fastapi import Path as PathParam
 
 from app.deps import DatabaseDep, PrincipalDep, SessionDep
-from app.errors import DomainError
+from app.domain_errors import UnsupportedMediaType
 from app.models import ImportJob
 from app.schemas.imports import FormBool, ImportJobOut, ImportKind
 from app.services import imports as service
@@ -30,10 +30,6 @@ CSV_TYPES = {
 }
 # Untyped parts (application/octet-stream, e.g. curl -F file=@x.csv) must be named .csv or .txt.
 CSV_NAMES = (".csv", ".txt")
-
-
-class UnsupportedMediaType(DomainError):
-    status, title, slug = 415, "Unsupported media type", "unsupported-media-type"
 
 
 def job_out(job: ImportJob) -> ImportJobOut:

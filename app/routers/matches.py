@@ -2,23 +2,16 @@
 
 from __future__ import annotations
 
+from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query
+from fastapi import APIRouter, Depends, Path, Query
 from sqlalchemy.orm import Session
 
 from app.deps import PrincipalDep, RankingIndexDep, SessionDep, SettingsDep
-from app.errors import InvalidInput
+from app.domain_errors import InvalidInput
 from app.models import School
-from app.routers.params import NO_NUL
-from app.schemas.common import (
-    GRADE_QUERY_PATTERN,
-    CategoryCode,
-    Delivery,
-    Language,
-    Schedule,
-    grade_from_query,
-)
+from app.routers.params import NO_NUL, RankingOfferingsDep
 from app.schemas.matches import (
     Contribution,
     MatchOffering,
@@ -115,29 +108,38 @@ def _offering_matches(session: Session, ranked: list[RankedOffering]) -> list[Of
     return items
 
 
-def _filters(
-    category: list[str],
-    grade: str | None,
-    schedule: list[str],
-    delivery: list[str],
-    language: list[str],
-    free: bool,
-    verified: bool,
-    max_distance_km: float | None,
-    exclude_full: bool,
+@dataclass(frozen=True)
+class Reach:
+    """How far a ranked offering may be, and whether full ones are dropped."""
+
+    max_distance_km: float | None
+    exclude_full: bool
+
+
+# Its own dependency so these two stay after the offering filters in the published order
+# (FastAPI lists a route's own parameters before its dependencies').
+def reach_params(
+    max_distance_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
+    exclude_full: bool = False,
+) -> Reach:
+    return Reach(max_distance_km=max_distance_km, exclude_full=exclude_full)
+
+
+def ranking_filters(
+    offerings: RankingOfferingsDep, reach: Annotated[Reach, Depends(reach_params)]
 ) -> Filters:
-    check_categories(category, ["query", "category"])
-    g = grade_from_query(grade)
+    """A school ranking's hard filters: the offering filters, then how far and whether full."""
+    g = offerings.grade
     return Filters(
         grades=(g, g) if g is not None else None,
-        schedule=frozenset(schedule) or None,
-        delivery=frozenset(delivery) or None,
-        languages=frozenset(language) or None,
-        categories=frozenset(category) or None,
-        free_only=free,
-        verified_only=verified,
-        max_distance_km=max_distance_km,
-        exclude_full=exclude_full,
+        schedule=frozenset(offerings.schedule) or None,
+        delivery=frozenset(offerings.delivery) or None,
+        languages=frozenset(offerings.languages) or None,
+        categories=frozenset(offerings.categories) or None,
+        free_only=offerings.free,
+        verified_only=offerings.verified_only,
+        max_distance_km=reach.max_distance_km,
+        exclude_full=reach.exclude_full,
     )
 
 
@@ -152,25 +154,14 @@ def school_matches(
     ranking_index: RankingIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    filters: Annotated[Filters, Depends(ranking_filters)],
     limit: Limit = 20,
     cursor: RankCursor = None,
     equity: EquityParam = None,
-    category: Annotated[list[CategoryCode], Query(max_length=20)] = [],
-    grade: Annotated[str | None, Query(pattern=GRADE_QUERY_PATTERN)] = None,
-    schedule: Annotated[list[Schedule], Query()] = [],
-    delivery: Annotated[list[Delivery], Query()] = [],
-    language: Annotated[list[Language], Query()] = [],
-    free: bool = False,
-    verified: bool = False,
-    max_distance_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
-    exclude_full: bool = False,
 ) -> OfferingMatches:
     """Ranks every offering against the school's latest needs assessment. Each result
     explains itself: the points each component adds (they sum to `score`), the needs it meets
     and a one-line reason. Filters given here are hard; everything else is scored softly."""
-    filters = _filters(
-        category, grade, schedule, delivery, language, free, verified, max_distance_km, exclude_full
-    )
     offset, k = _window(cursor, limit)
     ranked, assessment, strength = service.for_school(
         session=session,

@@ -4,34 +4,23 @@ from __future__ import annotations
 
 from typing import Annotated
 
-from fastapi import APIRouter, Path, Query, Response, status
+from fastapi import APIRouter, Path, Response, status
 from fastapi.encoders import jsonable_encoder
 
 from app.deps import PrincipalDep, SessionDep
-from app.filters import OfferingFilters
 from app.models import Offering
 from app.routers.params import (
     GEOJSON_RESPONSE,
-    NO_NUL,
     AreaDep,
     GeoJSONDep,
+    OfferingSearchDep,
     PageDep,
     page_cursor,
 )
 from app.routers.responses import geojson_response, point_geometry
-from app.schemas.common import (
-    GRADE_QUERY_PATTERN,
-    CategoryCode,
-    Delivery,
-    Language,
-    OrganizationType,
-    Schedule,
-    grade_from_query,
-)
 from app.schemas.offerings import OfferingOut, OfferingUpdate
 from app.schemas.pages import Page
 from app.services import offerings as service
-from app.services.validation import check_categories
 
 router = APIRouter(prefix="/v1/offerings", tags=["offerings"])
 OfferingId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Offering id")]
@@ -50,48 +39,11 @@ def offering_out(offering: Offering, distance_m: float | None = None) -> Offerin
 def list_offerings(
     session: SessionDep,
     principal: PrincipalDep,
+    filters: OfferingSearchDep,
     area: AreaDep,
     page: PageDep,
     geojson: GeoJSONDep,
-    q: Annotated[
-        str | None,
-        Query(
-            max_length=200,
-            pattern=NO_NUL,
-            description="Text in title, description or organization name",
-        ),
-    ] = None,
-    type: Annotated[list[OrganizationType], Query(description="Organization type")] = [],
-    category: Annotated[
-        list[CategoryCode],
-        Query(
-            max_length=20, description="Any of these categories (a branch includes its children)"
-        ),
-    ] = [],
-    grade: Annotated[
-        str | None,
-        Query(pattern=GRADE_QUERY_PATTERN, description="Serves this grade (PK, TK, K, 1..12)"),
-    ] = None,
-    schedule: Annotated[list[Schedule], Query()] = [],
-    delivery: Annotated[list[Delivery], Query()] = [],
-    language: Annotated[list[Language], Query()] = [],
-    free: Annotated[bool, Query(description="Free offerings only")] = False,
-    verified: Annotated[bool, Query(description="From verified organizations only")] = False,
-    organization_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
 ):
-    filters = OfferingFilters(
-        q=q,
-        org_types=tuple(type),
-        categories=tuple(category),
-        grade=grade_from_query(grade),
-        schedule=tuple(schedule),
-        delivery=tuple(delivery),
-        languages=tuple(language),
-        free=free,
-        verified_only=verified,
-        organization_id=organization_id,
-    )
-    check_categories(category, ["query", "category"])
     near = area.near is not None
     rows = service.list_page(
         session=session,

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
@@ -9,7 +10,7 @@ from fastapi.encoders import jsonable_encoder
 
 from app.auth.principal import Principal
 from app.deps import PrincipalDep, SessionDep
-from app.filters import OfferingFilters, OrganizationFilters
+from app.filters import OrganizationFilters
 from app.models import Organization
 from app.routers.offerings import offering_out
 from app.routers.params import (
@@ -17,20 +18,12 @@ from app.routers.params import (
     NO_NUL,
     AreaDep,
     GeoJSONDep,
+    OrganizationOfferingsDep,
     PageDep,
     page_cursor,
 )
 from app.routers.responses import geojson_response, point_geometry
-from app.schemas.common import (
-    GRADE_QUERY_PATTERN,
-    CategoryCode,
-    Delivery,
-    Language,
-    OrganizationType,
-    Schedule,
-    Verification,
-    grade_from_query,
-)
+from app.schemas.common import OrganizationType, Verification
 from app.schemas.offerings import OfferingCreate, OfferingOut
 from app.schemas.organizations import (
     OrganizationCreate,
@@ -41,7 +34,6 @@ from app.schemas.organizations import (
 from app.schemas.pages import Page
 from app.services import offerings as offering_service
 from app.services import organizations as service
-from app.services.validation import check_categories
 
 router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 OrgId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Organization id")]
@@ -96,6 +88,7 @@ def create_organization(
 def list_organizations(
     session: SessionDep,
     principal: PrincipalDep,
+    offerings: OrganizationOfferingsDep,
     area: AreaDep,
     page: PageDep,
     geojson: GeoJSONDep,
@@ -104,42 +97,14 @@ def list_organizations(
     ] = None,
     type: Annotated[list[OrganizationType], Query()] = [],
     verification: Annotated[list[Verification], Query()] = [],
-    category: Annotated[
-        list[CategoryCode],
-        Query(
-            max_length=20,
-            description="Has an offering in any of "
-            "these categories (a branch includes its children)",
-        ),
-    ] = [],
-    grade: Annotated[
-        str | None,
-        Query(
-            pattern=GRADE_QUERY_PATTERN,
-            description="Has an offering serving this grade (PK, TK, K, 1..12)",
-        ),
-    ] = None,
-    schedule: Annotated[list[Schedule], Query()] = [],
-    delivery: Annotated[list[Delivery], Query()] = [],
-    language: Annotated[
-        list[Language], Query(description="Organization works in any of these")
-    ] = [],
-    free: Annotated[bool, Query(description="Has a free offering")] = False,
 ):
     filters = OrganizationFilters(
         q=q,
         types=tuple(type),
         verification=tuple(verification),
-        languages=tuple(language),
-        offerings=OfferingFilters(
-            categories=tuple(category),
-            grade=grade_from_query(grade),
-            schedule=tuple(schedule),
-            delivery=tuple(delivery),
-            free=free,
-        ),
+        languages=offerings.languages,
+        offerings=replace(offerings, languages=()),
     )
-    check_categories(category, ["query", "category"])
     near = area.near is not None
     rows = service.list_page(
         session=session,

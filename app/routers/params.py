@@ -2,16 +2,27 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
-from typing import Annotated, Literal
+import inspect
+from collections.abc import Callable, Mapping
+from dataclasses import dataclass, field
+from typing import Annotated, Any, Literal
 
 from fastapi import Depends, Query, Request
 
 import geo
 from app.deps import SettingsDep
-from app.errors import InvalidInput
-from app.filters import Area, Near
+from app.filters import Area, Near, OfferingFilters
 from app.pagination import CURSOR_PATTERN, Cursor
+from app.schemas.common import (
+    GRADE_QUERY_PATTERN,
+    CategoryCode,
+    Delivery,
+    Language,
+    OrganizationType,
+    Schedule,
+    grade_from_query,
+)
+from app.services.validation import check_categories
 
 GEOJSON = "application/geo+json"
 # Free-text parameters: anything but NUL, which PostgreSQL text cannot hold.
@@ -52,13 +63,14 @@ def area_params(
         try:
             lat, lon = geo.parse_near(near)
         except geo.GeometryError as exc:
-            raise InvalidInput(["query", "near"], exc.reason) from exc
+            # A query parameter is one string: the parameter is the location, not its parts.
+            raise geo.GeometryError(exc.reason, ("query", "near")) from exc
         parsed_near = Near(lat=lat, lon=lon, radius_m=radius_km * 1000.0)
     if bbox is not None:
         try:
             parsed_bbox = geo.parse_bbox(bbox)
         except geo.GeometryError as exc:
-            raise InvalidInput(["query", "bbox"], exc.reason) from exc
+            raise geo.GeometryError(exc.reason, ("query", "bbox")) from exc
     return Area(near=parsed_near, bbox=parsed_bbox)
 
 
@@ -103,9 +115,119 @@ def wants_geojson(
     return GEOJSON in request.headers.get("accept", "")
 
 
+@dataclass(frozen=True)
+class FilterParam:
+    """One offering-filter query parameter: its type, default and Query constraints."""
+
+    annotation: Any
+    default: Any
+    constraints: Mapping[str, Any] = field(default_factory=dict)
+
+
+# Every offering-filter query parameter, declared once, in the order routes publish them.
+OFFERING_FILTER_PARAMS: dict[str, FilterParam] = {
+    "q": FilterParam(str | None, None, {"max_length": 200, "pattern": NO_NUL}),
+    "type": FilterParam(list[OrganizationType], []),
+    "category": FilterParam(list[CategoryCode], [], {"max_length": 20}),
+    "grade": FilterParam(str | None, None, {"pattern": GRADE_QUERY_PATTERN}),
+    "schedule": FilterParam(list[Schedule], []),
+    "delivery": FilterParam(list[Delivery], []),
+    "language": FilterParam(list[Language], []),
+    "free": FilterParam(bool, False),
+    "verified": FilterParam(bool, False),
+    "organization_id": FilterParam(int | None, None, {"ge": 1, "le": 2**31 - 1}),
+}
+
+
+def offering_filter_params(**descriptions: str | None) -> Callable[..., OfferingFilters]:
+    """The dependency reading the named offering filters from the query string, each described
+    as its route means it (an organization "has" a free offering where an offering "is" one)."""
+
+    def offering_filters(**given: Any) -> OfferingFilters:
+        categories = given.get("category", [])
+        check_categories(categories, ["query", "category"])
+        return OfferingFilters(
+            q=given.get("q"),
+            org_types=tuple(given.get("type", ())),
+            categories=tuple(categories),
+            grade=grade_from_query(given.get("grade")),
+            schedule=tuple(given.get("schedule", ())),
+            delivery=tuple(given.get("delivery", ())),
+            languages=tuple(given.get("language", ())),
+            free=given.get("free", False),
+            verified_only=given.get("verified", False),
+            organization_id=given.get("organization_id"),
+        )
+
+    # FastAPI reads the parameters from the signature, so the route's subset becomes one.
+    offering_filters.__signature__ = inspect.Signature(  # type: ignore[attr-defined]
+        [
+            inspect.Parameter(
+                name,
+                inspect.Parameter.KEYWORD_ONLY,
+                default=param.default,
+                annotation=Annotated[
+                    param.annotation,
+                    Query(description=descriptions[name], **param.constraints),
+                ],
+            )
+            for name, param in OFFERING_FILTER_PARAMS.items()
+            if name in descriptions
+        ],
+        return_annotation=OfferingFilters,
+    )
+    return offering_filters
+
+
 AreaDep = Annotated[Area, Depends(area_params)]
 PageDep = Annotated[PageParams, Depends(page_params)]
 GeoJSONDep = Annotated[bool, Depends(wants_geojson)]
+OfferingSearchDep = Annotated[
+    OfferingFilters,
+    Depends(
+        offering_filter_params(
+            q="Text in title, description or organization name",
+            type="Organization type",
+            category="Any of these categories (a branch includes its children)",
+            grade="Serves this grade (PK, TK, K, 1..12)",
+            schedule=None,
+            delivery=None,
+            language=None,
+            free="Free offerings only",
+            verified="From verified organizations only",
+            organization_id=None,
+        )
+    ),
+]
+# An organization matches when one of its offerings does; `language` is the organization's.
+OrganizationOfferingsDep = Annotated[
+    OfferingFilters,
+    Depends(
+        offering_filter_params(
+            category="Has an offering in any of these categories (a branch includes its children)",
+            grade="Has an offering serving this grade (PK, TK, K, 1..12)",
+            schedule=None,
+            delivery=None,
+            language="Organization works in any of these",
+            free="Has a free offering",
+        )
+    ),
+]
+# Hard filters of a school's ranking (the rest is scored softly).
+RankingOfferingsDep = Annotated[
+    OfferingFilters,
+    Depends(
+        offering_filter_params(
+            category=None,
+            grade=None,
+            schedule=None,
+            delivery=None,
+            language=None,
+            free=None,
+            verified=None,
+        )
+    ),
+]
 
 GEOJSON_RESPONSE = {
     200: {

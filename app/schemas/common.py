@@ -15,6 +15,7 @@ from pydantic import (
 )
 
 from app.taxonomy import load_taxonomy
+from matching.vocab import COST_KINDS, DELIVERIES, LOCALES, POPULATIONS, SCHEDULES
 
 GRADE_LABELS = {"PK": -1, "TK": 0, "K": 0}
 
@@ -96,20 +97,11 @@ Percent = Annotated[float, BeforeValidator(_number_only), Field(ge=0, le=100, al
 OrganizationType = Literal[
     "nonprofit", "business", "higher_education", "faith_based", "government", "community_group"
 ]
-Schedule = Literal["during_school", "after_school", "weekends", "summer"]
-Delivery = Literal["at_school", "at_partner_site", "virtual"]
-CostKind = Literal["free", "sliding_scale", "fee"]
-Population = Literal[
-    "title_i",
-    "english_learners",
-    "students_with_disabilities",
-    "rural",
-    "foster_youth",
-    "homeless",
-    "newcomers",
-    "low_income",
-]
-Locale = Literal["city", "suburb", "town", "rural"]
+Schedule = Literal[*SCHEDULES]
+Delivery = Literal[*DELIVERIES]
+CostKind = Literal[*COST_KINDS]
+Population = Literal[*POPULATIONS]
+Locale = Literal[*LOCALES]
 Verification = Literal["unverified", "verified", "rejected"]
 Precision = Literal["exact", "approximate"]
 

@@ -21,7 +21,7 @@ from app.auth.principal import (
     Principal,
 )
 from app.db import unit_of_work
-from app.errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from app.domain_errors import Conflict, Forbidden, InvalidInput, Unauthorized
 from app.models import AccessToken, Organization, School, User, UserOrganization, UserSchool
 from app.repositories import accounts as repo
 from app.services import audit

@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 from app.auth import credentials, origins
 from app.auth.principal import Principal
 from app.db import unit_of_work
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.domain_errors import Forbidden, InvalidInput, NotFound
 from app.models import ApiKey
 from app.repositories import accounts as repo
 from app.services import audit, districts

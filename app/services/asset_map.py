@@ -13,7 +13,7 @@ from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 import geo
-from app.errors import NotFound
+from app.domain_errors import NotFound
 from app.filters import Visibility
 from app.repositories import assets as repo
 from app.schemas.assets import (

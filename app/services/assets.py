@@ -20,7 +20,7 @@ from sqlalchemy.orm import Session
 
 import geo
 from app.auth.principal import Principal
-from app.errors import NotFound
+from app.domain_errors import NotFound
 from app.repositories import assets as repo
 from app.schemas.assets import (
     AreaOut,

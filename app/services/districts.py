@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.db import unit_of_work
-from app.errors import Conflict, InvalidInput, NotFound
+from app.domain_errors import Conflict, InvalidInput, NotFound
 from app.models import District, School
 from app.services import audit
 

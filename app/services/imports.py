@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.db import Database
-from app.errors import Forbidden, NotFound
+from app.domain_errors import Forbidden, NotFound
 from app.imports import bulk_csv
 from app.models import District, ImportJob
 from app.services import audit

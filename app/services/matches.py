@@ -10,7 +10,7 @@ from sqlalchemy import Row, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import ADMIN, ORG_MEMBER, Principal
-from app.errors import Forbidden, InvalidInput, NotFound
+from app.domain_errors import Forbidden, InvalidInput, NotFound
 from app.models import Need as NeedRow
 from app.models import NeedsAssessment, Offering, School
 from app.repositories import catalog

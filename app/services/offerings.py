@@ -9,7 +9,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal, visibility_of
 from app.db import unit_of_work
-from app.errors import Forbidden, NotFound
+from app.domain_errors import Forbidden, NotFound
 from app.filters import Area, OfferingFilters
 from app.models import Offering
 from app.pagination import Cursor

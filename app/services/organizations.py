@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 import geo
 from app.auth.principal import Principal, visibility_of
 from app.db import unit_of_work
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.filters import Area, OrganizationFilters
 from app.models import Location, Organization
 from app.pagination import Cursor

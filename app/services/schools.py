@@ -11,7 +11,7 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.db import unit_of_work
-from app.errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
 from app.filters import Area, SchoolFilters
 from app.models import Need, NeedsAssessment, School
 from app.pagination import Cursor

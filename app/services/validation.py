@@ -8,7 +8,7 @@ from collections.abc import Sequence
 from dataclasses import dataclass
 from typing import Any
 
-from app.errors import InvalidInput
+from app.domain_errors import InvalidInput
 from app.taxonomy import load_taxonomy
 
 
