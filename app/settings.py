@@ -1,10 +1,12 @@
 """The one settings object. Every value can be set by an environment variable of the same name."""
 
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
 
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from matching import RankingConfig
 
 DEFAULT_SQLITE_PATH = Path("var") / "partnermap.db"
 
@@ -55,11 +57,8 @@ class Settings(BaseSettings):
         default=0.3,
         ge=0,
         le=1,
-        description="Equity strength when a request gives none (0 = pure fit).",
-    )
-    district_equity: dict[str, float] = Field(
-        default_factory=dict,
-        description='Per-district equity defaults, e.g. {"Oakland Unified School District": 0.5}.',
+        description="Equity strength when neither the request nor the school's district gives "
+        "one (0 = pure fit); a district's own is set with `partnermap districts create --equity`.",
     )
     warm_ranking_index: bool = Field(
         default=True,
@@ -68,6 +67,11 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     sql_echo: bool = False
+
+    @cached_property
+    def ranking(self) -> RankingConfig:
+        """The ranking model's parameters, built once: its defaults with this service's equity."""
+        return RankingConfig(equity=self.equity_default)
 
 
 @lru_cache

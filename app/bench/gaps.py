@@ -36,7 +36,7 @@ from app.services import assets as service
 from app.services.accounts import tool_token
 from app.services.catalog_index import forget, index_for
 from app.services.schools import compute_need_index
-from app.settings import Settings
+from app.settings import Settings, get_settings
 from app.taxonomy import load_taxonomy
 from matching.synthetic import synthetic_offerings, synthetic_schools
 
@@ -95,6 +95,7 @@ def _measure(database: Database, args: argparse.Namespace) -> dict[str, Any]:
             return service.gaps(
                 session=session,
                 principal=OPERATOR,
+                ranking=get_settings().ranking,
                 district=DISTRICT,
                 bbox=None,
                 categories=[],

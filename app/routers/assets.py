@@ -17,7 +17,7 @@ from fastapi.responses import JSONResponse, Response
 
 import geo
 from app.auth.principal import visibility_of
-from app.deps import PrincipalDep, SessionDep
+from app.deps import PrincipalDep, SessionDep, SettingsDep
 from app.errors import InvalidInput
 from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
 from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
@@ -311,6 +311,7 @@ def gaps(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     bbox: BBoxParam = None,
     district: DistrictParam = None,
     category: CategoryParam = [],
@@ -358,6 +359,7 @@ def gaps(
     report = service.gaps(
         session=session,
         principal=principal,
+        ranking=settings.ranking,
         district=district,
         bbox=box,
         categories=category,
@@ -458,6 +460,7 @@ def school_coverage(
     request: Request,
     session: SessionDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     per_need: Annotated[
         int, Query(ge=1, le=100, description="Offerings listed per need (all are counted)")
@@ -473,7 +476,11 @@ def school_coverage(
     measured from (`kind: "offering"`, with the needs it serves)."""
     chosen = _chosen(request, format, "json")
     result = service.school_coverage(
-        session=session, principal=principal, school_id=school_id, per_need=per_need
+        session=session,
+        principal=principal,
+        ranking=settings.ranking,
+        school_id=school_id,
+        per_need=per_need,
     )
     if chosen == "csv":
         rows: list[dict[str, Any]] = []

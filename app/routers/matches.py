@@ -5,11 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query
-from sqlalchemy.orm import Session
 
 from app.deps import PrincipalDep, SessionDep, SettingsDep
-from app.errors import InvalidInput
-from app.models import School
 from app.routers.params import NO_NUL
 from app.schemas.common import (
     GRADE_QUERY_PATTERN,
@@ -21,6 +18,7 @@ from app.schemas.common import (
 )
 from app.schemas.matches import (
     Contribution,
+    MatchFilters,
     MatchOffering,
     MatchRequest,
     NeedMet,
@@ -30,16 +28,12 @@ from app.schemas.matches import (
     SchoolMatches,
 )
 from app.services import matches as service
-from app.services import schools as school_service
-from app.services.validation import check_categories, check_grades
-from matching import Filters, RankedOffering, RankedSchool, RankingConfig
-from matching.need_index import populations_from_indicators
-from matching.tables import SchoolQuery
+from app.services.matches import OfferingRanking
+from app.services.validation import check_categories
+from matching import RankedOffering, RankedSchool
 
 router = APIRouter(tags=["matches"])
-MAX_DEPTH = 500  # rankings are computed top-k; pages reach this deep at most
 RANK_CURSOR = r"^[0-9]{1,3}$"
-MODEL_VERSION = RankingConfig().version
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Results per page")]
 RankCursor = Annotated[
@@ -52,14 +46,12 @@ EquityParam = Annotated[
 ]
 
 
-def _window(cursor: str | None, limit: int) -> tuple[int, int]:
-    offset = int(cursor) if cursor else 0
-    return offset, min(offset + limit + 1, MAX_DEPTH + 1)
+def _offset(cursor: str | None) -> int:
+    return int(cursor) if cursor else 0
 
 
-def _next(offset: int, limit: int, count: int) -> str | None:
-    end = offset + limit
-    return str(end) if count > end and end < MAX_DEPTH else None
+def _cursor(offset: int | None) -> str | None:
+    return None if offset is None else str(offset)
 
 
 def _contributions(result: RankedOffering | RankedSchool) -> list[Contribution]:
@@ -83,61 +75,36 @@ def _needs_met(result: RankedOffering | RankedSchool) -> list[NeedMet]:
     ]
 
 
-def _offering_matches(session: Session, ranked: list[RankedOffering]) -> list[OfferingMatch]:
-    ids = [r.offering_id for r in ranked]
-    offerings = service.offerings_by_id(session, ids)
-    items = []
-    for r in ranked:
-        o = offerings.get(r.offering_id)
-        if o is None:  # removed between ranking and this read
-            continue
-        items.append(
-            OfferingMatch(
-                rank=r.rank,
-                score=r.score,
-                distance_km=r.distance_km,
-                reason=r.reason,
-                contributions=_contributions(r),
-                needs_met=_needs_met(r),
-                warnings=list(r.warnings),
-                offering=MatchOffering(
-                    id=o.id,
-                    title=o.title,
-                    organization_id=o.organization_id,
-                    organization_name=o.organization.name,
-                    verified=o.organization.verification == "verified",
-                    categories=o.categories,
-                    cost=o.cost,
-                    delivery=o.delivery,
-                ),
-            )
+def _offering_matches(ranking: OfferingRanking, limit: int) -> OfferingMatches:
+    items = [
+        OfferingMatch(
+            rank=r.rank,
+            score=r.score,
+            distance_km=r.distance_km,
+            reason=r.reason,
+            contributions=_contributions(r),
+            needs_met=_needs_met(r),
+            warnings=list(r.warnings),
+            offering=MatchOffering(
+                id=o.id,
+                title=o.title,
+                organization_id=o.organization_id,
+                organization_name=o.organization_name,
+                verified=o.verified,
+                categories=o.categories,
+                cost=o.cost,
+                delivery=o.delivery,
+            ),
         )
-    return items
-
-
-def _filters(
-    category: list[str],
-    grade: str | None,
-    schedule: list[str],
-    delivery: list[str],
-    language: list[str],
-    free: bool,
-    verified: bool,
-    max_distance_km: float | None,
-    exclude_full: bool,
-) -> Filters:
-    check_categories(category, ["query", "category"])
-    g = grade_from_query(grade)
-    return Filters(
-        grades=(g, g) if g is not None else None,
-        schedule=frozenset(schedule) or None,
-        delivery=frozenset(delivery) or None,
-        languages=frozenset(language) or None,
-        categories=frozenset(category) or None,
-        free_only=free,
-        verified_only=verified,
-        max_distance_km=max_distance_km,
-        exclude_full=exclude_full,
+        for r, o in ranking.results
+    ]
+    return OfferingMatches(
+        items=items,
+        next_cursor=_cursor(ranking.next_offset),
+        limit=limit,
+        equity=ranking.equity,
+        model_version=ranking.model_version,
+        needs_assessment_id=ranking.needs_assessment_id,
     )
 
 
@@ -167,28 +134,31 @@ def school_matches(
     """Ranks every offering against the school's latest needs assessment. Each result
     explains itself: the points each component adds (they sum to `score`), the needs it meets
     and a one-line reason. Filters given here are hard; everything else is scored softly."""
-    filters = _filters(
-        category, grade, schedule, delivery, language, free, verified, max_distance_km, exclude_full
+    check_categories(category, ["query", "category"])
+    g = grade_from_query(grade)
+    filters = MatchFilters.model_construct(
+        categories=category,
+        grade_low=g,
+        grade_high=g,
+        schedule=schedule,
+        delivery=delivery,
+        languages=language,
+        free_only=free,
+        verified_only=verified,
+        max_distance_km=max_distance_km,
+        exclude_full=exclude_full,
     )
-    offset, k = _window(cursor, limit)
-    ranked, assessment, strength = service.for_school(
+    ranking = service.for_school(
         session=session,
         principal=principal,
         settings=settings,
         school_id=school_id,
-        k=k,
+        offset=_offset(cursor),
+        limit=limit,
         equity=equity,
         filters=filters,
     )
-    page = ranked[offset : offset + limit]
-    return OfferingMatches(
-        items=_offering_matches(session, page),
-        next_cursor=_next(offset, limit, len(ranked)),
-        limit=limit,
-        equity=strength,
-        model_version=MODEL_VERSION,
-        needs_assessment_id=assessment.id,
-    )
+    return _offering_matches(ranking, limit)
 
 
 @router.post(
@@ -204,59 +174,8 @@ def ad_hoc_matches(
     location. The filters in the body are hard; everything else is scored softly. Only the
     needs sent are ranked (a school id lends its place and indicators, never its filed
     needs), and callers who do not see unverified organizations get verified ones only."""
-    f = body.filters
-    check_categories(f.categories, ["body", "filters", "categories"])
-    check_grades(f.grade_low, f.grade_high, ["body", "filters"])
-    filters = Filters(
-        grades=(f.grade_low, f.grade_high)
-        if f.grade_low is not None and f.grade_high is not None
-        else None,
-        schedule=frozenset(f.schedule) or None,
-        delivery=frozenset(f.delivery) or None,
-        languages=frozenset(f.languages) or None,
-        categories=frozenset(f.categories) or None,
-        free_only=f.free_only,
-        verified_only=f.verified_only,
-        max_distance_km=f.max_distance_km,
-        exclude_full=f.exclude_full,
-    )
-    district = None
-    if body.school_id is not None:
-        school: School = school_service.get(session=session, school_id=body.school_id)
-        query = service.school_query(school, None)
-        district = school.district
-    else:
-        loc = body.location
-        assert loc is not None
-        if loc.grade_low > loc.grade_high:
-            raise InvalidInput(["body", "location", "grade_high"], "grade_high is below grade_low.")
-        query = SchoolQuery(
-            lat=loc.lat,
-            lon=loc.lon,
-            locale=loc.locale,
-            grade_low=loc.grade_low,
-            grade_high=loc.grade_high,
-            need_index=loc.need_index,
-            languages=frozenset(loc.languages),
-            populations=populations_from_indicators(locale=loc.locale),
-        )
-    strength = service.equity_for(settings, district, body.equity)
-    ranked = service.ad_hoc(
-        session=session,
-        principal=principal,
-        query=query,
-        needs=body.needs,
-        k=body.limit,
-        equity=strength,
-        filters=filters,
-    )
-    return OfferingMatches(
-        items=_offering_matches(session, ranked),
-        next_cursor=None,
-        limit=body.limit,
-        equity=strength,
-        model_version=MODEL_VERSION,
-    )
+    ranking = service.ad_hoc(session=session, principal=principal, settings=settings, request=body)
+    return _offering_matches(ranking, body.limit)
 
 
 @router.get(
@@ -278,25 +197,23 @@ def organization_school_matches(
 ) -> SchoolMatches:
     """Schools whose latest needs this organization's offerings meet best; with similar fit,
     higher-need schools rank first (`equity` sets how strongly)."""
-    strength = service.equity_for(settings, district, equity)
-    offset, k = _window(cursor, limit)
-    ranked = service.schools_for_organization(
+    ranking = service.schools_for_organization(
         session=session,
         principal=principal,
+        settings=settings,
         organization_id=organization_id,
-        k=k,
-        equity=strength,
+        offset=_offset(cursor),
+        limit=limit,
+        equity=equity,
         district=district,
         max_distance_km=max_distance_km,
     )
-    page = ranked[offset : offset + limit]
-    names = service.school_names(session, [r.school_id for r in page])
     items = [
         SchoolMatch(
             rank=r.rank,
             score=r.score,
             school_id=r.school_id,
-            school_name=names.get(r.school_id, ""),
+            school_name=name,
             offering_id=r.offering_id,
             need_index=r.need_index,
             distance_km=r.distance_km,
@@ -305,12 +222,12 @@ def organization_school_matches(
             needs_met=_needs_met(r),
             warnings=list(r.warnings),
         )
-        for r in page
+        for r, name in ranking.results
     ]
     return SchoolMatches(
         items=items,
-        next_cursor=_next(offset, limit, len(ranked)),
+        next_cursor=_cursor(ranking.next_offset),
         limit=limit,
-        equity=strength,
-        model_version=MODEL_VERSION,
+        equity=ranking.equity,
+        model_version=ranking.model_version,
     )
