@@ -12,8 +12,8 @@ from app.deps import SettingsDep
 from app.errors import InvalidInput
 from app.filters import Area, Near
 from app.pagination import CURSOR_PATTERN, Cursor
+from app.representations import GEOJSON
 
-GEOJSON = "application/geo+json"
 # Free-text parameters: anything but NUL, which PostgreSQL text cannot hold.
 NO_NUL = r"^[^\x00]*$"
 

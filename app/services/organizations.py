@@ -26,7 +26,6 @@ from app.schemas.organizations import (
     RadiusServiceArea,
     RegionServiceArea,
     ServiceArea,
-    ServiceAreaOut,
 )
 from app.services import audit
 from app.services.accounts import add_membership
@@ -206,12 +205,3 @@ def _check_unique_external_id(session: Session, source: str | None, external_id:
             f"An organization with external_id '{external_id}' from source "
             f"'{source}' already exists."
         )
-
-
-def service_area_out(org: Organization) -> ServiceAreaOut:
-    return ServiceAreaOut(
-        kind=org.service_area_kind,
-        geometry=org.service_area,
-        radius_km=org.service_radius_km,
-        region=org.service_region,
-    )
