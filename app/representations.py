@@ -139,21 +139,6 @@ def school_feature(school: SchoolOut) -> dict[str, Any]:
     }
 
 
-def asset_map_rows(mode: str, features: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
-    """The asset map's table: cells as they are, assets with their coordinates as columns."""
-    if mode == "cells":
-        return [f["properties"] for f in features]
-    return [
-        {
-            **f["properties"],
-            "lon": f["geometry"]["coordinates"][0],
-            "lat": f["geometry"]["coordinates"][1],
-        }
-        for f in features
-        if f["properties"]["kind"] == "asset"
-    ]
-
-
 def gaps_geojson(report: GapsOut) -> GeoJSONResponse:
     """One Point per school of the area with its listed needs, one Polygon per desert."""
     listed: dict[int, list[dict[str, Any]]] = {}
@@ -250,15 +235,6 @@ def coverage_geojson(
     return geojson(features, school_id=school.id)
 
 
-def coverage_rows(result: SchoolCoverageOut) -> list[dict[str, Any]]:
-    """One row per (need, offering); a need without offerings on a row of its own."""
-    rows: list[dict[str, Any]] = []
-    for need in result.needs:
-        head = need.model_dump(exclude={"reaching"})
-        rows += [{**head, **o.model_dump()} for o in need.reaching] or [head]
-    return rows
-
-
 # --- CSV -----------------------------------------------------------------------------------------
 
 
@@ -270,12 +246,12 @@ def csv_table(
     writer = csv.writer(out, lineterminator="\r\n")
     writer.writerow(columns)
     for row in rows:
-        writer.writerow([cell(row.get(c)) for c in columns])
+        writer.writerow([_cell(row.get(c)) for c in columns])
     headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
     return Response(out.getvalue(), media_type=f"{CSV}; charset=utf-8", headers=headers)
 
 
-def cell(value: Any) -> Any:
+def _cell(value: Any) -> Any:
     """A CSV cell: lists and mappings joined, formulas defused."""
     if value is None:
         return ""
@@ -289,7 +265,31 @@ def cell(value: Any) -> Any:
     return value
 
 
-# --- OpenAPI: the CSV and GeoJSON forms ----------------------------------------------------------
+def asset_map_rows(mode: str, features: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The asset map's table: cells as they are, assets with their coordinates as columns."""
+    if mode == "cells":
+        return [f["properties"] for f in features]
+    return [
+        {
+            **f["properties"],
+            "lon": f["geometry"]["coordinates"][0],
+            "lat": f["geometry"]["coordinates"][1],
+        }
+        for f in features
+        if f["properties"]["kind"] == "asset"
+    ]
+
+
+def coverage_rows(result: SchoolCoverageOut) -> list[dict[str, Any]]:
+    """One row per (need, offering); a need without offerings on a row of its own."""
+    rows: list[dict[str, Any]] = []
+    for need in result.needs:
+        head = need.model_dump(exclude={"reaching"})
+        rows += [{**head, **o.model_dump()} for o in need.reaching] or [head]
+    return rows
+
+
+# --- OpenAPI forms and CSV columns of the asset map, gaps and coverage -----------------------
 
 
 def csv_and_geojson(schema: dict[str, Any]) -> dict:

@@ -1,6 +1,6 @@
 """The one settings object. Every value can be set by an environment variable of the same name."""
 
-from functools import cached_property, lru_cache
+from functools import lru_cache
 from pathlib import Path
 
 from pydantic import Field
@@ -68,10 +68,17 @@ class Settings(BaseSettings):
     log_level: str = "INFO"
     sql_echo: bool = False
 
-    @cached_property
+    @property
     def ranking(self) -> RankingConfig:
-        """The ranking model's parameters, built once: its defaults with this service's equity."""
-        return RankingConfig(equity=self.equity_default)
+        """The ranking model's parameters: its documented defaults with this service's equity.
+        Every ranking, index and `model_version` in the service reads it from here."""
+        return _ranking_config(self.equity_default)
+
+
+@lru_cache
+def _ranking_config(equity: float) -> RankingConfig:
+    # Keyed by the values it is built from, so a copied or changed Settings never sees a stale one.
+    return RankingConfig(equity=equity)
 
 
 @lru_cache

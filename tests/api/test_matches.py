@@ -296,3 +296,18 @@ def test_a_district_equity_default_applies_when_the_request_gives_none(client, d
     ).json()
     assert reverse["equity"] == 0.6
     assert client.get(f"/v1/organizations/{org}/school-matches").json()["equity"] == 0.3
+
+
+def test_the_equity_default_setting_is_the_ranking_default(db, settings, school_id):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import user_token
+
+    _, token = user_token(db, "equity@partnermap.test", "admin")
+    app = create_app(settings.model_copy(update={"equity_default": 0.45}), database=db)
+    with TestClient(app) as configured:
+        configured.headers["Authorization"] = f"Bearer {token}"
+        org = _org(configured, "Partner", NEAR)
+        _offering(configured, org, categories=["arts"], grade_low=0, grade_high=5)
+        assert _ranked(configured, school_id)["equity"] == 0.45
