@@ -217,7 +217,6 @@ def coverage_geojson(
             )
     for offering_id in sorted(listed):
         o = listed[offering_id]
-        lat, lon = places.get(offering_id, (None, None))
         properties = {
             "kind": "offering",
             "offering_id": offering_id,
@@ -228,9 +227,11 @@ def coverage_geojson(
             "via": o.via,
             "needs": serves[offering_id],
         }
-        if lat is None:
+        place = places.get(offering_id)
+        if place is None:
             features.append(geo.feature(f"offering:{offering_id}", None, properties))
         else:
+            lat, lon = place
             features.append(geo.point_feature(f"offering:{offering_id}", lat, lon, properties))
     return geojson(features, school_id=school.id)
 
