@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from functools import cached_property
 from pathlib import Path
 
-from sqlalchemy import Engine, create_engine, event
+from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
-from sqlalchemy.exc import IntegrityError
+from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain_errors import Conflict
@@ -52,6 +52,17 @@ class Database:
             raise
         finally:
             session.close()
+
+    def answers(self) -> bool:
+        """Whether the database (and, on PostgreSQL, PostGIS) answers a trivial query."""
+        try:
+            with self.engine.connect() as conn:
+                conn.execute(text("SELECT 1"))
+                if self.is_postgis:
+                    conn.execute(text("SELECT PostGIS_Version()"))
+        except SQLAlchemyError:
+            return False
+        return True
 
     def dispose(self) -> None:
         if "engine" in self.__dict__:

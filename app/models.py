@@ -43,6 +43,9 @@ class District(Base):
     name: Mapped[str] = mapped_column(String(300), unique=True)
     slug: Mapped[str] = mapped_column(String(100), unique=True)
     nces_lea_id: Mapped[str | None] = mapped_column(String(7), unique=True)
+    # Equity strength of rankings for the district's schools when a request gives none;
+    # null: the service default (Settings.equity_default).
+    ranking_equity: Mapped[float | None] = mapped_column(Float)
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 

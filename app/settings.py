@@ -6,6 +6,8 @@ from pathlib import Path
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from matching import RankingConfig
+
 DEFAULT_SQLITE_PATH = Path("var") / "partnermap.db"
 
 
@@ -55,11 +57,8 @@ class Settings(BaseSettings):
         default=0.3,
         ge=0,
         le=1,
-        description="Equity strength when a request gives none (0 = pure fit).",
-    )
-    district_equity: dict[str, float] = Field(
-        default_factory=dict,
-        description='Per-district equity defaults, e.g. {"Oakland Unified School District": 0.5}.',
+        description="Equity strength when neither the request nor the school's district gives "
+        "one (0 = pure fit); a district's own is set with `partnermap districts create --equity`.",
     )
     warm_ranking_index: bool = Field(
         default=True,
@@ -68,6 +67,18 @@ class Settings(BaseSettings):
     )
     log_level: str = "INFO"
     sql_echo: bool = False
+
+    @property
+    def ranking(self) -> RankingConfig:
+        """The ranking model's parameters: its documented defaults with this service's equity.
+        Every ranking, index and `model_version` in the service reads it from here."""
+        return _ranking_config(self.equity_default)
+
+
+@lru_cache
+def _ranking_config(equity: float) -> RankingConfig:
+    # Keyed by the values it is built from, so a copied or changed Settings never sees a stale one.
+    return RankingConfig(equity=equity)
 
 
 @lru_cache

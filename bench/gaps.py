@@ -35,7 +35,7 @@ from app.services import assets as service
 from app.services.accounts import tool_token
 from app.services.catalog_index import CatalogIndex
 from app.services.schools import compute_need_index
-from app.settings import Settings
+from app.settings import Settings, get_settings
 from app.taxonomy import load_taxonomy
 from bench.synthetic import synthetic_offerings, synthetic_schools
 from bench.synthetic_rows import insert_catalog
@@ -96,6 +96,7 @@ def _measure(database: Database, args: argparse.Namespace) -> dict[str, Any]:
                 session=session,
                 ranking_index=ranking_index,
                 principal=OPERATOR,
+                ranking=get_settings().ranking,
                 district=DISTRICT,
                 bbox=None,
                 categories=[],

@@ -9,9 +9,9 @@ from typing import Any
 import psycopg
 from sqlalchemy.engine import make_url
 
+from app.settings import get_settings
 from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from bench.timing import percentiles
-from matching.config import RankingConfig
 from matching.index import query_radius_km
 
 TABLE = "bench_baseline_offerings"
@@ -34,7 +34,7 @@ def measure(url: str, n: int, *, queries: int, seed: int) -> dict[str, Any]:
     codes = list(parents)
     table = synthetic_offerings(n, seed, codes)
     schools = synthetic_schools(queries, seed + 1, codes)
-    config = RankingConfig()
+    config = get_settings().ranking
     with psycopg.connect(_dsn(url), autocommit=True) as conn:
         started = time.perf_counter()
         _load(conn, table)

@@ -33,8 +33,8 @@ from app.repositories import schools as school_repo
 from app.services import demo
 from app.services import matches as service
 from app.services.catalog_index import CatalogIndex
+from app.settings import get_settings
 from matching import Filters, rank_offerings
-from matching.config import RankingConfig
 from matching.index import query_radius_km
 
 HIGH_NEED = 0.75
@@ -66,7 +66,7 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
 def _evaluate(database: Database, k: int) -> dict[str, Any]:
     data = load_oakland()
     served = {o.external_id: set(o.served_school_ids) for o in data.organizations}
-    config = RankingConfig()
+    config = get_settings().ranking
     figures: dict[str, Any] = {"k": k, "model_version": config.version}
     ranking_index = CatalogIndex()
     with database.session() as session:
@@ -82,7 +82,12 @@ def _evaluate(database: Database, k: int) -> dict[str, Any]:
                 continue
             needs = [service.as_need(n) for n in assessment.needs]
             ranked = rank_offerings(
-                index, service.school_query(school, None), needs, k=k, equity=0.3, filters=Filters()
+                index,
+                service.school_query(school, None),
+                needs,
+                k=k,
+                equity=config.equity,
+                filters=Filters(),
             )
             reach_km = query_radius_km(config, school.locale)
             top = {n.category for n in needs if n.priority == 1}

@@ -63,3 +63,8 @@ def test_the_geometry_library_imports_no_web_or_database_code():
 
 def test_geometry_imports_nothing_from_ranking():
     assert_no_imports("geo", ("matching",))
+
+
+def test_routers_import_no_orm_models():
+    """Routers speak HTTP only: rows reach them through services, shaped by app.representations."""
+    assert_no_imports("app/routers", ("app.models",))

@@ -6,7 +6,7 @@
     partnermap keys create --district D --scope read|read_write [--origin URL …] [--name N]
     partnermap keys revoke KEY_ID
     partnermap keys list [--district D]
-    partnermap districts create NAME [--slug S] [--nces-lea-id ID]
+    partnermap districts create NAME [--slug S] [--nces-lea-id ID] [--equity E]
     partnermap districts list
     partnermap permissions                     the permission matrix as Markdown
 
@@ -67,6 +67,12 @@ def add_commands(commands: Any) -> None:
     create.add_argument("name")
     create.add_argument("--slug")
     create.add_argument("--nces-lea-id")
+    create.add_argument(
+        "--equity",
+        type=float,
+        help="equity strength (0..1) of rankings for the district's schools when a request "
+        "gives none; default: EQUITY_DEFAULT",
+    )
     create.set_defaults(run=_create_district)
     which.add_parser("list", help="every district").set_defaults(run=_list_districts)
 
@@ -201,6 +207,7 @@ def _create_district(args: argparse.Namespace, database: Database) -> int:
                 name=args.name,
                 slug=args.slug,
                 nces_lea_id=args.nces_lea_id,
+                ranking_equity=args.equity,
             )
         except DomainError as exc:
             return _fail(exc)

@@ -3,11 +3,20 @@
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Sequence
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import AccessToken, ApiKey, User, UserOrganization, UserSchool
+from app.models import AccessToken, ApiKey, Organization, School, User, UserOrganization, UserSchool
+
+
+def token(session: Session, token_id: int | None) -> AccessToken | None:
+    return None if token_id is None else session.get(AccessToken, token_id)
+
+
+def key(session: Session, key_id: int) -> ApiKey | None:
+    return session.get(ApiKey, key_id)
 
 
 def user_by_email(session: Session, email: str) -> User | None:
@@ -54,3 +63,30 @@ def keys_of_district(session: Session, district_id: int) -> list[ApiKey]:
 
 def users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
+
+
+def all_grants(session: Session) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """Every user's granted (school ids, organization ids), two queries for all users."""
+    schools: dict[int, set[int]] = {}
+    for user_id, school_id in session.execute(select(UserSchool.user_id, UserSchool.school_id)):
+        schools.setdefault(user_id, set()).add(school_id)
+    orgs: dict[int, set[int]] = {}
+    for user_id, org_id in session.execute(
+        select(UserOrganization.user_id, UserOrganization.organization_id)
+    ):
+        orgs.setdefault(user_id, set()).add(org_id)
+    return schools, orgs
+
+
+def district_of_school(session: Session, school_id: int) -> int | None:
+    return session.scalar(select(School.district_id).where(School.id == school_id))
+
+
+def existing_school_ids(session: Session, school_ids: Sequence[int]) -> set[int]:
+    return set(session.scalars(select(School.id).where(School.id.in_(list(school_ids)))))
+
+
+def existing_organization_ids(session: Session, organization_ids: Sequence[int]) -> set[int]:
+    return set(
+        session.scalars(select(Organization.id).where(Organization.id.in_(list(organization_ids))))
+    )

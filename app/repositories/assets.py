@@ -302,28 +302,6 @@ def locations_of(session: Session, organization_ids: Sequence[int]) -> dict[int,
     return out
 
 
-def offerings_by_id(session: Session, ids: Sequence[int]) -> dict[int, Row[Any]]:
-    """Offerings with their organization's name, for listing."""
-    if not ids:
-        return {}
-    rows = session.execute(
-        select(
-            Offering.id,
-            Offering.title,
-            Offering.categories,
-            Offering.delivery,
-            Offering.cost,
-            Offering.capacity_schools,
-            Offering.capacity_students,
-            Organization.id.label("organization_id"),
-            Organization.name.label("organization_name"),
-        )
-        .join(Organization, Organization.id == Offering.organization_id)
-        .where(Offering.id.in_(sorted(ids)))
-    ).all()
-    return {row.id: row for row in rows}
-
-
 def first_locations(session: Session, organization_ids: Sequence[int]) -> dict[int, tuple]:
     """Each organization's first location (the one the ranking index measures reach from)."""
     first = (

@@ -21,6 +21,16 @@ def names(session: Session, school_ids: list[int]) -> dict[int, str]:
     return {school_id: name for school_id, name in rows}
 
 
+def in_district(session: Session, name: str | None, district_id: int | None) -> list[School]:
+    """Schools of the district with this name and/or id (neither: every school), by id."""
+    query = select(School)
+    if name:
+        query = query.where(School.district == name)
+    if district_id is not None:
+        query = query.where(School.district_id == district_id)
+    return list(session.scalars(query.order_by(School.id)))
+
+
 def id_by_nces(session: Session, nces_id: str) -> int | None:
     return session.scalar(select(School.id).where(School.nces_id == nces_id))
 

@@ -6,20 +6,28 @@ Each answers JSON, CSV (`Accept: text/csv` or `format=csv`) or RFC 7946 GeoJSON
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
-from typing import Annotated, Any, Literal
+from typing import Annotated, Literal
 
 from fastapi import APIRouter, Path, Query, Request
-from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
 
 import geo
+from app import representations as shown
 from app.auth.principal import visibility_of
-from app.deps import PrincipalDep, RankingIndexDep, SessionDep
+from app.deps import PrincipalDep, RankingIndexDep, SessionDep, SettingsDep
 from app.domain_errors import InvalidInput
-from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
+from app.representations import (
+    ASSET_COLUMNS,
+    ASSET_MAP_GEOJSON,
+    CELL_COLUMNS,
+    COVERAGE_COLUMNS,
+    COVERAGE_GEOJSON,
+    CSV,
+    GAP_COLUMNS,
+    GAPS_GEOJSON,
+    GEOJSON,
+    GeoJSONResponse,
+)
+from app.routers.params import BBOX_PATTERN, NO_NUL
 from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
 from app.schemas.common import CategoryCode
 from app.services import asset_map as asset_map_service
@@ -27,8 +35,6 @@ from app.services import assets as service
 from app.services.validation import check_categories
 
 router = APIRouter(tags=["asset map"])
-CSV = "text/csv"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Format = Literal["json", "csv", "geojson"]
 
 BBoxParam = Annotated[
@@ -56,10 +62,6 @@ CategoryParam = Annotated[
 ]
 
 
-class GeoJSONResponse(JSONResponse):
-    media_type = GEOJSON
-
-
 def _chosen(request: Request, requested: str | None, default: str) -> str:
     if requested is not None:
         return requested
@@ -84,112 +86,19 @@ def _area(district: str | None, bbox: str | None) -> tuple[str | None, geo.BBox 
         raise geo.GeometryError(exc.reason, ("query", "bbox")) from exc
 
 
-def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], next_url: str | None) -> Response:
-    """A CSV table (RFC 4180); lists are joined with ';', null is empty."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
-    return Response(out.getvalue(), media_type=f"{CSV}; charset=utf-8", headers=headers)
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ";".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, str) and value[:1] in FORMULA_START:
-        # Names come from the public; a spreadsheet must not run one as a formula (OWASP).
-        return "'" + value
-    return value
-
-
 def _next_url(request: Request, cursor: str | None) -> str | None:
     return str(request.url.include_query_params(cursor=cursor)) if cursor else None
 
 
-def _geojson(features: list[dict[str, Any]], **members: Any) -> GeoJSONResponse:
-    body = geo.feature_collection(features, **members)
-    return GeoJSONResponse(jsonable_encoder(body))
-
-
-def _content(geojson: dict[str, Any]) -> dict:
-    """The 200 response's other media types (the route's own class gives the first)."""
-    return {200: {"content": {CSV: {"schema": {"type": "string"}}, GEOJSON: {"schema": geojson}}}}
-
-
-def _collection(feature_properties: dict[str, Any], extra: dict[str, Any]) -> dict[str, Any]:
-    """OpenAPI schema of a FeatureCollection whose features carry these properties."""
-    return {
-        "type": "object",
-        "required": ["type", "features"],
-        "properties": {
-            "type": {"const": "FeatureCollection"},
-            "features": {
-                "type": "array",
-                "items": {
-                    "type": "object",
-                    "required": ["type", "geometry", "properties"],
-                    "properties": {
-                        "type": {"const": "Feature"},
-                        "id": {"type": ["string", "integer"]},
-                        "geometry": {"type": ["object", "null"]},
-                        "properties": feature_properties,
-                    },
-                },
-            },
-            **extra,
-        },
-    }
-
-
-_KIND = {"type": "object", "properties": {"kind": {"type": "string"}}, "required": ["kind"]}
-
 # --- asset map -------------------------------------------------------------------------------
 
 ASSET_CURSOR = r"^[0-9]{1,15}(:[0-9]{1,12})?$"
-ASSET_MAP_GEOJSON = _collection(
-    _KIND,
-    {
-        "area": {"type": "array", "items": {"type": "number"}, "minItems": 4, "maxItems": 4},
-        "resolution": {"type": "integer"},
-        "mode": {"enum": ["cells", "assets"]},
-        "grid": {"type": "object"},
-        "summary": {"type": "object"},
-        "next_cursor": {"type": ["string", "null"]},
-    },
-)
-CELL_COLUMNS = ("cell", "assets", "offerings", "organizations", "virtual", "by_category")
-ASSET_COLUMNS = (
-    "offering_id",
-    "location_id",
-    "lat",
-    "lon",
-    "organization_id",
-    "organization_name",
-    "verified",
-    "title",
-    "categories",
-    "branches",
-    "delivery",
-    "virtual",
-    "cost",
-    "capacity_schools",
-    "capacity_students",
-    "location_precision",
-    "service_area",
-    "service_radius_km",
-)
 
 
 @router.get(
     "/v1/asset-map",
     response_class=GeoJSONResponse,
-    responses=_content(ASSET_MAP_GEOJSON),
+    responses=shown.csv_and_geojson(ASSET_MAP_GEOJSON),
     summary="Community assets by category over an area",
 )
 def asset_map(
@@ -244,20 +153,10 @@ def asset_map(
         limit=limit,
     )
     if chosen == "csv":
-        if result.mode == "cells":
-            rows = [f["properties"] for f in result.features]
-            return _csv(rows, CELL_COLUMNS, _next_url(request, result.next_cursor))
-        rows = [
-            {
-                **f["properties"],
-                "lon": f["geometry"]["coordinates"][0],
-                "lat": f["geometry"]["coordinates"][1],
-            }
-            for f in result.features
-            if f["properties"]["kind"] == "asset"
-        ]
-        return _csv(rows, ASSET_COLUMNS, _next_url(request, result.next_cursor))
-    return _geojson(
+        rows = shown.asset_map_rows(result.mode, result.features)
+        columns = CELL_COLUMNS if result.mode == "cells" else ASSET_COLUMNS
+        return shown.csv_table(rows, columns, _next_url(request, result.next_cursor))
+    return shown.geojson(
         result.features,
         area=result.area.to_list(),
         resolution=result.level,
@@ -271,40 +170,12 @@ def asset_map(
 # --- gaps ------------------------------------------------------------------------------------
 
 GAP_CURSOR = r"^[0-9]{1,7}$"
-GAPS_GEOJSON = _collection(
-    _KIND,
-    {
-        "summary": {"type": "object"},
-        "area": {"type": "object"},
-        "thresholds": {"type": "object"},
-        "model_version": {"type": "string"},
-    },
-)
-GAP_COLUMNS = (
-    "rank",
-    "school_id",
-    "school_name",
-    "district",
-    "lat",
-    "lon",
-    "need_index",
-    "enrollment",
-    "need_id",
-    "category",
-    "category_name",
-    "priority",
-    "students_affected",
-    "status",
-    "effective_coverage",
-    "offerings",
-    "best_fit",
-)
 
 
 @router.get(
     "/v1/gaps",
     response_model=GapsOut,
-    responses=_content(GAPS_GEOJSON),
+    responses=shown.csv_and_geojson(GAPS_GEOJSON),
     summary="Unmet and thin needs of an area's schools, deserts, and a summary by category",
 )
 def gaps(
@@ -312,6 +183,7 @@ def gaps(
     session: SessionDep,
     ranking_index: RankingIndexDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     bbox: BBoxParam = None,
     district: DistrictParam = None,
     category: CategoryParam = [],
@@ -360,6 +232,7 @@ def gaps(
         session=session,
         ranking_index=ranking_index,
         principal=principal,
+        ranking=settings.ranking,
         district=district,
         bbox=box,
         categories=category,
@@ -370,89 +243,19 @@ def gaps(
     )
     if chosen == "csv":
         rows = [item.model_dump() for item in report.items]
-        return _csv(rows, GAP_COLUMNS, _next_url(request, report.next_cursor))
+        return shown.csv_table(rows, GAP_COLUMNS, _next_url(request, report.next_cursor))
     if chosen == "geojson":
-        return _gaps_geojson(report, status or ["unmet", "thin"])
+        return shown.gaps_geojson(report)
     return report
 
 
-def _gaps_geojson(report: GapsOut, statuses: Sequence[str]) -> GeoJSONResponse:
-    listed: dict[int, list[dict[str, Any]]] = {}
-    for item in report.items:
-        listed.setdefault(item.school_id, []).append(
-            {
-                "need_id": item.need_id,
-                "category": item.category,
-                "priority": item.priority,
-                "status": item.status,
-                "students_affected": item.students_affected,
-                "effective_coverage": item.effective_coverage,
-            }
-        )
-    features = [
-        geo.point_feature(
-            s.school_id,
-            s.lat,
-            s.lon,
-            {
-                "kind": "school",
-                **s.model_dump(exclude={"lat", "lon"}),
-                "needs_listed": listed.get(s.school_id, []),
-            },
-        )
-        for s in report.schools
-    ]
-    for d in report.deserts:
-        level, x, y = geo.parse_cell_id(d.cell)
-        features.append(
-            geo.feature(
-                f"desert:{d.category}:{d.cell}",
-                geo.cell_geometry(level, x, y),
-                {"kind": "desert", **d.model_dump(exclude={"bbox"})},
-            )
-        )
-    return _geojson(
-        features,
-        area=report.area.model_dump(),
-        summary=report.summary.model_dump(),
-        thresholds=report.thresholds.model_dump(),
-        model_version=report.model_version,
-    )
-
-
 # --- one school ------------------------------------------------------------------------------
-
-COVERAGE_GEOJSON = _collection(_KIND, {"school_id": {"type": "integer"}})
-COVERAGE_COLUMNS = (
-    "need_id",
-    "category",
-    "category_name",
-    "priority",
-    "students_affected",
-    "status",
-    "effective_coverage",
-    "offerings",
-    "best_fit",
-    "offering_id",
-    "title",
-    "organization_id",
-    "organization_name",
-    "fit",
-    "share",
-    "contribution",
-    "distance_km",
-    "via",
-    "capacity_schools",
-    "capacity_students",
-    "schools_counting_on_it",
-    "issue",
-)
 
 
 @router.get(
     "/v1/schools/{school_id}/coverage",
     response_model=SchoolCoverageOut,
-    responses=_content(COVERAGE_GEOJSON),
+    responses=shown.csv_and_geojson(COVERAGE_GEOJSON),
     tags=["schools"],
     summary="A school's current needs with the offerings that reach them",
 )
@@ -461,6 +264,7 @@ def school_coverage(
     session: SessionDep,
     ranking_index: RankingIndexDep,
     principal: PrincipalDep,
+    settings: SettingsDep,
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     per_need: Annotated[
         int, Query(ge=1, le=100, description="Offerings listed per need (all are counted)")
@@ -479,64 +283,14 @@ def school_coverage(
         session=session,
         ranking_index=ranking_index,
         principal=principal,
+        ranking=settings.ranking,
         school_id=school_id,
         per_need=per_need,
     )
     if chosen == "csv":
-        rows: list[dict[str, Any]] = []
-        for need in result.needs:
-            head = need.model_dump(exclude={"reaching"})
-            rows += [{**head, **o.model_dump()} for o in need.reaching] or [head]
-        return _csv(rows, COVERAGE_COLUMNS, None)
+        return shown.csv_table(shown.coverage_rows(result), COVERAGE_COLUMNS, None)
     if chosen == "geojson":
-        return _coverage_geojson(session, result)
+        listed = sorted({o.offering_id for need in result.needs for o in need.reaching})
+        places = service.offering_places(session=session, offering_ids=listed)
+        return shown.coverage_geojson(result, places)
     return result
-
-
-def _coverage_geojson(session: Any, result: SchoolCoverageOut) -> GeoJSONResponse:
-    school = result.school
-    features = [
-        geo.point_feature(
-            f"school:{school.id}",
-            school.lat,
-            school.lon,
-            {
-                "kind": "school",
-                **school.model_dump(exclude={"lat", "lon"}),
-                **result.summary.model_dump(),
-            },
-        )
-    ]
-    serves: dict[int, list[dict[str, Any]]] = {}
-    listed: dict[int, Any] = {}
-    for need in result.needs:
-        for o in need.reaching:
-            listed[o.offering_id] = o
-            serves.setdefault(o.offering_id, []).append(
-                {
-                    "need_id": need.need_id,
-                    "category": need.category,
-                    "fit": o.fit,
-                    "share": o.share,
-                    "issue": o.issue,
-                }
-            )
-    places = service.offering_places(session=session, offering_ids=sorted(listed))
-    for offering_id in sorted(listed):
-        o = listed[offering_id]
-        lat, lon = places.get(offering_id, (None, None))
-        properties = {
-            "kind": "offering",
-            "offering_id": offering_id,
-            "title": o.title,
-            "organization_id": o.organization_id,
-            "organization_name": o.organization_name,
-            "distance_km": o.distance_km,
-            "via": o.via,
-            "needs": serves[offering_id],
-        }
-        if lat is None:
-            features.append(geo.feature(f"offering:{offering_id}", None, properties))
-        else:
-            features.append(geo.point_feature(f"offering:{offering_id}", lat, lon, properties))
-    return _geojson(features, school_id=school.id)

@@ -4,8 +4,6 @@ from __future__ import annotations
 
 from fastapi import APIRouter
 from pydantic import BaseModel
-from sqlalchemy import text
-from sqlalchemy.exc import SQLAlchemyError
 
 from app import __version__
 from app.deps import DatabaseDep
@@ -36,11 +34,6 @@ def health() -> Health:
 )
 def ready(database: DatabaseDep) -> Ready:
     backend = "postgis" if database.is_postgis else "sqlite"
-    try:
-        with database.engine.connect() as conn:
-            conn.execute(text("SELECT 1"))
-            if database.is_postgis:
-                conn.execute(text("SELECT PostGIS_Version()"))
-    except SQLAlchemyError as exc:
-        raise ServiceUnavailable(f"The {backend} database does not answer.") from exc
+    if not database.answers():
+        raise ServiceUnavailable(f"The {backend} database does not answer.")
     return Ready(status="ok", version=__version__, database=backend)

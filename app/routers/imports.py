@@ -6,14 +6,14 @@ import json
 import shutil
 import tempfile
 from pathlib import Path
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Response, UploadFile, status
 from fastapi import Path as PathParam
 
 from app.deps import DatabaseDep, PrincipalDep, SessionDep
 from app.domain_errors import UnsupportedMediaType
-from app.models import ImportJob
+from app.representations import job_out
 from app.schemas.imports import FormBool, ImportJobOut, ImportKind
 from app.services import imports as service
 
@@ -30,34 +30,6 @@ CSV_TYPES = {
 }
 # Untyped parts (application/octet-stream, e.g. curl -F file=@x.csv) must be named .csv or .txt.
 CSV_NAMES = (".csv", ".txt")
-
-
-def job_out(job: ImportJob) -> ImportJobOut:
-    report: dict[str, Any] = job.report or {}
-    return ImportJobOut.model_validate(
-        {
-            "id": job.id,
-            "kind": job.kind,
-            "source": job.source,
-            "filename": job.filename,
-            "dry_run": job.dry_run,
-            "skip_invalid": job.skip_invalid,
-            "status": job.status,
-            "detail": report.get("detail"),
-            "rows": report.get("rows"),
-            "counts": report.get("counts") or {},
-            "errors": report.get("errors", 0),
-            "warnings": report.get("warnings", 0),
-            "issues": [
-                {k: i.get(k) for k in ("severity", "problem", "row", "field")}
-                for i in report.get("issues", [])
-            ],
-            "issues_truncated": report.get("issues_truncated", False),
-            "created_at": job.created_at,
-            "started_at": job.started_at,
-            "finished_at": job.finished_at,
-        }
-    )
 
 
 @router.post(

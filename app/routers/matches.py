@@ -6,14 +6,12 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
-from sqlalchemy.orm import Session
 
 from app.deps import PrincipalDep, RankingIndexDep, SessionDep, SettingsDep
-from app.domain_errors import InvalidInput
-from app.models import School
 from app.routers.params import NO_NUL, RankingOfferingsDep
 from app.schemas.matches import (
     Contribution,
+    MatchFilters,
     MatchOffering,
     MatchRequest,
     NeedMet,
@@ -23,16 +21,11 @@ from app.schemas.matches import (
     SchoolMatches,
 )
 from app.services import matches as service
-from app.services import schools as school_service
-from app.services.validation import check_categories, check_grades
-from matching import Filters, RankedOffering, RankedSchool, RankingConfig
-from matching.need_index import populations_from_indicators
-from matching.tables import SchoolQuery
+from app.services.matches import OfferingRanking
+from matching import RankedOffering, RankedSchool
 
 router = APIRouter(tags=["matches"])
-MAX_DEPTH = 500  # rankings are computed top-k; pages reach this deep at most
 RANK_CURSOR = r"^[0-9]{1,3}$"
-MODEL_VERSION = RankingConfig().version
 
 Limit = Annotated[int, Query(ge=1, le=100, description="Results per page")]
 RankCursor = Annotated[
@@ -45,14 +38,12 @@ EquityParam = Annotated[
 ]
 
 
-def _window(cursor: str | None, limit: int) -> tuple[int, int]:
-    offset = int(cursor) if cursor else 0
-    return offset, min(offset + limit + 1, MAX_DEPTH + 1)
+def _offset(cursor: str | None) -> int:
+    return int(cursor) if cursor else 0
 
 
-def _next(offset: int, limit: int, count: int) -> str | None:
-    end = offset + limit
-    return str(end) if count > end and end < MAX_DEPTH else None
+def _cursor(offset: int | None) -> str | None:
+    return None if offset is None else str(offset)
 
 
 def _contributions(result: RankedOffering | RankedSchool) -> list[Contribution]:
@@ -76,36 +67,37 @@ def _needs_met(result: RankedOffering | RankedSchool) -> list[NeedMet]:
     ]
 
 
-def _offering_matches(session: Session, ranked: list[RankedOffering]) -> list[OfferingMatch]:
-    ids = [r.offering_id for r in ranked]
-    offerings = service.offerings_by_id(session, ids)
-    items = []
-    for r in ranked:
-        o = offerings.get(r.offering_id)
-        if o is None:  # removed between ranking and this read
-            continue
-        items.append(
-            OfferingMatch(
-                rank=r.rank,
-                score=r.score,
-                distance_km=r.distance_km,
-                reason=r.reason,
-                contributions=_contributions(r),
-                needs_met=_needs_met(r),
-                warnings=list(r.warnings),
-                offering=MatchOffering(
-                    id=o.id,
-                    title=o.title,
-                    organization_id=o.organization_id,
-                    organization_name=o.organization.name,
-                    verified=o.organization.verification == "verified",
-                    categories=o.categories,
-                    cost=o.cost,
-                    delivery=o.delivery,
-                ),
-            )
+def _offering_matches(ranking: OfferingRanking, limit: int) -> OfferingMatches:
+    items = [
+        OfferingMatch(
+            rank=r.rank,
+            score=r.score,
+            distance_km=r.distance_km,
+            reason=r.reason,
+            contributions=_contributions(r),
+            needs_met=_needs_met(r),
+            warnings=list(r.warnings),
+            offering=MatchOffering(
+                id=o.id,
+                title=o.title,
+                organization_id=o.organization_id,
+                organization_name=o.organization_name,
+                verified=o.verified,
+                categories=o.categories,
+                cost=o.cost,
+                delivery=o.delivery,
+            ),
         )
-    return items
+        for r, o in ranking.results
+    ]
+    return OfferingMatches(
+        items=items,
+        next_cursor=_cursor(ranking.next_offset),
+        limit=limit,
+        equity=ranking.equity,
+        model_version=ranking.model_version,
+        needs_assessment_id=ranking.needs_assessment_id,
+    )
 
 
 @dataclass(frozen=True)
@@ -127,15 +119,15 @@ def reach_params(
 
 def ranking_filters(
     offerings: RankingOfferingsDep, reach: Annotated[Reach, Depends(reach_params)]
-) -> Filters:
+) -> MatchFilters:
     """A school ranking's hard filters: the offering filters, then how far and whether full."""
-    g = offerings.grade
-    return Filters(
-        grades=(g, g) if g is not None else None,
-        schedule=frozenset(offerings.schedule) or None,
-        delivery=frozenset(offerings.delivery) or None,
-        languages=frozenset(offerings.languages) or None,
-        categories=frozenset(offerings.categories) or None,
+    return MatchFilters.model_construct(
+        categories=list(offerings.categories),
+        grade_low=offerings.grade,
+        grade_high=offerings.grade,
+        schedule=list(offerings.schedule),
+        delivery=list(offerings.delivery),
+        languages=list(offerings.languages),
         free_only=offerings.free,
         verified_only=offerings.verified_only,
         max_distance_km=reach.max_distance_km,
@@ -154,7 +146,7 @@ def school_matches(
     ranking_index: RankingIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-    filters: Annotated[Filters, Depends(ranking_filters)],
+    filters: Annotated[MatchFilters, Depends(ranking_filters)],
     limit: Limit = 20,
     cursor: RankCursor = None,
     equity: EquityParam = None,
@@ -162,26 +154,18 @@ def school_matches(
     """Ranks every offering against the school's latest needs assessment. Each result
     explains itself: the points each component adds (they sum to `score`), the needs it meets
     and a one-line reason. Filters given here are hard; everything else is scored softly."""
-    offset, k = _window(cursor, limit)
-    ranked, assessment, strength = service.for_school(
+    ranking = service.for_school(
         session=session,
         ranking_index=ranking_index,
         principal=principal,
         settings=settings,
         school_id=school_id,
-        k=k,
+        offset=_offset(cursor),
+        limit=limit,
         equity=equity,
         filters=filters,
     )
-    page = ranked[offset : offset + limit]
-    return OfferingMatches(
-        items=_offering_matches(session, page),
-        next_cursor=_next(offset, limit, len(ranked)),
-        limit=limit,
-        equity=strength,
-        model_version=MODEL_VERSION,
-        needs_assessment_id=assessment.id,
-    )
+    return _offering_matches(ranking, limit)
 
 
 @router.post(
@@ -201,60 +185,14 @@ def ad_hoc_matches(
     location. The filters in the body are hard; everything else is scored softly. Only the
     needs sent are ranked (a school id lends its place and indicators, never its filed
     needs), and callers who do not see unverified organizations get verified ones only."""
-    f = body.filters
-    check_categories(f.categories, ["body", "filters", "categories"])
-    check_grades(f.grade_low, f.grade_high, ["body", "filters"])
-    filters = Filters(
-        grades=(f.grade_low, f.grade_high)
-        if f.grade_low is not None and f.grade_high is not None
-        else None,
-        schedule=frozenset(f.schedule) or None,
-        delivery=frozenset(f.delivery) or None,
-        languages=frozenset(f.languages) or None,
-        categories=frozenset(f.categories) or None,
-        free_only=f.free_only,
-        verified_only=f.verified_only,
-        max_distance_km=f.max_distance_km,
-        exclude_full=f.exclude_full,
-    )
-    district = None
-    if body.school_id is not None:
-        school: School = school_service.get(session=session, school_id=body.school_id)
-        query = service.school_query(school, None)
-        district = school.district
-    else:
-        loc = body.location
-        assert loc is not None
-        if loc.grade_low > loc.grade_high:
-            raise InvalidInput(["body", "location", "grade_high"], "grade_high is below grade_low.")
-        query = SchoolQuery(
-            lat=loc.lat,
-            lon=loc.lon,
-            locale=loc.locale,
-            grade_low=loc.grade_low,
-            grade_high=loc.grade_high,
-            need_index=loc.need_index,
-            languages=frozenset(loc.languages),
-            populations=populations_from_indicators(locale=loc.locale),
-        )
-    strength = service.equity_for(settings, district, body.equity)
-    ranked = service.ad_hoc(
+    ranking = service.ad_hoc(
         session=session,
         ranking_index=ranking_index,
         principal=principal,
-        query=query,
-        needs=body.needs,
-        k=body.limit,
-        equity=strength,
-        filters=filters,
+        settings=settings,
+        request=body,
     )
-    return OfferingMatches(
-        items=_offering_matches(session, ranked),
-        next_cursor=None,
-        limit=body.limit,
-        equity=strength,
-        model_version=MODEL_VERSION,
-    )
+    return _offering_matches(ranking, body.limit)
 
 
 @router.get(
@@ -277,26 +215,24 @@ def organization_school_matches(
 ) -> SchoolMatches:
     """Schools whose latest needs this organization's offerings meet best; with similar fit,
     higher-need schools rank first (`equity` sets how strongly)."""
-    strength = service.equity_for(settings, district, equity)
-    offset, k = _window(cursor, limit)
-    ranked = service.schools_for_organization(
+    ranking = service.schools_for_organization(
         session=session,
         ranking_index=ranking_index,
         principal=principal,
+        settings=settings,
         organization_id=organization_id,
-        k=k,
-        equity=strength,
+        offset=_offset(cursor),
+        limit=limit,
+        equity=equity,
         district=district,
         max_distance_km=max_distance_km,
     )
-    page = ranked[offset : offset + limit]
-    names = service.school_names(session, [r.school_id for r in page])
     items = [
         SchoolMatch(
             rank=r.rank,
             score=r.score,
             school_id=r.school_id,
-            school_name=names.get(r.school_id, ""),
+            school_name=name,
             offering_id=r.offering_id,
             need_index=r.need_index,
             distance_km=r.distance_km,
@@ -305,12 +241,12 @@ def organization_school_matches(
             needs_met=_needs_met(r),
             warnings=list(r.warnings),
         )
-        for r in page
+        for r, name in ranking.results
     ]
     return SchoolMatches(
         items=items,
-        next_cursor=_next(offset, limit, len(ranked)),
+        next_cursor=_cursor(ranking.next_offset),
         limit=limit,
-        equity=strength,
-        model_version=MODEL_VERSION,
+        equity=ranking.equity,
+        model_version=ranking.model_version,
     )

@@ -5,10 +5,9 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Response, status
-from fastapi.encoders import jsonable_encoder
 
+from app import representations as shown
 from app.deps import PrincipalDep, SessionDep
-from app.models import Offering
 from app.routers.params import (
     GEOJSON_RESPONSE,
     AreaDep,
@@ -17,20 +16,12 @@ from app.routers.params import (
     PageDep,
     page_cursor,
 )
-from app.routers.responses import geojson_response, point_geometry
 from app.schemas.offerings import OfferingOut, OfferingUpdate
 from app.schemas.pages import Page
 from app.services import offerings as service
 
 router = APIRouter(prefix="/v1/offerings", tags=["offerings"])
 OfferingId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Offering id")]
-
-
-def offering_out(offering: Offering, distance_m: float | None = None) -> OfferingOut:
-    columns = {c.key: getattr(offering, c.key) for c in Offering.__mapper__.column_attrs}
-    return OfferingOut.model_validate(
-        {**columns, "organization": offering.organization, "distance_m": distance_m}
-    )
 
 
 @router.get(
@@ -55,26 +46,18 @@ def list_offerings(
     )
     next_cursor = page_cursor(rows, page.limit, near=near)
     pairs = rows[: page.limit]
-    items = [offering_out(o, d) for o, d in pairs]
+    items = [shown.offering_out(o, d) for o, d in pairs]
     if geojson:
-        features = [_feature(o, item) for (o, _), item in zip(pairs, items, strict=True)]
-        return geojson_response(features, next_cursor)
+        features = [
+            shown.offering_feature(o, item) for (o, _), item in zip(pairs, items, strict=True)
+        ]
+        return shown.geojson(features, next_cursor=next_cursor)
     return Page[OfferingOut](items=items, next_cursor=next_cursor, limit=page.limit)
-
-
-def _feature(offering: Offering, item: OfferingOut) -> dict:
-    points = [(loc.lat, loc.lon) for loc in offering.organization.locations]
-    return {
-        "type": "Feature",
-        "id": item.id,
-        "geometry": point_geometry(points),
-        "properties": jsonable_encoder(item),
-    }
 
 
 @router.get("/{offering_id}", response_model=OfferingOut, summary="Get an offering")
 def get_offering(offering_id: OfferingId, session: SessionDep, principal: PrincipalDep):
-    return offering_out(
+    return shown.offering_out(
         service.visible(session=session, principal=principal, offering_id=offering_id)
     )
 
@@ -86,7 +69,7 @@ def update_offering(
     offering = service.update(
         session=session, principal=principal, offering_id=offering_id, data=data
     )
-    return offering_out(offering)
+    return shown.offering_out(offering)
 
 
 @router.delete(

@@ -6,13 +6,10 @@ from dataclasses import replace
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
-from fastapi.encoders import jsonable_encoder
 
-from app.auth.principal import Principal
+from app import representations as shown
 from app.deps import PrincipalDep, SessionDep
 from app.filters import OrganizationFilters
-from app.models import Organization
-from app.routers.offerings import offering_out
 from app.routers.params import (
     GEOJSON_RESPONSE,
     NO_NUL,
@@ -22,7 +19,6 @@ from app.routers.params import (
     PageDep,
     page_cursor,
 )
-from app.routers.responses import geojson_response, point_geometry
 from app.schemas.common import OrganizationType, Verification
 from app.schemas.offerings import OfferingCreate, OfferingOut
 from app.schemas.organizations import (
@@ -39,30 +35,6 @@ router = APIRouter(prefix="/v1/organizations", tags=["organizations"])
 OrgId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Organization id")]
 
 
-CONTACTS = {"email": None, "phone": None, "contact_name": None}
-
-
-def organization_out(
-    org: Organization, principal: Principal, distance_m: float | None = None
-) -> OrganizationOut:
-    """The organization as this caller may see it: contact details are for district people
-    and the organization's own members."""
-    hidden = {} if principal.sees_contacts(org.id) else CONTACTS
-    return OrganizationOut.model_validate(
-        {
-            **_columns(org),
-            **hidden,
-            "locations": org.locations,
-            "service_area": service.service_area_out(org),
-            "distance_m": distance_m,
-        }
-    )
-
-
-def _columns(org: Organization) -> dict:
-    return {c.key: getattr(org, c.key) for c in Organization.__mapper__.column_attrs}
-
-
 @router.post(
     "",
     status_code=status.HTTP_201_CREATED,
@@ -76,7 +48,7 @@ def create_organization(
     until a district verifies them (`POST /v1/organizations/{id}/verification`)."""
     org = service.create(session=session, principal=principal, data=data)
     response.headers["Location"] = f"/v1/organizations/{org.id}"
-    return organization_out(org, principal)
+    return shown.organization_out(org, principal)
 
 
 @router.get(
@@ -115,22 +87,18 @@ def list_organizations(
         limit=page.limit + 1,
     )
     next_cursor = page_cursor(rows, page.limit, near=near)
-    items = [organization_out(org, principal, d) for org, d in rows[: page.limit]]
+    items = [shown.organization_out(org, principal, d) for org, d in rows[: page.limit]]
     if geojson:
-        return geojson_response([_feature(o) for o in items], next_cursor)
+        return shown.geojson(
+            [shown.organization_feature(o) for o in items], next_cursor=next_cursor
+        )
     return Page[OrganizationOut](items=items, next_cursor=next_cursor, limit=page.limit)
-
-
-def _feature(org: OrganizationOut) -> dict:
-    properties = jsonable_encoder(org.model_dump(exclude={"locations"}))
-    geometry = point_geometry([(loc.lat, loc.lon) for loc in org.locations])
-    return {"type": "Feature", "id": org.id, "geometry": geometry, "properties": properties}
 
 
 @router.get("/{organization_id}", response_model=OrganizationOut, summary="Get an organization")
 def get_organization(organization_id: OrgId, session: SessionDep, principal: PrincipalDep):
     org = service.visible(session=session, principal=principal, organization_id=organization_id)
-    return organization_out(org, principal)
+    return shown.organization_out(org, principal)
 
 
 @router.patch(
@@ -142,7 +110,7 @@ def update_organization(
     org = service.update(
         session=session, principal=principal, organization_id=organization_id, data=data
     )
-    return organization_out(org, principal)
+    return shown.organization_out(org, principal)
 
 
 @router.delete(
@@ -174,7 +142,7 @@ def decide_verification(
         state=data.state,
         reason=data.reason,
     )
-    return organization_out(org, principal)
+    return shown.organization_out(org, principal)
 
 
 @router.post(
@@ -195,4 +163,4 @@ def create_offering(
         session=session, principal=principal, organization_id=organization_id, data=data
     )
     response.headers["Location"] = f"/v1/offerings/{offering.id}"
-    return offering_out(offering)
+    return shown.offering_out(offering)

@@ -13,6 +13,7 @@ import geo
 from app.deps import SettingsDep
 from app.filters import Area, Near, OfferingFilters
 from app.pagination import CURSOR_PATTERN, Cursor
+from app.representations import GEOJSON
 from app.schemas.common import (
     GRADE_QUERY_PATTERN,
     CategoryCode,
@@ -24,7 +25,6 @@ from app.schemas.common import (
 )
 from app.services.validation import check_categories
 
-GEOJSON = "application/geo+json"
 # Free-text parameters: anything but NUL, which PostgreSQL text cannot hold.
 NO_NUL = r"^[^\x00]*$"
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
-from fastapi.encoders import jsonable_encoder
 
+from app import representations as shown
 from app.deps import PrincipalDep, SessionDep
 from app.filters import SchoolFilters
 from app.pagination import Cursor
@@ -18,7 +18,6 @@ from app.routers.params import (
     PageDep,
     page_cursor,
 )
-from app.routers.responses import geojson_response, point_geometry
 from app.schemas.common import GRADE_QUERY_PATTERN, Locale, grade_from_query
 from app.schemas.pages import Page
 from app.schemas.schools import (
@@ -87,16 +86,7 @@ def list_schools(
         for s, d in rows[: page.limit]
     ]
     if geojson:
-        features = [
-            {
-                "type": "Feature",
-                "id": s.id,
-                "geometry": point_geometry([(s.lat, s.lon)]),
-                "properties": jsonable_encoder(s),
-            }
-            for s in items
-        ]
-        return geojson_response(features, next_cursor)
+        return shown.geojson([shown.school_feature(s) for s in items], next_cursor=next_cursor)
     return Page[SchoolOut](items=items, next_cursor=next_cursor, limit=page.limit)
 
 

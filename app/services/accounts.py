@@ -6,7 +6,6 @@ import datetime as dt
 import logging
 from collections.abc import Sequence
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth import credentials, passwords
@@ -22,7 +21,7 @@ from app.auth.principal import (
 )
 from app.db import unit_of_work
 from app.domain_errors import Conflict, Forbidden, InvalidInput, Unauthorized
-from app.models import AccessToken, Organization, School, User, UserOrganization, UserSchool
+from app.models import AccessToken, User, UserOrganization, UserSchool
 from app.repositories import accounts as repo
 from app.services import audit
 
@@ -129,7 +128,7 @@ def issue_token(*, session: Session, user_id: int, ttl: dt.timedelta) -> str:
 
 def revoke(*, session: Session, principal: Principal) -> None:
     """Log out: the token the request came with stops working at once."""
-    row = session.get(AccessToken, principal.token_id)
+    row = repo.token(session, principal.token_id)
     if row is None:
         raise Forbidden("Only a log-in token can be revoked here.")
     with unit_of_work(session, conflict="The token changed meanwhile."):
@@ -168,7 +167,7 @@ def create_user(
     email = normal_email(email)
     _check_grants(session, role, district_id, school_ids, organization_ids)
     if role == SCHOOL_STAFF and district_id is None and school_ids:
-        district_id = session.scalar(select(School.district_id).where(School.id == school_ids[0]))
+        district_id = repo.district_of_school(session, school_ids[0])
     if repo.user_by_email(session, email) is not None:
         raise Conflict("An account with this email exists; log in instead.")
     user = User(
@@ -218,12 +217,10 @@ def _check_grants(
         raise InvalidInput(["schools"], "Only school staff are granted schools.")
     if organization_ids and role != ORG_MEMBER:
         raise InvalidInput(["organizations"], "Only organization members are granted those.")
-    found = set(session.scalars(select(School.id).where(School.id.in_(list(school_ids)))))
+    found = repo.existing_school_ids(session, school_ids)
     if missing := sorted(set(school_ids) - found):
         raise InvalidInput(["schools"], f"No school has id {missing[0]}.")
-    found = set(
-        session.scalars(select(Organization.id).where(Organization.id.in_(list(organization_ids))))
-    )
+    found = repo.existing_organization_ids(session, organization_ids)
     if missing := sorted(set(organization_ids) - found):
         raise InvalidInput(["organizations"], f"No organization has id {missing[0]}.")
 
@@ -236,14 +233,7 @@ def add_membership(session: Session, principal: Principal, organization_id: int)
 
 def list_users(*, session: Session) -> list[tuple[User, frozenset[int], frozenset[int]]]:
     """Every user with their school and organization grants (three queries in all)."""
-    schools: dict[int, set[int]] = {}
-    for user_id, school_id in session.execute(select(UserSchool.user_id, UserSchool.school_id)):
-        schools.setdefault(user_id, set()).add(school_id)
-    orgs: dict[int, set[int]] = {}
-    for user_id, org_id in session.execute(
-        select(UserOrganization.user_id, UserOrganization.organization_id)
-    ):
-        orgs.setdefault(user_id, set()).add(org_id)
+    schools, orgs = repo.all_grants(session)
     return [
         (u, frozenset(schools.get(u.id, ())), frozenset(orgs.get(u.id, ())))
         for u in repo.users(session)

@@ -76,7 +76,7 @@ def list_for(*, session: Session, principal: Principal, district_id: int) -> lis
 def revoke(*, session: Session, principal: Principal, district_id: int, key_id: int) -> None:
     districts.get(session=session, district_id=district_id)
     _guard(principal, district_id)
-    key = session.get(ApiKey, key_id)
+    key = repo.key(session, key_id)
     if key is None or key.district_id != district_id:
         raise NotFound(f"District {district_id} has no API key {key_id}.")
     if key.revoked_at is not None:
@@ -97,7 +97,7 @@ def revoke(*, session: Session, principal: Principal, district_id: int, key_id: 
 
 def revoke_any(*, session: Session, principal: Principal, key_id: int) -> ApiKey:
     """The CLI's revoke: by id alone."""
-    key = session.get(ApiKey, key_id)
+    key = repo.key(session, key_id)
     if key is None:
         raise NotFound(f"No API key has id {key_id}.")
     revoke(session=session, principal=principal, district_id=key.district_id, key_id=key_id)

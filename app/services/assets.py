@@ -22,6 +22,7 @@ import geo
 from app.auth.principal import Principal
 from app.domain_errors import NotFound
 from app.repositories import assets as repo
+from app.repositories import offerings as offering_repo
 from app.schemas.assets import (
     AreaOut,
     CategoryGaps,
@@ -197,6 +198,7 @@ def school_coverage(
     session: Session,
     ranking_index: CatalogIndex,
     principal: Principal,
+    ranking: RankingConfig,
     school_id: int,
     per_need: int,
 ) -> SchoolCoverageOut:
@@ -216,7 +218,7 @@ def school_coverage(
     mine = np.flatnonzero(reach.need_school == position)
     pairs = np.flatnonzero(np.isin(reach.pair_need, mine))
     off = reach.offerings
-    details = repo.offerings_by_id(session, off.ids[reach.pair_offering[pairs]].tolist())
+    details = offering_repo.briefs(session, off.ids[reach.pair_offering[pairs]].tolist())
     reached = cover.schools_reached
     taxonomy = load_taxonomy()
     needs_out = []
@@ -269,7 +271,7 @@ def school_coverage(
         school=_brief(school),
         needs_assessment_id=record.assessment_id,
         assessed_on=record.assessed_on,
-        model_version=RankingConfig().version,
+        model_version=ranking.version,
         thresholds=thresholds(),
         summary=_counts(statuses),
         needs=needs_out,
@@ -278,7 +280,7 @@ def school_coverage(
 
 def offering_places(*, session: Session, offering_ids: Sequence[int]) -> dict[int, tuple]:
     """(lat, lon) each offering's reach is measured from: its organization's first location."""
-    details = repo.offerings_by_id(session, offering_ids)
+    details = offering_repo.briefs(session, offering_ids)
     firsts = repo.first_locations(session, sorted({d.organization_id for d in details.values()}))
     return {i: firsts[d.organization_id] for i, d in details.items() if d.organization_id in firsts}
 
@@ -311,6 +313,7 @@ def gaps(
     session: Session,
     ranking_index: CatalogIndex,
     principal: Principal,
+    ranking: RankingConfig,
     district: str | None,
     bbox: BBox | None,
     categories: Sequence[str],
@@ -363,7 +366,7 @@ def gaps(
         n_categories=len(branches),
     )
     desert_codes = list(categories) or branches
-    found = _deserts(session, area, desert_codes, level)
+    found = _deserts(session, ranking, area, desert_codes, level)
     desert_count: dict[str, int] = {}
     for d in found:
         desert_count[d.category] = desert_count.get(d.category, 0) + 1
@@ -385,7 +388,7 @@ def gaps(
     gap_rows = rows[cover.status[rows] <= geo.THIN]
     return GapsOut(
         area=AreaOut(district=district, bbox=bbox.to_list() if bbox else None),
-        model_version=RankingConfig().version,
+        model_version=ranking.version,
         thresholds=thresholds(),
         grid_level=level,
         summary=GapSummary(
@@ -462,14 +465,17 @@ def _school_gaps(
 
 
 def _deserts(
-    session: Session, area: list[Row[Any]], codes: Sequence[str], level: int
+    session: Session,
+    ranking: RankingConfig,
+    area: list[Row[Any]],
+    codes: Sequence[str],
+    level: int,
 ) -> list[DesertOut]:
     """Deserts of these categories among the area's schools (see geo.gaps)."""
     config = DesertConfig(high_need=DESERTS.high_need, far_scales=DESERTS.far_scales, level=level)
     high = [s for s in area if s.need_index is not None and s.need_index >= config.high_need]
     if not high or not codes:
         return []
-    ranking = RankingConfig()
     scale = np.array([ranking.scale_km(s.locale) for s in high], dtype=np.float64)
     box = padded_box([s.lat for s in high], [s.lon for s in high], float(scale.max()))
     assets = [a for a in repo.assets_in_box(session, box, codes) if _in_person(a.delivery)]

@@ -6,11 +6,11 @@ from __future__ import annotations
 import datetime as dt
 from collections.abc import Iterable
 
-from sqlalchemy import or_, select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.models import AuditEvent
+from app.repositories import audit as repo
 
 # Organization events are shared by every district, as the directory is.
 SHARED_TYPES = ("organization", "offering")
@@ -54,20 +54,14 @@ def page(
     limit: int,
 ) -> list[AuditEvent]:
     """Newest first; district callers get their district's events and the shared ones."""
-    query = select(AuditEvent)
-    if not principal.is_admin:
-        query = query.where(
-            or_(
-                AuditEvent.district_id == principal.district_id,
-                AuditEvent.resource_type.in_(SHARED_TYPES),
-            )
-        )
-    if resource_type:
-        query = query.where(AuditEvent.resource_type == resource_type)
-    if actor_user_id is not None:
-        query = query.where(AuditEvent.actor_user_id == actor_user_id)
-    if since is not None:
-        query = query.where(AuditEvent.at >= since)
-    if before_id is not None:
-        query = query.where(AuditEvent.id < before_id)
-    return list(session.scalars(query.order_by(AuditEvent.id.desc()).limit(limit)))
+    return repo.events_page(
+        session,
+        restrict=not principal.is_admin,
+        district_id=principal.district_id,
+        shared_types=SHARED_TYPES,
+        resource_type=resource_type,
+        actor_user_id=actor_user_id,
+        since=since,
+        before_id=before_id,
+        limit=limit,
+    )

@@ -14,6 +14,7 @@ from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.repositories import catalog
+from app.settings import get_settings
 from app.taxonomy import load_taxonomy
 from matching import OfferingIndex, RankingConfig
 
@@ -28,7 +29,7 @@ class CatalogIndex:
     """An OfferingIndex plus what it has applied from the change log."""
 
     def __init__(self, config: RankingConfig | None = None) -> None:
-        self.config = config or RankingConfig()
+        self.config = config or get_settings().ranking
         self._index: OfferingIndex | None = None
         self._lock = threading.Lock()
         self._newest = 0

@@ -6,13 +6,13 @@ import re
 import unicodedata
 from collections.abc import Iterable
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.db import unit_of_work
 from app.domain_errors import Conflict, InvalidInput, NotFound
 from app.models import District, School
+from app.repositories import districts as repo
 from app.services import audit
 
 
@@ -34,13 +34,20 @@ def create(
     name: str,
     slug: str | None = None,
     nces_lea_id: str | None = None,
+    ranking_equity: float | None = None,
 ) -> District:
-    if session.scalar(select(District.id).where(District.name == name)) is not None:
+    """A new district; `ranking_equity` is its schools' equity default for rankings."""
+    if repo.id_named(session, name) is not None:
         raise Conflict(f"A district named '{name}' already exists.")
-    if slug and session.scalar(select(District.id).where(District.slug == slug)) is not None:
+    if slug and repo.id_with_slug(session, slug) is not None:
         raise Conflict(f"The slug '{slug}' is taken.")
+    if ranking_equity is not None and not 0 <= ranking_equity <= 1:
+        raise InvalidInput(["ranking_equity"], "A district's equity default is between 0 and 1.")
     district = District(
-        name=name, slug=slug or slug_for(name, _slugs(session)), nces_lea_id=nces_lea_id
+        name=name,
+        slug=slug or slug_for(name, repo.slugs(session)),
+        nces_lea_id=nces_lea_id,
+        ranking_equity=ranking_equity,
     )
     with unit_of_work(session, conflict="A district with this name, slug or NCES id exists."):
         session.add(district)
@@ -52,13 +59,14 @@ def create(
             resource_type="district",
             resource_id=district.id,
             district_id=district.id,
-            fields=["name", "slug", "nces_lea_id"],
+            fields=["name", "slug", "nces_lea_id"]
+            + (["ranking_equity"] if ranking_equity is not None else []),
         )
     return district
 
 
 def get(*, session: Session, district_id: int) -> District:
-    district = session.get(District, district_id)
+    district = repo.get(session, district_id)
     if district is None:
         raise NotFound(f"District {district_id} does not exist.")
     return district
@@ -66,22 +74,14 @@ def get(*, session: Session, district_id: int) -> District:
 
 def find(*, session: Session, ref: str) -> District:
     """A district by id, slug or exact name (the CLI's way of naming one)."""
-    query = select(District).where(
-        (District.slug == ref) | (District.name == ref) | (District.nces_lea_id == ref)
-    )
-    if ref.isdigit():
-        query = select(District).where(District.id == int(ref))
-    district = session.scalar(query)
+    district = repo.by_ref(session, ref)
     if district is None:
         raise NotFound(f"No district is named '{ref}'.")
     return district
 
 
 def list_page(*, session: Session, after_id: int | None, limit: int) -> list[District]:
-    query = select(District)
-    if after_id is not None:
-        query = query.where(District.id > after_id)
-    return list(session.scalars(query.order_by(District.id).limit(limit)))
+    return repo.page(session, after_id, limit)
 
 
 def ids_for_names(session: Session, names: Iterable[str | None]) -> dict[str, int]:
@@ -90,12 +90,10 @@ def ids_for_names(session: Session, names: Iterable[str | None]) -> dict[str, in
     wanted = sorted({n for n in names if n})
     if not wanted:
         return {}
-    found = dict(
-        session.execute(select(District.name, District.id).where(District.name.in_(wanted))).all()
-    )
+    found = repo.ids_by_name(session, wanted)
     missing = [n for n in wanted if n not in found]
     if missing:
-        taken = _slugs(session)
+        taken = repo.slugs(session)
         for name in missing:
             slug = slug_for(name, taken)
             taken.add(slug)
@@ -111,11 +109,7 @@ def assign(session: Session, school: School, district_id: int | None) -> None:
     if district_id is None:
         school.district_id, school.district = None, None
         return
-    district = session.get(District, district_id)
+    district = repo.get(session, district_id)
     if district is None:
         raise InvalidInput(["body", "district_id"], f"District {district_id} does not exist.")
     school.district_id, school.district = district.id, district.name
-
-
-def _slugs(session: Session) -> set[str]:
-    return set(session.scalars(select(District.slug)))

@@ -1,26 +1,32 @@
-"""Use cases for ranking: partners for a school, schools for an organization."""
+"""Use cases for ranking: partners for a school (filed or ad-hoc needs), schools for an
+organization. Each returns a whole answer: one page of results with what they show, the
+equity strength used and the model version."""
 
 from __future__ import annotations
 
 import dataclasses
 from collections.abc import Sequence
+from dataclasses import dataclass
 from typing import Any
 
-from sqlalchemy import Row, select
+from sqlalchemy import Row
 from sqlalchemy.orm import Session
 
 from app.auth.principal import ADMIN, ORG_MEMBER, Principal
 from app.domain_errors import Forbidden, InvalidInput, NotFound
 from app.models import Need as NeedRow
-from app.models import NeedsAssessment, Offering, School
+from app.models import School
 from app.repositories import catalog
+from app.repositories import districts as district_repo
 from app.repositories import offerings as offering_repo
 from app.repositories import schools as school_repo
+from app.repositories.offerings import OfferingBrief
+from app.schemas.matches import AdHocLocation, MatchFilters, MatchRequest
 from app.schemas.schools import NeedIn
 from app.services import organizations
 from app.services import schools as school_service
 from app.services.catalog_index import CatalogIndex
-from app.services.validation import check_category, check_grades
+from app.services.validation import check_categories, check_category, check_grades
 from app.settings import Settings
 from matching import (
     Filters,
@@ -34,14 +40,44 @@ from matching import (
 )
 from matching.need_index import populations_from_indicators
 
+MAX_DEPTH = 500  # rankings are computed top-k; pages reach this deep at most
 
-def equity_for(settings: Settings, district: str | None, requested: float | None) -> float:
-    """The request's equity, else its district's default, else the service default."""
+
+@dataclass(frozen=True)
+class OfferingRanking:
+    """A page of offerings ranked for a school, each with the offering as results show it."""
+
+    results: list[tuple[RankedOffering, OfferingBrief]]
+    next_offset: int | None
+    equity: float
+    model_version: str
+    needs_assessment_id: int | None = None
+
+
+@dataclass(frozen=True)
+class SchoolRanking:
+    """A page of schools ranked for an organization, each with the school's name."""
+
+    results: list[tuple[RankedSchool, str]]
+    next_offset: int | None
+    equity: float
+    model_version: str
+
+
+def equity_for(
+    session: Session,
+    settings: Settings,
+    requested: float | None,
+    *,
+    district_id: int | None = None,
+    district_name: str | None = None,
+) -> float:
+    """The one resolution of equity: the request's, else the district's own default (by id,
+    else by name), else the service default (Settings.ranking)."""
     if requested is not None:
         return requested
-    if district and district in settings.district_equity:
-        return settings.district_equity[district]
-    return settings.equity_default
+    own = district_repo.ranking_equity(session, district_id=district_id, name=district_name)
+    return settings.ranking.equity if own is None else own
 
 
 def school_query(school: School, covered_by: frozenset[int] | None) -> SchoolQuery:
@@ -81,8 +117,23 @@ def as_need(row: NeedRow | NeedIn | Row[Any]) -> Need:
     )
 
 
-def ranking_filters(principal: Principal, filters: Filters) -> Filters:
-    """Callers who do not see unverified organizations get rankings of verified ones only."""
+def ranking_filters(principal: Principal, f: MatchFilters) -> Filters:
+    """The request's hard filters for the ranker; callers who do not see unverified
+    organizations get rankings of verified ones only."""
+    grades = None
+    if f.grade_low is not None and f.grade_high is not None:
+        grades = (f.grade_low, f.grade_high)
+    filters = Filters(
+        grades=grades,
+        schedule=frozenset(f.schedule) or None,
+        delivery=frozenset(f.delivery) or None,
+        languages=frozenset(f.languages) or None,
+        categories=frozenset(f.categories) or None,
+        free_only=f.free_only,
+        verified_only=f.verified_only,
+        max_distance_km=f.max_distance_km,
+        exclude_full=f.exclude_full,
+    )
     if principal.sees_unverified or filters.verified_only:
         return filters
     return dataclasses.replace(filters, verified_only=True)
@@ -95,15 +146,15 @@ def for_school(
     principal: Principal,
     settings: Settings,
     school_id: int,
-    k: int,
+    offset: int,
+    limit: int,
     equity: float | None,
-    filters: Filters,
-) -> tuple[list[RankedOffering], NeedsAssessment, float]:
-    """Offerings ranked against the school's latest needs assessment, with the equity strength
-    used (the request's, else the school's district default)."""
+    filters: MatchFilters,
+) -> OfferingRanking:
+    """A page of offerings ranked against the school's latest needs assessment, with the
+    equity strength used (the request's, else the school's district default)."""
     school = school_service.readable(session=session, principal=principal, school_id=school_id)
-    strength = equity_for(settings, school.district, equity)
-    filters = ranking_filters(principal, filters)
+    strength = equity_for(session, settings, equity, district_id=school.district_id)
     assessment = school_repo.latest_assessment(session, school_id)
     if assessment is None:
         raise NotFound(
@@ -111,16 +162,21 @@ def for_school(
             f"POST /v1/schools/{school_id}/needs-assessments or send needs to POST /v1/matches."
         )
     covered = catalog.covering_offerings(session, school.lat, school.lon)
-    index = ranking_index.current(session)
     ranked = rank_offerings(
-        index,
+        ranking_index.current(session),
         school_query(school, covered),
         [as_need(n) for n in assessment.needs],
-        k=k,
+        k=_depth(offset, limit),
         equity=strength,
-        filters=filters,
+        filters=ranking_filters(principal, filters),
     )
-    return ranked, assessment, strength
+    return OfferingRanking(
+        results=_shown(session, ranked[offset : offset + limit]),
+        next_offset=_next_offset(offset, limit, len(ranked)),
+        equity=strength,
+        model_version=settings.ranking.version,
+        needs_assessment_id=assessment.id,
+    )
 
 
 def ad_hoc(
@@ -128,23 +184,56 @@ def ad_hoc(
     session: Session,
     ranking_index: CatalogIndex,
     principal: Principal,
-    query: SchoolQuery,
-    needs: Sequence[NeedIn],
-    k: int,
-    equity: float,
-    filters: Filters,
-) -> list[RankedOffering]:
+    settings: Settings,
+    request: MatchRequest,
+) -> OfferingRanking:
+    """Offerings ranked for the needs sent, at a filed school's place or an ad-hoc location
+    (a school id lends its place and indicators, never its filed needs)."""
+    f = request.filters
+    check_categories(f.categories, ["body", "filters", "categories"])
+    check_grades(f.grade_low, f.grade_high, ["body", "filters"])
+    if request.school_id is not None:
+        school = school_service.get(session=session, school_id=request.school_id)
+        query = school_query(school, None)
+        strength = equity_for(session, settings, request.equity, district_id=school.district_id)
+    else:
+        assert request.location is not None
+        query = _location_query(request.location)
+        strength = equity_for(session, settings, request.equity)
     # Checked before any Need is built: Need refuses a reversed range by raising, which a
     # client's typo must never turn into a 500.
-    for n, need in enumerate(needs):
+    for n, need in enumerate(request.needs):
         check_category(need.category, ["body", "needs", n, "category"])
         check_grades(need.grade_low, need.grade_high, ["body", "needs", n])
-    ranked_needs = [as_need(n) for n in needs]
-    filters = ranking_filters(principal, filters)
     covered = catalog.covering_offerings(session, query.lat, query.lon)
-    query = SchoolQuery(**{**query.__dict__, "covered_by": covered})
-    return rank_offerings(
-        ranking_index.current(session), query, ranked_needs, k=k, equity=equity, filters=filters
+    ranked = rank_offerings(
+        ranking_index.current(session),
+        dataclasses.replace(query, covered_by=covered),
+        [as_need(n) for n in request.needs],
+        k=request.limit,
+        equity=strength,
+        filters=ranking_filters(principal, f),
+    )
+    return OfferingRanking(
+        results=_shown(session, ranked),
+        next_offset=None,
+        equity=strength,
+        model_version=settings.ranking.version,
+    )
+
+
+def _location_query(loc: AdHocLocation) -> SchoolQuery:
+    if loc.grade_low > loc.grade_high:
+        raise InvalidInput(["body", "location", "grade_high"], "grade_high is below grade_low.")
+    return SchoolQuery(
+        lat=loc.lat,
+        lon=loc.lon,
+        locale=loc.locale,
+        grade_low=loc.grade_low,
+        grade_high=loc.grade_high,
+        need_index=loc.need_index,
+        languages=frozenset(loc.languages),
+        populations=populations_from_indicators(locale=loc.locale),
     )
 
 
@@ -153,15 +242,18 @@ def schools_for_organization(
     session: Session,
     ranking_index: CatalogIndex,
     principal: Principal,
+    settings: Settings,
     organization_id: int,
-    k: int,
-    equity: float,
+    offset: int,
+    limit: int,
+    equity: float | None,
     district: str | None,
     max_distance_km: float | None,
-) -> list[RankedSchool]:
+) -> SchoolRanking:
     """Schools where the organization's offerings are most needed, equity-weighted. The
     results reveal schools' needs: members get them for their own verified organization,
     districts for their own schools."""
+    strength = equity_for(session, settings, equity, district_name=district)
     org = organizations.visible(
         session=session, principal=principal, organization_id=organization_id
     )
@@ -171,51 +263,50 @@ def schools_for_organization(
         if org.verification != "verified":
             raise Forbidden("School matches open to an organization once a district verifies it.")
     district_id = None if principal.role in (ADMIN, ORG_MEMBER) else principal.district_id
-    has_offerings = session.scalar(
-        select(Offering.id).where(Offering.organization_id == organization_id).limit(1)
-    )
-    if has_offerings is None:
+    if not offering_repo.any_of_organization(session, organization_id):
         raise InvalidInput(
             ["path", "organization_id"],
             f"Organization {organization_id} has no offerings to match schools with.",
             kind="no_offerings",
         )
-    schools, needs = _schools_with_needs(session, district, district_id)
-    if not schools:
-        return []
-    index = ranking_index.current(session)
-    table = SchoolTable.from_queries(schools, needs)
-    return rank_schools(
-        index,
-        table,
-        organization_id=organization_id,
-        k=k,
-        equity=equity,
-        max_distance_km=max_distance_km,
+    schools = school_repo.in_district(session, district, district_id)
+    ranked: list[RankedSchool] = []
+    if schools:
+        latest = school_repo.latest_assessments(session, [s.id for s in schools])
+        needs = [
+            tuple(as_need(n) for n in latest[s.id].needs) if s.id in latest else () for s in schools
+        ]
+        ranked = rank_schools(
+            ranking_index.current(session),
+            SchoolTable.from_queries([school_query(s, None) for s in schools], needs),
+            organization_id=organization_id,
+            k=_depth(offset, limit),
+            equity=strength,
+            max_distance_km=max_distance_km,
+        )
+    page = ranked[offset : offset + limit]
+    names = school_repo.names(session, [r.school_id for r in page])
+    return SchoolRanking(
+        results=[(r, names.get(r.school_id, "")) for r in page],
+        next_offset=_next_offset(offset, limit, len(ranked)),
+        equity=strength,
+        model_version=settings.ranking.version,
     )
 
 
-def _schools_with_needs(
-    session: Session, district: str | None, district_id: int | None
-) -> tuple[list[SchoolQuery], list[tuple[Need, ...]]]:
-    query = select(School)
-    if district:
-        query = query.where(School.district == district)
-    if district_id is not None:
-        query = query.where(School.district_id == district_id)
-    schools = list(session.scalars(query.order_by(School.id)))
-    latest = school_repo.latest_assessments(session, [s.id for s in schools])
-    queries = [school_query(s, None) for s in schools]
-    needs = [
-        tuple(as_need(n) for n in latest[s.id].needs) if s.id in latest else () for s in schools
-    ]
-    return queries, needs
+def _depth(offset: int, limit: int) -> int:
+    """How many to rank for this page, one more to know whether another follows."""
+    return min(offset + limit + 1, MAX_DEPTH + 1)
 
 
-def offerings_by_id(session: Session, offering_ids: list[int]) -> dict[int, Offering]:
-    """The ranked offerings to show; one removed since the ranking is simply absent."""
-    return offering_repo.by_ids(session, offering_ids)
+def _next_offset(offset: int, limit: int, count: int) -> int | None:
+    end = offset + limit
+    return end if count > end and end < MAX_DEPTH else None
 
 
-def school_names(session: Session, school_ids: list[int]) -> dict[int, str]:
-    return school_repo.names(session, school_ids)
+def _shown(
+    session: Session, ranked: Sequence[RankedOffering]
+) -> list[tuple[RankedOffering, OfferingBrief]]:
+    """The ranked offerings with what results show; one removed since the ranking is left out."""
+    briefs = offering_repo.briefs(session, [r.offering_id for r in ranked])
+    return [(r, briefs[r.offering_id]) for r in ranked if r.offering_id in briefs]

@@ -17,7 +17,7 @@ from app.models import Location, Organization
 from app.pagination import Cursor
 from app.repositories import organizations as repo
 from app.repositories.catalog_changes import record_change
-from app.schemas.organizations import OrganizationCreate, OrganizationUpdate, ServiceAreaOut
+from app.schemas.organizations import OrganizationCreate, OrganizationUpdate
 from app.services import audit
 from app.services.accounts import add_membership
 from app.services.catalog_rows import location_rows, organization_row
@@ -161,12 +161,3 @@ def _check_unique_external_id(session: Session, source: str | None, external_id:
             f"An organization with external_id '{external_id}' from source "
             f"'{source}' already exists."
         )
-
-
-def service_area_out(org: Organization) -> ServiceAreaOut:
-    return ServiceAreaOut(
-        kind=org.service_area_kind,
-        geometry=org.service_area,
-        radius_km=org.service_radius_km,
-        region=org.service_region,
-    )

@@ -263,3 +263,51 @@ def test_ad_hoc_matches_for_an_unknown_school_is_a_documented_404(client):
     assert response.headers["content-type"] == "application/problem+json"
     documented = client.get("/openapi.json").json()["paths"]["/v1/matches"]["post"]["responses"]
     assert "application/problem+json" in documented["404"]["content"]
+
+
+def _district_with_equity(db, name, equity):
+    from app.auth.principal import OPERATOR
+    from app.services import districts
+
+    with db.session() as session:
+        districts.create(session=session, principal=OPERATOR, name=name, ranking_equity=equity)
+
+
+def test_a_district_equity_default_applies_when_the_request_gives_none(client, db):
+    _district_with_equity(db, "Equity Unified", 0.6)
+    sid = client.post("/v1/schools", json=school(district="Equity Unified")).json()["id"]
+    other = client.post("/v1/schools", json=school(district="Plain Unified")).json()["id"]
+    for s in (sid, other):
+        client.post(
+            f"/v1/schools/{s}/needs-assessments",
+            json={"assessed_on": "2026-09-01", "needs": [{"category": "arts", "priority": 1}]},
+        )
+    org = _org(client, "Partner", NEAR)
+    _offering(client, org, categories=["arts"], grade_low=0, grade_high=5)
+
+    assert _ranked(client, sid)["equity"] == 0.6
+    assert _ranked(client, sid, equity=0.1)["equity"] == 0.1
+    assert _ranked(client, other)["equity"] == 0.3  # the service default, EQUITY_DEFAULT
+    needs = [{"category": "arts", "priority": 1}]
+    ad_hoc = client.post("/v1/matches", json={"school_id": sid, "needs": needs}).json()
+    assert ad_hoc["equity"] == 0.6
+    reverse = client.get(
+        f"/v1/organizations/{org}/school-matches", params={"district": "Equity Unified"}
+    ).json()
+    assert reverse["equity"] == 0.6
+    assert client.get(f"/v1/organizations/{org}/school-matches").json()["equity"] == 0.3
+
+
+def test_the_equity_default_setting_is_the_ranking_default(db, settings, school_id):
+    from fastapi.testclient import TestClient
+
+    from app.main import create_app
+    from tests.conftest import user_token
+
+    _, token = user_token(db, "equity@partnermap.test", "admin")
+    app = create_app(settings.model_copy(update={"equity_default": 0.45}), database=db)
+    with TestClient(app) as configured:
+        configured.headers["Authorization"] = f"Bearer {token}"
+        org = _org(configured, "Partner", NEAR)
+        _offering(configured, org, categories=["arts"], grade_low=0, grade_high=5)
+        assert _ranked(configured, school_id)["equity"] == 0.45

@@ -100,3 +100,13 @@ def test_the_demo_has_its_district_and_verified_partners(scratch):
     assert main(["demo"]) == 0
     with scratch.session() as session:
         assert len(session.scalars(select(District)).all()) == 1
+
+
+def test_districts_create_stores_the_district_equity_default(scratch, capsys):
+    assert main(["districts", "create", "Equity Unified", "--equity", "0.6"]) == 0
+    assert main(["districts", "create", "Plain Unified"]) == 0
+    assert main(["districts", "create", "Too Strong Unified", "--equity", "1.5"]) == 1
+    assert "between 0 and 1" in capsys.readouterr().err
+    with scratch.session() as session:
+        stored = dict(session.execute(select(District.name, District.ranking_equity)).all())
+    assert stored == {"Equity Unified": 0.6, "Plain Unified": None}

@@ -7,10 +7,10 @@ from dataclasses import replace
 import numpy as np
 import pytest
 
+from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from geo.coverage import SLACK, CoverageConfig
 from matching import OfferingIndex, RankingConfig, SchoolTable, fit_and_reach, rank_offerings
 from matching.pairs import ISSUES, VIA
-from matching.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from matching.vocab import AT_SCHOOL_BIT, VIRTUAL_BIT
 from tests.matching.factories import AS_OF, build, need, offering, school
 

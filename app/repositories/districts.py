@@ -1,0 +1,62 @@
+"""SQL for districts."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from app.models import District
+
+
+def get(session: Session, district_id: int) -> District | None:
+    return session.get(District, district_id)
+
+
+def id_named(session: Session, name: str) -> int | None:
+    return session.scalar(select(District.id).where(District.name == name))
+
+
+def id_with_slug(session: Session, slug: str) -> int | None:
+    return session.scalar(select(District.id).where(District.slug == slug))
+
+
+def by_ref(session: Session, ref: str) -> District | None:
+    """A district by id (all digits), else by slug, exact name or NCES id."""
+    if ref.isdigit():
+        return session.get(District, int(ref))
+    return session.scalar(
+        select(District).where(
+            (District.slug == ref) | (District.name == ref) | (District.nces_lea_id == ref)
+        )
+    )
+
+
+def page(session: Session, after_id: int | None, limit: int) -> list[District]:
+    query = select(District)
+    if after_id is not None:
+        query = query.where(District.id > after_id)
+    return list(session.scalars(query.order_by(District.id).limit(limit)))
+
+
+def ids_by_name(session: Session, names: Sequence[str]) -> dict[str, int]:
+    rows = session.execute(select(District.name, District.id).where(District.name.in_(names)))
+    return {name: district_id for name, district_id in rows}
+
+
+def slugs(session: Session) -> set[str]:
+    return set(session.scalars(select(District.slug)))
+
+
+def ranking_equity(
+    session: Session, *, district_id: int | None = None, name: str | None = None
+) -> float | None:
+    """The district's own equity default, found by id or else by name (null: none set)."""
+    if district_id is not None:
+        clause = District.id == district_id
+    elif name:
+        clause = District.name == name
+    else:
+        return None
+    return session.scalar(select(District.ranking_equity).where(clause))
