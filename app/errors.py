@@ -77,6 +77,12 @@ class InvalidInput(DomainError):
         super().__init__(message, errors=[{"loc": list(loc), "msg": message, "type": kind}])
 
 
+class InvalidParameter(InvalidInput):
+    """A query parameter that a standard answers with 400, not 422 (OGC API - Features)."""
+
+    status, title, slug = 400, "Invalid parameter", "invalid-parameter"
+
+
 class PayloadTooLarge(DomainError):
     status, title, slug = 413, "Payload too large", "payload-too-large"
 
