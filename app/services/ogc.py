@@ -252,7 +252,9 @@ def _school(session: Session, principal: Principal, feature_id: str) -> dict[str
 
 def _school_feature(school: Any) -> dict[str, Any]:
     """The public directory entry (what GET /v1/schools shows anyone); never needs."""
-    properties = SchoolOut.model_validate(school).model_dump(exclude={"lat", "lon", "distance_m"})
+    properties = SchoolOut.model_validate(school).model_dump(
+        exclude={"id", "lat", "lon", "distance_m"}
+    )
     return geo.point_feature(school.id, school.lat, school.lon, properties)
 
 
