@@ -8,6 +8,7 @@ from typing import Any
 import pytest
 
 from app.auth.principal import ADMIN, ANONYMOUS, DISTRICT_ADMIN, KEY_READ, ORG_MEMBER
+from app.db import Database
 from app.models import Location, Offering, Organization, School
 from tests.auth.world import World, build
 
@@ -16,10 +17,11 @@ PUBLIC = ("offerings", "organization-locations", "schools")
 EXTRA = 23  # schools and verified organizations added to the world, so lists take pages
 
 
-@pytest.fixture
-def world(db) -> World:  # type: ignore[no-untyped-def]
-    w = build(db)
-    with db.session() as s:
+def populate(database: Database) -> World:
+    """The permission world plus EXTRA schools and verified partners (every other one at two
+    locations), spread out so a box can pick some."""
+    w = build(database)
+    with database.session() as s:
         for n in range(EXTRA):
             lat, lon = 37.70 + n * 0.01, -122.30 + n * 0.005
             s.add(
@@ -62,6 +64,11 @@ def world(db) -> World:  # type: ignore[no-untyped-def]
             )
         s.commit()
     return w
+
+
+@pytest.fixture
+def world(db: Database) -> World:
+    return populate(db)
 
 
 def _get(client: Any, url: str, **kwargs: Any) -> dict[str, Any]:
