@@ -212,7 +212,7 @@ def _bbox(text: str | None) -> BBox | None:
 def _limit(text: str | None) -> int:
     if text is None:
         return DEFAULT_LIMIT
-    if not text.isdigit() or int(text) < 1:
+    if not (text.isascii() and text.isdigit()) or int(text) < 1:
         raise InvalidParameter(["query", "limit"], "limit must be a whole number, 1 or more.")
     return min(int(text), MAX_LIMIT)
 

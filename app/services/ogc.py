@@ -168,7 +168,7 @@ def _offering(session: Session, principal: Principal, feature_id: str) -> dict[s
 
 def _pair(text: str) -> tuple[int, int] | None:
     offering, _, location = text.partition(":")
-    if not (offering.isdigit() and location.isdigit()):
+    if not (_digits(offering) and _digits(location)):
         return None
     return min(int(offering), MAX_ID), min(int(location), MAX_ID)
 
@@ -217,7 +217,12 @@ def _location_feature(r: Any) -> dict[str, Any]:
 
 
 def _id(text: str | None) -> int | None:
-    return min(int(text), MAX_ID) if text and text.isdigit() else None
+    return min(int(text), MAX_ID) if text and _digits(text) else None
+
+
+def _digits(text: str) -> bool:
+    """ASCII digits only: str.isdigit() also accepts '²', which int() refuses."""
+    return text.isascii() and text.isdigit()
 
 
 # --- schools ----------------------------------------------------------------------------------

@@ -193,7 +193,9 @@ def test_a_bad_bbox_is_a_400_naming_bbox(anon, bbox):
     assert response.json()["errors"][0]["loc"] == ["query", "bbox"]
 
 
-@pytest.mark.parametrize(("name", "value"), [("limit", "0"), ("limit", "ten"), ("cursor", "x")])
+@pytest.mark.parametrize(
+    ("name", "value"), [("limit", "0"), ("limit", "ten"), ("limit", "²"), ("cursor", "x")]
+)
 def test_a_bad_limit_or_cursor_is_a_400_naming_it(anon, name, value):
     response = anon.get("/ogc/collections/offerings/items", params={name: value})
     assert response.status_code == 400
@@ -248,6 +250,8 @@ def test_a_collection_describes_its_extent_in_crs84(anon, world):
         "/ogc/collections/parks/items",
         "/ogc/collections/schools/items/999999",
         "/ogc/collections/schools/items/abc",
+        "/ogc/collections/schools/items/²",
+        "/ogc/collections/offerings/items/1:²",
         "/ogc/collections/offerings/items/1",
         "/ogc/collections/organization-locations/items/999999",
     ],
