@@ -50,6 +50,10 @@ class InvalidInput(DomainError):
         super().__init__(message, errors=[{"loc": list(loc), "msg": message, "type": kind}])
 
 
+class InvalidParameter(InvalidInput):
+    """A query parameter that a standard answers with 400, not 422 (OGC API - Features)."""
+
+
 class PayloadTooLarge(DomainError):
     """A request body over the configured limit."""
 

@@ -27,6 +27,7 @@ from app.domain_errors import (
     DomainError,
     Forbidden,
     InvalidInput,
+    InvalidParameter,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -82,6 +83,8 @@ STATUS_CODES: dict[type[Exception], ProblemKind] = {
     PayloadTooLarge: ProblemKind(413, "Payload too large", "payload-too-large"),
     UnsupportedMediaType: ProblemKind(415, "Unsupported media type", "unsupported-media-type"),
     InvalidInput: INVALID,
+    # A query parameter a standard answers with 400, not 422 (OGC API - Features).
+    InvalidParameter: ProblemKind(400, "Invalid parameter", "invalid-parameter"),
     GeometryError: INVALID,
     RankingInputError: INVALID,
     TooManyRequests: ProblemKind(429, "Too many requests", "too-many-requests", _retry_after),

@@ -26,6 +26,7 @@ from app.routers import (
     health,
     matches,
     offerings,
+    ogc,
     organizations,
     schools,
     taxonomy,
@@ -82,6 +83,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"name": "districts", "description": "Districts and their portals' API keys"},
             {"name": "audit", "description": "Who changed what, and when"},
             {"name": "health", "description": "Probes"},
+            {
+                "name": "ogc api - features",
+                "description": "The map data for GIS clients (QGIS, ArcGIS, GDAL), under /ogc",
+            },
         ],
         dependencies=[Depends(guard)],
     )
@@ -105,6 +110,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         matches.router,
         assets.router,
         imports_router,
+        ogc.router,
     ):
         app.include_router(router)
     add_exception_handlers(app)

@@ -157,6 +157,25 @@ POLICY: dict[tuple[str, str], Rule] = {
         DISTRICT_WRITE, write=True, note="Districts: `kind=schools`, into their own district."
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
+    # OGC API - Features for GIS clients. The gap analysis collections have rows of their own,
+    # before the generic `{collection_id}` rows: the first row whose path matches applies.
+    ("GET", "/ogc"): Rule(EVERYONE),
+    ("GET", "/ogc/conformance"): Rule(EVERYONE),
+    ("GET", "/ogc/collections"): Rule(
+        EVERYONE, note="Lists `gaps` and `deserts` only to callers who may read them."
+    ),
+    **{
+        ("GET", f"/ogc/collections/{name}{tail}"): Rule(
+            DISTRICT_READ, note="As GET /v1/gaps: districts see their own schools only."
+        )
+        for name in ("gaps", "deserts")
+        for tail in ("", "/items", "/items/{feature_id}")
+    },
+    ("GET", "/ogc/collections/{collection_id}"): Rule(VISIBLE),
+    ("GET", "/ogc/collections/{collection_id}/items"): Rule(
+        VISIBLE, note="`offerings` and `organization-locations` of visible organizations."
+    ),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): Rule(VISIBLE),
 }
 
 # Pages FastAPI serves itself: the documentation is public.
@@ -175,6 +194,11 @@ def template_of(method: str, path: str) -> str | None:
         if rule_method == method and pattern.match(path):
             return template
     return None
+
+
+def permits(principal: Principal, method: str, template: str) -> bool:
+    """Whether the matrix lets this caller's role call the route (e.g. to list it)."""
+    return principal.role in POLICY[(method, template)].access
 
 
 def door(principal: Principal, method: str, path: str) -> None:

@@ -246,6 +246,21 @@ def asset_page(
     return list(session.execute(query).all())
 
 
+def count_assets(session: Session, bbox: BBox, visibility: Visibility = Visibility()) -> int:
+    """How many assets `asset_page` pages through for this box and caller."""
+    query = (
+        select(func.count())
+        .select_from(Offering)
+        .join(Organization, Organization.id == Offering.organization_id)
+        .join(Location, Location.organization_id == Offering.organization_id)
+        .where(bbox_clause(Location.lat, Location.lon, bbox))
+    )
+    visible = visibility_clause(visibility)
+    if visible is not None:
+        query = query.where(visible)
+    return int(session.scalar(query) or 0)
+
+
 def first_asset_keys(
     session: Session, bbox: BBox, categories: Sequence[str], organization_ids: Sequence[int]
 ) -> dict[int, tuple[int, int]]:

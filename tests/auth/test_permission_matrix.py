@@ -11,6 +11,7 @@ from typing import Any
 import pytest
 from sqlalchemy import func, select
 
+import geo
 from app.auth.policy import POLICY, PUBLIC_PAGES, Access, render_markdown
 from app.auth.principal import (
     ADMIN,
@@ -239,7 +240,56 @@ SPECS: dict[tuple[str, str], Spec] = {
         targets=True,
         other={Access.DISTRICT: 404},  # another's job looks missing
     ),
+    ("GET", "/ogc"): Spec(lambda w, r, t: ("/ogc", {})),
+    ("GET", "/ogc/conformance"): Spec(lambda w, r, t: ("/ogc/conformance", {})),
+    ("GET", "/ogc/collections"): Spec(lambda w, r, t: ("/ogc/collections", {})),
+    ("GET", "/ogc/collections/gaps"): Spec(lambda w, r, t: ("/ogc/collections/gaps", {})),
+    ("GET", "/ogc/collections/gaps/items"): Spec(
+        lambda w, r, t: ("/ogc/collections/gaps/items", {"params": {"bbox": BBOX}})
+    ),
+    ("GET", "/ogc/collections/gaps/items/{feature_id}"): Spec(
+        lambda w, r, t: (
+            f"/ogc/collections/gaps/items/{w.gap_needs['a' if t == 'own' else 'b']}",
+            {},
+        ),
+        targets=True,
+        other={Access.DISTRICT: 404},  # another district's needs are not in its analysis
+    ),
+    ("GET", "/ogc/collections/deserts"): Spec(lambda w, r, t: ("/ogc/collections/deserts", {})),
+    ("GET", "/ogc/collections/deserts/items"): Spec(
+        lambda w, r, t: ("/ogc/collections/deserts/items", {"params": {"bbox": BBOX}})
+    ),
+    ("GET", "/ogc/collections/deserts/items/{feature_id}"): Spec(
+        lambda w, r, t: (f"/ogc/collections/deserts/items/{_desert(w, t)}", {}),
+        targets=True,
+        other={Access.DISTRICT: 404},
+    ),
+    ("GET", "/ogc/collections/{collection_id}"): Spec(
+        lambda w, r, t: ("/ogc/collections/offerings", {})
+    ),
+    ("GET", "/ogc/collections/{collection_id}/items"): Spec(
+        lambda w, r, t: ("/ogc/collections/offerings/items", {"params": {"bbox": BBOX}})
+    ),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): Spec(
+        lambda w, r, t: (f"/ogc/collections/offerings/items/{_asset_seen(w, r, t)}", {}),
+        targets=True,
+    ),
 }
+
+
+def _desert(w: World, target: str) -> str:
+    """Both schools sit in one grid cell; only its arts desert (school b's gap) is district
+    B's, the literacy one (school a's) district A's."""
+    x, y = geo.cell_xy([37.80], [-122.25], 13)
+    return f"{'literacy' if target == 'own' else 'arts'}:13-{int(x[0])}-{int(y[0])}"
+
+
+def _asset_seen(w: World, role: str, target: str) -> str:
+    """The asset of a visible offering (each organization has one location, added in order)."""
+    name = "other" if target == "own" and role != ORG_MEMBER else "unverified"
+    if target == "other":
+        name = "stranger"
+    return f"{w.offerings[name]}:{w.orgs[name]}"
 
 
 def expected(key: tuple[str, str], role: str, target: str) -> int:

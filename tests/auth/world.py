@@ -1,6 +1,7 @@
 """Two districts, their schools, four organizations and one caller of each role.
 
-District A holds school `a` (with a needs assessment); district B holds school `b`. The member
+District A holds school `a`, district B school `b`; each has a needs assessment whose stem need is
+met and whose other need (literacy at `a`, arts at `b`) is an unmet gap in a desert. The member
 belongs to `verified` and `unverified`; `other` (verified) and `stranger` (unverified) belong
 to nobody. School staff work at `a`; the district admin and both keys are district A's.
 """
@@ -57,6 +58,7 @@ class World:
     offerings: dict[str, int] = field(default_factory=dict)
     key_ids: dict[str, int] = field(default_factory=dict)
     jobs: dict[str, int] = field(default_factory=dict)
+    gap_needs: dict[str, int] = field(default_factory=dict)  # "a"/"b": the unmet need's id
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     user_ids: dict[str, int] = field(default_factory=dict)
 
@@ -103,7 +105,16 @@ def build(database: Database) -> World:
         s.add_all([school_a, school_b])
         s.flush()
         w.school_a, w.school_b = school_a.id, school_b.id
-        for school in (school_a, school_b):
+        for name, school, unmet in (("a", school_a, "literacy"), ("b", school_b, "arts")):
+            gap = Need(
+                category=unmet,
+                priority=2,
+                students_affected=25,
+                notes="confidential need: a gap",
+                schedule=[],
+                delivery=[],
+                languages=[],
+            )
             s.add(
                 NeedsAssessment(
                     school_id=school.id,
@@ -119,10 +130,13 @@ def build(database: Database) -> World:
                             schedule=[],
                             delivery=[],
                             languages=[],
-                        )
+                        ),
+                        gap,
                     ],
                 )
             )
+            s.flush()
+            w.gap_needs[name] = gap.id
         for name, state in (
             ("verified", "verified"),
             ("unverified", "unverified"),
