@@ -93,7 +93,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
     # This app's ranking index, kept current from the catalog change log (one per worker).
-    app.state.ranking_index = CatalogIndex()
+    app.state.ranking_index = CatalogIndex(settings.ranking)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds
     )
