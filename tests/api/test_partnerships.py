@@ -6,7 +6,7 @@ from __future__ import annotations
 import hashlib
 
 import pytest
-from sqlalchemy import func, select
+from sqlalchemy import select
 
 from app.auth.principal import ADMIN, DISTRICT_ADMIN, ORG_MEMBER, SCHOOL_STAFF
 from app.models import AuditEvent, Partnership
