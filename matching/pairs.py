@@ -14,23 +14,29 @@ school's coverage lists the offerings /matches ranks for it, graded the same way
 - usable: not demoted for it by the model — grades overlap, a language the need asks for is
   offered, capacity left, active on the date.
 
-Only offerings sharing a taxonomy branch with a need can earn fit, so the work is done branch
-by branch: each branch's needs against that branch's offerings, as dense blocks. Distances
-are great-circle (geo.distance.haversine_km, as in ranking), from the location the index holds
-per offering. geo.coverage then shares capacity over these pairs and grades each need.
+Reach is bounded (virtual offerings aside), so pairs are pruned spatially before scoring: k-d
+trees over offerings and service radii give each block of schools only the offerings that can
+reach it, reach_of decides them exactly, and each reaching offering is scored against the
+school's needs of its taxonomy branches (only those can earn fit), in chunks of bounded size.
+Work and memory grow with the pairs that reach, not schools x offerings. Distances are
+great-circle (geo.distance.haversine_km, as in ranking), from the location the index holds per
+offering. geo.coverage then shares capacity over these pairs and grades each need.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import itertools
+import math
 from dataclasses import dataclass, replace
 
 import numpy as np
 import numpy.typing as npt
 import scipy.sparse as sp
+from scipy.spatial import cKDTree
 
 from geo.coverage import SLACK, CoverageConfig
-from geo.distance import haversine_km
+from geo.distance import EARTH_RADIUS_KM, haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
 from matching.index import OfferingIndex
@@ -44,6 +50,7 @@ from matching.scoring import (
     take_rows,
 )
 from matching.tables import Need, SchoolTable
+from matching.vocab import VIRTUAL_BIT
 
 # How an offering reaches a school.
 VIA = ("distance", "service_area", "virtual")
@@ -51,6 +58,9 @@ VIA_DISTANCE, VIA_AREA, VIA_VIRTUAL = 0, 1, 2
 # Why a reaching offering cannot serve a need (0: it can).
 ISSUES = ("", "full", "inactive", "grades", "language")
 ISSUE_FULL, ISSUE_INACTIVE, ISSUE_GRADES, ISSUE_LANGUAGE = 1, 2, 3, 4
+# Schools per block of candidate pairs, and pairs per scoring chunk: they bound memory.
+SCHOOL_BLOCK = 256
+SCORE_ROWS = 1 << 18
 
 
 @dataclass(frozen=True)
@@ -93,7 +103,6 @@ def fit_and_reach(
     cfg = index.config
     cov = coverage or CoverageConfig()
     reach_cfg = replace(cfg, reach_cutoff_scales=cov.reach_scales)
-    day = (as_of or dt.date.today()).toordinal()
     snap = index.snapshot()
     if offering_ids is None:
         off, text = snap.live()
@@ -111,38 +120,29 @@ def fit_and_reach(
     low, high = schools.grade_low[need_school].tolist(), schools.grade_high[need_school].tolist()
     grades = list(zip(low, high, strict=True))
     layout = layout_needs([[n] for n in needs], grades, tree, snap.languages, cfg)
-    need_branch = tree.branch[tree.lookup([n.category for n in needs])]
-    off_branch = np.where(off.categories >= 0, tree.branch[np.maximum(off.categories, 0)], -1)
-    queries = snap.query_rows(layout.texts)
-    need_arrays = _one_need_each(layout.needs)
     per_school = school_places(schools, np.arange(len(schools)), snap.languages, cfg)
-    covered_matrix = _covered(covered, schools.ids, off)
-
+    work = _Work(
+        schools=schools,
+        off=off,
+        text=text,
+        queries=snap.query_rows(layout.texts),
+        need_arrays=_one_need_each(layout.needs),
+        credit_table=layout.credit_table,
+        need_branch=tree.branch[tree.lookup([n.category for n in needs])],
+        off_branch=np.where(off.categories >= 0, tree.branch[np.maximum(off.categories, 0)], -1),
+        need_start=np.cumsum(lengths) - lengths,
+        need_count=lengths,
+        per_school=per_school,
+        reach=_ReachIndex(off, _covered(covered, schools.ids, off), reach_cfg),
+        cfg=cfg,
+        reach_cfg=reach_cfg,
+        min_fit=cov.min_fit,
+        day=(as_of or dt.date.today()).toordinal(),
+    )
     parts: list[tuple[np.ndarray, ...]] = []
-    for branch in np.unique(need_branch):
-        nb = np.flatnonzero(need_branch == branch)
-        ob = np.flatnonzero((off_branch == branch).any(axis=1))
-        if len(ob) == 0:
-            continue
-        part = _branch_pairs(
-            nb,
-            ob,
-            off,
-            text,
-            queries,
-            need_school,
-            need_arrays,
-            layout.credit_table,
-            per_school,
-            covered_matrix,
-            schools,
-            cfg,
-            reach_cfg,
-            cov.min_fit,
-            day,
-        )
-        if part is not None:
-            parts.append(part)
+    assessed = np.flatnonzero(lengths > 0)
+    for start in range(0, len(assessed), SCHOOL_BLOCK):
+        parts.extend(_block_pairs(work, assessed[start : start + SCHOOL_BLOCK]))
     if not parts:
         return _empty(off, need_school, needs)
     pair_need, pair_off, fit, distance, via, issue = (
@@ -162,74 +162,149 @@ def fit_and_reach(
     )
 
 
-def _branch_pairs(
-    nb: np.ndarray,
-    ob: np.ndarray,
-    off: OfferingColumns,
-    text: sp.csr_matrix,
-    queries: sp.csr_matrix,
-    need_school: np.ndarray,
-    need_arrays: NeedArrays,
-    credit_table: np.ndarray,
-    per_school: SchoolPlaces,
-    covered_matrix: sp.csr_matrix,
-    schools: SchoolTable,
-    cfg: RankingConfig,
-    reach_cfg: RankingConfig,
-    min_fit: float,
-    day: int,
-) -> tuple[np.ndarray, ...] | None:
-    """The pairs of one taxonomy branch: its needs against its offerings, as a dense block."""
-    sb, s_pos = np.unique(need_school[nb], return_inverse=True)
-    n_s, n_o = len(sb), len(ob)
-    block = off.take(ob)
-    s_idx = np.repeat(np.arange(n_s), n_o)
-    o_idx = np.tile(np.arange(n_o), n_s)
-    flat_off = block.take(o_idx)
+class _ReachIndex:
+    """Spatial candidates: a superset of the (school, offering) pairs that can reach.
+
+    k-d trees of unit vectors (chord length is monotone in great-circle distance): one over the
+    offerings declaring no area, queried per school at its farthest reach; one per octave of
+    declared service radius, queried at the octave's top; polygon coverage as listed; virtual
+    offerings pair with every school. reach_of then decides each candidate exactly.
+    """
+
+    def __init__(self, off: OfferingColumns, covered: sp.csr_matrix, cfg: RankingConfig) -> None:
+        virtual = (off.delivery & VIRTUAL_BIT) != 0
+        radius_km = np.asarray(off.service_radius_km, dtype=np.float64)
+        has_radius = ~virtual & ~np.isnan(radius_km)
+        xyz = _unit_vectors(off.lat, off.lon)
+        plain = np.flatnonzero(~virtual & ~has_radius & ~off.has_service_area)
+        self.trees: list[tuple[cKDTree, np.ndarray, float]] = []
+        if len(plain):  # reach: scale * reach_cutoff_scales (the school's scale, per query)
+            self.trees.append((cKDTree(xyz[plain]), plain, math.nan))
+        octave = np.floor(np.log2(np.clip(np.nan_to_num(radius_km, nan=1.0), 1.0, None)))
+        for step in np.unique(octave[has_radius]).tolist():
+            rows = np.flatnonzero(has_radius & (octave == step))
+            top = max(2.0 ** (step + 1), float(radius_km[rows].max()))
+            self.trees.append((cKDTree(xyz[rows]), rows, top))
+        self.virtual = np.flatnonzero(virtual)
+        self.n_off = len(off)
+        coo = covered.tocoo()
+        self.covered_keys = np.sort(coo.row.astype(np.int64) * self.n_off + coo.col)
+        self.cutoff = max(cfg.at_school_travel_factor, 1.0) * cfg.reach_cutoff_scales
+
+    def pairs(self, w: _Work, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
+        """(school row, offering row) candidates of these school rows, each pair once."""
+        xyz = _unit_vectors(w.schools.lat[rows], w.schools.lon[rows])
+        keys = [np.add.outer(rows.astype(np.int64) * self.n_off, self.virtual).ravel()]
+        for tree, members, top in self.trees:
+            km = w.per_school.scale_km[rows] * self.cutoff if math.isnan(top) else top
+            lists = tree.query_ball_point(xyz, _chord(km))
+            counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
+            hits = np.fromiter(itertools.chain.from_iterable(lists), np.intp, int(counts.sum()))
+            keys.append(np.repeat(rows.astype(np.int64), counts) * self.n_off + members[hits])
+        first, last = np.searchsorted(
+            self.covered_keys, [rows[0] * self.n_off, (rows[-1] + 1) * self.n_off]
+        )
+        keys.append(self.covered_keys[first:last])
+        key = np.unique(np.concatenate(keys))
+        return (key // self.n_off).astype(np.intp), (key % self.n_off).astype(np.intp)
+
+    def covers(self, s_rows: np.ndarray, o_rows: np.ndarray) -> np.ndarray:
+        """Per pair: a polygon service area of the offering covers the school."""
+        if not len(self.covered_keys):
+            return np.zeros(len(s_rows), dtype=bool)
+        key = s_rows.astype(np.int64) * self.n_off + o_rows
+        at = np.minimum(np.searchsorted(self.covered_keys, key), len(self.covered_keys) - 1)
+        return np.asarray(self.covered_keys[at] == key, dtype=bool)
+
+
+@dataclass(frozen=True)
+class _Work:
+    """What every block of pairs is scored with; needs are flattened school by school."""
+
+    schools: SchoolTable
+    off: OfferingColumns
+    text: sp.csr_matrix
+    queries: sp.csr_matrix
+    need_arrays: NeedArrays
+    credit_table: np.ndarray
+    need_branch: np.ndarray
+    off_branch: np.ndarray  # (offerings, categories): branch of each category, -1 none
+    need_start: np.ndarray  # per school: row of its first need
+    need_count: np.ndarray
+    per_school: SchoolPlaces
+    reach: _ReachIndex
+    cfg: RankingConfig
+    reach_cfg: RankingConfig
+    min_fit: float
+    day: int
+
+
+def _unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
+    phi, lam = np.radians(np.asarray(lat, np.float64)), np.radians(np.asarray(lon, np.float64))
+    return np.column_stack([np.cos(phi) * np.cos(lam), np.cos(phi) * np.sin(lam), np.sin(phi)])
+
+
+def _chord(km: np.ndarray | float) -> np.ndarray:
+    """Chord on the unit sphere of a great-circle distance, padded against rounding."""
+    angle = np.minimum(np.asarray(km, dtype=np.float64) / EARTH_RADIUS_KM, np.pi)
+    return 2.0 * np.sin(angle / 2.0) * (1 + 1e-6) + 1e-9
+
+
+def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
+    """The pairs of a block of schools: candidates decided by reach_of, then each reaching
+    offering against the school's needs of its branches, scored in chunks of bounded size."""
+    s_rows, o_rows = w.reach.pairs(w, rows)
     distance = haversine_km(
-        schools.lat[sb][:, None], schools.lon[sb][:, None], block.lat[None, :], block.lon[None, :]
-    ).ravel()
-    covered = np.asarray(covered_matrix[sb][:, ob].toarray(), dtype=bool).ravel()
-    place = per_school.place(sb[s_idx], distance, covered, flat_off.has_service_area)
-    reach = reach_of(flat_off, place, reach_cfg)
-    reaches = reach.eligible & (reach.virtual | reach.in_area | ~reach.outside_area)
-    need_rows, off_cols = np.nonzero(reaches.reshape(n_s, n_o)[s_pos])
-    if len(need_rows) == 0:
-        return None
-    similarity = (queries[nb] @ text[ob].T).toarray()
-    flat = s_pos[need_rows] * n_o + off_cols
-    rows_place = take_rows(place, flat)
-    scored = score_rows(
-        block.take(off_cols),
-        need_arrays,
-        nb[need_rows],
-        credit_table,
-        np.clip(similarity[need_rows, off_cols], 0.0, 1.0)[:, None],
-        rows_place,
-        reach.value[flat],
-        as_of=day,
-        equity=0.0,
-        reverse=False,
-        config=cfg,
+        w.schools.lat[s_rows], w.schools.lon[s_rows], w.off.lat[o_rows], w.off.lon[o_rows]
     )
-    fit = scored.fit / cfg.fit_weight if cfg.fit_weight > 0 else scored.credit[:, 0]
-    keep = (fit >= min_fit - SLACK) & (scored.credit[:, 0] > 0)
-    issue = np.select(
-        [scored.full, scored.inactive, scored.grade_share[:, 0] <= 0, scored.language_miss[:, 0]],
-        [ISSUE_FULL, ISSUE_INACTIVE, ISSUE_GRADES, ISSUE_LANGUAGE],
-        0,
-    )
-    via = np.where(
-        reach.virtual[flat], VIA_VIRTUAL, np.where(reach.in_area[flat], VIA_AREA, VIA_DISTANCE)
-    )
-    return (
-        nb[need_rows][keep],
-        ob[off_cols][keep],
-        fit[keep],
-        distance[flat][keep],
-        via[keep],
-        issue[keep],
-    )
+    flat_off = w.off.take(o_rows)
+    covered = w.reach.covers(s_rows, o_rows)
+    place = w.per_school.place(s_rows, distance, covered, flat_off.has_service_area)
+    reach = reach_of(flat_off, place, w.reach_cfg)
+    del flat_off
+    reaches = np.flatnonzero(reach.eligible & (reach.virtual | reach.in_area | ~reach.outside_area))
+    count = w.need_count[s_rows[reaches]]
+    pair = np.repeat(reaches, count)
+    need = np.repeat(w.need_start[s_rows[reaches]] - (np.cumsum(count) - count), count)
+    need += np.arange(len(pair))
+    same = (w.off_branch[o_rows[pair]] == w.need_branch[need][:, None]).any(axis=1)
+    pair, need = pair[same], need[same]
+    out = []
+    for start in range(0, len(pair), SCORE_ROWS):
+        p, n = pair[start : start + SCORE_ROWS], need[start : start + SCORE_ROWS]
+        o = o_rows[p]
+        similarity = np.asarray(w.queries[n].multiply(w.text[o]).sum(axis=1)).ravel()
+        scored = score_rows(
+            w.off.take(o),
+            w.need_arrays,
+            n,
+            w.credit_table,
+            np.clip(similarity, 0.0, 1.0)[:, None],
+            take_rows(place, p),
+            reach.value[p],
+            as_of=w.day,
+            equity=0.0,
+            reverse=False,
+            config=w.cfg,
+        )
+        cfg = w.cfg
+        fit = scored.fit / cfg.fit_weight if cfg.fit_weight > 0 else scored.credit[:, 0]
+        keep = (fit >= w.min_fit - SLACK) & (scored.credit[:, 0] > 0)
+        issue = np.select(
+            [
+                scored.full,
+                scored.inactive,
+                scored.grade_share[:, 0] <= 0,
+                scored.language_miss[:, 0],
+            ],
+            [ISSUE_FULL, ISSUE_INACTIVE, ISSUE_GRADES, ISSUE_LANGUAGE],
+            0,
+        )
+        via = np.where(
+            reach.virtual[p], VIA_VIRTUAL, np.where(reach.in_area[p], VIA_AREA, VIA_DISTANCE)
+        )
+        out.append((n[keep], o[keep], fit[keep], distance[p][keep], via[keep], issue[keep]))
+    return out
 
 
 def _one_need_each(needs: NeedArrays) -> NeedArrays:
