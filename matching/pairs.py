@@ -269,7 +269,7 @@ def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     need += np.arange(len(pair))
     same = (w.off_branch[o_rows[pair]] == w.need_branch[need][:, None]).any(axis=1)
     pair, need = pair[same], need[same]
-    out = []
+    out: list[tuple[np.ndarray, ...]] = []
     for start in range(0, len(pair), SCORE_ROWS):
         p, n = pair[start : start + SCORE_ROWS], need[start : start + SCORE_ROWS]
         o = o_rows[p]
