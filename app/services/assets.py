@@ -8,6 +8,8 @@ whichever district, box or page it is asked for in.
 
 from __future__ import annotations
 
+import datetime as dt
+import hashlib
 import itertools
 import math
 from collections.abc import Sequence
@@ -49,6 +51,7 @@ from geo import (
     padded_box,
 )
 from matching import (
+    OfferingIndex,
     RankingConfig,
     Reaching,
     SchoolTable,
@@ -60,9 +63,6 @@ from matching.vocab import DELIVERIES
 
 COVERAGE = CoverageConfig()
 DESERTS = DesertConfig()
-# Two passes (offerings reaching the area first, then their competition everywhere) pay off
-# when the area holds less than this share of the assessed schools.
-TWO_PASS_SHARE = 0.6
 IN_PERSON = frozenset(DELIVERIES) - {"virtual"}
 
 
@@ -134,48 +134,38 @@ def _universe(session: Session) -> Universe:
     )
 
 
-def _subset(table: SchoolTable, rows: np.ndarray) -> SchoolTable:
-    pick = rows.tolist()
-    return SchoolTable(
-        ids=table.ids[rows],
-        lat=table.lat[rows],
-        lon=table.lon[rows],
-        locale=[table.locale[i] for i in pick],
-        grade_low=table.grade_low[rows],
-        grade_high=table.grade_high[rows],
-        need_index=table.need_index[rows],
-        languages=[table.languages[i] for i in pick],
-        populations=[table.populations[i] for i in pick],
-        needs=[table.needs[i] for i in pick],
+def _fingerprint(universe: Universe) -> str:
+    """What coverage depends on besides the catalog: every assessed school's row and needs."""
+    t = universe.table
+    digest = hashlib.blake2b(digest_size=16)
+    for column in (t.ids, t.lat, t.lon, t.grade_low, t.grade_high, t.need_index):
+        digest.update(np.ascontiguousarray(column).tobytes())
+    digest.update(
+        repr(
+            (
+                t.locale,
+                [sorted(x) for x in t.languages],
+                [sorted(x) for x in t.populations],
+                t.needs,
+            )
+        ).encode()
+    )
+    return digest.hexdigest()
+
+
+def _analyse(session: Session, ranking_index: CatalogIndex, universe: Universe) -> Analysis:
+    """Coverage of every assessed school's needs, computed once per catalog version, set of
+    assessments and day (shares depend on all of them), then answered from the worker's memory."""
+    key = ("coverage", _fingerprint(universe), dt.date.today())
+    return ranking_index.derived(  # type: ignore[no-any-return]
+        session, key, lambda index: _coverage(session, index, universe)
     )
 
 
-def _reaching(
-    session: Session,
-    ranking_index: CatalogIndex,
-    table: SchoolTable,
-    offering_ids: np.ndarray | None = None,
-) -> Reaching:
+def _coverage(session: Session, index: OfferingIndex, universe: Universe) -> Analysis:
+    table = universe.table
     covered = repo.polygon_cover(session, table.ids.tolist(), table.lat, table.lon)
-    return fit_and_reach(
-        ranking_index.current(session),
-        table,
-        covered=covered,
-        offering_ids=offering_ids,
-        coverage=COVERAGE,
-    )
-
-
-def _analyse(
-    session: Session, ranking_index: CatalogIndex, universe: Universe, focus: np.ndarray | None
-) -> Analysis:
-    """Coverage of every assessed school's needs. `focus`: rows of the schools asked about;
-    when they are few, only the offerings reaching them are scored for everyone."""
-    offering_ids = None
-    if focus is not None and len(focus) < TWO_PASS_SHARE * len(universe.schools):
-        first = _reaching(session, ranking_index, _subset(universe.table, focus))
-        offering_ids = np.unique(first.offerings.ids[first.pair_offering])
-    reach = _reaching(session, ranking_index, universe.table, offering_ids)
+    reach = fit_and_reach(index, table, covered=covered, coverage=COVERAGE)
     usable = np.flatnonzero(reach.usable)
     off = reach.offerings
     cover = geo.needs_coverage(
@@ -211,7 +201,7 @@ def school_coverage(
             f"School {school_id} has no needs assessment to measure coverage against; file "
             f"one with POST /v1/schools/{school_id}/needs-assessments."
         )
-    analysis = _analyse(session, ranking_index, universe, np.array([position]))
+    analysis = _analyse(session, ranking_index, universe)
     reach, cover = analysis.reach, analysis.cover
     share = np.zeros(len(reach.fit))
     share[analysis.usable] = cover.share
@@ -330,7 +320,7 @@ def gaps(
         raise NotFound(f"No school has district '{district}'.")
     universe = _universe(session)
     focus = np.flatnonzero(np.isin(universe.table.ids, [s.id for s in area]))
-    analysis = _analyse(session, ranking_index, universe, focus)
+    analysis = _analyse(session, ranking_index, universe)
     cover = analysis.cover
     taxonomy = load_taxonomy()
 

@@ -9,6 +9,8 @@ import logging
 import threading
 import time
 from collections import deque
+from collections.abc import Callable, Hashable
+from typing import Any
 
 from sqlalchemy.orm import Session
 
@@ -23,6 +25,8 @@ log = logging.getLogger("partnermap.ranking")
 # Change-log ids are allotted when a writer flushes and may commit out of order; re-reading a
 # window below the newest id seen catches a slow writer's change once it commits.
 REREAD_WINDOW = 1000
+# Derived answers (coverage analyses of different sets of schools) kept per catalog version.
+DERIVED_KEYS = 4
 
 
 class CatalogIndex:
@@ -35,6 +39,8 @@ class CatalogIndex:
         self._newest = 0
         self._applied: deque[int] = deque(maxlen=4 * REREAD_WINDOW)
         self._by_org: dict[int, set[int]] = {}
+        self._version = 0  # bumped whenever the index's offerings change
+        self._derived: dict[Hashable, tuple[int, Any]] = {}
 
     def current(self, session: Session) -> OfferingIndex:
         """The index with every committed change applied."""
@@ -47,6 +53,26 @@ class CatalogIndex:
             if self._index.needs_rebuild:
                 self._index.rebuild()
             return self._index
+
+    def derived(
+        self, session: Session, key: Hashable, compute: Callable[[OfferingIndex], Any]
+    ) -> Any:
+        """compute(index) once per catalog version and key (the coverage of every assessed
+        school): answered from memory until a committed catalog change reaches this index."""
+        index = self.current(session)
+        with self._lock:
+            version = self._version
+            hit = self._derived.get(key)
+        if hit is not None and hit[0] == version:
+            return hit[1]
+        value = compute(index)
+        with self._lock:
+            # Only the current version's answers are worth keeping; a few keys at most.
+            kept = {k: v for k, v in self._derived.items() if v[0] == self._version}
+            self._derived = dict(list(kept.items())[-(DERIVED_KEYS - 1) :])
+            if version == self._version:
+                self._derived[key] = (version, value)
+        return value
 
     def warm_up(self, database: Database) -> None:
         """Build the index now (create_app runs this in a background thread at start-up)."""
@@ -74,6 +100,7 @@ class CatalogIndex:
         for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
         self._newest = newest
+        self._version += 1
         self._applied.clear()
         self._applied.extend(seen)
         log.info(
@@ -107,6 +134,7 @@ class CatalogIndex:
 
     def _apply(self, session: Session, ids: set[int]) -> None:
         assert self._index is not None
+        self._version += 1
         table = catalog.offering_table(session, ids)
         present = {int(i) for i in table.ids}
         if len(table):

@@ -232,6 +232,20 @@ def test_capacity_is_shared_with_schools_outside_the_area_asked_about(client):
     assert _rows(by_box, schools[0]) == [r | {"rank": 1} for r in by_district]
 
 
+def test_coverage_held_in_memory_follows_new_assessments_and_catalog_writes(client):
+    offering_id, schools = _four_schools_one_partner(client, capacity_schools=2)
+
+    def share() -> float:
+        coverage = client.get(f"/v1/schools/{schools[0]}/coverage").json()
+        return coverage["needs"][0]["reaching"][0]["share"]
+
+    assert share() == share() == 0.5
+    _school(client, at=_at(5.0, 45.0))  # a fifth school now counts on the partner
+    assert share() == 0.4
+    client.patch(f"/v1/offerings/{offering_id}", json={"capacity_schools": 5})
+    assert share() == 1.0
+
+
 def test_an_offering_that_cannot_serve_the_need_is_listed_with_why(client):
     org = _org(client)
     _offering(client, org, categories=["stem"], grade_low=9, grade_high=12)
