@@ -1,17 +1,20 @@
-"""Gap analysis and asset-map speed on a synthetic district in the configured database.
+"""Gap analysis at any scale: `partnermap bench gaps --schools N --offerings M`.
 
-    partnermap bench gaps [--schools 200] [--needs 10] [--offerings 10000] [--repeat 5]
+    partnermap bench gaps [--schools 200] [--offerings 10000] [--virtual-share 0.001]
+    partnermap bench gaps --through-app [--schools 200] [--needs 10] [--offerings 10000]
 
-Writes a throwaway district (source "bench-gaps"): `--schools` schools with `--needs` needs
-each and `--offerings` offerings of ~1/3 as many organizations, all in one metro area
-(bench.synthetic, seeded: same data every run), through the ORM into DATABASE_URL; then
-times, in process and through the ASGI app (no network):
-- the gap analysis of the district (GET /v1/gaps?district=…: coverage of every need with
-  capacity sharing, gap order, deserts, summary), target <= 1 s;
-- the asset map of the metro bbox at the default resolution (GET /v1/asset-map?bbox=…),
-  target <= 200 ms, and at fine resolution over a neighbourhood;
-- one school's coverage (GET /v1/schools/{id}/coverage).
-The rows are deleted afterwards (unless --keep). Synthetic data is for scale only.
+Default: the whole gap analysis in process, as a worker runs it for every assessed school
+(matching.fit_and_reach's spatially pruned pairs, geo.needs_coverage's capacity sharing, then a
+summary per district), over seeded synthetic data on the real geography of US schools
+(bench.us_geography: the Texas directory and the Oakland demo, replicated and jittered).
+Each stage prints CPU time, wall time and peak RSS; the last line is JSON with schools,
+offerings, cpu_s, wall_s, peak_rss_mb (the analysis after the index is built).
+Goals (issue 15): 200 x 10,000 <= 0.3 s; 100,000 x 1,000,000 <= 10 min and <= 8 GB.
+
+--through-app writes a throwaway district (source "bench-gaps") into DATABASE_URL and times,
+through the ASGI app (no network): GET /v1/gaps?district=… (target <= 1 s), the asset map of
+the metro bbox (target <= 200 ms) and at fine resolution, and one school's coverage. The rows
+are deleted afterwards (unless --keep). Synthetic data is for scale only.
 """
 
 from __future__ import annotations
@@ -37,6 +40,7 @@ from app.services.catalog_index import CatalogIndex
 from app.services.schools import compute_need_index
 from app.settings import Settings, get_settings
 from app.taxonomy import load_taxonomy
+from bench import gaps_in_process as national
 from bench.synthetic import synthetic_offerings, synthetic_schools
 from bench.synthetic_rows import insert_catalog
 
@@ -49,6 +53,8 @@ NEIGHBOURHOOD = (-87.75, 41.85, -87.65, 41.92)
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--through-app", action="store_true", help="load DATABASE_URL, time HTTP")
+    parser.add_argument("--virtual-share", type=float, default=0.001, help="in process only")
     parser.add_argument("--schools", type=int, default=200)
     parser.add_argument("--needs", type=int, default=10, help="needs per school (at most 20)")
     parser.add_argument("--offerings", type=int, default=10_000)
@@ -58,6 +64,8 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
 
 
 def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
+    if not args.through_app:
+        return national.run(args)
     backend = "postgis" if database.is_postgis else "sqlite"
     print(
         f"gaps benchmark on {backend}: {args.schools} schools x {args.needs} needs, "
