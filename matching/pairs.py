@@ -186,27 +186,47 @@ class _ReachIndex:
             top = max(2.0 ** (step + 1), float(radius_km[rows].max()))
             self.trees.append((cKDTree(xyz[rows]), rows, top))
         self.virtual = np.flatnonzero(virtual)
+        self.virtual_mask = virtual
+        self.xyz = xyz
+        # NaN (no radius, or virtual: found anyway) compares False.
+        self.radius_chord = np.where(has_radius, _chord(np.nan_to_num(radius_km)), np.nan)
         self.n_off = len(off)
         coo = covered.tocoo()
         self.covered_keys = np.sort(coo.row.astype(np.int64) * self.n_off + coo.col)
         self.cutoff = max(cfg.at_school_travel_factor, 1.0) * cfg.reach_cutoff_scales
 
     def pairs(self, w: _Work, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(school row, offering row) candidates of these school rows, each pair once."""
+        """(school row, offering row) candidates of these school rows, each pair once (the
+        groups are disjoint; a covered pair already found by radius or as virtual is dropped)."""
         xyz = _unit_vectors(w.schools.lat[rows], w.schools.lon[rows])
-        keys = [np.add.outer(rows.astype(np.int64) * self.n_off, self.virtual).ravel()]
+        s_parts = [np.repeat(rows, len(self.virtual))]
+        o_parts = [np.tile(self.virtual, len(rows))]
         for tree, members, top in self.trees:
             km = w.per_school.scale_km[rows] * self.cutoff if math.isnan(top) else top
             lists = tree.query_ball_point(xyz, _chord(km))
             counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
             hits = np.fromiter(itertools.chain.from_iterable(lists), np.intp, int(counts.sum()))
-            keys.append(np.repeat(rows.astype(np.int64), counts) * self.n_off + members[hits])
+            at, o = np.repeat(np.arange(len(rows)), counts), members[hits]
+            if not math.isnan(top):  # the octave's top: keep each offering's own radius
+                keep = self._in_radius(xyz[at], o)
+                at, o = at[keep], o[keep]
+            s_parts.append(rows[at])
+            o_parts.append(o)
         first, last = np.searchsorted(
             self.covered_keys, [rows[0] * self.n_off, (rows[-1] + 1) * self.n_off]
         )
-        keys.append(self.covered_keys[first:last])
-        key = np.unique(np.concatenate(keys))
-        return (key // self.n_off).astype(np.intp), (key % self.n_off).astype(np.intp)
+        block = self.covered_keys[first:last]
+        s, o = (block // self.n_off).astype(np.intp), (block % self.n_off).astype(np.intp)
+        school_xyz = _unit_vectors(w.schools.lat[s], w.schools.lon[s])
+        found = self.virtual_mask[o] | self._in_radius(school_xyz, o)
+        s_parts.append(s[~found])
+        o_parts.append(o[~found])
+        return np.concatenate(s_parts), np.concatenate(o_parts)
+
+    def _in_radius(self, school_xyz: np.ndarray, o: np.ndarray) -> np.ndarray:
+        """Per pair: the school may be within the offering's declared radius (False: none)."""
+        chord = np.linalg.norm(school_xyz - self.xyz[o], axis=1)
+        return np.asarray(chord <= self.radius_chord[o], dtype=bool)
 
     def covers(self, s_rows: np.ndarray, o_rows: np.ndarray) -> np.ndarray:
         """Per pair: a polygon service area of the offering covers the school."""
