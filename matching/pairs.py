@@ -121,6 +121,8 @@ def fit_and_reach(
     grades = list(zip(low, high, strict=True))
     layout = layout_needs([[n] for n in needs], grades, tree, snap.languages, cfg)
     per_school = school_places(schools, np.arange(len(schools)), snap.languages, cfg)
+    need_branch = tree.branch[tree.lookup([n.category for n in needs])]
+    off_branch = np.where(off.categories >= 0, tree.branch[np.maximum(off.categories, 0)], -1)
     work = _Work(
         schools=schools,
         off=off,
@@ -128,9 +130,11 @@ def fit_and_reach(
         queries=snap.query_rows(layout.texts),
         need_arrays=_one_need_each(layout.needs),
         credit_table=layout.credit_table,
-        need_branch=tree.branch[tree.lookup([n.category for n in needs])],
-        off_branch=np.where(off.categories >= 0, tree.branch[np.maximum(off.categories, 0)], -1),
+        need_branch=need_branch,
+        off_branch=off_branch,
         need_start=np.cumsum(lengths) - lengths,
+        school_branches=_branch_bits(need_branch[:, None], need_school, len(schools)),
+        off_branches=_branch_bits(off_branch, np.arange(len(off)), len(off)),
         need_count=lengths,
         per_school=per_school,
         reach=_ReachIndex(off, _covered(covered, schools.ids, off), reach_cfg),
@@ -251,12 +255,27 @@ class _Work:
     off_branch: np.ndarray  # (offerings, categories): branch of each category, -1 none
     need_start: np.ndarray  # per school: row of its first need
     need_count: np.ndarray
+    school_branches: np.ndarray  # uint64 bits of the branches of its needs (or all bits)
+    off_branches: np.ndarray  # uint64 bits of the offering's branches
     per_school: SchoolPlaces
     reach: _ReachIndex
     cfg: RankingConfig
     reach_cfg: RankingConfig
     min_fit: float
     day: int
+
+
+def _branch_bits(branch: np.ndarray, owner: np.ndarray, n: int) -> np.ndarray:
+    """Per owner, a uint64 with bit b set for each branch b of its rows (every bit when the
+    taxonomy has more than 64 branches: then nothing is filtered by it)."""
+    if branch.size and branch.max() >= 64:
+        return np.full(n, np.iinfo(np.uint64).max, dtype=np.uint64)
+    bits = np.where(
+        branch >= 0, np.left_shift(np.uint64(1), np.maximum(branch, 0).astype(np.uint64)), 0
+    )
+    out = np.zeros(n, dtype=np.uint64)
+    np.bitwise_or.at(out, owner, np.bitwise_or.reduce(bits.astype(np.uint64), axis=1))
+    return out
 
 
 def _unit_vectors(lat: npt.ArrayLike, lon: npt.ArrayLike) -> np.ndarray:
@@ -274,6 +293,8 @@ def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     """The pairs of a block of schools: candidates decided by reach_of, then each reaching
     offering against the school's needs of its branches, scored in chunks of bounded size."""
     s_rows, o_rows = w.reach.pairs(w, rows)
+    shared = (w.school_branches[s_rows] & w.off_branches[o_rows]) != 0  # only these earn fit
+    s_rows, o_rows = s_rows[shared], o_rows[shared]
     distance = haversine_km(
         w.schools.lat[s_rows], w.schools.lon[s_rows], w.off.lat[o_rows], w.off.lon[o_rows]
     )
