@@ -154,7 +154,9 @@ POLICY: dict[tuple[str, str], Rule] = {
         DISTRICT_READ, note="Per-school needs: districts see their own schools only."
     ),
     ("POST", "/v1/imports"): Rule(
-        DISTRICT_WRITE, write=True, note="Districts: `kind=schools` or `partnerships`, their own district's.",
+        DISTRICT_WRITE,
+        write=True,
+        note="Districts: `kind=schools` or `partnerships`, their own district's.",
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
 }

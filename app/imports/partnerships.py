@@ -1,4 +1,4 @@
-"""The `partnerships` CSV kind: a district's register of past and running school–organization
+"""The `partnerships` CSV kind: a district's register of past and running school-organization
 partnerships (template app/data/imports/templates/partnerships.csv), and the one write path for
 imported partnerships, which the Oakland demo uses too.
 
@@ -198,7 +198,6 @@ def upsert_partnerships(
             )
         )
     }
-    links = _links(session, [p.id for p in existing.values()])
     new: list[tuple[Partnership, ResolvedPartnership]] = []
     relink: dict[int, tuple[int, ...]] = {}
     for row in rows:
@@ -212,7 +211,7 @@ def upsert_partnerships(
             new.append((partnership, row))
             continue
         changed = {k: v for k, v in values.items() if getattr(current, k) != v}
-        offerings_changed = set(links.get(current.id, ())) != set(row.offering_ids)
+        offerings_changed = {o.id for o in current.offerings} != set(row.offering_ids)
         if offerings_changed:
             relink[current.id] = row.offering_ids
         if changed or offerings_changed:
@@ -240,19 +239,6 @@ def upsert_partnerships(
             session.execute(insert(partnership_offerings), pairs)
     counts.added = len(new)
     return counts
-
-
-def _links(session: Session, ids: list[int]) -> dict[int, list[int]]:
-    out: dict[int, list[int]] = {}
-    for start in range(0, len(ids), 1000):
-        chunk = ids[start : start + 1000]
-        rows = session.execute(
-            select(partnership_offerings.c.partnership_id, partnership_offerings.c.offering_id)
-            .where(partnership_offerings.c.partnership_id.in_(chunk))
-        )
-        for pid, oid in rows:
-            out.setdefault(pid, []).append(oid)
-    return out
 
 
 def _missing(what: str, ref: str, district: str | None) -> str:
