@@ -364,7 +364,10 @@ def test_each_partnership_is_a_recorded_service_at_a_school_in_its_school_year(o
         assert offering.organization_external_id == p.organization_external_id
         assert p.categories and set(p.categories) <= set(offering.categories)
         assert (p.term_start.month, p.term_start.day) == (8, 15)
-        assert (p.term_end, p.term_end.year) == (date(p.term_end.year, 6, 15), p.term_start.year + 1)
+        assert (p.term_end, p.term_end.year) == (
+            date(p.term_end.year, 6, 15),
+            p.term_start.year + 1,
+        )
     # Records collected in 2013 (spring) belong to the 2012-13 school year.
     collected = {r["date_collected"].strip()[-4:] for r in _rows("community_partners_2011.csv")}
     years = {p.term_start.year for p in oakland.partnerships}
