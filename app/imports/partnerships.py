@@ -32,8 +32,10 @@ PARTNERSHIP_COLUMNS = (
         help="your id for the row; re-imports update by it (default: school, organization, "
         "service and term_start together)",
     ),
-    Column("school", required=True, help="PartnerMap id, 12-digit NCES id or exact name"),
-    Column("organization", required=True, help="PartnerMap id or exact name"),
+    Column(
+        "school", required=True, help="PartnerMap id, 12-digit NCES id or exact name (digits: ids)"
+    ),
+    Column("organization", required=True, help="PartnerMap id or exact name (digits: an id)"),
     Column("service", help="exact title of one of the organization's offerings"),
     Column("category", "list", required=True, help="taxonomy code(s) addressed, ';'"),
     Column("term_start", "date", required=True, help="YYYY-MM-DD"),
