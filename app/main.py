@@ -27,6 +27,7 @@ from app.routers import (
     matches,
     offerings,
     organizations,
+    partnership_reports,
     schools,
     taxonomy,
 )
@@ -74,6 +75,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"name": "schools", "description": "Schools and their equity indicators"},
             {"name": "needs assessments", "description": "Dated, prioritized school needs"},
             {"name": "matches", "description": "Explained, equity-weighted rankings"},
+            {"name": "partnerships", "description": "School-community partnerships"},
             {"name": "taxonomy", "description": "Categories of partnership"},
             {"name": "accounts", "description": "Log-in, log-out, sign-up, the caller"},
             {"name": "districts", "description": "Districts and their portals' API keys"},
@@ -99,6 +101,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         schools.router,
         matches.router,
         assets.router,
+        partnership_reports.router,
         imports_router,
     ):
         app.include_router(router)

@@ -159,6 +159,20 @@ POLICY: dict[tuple[str, str], Rule] = {
         note="Districts: `kind=schools` or `partnerships`, their own district's.",
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
+    # the district's partnership view and calendars
+    ("GET", "/v1/districts/{district_id}/partnerships/summary"): Rule(DISTRICT_READ),
+    ("GET", "/v1/districts/{district_id}/partnerships.ics"): Rule(DISTRICT_READ),
+    ("GET", "/v1/schools/{school_id}/partnerships.ics"): Rule(SCHOOL_PRIVATE),
+    ("GET", "/v1/organizations/{organization_id}/partnerships.ics"): Rule(
+        {
+            ORG_MEMBER: A.OWN_ORGS,
+            DISTRICT_ADMIN: A.DISTRICT,
+            KEY_READ: A.DISTRICT,
+            KEY_READ_WRITE: A.DISTRICT,
+            ADMIN: A.ANY,
+        },
+        note="Districts: the organization's partnerships with their own schools.",
+    ),
 }
 
 # Pages FastAPI serves itself: the documentation is public.

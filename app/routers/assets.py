@@ -6,20 +6,19 @@ Each answers JSON, CSV (`Accept: text/csv` or `format=csv`) or RFC 7946 GeoJSON
 
 from __future__ import annotations
 
-import csv
-import io
-from collections.abc import Iterable, Sequence
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from fastapi import APIRouter, Path, Query, Request
 from fastapi.encoders import jsonable_encoder
-from fastapi.responses import JSONResponse, Response
+from fastapi.responses import JSONResponse
 
 import geo
 from app.auth.principal import visibility_of
 from app.deps import PrincipalDep, SessionDep
 from app.errors import InvalidInput
 from app.routers.params import BBOX_PATTERN, GEOJSON, NO_NUL
+from app.routers.responses import CSV, csv_response
 from app.schemas.assets import GapsOut, SchoolCoverageOut, Status
 from app.schemas.common import CategoryCode
 from app.services import asset_map as asset_map_service
@@ -27,8 +26,6 @@ from app.services import assets as service
 from app.services.validation import check_categories
 
 router = APIRouter(tags=["asset map"])
-CSV = "text/csv"
-FORMULA_START = ("=", "+", "-", "@", "\t", "\r")
 Format = Literal["json", "csv", "geojson"]
 
 BBoxParam = Annotated[
@@ -82,30 +79,6 @@ def _area(district: str | None, bbox: str | None) -> tuple[str | None, geo.BBox 
         return None, geo.parse_bbox(bbox)
     except geo.GeometryError as exc:
         raise InvalidInput(["query", "bbox"], exc.reason) from exc
-
-
-def _csv(rows: Iterable[dict[str, Any]], columns: Sequence[str], next_url: str | None) -> Response:
-    """A CSV table (RFC 4180); lists are joined with ';', null is empty."""
-    out = io.StringIO()
-    writer = csv.writer(out, lineterminator="\r\n")
-    writer.writerow(columns)
-    for row in rows:
-        writer.writerow([_cell(row.get(c)) for c in columns])
-    headers = {"Link": f'<{next_url}>; rel="next"'} if next_url else None
-    return Response(out.getvalue(), media_type=f"{CSV}; charset=utf-8", headers=headers)
-
-
-def _cell(value: Any) -> Any:
-    if value is None:
-        return ""
-    if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ";".join(f"{k}={v}" for k, v in value.items())
-    if isinstance(value, str) and value[:1] in FORMULA_START:
-        # Names come from the public; a spreadsheet must not run one as a formula (OWASP).
-        return "'" + value
-    return value
 
 
 def _next_url(request: Request, cursor: str | None) -> str | None:
@@ -246,7 +219,7 @@ def asset_map(
     if chosen == "csv":
         if result.mode == "cells":
             rows = [f["properties"] for f in result.features]
-            return _csv(rows, CELL_COLUMNS, _next_url(request, result.next_cursor))
+            return csv_response(rows, CELL_COLUMNS, _next_url(request, result.next_cursor))
         rows = [
             {
                 **f["properties"],
@@ -256,7 +229,7 @@ def asset_map(
             for f in result.features
             if f["properties"]["kind"] == "asset"
         ]
-        return _csv(rows, ASSET_COLUMNS, _next_url(request, result.next_cursor))
+        return csv_response(rows, ASSET_COLUMNS, _next_url(request, result.next_cursor))
     return _geojson(
         result.features,
         area=result.area.to_list(),
@@ -371,7 +344,7 @@ def gaps(
     )
     if chosen == "csv":
         rows = [item.model_dump() for item in report.items]
-        return _csv(rows, GAP_COLUMNS, _next_url(request, report.next_cursor))
+        return csv_response(rows, GAP_COLUMNS, _next_url(request, report.next_cursor))
     if chosen == "geojson":
         return _gaps_geojson(report, status or ["unmet", "thin"])
     return report
@@ -483,7 +456,7 @@ def school_coverage(
         for need in result.needs:
             head = need.model_dump(exclude={"reaching"})
             rows += [{**head, **o.model_dump()} for o in need.reaching] or [head]
-        return _csv(rows, COVERAGE_COLUMNS, None)
+        return csv_response(rows, COVERAGE_COLUMNS, None)
     if chosen == "geojson":
         return _coverage_geojson(session, result)
     return result

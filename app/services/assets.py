@@ -41,7 +41,7 @@ from app.schemas.assets import (
 from app.services import schools as school_service
 from app.services.catalog_index import index_for
 from app.services.matches import as_need
-from app.taxonomy import branch, load_taxonomy, per_distinct, within
+from app.taxonomy import addresses, branch, load_taxonomy, per_distinct, within
 from geo import (
     BBox,
     CoverageConfig,
@@ -181,8 +181,7 @@ def _analyse(session: Session, universe: Universe, focus: np.ndarray | None) -> 
 
 
 def _partnered(session: Session, universe: Universe) -> dict[int, PartnershipMet]:
-    """Needs met by an active partnership of their school: one whose categories include the
-    need's category, its parent or a child (the pairs the ranking's fit counts as meeting)."""
+    """Needs met by an active partnership of their school (see taxonomy.addresses)."""
     by_school: dict[int, list[Row[Any]]] = {}
     for p in repo.active_partnerships(session):
         by_school.setdefault(p.school_id, []).append(p)
@@ -193,9 +192,7 @@ def _partnered(session: Session, universe: Universe) -> dict[int, PartnershipMet
     for r in rows.tolist():
         need = universe.needs[r]
         for p in by_school[int(universe.table.ids[universe.need_school[r]])]:
-            if any(
-                within(c, [need.category]) or within(need.category, [c]) for c in p.need_categories
-            ):
+            if addresses(p.need_categories, need.category):
                 out[r] = PartnershipMet(
                     partnership_id=p.id,
                     organization_id=p.organization_id,
