@@ -35,6 +35,8 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors or [])
+        # RFC 9457 extension members, added to the problem body as they are.
+        self.extensions: dict[str, Any] = {}
 
 
 class NotFound(DomainError):
@@ -68,6 +70,17 @@ class Conflict(DomainError):
     status, title, slug = 409, "Conflict", "conflict"
 
 
+class InvalidTransition(Conflict):
+    """A state change the state machine does not allow; `allowed` lists the ones it does."""
+
+    def __init__(self, kind: str, current: str, to: str, allowed: list[str]) -> None:
+        listed = ", ".join(allowed) if allowed else "none (it is closed)"
+        super().__init__(
+            f"A {current} {kind} cannot become {to}; allowed from {current}: {listed}."
+        )
+        self.extensions = {"current": current, "allowed": allowed}
+
+
 class InvalidInput(DomainError):
     """A value that passed the schema but breaks a domain rule; `loc` names the field."""
 
@@ -94,8 +107,10 @@ def problem(
     instance: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": TYPE_BASE + slug,
         "title": title,
         "status": status,
@@ -198,6 +213,7 @@ def add_exception_handlers(app: FastAPI) -> None:
             instance=request.url.path,
             errors=exc.errors or None,
             headers=exc.headers,
+            extensions=exc.extensions,
         )
 
     @app.exception_handler(RequestValidationError)
