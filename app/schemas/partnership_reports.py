@@ -77,9 +77,9 @@ class GoalOffTrack(BaseModel):
     progress: float | None = Field(
         description="Share of the way from baseline to target the latest reading has come."
     )
-    expected: float = Field(
+    expected: float | None = Field(
         description="Share of the time from baseline date to target date gone by at the latest "
-        "reading (today when there is none)."
+        "reading (null when there is none)."
     )
 
 

@@ -2,9 +2,8 @@
 coming up for expiry or renewal, goals off track, and schools whose top need no active
 partnership addresses.
 
-A goal is on track when the latest reading has come at least as far from baseline to target as
-time has from baseline date to target date (a straight line); with no reading yet, it is off
-track once its target date has passed.
+A goal is off track when its latest reading lags the straight line from baseline to target
+(services.goals.progress), or when it has no reading and its target date has passed.
 """
 
 from __future__ import annotations
@@ -27,7 +26,8 @@ from app.schemas.partnership_reports import (
     NeedCount,
     SchoolWithoutTopNeedPartnership,
 )
-from app.services import districts
+from app.services import districts, goals
+from app.services.goals import Progress
 from app.taxonomy import addresses, branch, load_taxonomy
 
 # Partnerships whose agreements and goals still lie ahead.
@@ -120,17 +120,16 @@ def district_summary(
     expiring.sort(key=lambda e: (e.date, e.agreement_id, e.what))
 
     active_ids = [p.id for p in active]
-    goals = repo.goals(session, active_ids)
-    latest = repo.latest_readings(session, [g.id for g in goals])
-    off_track = []
-    for goal in goals:
-        judged = judge(goal, latest.get(goal.id), today)
-        if judged is None:
-            continue
-        progress, expected = judged
-        p = by_id[goal.partnership_id]
+    active_goals = repo.goals(session, active_ids)
+    latest = repo.latest_readings(session, [g.id for g in active_goals])
+    lagging = []
+    for goal in active_goals:
         reading = latest.get(goal.id)
-        off_track.append(
+        behind = off_track(goal, reading, today)
+        if behind is None:
+            continue
+        p = by_id[goal.partnership_id]
+        lagging.append(
             GoalOffTrack(
                 goal_id=goal.id,
                 partnership_id=p.id,
@@ -144,10 +143,10 @@ def district_summary(
                 baseline_value=goal.baseline_value,
                 target_value=goal.target_value,
                 target_date=goal.target_date,
-                latest_value=reading.value if reading else None,
-                latest_on=reading.observed_on if reading else None,
-                progress=progress,
-                expected=expected,
+                latest_value=behind.latest_value,
+                latest_on=behind.latest_on,
+                progress=behind.fraction,
+                expected=behind.expected_fraction,
             )
         )
 
@@ -172,24 +171,17 @@ def district_summary(
         by_category=by_category,
         by_need=by_need,
         expiring_agreements=expiring,
-        goals_off_track=off_track,
+        goals_off_track=lagging,
         schools_without_top_need_partnership=uncovered,
     )
 
 
-def judge(
+def off_track(
     goal: PartnershipGoal, reading: GoalReading | None, today: dt.date
-) -> tuple[float | None, float] | None:
-    """(progress, expected) of a goal that is off track, None when it is on track."""
-    span = (goal.target_date - goal.baseline_date).days
-    when = reading.observed_on if reading else today
-    expected = 1.0 if span <= 0 else min(1.0, max(0.0, (when - goal.baseline_date).days / span))
-    if reading is None:
-        return (None, expected) if today > goal.target_date else None
-    distance = goal.target_value - goal.baseline_value
-    if distance == 0:
-        progress = 1.0 if reading.value == goal.target_value else 0.0
-    else:
-        progress = (reading.value - goal.baseline_value) / distance
-    progress = round(progress, 4)
-    return None if progress >= expected - 1e-9 else (progress, round(expected, 4))
+) -> Progress | None:
+    """The goal's progress when it is off track (by services.goals' straight-line rule, or
+    with no reading past its target date), None when it is on track or too early to say."""
+    progress = goals.progress(goal, [reading] if reading else [])
+    if progress.on_track is False or (progress.on_track is None and today > goal.target_date):
+        return progress
+    return None
