@@ -6,9 +6,10 @@ from __future__ import annotations
 from typing import Annotated
 
 from fastapi import APIRouter, Path, Query, Response, status
+from sqlalchemy.orm import Session
 
 from app.deps import PrincipalDep, SessionDep
-from app.models import Partnership
+from app.models import Agreement, Partnership
 from app.routers.params import PageDep
 from app.schemas.agreements import AgreementCreate, AgreementOut
 from app.schemas.pages import Page
@@ -39,11 +40,12 @@ PartnershipId = Annotated[int, Path(ge=1, le=2**31 - 1, description="Partnership
 Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
 
 
-def partnership_out(session, partnership: Partnership) -> PartnershipOut:  # type: ignore[no-untyped-def]
+def partnership_out(session: Session, partnership: Partnership) -> PartnershipOut:
     return outs(session, [partnership])[0]
 
 
-def outs(session, partnerships: list[Partnership]) -> list[PartnershipOut]:  # type: ignore[no-untyped-def]
+def outs(session: Session, partnerships: list[Partnership]) -> list[PartnershipOut]:
+    """The partnerships with their sides' names (two queries for the whole page)."""
     names = service.names(session=session, partnerships=partnerships)
     return [
         PartnershipOut.model_validate(
@@ -59,7 +61,7 @@ def outs(session, partnerships: list[Partnership]) -> list[PartnershipOut]:  # t
     ]
 
 
-def agreement_out(agreement) -> AgreementOut:  # type: ignore[no-untyped-def]
+def agreement_out(agreement: Agreement) -> AgreementOut:
     return AgreementOut.model_validate(
         {
             **{k: getattr(agreement, k) for k in AgreementOut.model_fields if k != "fully_signed"},

@@ -77,7 +77,9 @@ def readable(*, session: Session, principal: Principal, agreement_id: int) -> Ag
     return agreement
 
 
-def of_partnership(*, session: Session, principal: Principal, partnership_id: int) -> list:
+def of_partnership(
+    *, session: Session, principal: Principal, partnership_id: int
+) -> list[Agreement]:
     partnerships.readable(session=session, principal=principal, partnership_id=partnership_id)
     return repo.agreements(session, partnership_id)
 

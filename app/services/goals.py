@@ -109,7 +109,9 @@ def readable(*, session: Session, principal: Principal, goal_id: int) -> Partner
     return goal
 
 
-def _actable(session: Session, principal: Principal, goal_id: int) -> tuple:
+def _actable(
+    session: Session, principal: Principal, goal_id: int
+) -> tuple[PartnershipGoal, Partnership]:
     goal = readable(session=session, principal=principal, goal_id=goal_id)
     partnership, _ = partnerships.actable(
         session=session, principal=principal, partnership_id=goal.partnership_id
@@ -157,7 +159,9 @@ def delete(*, session: Session, principal: Principal, goal_id: int) -> None:
         session.delete(goal)
 
 
-def goals_of(*, session: Session, principal: Principal, partnership_id: int) -> list:
+def goals_of(
+    *, session: Session, principal: Principal, partnership_id: int
+) -> list[PartnershipGoal]:
     partnerships.readable(session=session, principal=principal, partnership_id=partnership_id)
     return repo.goals(session, partnership_id)
 
