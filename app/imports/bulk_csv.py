@@ -181,7 +181,7 @@ def _record(
         elif kind == "offerings":
             record, problems = rec.offering_record(line, values, present, source)
         elif kind == "partnerships":
-            record, problems = partnership_rows.partnership_record(line, values, present, source)
+            record, problems = partnership_rows.partnership_record(line, values)
         else:
             record, problems = rec.school_record(line, values, present, source, geocoder)
     for field, problem in problems:

@@ -11,7 +11,8 @@ term_start, so a re-import changes nothing.
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Iterable, Sequence
+import hashlib
+from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import Any
 
@@ -85,9 +86,7 @@ class ResolvedPartnership:
     status_reason: str | None = None
 
 
-def partnership_record(
-    line: int, v: dict[str, Any], present: Sequence[str], source: str
-) -> tuple[PartnershipRecord | None, Problems]:
+def partnership_record(line: int, v: dict[str, Any]) -> tuple[PartnershipRecord | None, Problems]:
     """Check a row with its schema and the rules an API write would apply."""
     model, problems = validate(PartnershipHistoryRow, {k: x for k, x in v.items() if x is not None})
     if model is None:
@@ -105,12 +104,9 @@ def partnership_record(
         problems.append(("reason", "an ended partnership needs the reason it ended"))
     if problems:
         return None, problems
-    natural = "|".join(
-        (model.school, model.organization, model.service or "", model.term_start.isoformat())
-    )
     return PartnershipRecord(
         line=line,
-        external_id=model.external_id or natural.casefold(),
+        external_id=model.external_id or natural_key(model),
         school=model.school,
         organization=model.organization,
         service=model.service,
@@ -123,6 +119,14 @@ def partnership_record(
             "status_reason": model.reason,
         },
     ), []
+
+
+def natural_key(row: PartnershipHistoryRow) -> str:
+    """school|organization|service|term_start without case, hashed when over the column's
+    200 characters, for rows without an external_id."""
+    parts = (row.school, row.organization, row.service or "", row.term_start.isoformat())
+    key = "|".join(parts).casefold()
+    return key if len(key) <= 200 else "sha256:" + hashlib.sha256(key.encode()).hexdigest()
 
 
 def write_partnerships(
