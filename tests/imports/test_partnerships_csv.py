@@ -278,3 +278,16 @@ def test_the_cli_imports_the_template_told_from_its_header(db, places, tmp_path,
     finally:
         get_settings.cache_clear()
     assert count(db, Partnership, source="register") == 3
+
+
+def test_rows_without_external_id_key_on_school_organization_service_and_start_within_200():
+    from app.imports.partnerships import natural_key
+    from app.schemas.imports import PartnershipHistoryRow
+
+    row = {"category": ["stem"], "term_start": "2024-08-15", "term_end": "2025-06-13"}
+    row |= {"outcome": "completed", "organization": "Mentors"}
+    short = natural_key(PartnershipHistoryRow(school="Alpha", **row))
+    assert short == "alpha|mentors||2024-08-15"
+    long = natural_key(PartnershipHistoryRow(school="A" * 300, **row))
+    assert len(long) <= 200 and long.startswith("sha256:")
+    assert long != natural_key(PartnershipHistoryRow(school="B" * 300, **row))
