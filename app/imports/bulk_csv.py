@@ -26,6 +26,7 @@ from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import Counts, ImportReport
 from app.imports.rows import CellError, convert
 from app.services import import_writes as writes
+from app.services import partnership_history
 
 BATCH_SIZE = 2000
 KINDS = ("organizations", "offerings", "schools", "partnerships")
@@ -191,7 +192,7 @@ def _writer(
     district: str | None,
 ) -> Callable[[Session, str, list[Any]], Counts]:
     if kind == "partnerships":
-        return lambda s, src, batch: partnership_rows.write_partnerships(
+        return lambda s, src, batch: partnership_history.write_partnerships(
             s, src, batch, report, district
         )
     if kind == "organizations":

@@ -16,10 +16,10 @@ from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from app.demo.oakland import DISTRICT, DemoData, load_oakland
-from app.imports.partnerships import ResolvedPartnership, upsert_partnerships
 from app.models import District, Location, Need, NeedsAssessment, Offering, Organization, School
 from app.repositories.catalog_changes import record_change
 from app.services.districts import slug_for
+from app.services.partnership_history import ResolvedPartnership, upsert_partnerships
 from app.services.schools import compute_need_index
 from app.taxonomy import load_taxonomy
 
