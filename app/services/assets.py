@@ -13,7 +13,7 @@ import hashlib
 import itertools
 import math
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from typing import Any
 
 import numpy as np
@@ -159,12 +159,22 @@ def _analyse(session: Session, ranking_index: CatalogIndex, universe: Universe) 
     """Coverage of every assessed school's needs, computed once per catalog version, set of
     assessments and day (shares depend on all of them), then answered from the worker's memory."""
     key = ("coverage", _fingerprint(universe), dt.date.today())
-    return ranking_index.derived(  # type: ignore[no-any-return]
+    reach, cover, usable = ranking_index.derived(
         session, key, lambda index: _coverage(session, index, universe)
     )
+    # Partnerships are read per request (they are not catalog changes); the cached arrays stay
+    # untouched.
+    partnered = _partnered(session, universe)
+    if partnered:
+        status = cover.status.copy()
+        status[list(partnered)] = geo.MET
+        cover = replace(cover, status=status)
+    return Analysis(universe, reach, cover, usable, partnered)
 
 
-def _coverage(session: Session, index: OfferingIndex, universe: Universe) -> Analysis:
+def _coverage(
+    session: Session, index: OfferingIndex, universe: Universe
+) -> tuple[Reaching, geo.Coverage, np.ndarray]:
     table = universe.table
     covered = repo.polygon_cover(session, table.ids.tolist(), table.lat, table.lon)
     reach = fit_and_reach(index, table, covered=covered, coverage=COVERAGE)
@@ -182,9 +192,7 @@ def _coverage(session: Session, index: OfferingIndex, universe: Universe) -> Ana
         students_left=off.students_left,
         config=COVERAGE,
     )
-    partnered = _partnered(session, universe)
-    cover.status[list(partnered)] = geo.MET
-    return Analysis(universe, reach, cover, usable, partnered)
+    return reach, cover, usable
 
 
 def _partnered(session: Session, universe: Universe) -> dict[int, PartnershipMet]:
