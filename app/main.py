@@ -83,18 +83,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"name": "audit", "description": "Who changed what, and when"},
             {"name": "health", "description": "Probes"},
         ],
-        dependencies=[Depends(guard)],
     )
     app.state.settings = settings
-    app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
+    app.state.database = database or Database.of(settings)
     # This app's ranking index, kept current from the catalog change log (one per worker).
     app.state.ranking_index = CatalogIndex()
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds
     )
 
+    # The probes skip the permission door: a principal may need the database, and /health
+    # must answer while it is down (policy.py still lists them, public).
+    app.include_router(health.router)
     for router in (
-        health.router,
         accounts.router,
         districts.router,
         audit.router,
@@ -106,7 +107,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         assets.router,
         imports_router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(guard)])
     add_exception_handlers(app)
     install_openapi(app)
 
