@@ -157,6 +157,9 @@ POLICY: dict[tuple[str, str], Rule] = {
         DISTRICT_WRITE, write=True, note="Districts: `kind=schools`, into their own district."
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
+    ("POST", "/v1/imports/{job_id}/retry"): Rule(
+        DISTRICT_WRITE, write=True, note="A failed job of the caller's district (any: admin)."
+    ),
 }
 
 # Pages FastAPI serves itself: the documentation is public.
