@@ -11,9 +11,9 @@ waits for the cache time), so a browser's call that needs no database still gets
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
-import logging
 import time
 from collections.abc import Callable
 

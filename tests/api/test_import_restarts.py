@@ -13,9 +13,7 @@ from tests.imports.helpers import ORGANIZATIONS, count
 def _interrupted(db, settings) -> int:  # type: ignore[no-untyped-def]
     """A job as a crash leaves it: running, its upload kept."""
     with db.session() as session:
-        job = ImportJob(
-            kind="organizations", source="portal", dry_run=False, skip_invalid=False
-        )
+        job = ImportJob(kind="organizations", source="portal", dry_run=False, skip_invalid=False)
         job.status = "running"
         session.add(job)
         session.commit()
