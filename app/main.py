@@ -15,7 +15,7 @@ from app.auth.origins import OriginCache
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
-from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
+from app.middleware import AccessLog, BodySizeLimit, Deadline, RequestId, SecurityHeaders
 from app.openapi import install_openapi
 from app.repositories.accounts import active_origins
 from app.routers import (
@@ -125,6 +125,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         cache=OriginCache(_origins_of(app.state.database), settings.cors_cache_seconds),
         allowlist=settings.cors_origins,
     )
+    # Inside the log, the ids and the headers, so a late request's 503 carries them too.
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
     app.add_middleware(AccessLog)
     app.add_middleware(RequestId)
     app.add_middleware(SecurityHeaders)
