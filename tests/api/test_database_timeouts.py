@@ -13,8 +13,8 @@ import pytest
 from fastapi import FastAPI
 from fastapi.routing import APIRoute
 from fastapi.testclient import TestClient
-from starlette.routing import Route
 from sqlalchemy.exc import OperationalError
+from starlette.routing import Route
 
 from app.auth.origins import OriginCache
 from app.db import Database
