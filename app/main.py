@@ -15,7 +15,7 @@ from app.auth.origins import OriginCache
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
-from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
+from app.middleware import AccessLog, BodySizeLimit, Deadline, RequestId, SecurityHeaders
 from app.openapi import install_openapi
 from app.repositories.accounts import active_origins
 from app.routers import (
@@ -94,18 +94,19 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "description": "The map data for GIS clients (QGIS, ArcGIS, GDAL), under /ogc",
             },
         ],
-        dependencies=[Depends(guard)],
     )
     app.state.settings = settings
-    app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
+    app.state.database = database or Database.of(settings)
     # This app's ranking index, kept current from the catalog change log (one per worker).
     app.state.ranking_index = CatalogIndex(settings.ranking)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds
     )
 
+    # The probes skip the permission door: a principal may need the database, and /health
+    # must answer while it is down (policy.py still lists them, public).
+    app.include_router(health.router)
     for router in (
-        health.router,
         accounts.router,
         districts.router,
         audit.router,
@@ -123,7 +124,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         goals.router,
         agreements.router,
     ):
-        app.include_router(router)
+        app.include_router(router, dependencies=[Depends(guard)])
     add_exception_handlers(app)
     install_openapi(app)
 
@@ -145,6 +146,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         cache=OriginCache(_origins_of(app.state.database), settings.cors_cache_seconds),
         allowlist=settings.cors_origins,
     )
+    # Inside the log, the ids and the headers, so a late request's 503 carries them too.
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
     app.add_middleware(AccessLog)
     app.add_middleware(RequestId)
     app.add_middleware(SecurityHeaders)

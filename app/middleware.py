@@ -1,8 +1,9 @@
-"""ASGI middleware: body size limit (before any parsing), request ids and logging, security
-headers."""
+"""ASGI middleware: body size limit (before any parsing), a deadline for the answer to start,
+request ids and logging, security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
 import logging
@@ -11,7 +12,7 @@ import time
 import uuid
 from typing import Any
 
-from app.domain_errors import PayloadTooLarge
+from app.domain_errors import PayloadTooLarge, ServiceUnavailable
 from app.errors import send_problem
 
 log = logging.getLogger("partnermap.http")
@@ -80,6 +81,50 @@ class BodySizeLimit:
             if pattern.match(path):
                 return max(limit, self.default_bytes)
         return self.default_bytes
+
+
+class Deadline:
+    """A request whose answer has not started within `seconds` is a 503 with Retry-After. A
+    frozen database accepts and never answers, and its worker thread cannot be interrupted,
+    so the client is told to retry now; the abandoned handler ends on its own, unheard."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = abandoned = False
+
+        async def guarded_send(message: dict) -> None:
+            nonlocal started
+            if abandoned:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        handler = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        await asyncio.wait({handler}, timeout=self.seconds)
+        if handler.done() or started:
+            await handler
+            return
+        abandoned = True
+        handler.add_done_callback(_late)
+        log.warning("%s %s: no answer in %ss", scope.get("method"), scope.get("path"), self.seconds)
+        await send_problem(
+            scope,
+            receive,
+            send,
+            ServiceUnavailable("The service did not answer in time (is the database slow?)."),
+            instance=scope.get("path"),
+        )
+
+
+def _late(handler: asyncio.Future) -> None:
+    if not handler.cancelled() and handler.exception() is not None:
+        log.warning("an abandoned request ended with %r", handler.exception())
 
 
 class _TooLarge(Exception):
