@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import logging
 import threading
+from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
 
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
 from app.auth.guards import LoginThrottle, PortalCORS, RateLimit
@@ -15,6 +17,10 @@ from app.auth.origins import OriginCache
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
+from app.pages import account as page_account
+from app.pages import public as page_public
+from app.pages.docs import install_docs
+from app.pages.errors import add_page_handlers
 from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
 from app.openapi import install_openapi
 from app.repositories.accounts import active_origins
@@ -34,6 +40,7 @@ from app.routers.imports import router as imports_router
 from app.services.catalog_index import CatalogIndex
 from app.settings import Settings, get_settings
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 DESCRIPTION = """
 PartnerMap helps K-12 schools find community partners and helps districts see where
 community assets meet — or miss — school needs.
@@ -83,7 +90,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"name": "audit", "description": "Who changed what, and when"},
             {"name": "health", "description": "Probes"},
         ],
-        dependencies=[Depends(guard)],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
@@ -106,9 +114,15 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         assets.router,
         imports_router,
     ):
+        # The permission matrix's door guards the JSON API; pages sign in with a cookie.
+        app.include_router(router, dependencies=[Depends(guard)])
+    for router in (page_public.router, page_account.router):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_exception_handlers(app)
+    add_page_handlers(app)
     install_openapi(app)
+    install_docs(app)
 
     # Last added runs first: headers and ids wrap everything, CORS answers before the rate
     # limit so a browser can read a 429, and the body limit sits next to the app (inside it
@@ -126,7 +140,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     )
     app.add_middleware(AccessLog)
     app.add_middleware(RequestId)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, tile_url=settings.map_tile_url)
     return app
 
 

@@ -65,6 +65,15 @@ class Settings(BaseSettings):
         description="Build the ranking index in the background when a worker starts, so the "
         "first ranking request does not pay for it.",
     )
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Raster tiles behind the pages' maps ({z}/{x}/{y}); empty: no tiles (the "
+        "maps still show every marker and area on a blank background).",
+    )
+    map_tile_attribution: str = Field(
+        default="© OpenStreetMap contributors",
+        description="Credit shown on the maps for the tiles.",
+    )
     log_level: str = "INFO"
     sql_echo: bool = False
 
