@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import logging
 import threading
-from pathlib import Path
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from pathlib import Path
 
 from fastapi import Depends, FastAPI
 from fastapi.staticfiles import StaticFiles
@@ -17,12 +17,12 @@ from app.auth.origins import OriginCache
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
+from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
+from app.openapi import install_openapi
 from app.pages import account as page_account
 from app.pages import public as page_public
 from app.pages.docs import install_docs
 from app.pages.errors import add_page_handlers
-from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
-from app.openapi import install_openapi
 from app.repositories.accounts import active_origins
 from app.routers import (
     accounts,

@@ -25,7 +25,9 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/sign-in", response_class=HTMLResponse)
-def sign_in_page(request: Request, principal: PagePrincipalDep, next: str | None = None) -> Response:
+def sign_in_page(
+    request: Request, principal: PagePrincipalDep, next: str | None = None
+) -> Response:
     return render(request, "sign_in.html", {"next": _safe_next(next), "error": None})
 
 

@@ -57,7 +57,11 @@ def _ranked(session, ranking_index, settings, principal, form, point: Point) -> 
     request = MatchRequest.model_construct(
         school_id=None,
         location=AdHocLocation.model_construct(
-            lat=point.lat, lon=point.lon, locale=None, need_index=None, languages=[],
+            lat=point.lat,
+            lon=point.lon,
+            locale=None,
+            need_index=None,
+            languages=[],
             **({"grade_low": -1, "grade_high": 12} | grade),
         ),
         needs=[NeedIn.model_construct(category=form.need, priority=1, **grade)],
