@@ -21,6 +21,7 @@ from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
 from app.openapi import install_openapi
 from app.pages import account as page_account
 from app.pages import public as page_public
+from app.pages import schools as page_schools
 from app.pages.docs import install_docs
 from app.pages.errors import add_page_handlers
 from app.repositories.accounts import active_origins
@@ -116,7 +117,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ):
         # The permission matrix's door guards the JSON API; pages sign in with a cookie.
         app.include_router(router, dependencies=[Depends(guard)])
-    for router in (page_public.router, page_account.router):
+    for router in (page_public.router, page_account.router, page_schools.router):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_exception_handlers(app)
