@@ -20,6 +20,8 @@ from app.errors import add_exception_handlers
 from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
 from app.openapi import install_openapi
 from app.pages import account as page_account
+from app.pages import admin as page_admin
+from app.pages import nonprofits as page_nonprofits
 from app.pages import public as page_public
 from app.pages import schools as page_schools
 from app.pages.docs import install_docs
@@ -117,7 +119,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     ):
         # The permission matrix's door guards the JSON API; pages sign in with a cookie.
         app.include_router(router, dependencies=[Depends(guard)])
-    for router in (page_public.router, page_account.router, page_schools.router):
+    for router in (
+        page_public.router,
+        page_account.router,
+        page_schools.router,
+        page_nonprofits.router,
+        page_admin.router,
+    ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_exception_handlers(app)

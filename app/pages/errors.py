@@ -7,7 +7,7 @@ from urllib.parse import quote
 from fastapi import FastAPI, Request
 from fastapi.responses import Response
 
-from app.pages.session import CsrfRefused, SignInRequired
+from app.pages.session import CsrfRefused, PageForbidden, SignInRequired
 from app.pages.templating import redirect, render
 
 
@@ -21,5 +21,9 @@ def add_page_handlers(app: FastAPI) -> None:
     async def csrf_refused(request: Request, _: Exception) -> Response:
         return render(request, "refused.html", {}, status_code=403)
 
+    async def forbidden(request: Request, _: Exception) -> Response:
+        return render(request, "forbidden.html", {}, status_code=403)
+
     app.add_exception_handler(SignInRequired, sign_in_required)
+    app.add_exception_handler(PageForbidden, forbidden)
     app.add_exception_handler(CsrfRefused, csrf_refused)

@@ -8,9 +8,10 @@ from typing import Annotated
 
 from fastapi import Depends, Request, Response
 
+from app.auth.policy import door
 from app.auth.principal import NOBODY, Principal
 from app.deps import SessionDep
-from app.domain_errors import Unauthorized
+from app.domain_errors import Forbidden, Unauthorized
 
 SESSION_COOKIE = "pm_session"
 CSRF_COOKIE = "pm_csrf"
@@ -23,6 +24,21 @@ class CsrfRefused(Exception):
 
 class SignInRequired(Exception):
     """A page for signed-in users was opened without a session."""
+
+
+class PageForbidden(Exception):
+    """The signed-in user's role may not do what this page does."""
+
+
+def admit(principal: Principal, method: str, api_path: str) -> None:
+    """A page that performs an API operation asks the permission matrix about that operation,
+    so pages and the JSON API follow the one table."""
+    try:
+        door(principal, method, api_path)
+    except Unauthorized:
+        raise SignInRequired from None
+    except Forbidden:
+        raise PageForbidden from None
 
 
 def csrf_token(request: Request) -> str:

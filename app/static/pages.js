@@ -20,6 +20,15 @@
     bounds.push([lat, lon]);
   });
   if (bounds.length > 1) { map.fitBounds(bounds, { padding: [20, 20], maxZoom: 14 }); }
+  if (el.dataset.pin) {
+    var pin = null;
+    map.on("click", function (event) {
+      if (pin) { map.removeLayer(pin); }
+      pin = L.circleMarker(event.latlng, { radius: 8 }).addTo(map);
+      document.getElementById("f-lat").value = event.latlng.lat.toFixed(5);
+      document.getElementById("f-lon").value = event.latlng.lng.toFixed(5);
+    });
+  }
   if (el.dataset.pick) {
     map.on("click", function (event) {
       var form = document.querySelector("form.search");
