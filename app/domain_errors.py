@@ -16,6 +16,8 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors or [])
+        # RFC 9457 extension members, added to the problem body as they are.
+        self.extensions: dict[str, Any] = {}
 
 
 class NotFound(DomainError):
@@ -43,11 +45,26 @@ class Conflict(DomainError):
     """The request clashes with a record that exists (a duplicate, a reference in use)."""
 
 
+class InvalidTransition(Conflict):
+    """A state change the state machine does not allow; `allowed` lists the ones it does."""
+
+    def __init__(self, kind: str, current: str, to: str, allowed: list[str]) -> None:
+        listed = ", ".join(allowed) if allowed else "none (it is closed)"
+        super().__init__(
+            f"A {current} {kind} cannot become {to}; allowed from {current}: {listed}."
+        )
+        self.extensions = {"current": current, "allowed": allowed}
+
+
 class InvalidInput(DomainError):
     """A value that passed the schema but breaks a domain rule; `loc` names the field."""
 
     def __init__(self, loc: Sequence[str | int], message: str, *, kind: str = "value_error"):
         super().__init__(message, errors=[{"loc": list(loc), "msg": message, "type": kind}])
+
+
+class InvalidParameter(InvalidInput):
+    """A query parameter that a standard answers with 400, not 422 (OGC API - Features)."""
 
 
 class PayloadTooLarge(DomainError):

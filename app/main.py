@@ -29,13 +29,18 @@ from app.pages.errors import add_page_handlers
 from app.repositories.accounts import active_origins
 from app.routers import (
     accounts,
+    agreements,
     assets,
     audit,
     districts,
+    goals,
     health,
     matches,
     offerings,
+    ogc,
     organizations,
+    partnership_reports,
+    partnerships,
     schools,
     taxonomy,
 )
@@ -87,11 +92,17 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"name": "schools", "description": "Schools and their equity indicators"},
             {"name": "needs assessments", "description": "Dated, prioritized school needs"},
             {"name": "matches", "description": "Explained, equity-weighted rankings"},
+            {"name": "partnerships", "description": "School-partner terms, goals, progress"},
+            {"name": "agreements", "description": "MOUs and data-sharing agreements"},
             {"name": "taxonomy", "description": "Categories of partnership"},
             {"name": "accounts", "description": "Log-in, log-out, sign-up, the caller"},
             {"name": "districts", "description": "Districts and their portals' API keys"},
             {"name": "audit", "description": "Who changed what, and when"},
             {"name": "health", "description": "Probes"},
+            {
+                "name": "ogc api - features",
+                "description": "The map data for GIS clients (QGIS, ArcGIS, GDAL), under /ogc",
+            },
         ],
         docs_url=None,
         redoc_url=None,
@@ -99,7 +110,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
     # This app's ranking index, kept current from the catalog change log (one per worker).
-    app.state.ranking_index = CatalogIndex()
+    app.state.ranking_index = CatalogIndex(settings.ranking)
     app.state.login_throttle = LoginThrottle(
         settings.login_max_failures, settings.login_window_seconds
     )
@@ -115,7 +126,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         schools.router,
         matches.router,
         assets.router,
+        partnership_reports.router,
         imports_router,
+        ogc.router,
+        partnerships.router,
+        partnerships.track_records,
+        goals.router,
+        agreements.router,
     ):
         # The permission matrix's door guards the JSON API; pages sign in with a cookie.
         app.include_router(router, dependencies=[Depends(guard)])
@@ -136,7 +153,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Last added runs first: headers and ids wrap everything, CORS answers before the rate
     # limit so a browser can read a 429, and the body limit sits next to the app (inside it
     # only the catch-all for unexpected errors that add_exception_handlers added).
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        allowances=agreements.UPLOAD_ALLOWANCES,
+    )
     app.add_middleware(
         RateLimit,
         per_ip=settings.rate_limit_per_minute_ip,

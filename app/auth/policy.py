@@ -69,6 +69,17 @@ DISTRICT_READ = {
 DISTRICT_WRITE = {DISTRICT_ADMIN: A.DISTRICT, KEY_READ_WRITE: A.DISTRICT, ADMIN: A.ANY}
 DISTRICT_ADMINS = {DISTRICT_ADMIN: A.DISTRICT, ADMIN: A.ANY}
 ORG_WRITE = {ORG_MEMBER: A.OWN_ORGS, ADMIN: A.ANY}
+# A partnership's two sides and its district; the record decides (see services.partnerships).
+PARTNERSHIP_READ = {
+    ORG_MEMBER: A.OWN_ORGS,
+    SCHOOL_STAFF: A.OWN_SCHOOLS,
+    DISTRICT_ADMIN: A.DISTRICT,
+    KEY_READ: A.DISTRICT,
+    KEY_READ_WRITE: A.DISTRICT,
+    ADMIN: A.ANY,
+}
+PARTNERSHIP_WRITE = {role: a for role, a in PARTNERSHIP_READ.items() if role != KEY_READ}
+SIDES = "School staff act for their schools, members for their organizations, districts for both."
 
 SCHOOL_NEEDS = "Reveals the school's needs: its staff, its district, the operator."
 
@@ -154,9 +165,86 @@ POLICY: dict[tuple[str, str], Rule] = {
         DISTRICT_READ, note="Per-school needs: districts see their own schools only."
     ),
     ("POST", "/v1/imports"): Rule(
-        DISTRICT_WRITE, write=True, note="Districts: `kind=schools`, into their own district."
+        DISTRICT_WRITE,
+        write=True,
+        note="Districts: `kind=schools` or `partnerships`, their own district's.",
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
+    # OGC API - Features for GIS clients. The gap analysis collections have rows of their own,
+    # before the generic `{collection_id}` rows: the first row whose path matches applies.
+    ("GET", "/ogc"): Rule(EVERYONE),
+    ("GET", "/ogc/conformance"): Rule(EVERYONE),
+    ("GET", "/ogc/collections"): Rule(
+        EVERYONE, note="Lists `gaps` and `deserts` only to callers who may read them."
+    ),
+    **{
+        ("GET", f"/ogc/collections/{name}{tail}"): Rule(
+            DISTRICT_READ, note="As GET /v1/gaps: districts see their own schools only."
+        )
+        for name in ("gaps", "deserts")
+        for tail in ("", "/items", "/items/{feature_id}")
+    },
+    ("GET", "/ogc/collections/{collection_id}"): Rule(VISIBLE),
+    ("GET", "/ogc/collections/{collection_id}/items"): Rule(
+        VISIBLE, note="`offerings` and `organization-locations` of visible organizations."
+    ),
+    ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): Rule(VISIBLE),
+    # partnerships: the school side, the organization side and the school's district
+    ("POST", "/v1/partnerships"): Rule(
+        PARTNERSHIP_WRITE,
+        write=True,
+        note="Staff request for their school, members offer for their organization.",
+    ),
+    ("GET", "/v1/partnerships"): Rule(PARTNERSHIP_READ, note="Only those within reach."),
+    ("GET", "/v1/partnerships/{partnership_id}"): Rule(PARTNERSHIP_READ),
+    ("PATCH", "/v1/partnerships/{partnership_id}"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("POST", "/v1/partnerships/{partnership_id}/transitions"): Rule(
+        PARTNERSHIP_WRITE,
+        write=True,
+        note="A proposal is answered by the side that did not make it (or the district).",
+    ),
+    ("POST", "/v1/partnerships/{partnership_id}/renewals"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("POST", "/v1/partnerships/{partnership_id}/goals"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/partnerships/{partnership_id}/goals"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/partnerships/{partnership_id}/progress"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/partnerships/{partnership_id}/agreements"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/partnerships/{partnership_id}/agreements"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/partnerships/{partnership_id}/check-ins"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/partnerships/{partnership_id}/check-ins"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/partnerships/{partnership_id}/reviews"): Rule(
+        PARTNERSHIP_WRITE, write=True, note="One per side; " + SIDES
+    ),
+    ("GET", "/v1/partnerships/{partnership_id}/reviews"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/goals/{goal_id}"): Rule(PARTNERSHIP_READ),
+    ("PATCH", "/v1/goals/{goal_id}"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("DELETE", "/v1/goals/{goal_id}"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("POST", "/v1/goals/{goal_id}/readings"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/goals/{goal_id}/readings"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/agreements/{agreement_id}"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/agreements/{agreement_id}/signatures"): Rule(
+        PARTNERSHIP_WRITE, write=True, note="One per party; " + SIDES
+    ),
+    ("POST", "/v1/agreements/{agreement_id}/document"): Rule(
+        PARTNERSHIP_WRITE, write=True, note="A PDF up to 10 MB, kept in the database."
+    ),
+    ("GET", "/v1/agreements/{agreement_id}/document"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/organizations/{organization_id}/track-record"): Rule(
+        VISIBLE, note="Counts only (schools served), never a school's name."
+    ),
+    # the district's partnership view and calendars
+    ("GET", "/v1/districts/{district_id}/partnerships/summary"): Rule(DISTRICT_READ),
+    ("GET", "/v1/districts/{district_id}/partnerships.ics"): Rule(DISTRICT_READ),
+    ("GET", "/v1/schools/{school_id}/partnerships.ics"): Rule(SCHOOL_PRIVATE),
+    ("GET", "/v1/organizations/{organization_id}/partnerships.ics"): Rule(
+        {
+            ORG_MEMBER: A.OWN_ORGS,
+            DISTRICT_ADMIN: A.DISTRICT,
+            KEY_READ: A.DISTRICT,
+            KEY_READ_WRITE: A.DISTRICT,
+            ADMIN: A.ANY,
+        },
+        note="Districts: the organization's partnerships with their own schools.",
+    ),
 }
 
 # Pages FastAPI serves itself: the documentation is public.
@@ -175,6 +263,11 @@ def template_of(method: str, path: str) -> str | None:
         if rule_method == method and pattern.match(path):
             return template
     return None
+
+
+def permits(principal: Principal, method: str, template: str) -> bool:
+    """Whether the matrix lets this caller's role call the route (e.g. to list it)."""
+    return principal.role in POLICY[(method, template)].access
 
 
 def door(principal: Principal, method: str, path: str) -> None:

@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
-from sqlalchemy import exists, select
+from typing import Any
+
+from sqlalchemy import Row, exists, func, select
 from sqlalchemy.orm import Session
 
-from app.filters import Area, OrganizationFilters
+from app.filters import Area, OrganizationFilters, Visibility
 from app.models import Location, Organization
 from app.pagination import Cursor
 from app.repositories.filtering import (
@@ -15,6 +17,7 @@ from app.repositories.filtering import (
     visibility_clause,
 )
 from app.repositories.spatial import bbox_clause, nearest_rows
+from geo import BBox
 
 
 def get(session: Session, organization_id: int) -> Organization | None:
@@ -88,3 +91,64 @@ def list_page(
     if after is not None:
         query = query.where(Organization.id > after.id)
     return [(row, None) for row in session.scalars(query.order_by(Organization.id).limit(limit))]
+
+
+def _locations(columns: tuple, bbox: BBox | None, visibility: Visibility) -> Any:
+    """Locations (in the box) of the organizations the caller may see."""
+    query = select(*columns).join(Organization, Organization.id == Location.organization_id)
+    visible = visibility_clause(visibility)
+    if visible is not None:
+        query = query.where(visible)
+    if bbox is not None:
+        query = query.where(bbox_clause(Location.lat, Location.lon, bbox))
+    return query
+
+
+LOCATION_COLUMNS = (
+    Location.id,
+    Location.organization_id,
+    Organization.name.label("organization_name"),
+    Organization.type.label("organization_type"),
+    Organization.verification,
+    Location.name,
+    Location.address,
+    Location.city,
+    Location.state,
+    Location.postal_code,
+    Location.lat,
+    Location.lon,
+    Location.precision,
+)
+
+
+def location_page(
+    session: Session,
+    bbox: BBox | None,
+    visibility: Visibility,
+    after_id: int | None,
+    limit: int,
+    location_id: int | None = None,
+) -> list[Row[Any]]:
+    """Locations with their organization, keyset-paged on location id (or just one)."""
+    query = _locations(LOCATION_COLUMNS, bbox, visibility)
+    if after_id is not None:
+        query = query.where(Location.id > after_id)
+    if location_id is not None:
+        query = query.where(Location.id == location_id)
+    return list(session.execute(query.order_by(Location.id).limit(limit)).all())
+
+
+def location_count(session: Session, bbox: BBox | None, visibility: Visibility) -> int:
+    return int(session.scalar(_locations((func.count(Location.id),), bbox, visibility)) or 0)
+
+
+def location_extent(session: Session, visibility: Visibility) -> tuple[float, ...] | None:
+    """(min lon, min lat, max lon, max lat) of the locations the caller may see."""
+    columns = (
+        func.min(Location.lon),
+        func.min(Location.lat),
+        func.max(Location.lon),
+        func.max(Location.lat),
+    )
+    row = session.execute(_locations(columns, None, visibility)).one()
+    return None if row[0] is None else tuple(float(v) for v in row)

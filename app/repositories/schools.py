@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from sqlalchemy import and_, select
+from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
 from app.filters import Area, SchoolFilters
@@ -69,6 +69,25 @@ def list_page(
     if after is not None:
         query = query.where(School.id > after.id)
     return [(row, None) for row in session.scalars(query.order_by(School.id).limit(limit))]
+
+
+def count(session: Session, f: SchoolFilters, area: Area) -> int:
+    """How many schools `list_page` pages through (without `near`)."""
+    clauses = _clauses(f)
+    if area.bbox is not None:
+        clauses.append(bbox_clause(School.lat, School.lon, area.bbox))
+    return int(session.scalar(select(func.count()).select_from(School).where(*clauses)) or 0)
+
+
+def extent(session: Session, district_id: int | None = None) -> tuple[float, ...] | None:
+    """(min lon, min lat, max lon, max lat) of the schools (of one district), None if none."""
+    query = select(
+        func.min(School.lon), func.min(School.lat), func.max(School.lon), func.max(School.lat)
+    )
+    if district_id is not None:
+        query = query.where(School.district_id == district_id)
+    row = session.execute(query).one()
+    return None if row[0] is None else tuple(float(v) for v in row)
 
 
 def assessments_page(

@@ -111,7 +111,7 @@ def _asset_points(
     page = repo.asset_page(session, area, categories, after, limit + 1, visibility)
     more = len(page) > limit
     page = page[:limit]
-    features = [_asset_feature(r, categories) for r in page]
+    features = [asset_feature(r, categories) for r in page]
     features += _service_area_features(session, area, categories, page, after)
     next_cursor = f"{page[-1].offering_id}:{page[-1].location_id}" if more else None
     columns, branches = _asset_columns(
@@ -167,7 +167,8 @@ def _asset_cursor(cursor: str | None) -> tuple[int, int] | None:
     return min(int(offering), 2**31 - 1), min(int(location or 0), 2**31 - 1)
 
 
-def _asset_feature(r: Row[Any], categories: Sequence[str]) -> dict[str, Any]:
+def asset_feature(r: Row[Any], categories: Sequence[str]) -> dict[str, Any]:
+    """An asset row of `asset_page` as a Point feature (id `offering:location`)."""
     properties = AssetPoint(
         offering_id=r.offering_id,
         location_id=r.location_id,

@@ -25,14 +25,17 @@ class Broken:
         return InvalidInput([*prefix, *self.loc], self.message, kind=self.kind)
 
 
-def unknown_categories(codes: Sequence[str]) -> list[Broken]:
+def unknown_categories(codes: Sequence[str], loc: tuple[str, ...] = ()) -> list[Broken]:
+    """Each code not in the taxonomy, located by its position in `codes` (under `loc`)."""
+    known = load_taxonomy().by_code
     return [
         Broken(
-            (position,),
-            f"Unknown category code '{codes[position]}'; see GET /v1/taxonomy for the list.",
+            (*loc, position),
+            f"Unknown category code '{code}'; see GET /v1/taxonomy for the list.",
             "unknown_category",
         )
-        for position in load_taxonomy().unknown(list(codes))
+        for position, code in enumerate(codes)
+        if code not in known
     ]
 
 
@@ -54,17 +57,13 @@ def reversed_dates(start: Any, end: Any) -> Broken | None:
 
 def offering_rules(o: Any) -> list[Broken]:
     """Rules across an offering's fields, checked on the whole record (a merged PATCH too)."""
-    broken = [
-        Broken(("categories", *b.loc), b.message, b.kind) for b in unknown_categories(o.categories)
-    ]
-    broken += [
-        b
-        for b in (
-            reversed_grades(o.grade_low, o.grade_high),
-            reversed_dates(o.active_from, o.active_until),
-        )
-        if b
-    ]
+    broken = unknown_categories(o.categories, ("categories",))
+    for rule in (
+        reversed_grades(o.grade_low, o.grade_high),
+        reversed_dates(o.active_from, o.active_until),
+    ):
+        if rule:
+            broken.append(rule)
     if o.cost == "fee" and o.cost_amount is None:
         broken.append(Broken(("cost_amount",), "cost 'fee' needs cost_amount."))
     if o.cost == "free" and o.cost_amount not in (None, 0):
