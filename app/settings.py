@@ -83,9 +83,9 @@ class Settings(BaseSettings):
     sqlite_busy_timeout_ms: int = Field(
         default=30_000,
         ge=0,
-        description="SQLite: how long a writer waits for another's lock. Imports commit in "
-        "small batches, so the slowest write holds the lock well under a second; the margin "
-        "covers a slow disk.",
+        description="SQLite: how long a writer waits for another's lock. An import commits "
+        "its whole file at once (all or nothing), so a very large import can hold the lock "
+        "longer than this; the waiting request then gets a 503 with Retry-After.",
     )
     request_timeout_s: float = Field(
         default=20.0,
@@ -100,6 +100,15 @@ class Settings(BaseSettings):
         default=Path("var"),
         description="Where the service keeps files: API uploads wait for their import job in "
         "DATA_DIR/imports (kept across restarts, removed when the job ends).",
+    )
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Raster tiles behind the pages' maps ({z}/{x}/{y}); empty: no tiles (the "
+        "maps still show every marker and area on a blank background).",
+    )
+    map_tile_attribution: str = Field(
+        default="© OpenStreetMap contributors",
+        description="Credit shown on the maps for the tiles.",
     )
     log_level: str = "INFO"
     sql_echo: bool = False

@@ -68,3 +68,8 @@ def test_geometry_imports_nothing_from_ranking():
 def test_routers_import_no_orm_models():
     """Routers speak HTTP only: rows reach them through services, shaped by app.representations."""
     assert_no_imports("app/routers", ("app.models",))
+
+
+def test_pages_call_services_and_run_no_sql():
+    """Pages are another shell around the same services: no ORM models, repositories or SQL."""
+    assert_no_imports("app/pages", ("app.models", "app.repositories", "sqlalchemy"))
