@@ -161,7 +161,7 @@ def _evaluate(
         live.headers.update(headers)
         with database.session() as session:
             demo.load(session=session, data=training)
-            _record_history(session, training)
+            _record_history(session, training, full, held)
         ids = _school_ids(database)
         orgs = _organizations(database)
         questions = _held_out_questions(full, held, ids, orgs)
@@ -192,14 +192,20 @@ def _evaluate(
 _HOUR = dt.timedelta(hours=1)
 
 
-def _record_history(session: Any, training: oakland.DemoData) -> None:
-    """Every training school x organization pair of 2011 as a completed partnership."""
+def _record_history(
+    session: Any, training: oakland.DemoData, full: _Records, held: set[str]
+) -> None:
+    """Every training school x organization pair of 2011 as a completed partnership, with the
+    categories of the services that pair's rows record."""
     org_ids = dict(session.execute(select(Organization.external_id, Organization.id)).all())
     school_ids = dict(session.execute(select(School.external_id, School.id)).all())
-    categories: dict[str, set[str]] = defaultdict(set)
-    for offering in training.offerings:
-        categories[offering.organization_external_id].update(offering.categories)
+    categories: dict[tuple[str, str | None], set[str]] = defaultdict(set)
+    for row in full.parsed:
+        if not held.intersection(row.school_ids):
+            for school in row.school_ids:
+                categories[(school, row.organization)].update(row.categories)
     for org in training.organizations:
+        key = oakland.normalise(org.name)
         for school in org.served_school_ids:
             session.add(
                 Partnership(
@@ -209,7 +215,7 @@ def _record_history(session: Any, training: oakland.DemoData) -> None:
                     proposed_by="district",
                     term_start=dt.date(2011, 8, 15),
                     term_end=dt.date(2012, 6, 15),
-                    need_categories=sorted(categories[org.external_id]),
+                    need_categories=sorted(categories[(school, key)]),
                     source=HISTORY_SOURCE,
                     source_ref=f"{school}|{org.external_id}",
                 )

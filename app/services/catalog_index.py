@@ -70,6 +70,7 @@ class CatalogIndex:
             self.config,
             names={c.code: c.name for c in taxonomy.categories},
         )
+        self._index.history = catalog.partnership_history(session)
         self._by_org = {}
         for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
@@ -102,6 +103,7 @@ class CatalogIndex:
         for org in orgs:
             ids |= self._by_org.get(org, set())
         self._apply(session, ids)
+        self._index.history = catalog.partnership_history(session)
         self._applied.extend(c[0] for c in changes)
         self._newest = max(self._newest, max(c[0] for c in changes))
 
