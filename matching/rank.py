@@ -135,6 +135,8 @@ def rank_offerings(
             config=cfg,
             terms=take_rows(terms, rows),
         )
+        if not len(index.history):  # no partnership records: the model without history
+            return sub_off, distance[eligible[rows]], sub_reach, scored
         scored = dataclasses.replace(
             scored,
             score=scored.score + history[rows],
