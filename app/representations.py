@@ -390,6 +390,7 @@ GAP_COLUMNS = (
     "effective_coverage",
     "offerings",
     "best_fit",
+    "met_by_partnership",
 )
 
 

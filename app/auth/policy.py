@@ -165,7 +165,9 @@ POLICY: dict[tuple[str, str], Rule] = {
         DISTRICT_READ, note="Per-school needs: districts see their own schools only."
     ),
     ("POST", "/v1/imports"): Rule(
-        DISTRICT_WRITE, write=True, note="Districts: `kind=schools`, into their own district."
+        DISTRICT_WRITE,
+        write=True,
+        note="Districts: `kind=schools` or `partnerships`, their own district's.",
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
     # OGC API - Features for GIS clients. The gap analysis collections have rows of their own,
@@ -228,6 +230,20 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/agreements/{agreement_id}/document"): Rule(PARTNERSHIP_READ),
     ("GET", "/v1/organizations/{organization_id}/track-record"): Rule(
         VISIBLE, note="Counts only (schools served), never a school's name."
+    ),
+    # the district's partnership view and calendars
+    ("GET", "/v1/districts/{district_id}/partnerships/summary"): Rule(DISTRICT_READ),
+    ("GET", "/v1/districts/{district_id}/partnerships.ics"): Rule(DISTRICT_READ),
+    ("GET", "/v1/schools/{school_id}/partnerships.ics"): Rule(SCHOOL_PRIVATE),
+    ("GET", "/v1/organizations/{organization_id}/partnerships.ics"): Rule(
+        {
+            ORG_MEMBER: A.OWN_ORGS,
+            DISTRICT_ADMIN: A.DISTRICT,
+            KEY_READ: A.DISTRICT,
+            KEY_READ_WRITE: A.DISTRICT,
+            ADMIN: A.ANY,
+        },
+        note="Districts: the organization's partnerships with their own schools.",
     ),
 }
 

@@ -469,6 +469,21 @@ SPECS: dict[tuple[str, str], Spec] = {
         targets=True,
     ),
     **_partnership_specs(),
+    ("GET", "/v1/districts/{district_id}/partnerships/summary"): Spec(
+        lambda w, r, t: (f"/v1/districts/{_district(w, t)}/partnerships/summary", {}),
+        targets=True,
+    ),
+    ("GET", "/v1/districts/{district_id}/partnerships.ics"): Spec(
+        lambda w, r, t: (f"/v1/districts/{_district(w, t)}/partnerships.ics", {}), targets=True
+    ),
+    ("GET", "/v1/schools/{school_id}/partnerships.ics"): Spec(
+        lambda w, r, t: (f"/v1/schools/{_school(w, t)}/partnerships.ics", {}), targets=True
+    ),
+    ("GET", "/v1/organizations/{organization_id}/partnerships.ics"): Spec(
+        lambda w, r, t: (f"/v1/organizations/{_own_org(w, t)}/partnerships.ics", {}),
+        targets=True,
+        other={Access.DISTRICT: 200},  # any organization, its partnerships in their district
+    ),
 }
 
 
