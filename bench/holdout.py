@@ -5,8 +5,8 @@
 Per seed, the schools with partner records are split 80/20. A scratch SQLite database is built
 from the training rows only, through the code paths a district uses: migrations, the demo
 loader on a copy of the records holding only training rows (schools, organizations located
-from training schools, offerings), and the training school x organization pairs as completed
-partnerships (history). Each held-out school's needs are filed through the API from the
+from training schools, offerings) and their 2011 school x partner services as completed
+partnerships, written by the partnerships import's write path (history). Each held-out school's needs are filed through the API from the
 services it really received (categories, priority by count); `GET /v1/schools/{id}/matches` is
 read (offerings -> organizations, first occurrence, top 10) on the live app ("as served") and
 on a second app started on the same database ("after rebuild"). Relevant = the organizations
@@ -40,7 +40,7 @@ from app import migrate
 from app.db import Database
 from app.demo import oakland
 from app.main import create_app
-from app.models import Organization, Partnership, School
+from app.models import Organization, School
 from app.services import demo
 from app.services.accounts import tool_token
 from app.settings import Settings
@@ -50,7 +50,6 @@ K = 10
 PAGE = 100  # offerings read per school: enough to hold 10 distinct organizations
 PROXIMITY_KM = 5.0
 BASELINES = ("schools_served", "category_x_served", "category_x_served_proximity")
-HISTORY_SOURCE = "bench-holdout-history"
 
 
 def add_arguments(parser: argparse.ArgumentParser) -> None:
@@ -161,7 +160,6 @@ def _evaluate(
         live.headers.update(headers)
         with database.session() as session:
             demo.load(session=session, data=training)
-            _record_history(session, training, full, held)
         ids = _school_ids(database)
         orgs = _organizations(database)
         questions = _held_out_questions(full, held, ids, orgs)
@@ -190,37 +188,6 @@ def _evaluate(
 
 
 _HOUR = dt.timedelta(hours=1)
-
-
-def _record_history(
-    session: Any, training: oakland.DemoData, full: _Records, held: set[str]
-) -> None:
-    """Every training school x organization pair of 2011 as a completed partnership, with the
-    categories of the services that pair's rows record."""
-    org_ids = dict(session.execute(select(Organization.external_id, Organization.id)).all())
-    school_ids = dict(session.execute(select(School.external_id, School.id)).all())
-    categories: dict[tuple[str, str | None], set[str]] = defaultdict(set)
-    for row in full.parsed:
-        if not held.intersection(row.school_ids):
-            for school in row.school_ids:
-                categories[(school, row.organization)].update(row.categories)
-    for org in training.organizations:
-        key = oakland.normalise(org.name)
-        for school in org.served_school_ids:
-            session.add(
-                Partnership(
-                    school_id=school_ids[school],
-                    organization_id=org_ids[org.external_id],
-                    status="completed",
-                    proposed_by="district",
-                    term_start=dt.date(2011, 8, 15),
-                    term_end=dt.date(2012, 6, 15),
-                    need_categories=sorted(categories[(school, key)]),
-                    source=HISTORY_SOURCE,
-                    source_ref=f"{school}|{org.external_id}",
-                )
-            )
-    session.commit()
 
 
 def _school_ids(database: Database) -> dict[str, int]:
