@@ -6,10 +6,11 @@ Per seed, the schools with partner records are split 80/20. A scratch SQLite dat
 from the training rows only, through the code paths a district uses: migrations, the demo
 loader on a copy of the records holding only training rows (schools, organizations located
 from training schools, offerings) and their 2011 school x partner services as completed
-partnerships, written by the partnerships import's write path (history). Each held-out school's needs are filed through the API from the
-services it really received (categories, priority by count); `GET /v1/schools/{id}/matches` is
-read (offerings -> organizations, first occurrence, top 10) on the live app ("as served") and
-on a second app started on the same database ("after rebuild"). Relevant = the organizations
+partnerships, written by the partnerships import's write path (history). Each held-out
+school's needs are filed through the API from the services it really received (categories,
+priority by count); `GET /v1/schools/{id}/matches` is read (offerings -> organizations, first
+occurrence, top 10) on the live app ("as served") and on a second app started on the same
+database ("after rebuild"). Relevant = the organizations
 that really served the school and exist in training. nDCG@10, recall@10 and MRR are printed
 per seed next to baselines computed on the identical split and schools:
 - schools_served: organizations by how many training schools they served;
