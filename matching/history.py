@@ -3,7 +3,12 @@
     track[o]  = log(1 + schools o served) / log(1 + most schools any organization served)
     like[o]   = sum over schools s o served of sim(school, s) / max over organizations
     sim(q, s) = need overlap(q, s) * exp(-distance(q, s) / scale)   (schools like this one)
-    history   = track_weight * track + like_weight * like
+    history   = (track_weight * track + like_weight * like) * fit / fit_weight * meets_top
+
+History scales with how well this offering fits the needs (fit / fit_weight in [0, 1], with
+priority weights in it) and counts only for offerings meeting a need of the school's top
+priority, so a popular partner's track record never lifts a lower-priority offering above one
+that meets the top need.
 
 The two weights are learned from the history itself (learn_weights: a LogisticRegression on
 leave-one-school-out pairs of the district's own partnerships), scaled against fit_weight
@@ -149,3 +154,15 @@ def learn_weights(history: History, config: RankingConfig) -> History:
     cap = config.track_weight + config.like_weight  # keeps demotion above every score spread
     weights *= min(1.0, cap / max(weights.sum(), 1e-12))
     return replace(history, weights=(float(weights[0]), float(weights[1])))
+
+
+def fitted_history(
+    points: np.ndarray, fit: np.ndarray, credit: np.ndarray, top: np.ndarray, config: RankingConfig
+) -> np.ndarray:
+    """History points of rows scaled by their fit share, and kept only for rows that meet a
+    need of the school's top priority (credit: (R, J); top: (J,) bool), so track record
+    orders the partners for the top need and never lifts one above it."""
+    if not config.fit_weight:
+        return np.zeros_like(points)
+    meets_top = (credit[:, : len(top)][:, top] > 0).any(axis=1)
+    return points * np.clip(fit / config.fit_weight, 0.0, 1.0) * meets_top

@@ -28,7 +28,7 @@ from matching import (
 )
 from matching.explain import Context, explain, offering_reason
 from matching.filters import filter_mask
-from matching.history import History, history_points
+from matching.history import History, fitted_history, history_points
 from matching.needs import layout_needs
 from matching.scoring import Place, reach_at, score_rows, top_rows
 from matching.vocab import POPULATIONS, bitmask
@@ -93,6 +93,8 @@ def brute_force(
         points, served, like = history_points(
             index.history, query.lat, query.lon, slots, off.organization_ids, cfg
         )
+        top = np.array([n.priority == slots[0].priority for n in slots])
+        points = fitted_history(points, scored.fit, scored.credit, top, cfg)
         scored = dataclasses.replace(
             scored, score=scored.score + points, history=points, served=served, like=like
         )
