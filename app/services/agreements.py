@@ -52,18 +52,15 @@ def create(
             if values[field]:
                 raise InvalidInput(["body", field], f"Only a data-sharing agreement has {field}.")
     agreement = Agreement(partnership_id=partnership.id, **values)
-    with unit_of_work(session, conflict="The agreement conflicts with existing data."):
-        session.add(agreement)
-        session.flush()
-        partnerships.record(
-            session,
-            principal,
-            partnership,
-            action="create",
-            resource_type="agreement",
-            resource_id=agreement.id,
-            fields=data.model_dump(exclude_unset=True),
-        )
+    partnerships.add_part(
+        session,
+        principal,
+        partnership,
+        agreement,
+        resource_type="agreement",
+        fields=data.model_dump(exclude_unset=True),
+        conflict="The agreement conflicts with existing data.",
+    )
     return agreement
 
 

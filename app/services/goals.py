@@ -86,18 +86,15 @@ def create(
     goal = PartnershipGoal(partnership_id=partnership.id, **data.model_dump())
     goal.unit = _unit(data.indicator, data.unit, data.indicator_name)
     _check(partnership, goal)
-    with unit_of_work(session, conflict="The goal conflicts with existing data."):
-        session.add(goal)
-        session.flush()
-        partnerships.record(
-            session,
-            principal,
-            partnership,
-            action="create",
-            resource_type="partnership_goal",
-            resource_id=goal.id,
-            fields=data.model_dump(exclude_unset=True),
-        )
+    partnerships.add_part(
+        session,
+        principal,
+        partnership,
+        goal,
+        resource_type="partnership_goal",
+        fields=data.model_dump(exclude_unset=True),
+        conflict="The goal conflicts with existing data.",
+    )
     return goal
 
 
@@ -180,18 +177,15 @@ def add_reading(
         raise InvalidInput(["body", "observed_on"], "The reading is older than the baseline.")
     _check_value(goal.unit, data.value, ["body", "value"])
     reading = GoalReading(goal_id=goal.id, **data.model_dump())
-    with unit_of_work(session, conflict="The reading conflicts with existing data."):
-        session.add(reading)
-        session.flush()
-        partnerships.record(
-            session,
-            principal,
-            partnership,
-            action="create",
-            resource_type="goal_reading",
-            resource_id=reading.id,
-            fields=data.model_dump(exclude_unset=True),
-        )
+    partnerships.add_part(
+        session,
+        principal,
+        partnership,
+        reading,
+        resource_type="goal_reading",
+        fields=data.model_dump(exclude_unset=True),
+        conflict="The reading conflicts with existing data.",
+    )
     return reading
 
 

@@ -30,18 +30,15 @@ def add_check_in(
     if data.next_step_due is not None and not data.next_step:
         raise InvalidInput(["body", "next_step"], "Say what the next step due then is.")
     check_in = CheckIn(partnership_id=partnership.id, **data.model_dump())
-    with unit_of_work(session, conflict="The check-in conflicts with existing data."):
-        session.add(check_in)
-        session.flush()
-        partnerships.record(
-            session,
-            principal,
-            partnership,
-            action="create",
-            resource_type="check_in",
-            resource_id=check_in.id,
-            fields=data.model_dump(exclude_unset=True),
-        )
+    partnerships.add_part(
+        session,
+        principal,
+        partnership,
+        check_in,
+        resource_type="check_in",
+        fields=data.model_dump(exclude_unset=True),
+        conflict="The check-in conflicts with existing data.",
+    )
     return check_in
 
 

@@ -118,6 +118,32 @@ def record(
     )
 
 
+def add_part(
+    session: Session,
+    principal: Principal,
+    partnership: Partnership,
+    row: Any,
+    *,
+    resource_type: str,
+    fields: Any,
+    conflict: str,
+) -> None:
+    """Store a record that belongs to the partnership (a goal, reading, agreement, check-in or
+    review) and its audit event, in one transaction."""
+    with unit_of_work(session, conflict=conflict):
+        session.add(row)
+        session.flush()
+        record(
+            session,
+            principal,
+            partnership,
+            action="create",
+            resource_type=resource_type,
+            resource_id=row.id,
+            fields=fields,
+        )
+
+
 def create(*, session: Session, principal: Principal, data: PartnershipCreate) -> Partnership:
     """Propose a partnership: school staff for their school, members for their organization,
     district callers for their district's schools (as either side)."""
