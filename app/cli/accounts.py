@@ -172,20 +172,16 @@ def _revoke_key(args: argparse.Namespace, database: Database) -> int:
 
 
 def _list_keys(args: argparse.Namespace, database: Database) -> int:
-    from sqlalchemy import select
-
-    from app.models import ApiKey
-    from app.services import districts
+    from app.services import api_keys
 
     with database.session() as session:
-        query = select(ApiKey).order_by(ApiKey.id)
-        if args.district:
-            try:
-                district = districts.find(session=session, ref=args.district)
-            except DomainError as exc:
-                return _fail(exc)
-            query = query.where(ApiKey.district_id == district.id)
-        for key in session.scalars(query):
+        try:
+            keys = api_keys.list_any(
+                session=session, principal=OPERATOR, district_ref=args.district or None
+            )
+        except DomainError as exc:
+            return _fail(exc)
+        for key in keys:
             state = "revoked" if key.revoked_at else "active"
             used = key.last_used_at.isoformat() if key.last_used_at else "never"
             origins = ",".join(key.allowed_origins or []) or "-"
