@@ -80,3 +80,8 @@ def test_routers_imports_and_cli_build_no_sql():
     services (a Session and the database's exceptions may pass through)."""
     for folder in ("app/routers", "app/imports", "app/cli"):
         assert_no_imports(folder, QUERY_CONSTRUCTS)
+
+
+def test_pages_call_services_and_run_no_sql():
+    """Pages are another shell around the same services: no ORM models, repositories or SQL."""
+    assert_no_imports("app/pages", ("app.models", "app.repositories", "sqlalchemy"))

@@ -5,16 +5,23 @@ origins plus the ALLOWED_ORIGINS setting. Each process caches that union for
 CORS_CACHE_SECONDS and drops its copy at once when it changes a key itself; another worker
 sees the change within the cache time. The real request is checked against its own key's
 origins on every call, so a stale cache can only let a pre-flight through, never a request.
+When the database does not answer, the last union loaded stays in use (and the next attempt
+waits for the cache time), so a browser's call that needs no database still gets its answer.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
 from collections.abc import Callable
 
+from sqlalchemy.exc import SQLAlchemyError
+
 from app.domain_errors import InvalidInput
+
+log = logging.getLogger("partnermap.origins")
 
 ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 
@@ -43,7 +50,13 @@ class OriginCache:
             fresh = time.monotonic() - self._loaded_at < self._ttl
             if fresh and self._generation == _generation:
                 return self._origins
-        origins = self._load()
+        try:
+            origins = self._load()
+        except SQLAlchemyError as exc:
+            log.warning("allowed origins kept, the database does not answer (%s)", type(exc))
+            with self._lock:
+                self._loaded_at = time.monotonic()
+                return self._origins
         with self._lock:
             self._origins, self._loaded_at, self._generation = (
                 origins,

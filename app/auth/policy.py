@@ -170,6 +170,9 @@ POLICY: dict[tuple[str, str], Rule] = {
         note="Districts: `kind=schools` or `partnerships`, their own district's.",
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
+    ("POST", "/v1/imports/{job_id}/retry"): Rule(
+        DISTRICT_WRITE, write=True, note="A failed job of the caller's district (any: admin)."
+    ),
     # OGC API - Features for GIS clients. The gap analysis collections have rows of their own,
     # before the generic `{collection_id}` rows: the first row whose path matches applies.
     ("GET", "/ogc"): Rule(EVERYONE),

@@ -26,7 +26,7 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
-    database = Database(settings.database_url)
+    database = Database.of(settings)
     try:
         return int(args.run(args, database) or 0)
     except DomainError as exc:

@@ -35,6 +35,7 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
 
     if args.migrate:
         _migrate(argparse.Namespace(revision="head", downgrade=None), database)
+    _fail_interrupted_imports(database)
     log.info("serving %s on http://%s:%s", redact(str(database.url)), args.host, args.port)
     uvicorn.run(
         "app.asgi:app",
@@ -46,6 +47,17 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
         access_log=False,
     )
     return 0
+
+
+def _fail_interrupted_imports(database: Database) -> None:
+    """Jobs a stopped server left queued or running are failed (and retryable) before any
+    worker starts, so no live job is touched."""
+    from app.services import imports
+
+    with database.session() as session:
+        failed = imports.fail_interrupted(session=session)
+    if failed:
+        log.warning("import jobs %s were interrupted by a restart; marked failed", failed)
 
 
 def _migrate(args: argparse.Namespace, database: Database) -> int:

@@ -1,7 +1,8 @@
 """Import jobs for API uploads: a row in import_jobs records what was asked, and the report once
-the file has been imported. The upload is saved to a temporary file and imported after the
+the file has been imported. The upload is kept in DATA_DIR/imports and imported after the
 response, in the same process (FastAPI background task), one transaction per job like the CLI.
-A job whose process stops before it finishes stays `queued` or `running`; upload it again."""
+A job whose process stopped before it finished is marked failed when the service starts
+again (`partnermap serve`); its upload stays, so POST /v1/imports/{id}/retry runs it again."""
 
 from __future__ import annotations
 
@@ -9,11 +10,13 @@ import datetime as dt
 import logging
 from pathlib import Path
 
+from sqlalchemy import select
+from sqlalchemy.exc import OperationalError
 from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.db import Database
-from app.domain_errors import Forbidden, NotFound
+from app.domain_errors import Conflict, Forbidden, NotFound
 from app.imports import bulk_csv
 from app.models import District, ImportJob
 from app.services import audit
@@ -84,8 +87,54 @@ def readable(*, session: Session, principal: Principal, job_id: int) -> ImportJo
     return job
 
 
+INTERRUPTED = "interrupted by a restart; retry with POST /v1/imports/{id}/retry"
+UNAVAILABLE = "the database was unavailable; retry with POST /v1/imports/{id}/retry"
+
+
+def upload_path(*, data_dir: Path, job_id: int) -> Path:
+    """Where a job's upload waits until the job ends (a restart does not remove it)."""
+    return data_dir / "imports" / f"job-{job_id}.csv"
+
+
+def fail_interrupted(*, session: Session) -> list[int]:
+    """Mark failed, with the reason and the way out, the jobs a stopped process left queued or
+    running. Run once at start-up, before any worker takes jobs."""
+    jobs = session.scalars(select(ImportJob).where(ImportJob.status.in_(("queued", "running"))))
+    failed = []
+    for job in jobs:
+        job.status, job.finished_at = "failed", dt.datetime.now(dt.UTC)
+        job.report = {"detail": INTERRUPTED.format(id=job.id)}
+        failed.append(job.id)
+    session.commit()
+    return failed
+
+
+def retry(*, session: Session, principal: Principal, job_id: int, data_dir: Path) -> ImportJob:
+    """Queue a failed job again with its kept upload; a 409 when it did not fail or the upload
+    is gone (the import finished, so upload the file again)."""
+    job = readable(session=session, principal=principal, job_id=job_id)
+    if job.status != "failed":
+        raise Conflict(f"Import job {job_id} is {job.status}; only a failed job can be retried.")
+    if not upload_path(data_dir=data_dir, job_id=job_id).exists():
+        raise Conflict(f"The upload of import job {job_id} is gone; upload the file again.")
+    job.status, job.report, job.started_at, job.finished_at = "queued", None, None, None
+    audit.record(
+        session,
+        principal,
+        action="import",
+        resource_type="import_job",
+        resource_id=job.id,
+        district_id=job.district_id,
+        fields=["status"],
+    )
+    session.commit()
+    return job
+
+
 def run(*, database: Database, job_id: int, path: Path) -> None:
-    """Import the uploaded file of a job and store the report; the file is removed after."""
+    """Import the uploaded file of a job and store the report. The file is removed after,
+    unless the database failed (the job can then be retried)."""
+    keep = False
     try:
         with database.session() as session:
             job = get(session=session, job_id=job_id)
@@ -107,6 +156,9 @@ def run(*, database: Database, job_id: int, path: Path) -> None:
             )
         status = {"imported": "imported", "dry_run": "checked"}.get(report.status, "failed")
         body = report.to_dict()
+    except OperationalError:
+        log.warning("import job %s: the database is unavailable", job_id)
+        status, body, keep = "failed", {"detail": UNAVAILABLE.format(id=job_id)}, True
     except Exception:  # a bug must still leave the job finished, and logged
         log.exception("import job %s crashed", job_id)
         status, body = (
@@ -116,7 +168,7 @@ def run(*, database: Database, job_id: int, path: Path) -> None:
                 "has been logged. Nothing was written."
             },
         )
-    finally:
+    if not keep:
         path.unlink(missing_ok=True)
     with database.session() as session:
         job = get(session=session, job_id=job_id)

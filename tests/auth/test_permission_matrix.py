@@ -434,6 +434,13 @@ SPECS: dict[tuple[str, str], Spec] = {
         targets=True,
         other={Access.DISTRICT: 404},  # another's job looks missing
     ),
+    # Past the door the world's jobs are finished (checked), so a retry is a 409.
+    ("POST", "/v1/imports/{job_id}/retry"): Spec(
+        lambda w, r, t: (f"/v1/imports/{w.jobs['a' if t == 'own' else 'admin']}/retry", {}),
+        ok=409,
+        targets=True,
+        other={Access.DISTRICT: 404},
+    ),
     ("GET", "/ogc"): Spec(lambda w, r, t: ("/ogc", {})),
     ("GET", "/ogc/conformance"): Spec(lambda w, r, t: ("/ogc/conformance", {})),
     ("GET", "/ogc/collections"): Spec(lambda w, r, t: ("/ogc/collections", {})),
