@@ -39,10 +39,14 @@ def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportRe
 def write_organizations(
     session: Session, source: str, records: list[Record], update_keys: Sequence[str]
 ) -> Counts:
+    """Upsert organizations with their locations; a record's defaults are written on insert only."""
     return repo.upsert_organizations(
         session,
         source,
-        [repo.OrganizationRecord(r.external_id, r.values, r.locations) for r in records],
+        [
+            repo.OrganizationRecord(r.external_id, r.values, r.locations, r.defaults)
+            for r in records
+        ],
         update_keys,
     )
 
