@@ -15,7 +15,13 @@ from app.auth.origins import OriginCache
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
-from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
+from app.middleware import (
+    AccessLog,
+    BodySizeLimit,
+    RequestId,
+    SecurityHeaders,
+    TrustedProxies,
+)
 from app.openapi import install_openapi
 from app.repositories.accounts import active_origins
 from app.routers import (
@@ -131,6 +137,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         allowlist=settings.cors_origins,
     )
     app.add_middleware(AccessLog)
+    app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
     app.add_middleware(RequestId)
     app.add_middleware(SecurityHeaders)
     return app

@@ -47,6 +47,11 @@ class Settings(BaseSettings):
         ge=0,
         description="Requests a minute per API key, per worker process (0: no limit).",
     )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For "
+        "is believed; from any other peer, local ones included, the header is ignored.",
+    )
     login_max_failures: int = Field(
         default=5, ge=1, description="Failed log-ins per (email, address) before a pause."
     )
