@@ -11,6 +11,7 @@ from app.schemas.common import (
     Date,
     Delivery,
     Grade,
+    GradeOut,
     Language,
     Out,
     Population,
@@ -105,8 +106,8 @@ class OfferingOut(Out):
     title: str
     description: str | None
     categories: list[str]
-    grade_low: int
-    grade_high: int
+    grade_low: GradeOut
+    grade_high: GradeOut
     schedule: list[str]
     delivery: list[str]
     languages: list[str]

@@ -10,6 +10,7 @@ from app.schemas.common import (
     Date,
     Delivery,
     Grade,
+    GradeOut,
     Language,
     Latitude,
     Locale,
@@ -123,8 +124,8 @@ class SchoolOut(Out):
     lat: float
     lon: float
     location_precision: str
-    grade_low: int
-    grade_high: int
+    grade_low: GradeOut
+    grade_high: GradeOut
     enrollment: int | None
     frl_pct: float | None
     title_i: bool | None
@@ -160,8 +161,8 @@ class NeedOut(Out):
     id: int
     category: str
     priority: int
-    grade_low: int | None
-    grade_high: int | None
+    grade_low: GradeOut | None
+    grade_high: GradeOut | None
     students_affected: int | None
     schedule: list[str]
     delivery: list[str]
