@@ -5,9 +5,9 @@ from __future__ import annotations
 
 import base64
 import hashlib
+import ipaddress
 import logging
 import re
-import ipaddress
 import time
 import unicodedata
 import uuid

@@ -37,7 +37,7 @@ def _number_only(value: Any) -> Any:
 def _grade(value: Any) -> Any:
     if isinstance(value, str) and value.strip().upper() in GRADE_LABELS:
         return GRADE_LABELS[value.strip().upper()]
-    if isinstance(value, str) or isinstance(value, bool):
+    if isinstance(value, (str, bool)):
         raise ValueError(f"must be {GRADE_WORDS}")
     return value
 
