@@ -8,6 +8,7 @@ shared limit.
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import OrderedDict, deque
 from typing import Any
@@ -162,30 +163,32 @@ class RateLimit:
 
 class LoginThrottle:
     """Failed log-ins per (email, address): after `max_failures` within `window` seconds, more
-    attempts are refused until the oldest failure leaves the window."""
+    attempts are refused until the oldest failure leaves the window. Each attempt is counted
+    as a failure before the password is checked (and forgiven if it succeeds), under a lock,
+    so parallel wrong passwords cannot all slip in before the first is counted."""
 
     def __init__(self, max_failures: int, window: float) -> None:
         self.max_failures = max_failures
         self.window = window
+        self._lock = threading.Lock()
         self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
 
-    def retry_after(self, email: str, address: str, now: float | None = None) -> int:
+    def attempt(self, email: str, address: str, now: float | None = None) -> int:
+        """0 and the attempt counted, or the seconds to wait (nothing counted)."""
         now = time.monotonic() if now is None else now
-        failures = self._failures.get((email, address))
-        if not failures:
+        name = (email, address)
+        with self._lock:
+            failures = self._failures.setdefault(name, deque(maxlen=self.max_failures))
+            while failures and failures[0] <= now - self.window:
+                failures.popleft()
+            if len(failures) >= self.max_failures:
+                return max(1, math.ceil(failures[0] + self.window - now))
+            failures.append(now)
+            self._failures.move_to_end(name)
+            while len(self._failures) > Buckets.MAX_NAMES:
+                self._failures.popitem(last=False)
             return 0
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if len(failures) < self.max_failures:
-            return 0
-        return max(1, math.ceil(failures[0] + self.window - now))
-
-    def failed(self, email: str, address: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        self._failures.setdefault((email, address), deque(maxlen=self.max_failures)).append(now)
-        self._failures.move_to_end((email, address))
-        while len(self._failures) > Buckets.MAX_NAMES:
-            self._failures.popitem(last=False)
 
     def succeeded(self, email: str, address: str) -> None:
-        self._failures.pop((email, address), None)
+        with self._lock:
+            self._failures.pop((email, address), None)

@@ -8,7 +8,7 @@ from sqlalchemy import Row, exists, func, select
 from sqlalchemy.orm import Session
 
 from app.filters import Area, OrganizationFilters, Visibility
-from app.models import Location, Organization
+from app.models import Location, Organization, School
 from app.pagination import Cursor
 from app.repositories.filtering import (
     has_offering_matching,
@@ -22,6 +22,14 @@ from geo import BBox
 
 def get(session: Session, organization_id: int) -> Organization | None:
     return session.get(Organization, organization_id)
+
+
+def school_points(session: Session, district_id: int) -> tuple[list[float], list[float]]:
+    """Latitudes and longitudes of a district's schools."""
+    rows = session.execute(
+        select(School.lat, School.lon).where(School.district_id == district_id)
+    ).all()
+    return [r.lat for r in rows], [r.lon for r in rows]
 
 
 def find_by_external_id(session: Session, source: str | None, external_id: str) -> int | None:
