@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import datetime as dt
 import re
+import unicodedata
 from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
@@ -159,6 +161,26 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_has_nul(v) for v in value)
     return False
+
+
+def _display_name(value: str) -> str:
+    # NFKC folds look-alike compatibility forms; format characters (zero-width spaces and
+    # joiners, right-to-left marks and overrides) are dropped so one name cannot pass for
+    # another; whitespace runs and control characters become one space.
+    folded = unicodedata.normalize("NFKC", value)
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in folded
+        if unicodedata.category(ch) != "Cf"
+    )
+    name = " ".join(kept.split())
+    if not name:
+        raise ValueError("must contain visible characters")
+    return name
+
+
+# A name people read (organizations, offerings, schools, districts, contacts): normalised.
+DisplayName = Annotated[str, AfterValidator(_display_name)]
 
 
 class Out(BaseModel):

@@ -9,6 +9,7 @@ from app.schemas.common import (
     CategoryCode,
     Date,
     Delivery,
+    DisplayName,
     Grade,
     GradeOut,
     Language,
@@ -60,7 +61,7 @@ class SchoolFields(Strict):
 
 
 class SchoolCreate(SchoolFields):
-    name: str = Field(min_length=1, max_length=300, examples=["Allendale Elementary"])
+    name: DisplayName = Field(min_length=1, max_length=300, examples=["Allendale Elementary"])
     lat: Latitude
     lon: Longitude
     location_precision: Precision = "exact"
@@ -101,7 +102,7 @@ class SchoolCreate(SchoolFields):
 class SchoolUpdate(SchoolFields):
     """Only the fields given change; a field that is required on create cannot be null."""
 
-    name: str = Field(default=None, min_length=1, max_length=300)
+    name: DisplayName = Field(default=None, min_length=1, max_length=300)
     lat: Latitude = None
     lon: Longitude = None
     location_precision: Precision = None

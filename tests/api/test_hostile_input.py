@@ -1,5 +1,5 @@
-"""Issue 13: validation messages in words (bbox, near, grade), grades read and written as PK,
-K, 1..12, and /v1/gaps naming its district by slug or id."""
+"""Issue 13 and 11: validation messages in words (bbox, near, grade), grades read and written as
+PK, K, 1..12, /v1/gaps naming its district by slug or id, and names that cannot impersonate."""
 
 from __future__ import annotations
 
@@ -62,3 +62,24 @@ def test_gaps_take_the_district_slug_or_id_as_the_cli_does(client):
         assert response.status_code == 200, (ref, response.text)
         assert [s["school_id"] for s in response.json()["schools"]] == [made["id"]]
     assert client.get("/v1/gaps", params={"district": "no-such-district"}).status_code == 404
+
+
+@pytest.mark.parametrize(
+    "disguised",
+    [
+        "Oakland\u200b Leaf Foundation",  # zero-width space
+        "\u202eOakland Leaf Foundation",  # right-to-left override
+        "Oakland\u2028Leaf\u00a0 Foundation",  # line separator, no-break space
+        "Oakland Leaf Foundation\u200f",  # right-to-left mark
+    ],
+)
+def test_names_with_invisible_or_direction_characters_are_normalised(client, disguised):
+    made = client.post("/v1/organizations", json=organization(name=disguised))
+    assert made.status_code == 201, made.text
+    assert made.json()["name"] == "Oakland Leaf Foundation"
+
+
+def test_a_name_of_only_invisible_characters_is_refused_naming_the_field(client):
+    refused = client.post("/v1/organizations", json=organization(name="\u200b\u202e"))
+    assert refused.status_code == 422
+    assert refused.json()["errors"][0]["loc"] == ["body", "name"]
