@@ -15,6 +15,7 @@ from app.auth.origins import OriginCache
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
+from app.idempotency import Idempotency
 from app.middleware import (
     AccessLog,
     BodySizeLimit,
@@ -124,7 +125,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
 
     # Last added runs first: headers and ids wrap everything, CORS answers before the rate
     # limit so a browser can read a 429, and the body limit sits next to the app (inside it
-    # only the catch-all for unexpected errors that add_exception_handlers added).
+    # only the Idempotency-Key replay, which reads bodies through the limit, and the catch-all
+    # for unexpected errors that add_exception_handlers added).
+    app.add_middleware(
+        Idempotency, database=app.state.database, ttl_hours=settings.idempotency_ttl_hours
+    )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
     app.add_middleware(
         RateLimit,

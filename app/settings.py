@@ -58,6 +58,11 @@ class Settings(BaseSettings):
     login_window_seconds: int = Field(
         default=900, ge=1, description="The window those failures are counted in."
     )
+    idempotency_ttl_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long a POST's Idempotency-Key and its first answer are kept.",
+    )
     equity_default: float = Field(
         default=0.3,
         ge=0,

@@ -21,8 +21,8 @@ from app.domain_errors import Forbidden, TooManyRequests
 from app.errors import send_problem
 
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE"
-ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID"
-EXPOSE_HEADERS = b"Location, Link, Retry-After, X-Request-ID, WWW-Authenticate"
+ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID, Idempotency-Key"
+EXPOSE_HEADERS = b"Location, Link, Retry-After, X-Request-ID, WWW-Authenticate, Idempotent-Replayed"
 UNLIMITED_PATHS = ("/health", "/ready")
 
 
