@@ -6,12 +6,16 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from typing import Any
 
+import redis
 from fastapi import Depends, FastAPI
 
 from app import __version__
-from app.auth.guards import LoginThrottle, PortalCORS, RateLimit
+from app.auth.guards import Buckets, LoginThrottle, PortalCORS, RateLimit
 from app.auth.origins import OriginCache
+from app.auth.shared_limits import RedisBuckets, RedisGeneration, RedisLoginThrottle
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
@@ -101,9 +105,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
     # This app's ranking index, kept current from the catalog change log (one per worker).
     app.state.ranking_index = CatalogIndex(settings.ranking)
-    app.state.login_throttle = LoginThrottle(
-        settings.login_max_failures, settings.login_window_seconds
-    )
+    limits = _limits(settings)
+    app.state.login_throttle = limits.login_throttle
 
     for router in (
         health.router,
@@ -131,14 +134,12 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         Idempotency, database=app.state.database, ttl_hours=settings.idempotency_ttl_hours
     )
     app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
-    app.add_middleware(
-        RateLimit,
-        per_ip=settings.rate_limit_per_minute_ip,
-        per_key=settings.rate_limit_per_minute_key,
-    )
+    app.add_middleware(RateLimit, ips=limits.ips, keys=limits.keys)
     app.add_middleware(
         PortalCORS,
-        cache=OriginCache(_origins_of(app.state.database), settings.cors_cache_seconds),
+        cache=OriginCache(
+            _origins_of(app.state.database), settings.cors_cache_seconds, limits.origins
+        ),
         allowlist=settings.cors_origins,
     )
     app.add_middleware(AccessLog)
@@ -146,6 +147,35 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.add_middleware(RequestId)
     app.add_middleware(SecurityHeaders)
     return app
+
+
+@dataclass(frozen=True)
+class _Limits:
+    ips: Any
+    keys: Any
+    login_throttle: Any
+    origins: Any  # the shared key-origin generation, None in memory
+
+
+def _limits(settings: Settings) -> _Limits:
+    """In this worker's memory, or in Redis for every worker when REDIS_URL is set."""
+    if not settings.redis_url:
+        return _Limits(
+            Buckets(settings.rate_limit_per_minute_ip),
+            Buckets(settings.rate_limit_per_minute_key),
+            LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+            None,
+        )
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2.0)
+    prefix = settings.redis_prefix
+    return _Limits(
+        RedisBuckets(client, prefix + "ip:", settings.rate_limit_per_minute_ip),
+        RedisBuckets(client, prefix + "key:", settings.rate_limit_per_minute_key),
+        RedisLoginThrottle(
+            client, prefix + "login:", settings.login_max_failures, settings.login_window_seconds
+        ),
+        RedisGeneration(client, prefix),
+    )
 
 
 def _origins_of(database: Database):  # type: ignore[no-untyped-def]

@@ -1,8 +1,8 @@
 """ASGI guards in front of the API: CORS for district portals, and rate limits.
 
 Rate limits are token buckets kept in each worker process's memory (so with N workers a
-client gets up to N times the limit); a load balancer or gateway in front is the place for a
-shared limit.
+client gets up to N times the limit), or in Redis for every worker at once when REDIS_URL is
+set (app.auth.shared_limits).
 """
 
 from __future__ import annotations
@@ -103,6 +103,7 @@ class Buckets:
     """Token buckets by name: `per_minute` requests a minute, bursts up to the same number."""
 
     MAX_NAMES = 100_000
+    blocking = False
 
     def __init__(self, per_minute: int) -> None:
         self.capacity = float(per_minute)
@@ -131,22 +132,28 @@ class RateLimit:
     """Every request is charged to its client IP's bucket, and a request with an API key to
     that key's bucket too; an empty bucket answers 429 with Retry-After."""
 
-    def __init__(self, app: Any, per_ip: int, per_key: int) -> None:
+    def __init__(self, app: Any, ips: Any, keys: Any) -> None:
         self.app = app
-        self.ips = Buckets(per_ip)
-        self.keys = Buckets(per_key)
+        self.ips = ips  # Buckets, or RedisBuckets shared by the workers
+        self.keys = keys
+
+    @staticmethod
+    async def _take(buckets: Any, name: str) -> float:
+        if buckets.blocking:
+            return float(await anyio.to_thread.run_sync(buckets.take, name))
+        return float(buckets.take(name))
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
         client = scope.get("client") or ("unknown", 0)
-        wait, who = self.ips.take(client[0]), "this address"
+        wait, who = await self._take(self.ips, client[0]), "this address"
         if not wait:
             key = dict(scope.get("headers") or []).get(b"x-api-key")
             parts = credentials.split_key(key.decode("latin-1")) if key else None
             if parts:
-                wait, who = self.keys.take(parts[0]), "this API key"
+                wait, who = await self._take(self.keys, parts[0]), "this API key"
         if wait:
             retry = math.ceil(wait)
             await send_problem(
