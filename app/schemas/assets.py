@@ -69,6 +69,14 @@ class ReachingOffering(BaseModel):
     )
 
 
+class PartnershipMet(BaseModel):
+    """The active partnership that meets a need, whatever the offerings around."""
+
+    partnership_id: int
+    organization_id: int
+    organization_name: str
+
+
 class NeedCoverage(BaseModel):
     need_id: int
     category: str
@@ -79,6 +87,11 @@ class NeedCoverage(BaseModel):
     effective_coverage: float = Field(description="Sum of the reaching offerings' contributions.")
     offerings: int = Field(description="Offerings that reach the school and fit the need.")
     best_fit: float
+    met_by_partnership: PartnershipMet | None = Field(
+        default=None,
+        description="An active partnership of the school addressing this need's category "
+        "(or its parent or child): the need is met by it.",
+    )
     reaching: list[ReachingOffering] = Field(
         description="The offerings, largest contribution first (at most `per_need`)."
     )
@@ -121,6 +134,7 @@ class GapRow(BaseModel):
     effective_coverage: float
     offerings: int
     best_fit: float
+    met_by_partnership: PartnershipMet | None = None
 
 
 class SchoolGaps(BaseModel):
