@@ -55,7 +55,7 @@ DistrictParam = Annotated[
         pattern=NO_NUL,
         description="The district's slug or id (its exact name or NCES id work too), as in "
         "the CLI. Give this or `bbox`.",
-        examples=["oakland-unified-school-district"],
+        examples=["oakland-unified"],
     ),
 ]
 CategoryParam = Annotated[
