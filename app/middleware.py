@@ -6,9 +6,11 @@ from __future__ import annotations
 import asyncio
 import base64
 import hashlib
+import ipaddress
 import logging
 import re
 import time
+import unicodedata
 import uuid
 from typing import Any
 
@@ -156,7 +158,60 @@ class AccessLog:
             ms = (time.perf_counter() - start) * 1000
             request_id = scope.get("state", {}).get("request_id", "-")
             # The path only: query strings and headers (keys, tokens) never reach the log.
-            log.info("%s %s %s %.1fms %s", scope["method"], scope["path"], status, ms, request_id)
+            log.info(
+                "%s %s %s %.1fms %s",
+                loggable(scope["method"]),
+                loggable(scope["path"]),
+                status,
+                ms,
+                request_id,
+            )
+
+
+def loggable(text: str) -> str:
+    """`text` with control, format and line-separator characters escaped (\\n, \\u202e), so a
+    decoded `%0A` in a path cannot start a forged log line."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if ch == "\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in text
+    )
+
+
+class TrustedProxies:
+    """The client address is the peer's, unless the peer is one of the configured proxies:
+    then it is the right-most X-Forwarded-For address that is not itself a trusted proxy."""
+
+    def __init__(self, app: Any, proxies: list[str]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(p, strict=False) for p in proxies]
+
+    def _trusted(self, host: str) -> bool:
+        return _is_address(host) and any(
+            ipaddress.ip_address(host) in network for network in self.networks
+        )
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        client = scope.get("client")
+        if scope["type"] == "http" and self.networks and client and self._trusted(client[0]):
+            forwarded = b",".join(
+                value for name, value in scope.get("headers") or [] if name == b"x-forwarded-for"
+            )
+            hops = [h.strip() for h in forwarded.decode("latin-1").split(",") if h.strip()]
+            while hops and self._trusted(hops[-1]):
+                hops.pop()
+            if hops and _is_address(hops[-1]):
+                scope["client"] = (hops[-1], 0)
+        await self.app(scope, receive, send)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")

@@ -40,18 +40,37 @@ class Settings(BaseSettings):
     rate_limit_per_minute_ip: int = Field(
         default=600,
         ge=0,
-        description="Requests a minute per client address, per worker process (0: no limit).",
+        description="Requests a minute per client address (per worker without REDIS_URL; 0: "
+        "no limit).",
     )
     rate_limit_per_minute_key: int = Field(
         default=1200,
         ge=0,
-        description="Requests a minute per API key, per worker process (0: no limit).",
+        description="Requests a minute per API key (per worker without REDIS_URL; 0: no limit).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For "
+        "is believed; from any other peer, local ones included, the header is ignored.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: rate limits, the log-in throttle and key-origin "
+        "changes are shared by every worker. Unset: each worker keeps its own in memory.",
+    )
+    redis_prefix: str = Field(
+        default="partnermap:", description="Prefix of every key this service writes in Redis."
     )
     login_max_failures: int = Field(
         default=5, ge=1, description="Failed log-ins per (email, address) before a pause."
     )
     login_window_seconds: int = Field(
         default=900, ge=1, description="The window those failures are counted in."
+    )
+    idempotency_ttl_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long a POST's Idempotency-Key and its first answer are kept.",
     )
     equity_default: float = Field(
         default=0.3,

@@ -45,6 +45,9 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
         log_level=get_settings().log_level.lower(),
         # app.middleware.AccessLog logs each request once, with its duration and request id.
         access_log=False,
+        # X-Forwarded-For is read by app.middleware.TrustedProxies from TRUSTED_PROXIES only;
+        # uvicorn's own reading would trust it from any local peer.
+        proxy_headers=False,
     )
     return 0
 

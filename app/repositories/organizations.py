@@ -9,7 +9,7 @@ from sqlalchemy import Row, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.filters import Area, OrganizationFilters, Visibility
-from app.models import Location, Organization
+from app.models import Location, Organization, School
 from app.pagination import Cursor
 from app.repositories.filtering import (
     has_offering_matching,
@@ -40,6 +40,14 @@ def verify_unverified(session: Session, *, source: str, reason: str, district_id
             verified_at=dt.datetime.now(dt.UTC),
         )
     )
+
+
+def school_points(session: Session, district_id: int) -> tuple[list[float], list[float]]:
+    """Latitudes and longitudes of a district's schools."""
+    rows = session.execute(
+        select(School.lat, School.lon).where(School.district_id == district_id)
+    ).all()
+    return [r.lat for r in rows], [r.lon for r in rows]
 
 
 def find_by_external_id(session: Session, source: str | None, external_id: str) -> int | None:

@@ -354,7 +354,7 @@ def gaps(
     own = None if principal.is_admin else principal.district_id
     area = repo.schools_in_area(session, district=district, bbox=bbox, district_id=own)
     if district is not None and not area:
-        raise NotFound(f"No school has district '{district}'.")
+        raise NotFound(f"No district with schools has the id, slug or name '{district}'.")
     universe = _universe(session)
     focus = np.flatnonzero(np.isin(universe.table.ids, [s.id for s in area]))
     analysis = _analyse(session, ranking_index, universe, focus)

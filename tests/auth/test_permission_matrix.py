@@ -331,9 +331,10 @@ SPECS: dict[tuple[str, str], Spec] = {
     ),
     ("POST", "/v1/organizations/{organization_id}/verification"): Spec(
         lambda w, r, t: (
-            f"/v1/organizations/{w.orgs['stranger']}/verification",
-            {"json": {"state": "verified", "reason": "checked"}},
-        )
+            f"/v1/organizations/{w.orgs['stranger' if t == 'own' else 'faraway']}/verification",
+            {"json": {"state": "rejected", "reason": "checked"}},
+        ),
+        targets=True,  # other: an organization serving none of the district's schools
     ),
     ("GET", "/v1/organizations/{organization_id}/school-matches"): Spec(
         lambda w, r, t: (f"/v1/organizations/{_own_org(w, t)}/school-matches", {}),
