@@ -282,11 +282,19 @@ def asset_map_rows(mode: str, features: Sequence[dict[str, Any]]) -> list[dict[s
 
 
 def coverage_rows(result: SchoolCoverageOut) -> list[dict[str, Any]]:
-    """One row per (need, offering); a need without offerings on a row of its own."""
+    """One row per (need, offering); a need without offerings on a row of its own. The need's
+    and the offering's `capacity_estimated` both show (the offering's with a prefix)."""
     rows: list[dict[str, Any]] = []
     for need in result.needs:
         head = need.model_dump(exclude={"reaching"})
-        rows += [{**head, **o.model_dump()} for o in need.reaching] or [head]
+        rows += [
+            {
+                **head,
+                **o.model_dump(exclude={"capacity_estimated"}),
+                "offering_capacity_estimated": o.capacity_estimated,
+            }
+            for o in need.reaching
+        ] or [head]
     return rows
 
 
@@ -386,6 +394,7 @@ GAP_COLUMNS = (
     "effective_coverage",
     "offerings",
     "best_fit",
+    "capacity_estimated",
 )
 
 
@@ -400,6 +409,7 @@ COVERAGE_COLUMNS = (
     "effective_coverage",
     "offerings",
     "best_fit",
+    "capacity_estimated",
     "offering_id",
     "title",
     "organization_id",
@@ -411,6 +421,7 @@ COVERAGE_COLUMNS = (
     "via",
     "capacity_schools",
     "capacity_students",
+    "offering_capacity_estimated",
     "schools_counting_on_it",
     "issue",
 )
