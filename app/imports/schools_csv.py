@@ -37,7 +37,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -276,8 +276,8 @@ def import_directory(
             report.notes[f"skipped ({rule})"] = n
     except FileProblem as exc:
         report.fail(f"the file cannot be imported: {exc}")
-    except (IntegrityError, OperationalError) as exc:
-        report.fail(f"the database refused the import ({type(exc.orig).__name__})")
+    except DBAPIError as exc:
+        report.fail(writes.refusal(exc))
     finally:
         bar.close()
     return writes.finish(session, report, catalog=False)
@@ -353,7 +353,12 @@ def _record(
     if not problems:
         record, problems = rec.school_record(line, values, present, source, geocoder)
     for fld, problem in problems:
-        report.error(problem, row=line, field=_label(fld, mapping))
+        report.error(
+            problem,
+            row=line,
+            field=_label(fld, mapping),
+            value=_cell(fld, mapping, cells, matches),
+        )
     if problems or record is None:
         return None
     if record.values.get("location_precision") == "approximate":
@@ -368,6 +373,18 @@ def _label(name: str, mapping: Mapping) -> str:
         return name
     s = sources[0]
     return f"{name} ({s.column if s.alias is None else f'{s.alias}.{s.column}'})"
+
+
+def _cell(
+    name: str, mapping: Mapping, cells: dict[str, str], matches: dict[str, dict[str, str]]
+) -> str | None:
+    """The file cell a problem is about: a field's first source, or a column named directly."""
+    sources = mapping.fields.get(name)
+    alias, _, column = name.rpartition(".") if not sources else ("", "", "")
+    if sources:
+        alias, column = sources[0].alias or "", sources[0].column
+    row = cells if not alias else matches.get(alias)
+    return None if row is None else row.get(column)
 
 
 def _value(
