@@ -30,6 +30,7 @@ Mapping file:
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from collections import Counter
@@ -44,6 +45,7 @@ from tqdm import tqdm
 from app.imports import records as rec
 from app.imports.bulk_csv import BATCH_SIZE
 from app.imports.csvfile import FileProblem, open_csv
+from app.imports.formula import Formula, FormulaProblem, parse_formula
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import ImportReport
 from app.imports.rows import CellError, convert
@@ -83,10 +85,18 @@ class MappingProblem(Exception):
 
 @dataclass(frozen=True)
 class FieldSource:
+    """Where one field's value comes from: a column (with its code table, missing markers and
+    default), a constant, or a formula over columns."""
+
     alias: str | None  # None: the directory file
     column: str
     codes: str | None = None
     zero_is_missing: bool = False
+    missing: frozenset[str] | None = None  # this column's own "no value" cells
+    default: str | None = None  # used when the column has no value
+    value: str | None = None  # a constant: no column is read
+    formula: Formula | None = None  # computed from columns; "" column
+    digits: int | None = None  # a computed value is rounded to this many decimals
 
 
 @dataclass(frozen=True)
@@ -107,6 +117,8 @@ class Mapping:
     joins: list[Join]
     skip: dict[str, set[str]]
     missing: frozenset[str]
+    skip_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)  # the mapping's own tables
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -139,12 +151,29 @@ def load_mapping(path: Path) -> Mapping:
     for j in joins:
         if j.normalize not in _NORMALIZE:
             raise MappingProblem(f"join '{j.alias}': unknown normalize '{j.normalize}'")
+    codes = {
+        table: {str(k).upper(): (str(v) if str(v) != "" else None) for k, v in entries.items()}
+        for table, entries in raw.get("codes", {}).items()
+    }
     fields = {
         name: [
-            _field_source(name, s, aliases) for s in (spec if isinstance(spec, list) else [spec])
+            _field_source(name, s, aliases, {**CODE_TABLES, **codes})
+            for s in (spec if isinstance(spec, list) else [spec])
         ]
         for name, spec in raw.get("fields", {}).items()
     }
+    skip: dict[str, set[str]] = {}
+    patterns: dict[str, re.Pattern[str]] = {}
+    for column, rule in raw.get("skip", {}).items():
+        if isinstance(rule, dict) and "pattern" in rule:
+            try:
+                patterns[column] = re.compile(str(rule["pattern"]))
+            except re.error as exc:
+                raise MappingProblem(f"[skip] {column}: pattern is not a regex: {exc}") from None
+        elif isinstance(rule, list):
+            skip[column] = {str(x) for x in rule}
+        else:
+            raise MappingProblem(f'[skip] {column}: give a list of values or {{ pattern = "…" }}')
     for required in ("external_id", "name", "grade_low", "grade_high"):
         if required not in fields:
             raise MappingProblem(f"[fields] must map '{required}'")
@@ -153,25 +182,51 @@ def load_mapping(path: Path) -> Mapping:
         source=str(raw.get("source", path.stem)),
         fields=fields,
         joins=joins,
-        skip={k: {str(x) for x in v} for k, v in raw.get("skip", {}).items()},
+        skip=skip,
         missing=frozenset(str(x) for x in raw.get("missing", [""])),
+        skip_patterns=patterns,
+        codes=codes,
     )
 
 
-def _field_source(name: str, spec: Any, aliases: set[str]) -> FieldSource:
+def _field_source(
+    name: str, spec: Any, aliases: set[str], tables: dict[str, dict[str, Any]]
+) -> FieldSource:
     if isinstance(spec, str):
         spec = {"column": spec}
+    if isinstance(spec, dict) and "value" in spec:
+        return FieldSource(None, "", value=str(spec["value"]))
+    if isinstance(spec, dict) and "compute" in spec:
+        try:
+            formula = parse_formula(str(spec["compute"]), aliases)
+        except FormulaProblem as exc:
+            raise MappingProblem(f"field '{name}': {exc}") from None
+        digits = spec.get("round")
+        return FieldSource(
+            None, "", formula=formula, digits=None if digits is None else int(digits)
+        )
     if not isinstance(spec, dict) or "column" not in spec:
-        raise MappingProblem(f"field '{name}': give a column name or {{ column = … }}")
+        raise MappingProblem(
+            f"field '{name}': give a column name, {{ column = … }}, {{ value = … }} or "
+            "{ compute = … }"
+        )
     alias, _, column = spec["column"].rpartition(".")
     if alias and alias not in aliases:
         alias, column = "", spec["column"]  # a dot inside a directory column name
     codes = spec.get("codes")
-    if codes is not None and codes not in CODE_TABLES:
+    if codes is not None and codes not in tables:
         raise MappingProblem(
-            f"field '{name}': unknown code table '{codes}'; known: {', '.join(CODE_TABLES)}"
+            f"field '{name}': unknown code table '{codes}'; known: {', '.join(tables)}"
         )
-    return FieldSource(alias or None, column, codes, bool(spec.get("zero_is_missing", False)))
+    missing = spec.get("missing")
+    return FieldSource(
+        alias or None,
+        column,
+        codes,
+        bool(spec.get("zero_is_missing", False)),
+        missing=None if missing is None else frozenset(str(m) for m in missing),
+        default=None if spec.get("default") is None else str(spec["default"]),
+    )
 
 
 @dataclass
@@ -224,9 +279,10 @@ def import_directory(
             for j in mapping.joins
         ]
         needed = (
-            [s.column for sources in mapping.fields.values() for s in sources if s.alias is None]
+            [c for sources in mapping.fields.values() for s in sources for c in _columns(s, None)]
             + [j.on for j in mapping.joins]
             + list(mapping.skip)
+            + list(mapping.skip_patterns)
         )
         batch: list[rec.Record] = []
         seen: set[int] = set()
@@ -287,7 +343,7 @@ def _load_join(
     join: Join, path: Path, encoding: str, mapping: Mapping, report: ImportReport
 ) -> _Joined:
     wanted = {
-        s.column for sources in mapping.fields.values() for s in sources if s.alias == join.alias
+        c for sources in mapping.fields.values() for s in sources for c in _columns(s, join.alias)
     } | {join.key}
     normalize = _NORMALIZE[join.normalize]
     rows: dict[str, dict[str, str]] = {}
@@ -311,10 +367,20 @@ def _load_join(
     return _Joined(join, rows)
 
 
+def _columns(source: FieldSource, alias: str | None) -> list[str]:
+    """The columns of one file (None: the directory) a field source reads."""
+    if source.formula is not None:
+        return [c for a, c in source.formula.columns if a == alias]
+    return [source.column] if source.column and source.alias == alias else []
+
+
 def _skip_rule(cells: dict[str, str], mapping: Mapping) -> str | None:
     for column, values in mapping.skip.items():
         if cells[column].strip() in values:
             return f"{column} = {cells[column].strip()}"
+    for column, pattern in mapping.skip_patterns.items():
+        if pattern.search(cells[column].strip()):
+            return f"{column} matches {pattern.pattern}"
     return None
 
 
@@ -397,17 +463,26 @@ def _value(
 ) -> Any:
     """The first source with a value, decoded and converted to the template field's type."""
     for s in sources:
+        if s.value is not None:
+            return convert(columns[name], s.value)
+        if s.formula is not None:
+            computed = s.formula.evaluate(cells, matches, mapping.missing)
+            if computed is None:
+                continue
+            return convert(columns[name], _number(computed, s.digits))
         row = cells if s.alias is None else matches.get(s.alias)
-        if row is None:
-            continue
-        raw = row[s.column].strip()
+        raw = "" if row is None else row[s.column].strip()
         label = s.column if s.alias is None else f"{s.alias}.{s.column}"
-        if raw in mapping.missing:
-            continue
-        if s.zero_is_missing and _is_zero(raw):
-            continue
+        if (
+            row is None
+            or raw in (mapping.missing if s.missing is None else s.missing)
+            or (s.zero_is_missing and _is_zero(raw))
+        ):
+            if s.default is None:
+                continue
+            raw = s.default
         if s.codes:
-            table = CODE_TABLES[s.codes]
+            table = mapping.codes.get(s.codes) or CODE_TABLES[s.codes]
             if raw.upper() not in table:
                 raise CellError(label, f"'{raw[:40]}' is not a {s.codes} code")
             decoded = table[raw.upper()]
@@ -419,6 +494,12 @@ def _value(
         except CellError as exc:
             raise CellError(label, f"{name}: {exc.problem}") from None
     return [] if columns[name].kind == "list" else None
+
+
+def _number(value: float, digits: int | None) -> str:
+    """A computed value as a cell, rounded as the mapping asks; whole numbers without '.0'."""
+    value = value if digits is None else round(value, digits)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _is_zero(raw: str) -> bool:
