@@ -6,26 +6,8 @@ a state report card with enrolment and equity indicators) are read into memory k
 join column. Each record is then built into the `schools` template and checked and written
 exactly as the bulk CSV import does (app.imports.records, app.services.import_writes).
 
-Mapping file:
-
-    name = "…"                 # what the mapping is for
-    source = "tx-ccd-tapr"     # records are upserted on (source, external_id)
-    missing = ["", "."]        # cell values that mean "no value"
-
-    [[join]]
-    alias = "tapr"             # its columns are named tapr.COLUMN in [fields]
-    file = "tapr.csv"          # relative to the directory file (or --join tapr=PATH)
-    key = "CAMPUS"             # its column …
-    on = "SEASCH"              # … equal to this column of the directory file
-    normalize = "strip_leading_zeros"   # optional, applied to both sides
-    required = true            # true: directory rows without a match are skipped
-
-    [skip]                     # directory rows to leave out, by column value
-    STATUS = ["2"]
-
-    [fields]                   # template field = column, or {column, codes, zero_is_missing},
-    name = "SCHNAM"            # or a list of those: the first with a value wins
-    locale = { column = "ULOCAL", codes = "nces_locale" }
+The mapping format (computed fields, constants, defaults, code tables, missing markers, skip
+rules) is documented in docs/imports.md and described by app/data/imports/mapping.schema.json.
 """
 
 from __future__ import annotations
@@ -79,6 +61,16 @@ _NORMALIZE = {
 }
 
 
+# The keys a mapping file and each field source may use (app/data/imports/mapping.schema.json
+# says the same; a test keeps them together).
+MAPPING_KEYS = frozenset({"name", "source", "missing", "join", "skip", "codes", "fields"})
+SOURCE_KEYS = {
+    "column": frozenset({"column", "codes", "zero_is_missing", "missing", "default"}),
+    "value": frozenset({"value"}),
+    "compute": frozenset({"compute", "round"}),
+}
+
+
 class MappingProblem(Exception):
     """The mapping file is not usable; the message says what to change."""
 
@@ -129,6 +121,11 @@ def load_mapping(path: Path) -> Mapping:
         raise MappingProblem(f"mapping file {path} does not exist") from None
     except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
         raise MappingProblem(f"mapping file {path} is not valid TOML: {exc}") from None
+    stray = set(raw) - MAPPING_KEYS
+    if stray:
+        raise MappingProblem(
+            f"unknown key(s): {', '.join(sorted(stray))}; known: {', '.join(sorted(MAPPING_KEYS))}"
+        )
     known = {c.name for c in rec.SCHOOL_COLUMNS}
     unknown = set(raw.get("fields", {})) - known
     if unknown:
@@ -194,6 +191,12 @@ def _field_source(
 ) -> FieldSource:
     if isinstance(spec, str):
         spec = {"column": spec}
+    kind = next((k for k in SOURCE_KEYS if isinstance(spec, dict) and k in spec), None)
+    if kind is not None and set(spec) - SOURCE_KEYS[kind]:
+        raise MappingProblem(
+            f"field '{name}': unknown key(s) {', '.join(sorted(set(spec) - SOURCE_KEYS[kind]))} "
+            f"beside '{kind}'; known: {', '.join(sorted(SOURCE_KEYS[kind]))}"
+        )
     if isinstance(spec, dict) and "value" in spec:
         return FieldSource(None, "", value=str(spec["value"]))
     if isinstance(spec, dict) and "compute" in spec:

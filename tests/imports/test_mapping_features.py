@@ -6,16 +6,19 @@ published one."""
 from __future__ import annotations
 
 import csv
+import json
 from pathlib import Path
 
 import pytest
 from sqlalchemy import select
 
+from app.imports import records as rec
 from app.imports import schools_csv
 from app.models import School
 from tests.imports.helpers import TEXAS, TEXAS_MAPPING, write
 
 SHIPPED = TEXAS_MAPPING.read_text(encoding="utf-8")
+SCHEMA = TEXAS_MAPPING.parents[1] / "mapping.schema.json"
 
 
 def mapping_with(tmp_path: Path, old: str, new: str) -> schools_csv.Mapping:
@@ -136,3 +139,30 @@ def test_a_formula_that_is_not_arithmetic_over_columns_is_refused(tmp_path, fiel
 def test_a_skip_rule_that_is_neither_values_nor_a_pattern_is_refused(tmp_path):
     with pytest.raises(schools_csv.MappingProblem, match="list of values"):
         mapping_with(tmp_path, 'STATUS = ["2"]', 'STATUS = "2"')
+
+
+def test_the_json_schema_names_what_the_loader_reads():
+    schema = json.loads(SCHEMA.read_text(encoding="utf-8"))
+    assert set(schema["properties"]) == schools_csv.MAPPING_KEYS
+    assert list(schema["properties"]["fields"]["properties"]) == [
+        c.name for c in rec.SCHOOL_COLUMNS
+    ]
+    forms = schema["$defs"]["source"]["oneOf"][1:]
+    assert [set(f["properties"]) for f in forms] == list(schools_csv.SOURCE_KEYS.values())
+    assert set(schema["$defs"]["join"]["properties"]["normalize"]["enum"]) == {
+        k for k in schools_csv._NORMALIZE if k
+    }
+    docs = (Path(__file__).parents[2] / "docs" / "imports.md").read_text(encoding="utf-8")
+    assert all(f"`{table}`" in docs for table in schools_csv.CODE_TABLES)
+
+
+@pytest.mark.parametrize(
+    ("old", "new", "message"),
+    [
+        ('source = "tx-ccd-tapr"', 'source = "tx-ccd-tapr"\nsorce = "x"', "unknown key"),
+        ('city = "LCITY"', 'city = { column = "LCITY", defualt = "x" }', "unknown key"),
+    ],
+)
+def test_a_misspelt_key_is_refused_with_the_known_ones(tmp_path, old, new, message):
+    with pytest.raises(schools_csv.MappingProblem, match=message):
+        mapping_with(tmp_path, old, new)
