@@ -76,8 +76,9 @@ def job_out(job: ImportJob) -> ImportJobOut:
             "counts": report.get("counts") or {},
             "errors": report.get("errors", 0),
             "warnings": report.get("warnings", 0),
+            "by_problem": report.get("by_problem", []),
             "issues": [
-                {k: i.get(k) for k in ("severity", "problem", "row", "field")}
+                {k: i.get(k) for k in ("severity", "problem", "row", "field", "value")}
                 for i in report.get("issues", [])
             ],
             "issues_truncated": report.get("issues_truncated", False),

@@ -116,11 +116,20 @@ class Mapping:
 def load_mapping(path: Path) -> Mapping:
     """Read and check a mapping file."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise MappingProblem(f"mapping file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MappingProblem(f"mapping file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise MappingProblem(f"mapping file {path} is not UTF-8 text: {exc}") from None
+    return parse_mapping(text, name=path.stem, where=f"mapping file {path}")
+
+
+def parse_mapping(text: str, *, name: str, where: str = "the mapping") -> Mapping:
+    """Check a mapping given as TOML text (a file, or an upload through the API)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingProblem(f"{where} is not valid TOML: {exc}") from None
     stray = set(raw) - MAPPING_KEYS
     if stray:
         raise MappingProblem(
@@ -175,8 +184,8 @@ def load_mapping(path: Path) -> Mapping:
         if required not in fields:
             raise MappingProblem(f"[fields] must map '{required}'")
     return Mapping(
-        name=str(raw.get("name", path.stem)),
-        source=str(raw.get("source", path.stem)),
+        name=str(raw.get("name", name)),
+        source=str(raw.get("source", name)),
         fields=fields,
         joins=joins,
         skip=skip,
@@ -251,8 +260,10 @@ def import_directory(
     encoding: str = "utf-8",
     progress: bool = False,
     geocoder: Geocoder | None = None,
+    district: str | None = None,
 ) -> ImportReport:
-    """Upsert the schools of a directory file (and the files joined to it) in one transaction."""
+    """Upsert the schools of a directory file (and the files joined to it) in one transaction.
+    With `district` (a district's own upload) every school must be in it, as in bulk_csv."""
     source = source or mapping.source
     report = ImportReport(kind="schools", source=source, dry_run=dry_run, skip_invalid=skip_invalid)
     report.notes["mapping"] = mapping.name
@@ -322,11 +333,13 @@ def import_directory(
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
                     report.count("schools").add(
-                        writes.write_schools(session, source, batch, keys, report)
+                        writes.write_schools(session, source, batch, keys, report, district)
                     )
                     batch = []
         if batch:
-            report.count("schools").add(writes.write_schools(session, source, batch, keys, report))
+            report.count("schools").add(
+                writes.write_schools(session, source, batch, keys, report, district)
+            )
         for j in joined:
             report.notes[f"join {j.join.alias}"] = (
                 f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"

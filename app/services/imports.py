@@ -13,8 +13,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.db import Database
-from app.domain_errors import Forbidden, NotFound
-from app.imports import bulk_csv
+from app.domain_errors import Forbidden, InvalidInput, NotFound
+from app.imports import bulk_csv, schools_csv
 from app.models import District, ImportJob
 from app.services import audit
 
@@ -81,8 +81,36 @@ def readable(*, session: Session, principal: Principal, job_id: int) -> ImportJo
     return job
 
 
-def run(*, database: Database, job_id: int, path: Path) -> None:
-    """Import the uploaded file of a job and store the report; the file is removed after."""
+def mapping_for_upload(*, kind: str, data: bytes | None) -> schools_csv.Mapping | None:
+    """A mapping uploaded with a school directory, checked before the job is queued. Files it
+    would join are not uploaded with it, so a mapping with [[join]] goes through the CLI."""
+    if data is None:
+        return None
+    loc = ("body", "mapping")
+    if kind != "schools":
+        raise InvalidInput(loc, "a mapping is for school directories (kind=schools)")
+    try:
+        mapping = schools_csv.parse_mapping(data.decode("utf-8"), name="upload")
+    except UnicodeDecodeError:
+        raise InvalidInput(loc, "the mapping is not UTF-8 text") from None
+    except schools_csv.MappingProblem as exc:
+        raise InvalidInput(loc, str(exc)) from None
+    if mapping.joins:
+        raise InvalidInput(
+            loc, "a mapping with [[join]] needs its joined files: use `partnermap import schools`"
+        )
+    return mapping
+
+
+def run(
+    *,
+    database: Database,
+    job_id: int,
+    path: Path,
+    mapping: schools_csv.Mapping | None = None,
+) -> None:
+    """Import the uploaded file of a job (through `mapping` when one came with it) and store
+    the report; the file is removed after."""
     try:
         with database.session() as session:
             job = get(session=session, job_id=job_id)
@@ -93,15 +121,26 @@ def run(*, database: Database, job_id: int, path: Path) -> None:
             district = session.get(District, job.district_id) if job.district_id else None
             district_name = district.name if district else None
         with database.session() as session:
-            report = bulk_csv.import_file(
-                session=session,
-                path=path,
-                kind=kind,
-                source=source,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                district=district_name,
-            )
+            if mapping is not None:
+                report = schools_csv.import_directory(
+                    session=session,
+                    path=path,
+                    mapping=mapping,
+                    source=source,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    district=district_name,
+                )
+            else:
+                report = bulk_csv.import_file(
+                    session=session,
+                    path=path,
+                    kind=kind,
+                    source=source,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    district=district_name,
+                )
         status = {"imported": "imported", "dry_run": "checked"}.get(report.status, "failed")
         body = report.to_dict()
     except Exception:  # a bug must still leave the job finished, and logged
