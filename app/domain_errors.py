@@ -16,6 +16,8 @@ class DomainError(Exception):
         super().__init__(detail)
         self.detail = detail
         self.errors = list(errors or [])
+        # RFC 9457 extension members, added to the problem body as they are.
+        self.extensions: dict[str, Any] = {}
 
 
 class NotFound(DomainError):
@@ -41,6 +43,17 @@ class TooManyRequests(DomainError):
 
 class Conflict(DomainError):
     """The request clashes with a record that exists (a duplicate, a reference in use)."""
+
+
+class InvalidTransition(Conflict):
+    """A state change the state machine does not allow; `allowed` lists the ones it does."""
+
+    def __init__(self, kind: str, current: str, to: str, allowed: list[str]) -> None:
+        listed = ", ".join(allowed) if allowed else "none (it is closed)"
+        super().__init__(
+            f"A {current} {kind} cannot become {to}; allowed from {current}: {listed}."
+        )
+        self.extensions = {"current": current, "allowed": allowed}
 
 
 class InvalidInput(DomainError):

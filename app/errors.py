@@ -28,6 +28,7 @@ from app.domain_errors import (
     Forbidden,
     InvalidInput,
     InvalidParameter,
+    InvalidTransition,
     NotFound,
     PayloadTooLarge,
     ServiceUnavailable,
@@ -69,6 +70,7 @@ def _bearer_challenge(exc: Unauthorized) -> dict[str, str]:
 
 RETRY_UNAVAILABLE_S = 5  # a restarted database or a released lock is usually back by then
 INVALID = ProblemKind(422, "Invalid input", "validation")
+CONFLICT = ProblemKind(409, "Conflict", "conflict")
 UNAVAILABLE = ProblemKind(503, "Service unavailable", "unavailable", _retry_soon)
 DATABASE_UNAVAILABLE = "The database is unavailable; retry shortly."
 
@@ -79,7 +81,8 @@ STATUS_CODES: dict[type[Exception], ProblemKind] = {
     Unauthorized: ProblemKind(401, "Unauthorized", "unauthorized", _bearer_challenge),
     Forbidden: ProblemKind(403, "Forbidden", "forbidden"),
     NotFound: ProblemKind(404, "Not found", "not-found"),
-    Conflict: ProblemKind(409, "Conflict", "conflict"),
+    Conflict: CONFLICT,
+    InvalidTransition: CONFLICT,
     PayloadTooLarge: ProblemKind(413, "Payload too large", "payload-too-large"),
     UnsupportedMediaType: ProblemKind(415, "Unsupported media type", "unsupported-media-type"),
     InvalidInput: INVALID,
@@ -131,6 +134,7 @@ def problem_for(
         instance=instance,
         errors=errors or None,
         headers={**extra, **(headers or {})} or None,
+        extensions=exc.extensions if isinstance(exc, DomainError) else None,
     )
 
 
@@ -143,8 +147,10 @@ def problem(
     instance: str | None = None,
     errors: list[dict[str, Any]] | None = None,
     headers: dict[str, str] | None = None,
+    extensions: dict[str, Any] | None = None,
 ) -> JSONResponse:
     body: dict[str, Any] = {
+        **(extensions or {}),
         "type": TYPE_BASE + slug,
         "title": title,
         "status": status,

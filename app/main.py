@@ -20,14 +20,18 @@ from app.openapi import install_openapi
 from app.repositories.accounts import active_origins
 from app.routers import (
     accounts,
+    agreements,
     assets,
     audit,
     districts,
+    goals,
     health,
     matches,
     offerings,
     ogc,
     organizations,
+    partnership_reports,
+    partnerships,
     schools,
     taxonomy,
 )
@@ -78,6 +82,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             {"name": "schools", "description": "Schools and their equity indicators"},
             {"name": "needs assessments", "description": "Dated, prioritized school needs"},
             {"name": "matches", "description": "Explained, equity-weighted rankings"},
+            {"name": "partnerships", "description": "School-partner terms, goals, progress"},
+            {"name": "agreements", "description": "MOUs and data-sharing agreements"},
             {"name": "taxonomy", "description": "Categories of partnership"},
             {"name": "accounts", "description": "Log-in, log-out, sign-up, the caller"},
             {"name": "districts", "description": "Districts and their portals' API keys"},
@@ -109,8 +115,13 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         schools.router,
         matches.router,
         assets.router,
+        partnership_reports.router,
         imports_router,
         ogc.router,
+        partnerships.router,
+        partnerships.track_records,
+        goals.router,
+        agreements.router,
     ):
         app.include_router(router)
     add_exception_handlers(app)
@@ -119,7 +130,11 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Last added runs first: headers and ids wrap everything, CORS answers before the rate
     # limit so a browser can read a 429, and the body limit sits next to the app (inside it
     # only the catch-all for unexpected errors that add_exception_handlers added).
-    app.add_middleware(BodySizeLimit, max_bytes=settings.max_body_bytes)
+    app.add_middleware(
+        BodySizeLimit,
+        max_bytes=settings.max_body_bytes,
+        allowances=agreements.UPLOAD_ALLOWANCES,
+    )
     app.add_middleware(
         RateLimit,
         per_ip=settings.rate_limit_per_minute_ip,

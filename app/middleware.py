@@ -18,18 +18,21 @@ log = logging.getLogger("partnermap.http")
 
 
 class BodySizeLimit:
-    """Refuse bodies over `max_bytes` with 413, whether announced by Content-Length or streamed."""
+    """Refuse bodies over `max_bytes` with 413, whether announced by Content-Length or streamed.
+    `allowances` maps path patterns (document uploads) to a larger limit of their own."""
 
-    def __init__(self, app: Any, max_bytes: int) -> None:
+    def __init__(self, app: Any, max_bytes: int, allowances: dict[str, int] | None = None) -> None:
         self.app = app
-        self.max_bytes = max_bytes
+        self.default_bytes = max_bytes
+        self.allowances = [(re.compile(p), n) for p, n in (allowances or {}).items()]
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
             return
+        limit = self._limit(scope.get("path", ""))
         declared = dict(scope.get("headers") or []).get(b"content-length")
-        if declared is not None and declared.isdigit() and int(declared) > self.max_bytes:
+        if declared is not None and declared.isdigit() and int(declared) > limit:
             await self._refuse(scope, receive, send)
             return
 
@@ -41,7 +44,7 @@ class BodySizeLimit:
             message = await receive()
             if message["type"] == "http.request":
                 received += len(message.get("body", b""))
-                if received > self.max_bytes:
+                if received > limit:
                     refused = True
                     raise _TooLarge
             return message
@@ -65,10 +68,18 @@ class BodySizeLimit:
             scope,
             receive,
             send,
-            PayloadTooLarge(f"Request bodies are limited to {self.max_bytes} bytes."),
+            PayloadTooLarge(
+                f"Request bodies are limited to {self._limit(scope.get('path', ''))} bytes."
+            ),
             instance=scope.get("path"),
             headers={"Connection": "close"},
         )
+
+    def _limit(self, path: str) -> int:
+        for pattern, limit in self.allowances:
+            if pattern.match(path):
+                return max(limit, self.default_bytes)
+        return self.default_bytes
 
 
 class _TooLarge(Exception):

@@ -8,12 +8,15 @@ from decimal import Decimal
 
 from sqlalchemy import (
     Boolean,
+    Column,
     Date,
     Float,
     ForeignKey,
     Integer,
+    LargeBinary,
     Numeric,
     String,
+    Table,
     Text,
     UniqueConstraint,
     func,
@@ -341,3 +344,166 @@ class AuditEvent(Base):
     resource_id: Mapped[str | None] = mapped_column(String(64))
     fields: Mapped[list[str]] = mapped_column(JSONText, default=list)
     request_id: Mapped[str | None] = mapped_column(String(64))
+
+
+partnership_offerings = Table(
+    "partnership_offerings",
+    Base.metadata,
+    Column("partnership_id", ForeignKey("partnerships.id", ondelete="CASCADE"), primary_key=True),
+    Column("offering_id", ForeignKey("offerings.id", ondelete="CASCADE"), primary_key=True),
+)
+
+
+class Partnership(Timestamped, Base):
+    """A school x organization relationship over one term, from proposal to its end; a renewal
+    is a new row pointing at the term it renews."""
+
+    __tablename__ = "partnerships"
+    __table_args__ = (UniqueConstraint("source", "source_ref", name="uq_partnerships_source_ref"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    organization_id: Mapped[int] = mapped_column(
+        ForeignKey("organizations.id", ondelete="CASCADE"), index=True
+    )
+    status: Mapped[str] = mapped_column(String(16), index=True)
+    proposed_by: Mapped[str] = mapped_column(String(16))
+    term_start: Mapped[dt.date] = mapped_column(Date)
+    term_end: Mapped[dt.date | None] = mapped_column(Date)
+    need_categories: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    needs_assessment_id: Mapped[int | None] = mapped_column(
+        ForeignKey("needs_assessments.id", ondelete="SET NULL")
+    )
+    students_served: Mapped[int | None] = mapped_column(Integer)
+    grade_low: Mapped[int | None] = mapped_column(Integer)
+    grade_high: Mapped[int | None] = mapped_column(Integer)
+    schedule: Mapped[str | None] = mapped_column(Text)
+    shares_student_data: Mapped[bool] = mapped_column(Boolean, default=False)
+    status_reason: Mapped[str | None] = mapped_column(Text)
+    renewal_of_id: Mapped[int | None] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="SET NULL"), index=True
+    )
+    source: Mapped[str | None] = mapped_column(String(64))
+    source_ref: Mapped[str | None] = mapped_column(String(200))
+
+    offerings: Mapped[list[Offering]] = relationship(
+        secondary=partnership_offerings, lazy="selectin", order_by="Offering.id"
+    )
+
+
+class PartnershipGoal(Base):
+    """A SMART goal: an indicator with a unit, moved from a baseline to a target by a date."""
+
+    __tablename__ = "partnership_goals"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), index=True
+    )
+    category: Mapped[str] = mapped_column(String(120))
+    indicator: Mapped[str] = mapped_column(String(32))
+    indicator_name: Mapped[str | None] = mapped_column(String(200))
+    unit: Mapped[str] = mapped_column(String(64))
+    baseline_value: Mapped[float] = mapped_column(Float)
+    baseline_date: Mapped[dt.date] = mapped_column(Date)
+    target_value: Mapped[float] = mapped_column(Float)
+    target_date: Mapped[dt.date] = mapped_column(Date)
+    owner: Mapped[str] = mapped_column(Text)
+
+
+class GoalReading(Base):
+    """One observation of a goal's indicator."""
+
+    __tablename__ = "goal_readings"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    goal_id: Mapped[int] = mapped_column(
+        ForeignKey("partnership_goals.id", ondelete="CASCADE"), index=True
+    )
+    value: Mapped[float] = mapped_column(Float)
+    observed_on: Mapped[dt.date] = mapped_column(Date)
+    note: Mapped[str | None] = mapped_column(Text)
+
+
+class Agreement(Base):
+    """An MOU or a data-sharing agreement (DSA) of a partnership, with its optional PDF kept in
+    the database (both backends) beside its SHA-256."""
+
+    __tablename__ = "agreements"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), index=True
+    )
+    kind: Mapped[str] = mapped_column(String(8))
+    scope: Mapped[str] = mapped_column(Text)
+    school_responsibilities: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    organization_responsibilities: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    term_start: Mapped[dt.date] = mapped_column(Date)
+    term_end: Mapped[dt.date] = mapped_column(Date)
+    renewal_date: Mapped[dt.date | None] = mapped_column(Date)
+    data_elements: Mapped[list[str] | None] = mapped_column(JSONText)
+    purpose: Mapped[str | None] = mapped_column(Text)
+    retention: Mapped[str | None] = mapped_column(Text)
+    destruction_date: Mapped[dt.date | None] = mapped_column(Date)
+    document_name: Mapped[str | None] = mapped_column(String(255))
+    document_sha256: Mapped[str | None] = mapped_column(String(64))
+    document_size: Mapped[int | None] = mapped_column(Integer)
+    document: Mapped[bytes | None] = mapped_column(LargeBinary, deferred=True)
+
+    signatures: Mapped[list[AgreementSignature]] = relationship(
+        cascade="all, delete-orphan",
+        passive_deletes=True,
+        order_by="AgreementSignature.id",
+        lazy="selectin",
+    )
+
+
+class AgreementSignature(Base):
+    __tablename__ = "agreement_signatures"
+    __table_args__ = (
+        UniqueConstraint("agreement_id", "party", name="uq_agreement_signatures_party"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    agreement_id: Mapped[int] = mapped_column(
+        ForeignKey("agreements.id", ondelete="CASCADE"), index=True
+    )
+    party: Mapped[str] = mapped_column(String(16))
+    signer_name: Mapped[str] = mapped_column(String(200))
+    signed_on: Mapped[dt.date] = mapped_column(Date)
+
+
+class CheckIn(Base):
+    """One entry of a partnership's communication log."""
+
+    __tablename__ = "check_ins"
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), index=True
+    )
+    held_on: Mapped[dt.date] = mapped_column(Date)
+    channel: Mapped[str] = mapped_column(String(16))
+    participants: Mapped[list[str]] = mapped_column(JSONText, default=list)
+    notes: Mapped[str | None] = mapped_column(Text)
+    next_step: Mapped[str | None] = mapped_column(Text)
+    next_step_due: Mapped[dt.date | None] = mapped_column(Date)
+
+
+class PartnershipReview(Base):
+    """One side's end-of-term review: satisfaction and what it wants next."""
+
+    __tablename__ = "partnership_reviews"
+    __table_args__ = (
+        UniqueConstraint("partnership_id", "party", name="uq_partnership_reviews_party"),
+    )
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    partnership_id: Mapped[int] = mapped_column(
+        ForeignKey("partnerships.id", ondelete="CASCADE"), index=True
+    )
+    party: Mapped[str] = mapped_column(String(16))
+    satisfaction: Mapped[int] = mapped_column(Integer)
+    decision: Mapped[str] = mapped_column(String(8))
+    comments: Mapped[str | None] = mapped_column(Text)

@@ -11,15 +11,19 @@ from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
+from sqlalchemy.orm import Session
 
 import geo
 from app.auth.principal import Principal
-from app.models import ImportJob, Offering, Organization
+from app.models import Agreement, ImportJob, Offering, Organization, Partnership
+from app.schemas.agreements import AgreementOut
 from app.schemas.assets import GapsOut, SchoolCoverageOut
 from app.schemas.imports import ImportJobOut
 from app.schemas.offerings import OfferingOut
 from app.schemas.organizations import OrganizationOut, ServiceAreaOut
+from app.schemas.partnerships import PartnershipOut
 from app.schemas.schools import SchoolOut
+from app.services import partnerships as partnership_service
 
 CSV = "text/csv"
 GEOJSON = "application/geo+json"
@@ -396,6 +400,7 @@ GAP_COLUMNS = (
     "offerings",
     "best_fit",
     "capacity_estimated",
+    "met_by_partnership",
 )
 
 
@@ -426,3 +431,36 @@ COVERAGE_COLUMNS = (
     "schools_counting_on_it",
     "issue",
 )
+
+
+# --- partnerships ------------------------------------------------------------------------------
+
+
+def partnership_out(session: Session, partnership: Partnership) -> PartnershipOut:
+    return partnership_outs(session, [partnership])[0]
+
+
+def partnership_outs(session: Session, partnerships: list[Partnership]) -> list[PartnershipOut]:
+    """The partnerships with their sides' names (two queries for the whole page)."""
+    names = partnership_service.names(session=session, partnerships=partnerships)
+    return [
+        PartnershipOut.model_validate(
+            {
+                **{c.key: getattr(p, c.key) for c in Partnership.__mapper__.column_attrs},
+                "school_name": names["school"][p.school_id],
+                "organization_name": names["organization"][p.organization_id],
+                "offering_ids": [o.id for o in p.offerings],
+                "next_states": partnership_service.next_states(p.status),
+            }
+        )
+        for p in partnerships
+    ]
+
+
+def agreement_out(agreement: Agreement) -> AgreementOut:
+    return AgreementOut.model_validate(
+        {
+            **{k: getattr(agreement, k) for k in AgreementOut.model_fields if k != "fully_signed"},
+            "fully_signed": partnership_service.fully_signed(agreement),
+        }
+    )

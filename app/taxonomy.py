@@ -70,6 +70,12 @@ def within(code: str, categories: Sequence[str]) -> bool:
     return not categories or any(code == c or code.startswith(c + ".") for c in categories)
 
 
+def addresses(categories: Sequence[str], need: str) -> bool:
+    """A partnership's categories address a need: the need's own category, its parent or a
+    child (the pairs the ranking's fit counts as meeting it)."""
+    return any(within(c, [need]) or within(need, [c]) for c in categories)
+
+
 def branch(code: str) -> str:
     """The top-level category a code belongs to ("stem.robotics" -> "stem")."""
     return code.split(".", 1)[0]

@@ -69,6 +69,17 @@ DISTRICT_READ = {
 DISTRICT_WRITE = {DISTRICT_ADMIN: A.DISTRICT, KEY_READ_WRITE: A.DISTRICT, ADMIN: A.ANY}
 DISTRICT_ADMINS = {DISTRICT_ADMIN: A.DISTRICT, ADMIN: A.ANY}
 ORG_WRITE = {ORG_MEMBER: A.OWN_ORGS, ADMIN: A.ANY}
+# A partnership's two sides and its district; the record decides (see services.partnerships).
+PARTNERSHIP_READ = {
+    ORG_MEMBER: A.OWN_ORGS,
+    SCHOOL_STAFF: A.OWN_SCHOOLS,
+    DISTRICT_ADMIN: A.DISTRICT,
+    KEY_READ: A.DISTRICT,
+    KEY_READ_WRITE: A.DISTRICT,
+    ADMIN: A.ANY,
+}
+PARTNERSHIP_WRITE = {role: a for role, a in PARTNERSHIP_READ.items() if role != KEY_READ}
+SIDES = "School staff act for their schools, members for their organizations, districts for both."
 
 SCHOOL_NEEDS = "Reveals the school's needs: its staff, its district, the operator."
 
@@ -154,7 +165,9 @@ POLICY: dict[tuple[str, str], Rule] = {
         DISTRICT_READ, note="Per-school needs: districts see their own schools only."
     ),
     ("POST", "/v1/imports"): Rule(
-        DISTRICT_WRITE, write=True, note="Districts: `kind=schools`, into their own district."
+        DISTRICT_WRITE,
+        write=True,
+        note="Districts: `kind=schools` or `partnerships`, their own district's.",
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
     # OGC API - Features for GIS clients. The gap analysis collections have rows of their own,
@@ -176,6 +189,62 @@ POLICY: dict[tuple[str, str], Rule] = {
         VISIBLE, note="`offerings` and `organization-locations` of visible organizations."
     ),
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): Rule(VISIBLE),
+    # partnerships: the school side, the organization side and the school's district
+    ("POST", "/v1/partnerships"): Rule(
+        PARTNERSHIP_WRITE,
+        write=True,
+        note="Staff request for their school, members offer for their organization.",
+    ),
+    ("GET", "/v1/partnerships"): Rule(PARTNERSHIP_READ, note="Only those within reach."),
+    ("GET", "/v1/partnerships/{partnership_id}"): Rule(PARTNERSHIP_READ),
+    ("PATCH", "/v1/partnerships/{partnership_id}"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("POST", "/v1/partnerships/{partnership_id}/transitions"): Rule(
+        PARTNERSHIP_WRITE,
+        write=True,
+        note="A proposal is answered by the side that did not make it (or the district).",
+    ),
+    ("POST", "/v1/partnerships/{partnership_id}/renewals"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("POST", "/v1/partnerships/{partnership_id}/goals"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/partnerships/{partnership_id}/goals"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/partnerships/{partnership_id}/progress"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/partnerships/{partnership_id}/agreements"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/partnerships/{partnership_id}/agreements"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/partnerships/{partnership_id}/check-ins"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/partnerships/{partnership_id}/check-ins"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/partnerships/{partnership_id}/reviews"): Rule(
+        PARTNERSHIP_WRITE, write=True, note="One per side; " + SIDES
+    ),
+    ("GET", "/v1/partnerships/{partnership_id}/reviews"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/goals/{goal_id}"): Rule(PARTNERSHIP_READ),
+    ("PATCH", "/v1/goals/{goal_id}"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("DELETE", "/v1/goals/{goal_id}"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("POST", "/v1/goals/{goal_id}/readings"): Rule(PARTNERSHIP_WRITE, write=True),
+    ("GET", "/v1/goals/{goal_id}/readings"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/agreements/{agreement_id}"): Rule(PARTNERSHIP_READ),
+    ("POST", "/v1/agreements/{agreement_id}/signatures"): Rule(
+        PARTNERSHIP_WRITE, write=True, note="One per party; " + SIDES
+    ),
+    ("POST", "/v1/agreements/{agreement_id}/document"): Rule(
+        PARTNERSHIP_WRITE, write=True, note="A PDF up to 10 MB, kept in the database."
+    ),
+    ("GET", "/v1/agreements/{agreement_id}/document"): Rule(PARTNERSHIP_READ),
+    ("GET", "/v1/organizations/{organization_id}/track-record"): Rule(
+        VISIBLE, note="Counts only (schools served), never a school's name."
+    ),
+    # the district's partnership view and calendars
+    ("GET", "/v1/districts/{district_id}/partnerships/summary"): Rule(DISTRICT_READ),
+    ("GET", "/v1/districts/{district_id}/partnerships.ics"): Rule(DISTRICT_READ),
+    ("GET", "/v1/schools/{school_id}/partnerships.ics"): Rule(SCHOOL_PRIVATE),
+    ("GET", "/v1/organizations/{organization_id}/partnerships.ics"): Rule(
+        {
+            ORG_MEMBER: A.OWN_ORGS,
+            DISTRICT_ADMIN: A.DISTRICT,
+            KEY_READ: A.DISTRICT,
+            KEY_READ_WRITE: A.DISTRICT,
+            ADMIN: A.ANY,
+        },
+        note="Districts: the organization's partnerships with their own schools.",
+    ),
 }
 
 # Pages FastAPI serves itself: the documentation is public.

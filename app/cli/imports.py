@@ -2,7 +2,8 @@
 
     partnermap import hsds PATH [--source S]            HSDS folder (CSV, Ohana) or .json
     partnermap import schools PATH --mapping FILE [--join ALIAS=PATH]
-    partnermap import csv PATH [--kind K] [--source S]  PartnerMap template CSV
+    partnermap import csv PATH [--kind K] [--source S]  PartnerMap template CSV (organizations,
+                                                        offerings, schools, partnerships)
     partnermap export hsds PATH [--source S …]          HSDS 3.0 CSV data package
 
 Every import takes --dry-run (check, write nothing), --skip-invalid (import the valid records,
@@ -48,11 +49,13 @@ def add_commands(commands: Any) -> None:
     _common(schools)
     schools.set_defaults(run=_import_schools)
 
-    csv_ = which.add_parser("csv", help="organizations, offerings or schools in our templates")
+    csv_ = which.add_parser(
+        "csv", help="organizations, offerings, schools or partnerships in our templates"
+    )
     csv_.add_argument("path", type=Path)
     csv_.add_argument(
         "--kind",
-        choices=("organizations", "offerings", "schools"),
+        choices=("organizations", "offerings", "schools", "partnerships"),
         help="template of the file (default: told from its columns)",
     )
     csv_.add_argument(
@@ -145,7 +148,7 @@ def _import_csv(args: argparse.Namespace, database: Database) -> int:
     if kind is None:
         print(
             "error: cannot tell the template from the columns; give --kind "
-            "organizations|offerings|schools",
+            "organizations|offerings|schools|partnerships",
             file=sys.stderr,
         )
         return 2

@@ -36,6 +36,11 @@ MIN_RADIUS_KM = 2.0
 RADIUS_MARGIN_KM = 1.0
 MAX_NEEDS = 8
 MAX_PRIORITY = 5
+# A record's school year runs from mid-August to mid-June (OUSD's calendar); a record collected
+# from July on belongs to the year starting then, earlier to the year before.
+TERM_START = (8, 15)
+TERM_END = (6, 15)
+UNDATED_YEAR = 2011
 TITLE_LENGTH = 120
 
 # Partner-record school names that normalisation cannot tie to a 2017 site (value: CDE code).
@@ -221,11 +226,25 @@ class DemoNeedsAssessment:
 
 
 @dataclass(frozen=True)
+class DemoPartnership:
+    """A recorded school-partner service, as a completed partnership of its school year."""
+
+    source_ref: str
+    school_external_id: str
+    organization_external_id: str
+    offering_external_id: str
+    categories: tuple[str, ...]
+    term_start: date
+    term_end: date
+
+
+@dataclass(frozen=True)
 class DemoData:
     schools: tuple[DemoSchool, ...]
     organizations: tuple[DemoOrganization, ...]
     offerings: tuple[DemoOffering, ...]
     needs_assessments: tuple[DemoNeedsAssessment, ...]
+    partnerships: tuple[DemoPartnership, ...]
     unmatched_school_names: tuple[str, ...]
     report: dict[str, int]
 
@@ -239,6 +258,7 @@ class _PartnerRow:
     service_text: str
     service_type: str
     categories: tuple[str, ...]
+    school_year: int  # the calendar year the school year starts in
 
 
 def load_oakland(data_dir: Path | None = None) -> DemoData:
@@ -251,17 +271,20 @@ def load_oakland(data_dir: Path | None = None) -> DemoData:
         data_dir, schools, match_names, service_map, report
     )
     organizations = _organizations(rows, org_names, schools, report)
-    offerings = _offerings(rows, organizations, schools, report)
+    offerings, offering_of = _offerings(rows, organizations, schools, report)
     assessments = _needs_assessments(rows, schools)
+    partnerships = _partnerships(rows, offering_of, organizations)
     report["organizations_located"] = len(organizations)
     report["offerings"] = len(offerings)
     report["needs_assessments"] = len(assessments)
+    report["partnerships"] = len(partnerships)
     report["unmatched_school_names"] = len(unmatched)
     return DemoData(
         schools=tuple(schools.values()),
         organizations=tuple(o for o, _ in organizations.values()),
         offerings=offerings,
         needs_assessments=assessments,
+        partnerships=partnerships,
         unmatched_school_names=unmatched,
         report=report,
     )
@@ -436,6 +459,7 @@ def _load_partner_rows(
                 " ".join(raw["service_provided"].split()),
                 service_type,
                 categories,
+                _school_year(raw["date_collected"]),
             )
         )
     canonical = {normalise(name): name for name in ORGANIZATION_ALIASES.values()}
@@ -554,14 +578,16 @@ def _offerings(
     organizations: dict[str, tuple[DemoOrganization, tuple[int, int]]],
     schools: dict[str, DemoSchool],
     report: dict[str, int],
-) -> tuple[DemoOffering, ...]:
-    """One offering per (organisation, service provided); rows keep their file order."""
+) -> tuple[tuple[DemoOffering, ...], dict[tuple[str, str], str]]:
+    """One offering per (organisation, service provided); rows keep their file order. Also
+    each group key's offering external id, so partnerships can point at their offering."""
     groups: dict[tuple[str, str], list[_PartnerRow]] = defaultdict(list)
     for row in rows:
         text = row.service_text or row.service_type
         if row.organization in organizations and text:
             groups[(row.organization, normalise(text))].append(row)
     offerings: list[DemoOffering] = []
+    offering_of: dict[tuple[str, str], str] = {}
     skipped = 0
     for (org_key, text_key), group in groups.items():
         categories = tuple(dict.fromkeys(c for row in group for c in row.categories))
@@ -584,9 +610,11 @@ def _offerings(
             f"service type: {'; '.join(types)}."
         )
         digest = hashlib.sha1(text_key.encode()).hexdigest()[:8]
+        external_id = f"{organization.external_id}:{_slug(title)[:40].strip('-')}-{digest}"
+        offering_of[(org_key, text_key)] = external_id
         offerings.append(
             DemoOffering(
-                external_id=f"{organization.external_id}:{_slug(title)[:40].strip('-')}-{digest}",
+                external_id=external_id,
                 organization_external_id=organization.external_id,
                 title=title,
                 description=description,
@@ -603,7 +631,50 @@ def _offerings(
             )
         )
     report["offerings_skipped_no_service_type"] = skipped
-    return tuple(offerings)
+    return tuple(offerings), offering_of
+
+
+def _partnerships(
+    rows: list[_PartnerRow],
+    offering_of: dict[tuple[str, str], str],
+    organizations: dict[str, tuple[DemoOrganization, tuple[int, int]]],
+) -> tuple[DemoPartnership, ...]:
+    """One completed partnership per (school, offering, school year) of the records: every
+    matched school of a row whose organisation and service became an offering."""
+    found: dict[str, DemoPartnership] = {}
+    for row in rows:
+        text = row.service_text or row.service_type
+        offering = offering_of.get((row.organization or "", normalise(text)))
+        if offering is None or not row.categories or row.organization is None:
+            continue
+        organization = organizations[row.organization][0]
+        for school_id in row.school_ids:
+            ref = f"{school_id}:{offering}:{row.school_year}"
+            if ref in found:
+                # The same service recorded twice at a school: one partnership, all categories.
+                earlier = found[ref]
+                merged = tuple(dict.fromkeys(earlier.categories + row.categories))
+                found[ref] = DemoPartnership(**{**earlier.__dict__, "categories": merged})
+                continue
+            found[ref] = DemoPartnership(
+                source_ref=ref,
+                school_external_id=school_id,
+                organization_external_id=organization.external_id,
+                offering_external_id=offering,
+                categories=row.categories,
+                term_start=date(row.school_year, *TERM_START),
+                term_end=date(row.school_year + 1, *TERM_END),
+            )
+    return tuple(found.values())
+
+
+def _school_year(collected: str) -> int:
+    """The start year of the school year a record dated MM/DD/YYYY was collected in."""
+    parts = collected.strip().split("/")
+    if len(parts) != 3 or not all(p.isdigit() for p in parts):
+        return UNDATED_YEAR
+    month, year = int(parts[0]), int(parts[2])
+    return year if month >= 7 else year - 1
 
 
 def _title(text: str) -> str:

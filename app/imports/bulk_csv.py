@@ -1,4 +1,4 @@
-"""Bulk CSV import of organizations, offerings or schools in PartnerMap's templates
+"""Bulk CSV import of organizations, offerings, schools or partnerships in PartnerMap's templates
 (app/data/imports/templates/*.csv).
 
 Streamed and batched: the file is read record by record and written BATCH_SIZE records at a time,
@@ -19,16 +19,19 @@ from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
+from app.imports import partnerships as partnership_rows
 from app.imports import records as rec
 from app.imports.csvfile import CsvRows, FileProblem
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import Counts, ImportReport
 from app.imports.rows import CellError, convert
 from app.services import import_writes as writes
+from app.services import partnership_history
 
 BATCH_SIZE = 2000
-KINDS = ("organizations", "offerings", "schools")
+KINDS = ("organizations", "offerings", "schools", "partnerships")
 TEMPLATES = Path(__file__).parent.parent / "data" / "imports" / "templates"
+COLUMNS = {**rec.COLUMNS, "partnerships": partnership_rows.PARTNERSHIP_COLUMNS}
 
 
 def template_path(kind: str) -> Path:
@@ -70,7 +73,7 @@ def import_stream(
     if kind not in KINDS:
         raise ValueError(f"kind must be one of {', '.join(KINDS)}")
     report = ImportReport(kind=kind, source=source, dry_run=dry_run, skip_invalid=skip_invalid)
-    columns = {c.name: c for c in rec.COLUMNS[kind]}
+    columns = {c.name: c for c in COLUMNS[kind]}
     geocoder = geocoder or default_geocoder()
     bar = tqdm(
         total=size,
@@ -98,7 +101,7 @@ def import_stream(
             )
         writer = _writer(kind, present, report, organization_source, district)
         seen: set[int] = set()
-        batch: list[rec.Record] = []
+        batch: list[Any] = []
         for line, cells, problem in rows:
             report.rows += 1
             if cells is None:
@@ -145,7 +148,7 @@ def _record(
     source: str,
     geocoder: Geocoder,
     report: ImportReport,
-) -> rec.Record | None:
+) -> Any:
     values: dict[str, Any] = {}
     problems: list[tuple[str, str]] = []
     for name, raw in cells.items():
@@ -158,13 +161,15 @@ def _record(
             record, problems = rec.organization_record(line, values, present, source, geocoder)
         elif kind == "offerings":
             record, problems = rec.offering_record(line, values, present, source)
+        elif kind == "partnerships":
+            record, problems = partnership_rows.partnership_record(line, values)
         else:
             record, problems = rec.school_record(line, values, present, source, geocoder)
     for field, problem in problems:
         report.error(problem, row=line, field=field, value=cells.get(field))
     if problems:
         return None
-    if record is not None and _geocoded(record):
+    if isinstance(record, rec.Record) and _geocoded(record):
         report.notes["located from address"] = report.notes.get("located from address", 0) + 1
     return record
 
@@ -183,7 +188,11 @@ def _writer(
     report: ImportReport,
     organization_source: str | None,
     district: str | None,
-) -> Callable[[Session, str, list[rec.Record]], Counts]:
+) -> Callable[[Session, str, list[Any]], Counts]:
+    if kind == "partnerships":
+        return lambda s, src, batch: partnership_history.write_partnerships(
+            s, src, batch, report, district
+        )
     if kind == "organizations":
         keys = rec.organization_update_keys(present)
         return lambda s, src, batch: writes.write_organizations(s, src, batch, keys)
@@ -198,8 +207,8 @@ def _writer(
 
 def _flush(
     session: Session,
-    writer: Callable[[Session, str, list[rec.Record]], Counts],
-    batch: list[rec.Record],
+    writer: Callable[[Session, str, list[Any]], Counts],
+    batch: list[Any],
     report: ImportReport,
     kind: str,
 ) -> None:
@@ -217,6 +226,8 @@ def guess_kind(path: Path) -> str | None:
             columns = set(CsvRows(raw).columns)
     except (OSError, FileProblem):
         return None
+    if "outcome" in columns:
+        return "partnerships"
     if "title" in columns:
         return "offerings"
     if "type" in columns:

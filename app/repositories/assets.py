@@ -17,7 +17,15 @@ from sqlalchemy.orm import Session
 
 import geo
 from app.filters import Visibility
-from app.models import Location, Need, NeedsAssessment, Offering, Organization, School
+from app.models import (
+    Location,
+    Need,
+    NeedsAssessment,
+    Offering,
+    Organization,
+    Partnership,
+    School,
+)
 from app.repositories.filtering import tag_has_branch, visibility_clause
 from app.repositories.spatial import bbox_clause
 from geo import BBox
@@ -100,6 +108,25 @@ def schools_in_area(
     if bbox is not None:
         query = query.where(bbox_clause(School.lat, School.lon, bbox))
     return list(session.execute(query.order_by(School.id)).all())
+
+
+def active_partnerships(session: Session) -> list[Row[Any]]:
+    """Every active partnership with its school, organization (and name) and categories, in
+    id order: the gap analysis counts a need they address as met."""
+    return list(
+        session.execute(
+            select(
+                Partnership.id,
+                Partnership.school_id,
+                Partnership.organization_id,
+                Organization.name.label("organization_name"),
+                Partnership.need_categories,
+            )
+            .join(Organization, Organization.id == Partnership.organization_id)
+            .where(Partnership.status == "active")
+            .order_by(Partnership.id)
+        ).all()
+    )
 
 
 def polygon_cover(

@@ -211,7 +211,9 @@ def gaps(
     - its capacity is split equally among every school, anywhere, it counts for:
       share = min(1, schools left / schools), and likewise for students;
     - effective coverage = sum of fit x share; **met** at 0.7 or more, **thin** at 0.2 or
-      more, **unmet** below (the values are echoed in `thresholds`).
+      more, **unmet** below (the values are echoed in `thresholds`);
+    - a need is **met** whatever its coverage when an *active partnership* of the school
+      addresses its category (or its parent or a child): `met_by_partnership` names it.
 
     `items` lists the needs with the requested statuses in gap order: the school's need
     index, then the students affected, highest first. `schools` gives each school's counts,

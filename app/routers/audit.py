@@ -24,6 +24,12 @@ ResourceType = Literal[
     "user",
     "token",
     "import_job",
+    "partnership",
+    "partnership_goal",
+    "goal_reading",
+    "agreement",
+    "check_in",
+    "partnership_review",
 ]
 
 

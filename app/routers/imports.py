@@ -36,11 +36,13 @@ CSV_NAMES = (".csv", ".txt")
     "",
     status_code=status.HTTP_202_ACCEPTED,
     response_model=ImportJobOut,
-    summary="Upload a CSV of organizations, offerings or schools",
+    summary="Upload a CSV of organizations, offerings, schools or partnerships",
     description=(
         "Multipart upload of one CSV file in PartnerMap's template for `kind` (the templates "
         "are in app/data/imports/templates; offerings name their organization by "
-        "`organization_external_id` within the same `source`, or by `organization_id`). "
+        "`organization_external_id` within the same `source`, or by `organization_id`; "
+        "partnerships name their school, organization and service as README's import section "
+        "says, and a district's upload reaches its own schools only). "
         "Records are upserted on (`source`, `external_id`), so uploading the same file again "
         "changes nothing. The answer is 202 with the job (`Location: /v1/imports/{id}`); the "
         "file is imported right after the response, in the same server process, in one "

@@ -77,6 +77,14 @@ class ReachingOffering(BaseModel):
     )
 
 
+class PartnershipMet(BaseModel):
+    """The active partnership that meets a need, whatever the offerings around."""
+
+    partnership_id: int
+    organization_id: int
+    organization_name: str
+
+
 class NeedCoverage(BaseModel):
     need_id: int
     category: str
@@ -90,6 +98,11 @@ class NeedCoverage(BaseModel):
     capacity_estimated: bool = Field(
         description="True when a counting offering's capacity is estimated, not declared: "
         "the status rests on that estimate."
+    )
+    met_by_partnership: PartnershipMet | None = Field(
+        default=None,
+        description="An active partnership of the school addressing this need's category "
+        "(or its parent or child): the need is met by it.",
     )
     reaching: list[ReachingOffering] = Field(
         description="The offerings, largest contribution first (at most `per_need`)."
@@ -137,6 +150,7 @@ class GapRow(BaseModel):
         description="True when a counting offering's capacity is estimated, not declared: "
         "the status rests on that estimate."
     )
+    met_by_partnership: PartnershipMet | None = None
 
 
 class SchoolGaps(BaseModel):

@@ -7,6 +7,8 @@ from typing import Annotated, Any, Literal
 
 from pydantic import BaseModel, BeforeValidator, Field, WithJsonSchema
 
+from app.schemas.common import CategoryCode
+
 
 def _form_bool(value: Any) -> Any:
     # A form field is text: only "true" and "false" spell a JSON boolean ("0", "on", "TRUE"
@@ -21,7 +23,7 @@ def _form_bool(value: Any) -> Any:
 
 
 FormBool = Annotated[bool, BeforeValidator(_form_bool), WithJsonSchema({"type": "boolean"})]
-ImportKind = Literal["organizations", "offerings", "schools"]
+ImportKind = Literal["organizations", "offerings", "schools", "partnerships"]
 JobStatus = Literal["queued", "running", "imported", "checked", "failed"]
 
 
@@ -91,3 +93,18 @@ class ImportJobOut(BaseModel):
     created_at: dt.datetime
     started_at: dt.datetime | None
     finished_at: dt.datetime | None
+
+
+class PartnershipHistoryRow(BaseModel):
+    """One row of the partnerships template (app/data/imports/templates/partnerships.csv)."""
+
+    external_id: str | None = Field(default=None, max_length=200)
+    school: str = Field(min_length=1, max_length=300)
+    organization: str = Field(min_length=1, max_length=300)
+    service: str | None = Field(default=None, max_length=300)
+    category: list[CategoryCode] = Field(min_length=1, max_length=20)
+    term_start: dt.date
+    term_end: dt.date
+    outcome: Literal["completed", "ended", "active"]
+    reason: str | None = Field(default=None, max_length=2000)
+    students_served: int | None = Field(default=None, ge=0, le=1_000_000)

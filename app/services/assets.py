@@ -31,6 +31,7 @@ from app.schemas.assets import (
     GapsOut,
     GapSummary,
     NeedCoverage,
+    PartnershipMet,
     ReachingOffering,
     SchoolBrief,
     SchoolCoverageOut,
@@ -41,7 +42,7 @@ from app.schemas.assets import (
 from app.services import schools as school_service
 from app.services.catalog_index import CatalogIndex
 from app.services.matches import as_need
-from app.taxonomy import branch, load_taxonomy, per_distinct, within
+from app.taxonomy import addresses, branch, load_taxonomy, per_distinct, within
 from geo import (
     BBox,
     CoverageConfig,
@@ -97,6 +98,7 @@ class Analysis:
     reach: Reaching
     cover: geo.Coverage
     usable: np.ndarray  # rows of reach pairs passed to coverage (cover's pair arrays align)
+    partnered: dict[int, PartnershipMet]  # need row -> the active partnership that meets it
 
 
 def _universe(session: Session) -> Universe:
@@ -191,7 +193,32 @@ def _analyse(
         students_left=off.students_left,
         config=COVERAGE,
     )
-    return Analysis(universe, reach, cover, usable)
+    partnered = _partnered(session, universe)
+    cover.status[list(partnered)] = geo.MET
+    cover.need_estimated[list(partnered)] = False  # met by the partnership, not an estimate
+    return Analysis(universe, reach, cover, usable, partnered)
+
+
+def _partnered(session: Session, universe: Universe) -> dict[int, PartnershipMet]:
+    """Needs met by an active partnership of their school (see taxonomy.addresses)."""
+    by_school: dict[int, list[Row[Any]]] = {}
+    for p in repo.active_partnerships(session):
+        by_school.setdefault(p.school_id, []).append(p)
+    if not by_school:
+        return {}
+    rows = np.flatnonzero(np.isin(universe.table.ids[universe.need_school], list(by_school)))
+    out = {}
+    for r in rows.tolist():
+        need = universe.needs[r]
+        for p in by_school[int(universe.table.ids[universe.need_school[r]])]:
+            if addresses(p.need_categories, need.category):
+                out[r] = PartnershipMet(
+                    partnership_id=p.id,
+                    organization_id=p.organization_id,
+                    organization_name=p.organization_name,
+                )
+                break
+    return out
 
 
 def school_coverage(
@@ -265,6 +292,7 @@ def school_coverage(
                 offerings=int(cover.offerings[row]),
                 best_fit=round(float(cover.best_fit[row]), 4),
                 capacity_estimated=bool(cover.need_estimated[row]),
+                met_by_partnership=analysis.partnered.get(row),
                 reaching=listed,
             )
         )
@@ -355,7 +383,7 @@ def gaps(
     listed = ranked[np.isin(cover.status[ranked], status_codes)]
     page = listed[offset : offset + limit]
     items = [
-        _gap_row(offset + i + 1, schools[universe.need_school[r]], needs[r], cover, r, taxonomy)
+        _gap_row(offset + i + 1, schools[universe.need_school[r]], needs[r], analysis, r, taxonomy)
         for i, r in enumerate(page.tolist())
     ]
 
@@ -414,8 +442,9 @@ def gaps(
 
 
 def _gap_row(
-    rank: int, school: Row[Any], need: Row[Any], cover: geo.Coverage, r: int, taxonomy: Any
+    rank: int, school: Row[Any], need: Row[Any], analysis: Analysis, r: int, taxonomy: Any
 ) -> GapRow:
+    cover = analysis.cover
     return GapRow(
         rank=rank,
         school_id=school.id,
@@ -435,6 +464,7 @@ def _gap_row(
         offerings=int(cover.offerings[r]),
         best_fit=round(float(cover.best_fit[r]), 4),
         capacity_estimated=bool(cover.need_estimated[r]),
+        met_by_partnership=analysis.partnered.get(r),
     )
 
 

@@ -1,4 +1,6 @@
-"""Load the Oakland Unified demo data (real public records) into the configured database.
+"""Load the Oakland Unified demo data (real public records) into the configured database: its
+schools, partners and their services, example needs, and the 2011 school-partner records as
+completed partnerships (written by the partnerships import's own write path).
 
 Idempotent: records are matched on (source, external_id) and updated in place, so running it
 twice leaves one copy. Everything is written in one transaction.
@@ -17,6 +19,7 @@ from app.demo.oakland import DISTRICT, DemoData, load_oakland
 from app.models import District, Location, Need, NeedsAssessment, Offering, Organization, School
 from app.repositories.catalog_changes import record_change
 from app.services.districts import slug_for
+from app.services.partnership_history import ResolvedPartnership, upsert_partnerships
 from app.services.schools import compute_need_index
 from app.taxonomy import load_taxonomy
 
@@ -29,11 +32,12 @@ VERIFIED_BECAUSE = (
 
 
 def load(*, session: Session, progress: bool = False, data: DemoData | None = None) -> dict:
-    """Upsert the demo schools, organizations, offerings and example needs assessments."""
+    """Upsert the demo schools, organizations, offerings, example needs assessments and
+    completed partnerships."""
     data = data or load_oakland()
     _check_categories(data)
     report: dict[str, Any] = {}
-    steps = tqdm(total=4, desc="demo", unit="step", disable=not progress)
+    steps = tqdm(total=5, desc="demo", unit="step", disable=not progress)
 
     district = _district(session)
     schools = _existing(session, School)
@@ -45,6 +49,8 @@ def load(*, session: Session, progress: bool = False, data: DemoData | None = No
     report["offerings"] = _upsert_offerings(session, data, orgs)
     steps.update()
     report["needs_assessments"] = _add_assessments(session, data, schools)
+    steps.update()
+    report["partnerships"] = _upsert_partnerships(session, data, schools, orgs)
     steps.update()
     record_change(session)  # no ids: every worker rebuilds its ranking index
     session.commit()
@@ -199,3 +205,25 @@ def _add_assessments(session: Session, data: DemoData, schools: dict[str, School
         )
         added += 1
     return f"{added} added, {len(data.needs_assessments) - added} already present"
+
+
+def _upsert_partnerships(
+    session: Session, data: DemoData, schools: dict[str, School], orgs: dict[str, Organization]
+) -> str:
+    """The 2011 records as completed partnerships, through the import's write path."""
+    offerings = _existing(session, Offering)
+    rows = [
+        ResolvedPartnership(
+            source_ref=p.source_ref,
+            school_id=schools[p.school_external_id].id,
+            organization_id=orgs[p.organization_external_id].id,
+            offering_ids=(offerings[p.offering_external_id].id,),
+            status="completed",
+            term_start=p.term_start,
+            term_end=p.term_end,
+            need_categories=list(p.categories),
+        )
+        for p in data.partnerships
+    ]
+    counts = upsert_partnerships(session, SOURCE, rows)
+    return f"{counts.added} added, {counts.updated} updated, {counts.unchanged} unchanged"

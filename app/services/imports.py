@@ -60,10 +60,13 @@ def create(
 
 
 def check_allowed(*, principal: Principal, kind: str) -> None:
-    """Districts upload their own schools; the shared directory of organizations and
-    offerings is loaded by the operator."""
-    if not principal.is_admin and kind != "schools":
-        raise Forbidden("Districts import schools (kind=schools); the operator imports the rest.")
+    """Districts upload their own schools and partnerships; the shared directory of
+    organizations and offerings is loaded by the operator."""
+    if not principal.is_admin and kind not in ("schools", "partnerships"):
+        raise Forbidden(
+            "Districts import schools and partnerships (kind=schools, kind=partnerships); "
+            "the operator imports the rest."
+        )
 
 
 def get(*, session: Session, job_id: int) -> ImportJob:

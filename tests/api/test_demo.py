@@ -4,7 +4,7 @@ import pytest
 from sqlalchemy import func, select
 
 from app.demo.oakland import load_oakland
-from app.models import NeedsAssessment, Offering, Organization, School
+from app.models import NeedsAssessment, Offering, Organization, Partnership, School
 from app.services import demo
 
 
@@ -17,7 +17,7 @@ def _counts(database):
     with database.session() as session:
         return {
             model.__name__: session.scalar(select(func.count()).select_from(model))
-            for model in (School, Organization, Offering, NeedsAssessment)
+            for model in (School, Organization, Offering, NeedsAssessment, Partnership)
         }
 
 
@@ -33,7 +33,19 @@ def test_demo_loads_every_record_once_even_when_run_twice(db, oakland):
         "Organization": len(oakland.organizations),
         "Offering": len(oakland.offerings),
         "NeedsAssessment": len(oakland.needs_assessments),
+        "Partnership": len(oakland.partnerships),
     }
+
+
+def test_the_2011_records_load_as_completed_partnerships_of_their_school_year(db, oakland):
+    with db.session() as session:
+        demo.load(session=session, data=oakland)
+        rows = session.execute(
+            select(Partnership.status, Partnership.proposed_by, Partnership.term_start)
+        ).all()
+    assert len(rows) == len(oakland.partnerships) > 1000
+    assert {(status, by) for status, by, _ in rows} == {("completed", "import")}
+    assert {start.isoformat() for _, _, start in rows} == {"2011-08-15", "2012-08-15"}
 
 
 def test_demo_answers_real_queries(db, client, oakland):

@@ -21,10 +21,11 @@ from app.auth.principal import (
     KEY_READ_WRITE,
     ORG_MEMBER,
     ROLES,
+    SCHOOL_STAFF,
 )
 from app.models import AuditEvent
 from tests.api import factories
-from tests.auth.world import LOGIN_EMAIL, LOGIN_PASSWORD, World, build
+from tests.auth.world import LOGIN_EMAIL, LOGIN_PASSWORD, PDF, World, build
 
 SEES_UNVERIFIED = {ADMIN, DISTRICT_ADMIN, KEY_READ, KEY_READ_WRITE}
 BBOX = "-122.4,37.7,-122.1,37.9"
@@ -66,6 +67,199 @@ def _district(w: World, target: str) -> int:
 
 
 CSV = ("schools.csv", b"external_id,name,grade_low,grade_high\n", "text/csv")
+# A partnership, goal or agreement outside the caller's reach is one it cannot see: a 404.
+UNSEEN = {Access.OWN_ORGS: 404, Access.OWN_SCHOOLS: 404, Access.DISTRICT: 404}
+
+
+def _partnership(w: World, target: str) -> int:
+    return w.partnerships["active" if target == "own" else "other"]
+
+
+def _proposal(w: World, role: str, target: str) -> int:
+    """A proposal the caller's side may answer: members answer the school's, staff the
+    organization's."""
+    if target == "other":
+        return w.partnerships["other"]
+    return w.partnerships["by_org" if role == SCHOOL_STAFF else "by_school"]
+
+
+def _party(role: str) -> str:
+    return "organization" if role == ORG_MEMBER else "school"
+
+
+def _p(w: World, t: str, tail: str = "") -> str:
+    return f"/v1/partnerships/{_partnership(w, t)}{tail}"
+
+
+def _goal(w: World, t: str, tail: str = "") -> str:
+    return f"/v1/goals/{w.goals['active' if t == 'own' else 'other']}{tail}"
+
+
+def _agreement(w: World, t: str, tail: str = "") -> str:
+    return f"/v1/agreements/{w.agreements['active' if t == 'own' else 'other']}{tail}"
+
+
+GOAL = {
+    "category": "stem",
+    "indicator": "attendance_rate",
+    "baseline_value": 88,
+    "baseline_date": "2026-08-15",
+    "target_value": 93,
+    "target_date": "2027-06-01",
+    "owner": "Ms. Rivera",
+}
+MOU = {
+    "kind": "mou",
+    "scope": "Robotics club",
+    "school_responsibilities": ["room"],
+    "organization_responsibilities": ["mentors"],
+    "term_start": "2026-08-15",
+    "term_end": "2027-06-15",
+}
+
+
+def _partnership_specs() -> dict[tuple[str, str], Spec]:
+    path = "/v1/partnerships/{partnership_id}"
+    return {
+        ("POST", "/v1/partnerships"): Spec(
+            lambda w, r, t: (
+                "/v1/partnerships",
+                {
+                    "json": {
+                        "school_id": _school(w, t),
+                        "organization_id": w.orgs["verified" if t == "own" else "other"],
+                        "term_start": "2026-09-01",
+                        "need_categories": ["stem"],
+                    }
+                },
+            ),
+            ok=201,
+            targets=True,
+        ),
+        ("GET", "/v1/partnerships"): Spec(lambda w, r, t: ("/v1/partnerships", {})),
+        ("GET", path): Spec(lambda w, r, t: (_p(w, t), {}), targets=True, other=UNSEEN),
+        ("PATCH", path): Spec(
+            lambda w, r, t: (_p(w, t), {"json": {"schedule": "Tue 3-5 pm"}}),
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("POST", path + "/transitions"): Spec(
+            lambda w, r, t: (
+                f"/v1/partnerships/{_proposal(w, r, t)}/transitions",
+                {"json": {"to": "accepted" if t == "own" else "completed"}},
+            ),
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("POST", path + "/renewals"): Spec(
+            lambda w, r, t: (_p(w, t, "/renewals"), {"json": {"term_start": "2027-08-15"}}),
+            ok=201,
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("POST", path + "/goals"): Spec(
+            lambda w, r, t: (_p(w, t, "/goals"), {"json": GOAL}),
+            ok=201,
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("GET", path + "/goals"): Spec(
+            lambda w, r, t: (_p(w, t, "/goals"), {}), targets=True, other=UNSEEN
+        ),
+        ("GET", path + "/progress"): Spec(
+            lambda w, r, t: (_p(w, t, "/progress"), {}), targets=True, other=UNSEEN
+        ),
+        ("POST", path + "/agreements"): Spec(
+            lambda w, r, t: (_p(w, t, "/agreements"), {"json": MOU}),
+            ok=201,
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("GET", path + "/agreements"): Spec(
+            lambda w, r, t: (_p(w, t, "/agreements"), {}), targets=True, other=UNSEEN
+        ),
+        ("POST", path + "/check-ins"): Spec(
+            lambda w, r, t: (
+                _p(w, t, "/check-ins"),
+                {"json": {"held_on": "2026-10-01", "channel": "meeting"}},
+            ),
+            ok=201,
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("GET", path + "/check-ins"): Spec(
+            lambda w, r, t: (_p(w, t, "/check-ins"), {}), targets=True, other=UNSEEN
+        ),
+        ("POST", path + "/reviews"): Spec(
+            lambda w, r, t: (
+                _p(w, t, "/reviews"),
+                {"json": {"party": _party(r), "satisfaction": 4, "decision": "renew"}},
+            ),
+            ok=201,
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("GET", path + "/reviews"): Spec(
+            lambda w, r, t: (_p(w, t, "/reviews"), {}), targets=True, other=UNSEEN
+        ),
+        ("GET", "/v1/goals/{goal_id}"): Spec(
+            lambda w, r, t: (_goal(w, t), {}), targets=True, other=UNSEEN
+        ),
+        ("PATCH", "/v1/goals/{goal_id}"): Spec(
+            lambda w, r, t: (_goal(w, t), {"json": {"owner": "Mr. Chen"}}),
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("DELETE", "/v1/goals/{goal_id}"): Spec(
+            lambda w, r, t: (_goal(w, t), {}), ok=204, targets=True, other=UNSEEN
+        ),
+        ("POST", "/v1/goals/{goal_id}/readings"): Spec(
+            lambda w, r, t: (
+                _goal(w, t, "/readings"),
+                {"json": {"value": 20, "observed_on": "2026-12-01"}},
+            ),
+            ok=201,
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("GET", "/v1/goals/{goal_id}/readings"): Spec(
+            lambda w, r, t: (_goal(w, t, "/readings"), {}), targets=True, other=UNSEEN
+        ),
+        ("GET", "/v1/agreements/{agreement_id}"): Spec(
+            lambda w, r, t: (_agreement(w, t), {}), targets=True, other=UNSEEN
+        ),
+        ("POST", "/v1/agreements/{agreement_id}/signatures"): Spec(
+            lambda w, r, t: (
+                _agreement(w, t, "/signatures"),
+                {
+                    "json": {
+                        "party": _party(r),
+                        "signer_name": "A. Signer",
+                        "signed_on": "2026-08-01",
+                    }
+                },
+            ),
+            ok=201,
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("POST", "/v1/agreements/{agreement_id}/document"): Spec(
+            lambda w, r, t: (
+                _agreement(w, t, "/document"),
+                {"files": {"file": ("mou.pdf", PDF, "application/pdf")}},
+            ),
+            targets=True,
+            other=UNSEEN,
+        ),
+        ("GET", "/v1/agreements/{agreement_id}/document"): Spec(
+            lambda w, r, t: (_agreement(w, t, "/document"), {}), targets=True, other=UNSEEN
+        ),
+        ("GET", "/v1/organizations/{organization_id}/track-record"): Spec(
+            lambda w, r, t: (f"/v1/organizations/{_org_seen(w, r, t)}/track-record", {}),
+            targets=True,
+        ),
+    }
+
 
 SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/health"): Spec(lambda w, r, t: ("/health", {})),
@@ -273,6 +467,22 @@ SPECS: dict[tuple[str, str], Spec] = {
     ("GET", "/ogc/collections/{collection_id}/items/{feature_id}"): Spec(
         lambda w, r, t: (f"/ogc/collections/offerings/items/{_asset_seen(w, r, t)}", {}),
         targets=True,
+    ),
+    **_partnership_specs(),
+    ("GET", "/v1/districts/{district_id}/partnerships/summary"): Spec(
+        lambda w, r, t: (f"/v1/districts/{_district(w, t)}/partnerships/summary", {}),
+        targets=True,
+    ),
+    ("GET", "/v1/districts/{district_id}/partnerships.ics"): Spec(
+        lambda w, r, t: (f"/v1/districts/{_district(w, t)}/partnerships.ics", {}), targets=True
+    ),
+    ("GET", "/v1/schools/{school_id}/partnerships.ics"): Spec(
+        lambda w, r, t: (f"/v1/schools/{_school(w, t)}/partnerships.ics", {}), targets=True
+    ),
+    ("GET", "/v1/organizations/{organization_id}/partnerships.ics"): Spec(
+        lambda w, r, t: (f"/v1/organizations/{_own_org(w, t)}/partnerships.ics", {}),
+        targets=True,
+        other={Access.DISTRICT: 200},  # any organization, its partnerships in their district
     ),
 }
 

@@ -4,6 +4,9 @@ District A holds school `a`, district B school `b`; each has a needs assessment 
 met and whose other need (literacy at `a`, arts at `b`) is an unmet gap in a desert. The member
 belongs to `verified` and `unverified`; `other` (verified) and `stranger` (unverified) belong
 to nobody. School staff work at `a`; the district admin and both keys are district A's.
+Partnerships of school `a` with `verified`: one proposed by the school, one offered by the
+organization, one active (with a goal and an MOU carrying a PDF); `other` is school `b` with
+`other`, active, with its own goal and MOU.
 """
 
 from __future__ import annotations
@@ -25,6 +28,7 @@ from app.auth.principal import (
 )
 from app.db import Database
 from app.models import (
+    Agreement,
     District,
     ImportJob,
     Location,
@@ -32,6 +36,8 @@ from app.models import (
     NeedsAssessment,
     Offering,
     Organization,
+    Partnership,
+    PartnershipGoal,
     School,
 )
 from app.services import api_keys
@@ -61,6 +67,64 @@ class World:
     gap_needs: dict[str, int] = field(default_factory=dict)  # "a"/"b": the unmet need's id
     headers: dict[str, dict[str, str]] = field(default_factory=dict)
     user_ids: dict[str, int] = field(default_factory=dict)
+    partnerships: dict[str, int] = field(default_factory=dict)
+    goals: dict[str, int] = field(default_factory=dict)
+    agreements: dict[str, int] = field(default_factory=dict)
+
+
+PDF = b"%PDF-1.4\n% a tiny agreement\n%%EOF\n"
+TERM = (dt.date(2026, 8, 15), dt.date(2027, 6, 15))
+
+
+def _partnerships(s, w: World) -> None:  # type: ignore[no-untyped-def]
+    """The four partnerships of the docstring, and a goal and an MOU on each active one."""
+    for name, school_id, org, status, proposed_by in (
+        ("by_school", w.school_a, "verified", "proposed", "school"),
+        ("by_org", w.school_a, "verified", "proposed", "organization"),
+        ("active", w.school_a, "verified", "active", "school"),
+        ("other", w.school_b, "other", "active", "school"),
+    ):
+        partnership = Partnership(
+            school_id=school_id,
+            organization_id=w.orgs[org],
+            status=status,
+            proposed_by=proposed_by,
+            term_start=TERM[0],
+            term_end=TERM[1],
+            need_categories=["stem"],
+        )
+        s.add(partnership)
+        s.flush()
+        w.partnerships[name] = partnership.id
+        if status != "active":
+            continue
+        goal = PartnershipGoal(
+            partnership_id=partnership.id,
+            category="stem",
+            indicator="participation_count",
+            unit="students",
+            baseline_value=10,
+            baseline_date=TERM[0],
+            target_value=40,
+            target_date=TERM[1],
+            owner="Ms. Rivera",
+        )
+        agreement = Agreement(
+            partnership_id=partnership.id,
+            kind="mou",
+            scope="Robotics club",
+            school_responsibilities=["room"],
+            organization_responsibilities=["mentors"],
+            term_start=TERM[0],
+            term_end=TERM[1],
+            document=PDF,
+            document_name="mou.pdf",
+            document_sha256="0" * 64,
+            document_size=len(PDF),
+        )
+        s.add_all([goal, agreement])
+        s.flush()
+        w.goals[name], w.agreements[name] = goal.id, agreement.id
 
 
 def _school(name: str, district: District, lat: float) -> School:
@@ -174,6 +238,7 @@ def build(database: Database) -> World:
             s.add(job)
             s.flush()
             w.jobs[name] = job.id
+        _partnerships(s, w)
         from app.models import User
 
         s.add(User(email=LOGIN_EMAIL, password_hash=login_hash(), role=ORG_MEMBER, is_active=True))

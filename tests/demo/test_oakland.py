@@ -351,3 +351,24 @@ def test_the_most_sought_category_leads_a_schools_needs(oakland):
 
 def test_loading_twice_gives_the_same_data(oakland):
     assert load_oakland() == oakland
+
+
+def test_each_partnership_is_a_recorded_service_at_a_school_in_its_school_year(oakland):
+    offerings = {o.external_id: o for o in oakland.offerings}
+    schools = {s.external_id for s in oakland.schools}
+    refs = [p.source_ref for p in oakland.partnerships]
+    assert len(refs) == len(set(refs)) == oakland.report["partnerships"]
+    for p in oakland.partnerships:
+        assert p.school_external_id in schools
+        offering = offerings[p.offering_external_id]
+        assert offering.organization_external_id == p.organization_external_id
+        assert p.categories and set(p.categories) <= set(offering.categories)
+        assert (p.term_start.month, p.term_start.day) == (8, 15)
+        assert (p.term_end, p.term_end.year) == (
+            date(p.term_end.year, 6, 15),
+            p.term_start.year + 1,
+        )
+    # Records collected in 2013 (spring) belong to the 2012-13 school year.
+    collected = {r["date_collected"].strip()[-4:] for r in _rows("community_partners_2011.csv")}
+    years = {p.term_start.year for p in oakland.partnerships}
+    assert ("2013" in collected) == (2012 in years) and 2011 in years
