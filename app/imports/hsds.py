@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -182,8 +182,8 @@ def import_hsds(
         located = directory.located
         if located:
             report.notes["locations placed by ZIP code"] = located
-    except (IntegrityError, OperationalError) as exc:
-        report.fail(f"the database refused the import ({type(exc.orig).__name__})")
+    except DBAPIError as exc:
+        report.fail(writes.refusal(exc))
     finally:
         bar.close()
     return writes.finish(session, report, catalog=True)

@@ -49,7 +49,9 @@ CSV_NAMES = (".csv", ".txt")
         "transaction: any error and nothing is written, unless `skip_invalid`. `dry_run` "
         "checks everything and writes nothing. Poll GET /v1/imports/{id} for the counts and "
         "each row's problems. Bodies over the server's limit (MAX_BODY_BYTES, 1 MiB by "
-        "default) are refused with 413; larger files go through `partnermap import csv`."
+        "default) are refused with 413; larger files go through `partnermap import csv`. "
+        "A school directory in its own layout (NCES, a state file) comes with its `mapping` "
+        "file (docs/imports.md)."
     ),
     openapi_extra={
         "requestBody": {
@@ -86,9 +88,20 @@ def create_import(
     skip_invalid: Annotated[
         FormBool, Form(description="Import the valid records and report the others.")
     ] = False,
+    mapping: Annotated[
+        UploadFile | None,
+        File(
+            description="kind=schools only: a mapping file (TOML, docs/imports.md) saying how "
+            "the columns of a school directory in its own layout become schools. Without it "
+            "the file follows the schools template."
+        ),
+    ] = None,
 ) -> ImportJobOut:
     service.check_allowed(principal=principal, kind=kind)
     _check_csv(file)
+    checked = service.mapping_for_upload(
+        kind=kind, data=mapping.file.read() if mapping is not None else None
+    )
     filename = (file.filename or "")[:255] or None
     saved = _save(file, settings.data_dir)
     _not_json(saved)
@@ -106,6 +119,8 @@ def create_import(
         saved.unlink(missing_ok=True)
         raise
     path = saved.replace(service.upload_path(data_dir=settings.data_dir, job_id=job.id))
+    if checked is not None:  # kept beside the upload, so a retried job reads it again
+        service.mapping_path(path).write_bytes(checked)
     background.add_task(service.run, database=database, job_id=job.id, path=path)
     response.headers["Location"] = f"/v1/imports/{job.id}"
     return job_out(job)

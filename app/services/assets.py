@@ -75,6 +75,7 @@ def thresholds() -> Thresholds:
         reach_scales=COVERAGE.reach_scales,
         high_need=DESERTS.high_need,
         desert_far_scales=DESERTS.far_scales,
+        estimated_schools=COVERAGE.estimated_schools,
     )
 
 
@@ -194,6 +195,7 @@ def _analyse(
     )
     partnered = _partnered(session, universe)
     cover.status[list(partnered)] = geo.MET
+    cover.need_estimated[list(partnered)] = False  # met by the partnership, not an estimate
     return Analysis(universe, reach, cover, usable, partnered)
 
 
@@ -273,6 +275,7 @@ def school_coverage(
                     via=VIA[int(reach.via[r])],  # type: ignore[arg-type]
                     capacity_schools=detail.capacity_schools,
                     capacity_students=detail.capacity_students,
+                    capacity_estimated=bool(cover.estimated[o]),
                     schools_counting_on_it=int(reached[o]),
                     issue=ISSUES[int(reach.issue[r])] or None,  # type: ignore[arg-type]
                 )
@@ -288,6 +291,7 @@ def school_coverage(
                 effective_coverage=round(float(cover.effective[row]), 4),
                 offerings=int(cover.offerings[row]),
                 best_fit=round(float(cover.best_fit[row]), 4),
+                capacity_estimated=bool(cover.need_estimated[row]),
                 met_by_partnership=analysis.partnered.get(row),
                 reaching=listed,
             )
@@ -459,6 +463,7 @@ def _gap_row(
         effective_coverage=round(float(cover.effective[r]), 4),
         offerings=int(cover.offerings[r]),
         best_fit=round(float(cover.best_fit[r]), 4),
+        capacity_estimated=bool(cover.need_estimated[r]),
         met_by_partnership=analysis.partnered.get(r),
     )
 

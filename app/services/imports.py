@@ -16,8 +16,8 @@ from sqlalchemy.orm import Session
 
 from app.auth.principal import Principal
 from app.db import Database
-from app.domain_errors import Conflict, Forbidden, NotFound
-from app.imports import bulk_csv
+from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound
+from app.imports import bulk_csv, schools_csv
 from app.models import District, ImportJob
 from app.services import audit
 
@@ -87,6 +87,40 @@ def readable(*, session: Session, principal: Principal, job_id: int) -> ImportJo
     return job
 
 
+def mapping_for_upload(*, kind: str, data: bytes | None) -> bytes | None:
+    """A mapping uploaded with a school directory, checked before the job is queued (the job
+    reads it again from beside its upload). Files it would join are not uploaded with it, so a
+    mapping with [[join]] goes through the CLI."""
+    if data is None:
+        return None
+    loc = ("body", "mapping")
+    if kind != "schools":
+        raise InvalidInput(loc, "a mapping is for school directories (kind=schools)")
+    try:
+        mapping = schools_csv.parse_mapping(data.decode("utf-8"), name="upload")
+    except UnicodeDecodeError:
+        raise InvalidInput(loc, "the mapping is not UTF-8 text") from None
+    except schools_csv.MappingProblem as exc:
+        raise InvalidInput(loc, str(exc)) from None
+    if mapping.joins:
+        raise InvalidInput(
+            loc, "a mapping with [[join]] needs its joined files: use `partnermap import schools`"
+        )
+    return data
+
+
+def mapping_path(upload: Path) -> Path:
+    """Where the mapping uploaded with a job waits beside its upload."""
+    return upload.with_suffix(".mapping.toml")
+
+
+def _mapping_of(upload: Path) -> schools_csv.Mapping | None:
+    kept = mapping_path(upload)
+    if not kept.exists():
+        return None
+    return schools_csv.parse_mapping(kept.read_text(encoding="utf-8"), name="upload")
+
+
 INTERRUPTED = "interrupted by a restart; retry with POST /v1/imports/{id}/retry"
 UNAVAILABLE = "the database was unavailable; retry with POST /v1/imports/{id}/retry"
 
@@ -132,10 +166,12 @@ def retry(*, session: Session, principal: Principal, job_id: int, data_dir: Path
 
 
 def run(*, database: Database, job_id: int, path: Path) -> None:
-    """Import the uploaded file of a job and store the report. The file is removed after,
-    unless the database failed (the job can then be retried)."""
+    """Import the uploaded file of a job (through the mapping uploaded with it, if any) and
+    store the report. The files are removed after, unless the database failed (the job can
+    then be retried)."""
     keep = False
     try:
+        mapping = _mapping_of(path)
         with database.session() as session:
             job = get(session=session, job_id=job_id)
             job.status, job.started_at = "running", dt.datetime.now(dt.UTC)
@@ -145,15 +181,26 @@ def run(*, database: Database, job_id: int, path: Path) -> None:
             district = session.get(District, job.district_id) if job.district_id else None
             district_name = district.name if district else None
         with database.session() as session:
-            report = bulk_csv.import_file(
-                session=session,
-                path=path,
-                kind=kind,
-                source=source,
-                dry_run=dry_run,
-                skip_invalid=skip_invalid,
-                district=district_name,
-            )
+            if mapping is not None:
+                report = schools_csv.import_directory(
+                    session=session,
+                    path=path,
+                    mapping=mapping,
+                    source=source,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    district=district_name,
+                )
+            else:
+                report = bulk_csv.import_file(
+                    session=session,
+                    path=path,
+                    kind=kind,
+                    source=source,
+                    dry_run=dry_run,
+                    skip_invalid=skip_invalid,
+                    district=district_name,
+                )
         status = {"imported": "imported", "dry_run": "checked"}.get(report.status, "failed")
         body = report.to_dict()
     except OperationalError:
@@ -170,6 +217,7 @@ def run(*, database: Database, job_id: int, path: Path) -> None:
         )
     if not keep:
         path.unlink(missing_ok=True)
+        mapping_path(path).unlink(missing_ok=True)
     with database.session() as session:
         job = get(session=session, job_id=job_id)
         job.status, job.report = status, body
