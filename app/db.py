@@ -5,7 +5,8 @@ from __future__ import annotations
 
 from collections.abc import Iterator
 from contextlib import contextmanager
-from functools import cached_property
+from dataclasses import dataclass
+from functools import cached_property, partial
 from pathlib import Path
 
 from sqlalchemy import Engine, create_engine, event, text
@@ -14,14 +15,43 @@ from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain_errors import Conflict
+from app.settings import Settings
+
+
+@dataclass(frozen=True)
+class Timeouts:
+    """How long the service waits on the database before a request becomes a 503 (the
+    defaults are Settings' documented ones)."""
+
+    connect_s: int = 3
+    statement_ms: int = 15_000
+    lock_ms: int = 5_000
+    pool_s: float = 5.0
+    sqlite_busy_ms: int = 30_000
+
+    @classmethod
+    def of(cls, settings: Settings) -> Timeouts:
+        return cls(
+            connect_s=settings.db_connect_timeout_s,
+            statement_ms=settings.db_statement_timeout_ms,
+            lock_ms=settings.db_lock_timeout_ms,
+            pool_s=settings.db_pool_timeout_s,
+            sqlite_busy_ms=settings.sqlite_busy_timeout_ms,
+        )
 
 
 class Database:
     """One engine and its session factory for a database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False) -> None:
+    def __init__(self, url: str, *, echo: bool = False, timeouts: Timeouts = Timeouts()) -> None:
         self.url = make_url(url)
         self.echo = echo
+        self.timeouts = timeouts
+
+    @classmethod
+    def of(cls, settings: Settings) -> Database:
+        """The database the settings name, with their timeouts."""
+        return cls(settings.database_url, echo=settings.sql_echo, timeouts=Timeouts.of(settings))
 
     @property
     def is_postgis(self) -> bool:
@@ -29,12 +59,25 @@ class Database:
 
     @cached_property
     def engine(self) -> Engine:
+        t = self.timeouts
         if self.is_postgis:
-            return create_engine(self.url, echo=self.echo, pool_pre_ping=True)
+            options = f"-c statement_timeout={t.statement_ms} -c lock_timeout={t.lock_ms}"
+            return create_engine(
+                self.url,
+                echo=self.echo,
+                pool_pre_ping=True,
+                pool_timeout=t.pool_s,
+                connect_args={"connect_timeout": t.connect_s, "options": options},
+            )
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
-        engine = create_engine(self.url, echo=self.echo, connect_args={"check_same_thread": False})
-        event.listen(engine, "connect", _sqlite_pragmas)
+        engine = create_engine(
+            self.url,
+            echo=self.echo,
+            pool_timeout=t.pool_s,
+            connect_args={"check_same_thread": False, "timeout": t.sqlite_busy_ms / 1000},
+        )
+        event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=t.sqlite_busy_ms))
         return engine
 
     @cached_property
@@ -81,12 +124,12 @@ def unit_of_work(session: Session, *, conflict: str) -> Iterator[None]:
         raise Conflict(conflict) from exc
 
 
-def _sqlite_pragmas(dbapi_connection, _record) -> None:  # type: ignore[no-untyped-def]
+def _sqlite_pragmas(dbapi_connection, _record, *, busy_ms: int) -> None:  # type: ignore[no-untyped-def]
     # Foreign keys are off by default in SQLite; WAL lets readers and the writer overlap.
     cursor = dbapi_connection.cursor()
     cursor.execute("PRAGMA foreign_keys=ON")
     cursor.execute("PRAGMA journal_mode=WAL")
-    cursor.execute("PRAGMA busy_timeout=5000")
+    cursor.execute(f"PRAGMA busy_timeout={int(busy_ms)}")
     cursor.close()
 
 

@@ -6,17 +6,38 @@ import logging
 import threading
 from collections.abc import AsyncIterator
 from contextlib import asynccontextmanager
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
 
+import redis
 from fastapi import Depends, FastAPI
+from fastapi.staticfiles import StaticFiles
 
 from app import __version__
-from app.auth.guards import LoginThrottle, PortalCORS, RateLimit
+from app.auth.guards import Buckets, LoginThrottle, PortalCORS, RateLimit
 from app.auth.origins import OriginCache
+from app.auth.shared_limits import RedisBuckets, RedisGeneration, RedisLoginThrottle
 from app.db import Database
 from app.deps import guard
 from app.errors import add_exception_handlers
-from app.middleware import AccessLog, BodySizeLimit, RequestId, SecurityHeaders
+from app.idempotency import Idempotency
+from app.middleware import (
+    AccessLog,
+    BodySizeLimit,
+    Deadline,
+    RequestId,
+    SecurityHeaders,
+    TrustedProxies,
+)
 from app.openapi import install_openapi
+from app.pages import account as page_account
+from app.pages import admin as page_admin
+from app.pages import nonprofits as page_nonprofits
+from app.pages import public as page_public
+from app.pages import schools as page_schools
+from app.pages.docs import install_docs
+from app.pages.errors import add_page_handlers
 from app.repositories.accounts import active_origins
 from app.routers import (
     accounts,
@@ -39,6 +60,7 @@ from app.routers.imports import router as imports_router
 from app.services.catalog_index import CatalogIndex
 from app.settings import Settings, get_settings
 
+STATIC_DIR = Path(__file__).resolve().parent / "static"
 DESCRIPTION = """
 PartnerMap helps K-12 schools find community partners and helps districts see where
 community assets meet — or miss — school needs.
@@ -94,18 +116,20 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
                 "description": "The map data for GIS clients (QGIS, ArcGIS, GDAL), under /ogc",
             },
         ],
-        dependencies=[Depends(guard)],
+        docs_url=None,
+        redoc_url=None,
     )
     app.state.settings = settings
-    app.state.database = database or Database(settings.database_url, echo=settings.sql_echo)
+    app.state.database = database or Database.of(settings)
     # This app's ranking index, kept current from the catalog change log (one per worker).
     app.state.ranking_index = CatalogIndex(settings.ranking)
-    app.state.login_throttle = LoginThrottle(
-        settings.login_max_failures, settings.login_window_seconds
-    )
+    limits = _limits(settings)
+    app.state.login_throttle = limits.login_throttle
 
+    # The probes skip the permission door: a principal may need the database, and /health
+    # must answer while it is down (policy.py still lists them, public).
+    app.include_router(health.router)
     for router in (
-        health.router,
         accounts.router,
         districts.router,
         audit.router,
@@ -123,32 +147,78 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         goals.router,
         agreements.router,
     ):
+        # The permission matrix's door guards the JSON API; pages sign in with a cookie.
+        app.include_router(router, dependencies=[Depends(guard)])
+    for router in (
+        page_public.router,
+        page_account.router,
+        page_schools.router,
+        page_nonprofits.router,
+        page_admin.router,
+    ):
         app.include_router(router)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     add_exception_handlers(app)
+    add_page_handlers(app)
     install_openapi(app)
+    install_docs(app)
 
     # Last added runs first: headers and ids wrap everything, CORS answers before the rate
     # limit so a browser can read a 429, and the body limit sits next to the app (inside it
-    # only the catch-all for unexpected errors that add_exception_handlers added).
+    # only the Idempotency-Key replay, which reads bodies through the limit, and the catch-all
+    # for unexpected errors that add_exception_handlers added).
+    app.add_middleware(
+        Idempotency, database=app.state.database, ttl_hours=settings.idempotency_ttl_hours
+    )
     app.add_middleware(
         BodySizeLimit,
         max_bytes=settings.max_body_bytes,
         allowances=agreements.UPLOAD_ALLOWANCES,
     )
-    app.add_middleware(
-        RateLimit,
-        per_ip=settings.rate_limit_per_minute_ip,
-        per_key=settings.rate_limit_per_minute_key,
-    )
+    app.add_middleware(RateLimit, ips=limits.ips, keys=limits.keys)
     app.add_middleware(
         PortalCORS,
-        cache=OriginCache(_origins_of(app.state.database), settings.cors_cache_seconds),
+        cache=OriginCache(
+            _origins_of(app.state.database), settings.cors_cache_seconds, limits.origins
+        ),
         allowlist=settings.cors_origins,
     )
+    # Inside the log, the ids and the headers, so a late request's 503 carries them too.
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
     app.add_middleware(AccessLog)
+    app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
     app.add_middleware(RequestId)
-    app.add_middleware(SecurityHeaders)
+    app.add_middleware(SecurityHeaders, tile_url=settings.map_tile_url)
     return app
+
+
+@dataclass(frozen=True)
+class _Limits:
+    ips: Any
+    keys: Any
+    login_throttle: Any
+    origins: Any  # the shared key-origin generation, None in memory
+
+
+def _limits(settings: Settings) -> _Limits:
+    """In this worker's memory, or in Redis for every worker when REDIS_URL is set."""
+    if not settings.redis_url:
+        return _Limits(
+            Buckets(settings.rate_limit_per_minute_ip),
+            Buckets(settings.rate_limit_per_minute_key),
+            LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
+            None,
+        )
+    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2.0)
+    prefix = settings.redis_prefix
+    return _Limits(
+        RedisBuckets(client, prefix + "ip:", settings.rate_limit_per_minute_ip),
+        RedisBuckets(client, prefix + "key:", settings.rate_limit_per_minute_key),
+        RedisLoginThrottle(
+            client, prefix + "login:", settings.login_max_failures, settings.login_window_seconds
+        ),
+        RedisGeneration(client, prefix),
+    )
 
 
 def _origins_of(database: Database):  # type: ignore[no-untyped-def]

@@ -1,17 +1,20 @@
-"""ASGI middleware: body size limit (before any parsing), request ids and logging, security
-headers."""
+"""ASGI middleware: body size limit (before any parsing), a deadline for the answer to start,
+request ids and logging, security headers."""
 
 from __future__ import annotations
 
+import asyncio
 import base64
 import hashlib
+import ipaddress
 import logging
 import re
 import time
+import unicodedata
 import uuid
 from typing import Any
 
-from app.domain_errors import PayloadTooLarge
+from app.domain_errors import PayloadTooLarge, ServiceUnavailable
 from app.errors import send_problem
 
 log = logging.getLogger("partnermap.http")
@@ -82,6 +85,50 @@ class BodySizeLimit:
         return self.default_bytes
 
 
+class Deadline:
+    """A request whose answer has not started within `seconds` is a 503 with Retry-After. A
+    frozen database accepts and never answers, and its worker thread cannot be interrupted,
+    so the client is told to retry now; the abandoned handler ends on its own, unheard."""
+
+    def __init__(self, app: Any, seconds: float) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        started = abandoned = False
+
+        async def guarded_send(message: dict) -> None:
+            nonlocal started
+            if abandoned:
+                return
+            started = started or message["type"] == "http.response.start"
+            await send(message)
+
+        handler = asyncio.ensure_future(self.app(scope, receive, guarded_send))
+        await asyncio.wait({handler}, timeout=self.seconds)
+        if handler.done() or started:
+            await handler
+            return
+        abandoned = True
+        handler.add_done_callback(_late)
+        log.warning("%s %s: no answer in %ss", scope.get("method"), scope.get("path"), self.seconds)
+        await send_problem(
+            scope,
+            receive,
+            send,
+            ServiceUnavailable("The service did not answer in time (is the database slow?)."),
+            instance=scope.get("path"),
+        )
+
+
+def _late(handler: asyncio.Future) -> None:
+    if not handler.cancelled() and handler.exception() is not None:
+        log.warning("an abandoned request ended with %r", handler.exception())
+
+
 class _TooLarge(Exception):
     pass
 
@@ -111,7 +158,60 @@ class AccessLog:
             ms = (time.perf_counter() - start) * 1000
             request_id = scope.get("state", {}).get("request_id", "-")
             # The path only: query strings and headers (keys, tokens) never reach the log.
-            log.info("%s %s %s %.1fms %s", scope["method"], scope["path"], status, ms, request_id)
+            log.info(
+                "%s %s %s %.1fms %s",
+                loggable(scope["method"]),
+                loggable(scope["path"]),
+                status,
+                ms,
+                request_id,
+            )
+
+
+def loggable(text: str) -> str:
+    """`text` with control, format and line-separator characters escaped (\\n, \\u202e), so a
+    decoded `%0A` in a path cannot start a forged log line."""
+    return "".join(
+        ch.encode("unicode_escape").decode("ascii")
+        if ch == "\\" or unicodedata.category(ch) in ("Cc", "Cf", "Zl", "Zp")
+        else ch
+        for ch in text
+    )
+
+
+class TrustedProxies:
+    """The client address is the peer's, unless the peer is one of the configured proxies:
+    then it is the right-most X-Forwarded-For address that is not itself a trusted proxy."""
+
+    def __init__(self, app: Any, proxies: list[str]) -> None:
+        self.app = app
+        self.networks = [ipaddress.ip_network(p, strict=False) for p in proxies]
+
+    def _trusted(self, host: str) -> bool:
+        return _is_address(host) and any(
+            ipaddress.ip_address(host) in network for network in self.networks
+        )
+
+    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
+        client = scope.get("client")
+        if scope["type"] == "http" and self.networks and client and self._trusted(client[0]):
+            forwarded = b",".join(
+                value for name, value in scope.get("headers") or [] if name == b"x-forwarded-for"
+            )
+            hops = [h.strip() for h in forwarded.decode("latin-1").split(",") if h.strip()]
+            while hops and self._trusted(hops[-1]):
+                hops.pop()
+            if hops and _is_address(hops[-1]):
+                scope["client"] = (hops[-1], 0)
+        await self.app(scope, receive, send)
+
+
+def _is_address(text: str) -> bool:
+    try:
+        ipaddress.ip_address(text)
+    except ValueError:
+        return False
+    return True
 
 
 REQUEST_ID = re.compile(rb"^[A-Za-z0-9._-]{1,64}$")
@@ -144,23 +244,30 @@ class RequestId:
 
 
 API_CSP = b"default-src 'none'; frame-ancestors 'none'"
-# What FastAPI's Swagger UI and ReDoc pages load; their inline scripts are allowed by hash.
+# Swagger UI and ReDoc, served from /static/vendor; their inline scripts are allowed by hash
+# (the libraries themselves set inline styles, hence style-src's 'unsafe-inline').
 DOCS_CSP = (
-    "default-src 'none'; script-src https://cdn.jsdelivr.net {hashes}; "
-    "style-src https://cdn.jsdelivr.net https://fonts.googleapis.com 'unsafe-inline'; "
-    "font-src https://fonts.gstatic.com; img-src 'self' data: https://fastapi.tiangolo.com "
-    "https://cdn.redoc.ly; connect-src 'self'; worker-src blob:; base-uri 'none'; "
+    "default-src 'none'; script-src 'self' {hashes}; style-src 'self' 'unsafe-inline'; "
+    "img-src 'self' data:; connect-src 'self'; worker-src blob:; base-uri 'none'; "
     "form-action 'self'; frame-ancestors 'none'"
+)
+# The pages: scripts and styles from this site only (no inline script), map tiles from theirs.
+PAGE_CSP = (
+    "default-src 'none'; script-src 'self'; style-src 'self'; img-src 'self' data: {tiles}; "
+    "connect-src 'self'; font-src 'self'; form-action 'self'; base-uri 'none'; "
+    "frame-ancestors 'none'"
 )
 DOC_PAGES = ("/docs", "/docs/oauth2-redirect", "/redoc")
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
 class SecurityHeaders:
-    """nosniff, no referrer, no framing, a CSP, and no caching of authenticated answers."""
+    """nosniff, no referrer, no framing, a CSP (the API's, the pages' or the docs'), and no
+    caching of authenticated answers."""
 
-    def __init__(self, app: Any) -> None:
+    def __init__(self, app: Any, tile_url: str = "") -> None:
         self.app = app
+        self.page_csp = PAGE_CSP.format(tiles=_origin(tile_url)).encode()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -174,7 +281,10 @@ class SecurityHeaders:
 
         async def guarded_send(message: dict) -> None:
             if message["type"] == "http.response.start":
-                message["headers"] = _secured(message.get("headers", []), API_CSP, credentials)
+                headers = message.get("headers", [])
+                html = dict(headers).get(b"content-type", b"").startswith(b"text/html")
+                csp = self.page_csp if html else API_CSP
+                message["headers"] = _secured(headers, csp, credentials or html)
             await send(message)
 
         await self.app(scope, receive, guarded_send)
@@ -202,6 +312,12 @@ class SecurityHeaders:
             await send({"type": "http.response.body", "body": body})
 
         await self.app(scope, receive, holding_send)
+
+
+def _origin(url: str) -> str:
+    """The scheme and host of a tile URL template, for img-src ('' when there are no tiles)."""
+    match = re.match(r"^(https?://[^/{}]+)", url)
+    return match.group(1) if match else ""
 
 
 def _secured(headers: list, csp: bytes, no_store: bool) -> list:

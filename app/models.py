@@ -346,6 +346,23 @@ class AuditEvent(Base):
     request_id: Mapped[str | None] = mapped_column(String(64))
 
 
+class IdempotentRequest(Base):
+    """A POST sent with an Idempotency-Key and its first answer, replayed to retries of the
+    same request by the same caller until it expires (IDEMPOTENCY_TTL_HOURS)."""
+
+    __tablename__ = "idempotent_requests"
+    __table_args__ = (UniqueConstraint("caller", "key"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    caller: Mapped[str] = mapped_column(String(64))
+    key: Mapped[str] = mapped_column(String(200))
+    fingerprint: Mapped[str] = mapped_column(String(64))
+    status: Mapped[int | None] = mapped_column(Integer)
+    headers: Mapped[list | None] = mapped_column(JSONText)
+    body: Mapped[bytes | None] = mapped_column(LargeBinary)
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, index=True)
+
+
 partnership_offerings = Table(
     "partnership_offerings",
     Base.metadata,

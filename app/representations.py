@@ -80,8 +80,9 @@ def job_out(job: ImportJob) -> ImportJobOut:
             "counts": report.get("counts") or {},
             "errors": report.get("errors", 0),
             "warnings": report.get("warnings", 0),
+            "by_problem": report.get("by_problem", []),
             "issues": [
-                {k: i.get(k) for k in ("severity", "problem", "row", "field")}
+                {k: i.get(k) for k in ("severity", "problem", "row", "field", "value")}
                 for i in report.get("issues", [])
             ],
             "issues_truncated": report.get("issues_truncated", False),
@@ -286,11 +287,19 @@ def asset_map_rows(mode: str, features: Sequence[dict[str, Any]]) -> list[dict[s
 
 
 def coverage_rows(result: SchoolCoverageOut) -> list[dict[str, Any]]:
-    """One row per (need, offering); a need without offerings on a row of its own."""
+    """One row per (need, offering); a need without offerings on a row of its own. The need's
+    and the offering's `capacity_estimated` both show (the offering's with a prefix)."""
     rows: list[dict[str, Any]] = []
     for need in result.needs:
         head = need.model_dump(exclude={"reaching"})
-        rows += [{**head, **o.model_dump()} for o in need.reaching] or [head]
+        rows += [
+            {
+                **head,
+                **o.model_dump(exclude={"capacity_estimated"}),
+                "offering_capacity_estimated": o.capacity_estimated,
+            }
+            for o in need.reaching
+        ] or [head]
     return rows
 
 
@@ -390,6 +399,7 @@ GAP_COLUMNS = (
     "effective_coverage",
     "offerings",
     "best_fit",
+    "capacity_estimated",
     "met_by_partnership",
 )
 
@@ -405,6 +415,7 @@ COVERAGE_COLUMNS = (
     "effective_coverage",
     "offerings",
     "best_fit",
+    "capacity_estimated",
     "offering_id",
     "title",
     "organization_id",
@@ -416,6 +427,7 @@ COVERAGE_COLUMNS = (
     "via",
     "capacity_schools",
     "capacity_students",
+    "offering_capacity_estimated",
     "schools_counting_on_it",
     "issue",
 )

@@ -40,18 +40,37 @@ class Settings(BaseSettings):
     rate_limit_per_minute_ip: int = Field(
         default=600,
         ge=0,
-        description="Requests a minute per client address, per worker process (0: no limit).",
+        description="Requests a minute per client address (per worker without REDIS_URL; 0: "
+        "no limit).",
     )
     rate_limit_per_minute_key: int = Field(
         default=1200,
         ge=0,
-        description="Requests a minute per API key, per worker process (0: no limit).",
+        description="Requests a minute per API key (per worker without REDIS_URL; 0: no limit).",
+    )
+    trusted_proxies: list[str] = Field(
+        default_factory=list,
+        description="Addresses or networks (CIDR) of the reverse proxies whose X-Forwarded-For "
+        "is believed; from any other peer, local ones included, the header is ignored.",
+    )
+    redis_url: str | None = Field(
+        default=None,
+        description="redis://host:port/db: rate limits, the log-in throttle and key-origin "
+        "changes are shared by every worker. Unset: each worker keeps its own in memory.",
+    )
+    redis_prefix: str = Field(
+        default="partnermap:", description="Prefix of every key this service writes in Redis."
     )
     login_max_failures: int = Field(
         default=5, ge=1, description="Failed log-ins per (email, address) before a pause."
     )
     login_window_seconds: int = Field(
         default=900, ge=1, description="The window those failures are counted in."
+    )
+    idempotency_ttl_hours: float = Field(
+        default=24,
+        gt=0,
+        description="How long a POST's Idempotency-Key and its first answer are kept.",
     )
     equity_default: float = Field(
         default=0.3,
@@ -64,6 +83,51 @@ class Settings(BaseSettings):
         default=True,
         description="Build the ranking index in the background when a worker starts, so the "
         "first ranking request does not pay for it.",
+    )
+    db_connect_timeout_s: int = Field(
+        default=3,
+        ge=1,
+        description="PostgreSQL: seconds to open a connection before the request is a 503 "
+        "(a stopped or frozen server does not refuse, it just never answers).",
+    )
+    db_statement_timeout_ms: int = Field(
+        default=15_000, ge=0, description="PostgreSQL: the longest one statement may run (0: none)."
+    )
+    db_lock_timeout_ms: int = Field(
+        default=5_000, ge=0, description="PostgreSQL: the longest a statement waits for a lock."
+    )
+    db_pool_timeout_s: float = Field(
+        default=5.0, gt=0, description="Seconds a request waits for a free pooled connection."
+    )
+    sqlite_busy_timeout_ms: int = Field(
+        default=30_000,
+        ge=0,
+        description="SQLite: how long a writer waits for another's lock. An import commits "
+        "its whole file at once (all or nothing), so a very large import can hold the lock "
+        "longer than this; the waiting request then gets a 503 with Retry-After.",
+    )
+    request_timeout_s: float = Field(
+        default=20.0,
+        gt=0,
+        description="A request that has not started its answer by then is a 503 with "
+        "Retry-After (a frozen database never answers; keep it above the statement timeout).",
+    )
+    ready_timeout_s: float = Field(
+        default=2.0, gt=0, description="/ready answers 503 when the database is slower than this."
+    )
+    data_dir: Path = Field(
+        default=Path("var"),
+        description="Where the service keeps files: API uploads wait for their import job in "
+        "DATA_DIR/imports (kept across restarts, removed when the job ends).",
+    )
+    map_tile_url: str = Field(
+        default="https://tile.openstreetmap.org/{z}/{x}/{y}.png",
+        description="Raster tiles behind the pages' maps ({z}/{x}/{y}); empty: no tiles (the "
+        "maps still show every marker and area on a blank background).",
+    )
+    map_tile_attribution: str = Field(
+        default="© OpenStreetMap contributors",
+        description="Credit shown on the maps for the tiles.",
     )
     log_level: str = "INFO"
     sql_echo: bool = False

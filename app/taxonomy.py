@@ -5,8 +5,9 @@ from __future__ import annotations
 import json
 from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass
-from functools import lru_cache
+from functools import cached_property, lru_cache
 from pathlib import Path
+from types import MappingProxyType
 from typing import Any
 
 TAXONOMY_PATH = Path(__file__).parent / "data" / "taxonomy.json"
@@ -27,9 +28,10 @@ class Taxonomy:
     version: str
     categories: tuple[Category, ...]
 
-    @property
+    @cached_property
     def by_code(self) -> Mapping[str, Category]:
-        return {c.code: c for c in self.categories}
+        """Categories by code, built once: the taxonomy does not change after loading."""
+        return MappingProxyType({c.code: c for c in self.categories})
 
     @property
     def parents(self) -> dict[str, str | None]:

@@ -13,6 +13,13 @@ from tqdm import tqdm
 
 import geo
 from app.models import Location, Offering, Organization
+from app.schemas.organizations import (
+    NoServiceArea,
+    PolygonServiceArea,
+    RadiusServiceArea,
+    ServiceArea,
+)
+from app.services.catalog_rows import service_area_row
 
 BATCH = 5_000
 
@@ -59,17 +66,22 @@ def insert_catalog(
 def organization_row(
     table: Any, k: int, row: int, source: str, service_areas: bool
 ) -> dict[str, Any]:
-    kind, area, radius, verified = "none", None, None, True
+    area: ServiceArea = NoServiceArea(kind="none")
+    verified = True
     if service_areas:
         verified = bool(table.verified[row])
         if bool(table.has_service_area[row]):
             circle = geo.service_area_from_radius(
                 float(table.lat[row]), float(table.lon[row]), 8_000.0, segments=24
             )
-            kind, area = "polygon", geo.to_geojson(geo.densify_edges(circle))
+            area = PolygonServiceArea.model_validate(
+                {"kind": "polygon", "geometry": geo.to_geojson(circle)}
+            )
         elif not math.isnan(float(table.service_radius_km[row])):
-            kind, radius = "radius", round(float(table.service_radius_km[row]), 3)
-    return {
+            area = RadiusServiceArea(
+                kind="radius", radius_km=round(float(table.service_radius_km[row]), 3)
+            )
+    return service_area_row(area) | {
         "source": source,
         "external_id": f"org-{k}",
         "name": f"Synthetic partner {k}",
@@ -77,9 +89,6 @@ def organization_row(
         "type_inferred": False,
         "languages": [],
         "verification": "verified" if verified else "unverified",
-        "service_area_kind": kind,
-        "service_area": area,
-        "service_radius_km": radius,
     }
 
 

@@ -11,8 +11,13 @@ and are usable for it — with each offering's capacity left and each need's stu
    min(1, C / D); one with room for K more students gives each pair min(1, K / S), S the
    students its schools need (per school the most any one of its needs it serves affects,
    so a school with two needs the offering serves is not counted twice). A pair's share is
-   the smaller of the two; unknown capacity or unknown students do not limit it.
+   the smaller of the two; unknown students do not limit it.
    So an offering with room for 2 schools that 20 schools need gives each a tenth of itself.
+   Capacity is never taken as unlimited: an offering declaring no school capacity is
+   estimated to serve `estimated_schools` schools (default 2, about what a small partner's
+   offering serves in a year) and is marked estimated; unknown student capacity is then
+   bounded by that school estimate. (Follow-up: estimate from the partner's history of
+   schools served per term once partnerships are recorded.)
 3. A need's effective coverage is the sum over its counting pairs of q * share, and
 
        met    effective >= met  (default 0.7: one offering of the need's own category with
@@ -55,6 +60,8 @@ class CoverageConfig:
     # reach. Virtual offerings reach everyone; a declared radius or polygon reaches exactly
     # the schools it covers.
     reach_scales: float = 2.0
+    # Schools per year assumed for an offering that declares no school capacity (estimated).
+    estimated_schools: float = 2.0
 
     def __post_init__(self) -> None:
         if not 0 <= self.thin <= self.met:
@@ -63,6 +70,8 @@ class CoverageConfig:
             raise ValueError("min_fit must be in [0, 1]")
         if self.reach_scales <= 0:
             raise ValueError("reach_scales must be > 0")
+        if self.estimated_schools <= 0:
+            raise ValueError("estimated_schools must be > 0")
 
 
 @dataclass(frozen=True)
@@ -74,10 +83,12 @@ class Coverage:
     contribution: FloatArray  # per pair: fit * share
     schools_reached: IntArray  # per offering: schools it counts for
     school_share: FloatArray  # per offering: min(1, schools left / schools reached)
+    estimated: npt.NDArray[np.bool_]  # per offering: school capacity estimated, not declared
     student_share: FloatArray  # per offering: min(1, students left / students needing it)
     offerings: IntArray  # per need: counting offerings
     effective: FloatArray  # per need: sum of contributions
     best_fit: FloatArray  # per need: best counting fit (0 when none)
+    need_estimated: npt.NDArray[np.bool_]  # per need: a counting offering's capacity estimated
     status: IntArray  # per need: UNMET, THIN or MET
 
 
@@ -96,7 +107,7 @@ def needs_coverage(
 
     pair_need, pair_offering: row of each pair's need and offering; fit: its fit in [0, 1].
     need_school: school row of each need; need_students: students it affects (NaN unknown).
-    schools_left, students_left: per offering, NaN when unknown.
+    schools_left, students_left: per offering, NaN when unknown (schools: estimated).
     """
     cfg = config or CoverageConfig()
     p_need = np.asarray(pair_need, dtype=np.intp)
@@ -104,7 +115,9 @@ def needs_coverage(
     q = np.asarray(fit, dtype=np.float64)
     school = np.asarray(need_school, dtype=np.intp)
     students = np.asarray(need_students, dtype=np.float64)
-    schools_cap = np.asarray(schools_left, dtype=np.float64)
+    declared = np.asarray(schools_left, dtype=np.float64)
+    estimated = np.isnan(declared)
+    schools_cap = np.where(estimated, cfg.estimated_schools, declared)
     students_cap = np.asarray(students_left, dtype=np.float64)
     n_needs, n_off = len(school), len(schools_cap)
 
@@ -131,7 +144,7 @@ def needs_coverage(
 
     with np.errstate(divide="ignore", invalid="ignore"):
         school_share = np.where(
-            np.isnan(schools_cap) | (reached == 0),
+            reached == 0,
             1.0,
             np.clip(schools_cap / np.maximum(reached, 1), 0.0, 1.0),
         )
@@ -151,6 +164,8 @@ def needs_coverage(
     effective = np.bincount(p_need, weights=contribution, minlength=n_needs).astype(np.float64)
     best_fit = np.zeros(n_needs)
     np.maximum.at(best_fit, c_need, q[counts])
+    need_estimated = np.zeros(n_needs, dtype=bool)
+    need_estimated[c_need[estimated[c_off]]] = True
     # Fits come through float32 credits: compare with a little slack, so an exact-category
     # offering with a full share (fit 0.7 in float32) meets a need as documented.
     status = np.where(
@@ -162,9 +177,11 @@ def needs_coverage(
         contribution=contribution,
         schools_reached=reached,
         school_share=school_share,
+        estimated=estimated,
         student_share=student_share,
         offerings=offerings,
         effective=effective,
         best_fit=best_fit,
+        need_estimated=need_estimated,
         status=status,
     )

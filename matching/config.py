@@ -33,6 +33,11 @@ class RankingConfig:
     # Default equity strength: weight of need_index * equity value. 0 = pure fit + reach +
     # constraints; 1 = as strong as fit at its maximum. Districts may pass their own per query.
     equity: float = 0.3
+    # How much the district's partnership history counts (matching.history): schools served
+    # (track) and partners chosen by schools like this one, nearby (like).
+    track_weight: float = 0.35
+    like_weight: float = 0.5
+    like_scale_km: float = 5.0
 
     # --- fit -----------------------------------------------------------------------------------
     # Weight of a need by priority 1 (highest) .. 5: meeting priority 1 counts 1.0, priority 5 0.3.
@@ -99,7 +104,7 @@ class RankingConfig:
     # Subtracted once for a dominant problem: grades do not overlap, none of the need's
     # languages offered, no capacity left, not active on the ranking date. It exceeds the
     # largest possible positive score, so such an offering ranks below every one without.
-    demotion: float = 3.0
+    demotion: float = 4.0
 
     # --- equity --------------------------------------------------------------------------------
     # Equity value of an offering for a school = weighted mix of (shares sum to 1):
@@ -122,7 +127,13 @@ class RankingConfig:
     rebuild_buffer_rows: int = 20_000
 
     def __post_init__(self) -> None:
-        weights = (self.fit_weight, self.reach_weight, self.constraints_weight)
+        weights = (
+            self.fit_weight,
+            self.reach_weight,
+            self.constraints_weight,
+            self.track_weight,
+            self.like_weight,
+        )
         if min(weights) < 0:
             raise ValueError("component weights must be >= 0")
         if not 0 <= self.equity <= 1:
@@ -152,7 +163,14 @@ class RankingConfig:
     @property
     def max_positive_score(self) -> float:
         """The largest score possible at full equity strength (every component at 1)."""
-        return self.fit_weight + self.reach_weight + self.constraints_weight + 1.0
+        return (
+            self.fit_weight
+            + self.reach_weight
+            + self.constraints_weight
+            + self.track_weight
+            + self.like_weight
+            + 1.0
+        )
 
     def scale_km(self, locale: str | None) -> float:
         """Distance decay scale for a school of this locale (unknown -> default_locale)."""

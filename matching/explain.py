@@ -123,6 +123,7 @@ def explain(
             float(scored.equity[r]),
             _equity_detail(ctx, off, scored, r, need_index, school_populations, language),
         ),
+        *_history(scored, r),
     )
     return Explained(contributions, needs_met, tuple(warnings), language)
 
@@ -313,6 +314,19 @@ def _constraints_detail(
         penalty = ctx.config.demotion
         notes.append(f"ranked below all offerings without such a problem (-{penalty:g})")
     return "; ".join(notes) if notes else "no constraint issues"
+
+
+def _history(scored: Scored, r: int) -> tuple[Contribution, ...]:
+    """The track-record contribution of a forward ranking (none where history is not scored)."""
+    if scored.history is None or scored.served is None or scored.like is None:
+        return ()
+    served = int(scored.served[r])
+    if not served:
+        return (Contribution("history", float(scored.history[r]), "no partnership history yet"),)
+    detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
+    if scored.like[r] >= 0.5:
+        detail += "; a usual partner of nearby schools with similar needs"
+    return (Contribution("history", float(scored.history[r]), detail),)
 
 
 def _equity_detail(

@@ -41,6 +41,7 @@ from matching.columns import (
     transform_text,
 )
 from matching.config import RankingConfig
+from matching.history import History
 from matching.spatial import CellGrid, cell_order
 from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
@@ -181,6 +182,8 @@ class OfferingIndex:
         self.config = config
         self._lock = threading.Lock()
         self._replay: list[tuple[str, OfferingTable | np.ndarray]] | None = None
+        # The district's partnership history (matching.history); replaced whole when it changes.
+        self.history = History.empty()
 
     @classmethod
     def build(

@@ -6,6 +6,7 @@ add up to their score. Results are deterministic: equal scores are ordered by as
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
@@ -19,6 +20,7 @@ from matching.config import RankingConfig
 from matching.errors import RankingInputError
 from matching.explain import Context, explain, offering_reason, school_reason
 from matching.filters import Filters, filter_mask
+from matching.history import fitted_history, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
 from matching.results import RankedOffering, RankedSchool
@@ -106,6 +108,11 @@ def rank_offerings(
         config=cfg,
     )
     bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value[eligible], cfg)
+    history, served, like = history_points(
+        index.history, school.lat, school.lon, slots, off.organization_ids, cfg
+    )
+    bound = bound + history
+    top_priority = np.array([n.priority == slots[0].priority for n in slots])
     queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
@@ -128,6 +135,16 @@ def rank_offerings(
             reverse=False,
             config=cfg,
             terms=take_rows(terms, rows),
+        )
+        if not len(index.history):  # no partnership records: the model without history
+            return sub_off, distance[eligible[rows]], sub_reach, scored
+        points = fitted_history(history[rows], scored.fit, scored.credit, top_priority, cfg)
+        scored = dataclasses.replace(
+            scored,
+            score=scored.score + points,
+            history=points,
+            served=served[rows],
+            like=like[rows],
         )
         return sub_off, distance[eligible[rows]], sub_reach, scored
 

@@ -9,7 +9,7 @@ from dataclasses import dataclass
 class Contribution:
     """Points one model component adds to the score, and why."""
 
-    component: str  # "fit" | "reach" | "constraints" | "equity"
+    component: str  # "fit" | "reach" | "constraints" | "equity" | "history"
     points: float
     detail: str
 

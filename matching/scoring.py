@@ -17,7 +17,8 @@ soft - demotion * demote: the need it serves best once constraints count. Then
     constraints = constraints_weight * (1 - soft[j*] - soft_offering) - demotion * any demotion
     equity      = strength * need_index * value   (value: affordability / populations / language
                                                    forward; 1 in reverse: the school's need)
-    score       = fit + reach + constraints + equity, summed in this order.
+    score       = fit + reach + constraints + equity, summed in this order; forward rankings
+                  then add history (matching.history: track record and schools like this one).
 """
 
 from __future__ import annotations
@@ -200,6 +201,10 @@ class Scored:
     equity_value: np.ndarray  # [0, 1] (1 in reverse ranking)
     population_match: np.ndarray  # bool
     language_access: np.ndarray  # bool
+    # matching.history per row, added last to score (None: not scored, as in reverse ranking)
+    history: np.ndarray | None = None
+    served: np.ndarray | None = None  # schools the organization served
+    like: np.ndarray | None = None
 
 
 def score_rows(

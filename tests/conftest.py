@@ -74,12 +74,13 @@ def db(database: Database) -> Iterator[Database]:
 
 
 @pytest.fixture
-def settings(db: Database) -> Settings:
+def settings(db: Database, tmp_path) -> Settings:  # type: ignore[no-untyped-def]
     # Rate limits are off here; tests/auth/test_limits.py turns them on.
     return Settings(
         warm_ranking_index=False,
         database_url=str(db.url.render_as_string(hide_password=False)),
         max_body_bytes=200_000,
+        data_dir=tmp_path,
         rate_limit_per_minute_ip=0,
         rate_limit_per_minute_key=0,
     )

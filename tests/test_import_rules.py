@@ -68,3 +68,20 @@ def test_geometry_imports_nothing_from_ranking():
 def test_routers_import_no_orm_models():
     """Routers speak HTTP only: rows reach them through services, shaped by app.representations."""
     assert_no_imports("app/routers", ("app.models",))
+
+
+QUERY_CONSTRUCTS = tuple(
+    f"sqlalchemy.{name}" for name in ("select", "insert", "update", "delete", "text", "func")
+)
+
+
+def test_routers_imports_and_cli_build_no_sql():
+    """Queries live in app/repositories; HTTP, file formats and commands reach them through
+    services (a Session and the database's exceptions may pass through)."""
+    for folder in ("app/routers", "app/imports", "app/cli"):
+        assert_no_imports(folder, QUERY_CONSTRUCTS)
+
+
+def test_pages_call_services_and_run_no_sql():
+    """Pages are another shell around the same services: no ORM models, repositories or SQL."""
+    assert_no_imports("app/pages", ("app.models", "app.repositories", "sqlalchemy"))

@@ -1,13 +1,14 @@
 """ASGI guards in front of the API: CORS for district portals, and rate limits.
 
 Rate limits are token buckets kept in each worker process's memory (so with N workers a
-client gets up to N times the limit); a load balancer or gateway in front is the place for a
-shared limit.
+client gets up to N times the limit), or in Redis for every worker at once when REDIS_URL is
+set (app.auth.shared_limits).
 """
 
 from __future__ import annotations
 
 import math
+import threading
 import time
 from collections import OrderedDict, deque
 from typing import Any
@@ -20,8 +21,8 @@ from app.domain_errors import Forbidden, TooManyRequests
 from app.errors import send_problem
 
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE"
-ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID"
-EXPOSE_HEADERS = b"Location, Link, Retry-After, X-Request-ID, WWW-Authenticate"
+ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID, Idempotency-Key"
+EXPOSE_HEADERS = b"Location, Link, Retry-After, X-Request-ID, WWW-Authenticate, Idempotent-Replayed"
 UNLIMITED_PATHS = ("/health", "/ready")
 
 
@@ -102,6 +103,7 @@ class Buckets:
     """Token buckets by name: `per_minute` requests a minute, bursts up to the same number."""
 
     MAX_NAMES = 100_000
+    blocking = False
 
     def __init__(self, per_minute: int) -> None:
         self.capacity = float(per_minute)
@@ -130,22 +132,28 @@ class RateLimit:
     """Every request is charged to its client IP's bucket, and a request with an API key to
     that key's bucket too; an empty bucket answers 429 with Retry-After."""
 
-    def __init__(self, app: Any, per_ip: int, per_key: int) -> None:
+    def __init__(self, app: Any, ips: Any, keys: Any) -> None:
         self.app = app
-        self.ips = Buckets(per_ip)
-        self.keys = Buckets(per_key)
+        self.ips = ips  # Buckets, or RedisBuckets shared by the workers
+        self.keys = keys
+
+    @staticmethod
+    async def _take(buckets: Any, name: str) -> float:
+        if buckets.blocking:
+            return float(await anyio.to_thread.run_sync(buckets.take, name))
+        return float(buckets.take(name))
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:
             await self.app(scope, receive, send)
             return
         client = scope.get("client") or ("unknown", 0)
-        wait, who = self.ips.take(client[0]), "this address"
+        wait, who = await self._take(self.ips, client[0]), "this address"
         if not wait:
             key = dict(scope.get("headers") or []).get(b"x-api-key")
             parts = credentials.split_key(key.decode("latin-1")) if key else None
             if parts:
-                wait, who = self.keys.take(parts[0]), "this API key"
+                wait, who = await self._take(self.keys, parts[0]), "this API key"
         if wait:
             retry = math.ceil(wait)
             await send_problem(
@@ -162,30 +170,32 @@ class RateLimit:
 
 class LoginThrottle:
     """Failed log-ins per (email, address): after `max_failures` within `window` seconds, more
-    attempts are refused until the oldest failure leaves the window."""
+    attempts are refused until the oldest failure leaves the window. Each attempt is counted
+    as a failure before the password is checked (and forgiven if it succeeds), under a lock,
+    so parallel wrong passwords cannot all slip in before the first is counted."""
 
     def __init__(self, max_failures: int, window: float) -> None:
         self.max_failures = max_failures
         self.window = window
+        self._lock = threading.Lock()
         self._failures: OrderedDict[tuple[str, str], deque[float]] = OrderedDict()
 
-    def retry_after(self, email: str, address: str, now: float | None = None) -> int:
+    def attempt(self, email: str, address: str, now: float | None = None) -> int:
+        """0 and the attempt counted, or the seconds to wait (nothing counted)."""
         now = time.monotonic() if now is None else now
-        failures = self._failures.get((email, address))
-        if not failures:
+        name = (email, address)
+        with self._lock:
+            failures = self._failures.setdefault(name, deque(maxlen=self.max_failures))
+            while failures and failures[0] <= now - self.window:
+                failures.popleft()
+            if len(failures) >= self.max_failures:
+                return max(1, math.ceil(failures[0] + self.window - now))
+            failures.append(now)
+            self._failures.move_to_end(name)
+            while len(self._failures) > Buckets.MAX_NAMES:
+                self._failures.popitem(last=False)
             return 0
-        while failures and failures[0] <= now - self.window:
-            failures.popleft()
-        if len(failures) < self.max_failures:
-            return 0
-        return max(1, math.ceil(failures[0] + self.window - now))
-
-    def failed(self, email: str, address: str, now: float | None = None) -> None:
-        now = time.monotonic() if now is None else now
-        self._failures.setdefault((email, address), deque(maxlen=self.max_failures)).append(now)
-        self._failures.move_to_end((email, address))
-        while len(self._failures) > Buckets.MAX_NAMES:
-            self._failures.popitem(last=False)
 
     def succeeded(self, email: str, address: str) -> None:
-        self._failures.pop((email, address), None)
+        with self._lock:
+            self._failures.pop((email, address), None)

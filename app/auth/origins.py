@@ -2,19 +2,30 @@
 
 A pre-flight carries no key, so it is answered from the union of every active key's allowed
 origins plus the ALLOWED_ORIGINS setting. Each process caches that union for
-CORS_CACHE_SECONDS and drops its copy at once when it changes a key itself; another worker
-sees the change within the cache time. The real request is checked against its own key's
-origins on every call, so a stale cache can only let a pre-flight through, never a request.
+CORS_CACHE_SECONDS and drops its copy at once when it changes a key itself; with REDIS_URL a
+change bumps a shared generation that every worker reads, so all drop their copy at once
+(without it, another worker sees the change within the cache time). The real request is
+checked against its own key's origins on every call, so a stale cache can only let a
+pre-flight through, never a request.
+When the database does not answer, the last union loaded stays in use (and the next attempt
+waits for the cache time), so a browser's call that needs no database still gets its answer.
 """
 
 from __future__ import annotations
 
+import logging
 import re
 import threading
 import time
+import weakref
 from collections.abc import Callable
+from typing import Any
+
+from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain_errors import InvalidInput
+
+log = logging.getLogger("partnermap.origins")
 
 ORIGIN = re.compile(r"^https?://[a-z0-9.-]+(:[0-9]{1,5})?$")
 
@@ -30,33 +41,52 @@ def check(origin: str, loc: list[str | int]) -> str:
 
 
 class OriginCache:
-    def __init__(self, load: Callable[[], set[str]], ttl_seconds: float) -> None:
+    def __init__(
+        self, load: Callable[[], set[str]], ttl_seconds: float, shared: Any = None
+    ) -> None:
         self._load = load
         self._ttl = ttl_seconds
+        self._shared = shared  # a RedisGeneration, bumped by every worker's changed()
+        if shared is not None:
+            _shared.add(shared)
         self._lock = threading.Lock()
         self._origins: set[str] = set()
         self._loaded_at = -1e18
-        self._generation = -1
+        self._generation: tuple[int, int] = (-1, -1)
+
+    def _now_generation(self) -> tuple[int, int]:
+        return _generation, self._shared.current() if self._shared is not None else 0
 
     def current(self) -> set[str]:
+        generation = self._now_generation()
         with self._lock:
             fresh = time.monotonic() - self._loaded_at < self._ttl
-            if fresh and self._generation == _generation:
+            if fresh and self._generation == generation:
                 return self._origins
-        origins = self._load()
+        try:
+            origins = self._load()
+        except SQLAlchemyError as exc:
+            log.warning("allowed origins kept, the database does not answer (%s)", type(exc))
+            with self._lock:
+                self._loaded_at = time.monotonic()
+                return self._origins
         with self._lock:
             self._origins, self._loaded_at, self._generation = (
                 origins,
                 time.monotonic(),
-                _generation,
+                generation,
             )
         return origins
 
 
 _generation = 0
+# The shared generations of this process's apps (held by their caches; gone with them).
+_shared: weakref.WeakSet = weakref.WeakSet()
 
 
 def changed() -> None:
-    """A key was made or revoked in this process: reload the union on the next pre-flight."""
+    """A key was made or revoked: every worker reloads the union on its next pre-flight."""
     global _generation
     _generation += 1
+    for shared in list(_shared):
+        shared.bump()

@@ -33,6 +33,7 @@ class Access(StrEnum):
     DISTRICT = "district"  # records of the caller's district
     OWN_SCHOOLS = "own schools"
     OWN_ORGS = "own organizations"
+    SERVED = "served organizations"  # organizations reaching one of the district's schools
     SELF = "self"  # the caller's own account or token
 
 
@@ -124,9 +125,10 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("DELETE", "/v1/organizations/{organization_id}"): Rule(ORG_WRITE, write=True),
     ("POST", "/v1/organizations/{organization_id}/offerings"): Rule(ORG_WRITE, write=True),
     ("POST", "/v1/organizations/{organization_id}/verification"): Rule(
-        {DISTRICT_ADMIN: A.ANY, ADMIN: A.ANY},
+        {DISTRICT_ADMIN: A.SERVED, ADMIN: A.ANY},
         write=True,
-        note="Verify or reject (with a reason); recorded with the deciding district.",
+        note="Verify or reject (with a reason); recorded with the deciding district. A "
+        "district decides on the organizations serving its schools only.",
     ),
     ("GET", "/v1/organizations/{organization_id}/school-matches"): Rule(
         {
@@ -170,6 +172,9 @@ POLICY: dict[tuple[str, str], Rule] = {
         note="Districts: `kind=schools` or `partnerships`, their own district's.",
     ),
     ("GET", "/v1/imports/{job_id}"): Rule(DISTRICT_READ),
+    ("POST", "/v1/imports/{job_id}/retry"): Rule(
+        DISTRICT_WRITE, write=True, note="A failed job of the caller's district (any: admin)."
+    ),
     # OGC API - Features for GIS clients. The gap analysis collections have rows of their own,
     # before the generic `{collection_id}` rows: the first row whose path matches applies.
     ("GET", "/ogc"): Rule(EVERYONE),
@@ -311,7 +316,9 @@ def render_markdown() -> str:
         "A cell names the records the role may touch: **any**; **visible** (verified",
         "organizations and their offerings, plus the caller's own; district admins and keys see",
         "unverified ones too); **district** (records of the caller's district); **own schools**,",
-        "**own organizations**; **self** (the caller's own account or token). A dash is a",
+        "**own organizations**; **served organizations** (those whose service area or radius",
+        "reaches one of the caller's district's schools); **self** (the caller's own account or",
+        "token). A dash is a",
         "refusal: 401 for anonymous callers, 403 for the others. A record the caller may not see",
         "at all is a 404; one it may see but not touch is a 403.",
         "",

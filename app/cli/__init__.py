@@ -4,9 +4,11 @@ from __future__ import annotations
 
 import argparse
 import logging
+import sys
 
 from app.cli import accounts, bench, imports, service
 from app.db import Database
+from app.domain_errors import DomainError
 from app.settings import get_settings
 
 
@@ -24,8 +26,17 @@ def main(argv: list[str] | None = None) -> int:
     args = parser.parse_args(argv)
     settings = get_settings()
     logging.basicConfig(level=settings.log_level, format="%(levelname)s %(name)s %(message)s")
-    database = Database(settings.database_url)
+    database = Database.of(settings)
     try:
         return int(args.run(args, database) or 0)
+    except DomainError as exc:
+        return _fail(exc)
     finally:
         database.dispose()
+
+
+def _fail(exc: DomainError) -> int:
+    """A refused command (unknown district, taken email …) is one line on stderr and exit 1."""
+    fields = "; ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors)
+    print(f"error: {exc.detail}" + (f" ({fields})" if fields else ""), file=sys.stderr)
+    return 1

@@ -24,7 +24,6 @@ from typing import Any
 
 from app.auth.principal import OPERATOR, USER_ROLES
 from app.db import Database
-from app.domain_errors import DomainError
 
 
 def add_commands(commands: Any) -> None:
@@ -81,12 +80,6 @@ def add_commands(commands: Any) -> None:
     ).set_defaults(run=_permissions)
 
 
-def _fail(exc: DomainError) -> int:
-    fields = "; ".join(".".join(str(p) for p in e["loc"]) for e in exc.errors)
-    print(f"error: {exc.detail}" + (f" ({fields})" if fields else ""), file=sys.stderr)
-    return 1
-
-
 def _password(args: argparse.Namespace) -> str:
     if args.password_stdin:
         return sys.stdin.readline().rstrip("\n")
@@ -101,22 +94,19 @@ def _create_user(args: argparse.Namespace, database: Database) -> int:
 
     password = _password(args)
     with database.session() as session:
-        try:
-            district_id = (
-                districts.find(session=session, ref=args.district).id if args.district else None
-            )
-            user = accounts.create_user(
-                session=session,
-                principal=OPERATOR,
-                email=args.email,
-                password=password,
-                role=args.role,
-                district_id=district_id,
-                school_ids=args.school,
-                organization_ids=args.organization,
-            )
-        except DomainError as exc:
-            return _fail(exc)
+        district_id = (
+            districts.find(session=session, ref=args.district).id if args.district else None
+        )
+        user = accounts.create_user(
+            session=session,
+            principal=OPERATOR,
+            email=args.email,
+            password=password,
+            role=args.role,
+            district_id=district_id,
+            school_ids=args.school,
+            organization_ids=args.organization,
+        )
         print(f"user {user.id}: {user.email} ({user.role})")
     return 0
 
@@ -142,18 +132,15 @@ def _create_key(args: argparse.Namespace, database: Database) -> int:
     from app.services import api_keys, districts
 
     with database.session() as session:
-        try:
-            district = districts.find(session=session, ref=args.district)
-            key, plaintext = api_keys.create(
-                session=session,
-                principal=OPERATOR,
-                district_id=district.id,
-                name=args.name,
-                scope=args.scope,
-                allowed_origins=args.origin,
-            )
-        except DomainError as exc:
-            return _fail(exc)
+        district = districts.find(session=session, ref=args.district)
+        key, plaintext = api_keys.create(
+            session=session,
+            principal=OPERATOR,
+            district_id=district.id,
+            name=args.name,
+            scope=args.scope,
+            allowed_origins=args.origin,
+        )
         print(f"key {key.id} for {district.name} ({key.scope}); shown once, store it now:")
         print(plaintext)
     return 0
@@ -163,29 +150,19 @@ def _revoke_key(args: argparse.Namespace, database: Database) -> int:
     from app.services import api_keys
 
     with database.session() as session:
-        try:
-            key = api_keys.revoke_any(session=session, principal=OPERATOR, key_id=args.key_id)
-        except DomainError as exc:
-            return _fail(exc)
+        key = api_keys.revoke_any(session=session, principal=OPERATOR, key_id=args.key_id)
         print(f"key {key.id} ({key.name}) revoked")
     return 0
 
 
 def _list_keys(args: argparse.Namespace, database: Database) -> int:
-    from sqlalchemy import select
-
-    from app.models import ApiKey
-    from app.services import districts
+    from app.services import api_keys
 
     with database.session() as session:
-        query = select(ApiKey).order_by(ApiKey.id)
-        if args.district:
-            try:
-                district = districts.find(session=session, ref=args.district)
-            except DomainError as exc:
-                return _fail(exc)
-            query = query.where(ApiKey.district_id == district.id)
-        for key in session.scalars(query):
+        keys = api_keys.list_any(
+            session=session, principal=OPERATOR, district_ref=args.district or None
+        )
+        for key in keys:
             state = "revoked" if key.revoked_at else "active"
             used = key.last_used_at.isoformat() if key.last_used_at else "never"
             origins = ",".join(key.allowed_origins or []) or "-"
@@ -200,17 +177,14 @@ def _create_district(args: argparse.Namespace, database: Database) -> int:
     from app.services import districts
 
     with database.session() as session:
-        try:
-            district = districts.create(
-                session=session,
-                principal=OPERATOR,
-                name=args.name,
-                slug=args.slug,
-                nces_lea_id=args.nces_lea_id,
-                ranking_equity=args.equity,
-            )
-        except DomainError as exc:
-            return _fail(exc)
+        district = districts.create(
+            session=session,
+            principal=OPERATOR,
+            name=args.name,
+            slug=args.slug,
+            nces_lea_id=args.nces_lea_id,
+            ranking_equity=args.equity,
+        )
         print(f"district {district.id}: {district.name} ({district.slug})")
     return 0
 

@@ -9,12 +9,13 @@ from types import ModuleType
 from typing import Any
 
 from app.db import Database
-from bench import gaps, imports, matching, quality
+from bench import gaps, holdout, imports, matching, quality
 
 # name -> module with add_arguments(parser) and run(args, database) -> dict of figures
 BENCHMARKS: dict[str, ModuleType] = {
     "matching": matching,
     "quality": quality,
+    "holdout": holdout,
     "gaps": gaps,
     "import": imports,
 }

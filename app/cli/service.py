@@ -35,6 +35,7 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
 
     if args.migrate:
         _migrate(argparse.Namespace(revision="head", downgrade=None), database)
+    _fail_interrupted_imports(database)
     log.info("serving %s on http://%s:%s", redact(str(database.url)), args.host, args.port)
     uvicorn.run(
         "app.asgi:app",
@@ -44,8 +45,22 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
         log_level=get_settings().log_level.lower(),
         # app.middleware.AccessLog logs each request once, with its duration and request id.
         access_log=False,
+        # X-Forwarded-For is read by app.middleware.TrustedProxies from TRUSTED_PROXIES only;
+        # uvicorn's own reading would trust it from any local peer.
+        proxy_headers=False,
     )
     return 0
+
+
+def _fail_interrupted_imports(database: Database) -> None:
+    """Jobs a stopped server left queued or running are failed (and retryable) before any
+    worker starts, so no live job is touched."""
+    from app.services import imports
+
+    with database.session() as session:
+        failed = imports.fail_interrupted(session=session)
+    if failed:
+        log.warning("import jobs %s were interrupted by a restart; marked failed", failed)
 
 
 def _migrate(args: argparse.Namespace, database: Database) -> int:

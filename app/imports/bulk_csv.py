@@ -15,7 +15,7 @@ from collections.abc import Callable
 from pathlib import Path
 from typing import IO, Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -118,6 +118,7 @@ def import_stream(
                     f"external_id '{record.external_id}' appears more than once in the file",
                     row=line,
                     field="external_id",
+                    value=record.external_id,
                 )
                 report.count(kind).skipped += 1
                 continue
@@ -131,11 +132,8 @@ def import_stream(
         _flush(session, writer, batch, report, kind)
     except FileProblem as exc:
         report.fail(f"the file cannot be imported: {exc}")
-    except (IntegrityError, OperationalError) as exc:
-        report.fail(
-            f"the database refused the import ({type(exc.orig).__name__}); nothing "
-            "was written — another import of the same records may be running"
-        )
+    except DBAPIError as exc:
+        report.fail(writes.refusal(exc))
     finally:
         bar.close()
     return writes.finish(session, report, catalog=kind in ("organizations", "offerings"))
@@ -168,7 +166,7 @@ def _record(
         else:
             record, problems = rec.school_record(line, values, present, source, geocoder)
     for field, problem in problems:
-        report.error(problem, row=line, field=field)
+        report.error(problem, row=line, field=field, value=cells.get(field))
     if problems:
         return None
     if isinstance(record, rec.Record) and _geocoded(record):

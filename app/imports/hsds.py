@@ -33,7 +33,7 @@ from pathlib import Path
 from typing import Any
 
 from pydantic import BaseModel, ValidationError
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
@@ -46,7 +46,6 @@ from app.imports.hsds_read import Row, Tables, read
 from app.imports.hsds_terms import TermMap, language_code
 from app.imports.report import ImportReport
 from app.imports.rows import CellError, text_cell
-from app.repositories import imports as repo
 from app.schemas.offerings import OfferingCreate
 from app.schemas.organizations import OrganizationCreate
 from app.services import import_writes as writes
@@ -155,13 +154,13 @@ def import_hsds(
         for start in range(0, len(organizations), BATCH_SIZE):
             chunk = organizations[start : start + BATCH_SIZE]
             for pm in (True, False):
-                part = [r for r in chunk if r.partnermap == pm]
+                part = [r for r, from_partnermap in chunk if from_partnermap == pm]
                 keys = PARTNERMAP_ORGANIZATION_KEYS if pm else ORGANIZATION_KEYS
                 if part:
                     report.count("organizations").add(
-                        repo.upsert_organizations(session, source, part, keys)
+                        writes.write_organizations(session, source, part, keys)
                     )
-        imported = {r.external_id for r in organizations}
+        imported = {r.external_id for r, _ in organizations}
         offerings: dict[bool, list[rec.Record]] = {True: [], False: []}
         for row in tables.get("services"):
             report.rows += 1
@@ -183,8 +182,8 @@ def import_hsds(
         located = directory.located
         if located:
             report.notes["locations placed by ZIP code"] = located
-    except (IntegrityError, OperationalError) as exc:
-        report.fail(f"the database refused the import ({type(exc.orig).__name__})")
+    except DBAPIError as exc:
+        report.fail(writes.refusal(exc))
     finally:
         bar.close()
     return writes.finish(session, report, catalog=True)
@@ -295,7 +294,7 @@ class Directory:
             out.setdefault(owner, []).append(loc)
         return out
 
-    def organization(self, row: Row) -> repo.OrganizationRecord | None:
+    def organization(self, row: Row) -> tuple[rec.Record, bool] | None:
         oid = str(row.get("id") or "")
         where = self._where(row, "organization")
         if not oid:
@@ -348,13 +347,10 @@ class Directory:
         defaults = row | {"type_inferred": "partnermap:organization_type" not in facets}
         if pm:
             values |= defaults
-        return repo.OrganizationRecord(
-            oid,
-            values,
-            location_rows(model.locations),
-            defaults=defaults,
-            partnermap=pm,
+        record = rec.Record(
+            row.get("_row") or 0, oid, values, location_rows(model.locations), defaults=defaults
         )
+        return record, pm
 
     def _location(self, row: Row) -> dict[str, Any] | None:
         if str(row.get("location_type") or "physical").lower() != "physical":

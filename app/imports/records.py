@@ -6,7 +6,7 @@ school-directory import; app.services.import_writes writes the records."""
 from __future__ import annotations
 
 from collections.abc import Sequence
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from typing import Any
 
 from app.imports.geocode import Geocoder
@@ -112,6 +112,7 @@ class Record:
     values: dict[str, Any]
     locations: list[dict[str, Any]] | None = None
     organization_ref: str | int | None = None
+    defaults: dict[str, Any] = field(default_factory=dict)  # written on insert only
 
 
 def locate(

@@ -9,6 +9,10 @@ from typing import Any, Literal
 
 # Issues kept in full; past this only the counts grow (a million bad rows need not all print).
 MAX_ISSUES = 1000
+# Example rows kept per kind of problem in the tally.
+EXAMPLES = 3
+# Cells are shown up to this many characters.
+CELL_CHARS = 60
 
 Severity = Literal["error", "warning"]
 Status = Literal["imported", "dry_run", "failed"]
@@ -22,15 +26,41 @@ class Issue:
     field: str | None = None
     file: str | None = None
     record: str | None = None
+    value: str | None = None  # the offending cell as read ('' when empty)
 
     def to_dict(self) -> dict[str, Any]:
         return {k: v for k, v in self.__dict__.items() if v is not None}
+
+    @property
+    def kind(self) -> tuple[str, str, str]:
+        """What the tally groups by: severity, field and the problem with the cell's value
+        blanked, so 'a' and 'b' each refused for the same reason are one kind of problem."""
+        problem = self.problem.replace(f"'{self.value}'", "'…'") if self.value else self.problem
+        return self.severity, self.field or "", problem
 
     def __str__(self) -> str:
         where = [p for p in (self.file, self.row and f"row {self.row}", self.record) if p]
         at = f"{', '.join(str(p) for p in where)}: " if where else ""
         fld = f"{self.field}: " if self.field else ""
-        return f"{self.severity} {at}{fld}{self.problem}"
+        return f"{self.severity} {at}{fld}{self.problem}{cell(self.value)}"
+
+
+def cell(value: str | None) -> str:
+    """The cell a problem is about, as the message shows it."""
+    if value is None:
+        return ""
+    if not value.strip():
+        return " (cell is empty)"
+    shown = value if len(value) <= CELL_CHARS else value[: CELL_CHARS - 1] + "…"
+    return f" (cell: {shown!r})"
+
+
+@dataclass
+class Tally:
+    """One kind of problem: how many times it occurs and the first few issues of it."""
+
+    count: int = 0
+    examples: list[Issue] = field(default_factory=list)
 
 
 @dataclass
@@ -59,6 +89,7 @@ class ImportReport:
     errors: int = 0
     warnings: int = 0
     issues: list[Issue] = field(default_factory=list)
+    tally: dict[tuple[str, str, str], Tally] = field(default_factory=dict)
     unmapped_terms: Counter[str] = field(default_factory=Counter)
     notes: dict[str, Any] = field(default_factory=dict)
     detail: str | None = None
@@ -75,8 +106,16 @@ class ImportReport:
         self._keep(Issue("warning", problem, **where))
 
     def _keep(self, issue: Issue) -> None:
+        kind = self.tally.setdefault(issue.kind, Tally())
+        kind.count += 1
+        if len(kind.examples) < EXAMPLES:
+            kind.examples.append(issue)
         if len(self.issues) < MAX_ISSUES:
             self.issues.append(issue)
+
+    def by_problem(self) -> list[tuple[tuple[str, str, str], Tally]]:
+        """Kinds of problem, errors first, then the most frequent."""
+        return sorted(self.tally.items(), key=lambda kv: (kv[0][0] != "error", -kv[1].count))
 
     def fail(self, detail: str) -> None:
         """The whole import is refused: nothing is written."""
@@ -114,6 +153,19 @@ class ImportReport:
             "counts": {k: c.__dict__.copy() for k, c in self.counts.items()},
             "errors": self.errors,
             "warnings": self.warnings,
+            "by_problem": [
+                {
+                    "severity": severity,
+                    "field": fld or None,
+                    "problem": problem,
+                    "count": t.count,
+                    "examples": [
+                        {k: v for k, v in (("row", i.row), ("value", i.value)) if v is not None}
+                        for i in t.examples
+                    ],
+                }
+                for (severity, fld, problem), t in self.by_problem()
+            ],
             "issues": [i.to_dict() for i in self.issues],
             "issues_truncated": self.errors + self.warnings > len(self.issues),
             "unmapped_terms": dict(self.unmapped_terms.most_common()),
@@ -139,6 +191,17 @@ class ImportReport:
             terms = ", ".join(f"{t} ({n})" for t, n in self.unmapped_terms.most_common(20))
             out.append(f"  unmapped taxonomy terms: {terms}")
         out.append(f"  errors: {self.errors:,}, warnings: {self.warnings:,}")
+        if len(self.tally) > 1 or any(t.count > 1 for t in self.tally.values()):
+            out.append("  by problem:")
+            for (severity, fld, problem), t in self.by_problem():
+                rows = ", ".join(
+                    f"row {i.row}{cell(i.value)}" if i.row else (i.record or "-")
+                    for i in t.examples
+                )
+                more = ", …" if t.count > len(t.examples) else ""
+                at = f"{fld}: " if fld else ""
+                out.append(f"    {t.count:,} x {severity} {at}{problem} — {rows}{more}")
+            out.append("  first issues:")
         for issue in self.issues[:limit]:
             out.append(f"  - {issue}")
         if self.errors + self.warnings > limit:

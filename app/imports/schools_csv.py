@@ -6,30 +6,13 @@ a state report card with enrolment and equity indicators) are read into memory k
 join column. Each record is then built into the `schools` template and checked and written
 exactly as the bulk CSV import does (app.imports.records, app.services.import_writes).
 
-Mapping file:
-
-    name = "…"                 # what the mapping is for
-    source = "tx-ccd-tapr"     # records are upserted on (source, external_id)
-    missing = ["", "."]        # cell values that mean "no value"
-
-    [[join]]
-    alias = "tapr"             # its columns are named tapr.COLUMN in [fields]
-    file = "tapr.csv"          # relative to the directory file (or --join tapr=PATH)
-    key = "CAMPUS"             # its column …
-    on = "SEASCH"              # … equal to this column of the directory file
-    normalize = "strip_leading_zeros"   # optional, applied to both sides
-    required = true            # true: directory rows without a match are skipped
-
-    [skip]                     # directory rows to leave out, by column value
-    STATUS = ["2"]
-
-    [fields]                   # template field = column, or {column, codes, zero_is_missing},
-    name = "SCHNAM"            # or a list of those: the first with a value wins
-    locale = { column = "ULOCAL", codes = "nces_locale" }
+The mapping format (computed fields, constants, defaults, code tables, missing markers, skip
+rules) is documented in docs/imports.md and described by app/data/imports/mapping.schema.json.
 """
 
 from __future__ import annotations
 
+import re
 import sys
 import tomllib
 from collections import Counter
@@ -37,13 +20,14 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from app.imports import records as rec
 from app.imports.bulk_csv import BATCH_SIZE
 from app.imports.csvfile import FileProblem, open_csv
+from app.imports.formula import Formula, FormulaProblem, parse_formula
 from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import ImportReport
 from app.imports.rows import CellError, convert
@@ -77,16 +61,34 @@ _NORMALIZE = {
 }
 
 
+# The keys a mapping file and each field source may use (app/data/imports/mapping.schema.json
+# says the same; a test keeps them together).
+MAPPING_KEYS = frozenset({"name", "source", "missing", "join", "skip", "codes", "fields"})
+SOURCE_KEYS = {
+    "column": frozenset({"column", "codes", "zero_is_missing", "missing", "default"}),
+    "value": frozenset({"value"}),
+    "compute": frozenset({"compute", "round"}),
+}
+
+
 class MappingProblem(Exception):
     """The mapping file is not usable; the message says what to change."""
 
 
 @dataclass(frozen=True)
 class FieldSource:
+    """Where one field's value comes from: a column (with its code table, missing markers and
+    default), a constant, or a formula over columns."""
+
     alias: str | None  # None: the directory file
     column: str
     codes: str | None = None
     zero_is_missing: bool = False
+    missing: frozenset[str] | None = None  # this column's own "no value" cells
+    default: str | None = None  # used when the column has no value
+    value: str | None = None  # a constant: no column is read
+    formula: Formula | None = None  # computed from columns; "" column
+    digits: int | None = None  # a computed value is rounded to this many decimals
 
 
 @dataclass(frozen=True)
@@ -107,16 +109,32 @@ class Mapping:
     joins: list[Join]
     skip: dict[str, set[str]]
     missing: frozenset[str]
+    skip_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
+    codes: dict[str, dict[str, Any]] = field(default_factory=dict)  # the mapping's own tables
 
 
 def load_mapping(path: Path) -> Mapping:
     """Read and check a mapping file."""
     try:
-        raw = tomllib.loads(path.read_text(encoding="utf-8"))
+        text = path.read_text(encoding="utf-8")
     except FileNotFoundError:
         raise MappingProblem(f"mapping file {path} does not exist") from None
-    except (tomllib.TOMLDecodeError, UnicodeDecodeError) as exc:
-        raise MappingProblem(f"mapping file {path} is not valid TOML: {exc}") from None
+    except UnicodeDecodeError as exc:
+        raise MappingProblem(f"mapping file {path} is not UTF-8 text: {exc}") from None
+    return parse_mapping(text, name=path.stem, where=f"mapping file {path}")
+
+
+def parse_mapping(text: str, *, name: str, where: str = "the mapping") -> Mapping:
+    """Check a mapping given as TOML text (a file, or an upload through the API)."""
+    try:
+        raw = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as exc:
+        raise MappingProblem(f"{where} is not valid TOML: {exc}") from None
+    stray = set(raw) - MAPPING_KEYS
+    if stray:
+        raise MappingProblem(
+            f"unknown key(s): {', '.join(sorted(stray))}; known: {', '.join(sorted(MAPPING_KEYS))}"
+        )
     known = {c.name for c in rec.SCHOOL_COLUMNS}
     unknown = set(raw.get("fields", {})) - known
     if unknown:
@@ -139,39 +157,88 @@ def load_mapping(path: Path) -> Mapping:
     for j in joins:
         if j.normalize not in _NORMALIZE:
             raise MappingProblem(f"join '{j.alias}': unknown normalize '{j.normalize}'")
+    codes = {
+        table: {str(k).upper(): (str(v) if str(v) != "" else None) for k, v in entries.items()}
+        for table, entries in raw.get("codes", {}).items()
+    }
     fields = {
         name: [
-            _field_source(name, s, aliases) for s in (spec if isinstance(spec, list) else [spec])
+            _field_source(name, s, aliases, {**CODE_TABLES, **codes})
+            for s in (spec if isinstance(spec, list) else [spec])
         ]
         for name, spec in raw.get("fields", {}).items()
     }
+    skip: dict[str, set[str]] = {}
+    patterns: dict[str, re.Pattern[str]] = {}
+    for column, rule in raw.get("skip", {}).items():
+        if isinstance(rule, dict) and "pattern" in rule:
+            try:
+                patterns[column] = re.compile(str(rule["pattern"]))
+            except re.error as exc:
+                raise MappingProblem(f"[skip] {column}: pattern is not a regex: {exc}") from None
+        elif isinstance(rule, list):
+            skip[column] = {str(x) for x in rule}
+        else:
+            raise MappingProblem(f'[skip] {column}: give a list of values or {{ pattern = "…" }}')
     for required in ("external_id", "name", "grade_low", "grade_high"):
         if required not in fields:
             raise MappingProblem(f"[fields] must map '{required}'")
     return Mapping(
-        name=str(raw.get("name", path.stem)),
-        source=str(raw.get("source", path.stem)),
+        name=str(raw.get("name", name)),
+        source=str(raw.get("source", name)),
         fields=fields,
         joins=joins,
-        skip={k: {str(x) for x in v} for k, v in raw.get("skip", {}).items()},
+        skip=skip,
         missing=frozenset(str(x) for x in raw.get("missing", [""])),
+        skip_patterns=patterns,
+        codes=codes,
     )
 
 
-def _field_source(name: str, spec: Any, aliases: set[str]) -> FieldSource:
+def _field_source(
+    name: str, spec: Any, aliases: set[str], tables: dict[str, dict[str, Any]]
+) -> FieldSource:
     if isinstance(spec, str):
         spec = {"column": spec}
+    kind = next((k for k in SOURCE_KEYS if isinstance(spec, dict) and k in spec), None)
+    if kind is not None and set(spec) - SOURCE_KEYS[kind]:
+        raise MappingProblem(
+            f"field '{name}': unknown key(s) {', '.join(sorted(set(spec) - SOURCE_KEYS[kind]))} "
+            f"beside '{kind}'; known: {', '.join(sorted(SOURCE_KEYS[kind]))}"
+        )
+    if isinstance(spec, dict) and "value" in spec:
+        return FieldSource(None, "", value=str(spec["value"]))
+    if isinstance(spec, dict) and "compute" in spec:
+        try:
+            formula = parse_formula(str(spec["compute"]), aliases)
+        except FormulaProblem as exc:
+            raise MappingProblem(f"field '{name}': {exc}") from None
+        digits = spec.get("round")
+        return FieldSource(
+            None, "", formula=formula, digits=None if digits is None else int(digits)
+        )
     if not isinstance(spec, dict) or "column" not in spec:
-        raise MappingProblem(f"field '{name}': give a column name or {{ column = … }}")
+        raise MappingProblem(
+            f"field '{name}': give a column name, {{ column = … }}, {{ value = … }} or "
+            "{ compute = … }"
+        )
     alias, _, column = spec["column"].rpartition(".")
     if alias and alias not in aliases:
         alias, column = "", spec["column"]  # a dot inside a directory column name
     codes = spec.get("codes")
-    if codes is not None and codes not in CODE_TABLES:
+    if codes is not None and codes not in tables:
         raise MappingProblem(
-            f"field '{name}': unknown code table '{codes}'; known: {', '.join(CODE_TABLES)}"
+            f"field '{name}': unknown code table '{codes}'; known: {', '.join(tables)}"
         )
-    return FieldSource(alias or None, column, codes, bool(spec.get("zero_is_missing", False)))
+    missing = spec.get("missing")
+    return FieldSource(
+        alias or None,
+        column,
+        codes,
+        bool(spec.get("zero_is_missing", False)),
+        missing=None if missing is None else frozenset(str(m) for m in missing),
+        default=None if spec.get("default") is None else str(spec["default"]),
+    )
 
 
 @dataclass
@@ -193,8 +260,10 @@ def import_directory(
     encoding: str = "utf-8",
     progress: bool = False,
     geocoder: Geocoder | None = None,
+    district: str | None = None,
 ) -> ImportReport:
-    """Upsert the schools of a directory file (and the files joined to it) in one transaction."""
+    """Upsert the schools of a directory file (and the files joined to it) in one transaction.
+    With `district` (a district's own upload) every school must be in it, as in bulk_csv."""
     source = source or mapping.source
     report = ImportReport(kind="schools", source=source, dry_run=dry_run, skip_invalid=skip_invalid)
     report.notes["mapping"] = mapping.name
@@ -224,9 +293,10 @@ def import_directory(
             for j in mapping.joins
         ]
         needed = (
-            [s.column for sources in mapping.fields.values() for s in sources if s.alias is None]
+            [c for sources in mapping.fields.values() for s in sources for c in _columns(s, None)]
             + [j.on for j in mapping.joins]
             + list(mapping.skip)
+            + list(mapping.skip_patterns)
         )
         batch: list[rec.Record] = []
         seen: set[int] = set()
@@ -263,11 +333,13 @@ def import_directory(
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
                     report.count("schools").add(
-                        writes.write_schools(session, source, batch, keys, report)
+                        writes.write_schools(session, source, batch, keys, report, district)
                     )
                     batch = []
         if batch:
-            report.count("schools").add(writes.write_schools(session, source, batch, keys, report))
+            report.count("schools").add(
+                writes.write_schools(session, source, batch, keys, report, district)
+            )
         for j in joined:
             report.notes[f"join {j.join.alias}"] = (
                 f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"
@@ -276,8 +348,8 @@ def import_directory(
             report.notes[f"skipped ({rule})"] = n
     except FileProblem as exc:
         report.fail(f"the file cannot be imported: {exc}")
-    except (IntegrityError, OperationalError) as exc:
-        report.fail(f"the database refused the import ({type(exc.orig).__name__})")
+    except DBAPIError as exc:
+        report.fail(writes.refusal(exc))
     finally:
         bar.close()
     return writes.finish(session, report, catalog=False)
@@ -287,7 +359,7 @@ def _load_join(
     join: Join, path: Path, encoding: str, mapping: Mapping, report: ImportReport
 ) -> _Joined:
     wanted = {
-        s.column for sources in mapping.fields.values() for s in sources if s.alias == join.alias
+        c for sources in mapping.fields.values() for s in sources for c in _columns(s, join.alias)
     } | {join.key}
     normalize = _NORMALIZE[join.normalize]
     rows: dict[str, dict[str, str]] = {}
@@ -311,10 +383,20 @@ def _load_join(
     return _Joined(join, rows)
 
 
+def _columns(source: FieldSource, alias: str | None) -> list[str]:
+    """The columns of one file (None: the directory) a field source reads."""
+    if source.formula is not None:
+        return [c for a, c in source.formula.columns if a == alias]
+    return [source.column] if source.column and source.alias == alias else []
+
+
 def _skip_rule(cells: dict[str, str], mapping: Mapping) -> str | None:
     for column, values in mapping.skip.items():
         if cells[column].strip() in values:
             return f"{column} = {cells[column].strip()}"
+    for column, pattern in mapping.skip_patterns.items():
+        if pattern.search(cells[column].strip()):
+            return f"{column} matches {pattern.pattern}"
     return None
 
 
@@ -353,7 +435,12 @@ def _record(
     if not problems:
         record, problems = rec.school_record(line, values, present, source, geocoder)
     for fld, problem in problems:
-        report.error(problem, row=line, field=_label(fld, mapping))
+        report.error(
+            problem,
+            row=line,
+            field=_label(fld, mapping),
+            value=_cell(fld, mapping, cells, matches),
+        )
     if problems or record is None:
         return None
     if record.values.get("location_precision") == "approximate":
@@ -370,6 +457,18 @@ def _label(name: str, mapping: Mapping) -> str:
     return f"{name} ({s.column if s.alias is None else f'{s.alias}.{s.column}'})"
 
 
+def _cell(
+    name: str, mapping: Mapping, cells: dict[str, str], matches: dict[str, dict[str, str]]
+) -> str | None:
+    """The file cell a problem is about: a field's first source, or a column named directly."""
+    sources = mapping.fields.get(name)
+    alias, _, column = name.rpartition(".") if not sources else ("", "", "")
+    if sources:
+        alias, column = sources[0].alias or "", sources[0].column
+    row = cells if not alias else matches.get(alias)
+    return None if row is None else row.get(column)
+
+
 def _value(
     name: str,
     sources: list[FieldSource],
@@ -380,17 +479,26 @@ def _value(
 ) -> Any:
     """The first source with a value, decoded and converted to the template field's type."""
     for s in sources:
+        if s.value is not None:
+            return convert(columns[name], s.value)
+        if s.formula is not None:
+            computed = s.formula.evaluate(cells, matches, mapping.missing)
+            if computed is None:
+                continue
+            return convert(columns[name], _number(computed, s.digits))
         row = cells if s.alias is None else matches.get(s.alias)
-        if row is None:
-            continue
-        raw = row[s.column].strip()
+        raw = "" if row is None else row[s.column].strip()
         label = s.column if s.alias is None else f"{s.alias}.{s.column}"
-        if raw in mapping.missing:
-            continue
-        if s.zero_is_missing and _is_zero(raw):
-            continue
+        if (
+            row is None
+            or raw in (mapping.missing if s.missing is None else s.missing)
+            or (s.zero_is_missing and _is_zero(raw))
+        ):
+            if s.default is None:
+                continue
+            raw = s.default
         if s.codes:
-            table = CODE_TABLES[s.codes]
+            table = mapping.codes.get(s.codes) or CODE_TABLES[s.codes]
             if raw.upper() not in table:
                 raise CellError(label, f"'{raw[:40]}' is not a {s.codes} code")
             decoded = table[raw.upper()]
@@ -402,6 +510,12 @@ def _value(
         except CellError as exc:
             raise CellError(label, f"{name}: {exc.problem}") from None
     return [] if columns[name].kind == "list" else None
+
+
+def _number(value: float, digits: int | None) -> str:
+    """A computed value as a cell, rounded as the mapping asks; whole numbers without '.0'."""
+    value = value if digits is None else round(value, digits)
+    return str(int(value)) if value.is_integer() else repr(value)
 
 
 def _is_zero(raw: str) -> bool:

@@ -55,10 +55,12 @@ def active_origins(session: Session) -> set[str]:
     return {origin for origins in rows for origin in origins or []}
 
 
-def keys_of_district(session: Session, district_id: int) -> list[ApiKey]:
-    return list(
-        session.scalars(select(ApiKey).where(ApiKey.district_id == district_id).order_by(ApiKey.id))
-    )
+def keys(session: Session, district_id: int | None = None) -> list[ApiKey]:
+    """Every API key, or one district's, oldest first."""
+    query = select(ApiKey).order_by(ApiKey.id)
+    if district_id is not None:
+        query = query.where(ApiKey.district_id == district_id)
+    return list(session.scalars(query))
 
 
 def users(session: Session) -> list[User]:

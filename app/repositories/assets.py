@@ -26,6 +26,7 @@ from app.models import (
     Partnership,
     School,
 )
+from app.repositories import districts
 from app.repositories.filtering import tag_has_branch, visibility_clause
 from app.repositories.spatial import bbox_clause
 from geo import BBox
@@ -98,11 +99,14 @@ def assessed_schools(session: Session) -> tuple[list[Row[Any]], list[Row[Any]]]:
 def schools_in_area(
     session: Session, *, district: str | None, bbox: BBox | None, district_id: int | None = None
 ) -> list[Row[Any]]:
-    """Schools of a district or in a box (edges included), in id order; `district_id` keeps
-    those of one district only."""
+    """Schools of a district (its id, slug, exact name or NCES id) or in a box (edges
+    included), in id order; `district_id` keeps those of one district only."""
     query = select(*SCHOOL_COLUMNS)
     if district is not None:
-        query = query.where(School.district == district)
+        named = districts.by_ref(session, district)
+        if named is None:
+            return []
+        query = query.where(School.district_id == named.id)
     if district_id is not None:
         query = query.where(School.district_id == district_id)
     if bbox is not None:

@@ -11,10 +11,13 @@ from sqlalchemy import cast, func, literal_column, select
 from sqlalchemy.orm import Session
 
 import geo
-from app.models import CatalogChange, Location, Offering, Organization
+from app.models import CatalogChange, Location, Offering, Organization, Partnership, School
 from matching import OfferingTable
+from matching.history import History
 
 BATCH = 5000
+# Partnerships that count as a track record: under way or finished, not proposals or declines.
+HISTORY_STATUSES = ("active", "completed")
 
 
 def _first_locations():  # type: ignore[no-untyped-def]
@@ -173,3 +176,30 @@ def covering_offerings(session: Session, lat: float, lon: float) -> frozenset[in
     inside = geo.covers_many(shapes, lat, lon)
     org_ids = [org_id for (org_id, _), hit in zip(areas, inside, strict=True) if hit]
     return frozenset(offering_ids_of(session, org_ids))
+
+
+def partnership_history(session: Session) -> History:
+    """Active and completed partnerships with their school's place: the ranking's history."""
+    rows = session.execute(
+        select(
+            Partnership.organization_id,
+            Partnership.school_id,
+            School.lat,
+            School.lon,
+            Partnership.need_categories,
+        )
+        .join(School, School.id == Partnership.school_id)
+        .where(
+            Partnership.status.in_(HISTORY_STATUSES),
+            School.lat.is_not(None),
+            School.lon.is_not(None),
+        )
+        .order_by(Partnership.id)
+    ).all()
+    return History(
+        organization_ids=np.array([r[0] for r in rows], dtype=np.int64),
+        school_ids=np.array([r[1] for r in rows], dtype=np.int64),
+        lat=np.array([r[2] for r in rows], dtype=float),
+        lon=np.array([r[3] for r in rows], dtype=float),
+        categories=tuple(frozenset(r[4] or ()) for r in rows),
+    )

@@ -18,6 +18,10 @@ def id_named(session: Session, name: str) -> int | None:
     return session.scalar(select(District.id).where(District.name == name))
 
 
+def by_name(session: Session, name: str) -> District | None:
+    return session.scalar(select(District).where(District.name == name))
+
+
 def id_with_slug(session: Session, slug: str) -> int | None:
     return session.scalar(select(District.id).where(District.slug == slug))
 

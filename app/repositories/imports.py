@@ -14,16 +14,9 @@ from sqlalchemy.orm import Session
 from app.imports.report import Counts
 from app.models import Location, Offering, Organization, School
 
-LOCATION_FIELDS = (
-    "name",
-    "address",
-    "city",
-    "state",
-    "postal_code",
-    "lat",
-    "lon",
-    "precision",
-    "note",
+# What a location row (catalog_rows.location_rows) carries: every column but the keys.
+LOCATION_FIELDS = tuple(
+    c.key for c in Location.__table__.columns if not (c.primary_key or c.foreign_keys)
 )
 
 
@@ -104,7 +97,6 @@ class OrganizationRecord:
     values: dict[str, Any]
     locations: list[dict[str, Any]] | None  # None: leave the stored locations as they are
     defaults: dict[str, Any] = field(default_factory=dict)  # written on insert only
-    partnermap: bool = False  # from a PartnerMap export (HSDS attributes carry every field)
 
 
 def upsert_organizations(
@@ -178,6 +170,11 @@ def school_districts(
         )
     )
     return {str(ext): district for ext, district in rows}
+
+
+def of_source(session: Session, model: Any, source: str) -> list[Any]:
+    """Every record of one source (the demo matches its records on their external ids)."""
+    return list(session.scalars(select(model).where(model.source == source)))
 
 
 def delete_source(session: Session, source: str) -> dict[str, int]:

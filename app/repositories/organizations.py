@@ -2,13 +2,14 @@
 
 from __future__ import annotations
 
+import datetime as dt
 from typing import Any
 
-from sqlalchemy import Row, exists, func, select
+from sqlalchemy import Row, exists, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.filters import Area, OrganizationFilters, Visibility
-from app.models import Location, Organization
+from app.models import Location, Organization, School
 from app.pagination import Cursor
 from app.repositories.filtering import (
     has_offering_matching,
@@ -22,6 +23,31 @@ from geo import BBox
 
 def get(session: Session, organization_id: int) -> Organization | None:
     return session.get(Organization, organization_id)
+
+
+def verify_unverified(session: Session, *, source: str, reason: str, district_id: int) -> None:
+    """Mark a source's organizations verified by a district, unless a decision is stored."""
+    session.execute(
+        update(Organization)
+        .where(
+            Organization.source == source,
+            or_(Organization.verification.is_(None), Organization.verification == "unverified"),
+        )
+        .values(
+            verification="verified",
+            verification_reason=reason,
+            verified_by_district_id=district_id,
+            verified_at=dt.datetime.now(dt.UTC),
+        )
+    )
+
+
+def school_points(session: Session, district_id: int) -> tuple[list[float], list[float]]:
+    """Latitudes and longitudes of a district's schools."""
+    rows = session.execute(
+        select(School.lat, School.lon).where(School.district_id == district_id)
+    ).all()
+    return [r.lat for r in rows], [r.lon for r in rows]
 
 
 def find_by_external_id(session: Session, source: str | None, external_id: str) -> int | None:

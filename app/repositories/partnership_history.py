@@ -54,15 +54,8 @@ def school_refs(session: Session, refs: list[str], district: str | None) -> dict
         for row in session.execute(query.where(School.nces_id.in_(nces))):
             found[row.nces_id] = row.id
     if names:
-        by_name: dict[str, list[int]] = {}
-        for row in session.execute(query.where(func.lower(School.name).in_(names))):
-            by_name.setdefault(row.name.casefold(), []).append(row.id)
-        for ref in refs:
-            hits = by_name.get(ref.casefold(), [])
-            if len(hits) == 1:
-                found[ref] = hits[0]
-            elif hits:
-                found[ref] = f"{len(hits)} schools are named '{ref}'; give its id or NCES id"
+        rows = session.execute(query.where(func.lower(School.name).in_(names)))
+        found |= _named(refs, ((row.id, row.name) for row in rows), "schools", "its id or NCES id")
     return found
 
 
@@ -74,20 +67,30 @@ def organization_refs(session: Session, refs: list[str]) -> dict[str, int | str]
         for (id_,) in session.execute(select(Organization.id).where(Organization.id.in_(ids))):
             found[str(id_)] = id_
     if names:
-        by_name: dict[str, list[int]] = {}
         rows = session.execute(
             select(Organization.id, Organization.name).where(
                 func.lower(Organization.name).in_(names)
             )
         )
-        for id_, name in rows:
-            by_name.setdefault(name.casefold(), []).append(id_)
-        for ref in refs:
-            hits = by_name.get(ref.casefold(), [])
-            if len(hits) == 1:
-                found[ref] = hits[0]
-            elif hits:
-                found[ref] = f"{len(hits)} organizations are named '{ref}'; give its id"
+        found |= _named(refs, rows.tuples(), "organizations", "its id")
+    return found
+
+
+def _named(
+    refs: list[str], rows: Iterable[tuple[int, str]], plural: str, instead: str
+) -> dict[str, int | str]:
+    """The references that name one record (case-insensitively) as its id; a name several
+    records share as the reason it resolves to none."""
+    by_name: dict[str, list[int]] = {}
+    for id_, name in rows:
+        by_name.setdefault(name.casefold(), []).append(id_)
+    found: dict[str, int | str] = {}
+    for ref in refs:
+        hits = by_name.get(ref.casefold(), [])
+        if len(hits) == 1:
+            found[ref] = hits[0]
+        elif hits:
+            found[ref] = f"{len(hits)} {plural} are named '{ref}'; give {instead}"
     return found
 
 

@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import datetime as dt
+
 from sqlalchemy import and_, func, select
 from sqlalchemy.orm import Session
 
@@ -98,6 +100,18 @@ def assessments_page(
     if after is not None:
         query = query.where(NeedsAssessment.id < after.id)
     return list(session.scalars(query.order_by(NeedsAssessment.id.desc()).limit(limit)))
+
+
+def has_example_assessment(session: Session, school_id: int, assessed_on: dt.date) -> bool:
+    """Whether the school holds an example assessment of that date (the demo adds it once)."""
+    found = session.scalar(
+        select(NeedsAssessment.id).where(
+            NeedsAssessment.school_id == school_id,
+            NeedsAssessment.assessed_on == assessed_on,
+            NeedsAssessment.is_example.is_(True),
+        )
+    )
+    return found is not None
 
 
 def latest_assessment(session: Session, school_id: int) -> NeedsAssessment | None:

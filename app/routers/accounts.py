@@ -8,7 +8,7 @@ from typing import Annotated
 from fastapi import APIRouter, Form, Request, Response, status
 
 from app.deps import PrincipalDep, SessionDep, SettingsDep
-from app.domain_errors import TooManyRequests, Unauthorized
+from app.domain_errors import TooManyRequests
 from app.schemas.accounts import MeOut, TokenOut, UserCreate, UserOut
 from app.services import accounts as service
 
@@ -34,17 +34,13 @@ def log_in(
     throttle = request.app.state.login_throttle
     email = service.normal_email(username)
     address = request.client.host if request.client else "unknown"
-    wait = throttle.retry_after(email, address)
+    wait = throttle.attempt(email, address)
     if wait:
         raise TooManyRequests(
             "Too many failed log-ins; wait before trying again.", retry_after=wait
         )
     ttl = dt.timedelta(minutes=settings.token_ttl_minutes)
-    try:
-        token, _ = service.log_in(session=session, email=email, password=password, ttl=ttl)
-    except Unauthorized:
-        throttle.failed(email, address)
-        raise
+    token, _ = service.log_in(session=session, email=email, password=password, ttl=ttl)
     throttle.succeeded(email, address)
     return TokenOut(
         access_token=token,

@@ -40,7 +40,8 @@ Format = Literal["json", "csv", "geojson"]
 BBoxParam = Annotated[
     str | None,
     Query(
-        pattern=BBOX_PATTERN,
+        max_length=200,
+        json_schema_extra={"pattern": BBOX_PATTERN},
         description="`minLon,minLat,maxLon,maxLat` (WGS84); minLon > maxLon crosses the "
         "antimeridian. Give this or `district`.",
         examples=["-122.35,37.70,-122.10,37.89"],
@@ -52,8 +53,9 @@ DistrictParam = Annotated[
         min_length=1,
         max_length=300,
         pattern=NO_NUL,
-        description="Schools whose `district` is exactly this. Give this or `bbox`.",
-        examples=["Oakland Unified School District"],
+        description="The district's slug or id (its exact name or NCES id work too), as in "
+        "the CLI. Give this or `bbox`.",
+        examples=["oakland-unified"],
     ),
 ]
 CategoryParam = Annotated[

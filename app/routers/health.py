@@ -1,15 +1,20 @@
-"""Liveness and readiness probes."""
+"""Liveness and readiness probes. Neither passes the permission door (create_app includes them
+without it), so neither needs the database for a principal nor a worker thread to start."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter
+import anyio
+from fastapi import APIRouter, Request
 from pydantic import BaseModel
 
 from app import __version__
-from app.deps import DatabaseDep
 from app.domain_errors import ServiceUnavailable
 
 router = APIRouter(tags=["health"])
+
+# /ready's checks run on threads of their own, so a stalled database that holds every worker
+# thread cannot keep the probe from answering.
+_READY_THREADS = anyio.CapacityLimiter(4)
 
 
 class Health(BaseModel):
@@ -22,7 +27,7 @@ class Ready(Health):
 
 
 @router.get("/health", response_model=Health, summary="The process is up")
-def health() -> Health:
+async def health() -> Health:
     return Health(status="ok", version=__version__)
 
 
@@ -30,10 +35,17 @@ def health() -> Health:
     "/ready",
     response_model=Ready,
     summary="The database answers",
-    responses={503: {"description": "The database does not answer"}},
+    responses={503: {"description": "The database does not answer in READY_TIMEOUT_S"}},
 )
-def ready(database: DatabaseDep) -> Ready:
+async def ready(request: Request) -> Ready:
+    # app.state directly: the shared sync dependencies would each take a worker thread.
+    database, settings = request.app.state.database, request.app.state.settings
     backend = "postgis" if database.is_postgis else "sqlite"
-    if not database.answers():
+    answers = False
+    with anyio.move_on_after(settings.ready_timeout_s):
+        answers = await anyio.to_thread.run_sync(
+            database.answers, abandon_on_cancel=True, limiter=_READY_THREADS
+        )
+    if not answers:
         raise ServiceUnavailable(f"The {backend} database does not answer.")
     return Ready(status="ok", version=__version__, database=backend)

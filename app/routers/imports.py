@@ -4,14 +4,14 @@ from __future__ import annotations
 
 import json
 import shutil
-import tempfile
+import uuid
 from pathlib import Path
 from typing import Annotated
 
 from fastapi import APIRouter, BackgroundTasks, File, Form, Response, UploadFile, status
 from fastapi import Path as PathParam
 
-from app.deps import DatabaseDep, PrincipalDep, SessionDep
+from app.deps import DatabaseDep, PrincipalDep, SessionDep, SettingsDep
 from app.domain_errors import UnsupportedMediaType
 from app.representations import job_out
 from app.schemas.imports import FormBool, ImportJobOut, ImportKind
@@ -49,7 +49,9 @@ CSV_NAMES = (".csv", ".txt")
         "transaction: any error and nothing is written, unless `skip_invalid`. `dry_run` "
         "checks everything and writes nothing. Poll GET /v1/imports/{id} for the counts and "
         "each row's problems. Bodies over the server's limit (MAX_BODY_BYTES, 1 MiB by "
-        "default) are refused with 413; larger files go through `partnermap import csv`."
+        "default) are refused with 413; larger files go through `partnermap import csv`. "
+        "A school directory in its own layout (NCES, a state file) comes with its `mapping` "
+        "file (docs/imports.md)."
     ),
     openapi_extra={
         "requestBody": {
@@ -65,6 +67,7 @@ def create_import(
     background: BackgroundTasks,
     session: SessionDep,
     database: DatabaseDep,
+    settings: SettingsDep,
     principal: PrincipalDep,
     response: Response,
     file: Annotated[UploadFile, File(description="The CSV file (UTF-8).")],
@@ -85,22 +88,40 @@ def create_import(
     skip_invalid: Annotated[
         FormBool, Form(description="Import the valid records and report the others.")
     ] = False,
+    mapping: Annotated[
+        UploadFile | None,
+        File(
+            description="kind=schools only: a mapping file (TOML, docs/imports.md) saying how "
+            "the columns of a school directory in its own layout become schools. Without it "
+            "the file follows the schools template."
+        ),
+    ] = None,
 ) -> ImportJobOut:
     service.check_allowed(principal=principal, kind=kind)
     _check_csv(file)
-    filename = (file.filename or "")[:255] or None
-    saved = _save(file)
-    _not_json(saved)
-    job = service.create(
-        session=session,
-        principal=principal,
-        kind=kind,
-        source=source.strip(),
-        filename=filename.replace("\x00", "") if filename else None,
-        dry_run=dry_run,
-        skip_invalid=skip_invalid,
+    checked = service.mapping_for_upload(
+        kind=kind, data=mapping.file.read() if mapping is not None else None
     )
-    background.add_task(service.run, database=database, job_id=job.id, path=saved)
+    filename = (file.filename or "")[:255] or None
+    saved = _save(file, settings.data_dir)
+    _not_json(saved)
+    try:
+        job = service.create(
+            session=session,
+            principal=principal,
+            kind=kind,
+            source=source.strip(),
+            filename=filename.replace("\x00", "") if filename else None,
+            dry_run=dry_run,
+            skip_invalid=skip_invalid,
+        )
+    except BaseException:
+        saved.unlink(missing_ok=True)
+        raise
+    path = saved.replace(service.upload_path(data_dir=settings.data_dir, job_id=job.id))
+    if checked is not None:  # kept beside the upload, so a retried job reads it again
+        service.mapping_path(path).write_bytes(checked)
+    background.add_task(service.run, database=database, job_id=job.id, path=path)
     response.headers["Location"] = f"/v1/imports/{job.id}"
     return job_out(job)
 
@@ -108,6 +129,36 @@ def create_import(
 @router.get("/{job_id}", response_model=ImportJobOut, summary="An import job and its report")
 def get_import(job_id: JobId, session: SessionDep, principal: PrincipalDep) -> ImportJobOut:
     return job_out(service.readable(session=session, principal=principal, job_id=job_id))
+
+
+@router.post(
+    "/{job_id}/retry",
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=ImportJobOut,
+    summary="Run a failed import job again",
+    description=(
+        "A job interrupted by a restart, or stopped by an unavailable database, keeps its "
+        "upload; this queues it again (202, poll GET /v1/imports/{id}). 409 when the job did "
+        "not fail or its upload is gone (upload the file again)."
+    ),
+    responses={409: {"description": "The job did not fail, or its upload is gone"}},
+)
+def retry_import(
+    job_id: JobId,
+    background: BackgroundTasks,
+    session: SessionDep,
+    database: DatabaseDep,
+    settings: SettingsDep,
+    principal: PrincipalDep,
+    response: Response,
+) -> ImportJobOut:
+    job = service.retry(
+        session=session, principal=principal, job_id=job_id, data_dir=settings.data_dir
+    )
+    path = service.upload_path(data_dir=settings.data_dir, job_id=job.id)
+    background.add_task(service.run, database=database, job_id=job.id, path=path)
+    response.headers["Location"] = f"/v1/imports/{job.id}"
+    return job_out(job)
 
 
 def _check_csv(file: UploadFile) -> None:
@@ -134,7 +185,11 @@ def _not_json(path: Path) -> None:
     raise UnsupportedMediaType("The file is JSON; upload a CSV file in the template for `kind`.")
 
 
-def _save(file: UploadFile) -> Path:
-    with tempfile.NamedTemporaryFile(prefix="pm-import-", suffix=".csv", delete=False) as out:
+def _save(file: UploadFile, data_dir: Path) -> Path:
+    """The upload in DATA_DIR/imports, renamed after its job once the job exists."""
+    folder = data_dir / "imports"
+    folder.mkdir(parents=True, exist_ok=True)
+    path = folder / f"upload-{uuid.uuid4().hex}.csv"
+    with path.open("wb") as out:
         shutil.copyfileobj(file.file, out)
-        return Path(out.name)
+    return path

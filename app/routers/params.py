@@ -39,7 +39,9 @@ def area_params(
     near: Annotated[
         str | None,
         Query(
-            pattern=NEAR_PATTERN,
+            max_length=100,
+            # Documented, not enforced: the parser names what is wrong in words.
+            json_schema_extra={"pattern": NEAR_PATTERN},
             description="`lat,lon`: only records within `radius_km`, nearest first, "
             "each with `distance_m`.",
             examples=["37.8044,-122.2712"],
@@ -51,7 +53,8 @@ def area_params(
     bbox: Annotated[
         str | None,
         Query(
-            pattern=BBOX_PATTERN,
+            max_length=200,
+            json_schema_extra={"pattern": BBOX_PATTERN},
             description="`minLon,minLat,maxLon,maxLat` (WGS84); minLon > maxLon crosses "
             "the antimeridian.",
             examples=["-122.35,37.70,-122.10,37.89"],
@@ -129,7 +132,9 @@ OFFERING_FILTER_PARAMS: dict[str, FilterParam] = {
     "q": FilterParam(str | None, None, {"max_length": 200, "pattern": NO_NUL}),
     "type": FilterParam(list[OrganizationType], []),
     "category": FilterParam(list[CategoryCode], [], {"max_length": 20}),
-    "grade": FilterParam(str | None, None, {"pattern": GRADE_QUERY_PATTERN}),
+    "grade": FilterParam(
+        str | None, None, {"max_length": 10, "json_schema_extra": {"pattern": GRADE_QUERY_PATTERN}}
+    ),
     "schedule": FilterParam(list[Schedule], []),
     "delivery": FilterParam(list[Delivery], []),
     "language": FilterParam(list[Language], []),
@@ -150,7 +155,7 @@ def offering_filter_params(**descriptions: str | None) -> Callable[..., Offering
             q=given.get("q"),
             org_types=tuple(given.get("type", ())),
             categories=tuple(categories),
-            grade=grade_from_query(given.get("grade")),
+            grade=grade_from_query(given.get("grade"), ["query", "grade"]),
             schedule=tuple(given.get("schedule", ())),
             delivery=tuple(given.get("delivery", ())),
             languages=tuple(given.get("language", ())),
@@ -189,7 +194,7 @@ OfferingSearchDep = Annotated[
             q="Text in title, description or organization name",
             type="Organization type",
             category="Any of these categories (a branch includes its children)",
-            grade="Serves this grade (PK, TK, K, 1..12)",
+            grade="Serves this grade (PK, K, 1..12; KG means K)",
             schedule=None,
             delivery=None,
             language=None,
@@ -205,7 +210,7 @@ OrganizationOfferingsDep = Annotated[
     Depends(
         offering_filter_params(
             category="Has an offering in any of these categories (a branch includes its children)",
-            grade="Has an offering serving this grade (PK, TK, K, 1..12)",
+            grade="Has an offering serving this grade (PK, K, 1..12; KG means K)",
             schedule=None,
             delivery=None,
             language="Organization works in any of these",

@@ -59,7 +59,11 @@ def list_schools(
     locale: Annotated[list[Locale], Query()] = [],
     grade: Annotated[
         str | None,
-        Query(pattern=GRADE_QUERY_PATTERN, description="Serves this grade (PK, TK, K, 1..12)"),
+        Query(
+            max_length=10,
+            json_schema_extra={"pattern": GRADE_QUERY_PATTERN},
+            description="Serves this grade (PK, K, 1..12; KG means K)",
+        ),
     ] = None,
     title_i: Annotated[bool | None, Query()] = None,
     min_need_index: Annotated[float | None, Query(ge=0, le=1)] = None,
@@ -68,7 +72,7 @@ def list_schools(
         q=q,
         district=district,
         locales=tuple(locale),
-        grade=grade_from_query(grade),
+        grade=grade_from_query(grade, ["query", "grade"]),
         title_i=title_i,
         min_need_index=min_need_index,
     )

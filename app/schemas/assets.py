@@ -28,6 +28,10 @@ class Thresholds(BaseModel):
         description="A high-need school farther than this many decay scales from every "
         "in-person asset of a category is in a desert of it."
     )
+    estimated_schools: float = Field(
+        description="Schools per year an offering declaring no school capacity is estimated "
+        "to serve (capacity is never taken as unlimited)."
+    )
 
 
 class SchoolBrief(BaseModel):
@@ -60,6 +64,10 @@ class ReachingOffering(BaseModel):
     via: Via = Field(description="How it reaches the school.")
     capacity_schools: int | None
     capacity_students: int | None
+    capacity_estimated: bool = Field(
+        description="True when the offering declares no school capacity and its share uses "
+        "the estimate `thresholds.estimated_schools`."
+    )
     schools_counting_on_it: int = Field(
         description="Schools (anywhere) with a current need it counts for and within its reach."
     )
@@ -87,6 +95,10 @@ class NeedCoverage(BaseModel):
     effective_coverage: float = Field(description="Sum of the reaching offerings' contributions.")
     offerings: int = Field(description="Offerings that reach the school and fit the need.")
     best_fit: float
+    capacity_estimated: bool = Field(
+        description="True when a counting offering's capacity is estimated, not declared: "
+        "the status rests on that estimate."
+    )
     met_by_partnership: PartnershipMet | None = Field(
         default=None,
         description="An active partnership of the school addressing this need's category "
@@ -134,6 +146,10 @@ class GapRow(BaseModel):
     effective_coverage: float
     offerings: int
     best_fit: float
+    capacity_estimated: bool = Field(
+        description="True when a counting offering's capacity is estimated, not declared: "
+        "the status rests on that estimate."
+    )
     met_by_partnership: PartnershipMet | None = None
 
 

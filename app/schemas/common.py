@@ -3,21 +3,30 @@
 from __future__ import annotations
 
 import datetime as dt
+import re
+import unicodedata
+from collections.abc import Sequence
 from typing import Annotated, Any, Literal
 
 from pydantic import (
+    AfterValidator,
     BaseModel,
     BeforeValidator,
     ConfigDict,
     Field,
+    PlainSerializer,
     WithJsonSchema,
     field_validator,
 )
 
+from app.domain_errors import InvalidInput
 from app.taxonomy import load_taxonomy
 from matching.vocab import COST_KINDS, DELIVERIES, LOCALES, POPULATIONS, SCHEDULES
 
-GRADE_LABELS = {"PK": -1, "TK": 0, "K": 0}
+# Grades are written PK, K, 1..12 everywhere; KG and TK are read as K, and the stored
+# integers (-1 pre-K, 0 kindergarten) are still read for clients written before the labels.
+GRADE_LABELS = {"PK": -1, "TK": 0, "K": 0, "KG": 0}
+GRADE_WORDS = "a grade: PK, K (KG and TK mean K) or a whole number from 1 to 12"
 
 
 def _number_only(value: Any) -> Any:
@@ -30,9 +39,14 @@ def _number_only(value: Any) -> Any:
 def _grade(value: Any) -> Any:
     if isinstance(value, str) and value.strip().upper() in GRADE_LABELS:
         return GRADE_LABELS[value.strip().upper()]
-    if isinstance(value, str):
-        raise ValueError("must be -1..12 or one of PK, TK, K")
-    return _number_only(value)
+    if isinstance(value, (str, bool)):
+        raise ValueError(f"must be {GRADE_WORDS}")
+    return value
+
+
+def grade_label(grade: int) -> int | str:
+    """How a grade is written in every response: PK, K, else its number."""
+    return {-1: "PK", 0: "K"}.get(grade, grade)
 
 
 Grade = Annotated[
@@ -45,20 +59,41 @@ Grade = Annotated[
                 {"type": "integer", "minimum": -1, "maximum": 12},
                 {"type": "string", "enum": sorted(GRADE_LABELS)},
             ],
-            "description": "Grade level: -1 = pre-K, 0 = kindergarten, 1..12; the labels "
-            "PK, TK and K are accepted on input.",
-            "examples": [6],
-        }
+            "description": "Grade level: PK, K or 1..12 (KG and TK are read as K; -1 and 0 as "
+            "PK and K).",
+            "examples": ["K", 6],
+        },
+        mode="validation",
     ),
 ]
-GRADE_QUERY_PATTERN = r"^(PK|TK|K|-1|[0-9]|1[0-2])$"
+GradeOut = Annotated[
+    int,
+    PlainSerializer(grade_label),
+    WithJsonSchema(
+        {
+            "anyOf": [
+                {"type": "integer", "minimum": 1, "maximum": 12},
+                {"type": "string", "enum": ["K", "PK"]},
+            ],
+            "description": "Grade level: PK, K or 1..12.",
+            "examples": ["K", 6],
+        },
+        mode="serialization",
+    ),
+]
+GRADE_QUERY_PATTERN = r"^(PK|TK|KG|K|-1|[0-9]|1[0-2])$"
 
 
-def grade_from_query(text: str | None) -> int | None:
-    """A grade query parameter (checked against GRADE_QUERY_PATTERN) as an int."""
+def grade_from_query(text: str | None, loc: Sequence[str]) -> int | None:
+    """A grade query parameter as an int, or InvalidInput saying in words what is expected."""
     if text is None:
         return None
-    return GRADE_LABELS.get(text.upper()) if not text.lstrip("-").isdigit() else int(text)
+    label = text.strip().upper()
+    if label in GRADE_LABELS:
+        return GRADE_LABELS[label]
+    if re.fullmatch(r"-1|[0-9]|1[0-2]", label):
+        return int(label)
+    raise InvalidInput(loc, f"grade must be {GRADE_WORDS}.")
 
 
 def number(kind: type, **constraints: Any) -> Any:
@@ -126,6 +161,26 @@ def _has_nul(value: Any) -> bool:
     if isinstance(value, (list, tuple)):
         return any(_has_nul(v) for v in value)
     return False
+
+
+def _display_name(value: str) -> str:
+    # NFKC folds look-alike compatibility forms; format characters (zero-width spaces and
+    # joiners, right-to-left marks and overrides) are dropped so one name cannot pass for
+    # another; whitespace runs and control characters become one space.
+    folded = unicodedata.normalize("NFKC", value)
+    kept = "".join(
+        " " if unicodedata.category(ch) in ("Cc", "Zl", "Zp") else ch
+        for ch in folded
+        if unicodedata.category(ch) != "Cf"
+    )
+    name = " ".join(kept.split())
+    if not name:
+        raise ValueError("must contain visible characters")
+    return name
+
+
+# A name people read (organizations, offerings, schools, districts, contacts): normalised.
+DisplayName = Annotated[str, AfterValidator(_display_name)]
 
 
 class Out(BaseModel):

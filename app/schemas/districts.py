@@ -5,11 +5,13 @@ from typing import Literal
 
 from pydantic import Field
 
-from app.schemas.common import Out, Strict
+from app.schemas.common import DisplayName, Out, Strict
 
 
 class DistrictCreate(Strict):
-    name: str = Field(min_length=1, max_length=300, examples=["Oakland Unified School District"])
+    name: DisplayName = Field(
+        min_length=1, max_length=300, examples=["Oakland Unified School District"]
+    )
     slug: str | None = Field(
         default=None, min_length=1, max_length=100, pattern=r"^[a-z0-9]+(-[a-z0-9]+)*$"
     )

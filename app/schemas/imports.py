@@ -34,6 +34,24 @@ class ImportIssueOut(BaseModel):
         default=None, description="Row in the file as a spreadsheet numbers it (header = 1)."
     )
     field: str | None = Field(default=None, description="The column at fault.")
+    value: str | None = Field(
+        default=None, description="The offending cell as read ('' when it is empty)."
+    )
+
+
+class ProblemExample(BaseModel):
+    row: int | None = None
+    value: str | None = Field(default=None, description="The row's offending cell.")
+
+
+class ProblemTally(BaseModel):
+    """One kind of problem: how many rows have it and the first few of them."""
+
+    severity: Literal["error", "warning"]
+    field: str | None
+    problem: str = Field(description="The problem, with the cell's own value shown as '…'.")
+    count: int
+    examples: list[ProblemExample]
 
 
 class ImportCountsOut(BaseModel):
@@ -63,6 +81,11 @@ class ImportJobOut(BaseModel):
     )
     errors: int = 0
     warnings: int = 0
+    by_problem: list[ProblemTally] = Field(
+        default_factory=list,
+        description="Each kind of problem once, errors first then the most frequent, with "
+        "its count and up to three example rows.",
+    )
     issues: list[ImportIssueOut] = Field(
         default_factory=list, description="Each problem with its row and field (first 1,000)."
     )

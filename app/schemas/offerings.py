@@ -10,7 +10,9 @@ from app.schemas.common import (
     CostKind,
     Date,
     Delivery,
+    DisplayName,
     Grade,
+    GradeOut,
     Language,
     Out,
     Population,
@@ -45,7 +47,9 @@ class OfferingFields(Strict):
 
 
 class OfferingCreate(OfferingFields):
-    title: str = Field(min_length=1, max_length=300, examples=["After-school robotics club"])
+    title: DisplayName = Field(
+        min_length=1, max_length=300, examples=["After-school robotics club"]
+    )
     categories: Categories = Field(min_length=1, max_length=20, examples=[["stem"]])
     grade_low: Grade
     grade_high: Grade
@@ -81,7 +85,7 @@ class OfferingCreate(OfferingFields):
 class OfferingUpdate(OfferingFields):
     """Only the fields given change; a field that is required on create cannot be null."""
 
-    title: str = Field(default=None, min_length=1, max_length=300)
+    title: DisplayName = Field(default=None, min_length=1, max_length=300)
     categories: Categories = Field(default=None, min_length=1, max_length=20)
     grade_low: Grade = None
     grade_high: Grade = None
@@ -105,8 +109,8 @@ class OfferingOut(Out):
     title: str
     description: str | None
     categories: list[str]
-    grade_low: int
-    grade_high: int
+    grade_low: GradeOut
+    grade_high: GradeOut
     schedule: list[str]
     delivery: list[str]
     languages: list[str]

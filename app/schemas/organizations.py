@@ -6,6 +6,7 @@ from typing import Annotated, Any, Literal
 from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, UrlConstraints
 
 from app.schemas.common import (
+    DisplayName,
     Language,
     Latitude,
     Longitude,
@@ -112,11 +113,11 @@ class OrganizationBase(Strict):
     )
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=64)
-    contact_name: str | None = Field(default=None, max_length=200)
+    contact_name: DisplayName | None = Field(default=None, max_length=200)
 
 
 class OrganizationCreate(OrganizationBase):
-    name: str = Field(min_length=1, max_length=300, examples=["Oakland Leaf Foundation"])
+    name: DisplayName = Field(min_length=1, max_length=300, examples=["Oakland Leaf Foundation"])
     type: OrganizationType = Field(examples=["nonprofit"])
     languages: Annotated[list[Language], UniqueList] = Field(default_factory=list, max_length=50)
     locations: list[LocationIn] = Field(default_factory=list, max_length=100)
@@ -152,7 +153,7 @@ class OrganizationCreate(OrganizationBase):
 class OrganizationUpdate(OrganizationBase):
     """Only the fields given change; `locations`, when given, replaces the list."""
 
-    name: str = Field(default=None, min_length=1, max_length=300)
+    name: DisplayName = Field(default=None, min_length=1, max_length=300)
     type: OrganizationType = None
     languages: Annotated[list[Language], UniqueList] = Field(default=None, max_length=50)
     locations: list[LocationIn] = Field(default=None, max_length=100)

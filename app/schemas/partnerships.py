@@ -7,7 +7,7 @@ from typing import Annotated, Literal
 
 from pydantic import Field, StrictBool
 
-from app.schemas.common import CategoryCode, Date, Grade, Out, Strict, UniqueList, number
+from app.schemas.common import CategoryCode, Date, Grade, GradeOut, Out, Strict, UniqueList, number
 
 Status = Literal["proposed", "accepted", "declined", "active", "completed", "ended"]
 Party = Literal["school", "organization"]
@@ -102,8 +102,8 @@ class PartnershipOut(Out):
     needs_assessment_id: int | None
     offering_ids: list[int]
     students_served: int | None
-    grade_low: int | None
-    grade_high: int | None
+    grade_low: GradeOut | None
+    grade_high: GradeOut | None
     schedule: str | None
     shares_student_data: bool
     status_reason: str | None

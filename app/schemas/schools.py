@@ -9,7 +9,9 @@ from app.schemas.common import (
     CategoryCode,
     Date,
     Delivery,
+    DisplayName,
     Grade,
+    GradeOut,
     Language,
     Latitude,
     Locale,
@@ -59,7 +61,7 @@ class SchoolFields(Strict):
 
 
 class SchoolCreate(SchoolFields):
-    name: str = Field(min_length=1, max_length=300, examples=["Allendale Elementary"])
+    name: DisplayName = Field(min_length=1, max_length=300, examples=["Allendale Elementary"])
     lat: Latitude
     lon: Longitude
     location_precision: Precision = "exact"
@@ -100,7 +102,7 @@ class SchoolCreate(SchoolFields):
 class SchoolUpdate(SchoolFields):
     """Only the fields given change; a field that is required on create cannot be null."""
 
-    name: str = Field(default=None, min_length=1, max_length=300)
+    name: DisplayName = Field(default=None, min_length=1, max_length=300)
     lat: Latitude = None
     lon: Longitude = None
     location_precision: Precision = None
@@ -123,8 +125,8 @@ class SchoolOut(Out):
     lat: float
     lon: float
     location_precision: str
-    grade_low: int
-    grade_high: int
+    grade_low: GradeOut
+    grade_high: GradeOut
     enrollment: int | None
     frl_pct: float | None
     title_i: bool | None
@@ -160,8 +162,8 @@ class NeedOut(Out):
     id: int
     category: str
     priority: int
-    grade_low: int | None
-    grade_high: int | None
+    grade_low: GradeOut | None
+    grade_high: GradeOut | None
     students_affected: int | None
     schedule: list[str]
     delivery: list[str]

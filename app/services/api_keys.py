@@ -70,7 +70,17 @@ def create(
 def list_for(*, session: Session, principal: Principal, district_id: int) -> list[ApiKey]:
     districts.get(session=session, district_id=district_id)
     _guard(principal, district_id)
-    return repo.keys_of_district(session, district_id)
+    return repo.keys(session, district_id)
+
+
+def list_any(*, session: Session, principal: Principal, district_ref: str | None) -> list[ApiKey]:
+    """The CLI's list: every key, or one district's (named by id, slug or name); admins only."""
+    if district_ref is None:
+        if not principal.is_admin:
+            raise Forbidden("Only administrators list every API key.")
+        return repo.keys(session)
+    district = districts.find(session=session, ref=district_ref)
+    return list_for(session=session, principal=principal, district_id=district.id)
 
 
 def revoke(*, session: Session, principal: Principal, district_id: int, key_id: int) -> None:

@@ -56,7 +56,7 @@ def map_area(*, session: Session, district: str | None, bbox: BBox | None) -> BB
     assert district is not None
     schools = repo.schools_in_area(session, district=district, bbox=None)
     if not schools:
-        raise NotFound(f"No school has district '{district}'.")
+        raise NotFound(f"No district with schools has the id, slug or name '{district}'.")
     return padded_box([s.lat for s in schools], [s.lon for s in schools], DISTRICT_PAD_KM)
 
 

@@ -75,6 +75,7 @@ def thresholds() -> Thresholds:
         reach_scales=COVERAGE.reach_scales,
         high_need=DESERTS.high_need,
         desert_far_scales=DESERTS.far_scales,
+        estimated_schools=COVERAGE.estimated_schools,
     )
 
 
@@ -166,9 +167,10 @@ def _analyse(session: Session, ranking_index: CatalogIndex, universe: Universe) 
     # untouched.
     partnered = _partnered(session, universe)
     if partnered:
-        status = cover.status.copy()
+        status, estimated = cover.status.copy(), cover.need_estimated.copy()
         status[list(partnered)] = geo.MET
-        cover = replace(cover, status=status)
+        estimated[list(partnered)] = False  # met by the partnership, not an estimate
+        cover = replace(cover, status=status, need_estimated=estimated)
     return Analysis(universe, reach, cover, usable, partnered)
 
 
@@ -271,6 +273,7 @@ def school_coverage(
                     via=VIA[int(reach.via[r])],  # type: ignore[arg-type]
                     capacity_schools=detail.capacity_schools,
                     capacity_students=detail.capacity_students,
+                    capacity_estimated=bool(cover.estimated[o]),
                     schools_counting_on_it=int(reached[o]),
                     issue=ISSUES[int(reach.issue[r])] or None,  # type: ignore[arg-type]
                 )
@@ -286,6 +289,7 @@ def school_coverage(
                 effective_coverage=round(float(cover.effective[row]), 4),
                 offerings=int(cover.offerings[row]),
                 best_fit=round(float(cover.best_fit[row]), 4),
+                capacity_estimated=bool(cover.need_estimated[row]),
                 met_by_partnership=analysis.partnered.get(row),
                 reaching=listed,
             )
@@ -352,7 +356,7 @@ def gaps(
     own = None if principal.is_admin else principal.district_id
     area = repo.schools_in_area(session, district=district, bbox=bbox, district_id=own)
     if district is not None and not area:
-        raise NotFound(f"No school has district '{district}'.")
+        raise NotFound(f"No district with schools has the id, slug or name '{district}'.")
     universe = _universe(session)
     focus = np.flatnonzero(np.isin(universe.table.ids, [s.id for s in area]))
     analysis = _analyse(session, ranking_index, universe)
@@ -457,6 +461,7 @@ def _gap_row(
         effective_coverage=round(float(cover.effective[r]), 4),
         offerings=int(cover.offerings[r]),
         best_fit=round(float(cover.best_fit[r]), 4),
+        capacity_estimated=bool(cover.need_estimated[r]),
         met_by_partnership=analysis.partnered.get(r),
     )
 

@@ -12,6 +12,7 @@ from collections import deque
 from collections.abc import Callable, Hashable
 from typing import Any
 
+import numpy as np
 from sqlalchemy.orm import Session
 
 from app.db import Database
@@ -19,6 +20,7 @@ from app.repositories import catalog
 from app.settings import get_settings
 from app.taxonomy import load_taxonomy
 from matching import OfferingIndex, RankingConfig
+from matching.history import History, learn_weights
 
 log = logging.getLogger("partnermap.ranking")
 
@@ -96,6 +98,8 @@ class CatalogIndex:
             self.config,
             names={c.code: c.name for c in taxonomy.categories},
         )
+        self._index.history = History.empty()
+        self._refresh_history(session)
         self._by_org = {}
         for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
@@ -129,6 +133,7 @@ class CatalogIndex:
         for org in orgs:
             ids |= self._by_org.get(org, set())
         self._apply(session, ids)
+        self._refresh_history(session)
         self._applied.extend(c[0] for c in changes)
         self._newest = max(self._newest, max(c[0] for c in changes))
 
@@ -146,3 +151,18 @@ class CatalogIndex:
             members -= ids
         for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
+
+    def _refresh_history(self, session: Session) -> None:
+        """Reload the partnership history; learn its weights again only when it changed."""
+        assert self._index is not None
+        history, held = catalog.partnership_history(session), self._index.history
+        same = len(history) == len(held) and all(
+            np.array_equal(a, b)
+            for a, b in zip(
+                (history.organization_ids, history.school_ids, history.lat, history.lon),
+                (held.organization_ids, held.school_ids, held.lat, held.lon),
+                strict=True,
+            )
+        )
+        if not (same and history.categories == held.categories):
+            self._index.history = learn_weights(history, self.config)

@@ -8,16 +8,23 @@ twice leaves one copy. Everything is written in one transaction.
 
 from __future__ import annotations
 
-import datetime as dt
 from typing import Any
 
-from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tqdm import tqdm
 
 from app.demo.oakland import DISTRICT, DemoData, load_oakland
-from app.models import District, Location, Need, NeedsAssessment, Offering, Organization, School
+from app.imports.records import Record
+from app.imports.report import ImportReport
+from app.models import District, Need, NeedsAssessment, Offering, Organization, School
+from app.repositories import districts as district_repo
+from app.repositories import imports as import_repo
+from app.repositories import organizations as organization_repo
+from app.repositories import schools as school_repo
 from app.repositories.catalog_changes import record_change
+from app.schemas.organizations import OrganizationCreate
+from app.services import import_writes
+from app.services.catalog_rows import location_rows, offering_row, organization_row
 from app.services.districts import slug_for
 from app.services.partnership_history import ResolvedPartnership, upsert_partnerships
 from app.services.schools import compute_need_index
@@ -25,6 +32,26 @@ from app.taxonomy import load_taxonomy
 
 SOURCE = "ousd-2011-demo"
 OUSD_SLUG = "oakland-unified"
+# Columns a re-run rewrites; the rest (contact details, languages) are written on insert only.
+ORGANIZATION_KEYS = (
+    "name",
+    "type",
+    "type_inferred",
+    "description",
+    "service_area_kind",
+    "service_area",
+    "service_radius_km",
+    "service_region",
+)
+OFFERING_KEYS = (
+    "title",
+    "description",
+    "categories",
+    "grade_low",
+    "grade_high",
+    "delivery",
+    "schedule",
+)
 VERIFIED_BECAUSE = (
     "Listed in Oakland Unified School District's own November 2011 community partner "
     "records (app/data/oakland/community_partners_2011.csv)."
@@ -43,10 +70,10 @@ def load(*, session: Session, progress: bool = False, data: DemoData | None = No
     schools = _existing(session, School)
     report["schools"] = _upsert_schools(session, data, schools, district)
     steps.update()
+    report["organizations"] = _upsert_organizations(session, data, district)
     orgs = _existing(session, Organization)
-    report["organizations"] = _upsert_organizations(session, data, orgs, district)
     steps.update()
-    report["offerings"] = _upsert_offerings(session, data, orgs)
+    report["offerings"] = _upsert_offerings(session, data)
     steps.update()
     report["needs_assessments"] = _add_assessments(session, data, schools)
     steps.update()
@@ -60,8 +87,7 @@ def load(*, session: Session, progress: bool = False, data: DemoData | None = No
 
 
 def _existing(session: Session, model: type) -> dict[str, Any]:
-    rows = session.scalars(select(model).where(model.source == SOURCE)).all()
-    return {row.external_id: row for row in rows}
+    return {row.external_id: row for row in import_repo.of_source(session, model, SOURCE)}
 
 
 def _check_categories(data: DemoData) -> None:
@@ -76,9 +102,9 @@ def _check_categories(data: DemoData) -> None:
 
 def _district(session: Session) -> District:
     """Oakland Unified, found by name (a migrated database has it by name already)."""
-    district = session.scalar(select(District).where(District.name == DISTRICT))
+    district = district_repo.by_name(session, DISTRICT)
     if district is None:
-        taken = set(session.scalars(select(District.slug)))
+        taken = district_repo.slugs(session)
         slug = OUSD_SLUG if OUSD_SLUG not in taken else slug_for(DISTRICT, taken)
         district = District(name=DISTRICT, slug=slug)
         session.add(district)
@@ -111,59 +137,71 @@ def _upsert_schools(
     return f"{added} added, {len(data.schools) - added} updated"
 
 
-def _upsert_organizations(  # type: ignore[no-untyped-def]
-    session: Session, data: DemoData, existing: dict[str, Organization], district: District
-):
-    added = 0
+def _upsert_organizations(session: Session, data: DemoData, district: District) -> str:
+    """The partners through the importers' write path, then verified by the district's own
+    list unless a decision is already stored."""
+    records = []
     for o in data.organizations:
-        org = existing.get(o.external_id)
-        if org is None:
-            org = Organization(source=SOURCE, external_id=o.external_id, languages=[])
-            session.add(org)
-            existing[o.external_id] = org
-            added += 1
-        org.name, org.type, org.type_inferred = o.name, o.type, o.type_inferred
-        org.description = (
-            f"Partner of Oakland Unified schools in OUSD's November 2011 records. "
-            f"Location approximate: {o.location_note}."
+        model = OrganizationCreate.model_validate(
+            {
+                "name": o.name,
+                "type": o.type,
+                "description": (
+                    f"Partner of Oakland Unified schools in OUSD's November 2011 records. "
+                    f"Location approximate: {o.location_note}."
+                ),
+                "locations": [
+                    {
+                        "lat": o.lat,
+                        "lon": o.lon,
+                        "precision": o.location_precision,
+                        "note": o.location_note,
+                        "city": "Oakland",
+                        "state": "CA",
+                    }
+                ],
+                "service_area": {"kind": "radius", "radius_km": round(o.service_radius_km, 3)},
+            }
         )
-        org.service_area_kind, org.service_radius_km = "radius", round(o.service_radius_km, 3)
-        org.service_area, org.service_region = None, None
-        if org.verification in (None, "unverified"):
-            # The district's own partner list vouches for them; a later decision stands.
-            org.verification, org.verification_reason = "verified", VERIFIED_BECAUSE
-            org.verified_by_district_id = district.id
-            org.verified_at = dt.datetime.now(dt.UTC)
-        location = org.locations[0] if org.locations else Location()
-        location.lat, location.lon = o.lat, o.lon
-        location.precision, location.note = o.location_precision, o.location_note
-        location.city, location.state = "Oakland", "CA"
-        if not org.locations:
-            org.locations = [location]
-    session.flush()
-    return f"{added} added, {len(data.organizations) - added} updated"
+        row = organization_row(model) | {"type_inferred": o.type_inferred}
+        values = {key: row.pop(key) for key in ORGANIZATION_KEYS}
+        records.append(
+            Record(0, o.external_id, values, location_rows(model.locations), defaults=row)
+        )
+    counts = import_writes.write_organizations(session, SOURCE, records, ORGANIZATION_KEYS)
+    organization_repo.verify_unverified(
+        session, source=SOURCE, reason=VERIFIED_BECAUSE, district_id=district.id
+    )
+    return f"{counts.added} added, {len(data.organizations) - counts.added} updated"
 
 
-def _upsert_offerings(session: Session, data: DemoData, orgs: dict[str, Organization]) -> str:
-    existing = _existing(session, Offering)
-    added = 0
-    for o in data.offerings:
-        org = orgs.get(o.organization_external_id)
-        if org is None:
-            continue
-        offering = existing.get(o.external_id)
-        if offering is None:
-            offering = Offering(source=SOURCE, external_id=o.external_id, organization=org)
-            session.add(offering)
-            added += 1
-        offering.title, offering.description = o.title, o.description
-        offering.categories = list(o.categories)
-        offering.grade_low, offering.grade_high = o.grade_low, o.grade_high
-        offering.delivery, offering.schedule = list(o.delivery), list(o.schedule)
-        offering.languages = offering.languages or []
-        offering.populations = offering.populations or []
-    session.flush()
-    return f"{added} added, {len(data.offerings) - added} updated"
+def _upsert_offerings(session: Session, data: DemoData) -> str:
+    """The partners' services through the importers' write path (languages and populations are
+    written on insert only)."""
+    records = [
+        Record(
+            0,
+            o.external_id,
+            offering_row(
+                {
+                    "title": o.title,
+                    "description": o.description,
+                    "categories": list(o.categories),
+                    "grade_low": o.grade_low,
+                    "grade_high": o.grade_high,
+                    "delivery": list(o.delivery),
+                    "schedule": list(o.schedule),
+                    "languages": [],
+                    "populations": [],
+                }
+            ),
+            organization_ref=o.organization_external_id,
+        )
+        for o in data.offerings
+    ]
+    report = ImportReport(kind="demo", source=SOURCE)
+    counts = import_writes.write_offerings(session, SOURCE, records, OFFERING_KEYS, report)
+    return f"{counts.added} added, {len(data.offerings) - counts.added} updated"
 
 
 def _add_assessments(session: Session, data: DemoData, schools: dict[str, School]) -> str:
@@ -172,14 +210,7 @@ def _add_assessments(session: Session, data: DemoData, schools: dict[str, School
         school = schools.get(a.school_external_id)
         if school is None:
             continue
-        already = session.scalar(
-            select(NeedsAssessment.id).where(
-                NeedsAssessment.school_id == school.id,
-                NeedsAssessment.assessed_on == a.assessed_on,
-                NeedsAssessment.is_example.is_(True),
-            )
-        )
-        if already is not None:
+        if school_repo.has_example_assessment(session, school.id, a.assessed_on):
             continue
         session.add(
             NeedsAssessment(

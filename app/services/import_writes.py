@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy.exc import IntegrityError, OperationalError
+from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.imports.records import Record
@@ -28,21 +28,50 @@ def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportRe
         if catalog and any(c.added or c.updated for c in report.counts.values()):
             record_change(session)  # no ids: ranking indexes rebuild once for the batch
         session.commit()
-    except (IntegrityError, OperationalError) as exc:
+    except DBAPIError as exc:
         session.rollback()
-        report.fail(
-            f"the database refused the import ({type(exc.orig).__name__}); nothing was written"
-        )
+        report.fail(refusal(exc))
     return report
+
+
+# Missing table or column: SQLite says so in words, PostgreSQL by SQLSTATE (42P01, 42703).
+MISSING_SCHEMA = ("no such table", "no such column", "has no column named")
+MISSING_SQLSTATE = ("42P01", "42703")
+
+
+def refusal(exc: DBAPIError) -> str:
+    """Why the database refused an import, said so a person can act: a schema that was never
+    created or is out of date means `partnermap migrate` was not run."""
+    message = str(exc.orig)
+    if getattr(exc.orig, "sqlstate", None) in MISSING_SQLSTATE or any(
+        words in message for words in MISSING_SCHEMA
+    ):
+        return (
+            "the database has no PartnerMap tables, or older ones: run `partnermap migrate` "
+            f"first ({message.splitlines()[0]}); nothing was written"
+        )
+    hint = (
+        " — another import of the same records may be running"
+        if isinstance(exc, IntegrityError)
+        else ""
+    )
+    return (
+        f"the database refused the import ({type(exc.orig).__name__}: "
+        f"{message.splitlines()[0] if message else 'no detail'}); nothing was written{hint}"
+    )
 
 
 def write_organizations(
     session: Session, source: str, records: list[Record], update_keys: Sequence[str]
 ) -> Counts:
+    """Upsert organizations with their locations; a record's defaults are written on insert only."""
     return repo.upsert_organizations(
         session,
         source,
-        [repo.OrganizationRecord(r.external_id, r.values, r.locations) for r in records],
+        [
+            repo.OrganizationRecord(r.external_id, r.values, r.locations, r.defaults)
+            for r in records
+        ],
         update_keys,
     )
 

@@ -108,8 +108,14 @@ def delete(*, session: Session, principal: Principal, organization_id: int) -> N
 def decide_verification(
     *, session: Session, principal: Principal, organization_id: int, state: str, reason: str | None
 ) -> Organization:
-    """A district's decision on a registered organization; a rejection says why."""
+    """A district's decision on an organization that serves it (the operator's on any); a
+    rejection says why."""
     org = visible(session=session, principal=principal, organization_id=organization_id)
+    if not principal.is_admin and not serves(session, org, principal.district_id):
+        raise Forbidden(
+            f"Organization {org.id} serves none of your district's schools; its verification "
+            "belongs to the districts it serves."
+        )
     if state == "rejected" and not (reason or "").strip():
         raise InvalidInput(["body", "reason"], "Say why the organization is rejected.")
     org.verification = state
@@ -128,6 +134,29 @@ def decide_verification(
             fields=["verification", "verification_reason"],
         )
     return org
+
+
+# Reach of an organization that declares no service area: the gap analysis's farthest
+# (two rural decay scales), so no district it could serve is left out.
+UNDECLARED_REACH_KM = 80.0
+
+
+def serves(session: Session, org: Organization, district_id: int | None) -> bool:
+    """Whether one of the district's schools lies in the organization's service polygon, or
+    within its service radius (else UNDECLARED_REACH_KM) of one of its locations."""
+    if district_id is None:
+        return False
+    lats, lons = repo.school_points(session, district_id)
+    if not lats:
+        return False
+    if org.service_area_kind == "polygon" and org.service_area:
+        area = geo.parse_service_area(org.service_area)
+        return bool(geo.covers(area, lats, lons).any())
+    reach_km = org.service_radius_km or UNDECLARED_REACH_KM
+    return any(
+        bool((geo.haversine_km(loc.lat, loc.lon, lats, lons) <= reach_km).any())
+        for loc in org.locations
+    )
 
 
 def list_page(

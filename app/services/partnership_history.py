@@ -13,6 +13,7 @@ from app.imports.partnerships import PartnershipRecord, Problems
 from app.imports.report import Counts, ImportReport
 from app.models import Partnership
 from app.repositories import partnership_history as repo
+from app.repositories.catalog_changes import record_change
 
 # Compared on re-import; a row whose values all match is left alone (updated_at kept).
 COMPARED = (
@@ -138,6 +139,8 @@ def upsert_partnerships(
         relink[partnership.id] = row.offering_ids
     repo.relink_offerings(session, relink)
     counts.added = len(new)
+    if counts.added or counts.updated:
+        record_change(session)  # the history moved: ranking indexes reload it once
     return counts
 
 

@@ -16,6 +16,7 @@ from app.db import unit_of_work
 from app.domain_errors import Conflict, Forbidden, InvalidInput, InvalidTransition, NotFound
 from app.models import Agreement, NeedsAssessment, Partnership, School
 from app.repositories import partnerships as repo
+from app.repositories.catalog_changes import record_change
 from app.schemas.partnerships import PartnershipCreate, PartnershipUpdate, RenewalIn
 from app.services import audit
 from app.services import organizations as organization_service
@@ -267,6 +268,8 @@ def transition(
     with unit_of_work(session, conflict="The partnership changed meanwhile."):
         session.flush()
         record(session, principal, partnership, action=to, fields=["status", "status_reason"])
+        # A partner's track record is part of its ranking: every worker's index catches up.
+        record_change(session, organization_id=partnership.organization_id)
     return partnership
 
 

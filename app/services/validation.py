@@ -9,6 +9,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from app.domain_errors import InvalidInput
+from app.schemas.common import grade_label
 from app.taxonomy import load_taxonomy
 
 
@@ -43,7 +44,8 @@ def reversed_grades(low: int | None, high: int | None) -> Broken | None:
     if low is not None and high is not None and low > high:
         return Broken(
             ("grade_high",),
-            f"grade_high ({high}) is below grade_low ({low}); give the range low to high.",
+            f"grade_high ({grade_label(high)}) is below grade_low ({grade_label(low)}); "
+            "give the range low to high.",
             "grade_range_reversed",
         )
     return None

@@ -465,3 +465,19 @@ def test_anonymous_callers_see_counts_of_schools_served_and_no_partnership(call,
     hidden = call("anonymous", "GET", f"/v1/organizations/{world.orgs['stranger']}/track-record")
     assert hidden.status_code == 404
     assert anon.get(f"/v1/partnerships/{world.partnerships['active']}").status_code == 401
+
+
+def test_an_activated_partnership_reaches_the_running_rankings_history(call, world, db, app):
+    """A partner's track record is part of its ranking: a worker's index that was built before
+    the partnership became active sees it on its next ranking, without a restart."""
+    index = app.state.ranking_index
+    org = world.orgs["verified"]
+    with db.session() as session:
+        before = index.current(session).history.organization_ids.tolist()
+    pid = _propose(call, world)["id"]
+    for to in ("accepted", "active"):
+        response = call(ORG_MEMBER, "POST", f"/v1/partnerships/{pid}/transitions", json={"to": to})
+        assert response.status_code == 200, response.text
+    with db.session() as session:
+        after = index.current(session).history.organization_ids.tolist()
+    assert after.count(org) == before.count(org) + 1

@@ -6,7 +6,7 @@ def test_school_gets_a_need_index_from_its_indicators(client):
     assert created.status_code == 201, created.text
     body = created.json()
     assert 0 <= body["need_index"] <= 1
-    assert (body["grade_low"], body["grade_high"]) == (0, 5)
+    assert (body["grade_low"], body["grade_high"]) == ("K", 5)
 
 
 def test_higher_poverty_gives_a_higher_need_index(client):

@@ -70,7 +70,7 @@ def test_every_api_response_carries_security_headers(anon):
         assert "frame-ancestors 'none'" in response.headers["content-security-policy"]
 
 
-def test_the_docs_page_may_load_swagger_and_run_only_its_own_inline_script(anon):
+def test_the_docs_page_loads_swagger_from_this_site_and_runs_only_its_own_inline_script(anon):
     response = anon.get("/docs")
     assert response.status_code == 200
     csp = response.headers["content-security-policy"]
@@ -79,7 +79,8 @@ def test_the_docs_page_may_load_swagger_and_run_only_its_own_inline_script(anon)
     for script in inline:
         digest = base64.b64encode(hashlib.sha256(script.encode()).digest()).decode()
         assert f"'sha256-{digest}'" in csp
-    assert "https://cdn.jsdelivr.net" in csp and "'unsafe-inline'" not in csp.split("style-src")[0]
+    assert "/static/vendor/swagger-ui/swagger-ui-bundle.js" in response.text
+    assert "http" not in csp and "'unsafe-inline'" not in csp.split("style-src")[0]
     assert "frame-ancestors 'none'" in csp
 
 

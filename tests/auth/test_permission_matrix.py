@@ -331,9 +331,10 @@ SPECS: dict[tuple[str, str], Spec] = {
     ),
     ("POST", "/v1/organizations/{organization_id}/verification"): Spec(
         lambda w, r, t: (
-            f"/v1/organizations/{w.orgs['stranger']}/verification",
-            {"json": {"state": "verified", "reason": "checked"}},
-        )
+            f"/v1/organizations/{w.orgs['stranger' if t == 'own' else 'faraway']}/verification",
+            {"json": {"state": "rejected", "reason": "checked"}},
+        ),
+        targets=True,  # other: an organization serving none of the district's schools
     ),
     ("GET", "/v1/organizations/{organization_id}/school-matches"): Spec(
         lambda w, r, t: (f"/v1/organizations/{_own_org(w, t)}/school-matches", {}),
@@ -433,6 +434,13 @@ SPECS: dict[tuple[str, str], Spec] = {
         lambda w, r, t: (f"/v1/imports/{w.jobs['a' if t == 'own' else 'admin']}", {}),
         targets=True,
         other={Access.DISTRICT: 404},  # another's job looks missing
+    ),
+    # Past the door the world's jobs are finished (checked), so a retry is a 409.
+    ("POST", "/v1/imports/{job_id}/retry"): Spec(
+        lambda w, r, t: (f"/v1/imports/{w.jobs['a' if t == 'own' else 'admin']}/retry", {}),
+        ok=409,
+        targets=True,
+        other={Access.DISTRICT: 404},
     ),
     ("GET", "/ogc"): Spec(lambda w, r, t: ("/ogc", {})),
     ("GET", "/ogc/conformance"): Spec(lambda w, r, t: ("/ogc/conformance", {})),

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import datetime as dt
+from concurrent.futures import ThreadPoolExecutor
 
 import pytest
 from sqlalchemy import select, update
@@ -149,3 +150,13 @@ def test_sign_up_never_grants_more_than_organization_membership(anon, role):
         "/v1/users", json={"email": "x@example.org", "password": PASSWORD, "role": role}
     )
     assert response.status_code == 422  # unknown field: the role is not the caller's to pick
+
+
+def test_parallel_wrong_passwords_pass_the_throttle_exactly_the_limit_times(anon, settings):
+    _sign_up(anon)
+    with ThreadPoolExecutor(max_workers=20) as pool:
+        codes = list(
+            pool.map(lambda _: _log_in(anon, password="wrong guess!").status_code, range(20))
+        )
+    assert sorted(codes).count(401) == settings.login_max_failures
+    assert codes.count(429) == 20 - settings.login_max_failures

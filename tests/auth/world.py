@@ -1,9 +1,10 @@
-"""Two districts, their schools, four organizations and one caller of each role.
+"""Two districts, their schools, five organizations and one caller of each role.
 
 District A holds school `a`, district B school `b`; each has a needs assessment whose stem need is
 met and whose other need (literacy at `a`, arts at `b`) is an unmet gap in a desert. The member
 belongs to `verified` and `unverified`; `other` (verified) and `stranger` (unverified) belong
-to nobody. School staff work at `a`; the district admin and both keys are district A's.
+to nobody; `faraway` (unverified, no offering) serves neither district. School staff work at
+`a`; the district admin and both keys are district A's.
 Partnerships of school `a` with `verified`: one proposed by the school, one offered by the
 organization, one active (with a goal and an MOU carrying a PDF); `other` is school `b` with
 `other`, active, with its own goal and MOU.
@@ -226,6 +227,13 @@ def build(database: Database) -> World:
             s.add(offering)
             s.flush()
             w.offerings[name] = offering.id
+        # Registered in Fresno, 250 km away: it serves neither district's schools.
+        faraway = _organization("faraway", "unverified")
+        faraway.service_radius_km = 5
+        faraway.locations = [Location(lat=36.74, lon=-119.78, precision="exact", city="Fresno")]
+        s.add(faraway)
+        s.flush()
+        w.orgs["faraway"] = faraway.id
         for name, district_id in (("a", a.id), ("admin", None)):
             job = ImportJob(
                 kind="schools",

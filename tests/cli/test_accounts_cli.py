@@ -110,3 +110,10 @@ def test_districts_create_stores_the_district_equity_default(scratch, capsys):
     with scratch.session() as session:
         stored = dict(session.execute(select(District.name, District.ranking_equity)).all())
     assert stored == {"Equity Unified": 0.6, "Plain Unified": None}
+
+
+def test_keys_list_of_an_unknown_district_is_one_error_line(scratch, capsys):
+    assert main(["districts", "create", "Oakland Unified School District", "--slug", "ousd"]) == 0
+    assert main(["keys", "list", "--district", "ousd"]) == 0
+    assert main(["keys", "list", "--district", "nowhere"]) == 1
+    assert "error: No district is named 'nowhere'." in capsys.readouterr().err

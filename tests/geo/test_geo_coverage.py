@@ -39,10 +39,35 @@ def test_an_offering_with_room_for_two_schools_cannot_cover_twenty():
     assert two.status[2:].tolist() == [UNMET] * 18  # nothing reaches them
 
 
-def test_unknown_capacity_does_not_limit_and_zero_capacity_gives_nothing():
+def test_zero_capacity_gives_nothing_and_unknown_capacity_within_the_estimate_is_full():
     result = cover([(0, 0, 1.0), (1, 1, 1.0)], need_school=[0, 1], schools_left=[NAN, 0.0])
     assert result.share.tolist() == [1.0, 0.0]
     assert result.status.tolist() == [MET, UNMET]
+    assert result.estimated.tolist() == [True, False]
+    assert result.need_estimated.tolist() == [True, False]
+
+
+def test_unknown_capacity_is_estimated_not_unlimited_so_twenty_schools_leave_gaps():
+    twenty = [(school, 0, 1.0) for school in range(20)]
+    result = cover(twenty, need_school=list(range(20)), schools_left=[NAN])
+    assert result.share == pytest.approx(np.full(20, 2 / 20))  # default estimate: 2 schools
+    assert result.status.tolist() == [UNMET] * 20
+    assert result.need_estimated.all()
+
+    roomier = cover(
+        twenty,
+        need_school=list(range(20)),
+        schools_left=[NAN],
+        config=CoverageConfig(estimated_schools=5),
+    )
+    assert roomier.share == pytest.approx(np.full(20, 0.25))
+    assert roomier.status.tolist() == [THIN] * 20
+
+
+def test_a_declared_capacity_is_not_marked_estimated():
+    result = cover([(0, 0, 1.0)], need_school=[0], schools_left=[3.0])
+    assert result.estimated.tolist() == [False]
+    assert result.need_estimated.tolist() == [False]
 
 
 def test_student_capacity_is_shared_in_proportion_to_the_students_in_need():

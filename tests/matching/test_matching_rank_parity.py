@@ -7,6 +7,7 @@ that changes a result, its order, its score or its explanation fails here.
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 from unittest.mock import patch
 
@@ -27,6 +28,7 @@ from matching import (
 )
 from matching.explain import Context, explain, offering_reason
 from matching.filters import filter_mask
+from matching.history import History, fitted_history, history_points
 from matching.needs import layout_needs
 from matching.scoring import Place, reach_at, score_rows, top_rows
 from matching.vocab import POPULATIONS, bitmask
@@ -87,6 +89,15 @@ def brute_force(
         reverse=False,
         config=cfg,
     )
+    if len(index.history):
+        points, served, like = history_points(
+            index.history, query.lat, query.lon, slots, off.organization_ids, cfg
+        )
+        top = np.array([n.priority == slots[0].priority for n in slots])
+        points = fitted_history(points, scored.fit, scored.credit, top, cfg)
+        scored = dataclasses.replace(
+            scored, score=scored.score + points, history=points, served=served, like=like
+        )
     keep = reach.eligible & (scored.credit.max(axis=1) > 0)
     if filters is not None:
         keep &= filter_mask(off, place.distance_km, filters, tree, snap.languages)
@@ -187,6 +198,41 @@ def test_the_ranking_of_a_dense_city_equals_scoring_every_offering(city, variant
             continue
         expected = brute_force(index, query, needs, **options)
         assert_same_ranking(rank_offerings(index, query, needs, as_of=AS_OF, **options), expected)
+
+
+def synthetic_history(index: OfferingIndex, seed: int, rows: int = 3000) -> History:
+    """Partnerships of random organizations of the index with random schools of the metro."""
+    rng = np.random.default_rng(seed)
+    off = index.snapshot().gather(np.flatnonzero(index.snapshot().alive), np.arange(0))
+    codes = sorted(index.tree.codes)
+    school_ids = rng.integers(1, 400, rows)
+    lon = BAY_AREA[0] + (BAY_AREA[2] - BAY_AREA[0]) * rng.random(400)
+    lat = BAY_AREA[1] + (BAY_AREA[3] - BAY_AREA[1]) * rng.random(400)
+    return History(
+        organization_ids=rng.choice(np.unique(off.organization_ids), rows).astype(np.int64),
+        school_ids=school_ids.astype(np.int64),
+        lat=lat[school_ids - 1],
+        lon=lon[school_ids - 1],
+        categories=tuple(
+            frozenset(rng.choice(codes, rng.integers(1, 4)).tolist()) for _ in range(rows)
+        ),
+    )
+
+
+@pytest.mark.parametrize("variant", [0, 1, 2, 3, 5, 9])
+def test_with_partnership_history_the_ranking_equals_scoring_every_offering(city, variant):
+    index, queries = city
+    index.history = synthetic_history(index, 25)
+    try:
+        for i, (query, needs) in enumerate(queries):
+            if i % 3:
+                continue
+            expected = brute_force(index, query, needs, **VARIANTS[variant])
+            got = rank_offerings(index, query, needs, as_of=AS_OF, **VARIANTS[variant])
+            assert [c.component for c in got[0].contributions][-1] == "history"
+            assert_same_ranking(got, expected)
+    finally:
+        index.history = History.empty()
 
 
 def test_the_ranking_is_exact_when_pruning_starts_from_k_rows(city):

@@ -1,0 +1,294 @@
+"""A nonprofit's pages: sign up, register the organization, add and edit offerings, see the
+verification state and the schools where its offerings are most needed."""
+
+from __future__ import annotations
+
+import datetime as dt
+from typing import Annotated, Any
+
+from fastapi import APIRouter, Path, Request
+from fastapi.responses import HTMLResponse, Response
+from starlette.datastructures import FormData
+
+from app.auth.principal import NOBODY
+from app.deps import RankingIndexDep, SessionDep, SettingsDep
+from app.domain_errors import Conflict, DomainError
+from app.pages.forms import FormInvalid, checked, domain_errors, number, text, validated, words
+from app.pages.search import SearchForm, place_of
+from app.pages.session import CsrfCheckedDep, SignedInDep, start_session
+from app.pages.templating import redirect, render
+from app.schemas.accounts import UserCreate
+from app.schemas.offerings import OfferingCreate, OfferingUpdate
+from app.schemas.organizations import OrganizationCreate
+from app.services import accounts, matches, offerings, organizations
+from app.taxonomy import load_taxonomy
+from matching.vocab import COST_KINDS, DELIVERIES, SCHEDULES
+
+router = APIRouter(include_in_schema=False)
+RecordId = Annotated[int, Path(ge=1, le=2**31 - 1)]
+ORGANIZATION_TYPES = (
+    "nonprofit",
+    "business",
+    "higher_education",
+    "faith_based",
+    "government",
+    "community_group",
+)
+
+
+@router.get("/sign-up", response_class=HTMLResponse)
+def sign_up_page(request: Request) -> HTMLResponse:
+    return render(request, "sign_up.html", {"errors": {}, "email": ""})
+
+
+@router.post("/sign-up", dependencies=[CsrfCheckedDep])
+async def sign_up(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
+    """A new organization member (as POST /v1/users makes), signed in straight away."""
+    form = await request.form()
+    email, password = text(form, "email") or "", str(form.get("password") or "")
+    try:
+        user = validated(UserCreate, {"email": email, "password": password})
+        accounts.create_user(
+            session=session,
+            principal=NOBODY,
+            email=user.email,
+            password=user.password,
+            role="org_member",
+        )
+    except FormInvalid as invalid:
+        return render(request, "sign_up.html", {"errors": invalid.errors, "email": email}, 422)
+    except Conflict as error:
+        return render(
+            request, "sign_up.html", {"errors": {"email": error.detail}, "email": email}, 409
+        )
+    except DomainError as error:
+        errors = domain_errors(error)
+        return render(request, "sign_up.html", {"errors": errors, "email": email}, 422)
+    ttl = dt.timedelta(minutes=settings.token_ttl_minutes)
+    token, _ = accounts.log_in(session=session, email=email, password=password, ttl=ttl)
+    response = redirect("/my/organizations/new")
+    start_session(request, response, token, settings.token_ttl_minutes)
+    return response
+
+
+@router.get("/my/organizations", response_class=HTMLResponse)
+def my_organizations(request: Request, session: SessionDep, principal: SignedInDep) -> Response:
+    """The organizations the signed-in member belongs to, with their verification state."""
+    mine = [
+        organizations.editable(session=session, principal=principal, organization_id=o)
+        for o in sorted(principal.organization_ids)
+    ]
+    return render(request, "my_organizations.html", {"organizations": mine})
+
+
+@router.get("/my/organizations/new", response_class=HTMLResponse)
+def new_organization(request: Request, principal: SignedInDep) -> HTMLResponse:
+    return _organization_form(request, {}, {})
+
+
+def _organization_form(request: Request, values: dict, errors: dict, status: int = 200):  # type: ignore[no-untyped-def]
+    return render(
+        request,
+        "organization_form.html",
+        {"values": values, "errors": errors, "types": ORGANIZATION_TYPES},
+        status_code=status,
+    )
+
+
+@router.post("/my/organizations/new", dependencies=[CsrfCheckedDep])
+async def register_organization(
+    request: Request, session: SessionDep, principal: SignedInDep
+) -> Response:
+    """Register the organization (unverified until a district verifies it)."""
+    form = await request.form()
+    try:
+        data = validated(OrganizationCreate, _organization(form))
+        org = organizations.create(session=session, principal=principal, data=data)
+    except FormInvalid as invalid:
+        return _organization_form(request, dict(form), invalid.errors, 422)
+    except DomainError as error:
+        return _organization_form(request, dict(form), domain_errors(error), 422)
+    return redirect(f"/my/organizations/{org.id}")
+
+
+def _organization(form: FormData) -> dict[str, Any]:
+    where = SearchForm.model_construct(
+        place=text(form, "postal_code"), lat=number(form, "lat"), lon=number(form, "lon")
+    )
+    point, _ = place_of(where)
+    if point is None:
+        raise FormInvalid({"postal_code": "Give a 5-digit US ZIP code or click the map."})
+    radius = number(form, "radius_km")
+    return {
+        "name": text(form, "name"),
+        "type": text(form, "type"),
+        "description": text(form, "description"),
+        "website": text(form, "website"),
+        "email": text(form, "email"),
+        "phone": text(form, "phone"),
+        "languages": words(form, "languages"),
+        "locations": [
+            {
+                "address": text(form, "address"),
+                "city": text(form, "city"),
+                "state": text(form, "state"),
+                "postal_code": text(form, "postal_code"),
+                "lat": point.lat,
+                "lon": point.lon,
+                "precision": "exact" if number(form, "lat") is not None else "approximate",
+            }
+        ],
+        "service_area": {"kind": "radius", "radius_km": radius}
+        if radius is not None
+        else {"kind": "none"},
+    }
+
+
+@router.get("/my/organizations/{organization_id}", response_class=HTMLResponse)
+def my_organization(
+    request: Request,
+    organization_id: RecordId,
+    session: SessionDep,
+    ranking_index: RankingIndexDep,
+    settings: SettingsDep,
+    principal: SignedInDep,
+) -> HTMLResponse:
+    """Verification state, offerings, and the schools that need them most."""
+    org = organizations.editable(
+        session=session, principal=principal, organization_id=organization_id
+    )
+    needed: list[Any] = []
+    if org.offerings and org.verification == "verified":
+        needed = matches.schools_for_organization(
+            session=session,
+            ranking_index=ranking_index,
+            principal=principal,
+            settings=settings,
+            organization_id=organization_id,
+            offset=0,
+            limit=10,
+            equity=None,
+            district=None,
+            max_distance_km=None,
+        ).results
+    return render(request, "my_organization.html", {"organization": org, "needed": needed})
+
+
+@router.get("/my/organizations/{organization_id}/offerings/new", response_class=HTMLResponse)
+def new_offering(
+    request: Request, organization_id: RecordId, session: SessionDep, principal: SignedInDep
+) -> HTMLResponse:
+    org = organizations.editable(
+        session=session, principal=principal, organization_id=organization_id
+    )
+    return _offering_form(request, org, None, {"grade_low": "0", "grade_high": "12"}, {})
+
+
+def _offering_form(request, org, offering, values, errors, status=200):  # type: ignore[no-untyped-def]
+    taxonomy = load_taxonomy()
+    return render(
+        request,
+        "offering_form.html",
+        {
+            "organization": org,
+            "offering": offering,
+            "values": values,
+            "errors": errors,
+            "branches": [c for c in taxonomy.categories if c.parent is None],
+            "categories": taxonomy.categories,
+            "schedules": SCHEDULES,
+            "deliveries": DELIVERIES,
+            "costs": COST_KINDS,
+            "opened": {c.split(".")[0] for c in values.get("categories") or []},
+        },
+        status_code=status,
+    )
+
+
+def _offering(form: FormData) -> dict[str, Any]:
+    return {
+        "title": text(form, "title"),
+        "description": text(form, "description"),
+        "categories": checked(form, "categories"),
+        "grade_low": number(form, "grade_low"),
+        "grade_high": number(form, "grade_high"),
+        "schedule": checked(form, "schedule"),
+        "delivery": checked(form, "delivery"),
+        "languages": words(form, "languages"),
+        "cost": text(form, "cost"),
+        "cost_amount": number(form, "cost_amount"),
+        "capacity_schools": number(form, "capacity_schools"),
+        "capacity_students": number(form, "capacity_students"),
+    }
+
+
+def _values(form: FormData) -> dict[str, Any]:
+    """What was typed, to fill the form in again (checkbox groups as lists)."""
+    return {k: form.getlist(k) if k in _GROUPS else form.get(k) for k in form}
+
+
+_GROUPS = {"categories", "schedule", "delivery"}
+
+
+@router.post("/my/organizations/{organization_id}/offerings/new", dependencies=[CsrfCheckedDep])
+async def add_offering(
+    request: Request, organization_id: RecordId, session: SessionDep, principal: SignedInDep
+) -> Response:
+    org = organizations.editable(
+        session=session, principal=principal, organization_id=organization_id
+    )
+    form = await request.form()
+    try:
+        data = validated(OfferingCreate, _offering(form))
+        offerings.create(
+            session=session, principal=principal, organization_id=organization_id, data=data
+        )
+    except FormInvalid as invalid:
+        return _offering_form(request, org, None, _values(form), invalid.errors, 422)
+    except DomainError as error:
+        return _offering_form(request, org, None, _values(form), domain_errors(error), 422)
+    return redirect(f"/my/organizations/{organization_id}")
+
+
+@router.get("/my/offerings/{offering_id}", response_class=HTMLResponse)
+def edit_offering_page(
+    request: Request, offering_id: RecordId, session: SessionDep, principal: SignedInDep
+) -> HTMLResponse:
+    offering = offerings.visible(session=session, principal=principal, offering_id=offering_id)
+    org = organizations.editable(
+        session=session, principal=principal, organization_id=offering.organization_id
+    )
+    values = {
+        "title": offering.title,
+        "description": offering.description or "",
+        "categories": offering.categories,
+        "grade_low": str(offering.grade_low),
+        "grade_high": str(offering.grade_high),
+        "schedule": offering.schedule,
+        "delivery": offering.delivery,
+        "languages": ", ".join(offering.languages),
+        "cost": offering.cost or "",
+        "cost_amount": "" if offering.cost_amount is None else str(offering.cost_amount),
+        "capacity_schools": offering.capacity_schools or "",
+        "capacity_students": offering.capacity_students or "",
+    }
+    return _offering_form(request, org, offering, values, {})
+
+
+@router.post("/my/offerings/{offering_id}", dependencies=[CsrfCheckedDep])
+async def edit_offering(
+    request: Request, offering_id: RecordId, session: SessionDep, principal: SignedInDep
+) -> Response:
+    offering = offerings.visible(session=session, principal=principal, offering_id=offering_id)
+    org = organizations.editable(
+        session=session, principal=principal, organization_id=offering.organization_id
+    )
+    form = await request.form()
+    try:
+        data = validated(OfferingUpdate, _offering(form))
+        offerings.update(session=session, principal=principal, offering_id=offering_id, data=data)
+    except FormInvalid as invalid:
+        return _offering_form(request, org, offering, _values(form), invalid.errors, 422)
+    except DomainError as error:
+        return _offering_form(request, org, offering, _values(form), domain_errors(error), 422)
+    return redirect(f"/my/organizations/{org.id}")

@@ -1,0 +1,168 @@
+"""Track record: what the district's partnership history says about an organization.
+
+    track[o]  = log(1 + schools o served) / log(1 + most schools any organization served)
+    like[o]   = sum over schools s o served of sim(school, s) / max over organizations
+    sim(q, s) = need overlap(q, s) * exp(-distance(q, s) / scale)   (schools like this one)
+    history   = (track_weight * track + like_weight * like) * fit / fit_weight * meets_top
+
+History scales with how well this offering fits the needs (fit / fit_weight in [0, 1], with
+priority weights in it) and counts only for offerings meeting a need of the school's top
+priority, so a popular partner's track record never lifts a lower-priority offering above one
+that meets the top need.
+
+The two weights are learned from the history itself (learn_weights: a LogisticRegression on
+leave-one-school-out pairs of the district's own partnerships), scaled against fit_weight
+through the coefficient of the category-overlap feature, so no district's constants are built
+in; with too little history the documented config defaults apply.
+need overlap is the priority-weighted share of the school's needs among the categories s
+received (same category 1, same branch sibling_credit). Organizations with no history score 0
+here: their cold-start floor is the rest of the model (fit, reach, constraints, equity), which
+history adds to and never subtracts from.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+from dataclasses import dataclass, replace
+
+import numpy as np
+from sklearn.linear_model import LogisticRegression
+
+from geo.distance import haversine_km
+from matching.config import RankingConfig
+from matching.tables import Need
+
+# Below this many schools with partnerships, the history is too thin to learn from.
+MIN_SCHOOLS = 10
+# School x organization pairs the weights are fitted on, at most (bounds time and memory).
+MAX_PAIRS = 1_000_000
+
+
+@dataclass(frozen=True)
+class History:
+    """Completed or active partnerships, one row per (school, organization) pair."""
+
+    organization_ids: np.ndarray  # int64
+    school_ids: np.ndarray  # int64
+    lat: np.ndarray  # float64, the school's
+    lon: np.ndarray
+    categories: tuple[frozenset[str], ...]  # need categories the partnership served
+    weights: tuple[float, float] | None = None  # learned (track, like); None: config's
+
+    @classmethod
+    def empty(cls) -> History:
+        nothing = np.zeros(0)
+        return cls(nothing.astype(np.int64), nothing.astype(np.int64), nothing, nothing, ())
+
+    def __len__(self) -> int:
+        return len(self.organization_ids)
+
+
+def history_points(
+    history: History,
+    lat: float,
+    lon: float,
+    needs: Sequence[Need],
+    organization_ids: np.ndarray,
+    config: RankingConfig,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """(points, schools served, like) per organization id: the history component of the score."""
+    zeros = np.zeros(len(organization_ids))
+    track_weight, like_weight = history.weights or (config.track_weight, config.like_weight)
+    if not len(history) or not (track_weight or like_weight):
+        return zeros, zeros, zeros
+    orgs, org_row = np.unique(history.organization_ids, return_inverse=True)
+    pairs = np.unique(np.stack([org_row, history.school_ids]), axis=1)
+    served = np.bincount(pairs[0], minlength=len(orgs)).astype(float)
+    track = np.log1p(served) / np.log1p(served.max())
+    similarity = _overlap(history.categories, needs, config) * np.exp(
+        -haversine_km(lat, lon, history.lat, history.lon) / config.like_scale_km
+    )
+    like = np.bincount(org_row, weights=similarity, minlength=len(orgs))
+    like = like / like.max() if like.max() > 0 else like
+    at = np.searchsorted(orgs, organization_ids)
+    known = (at < len(orgs)) & (orgs[np.minimum(at, len(orgs) - 1)] == organization_ids)
+    at = np.minimum(at, len(orgs) - 1)
+    t = np.where(known, track[at], 0.0)
+    s = np.where(known, like[at], 0.0)
+    return track_weight * t + like_weight * s, np.where(known, served[at], 0.0), s
+
+
+def _overlap(
+    categories: tuple[frozenset[str], ...], needs: Sequence[Need], config: RankingConfig
+) -> np.ndarray:
+    """Priority-weighted share of the needs each history row served (a branch counts less)."""
+    weights = {n.category: config.priority_weight(n.priority) for n in needs}
+    total = sum(weights.values())
+    branches: dict[str, float] = {}
+    for code, w in weights.items():
+        branch = code.split(".")[0]
+        branches[branch] = max(branches.get(branch, 0.0), w)
+    out = np.zeros(len(categories))
+    for i, served in enumerate(categories):
+        exact = sum(w for c, w in weights.items() if c in served)
+        near = {c.split(".")[0] for c in served} - {c.split(".")[0] for c in served & set(weights)}
+        out[i] = (exact + config.sibling_credit * sum(branches.get(b, 0.0) for b in near)) / total
+    return np.minimum(out, 1.0)
+
+
+def learn_weights(history: History, config: RankingConfig) -> History:
+    """The history with (track, like) weights fitted on its own partnerships: each school's
+    partners against every other organization, features computed without that school."""
+    schools, school_row = np.unique(history.school_ids, return_inverse=True)
+    orgs, org_row = np.unique(history.organization_ids, return_inverse=True)
+    if len(schools) < MIN_SCHOOLS or len(orgs) < 2:
+        return replace(history, weights=None)
+    codes = sorted(set().union(*history.categories))
+    code_at = {c: i for i, c in enumerate(codes)}
+    served = np.zeros((len(schools), len(orgs)))
+    served[school_row, org_row] = 1.0
+    wanted = np.zeros((len(schools), len(codes)))  # categories each school received
+    given = np.zeros((len(orgs), len(codes)))  # times each organization served a category
+    rows_of: list[list[tuple[int, int]]] = [[] for _ in schools]  # (org, code) per school
+    for row, cats in enumerate(history.categories):
+        for c in cats:
+            wanted[school_row[row], code_at[c]] = 1.0
+            given[org_row[row], code_at[c]] += 1.0
+            rows_of[school_row[row]].append((org_row[row], code_at[c]))
+    lat = np.bincount(school_row, weights=history.lat) / np.bincount(school_row)
+    lon = np.bincount(school_row, weights=history.lon) / np.bincount(school_row)
+    distance = haversine_km(lat[:, None], lon[:, None], lat[None, :], lon[None, :])
+    shared = wanted @ wanted.T / np.maximum(wanted.sum(axis=1, keepdims=True), 1.0)
+    similarity = shared * np.exp(-distance / config.like_scale_km)
+    np.fill_diagonal(similarity, 0.0)  # leave the school out of its own neighbours
+    count = served.sum(axis=0)
+    features, labels = [], []
+    # Every school up to MAX_PAIRS pairs; past it an even, deterministic sample of schools.
+    step = max(1, (len(schools) * len(orgs)) // MAX_PAIRS)
+    for s in range(0, len(schools), step):
+        others = given.copy()  # what each organization served elsewhere
+        for org, code in rows_of[s]:
+            others[org, code] -= 1.0
+        overlap = (others > 0) @ wanted[s] / max(wanted[s].sum(), 1.0)
+        track = np.log1p(count - served[s]) / np.log1p(count.max())
+        like = similarity[s] @ served
+        like = like / like.max() if like.max() > 0 else like
+        features.append(np.stack([overlap, track, like], axis=1))
+        labels.append(served[s])
+    model = LogisticRegression(C=1.0, max_iter=1000)
+    model.fit(np.concatenate(features), np.concatenate(labels))
+    overlap_coef, track_coef, like_coef = model.coef_[0]
+    if overlap_coef <= 0:
+        return replace(history, weights=None)
+    weights = np.clip(np.array([track_coef, like_coef]) / overlap_coef * config.fit_weight, 0, None)
+    cap = config.track_weight + config.like_weight  # keeps demotion above every score spread
+    weights *= min(1.0, cap / max(weights.sum(), 1e-12))
+    return replace(history, weights=(float(weights[0]), float(weights[1])))
+
+
+def fitted_history(
+    points: np.ndarray, fit: np.ndarray, credit: np.ndarray, top: np.ndarray, config: RankingConfig
+) -> np.ndarray:
+    """History points of rows scaled by their fit share, and kept only for rows that meet a
+    need of the school's top priority (credit: (R, J); top: (J,) bool), so track record
+    orders the partners for the top need and never lifts one above it."""
+    if not config.fit_weight:
+        return np.zeros_like(points)
+    meets_top = (credit[:, : len(top)][:, top] > 0).any(axis=1)
+    return points * np.clip(fit / config.fit_weight, 0.0, 1.0) * meets_top

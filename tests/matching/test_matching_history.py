@@ -1,0 +1,76 @@
+"""Partnership history in the ranking: track record, schools like this one, learned weights."""
+
+from __future__ import annotations
+
+import numpy as np
+
+from matching import RankingConfig, rank_offerings
+from matching.history import History, learn_weights
+from tests.matching.factories import AS_OF, SCHOOL_LON, build, need, north, offering, school
+
+COUNSELING = "mental_health_sel.counseling"
+
+
+def history(rows: list[tuple[int, int, float, str]]) -> History:
+    """(organization id, school id, km north of the ranked school, category) per partnership."""
+    return History(
+        organization_ids=np.array([r[0] for r in rows], dtype=np.int64),
+        school_ids=np.array([r[1] for r in rows], dtype=np.int64),
+        lat=np.array([north(r[2]) for r in rows]),
+        lon=np.full(len(rows), SCHOOL_LON),
+        categories=tuple(frozenset({r[3]}) for r in rows),
+    )
+
+
+def test_the_partner_of_nearby_schools_with_the_same_need_outranks_an_equal_stranger():
+    index = build(offering(1), offering(2))  # identical but for the id: 1 wins the tie today
+    index.history = history([(102, s, 1.0, COUNSELING) for s in range(10, 14)])
+    ranked = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [2, 1]
+    points = {c.component: c for c in ranked[0].contributions}
+    assert points["history"].points > 0
+    assert points["history"].detail.startswith("past partner of 4 schools on record")
+    assert sum(c.points for c in ranked[0].contributions) == ranked[0].score
+
+
+def test_an_organization_with_no_history_is_ranked_on_the_rest_of_the_model():
+    index = build(offering(1, km=1.0), offering(2, km=1.0, categories=("arts",)))
+    index.history = history([(102, s, 1.0, "arts") for s in range(10, 14)])
+    ranked = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert ranked[0].offering_id == 1  # the fitting newcomer is not shut out
+    first = {c.component: c for c in ranked[0].contributions}
+    assert (first["history"].points, first["history"].detail) == (
+        0.0,
+        "no partnership history yet",
+    )
+
+
+def test_track_record_never_lifts_a_lower_priority_offering_above_the_top_need():
+    index = build(offering(1, km=3.0), offering(2, km=0.5, categories=("arts",)))
+    index.history = history([(102, s, 0.5, "arts") for s in range(10, 40)])
+    ranked = rank_offerings(index, school(), [need(), need("arts", priority=2)], as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [1, 2]
+    assert ranked[1].contributions[-1].points == 0.0  # meets no top-priority need
+
+
+def test_learned_weights_reward_what_predicts_the_district_s_own_partnerships():
+    rng = np.random.default_rng(7)
+    rows = []
+    # 40 schools along a line, each wanting one category; each is served by the two nearest
+    # organizations that provide it: nearby, similar schools choose the same partners.
+    for s in range(40):
+        first = 2 * (s // 8) + s % 2
+        for org in (first, first + 2):
+            rows.append((org, s, (s // 8) * 2.0, COUNSELING if org % 2 else "arts"))
+    rng.shuffle(rows)
+    learned = learn_weights(history(rows), RankingConfig())
+    again = learn_weights(history(rows), RankingConfig())
+    assert learned.weights is not None and learned.weights == again.weights
+    track, like = learned.weights
+    assert like > 0
+    assert track + like <= RankingConfig().track_weight + RankingConfig().like_weight + 1e-12
+
+
+def test_too_little_history_keeps_the_documented_default_weights():
+    thin = learn_weights(history([(1, s, 0.0, COUNSELING) for s in range(3)]), RankingConfig())
+    assert thin.weights is None
