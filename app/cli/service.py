@@ -55,10 +55,19 @@ def _serve(args: argparse.Namespace, database: Database) -> int:
 def _fail_interrupted_imports(database: Database) -> None:
     """Jobs a stopped server left queued or running are failed (and retryable) before any
     worker starts, so no live job is touched."""
+    from sqlalchemy.exc import SQLAlchemyError
+
     from app.services import imports
 
-    with database.session() as session:
-        failed = imports.fail_interrupted(session=session)
+    try:
+        with database.session() as session:
+            failed = imports.fail_interrupted(session=session)
+    except SQLAlchemyError as exc:  # no schema yet, or the database is down: serve anyway
+        log.warning(
+            "import jobs not checked (%s); if the schema is missing, run `partnermap migrate`",
+            type(exc).__name__,
+        )
+        return
     if failed:
         log.warning("import jobs %s were interrupted by a restart; marked failed", failed)
 

@@ -46,13 +46,12 @@ def sign_in(
     normal = accounts.normal_email(email)
     address = request.client.host if request.client else "unknown"
     context = {"next": _safe_next(next), "email": email}
-    if throttle.retry_after(normal, address):
+    if throttle.attempt(normal, address):  # counted before the check; forgiven on success
         return render(request, "sign_in.html", context | {"error": "throttled"}, 429)
     ttl = dt.timedelta(minutes=settings.token_ttl_minutes)
     try:
         token, _ = accounts.log_in(session=session, email=normal, password=password, ttl=ttl)
     except Unauthorized:
-        throttle.failed(normal, address)
         return render(request, "sign_in.html", context | {"error": "wrong"}, 401)
     throttle.succeeded(normal, address)
     response = redirect(_safe_next(next))
