@@ -44,6 +44,7 @@ Id = Annotated[int | None, Query(ge=1, le=2**31 - 1)]
     status_code=status.HTTP_201_CREATED,
     response_model=PartnershipOut,
     summary="Propose a partnership",
+    responses={404: {"description": "`school_id`, `organization_id` or an offering names nothing"}},
 )
 def create_partnership(
     data: PartnershipCreate, session: SessionDep, principal: PrincipalDep, response: Response
