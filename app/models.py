@@ -52,6 +52,20 @@ class District(Base):
     created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
+class DistrictAlias(Base):
+    """Another name a district is known by ("Oakland Unified" for "Oakland Unified School
+    District"): an import naming it so finds the same district (services.districts)."""
+
+    __tablename__ = "district_aliases"
+    __table_args__ = (UniqueConstraint("name", name="uq_district_aliases_name"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    district_id: Mapped[int] = mapped_column(
+        ForeignKey("districts.id", ondelete="CASCADE"), index=True
+    )
+    name: Mapped[str] = mapped_column(String(300))
+
+
 class Organization(Timestamped, Base):
     __tablename__ = "organizations"
     __table_args__ = (
@@ -176,10 +190,28 @@ class School(Timestamped, Base):
     locale: Mapped[str | None] = mapped_column(String(16))
     languages: Mapped[list[str]] = mapped_column(TagList, default=list)
     need_index: Mapped[float | None] = mapped_column(Float, index=True)
+    # Who last wrote each field: {field: [source, precedence]}, ["person", None] for an edit
+    # through the API or pages; read by the import precedence rule (docs/imports.md).
+    field_sources: Mapped[dict | None] = mapped_column(JSONText)
 
     assessments: Mapped[list[NeedsAssessment]] = relationship(
         back_populates="school", cascade="all, delete-orphan", passive_deletes=True
     )
+
+
+class SchoolLink(Base):
+    """A record of another source linked to an existing school (by NCES id, state id or an
+    opt-in fuzzy match): its refreshes update that school instead of adding a second one."""
+
+    __tablename__ = "school_links"
+    __table_args__ = (UniqueConstraint("source", "external_id", name="uq_school_links_source_ext"),)
+
+    id: Mapped[int] = mapped_column(primary_key=True)
+    school_id: Mapped[int] = mapped_column(ForeignKey("schools.id", ondelete="CASCADE"), index=True)
+    source: Mapped[str] = mapped_column(String(64))
+    external_id: Mapped[str] = mapped_column(String(200))
+    matched_by: Mapped[str] = mapped_column(String(32))
+    created_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
 
 
 class NeedsAssessment(Base):

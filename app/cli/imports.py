@@ -46,6 +46,13 @@ def add_commands(commands: Any) -> None:
         help="file for a [[join]] of the mapping (default: its `file`, beside PATH)",
     )
     schools.add_argument("--source", help="overrides the mapping's source")
+    schools.add_argument(
+        "--fuzzy-match",
+        action="store_true",
+        default=None,
+        help="also link rows to existing schools by near-identical name at the same place "
+        "(each match is reported; try with --dry-run first)",
+    )
     _common(schools)
     schools.set_defaults(run=_import_schools)
 
@@ -129,6 +136,7 @@ def _import_schools(args: argparse.Namespace, database: Database) -> int:
             mapping=mapping,
             join_files=joins,
             source=args.source,
+            fuzzy=args.fuzzy_match,
             **_options(args),
         )
     return _print(report, args)

@@ -5,6 +5,7 @@ school-directory import; app.services.import_writes writes the records."""
 
 from __future__ import annotations
 
+import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from typing import Any
@@ -77,7 +78,11 @@ SCHOOL_COLUMNS = (
     Column("name", required=True),
     Column("nces_id", help="12-digit NCES school id (keep leading zeros)"),
     Column("state_id"),
-    Column("district"),
+    Column("district", help="the district's name (or a name it is known by)"),
+    Column(
+        "district_nces_id",
+        help="NCES LEA id (7 digits): finds the district before its name does",
+    ),
     Column("address"),
     Column("city"),
     Column("state"),
@@ -270,6 +275,9 @@ def school_record(
 ) -> tuple[Record | None, Problems]:
     data = {c.name: v[c.name] for c in SCHOOL_COLUMNS if v.get(c.name) is not None}
     data["source"] = source
+    lea = data.pop("district_nces_id", None)
+    if lea is not None and not re.fullmatch(r"\d{7}", lea):
+        return None, [("district_nces_id", f"'{lea}' is not a 7-digit NCES LEA id")]
     where, problems = locate(v, geocoder)
     if where is not None:
         data["lat"], data["lon"] = where["lat"], where["lon"]
@@ -283,11 +291,18 @@ def school_record(
     if broken:
         return None, rule_problems([broken])
     values = model.model_dump(exclude={"source"})
+    values["district_nces_id"] = lea  # resolved to a district by the writer
     return Record(line, values.pop("external_id"), values), []
 
 
 def school_update_keys(present: Sequence[str]) -> list[str]:
-    keys = [c.name for c in SCHOOL_COLUMNS if c.name in present and c.name != "external_id"]
+    keys = [
+        c.name
+        for c in SCHOOL_COLUMNS
+        if c.name in present and c.name not in ("external_id", "district_nces_id")
+    ]
+    if "district_nces_id" in present and "district" not in keys:
+        keys.append("district")
     if "district" in keys:
         keys.append("district_id")
     if any(c in present for c in ("lat", "lon", "postal_code")):

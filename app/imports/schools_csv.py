@@ -16,7 +16,7 @@ import re
 import sys
 import tomllib
 from collections import Counter
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from pathlib import Path
 from typing import Any
 
@@ -32,6 +32,7 @@ from app.imports.geocode import Geocoder, default_geocoder
 from app.imports.report import ImportReport
 from app.imports.rows import CellError, convert
 from app.services import import_writes as writes
+from app.services.school_links import LinkRules
 
 MAPPINGS = Path(__file__).parent.parent / "data" / "imports" / "mappings"
 
@@ -63,7 +64,22 @@ _NORMALIZE = {
 
 # The keys a mapping file and each field source may use (app/data/imports/mapping.schema.json
 # says the same; a test keeps them together).
-MAPPING_KEYS = frozenset({"name", "source", "missing", "join", "skip", "codes", "fields"})
+MAPPING_KEYS = frozenset(
+    {
+        "name",
+        "source",
+        "missing",
+        "join",
+        "skip",
+        "codes",
+        "fields",
+        "precedence",
+        "link",
+        "district_aliases",
+    }
+)
+LINK_KEYS = frozenset({"by", "fuzzy"})
+LINK_BY = ("nces_id", "state_id")
 SOURCE_KEYS = {
     "column": frozenset({"column", "codes", "zero_is_missing", "missing", "default"}),
     "value": frozenset({"value"}),
@@ -111,6 +127,10 @@ class Mapping:
     missing: frozenset[str]
     skip_patterns: dict[str, re.Pattern[str]] = field(default_factory=dict)
     codes: dict[str, dict[str, Any]] = field(default_factory=dict)  # the mapping's own tables
+    # How records find existing schools, and this source's precedence for refreshes
+    # (app.services.school_links); names in the file -> the district's name.
+    link: LinkRules = field(default_factory=LinkRules)
+    district_aliases: dict[str, str] = field(default_factory=dict)
 
 
 def load_mapping(path: Path) -> Mapping:
@@ -180,6 +200,10 @@ def parse_mapping(text: str, *, name: str, where: str = "the mapping") -> Mappin
             skip[column] = {str(x) for x in rule}
         else:
             raise MappingProblem(f'[skip] {column}: give a list of values or {{ pattern = "…" }}')
+    link = _link_rules(raw)
+    aliases = raw.get("district_aliases", {})
+    if not isinstance(aliases, dict) or not all(isinstance(v, str) for v in aliases.values()):
+        raise MappingProblem('[district_aliases]: give "name in the file" = "district name"')
     for required in ("external_id", "name", "grade_low", "grade_high"):
         if required not in fields:
             raise MappingProblem(f"[fields] must map '{required}'")
@@ -192,7 +216,23 @@ def parse_mapping(text: str, *, name: str, where: str = "the mapping") -> Mappin
         missing=frozenset(str(x) for x in raw.get("missing", [""])),
         skip_patterns=patterns,
         codes=codes,
+        link=link,
+        district_aliases={str(k): v for k, v in aliases.items()},
     )
+
+
+def _link_rules(raw: dict[str, Any]) -> LinkRules:
+    """[link] by = […], fuzzy = …, and the top-level precedence."""
+    link = raw.get("link", {})
+    if not isinstance(link, dict) or set(link) - LINK_KEYS:
+        raise MappingProblem(f"[link]: known keys are {', '.join(sorted(LINK_KEYS))}")
+    by = link.get("by", list(LINK_BY))
+    if not isinstance(by, list) or set(by) - set(LINK_BY):
+        raise MappingProblem(f"[link] by: a list of {', '.join(LINK_BY)} (or [] for none)")
+    precedence = raw.get("precedence", 0)
+    if not isinstance(precedence, int) or isinstance(precedence, bool):
+        raise MappingProblem("precedence: a whole number (higher wins; default 0)")
+    return LinkRules(by=tuple(by), fuzzy=bool(link.get("fuzzy", False)), precedence=precedence)
 
 
 def _field_source(
@@ -261,10 +301,21 @@ def import_directory(
     progress: bool = False,
     geocoder: Geocoder | None = None,
     district: str | None = None,
+    fuzzy: bool | None = None,
 ) -> ImportReport:
     """Upsert the schools of a directory file (and the files joined to it) in one transaction.
-    With `district` (a district's own upload) every school must be in it, as in bulk_csv."""
+    With `district` (a district's own upload) every school must be in it, as in bulk_csv.
+    `fuzzy` turns the mapping's fuzzy matching of existing schools on or off."""
     source = source or mapping.source
+    rules = mapping.link if fuzzy is None else replace(mapping.link, fuzzy=fuzzy)
+
+    def write(batch: list[rec.Record]) -> None:
+        report.count("schools").add(
+            writes.write_schools(
+                session, source, batch, keys, report, district, rules, mapping.district_aliases
+            )
+        )
+
     report = ImportReport(kind="schools", source=source, dry_run=dry_run, skip_invalid=skip_invalid)
     report.notes["mapping"] = mapping.name
     geocoder = geocoder or default_geocoder()
@@ -332,14 +383,10 @@ def import_directory(
                 seen.add(hash(record.external_id))
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
-                    report.count("schools").add(
-                        writes.write_schools(session, source, batch, keys, report, district)
-                    )
+                    write(batch)
                     batch = []
         if batch:
-            report.count("schools").add(
-                writes.write_schools(session, source, batch, keys, report, district)
-            )
+            write(batch)
         for j in joined:
             report.notes[f"join {j.join.alias}"] = (
                 f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"

@@ -4,10 +4,10 @@ from __future__ import annotations
 
 from collections.abc import Sequence
 
-from sqlalchemy import select
+from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
-from app.models import District
+from app.models import District, DistrictAlias
 
 
 def get(session: Session, district_id: int) -> District | None:
@@ -64,3 +64,25 @@ def ranking_equity(
     else:
         return None
     return session.scalar(select(District.ranking_equity).where(clause))
+
+
+def identities(session: Session) -> list[tuple[int, str, str | None]]:
+    """Every district's (id, name, NCES LEA id): imports resolve names against all of them."""
+    return [
+        tuple(r) for r in session.execute(select(District.id, District.name, District.nces_lea_id))
+    ]  # type: ignore[misc]
+
+
+def aliases(session: Session) -> list[tuple[str, int]]:
+    """Every (alias, district id)."""
+    return [
+        tuple(r) for r in session.execute(select(DistrictAlias.name, DistrictAlias.district_id))
+    ]  # type: ignore[misc]
+
+
+def add_alias(session: Session, district_id: int, name: str) -> None:
+    session.add(DistrictAlias(district_id=district_id, name=name))
+
+
+def set_lea_id(session: Session, district_id: int, lea_id: str) -> None:
+    session.execute(update(District).where(District.id == district_id).values(nces_lea_id=lea_id))

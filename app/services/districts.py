@@ -4,7 +4,8 @@ from __future__ import annotations
 
 import re
 import unicodedata
-from collections.abc import Iterable
+from collections.abc import Iterable, Mapping
+from dataclasses import dataclass, field
 
 from sqlalchemy.orm import Session
 
@@ -85,23 +86,88 @@ def list_page(*, session: Session, after_id: int | None, limit: int) -> list[Dis
 
 
 def ids_for_names(session: Session, names: Iterable[str | None]) -> dict[str, int]:
-    """The district id of each name, adding the districts not seen before (school directories
-    and the `district` field of the API name districts by their name)."""
-    wanted = sorted({n for n in names if n})
+    """The district id of each name (through aliases, see `resolve`), adding the districts not
+    seen before (the `district` field of the API names a district by its name)."""
+    refs = resolve(session, [(n, None) for n in names if n])
+    return {name: id_ for (name, _), (id_, _) in refs.ids.items() if name}
+
+
+def folded(name: str) -> str:
+    """A district name compared without case, punctuation or repeated spaces."""
+    return " ".join(re.sub(r"[^\w]+", " ", name.casefold()).split())
+
+
+@dataclass
+class DistrictRefs:
+    """Districts named by school records, resolved to one district each (see `resolve`)."""
+
+    ids: dict[tuple[str | None, str | None], tuple[int, str]] = field(default_factory=dict)
+    problems: dict[tuple[str | None, str | None], str] = field(default_factory=dict)
+    added: list[str] = field(default_factory=list)
+    aliased: list[tuple[str, str]] = field(default_factory=list)  # (alias, district)
+
+
+def resolve(
+    session: Session,
+    refs: Iterable[tuple[str | None, str | None]],
+    aliases: Mapping[str, str] | None = None,
+) -> DistrictRefs:
+    """The one district each (name, NCES LEA id) means, so the same district from two
+    directories is one district: first by LEA id; else by name, through the mapping's
+    `aliases` (a file's name -> the district's name), the stored aliases, and names compared
+    without case or punctuation; else a new district. A name that reaches a district through
+    its LEA id is stored as an alias, so a later file naming it only so finds it too; a LEA id
+    found beside the name of a district without one is stored on it."""
+    out = DistrictRefs()
+    wanted = sorted({r for r in refs if r[0] or r[1]}, key=lambda r: (r[0] or "", r[1] or ""))
     if not wanted:
-        return {}
-    found = repo.ids_by_name(session, wanted)
-    missing = [n for n in wanted if n not in found]
-    if missing:
-        taken = repo.slugs(session)
-        for name in missing:
-            slug = slug_for(name, taken)
-            taken.add(slug)
-            district = District(name=name, slug=slug)
+        return out
+    by_lea: dict[str, tuple[int, str]] = {}
+    by_name: dict[str, tuple[int, str]] = {}
+    lea_of: dict[int, str | None] = {}
+    names: dict[int, str] = {}
+    for id_, name, lea in repo.identities(session):
+        names[id_], lea_of[id_] = name, lea
+        by_name.setdefault(folded(name), (id_, name))
+        if lea:
+            by_lea[lea] = (id_, name)
+    for alias, id_ in repo.aliases(session):
+        by_name.setdefault(folded(alias), (id_, names[id_]))
+    mapped = {folded(k): v for k, v in (aliases or {}).items()}
+    taken = repo.slugs(session)
+    for name, lea in wanted:
+        found = by_lea.get(lea) if lea else None
+        if found is None and name:
+            target = mapped.get(folded(name), name)
+            found = by_name.get(folded(target)) or by_lea.get(target)
+            if found is not None and lea:
+                held = lea_of.get(found[0])
+                if held and held != lea:
+                    out.problems[(name, lea)] = (
+                        f"district '{found[1]}' has NCES LEA id {held}, not {lea}"
+                    )
+                    continue
+                repo.set_lea_id(session, found[0], lea)
+                lea_of[found[0]] = lea
+                by_lea[lea] = found
+        if found is None:
+            new_name = (mapped.get(folded(name), name) if name else None) or f"LEA {lea}"
+            district = District(name=new_name, slug=slug_for(new_name, taken), nces_lea_id=lea)
+            taken.add(district.slug)
             session.add(district)
             session.flush()
-            found[name] = district.id
-    return found
+            found = (district.id, new_name)
+            names[district.id], lea_of[district.id] = new_name, lea
+            by_name[folded(new_name)] = found
+            if lea:
+                by_lea[lea] = found
+            out.added.append(new_name)
+        if name and folded(name) not in by_name:
+            repo.add_alias(session, found[0], name)
+            by_name[folded(name)] = found
+            out.aliased.append((name, found[1]))
+        out.ids[(name, lea)] = found
+    return out
 
 
 def assign(session: Session, school: School, district_id: int | None) -> None:

@@ -4,18 +4,22 @@ an NCES id is not taken, a district imports its own schools), and the one commit
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import datetime as dt
+from collections.abc import Mapping, Sequence
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.imports.records import Record
 from app.imports.report import Counts, ImportReport
-from app.models import Offering, School
+from app.models import Offering
 from app.repositories import imports as repo
+from app.repositories import school_links as links
 from app.repositories.catalog_changes import record_change
-from app.services.districts import ids_for_names
-from app.services.schools import need_indexes
+from app.services import school_links
+from app.services.districts import resolve as resolve_districts
+from app.services.school_links import LinkRules
+from app.services.schools import INDICATORS, need_indexes
 
 
 def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportReport:
@@ -121,62 +125,133 @@ def write_schools(
     update_keys: Sequence[str],
     report: ImportReport,
     district: str | None = None,
+    rules: LinkRules | None = None,
+    district_aliases: Mapping[str, str] | None = None,
 ) -> Counts:
-    """Upsert schools with their need index and district (by name; new names add districts);
-    an NCES id held by another record is an error. With `district` (a district's own upload)
-    every school must be in it: rows naming another, or updating another's school, are
-    errors, and rows naming none are put in it."""
-    if district is not None:
-        records = _own_district(session, source, records, district, report)
-    taken = repo.nces_ids_taken(
-        session, source, [(r.values.get("nces_id"), r.external_id) for r in records]
+    """Upsert schools with their need index and district. The district is found by NCES LEA id,
+    name or alias (services.districts.resolve; new ones are added); the school by its key, a
+    link, its NCES or state id, or an opt-in fuzzy match (services.school_links.resolve); the
+    fields written follow the precedence rule (school_links.merge). With `district` (a
+    district's own upload) every school must be in it: rows naming another, or updating
+    another's school, are errors, and rows naming none are put in it."""
+    rules = rules or LinkRules()
+    counts = Counts()
+    records = _districts(session, records, report, district, district_aliases)
+    records, found = school_links.resolve(session, source, records, rules, report)
+    keys = [k for k in update_keys if k != "need_index"]  # derived: computed below
+    stored = links.current(
+        session, [t for t in found.targets.values() if t], [*keys, *INDICATORS, "district"]
     )
-    kept, skipped = [], 0
-    for r in records:
-        holder = taken.get(r.values.get("nces_id") or "")
-        if holder:
-            report.error(
-                f"NCES id {r.values['nces_id']} already belongs to school '{holder[1]}' of "
-                f"source '{holder[0]}'",
-                row=r.line,
-                field="nces_id",
+    new_rows, changed, kept_links = [], [], []
+    new_links = {x["school_id"]: x for x in found.links}
+    indicator_keys = [k for k in INDICATORS if k in keys]
+    for i, r in enumerate(records):
+        target = found.targets[i]
+        values = {**r.values, "external_id": r.external_id}
+        if target is None:
+            if district is not None and values.get("district") != district:
+                _not_own(report, r, district)
+                continue
+            new_rows.append(values)
+            continue
+        current = stored[target]
+        if district is not None and current["district"] != district:
+            _not_own(report, r, district)
+            continue
+        diff, sources, kept = school_links.merge(current, values, keys, source, rules.precedence)
+        if kept:
+            report.notes["fields kept (precedence)"] = (
+                report.notes.get("fields kept (precedence)", 0) + 1
             )
-            skipped += 1
+        if any(k in diff for k in indicator_keys):
+            merged = {k: diff.get(k, current.get(k)) for k in INDICATORS}
+            index = need_indexes([merged])[0]
+            if index != current.get("need_index"):
+                diff["need_index"] = index
+        if target in new_links:
+            kept_links.append(new_links[target])
+        if diff:
+            changed.append({"id": target, **diff, "field_sources": sources, "updated_at": _now()})
         else:
-            kept.append(r)
-    index = need_indexes([r.values for r in kept])
-    district_ids = ids_for_names(session, [r.values.get("district") for r in kept])
-    rows = [
-        {
-            **r.values,
-            "external_id": r.external_id,
-            "need_index": value,
-            "district_id": district_ids.get(r.values.get("district") or ""),
-        }
-        for r, value in zip(kept, index, strict=True)
-    ]
-    counts = repo.upsert_rows(session, School, source, rows, update_keys)
-    counts.skipped += skipped
+            counts.unchanged += 1
+    if new_rows:
+        index = need_indexes(new_rows)
+        written = school_links.written_by(keys, source, rules.precedence)
+        for row, value in zip(new_rows, index, strict=True):
+            row.update(source=source, need_index=value, field_sources=written)
+        taken = repo.nces_ids_taken(
+            session, source, [(r.get("nces_id"), r["external_id"]) for r in new_rows]
+        )
+        insertable = []
+        for row in new_rows:
+            holder = taken.get(row.get("nces_id") or "")
+            if holder:
+                report.error(
+                    f"NCES id {row['nces_id']} already belongs to school '{holder[1]}' of "
+                    f"source '{holder[0]}'",
+                    field="nces_id",
+                    value=row["nces_id"],
+                    record=row["external_id"],
+                )
+                counts.skipped += 1
+            else:
+                insertable.append(row)
+        links.insert_schools(session, insertable)
+        counts.added += len(insertable)
+    links.update_schools(session, changed)
+    links.add_links(session, kept_links)
+    counts.updated += len(changed)
+    for how, n in found.linked_by.items():
+        note = f"linked to existing schools by {how.replace('_', ' ')}"
+        report.notes[note] = report.notes.get(note, 0) + n
     return counts
 
 
-def _own_district(
-    session: Session, source: str, records: list[Record], district: str, report: ImportReport
+def _now() -> dt.datetime:
+    return dt.datetime.now(dt.UTC)
+
+
+def _not_own(report: ImportReport, r: Record, district: str) -> None:
+    report.error(
+        f"schools can be imported into your own district ({district}) only",
+        row=r.line,
+        field="district",
+    )
+    report.count("schools").skipped += 1
+
+
+def _districts(
+    session: Session,
+    records: list[Record],
+    report: ImportReport,
+    district: str | None,
+    aliases: Mapping[str, str] | None,
 ) -> list[Record]:
-    owners = repo.school_districts(session, source, [r.external_id for r in records])
+    """Each record's district resolved to one district row (by LEA id, name or alias); a
+    district's own upload puts rows naming none in it."""
+    refs = resolve_districts(
+        session,
+        [(r.values.get("district"), r.values.get("district_nces_id")) for r in records],
+        aliases,
+    )
+    for name in refs.added:
+        report.notes.setdefault("districts added", []).append(name)
+    for alias, name in refs.aliased:
+        report.notes.setdefault("district names kept as aliases", []).append(f"{alias} = {name}")
     kept = []
+    own: tuple[int, str] | None = None
     for r in records:
-        named = r.values.get("district")
-        if (named and named != district) or (
-            r.external_id in owners and owners[r.external_id] != district
-        ):
-            report.error(
-                f"schools can be imported into your own district ({district}) only",
-                row=r.line,
-                field="district",
-            )
+        ref = (r.values.get("district"), r.values.pop("district_nces_id", None))
+        if ref in refs.problems:
+            report.error(refs.problems[ref], row=r.line, field="district_nces_id", value=ref[1])
             report.count("schools").skipped += 1
             continue
-        r.values["district"] = district
+        if ref[0] or ref[1]:
+            r.values["district_id"], r.values["district"] = refs.ids[ref]
+        elif district is not None:
+            own = own or resolve_districts(session, [(district, None)]).ids[(district, None)]
+            r.values["district_id"], r.values["district"] = own
+        else:
+            r.values["district_id"] = None
         kept.append(r)
     return kept

@@ -17,7 +17,7 @@ from app.models import Need, NeedsAssessment, School
 from app.pagination import Cursor
 from app.repositories import schools as repo
 from app.schemas.schools import NeedsAssessmentCreate, SchoolCreate, SchoolUpdate
-from app.services import audit, districts
+from app.services import audit, districts, school_links
 from app.services.validation import check_category, check_grades
 from matching.need_index import need_index
 
@@ -30,6 +30,7 @@ def create(*, session: Session, principal: Principal, data: SchoolCreate) -> Sch
         raise Conflict(f"A school with NCES id {data.nces_id} already exists.")
     school = School(**data.model_dump(exclude=set(PLACEMENT)))
     _place(session, principal, school, data.district, data.district_id)
+    school.field_sources = school_links.person_edited(None, list(data.model_fields_set))
     _check(school)
     with unit_of_work(
         session, conflict="A school with this NCES id or external_id already exists."
@@ -58,10 +59,11 @@ def _place(
     """Put the school in the district named by id or name. Only the operator chooses freely
     (a new name adds the district); everyone else's schools stay in their own district."""
     if principal.is_admin:
-        if district_id is None and name:
-            district_id = districts.ids_for_names(session, [name])[name]
+        by_name = district_id is None and bool(name)
+        if by_name and name:
+            district_id = districts.ids_for_names(session, [name])[name]  # aliases too
         districts.assign(session, school, district_id)
-        if name and school.district != name:
+        if name and not by_name and school.district != name:
             raise InvalidInput(["body", "district"], f"District {district_id} is not '{name}'.")
         return
     own = principal.district_id
@@ -98,6 +100,7 @@ def update(*, session: Session, principal: Principal, school_id: int, data: Scho
     new_nces = changes.get("nces_id")
     if new_nces and new_nces != school.nces_id and repo.id_by_nces(session, new_nces) is not None:
         raise Conflict(f"A school with NCES id {new_nces} already exists.")
+    school.field_sources = school_links.person_edited(school.field_sources, list(changes))
     moving = any(field in changes for field in PLACEMENT)
     for field, value in changes.items():
         if field not in PLACEMENT:

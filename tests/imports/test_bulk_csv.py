@@ -192,15 +192,21 @@ def test_schools_template_computes_the_need_index(db, tmp_path):
         assert 0 < school.need_index <= 1
 
 
-def test_an_nces_id_held_by_another_source_is_an_error(db, tmp_path):
+def test_a_second_publisher_of_an_nces_id_refreshes_the_same_school(db, tmp_path):
     text = "external_id,name,nces_id,lat,lon,grade_low,grade_high\ns1,A,060177000041,37,-122,K,5\n"
     assert run(db, write(tmp_path / "s.csv", text), "schools").status == "imported"
+    again = text.replace("s1,A,", "x9,A school,")
     with db.session() as session:
         report = bulk_csv.import_file(
-            session=session, path=tmp_path / "s.csv", kind="schools", source="other"
+            session=session, path=write(tmp_path / "o.csv", again), kind="schools", source="other"
         )
-    assert report.status == "failed"
-    assert report.issues[0].field == "nces_id"
+    assert report.status == "imported", report.lines()
+    assert report.counts["schools"].updated == 1
+    assert report.notes["linked to existing schools by nces id"] == 1
+    assert count(db, School) == 1
+    with db.session() as session:
+        school = session.scalar(select(School))
+        assert (school.source, school.external_id, school.name) == ("t", "s1", "A school")
 
 
 def test_numbers_that_are_not_numbers_name_the_column(db, loaded):
