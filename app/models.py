@@ -118,8 +118,10 @@ class Location(Base):
     city: Mapped[str | None] = mapped_column(String(120))
     state: Mapped[str | None] = mapped_column(String(64))
     postal_code: Mapped[str | None] = mapped_column(String(20))
-    lat: Mapped[float] = mapped_column(Float, index=True)
-    lon: Mapped[float] = mapped_column(Float, index=True)
+    # None: a location received without usable coordinates (HSDS), kept without a point;
+    # nothing spatial reads it (every spatial query filters on lat).
+    lat: Mapped[float | None] = mapped_column(Float, index=True)
+    lon: Mapped[float | None] = mapped_column(Float, index=True)
     precision: Mapped[str] = mapped_column(String(16), default="exact")
     note: Mapped[str | None] = mapped_column(Text)
 

@@ -106,16 +106,18 @@ def geojson(features: list[dict[str, Any]], **members: Any) -> GeoJSONResponse:
     return GeoJSONResponse(jsonable_encoder(body))
 
 
-def point_geometry(points: list[tuple[float, float]]) -> dict[str, Any] | None:
-    """Point, MultiPoint or null geometry for (lat, lon) pairs, in RFC 7946 [lon, lat] order."""
-    if not points:
+def point_geometry(points: list[tuple[float | None, float | None]]) -> dict[str, Any] | None:
+    """Point, MultiPoint or null geometry for (lat, lon) pairs, in RFC 7946 [lon, lat] order
+    (pairs without a point, locations kept without coordinates, are left out)."""
+    placed = [(lat, lon) for lat, lon in points if lat is not None and lon is not None]
+    if not placed:
         return None
-    if len(points) == 1:
-        lat, lon = points[0]
+    if len(placed) == 1:
+        lat, lon = placed[0]
         return {"type": "Point", "coordinates": [round(lon, 7), round(lat, 7)]}
     return {
         "type": "MultiPoint",
-        "coordinates": [[round(lon, 7), round(lat, 7)] for lat, lon in points],
+        "coordinates": [[round(lon, 7), round(lat, 7)] for lat, lon in placed],
     }
 
 

@@ -94,6 +94,8 @@ PARTNERMAP_OFFERING_KEYS = [
     "active_until",
     "organization_id",
 ]
+# An uncategorized service is checked as an offering of this category, then stored with none.
+STAND_IN_CATEGORY = "stem"
 AFTER_SCHOOL_FROM = 15 * 60  # minutes after midnight
 _TIME = re.compile(r"^\s*(\d{1,2})(?::(\d{2}))?(?::\d{2})?\s*([ap]\.?m\.?)?\s*$", re.I)
 _DAYS = {"MO", "TU", "WE", "TH", "FR", "SA", "SU"}
@@ -182,6 +184,10 @@ def import_hsds(
         located = directory.located
         if located:
             report.notes["locations placed by ZIP code"] = located
+        if directory.unplaced:
+            report.notes["locations kept without a point"] = directory.unplaced
+        if directory.uncategorized:
+            report.notes["offerings kept uncategorized (not ranked)"] = directory.uncategorized
     except DBAPIError as exc:
         report.fail(writes.refusal(exc))
     finally:
@@ -212,6 +218,8 @@ class Directory:
         self.org_ids = {str(r.get("id")) for r in tables.get("organizations")}
         self.unmapped: Counter[str] = Counter()
         self.located = 0
+        self.unplaced = 0
+        self.uncategorized = 0
         self._org_locations = self._assign_locations()
 
     # --- shared pieces ---------------------------------------------------------------------
@@ -305,9 +313,10 @@ class Directory:
             pm = bool(facets)
             phone = next(iter(self.phones.get(oid, [])), None)
             contact = next(iter(self.contacts.get(oid, [])), None)
-            locations = [
-                loc for r in self._org_locations.get(oid, []) if (loc := self._location(r))
-            ]
+            found = [loc for r in self._org_locations.get(oid, []) if (loc := self._location(r))]
+            # a location without a point is kept beside the checked ones (no schema has it)
+            locations = [loc for loc in found if loc["lat"] is not None]
+            unplaced = [loc for loc in found if loc["lat"] is None]
             if "partnermap:language" in facets:
                 languages = [v for v in facets["partnermap:language"] if v]
             else:
@@ -348,7 +357,11 @@ class Directory:
         if pm:
             values |= defaults
         record = rec.Record(
-            row.get("_row") or 0, oid, values, location_rows(model.locations), defaults=defaults
+            row.get("_row") or 0,
+            oid,
+            values,
+            location_rows(model.locations) + unplaced,
+            defaults=defaults,
         )
         return record, pm
 
@@ -398,14 +411,15 @@ class Directory:
                 given = f"latitude {row.get('latitude')!r}, longitude {row.get('longitude')!r}"
                 self.report.warn(
                     f"no usable coordinates ({given}) and no US ZIP code to place it by; "
-                    "location left out",
+                    "location kept without a point (not on maps, not used for reach)",
                     field="latitude",
                     **where,
                 )
-                return None
-            lat, lon, precision = place.lat, place.lon, place.precision
-            fields["note"] = _join_note(fields.get("note"), place.note)
-            self.located += 1
+                self.unplaced += 1
+            else:
+                lat, lon, precision = place.lat, place.lon, place.precision
+                fields["note"] = _join_note(fields.get("note"), place.note)
+                self.located += 1
         for key, limit in (
             ("name", 300),
             ("address", 300),
@@ -418,6 +432,8 @@ class Directory:
             if value and len(value) > limit:
                 self.report.warn(f"longer than {limit} characters; shortened", field=key, **where)
                 fields[key] = value[:limit]
+        if lat is None or lon is None:
+            return {**fields, "lat": None, "lon": None, "precision": "none"}
         return {
             **fields,
             "lat": lat,
@@ -454,10 +470,17 @@ class Directory:
         if not pm and status != "active":
             self.report.warn(f"status '{status}'; only active services are imported", **where)
             return None
-        if not categories:
+        uncategorized = not categories
+        if uncategorized:
+            # Kept, so the directory comes back whole on export; with no category it is
+            # never ranked nor counted as coverage (repositories.catalog leaves it out).
             terms = f" (terms: {', '.join(unmapped)})" if unmapped else " (no taxonomy terms)"
-            self.report.warn(f"no PartnerMap category{terms}; left out", **where)
-            return None
+            if "partnermap:uncategorized" not in facets:  # our own export says so already
+                self.report.warn(
+                    f"no PartnerMap category{terms}; kept as uncategorized (not ranked)", **where
+                )
+            self.uncategorized += 1
+            categories = [STAND_IN_CATEGORY]  # checked like any offering, stored with none
         try:
             grades = _grades(row.get("minimum_age"), row.get("maximum_age"))
             if isinstance(grades, str):
@@ -495,6 +518,8 @@ class Directory:
         if problems:
             return None
         values = offering_row(model.model_dump(exclude={"source", "external_id"}))
+        if uncategorized:
+            values["categories"] = []
         return rec.Record(row.get("_row") or 0, sid, values, organization_ref=org), pm
 
     def _facet_fields(self, facets: dict[str, list[str]]) -> dict[str, Any]:

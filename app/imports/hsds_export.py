@@ -437,6 +437,7 @@ def _service(
         ("partnermap:capacity_students", o.capacity_students),
         ("partnermap:active_from", o.active_from and o.active_from.isoformat()),
         ("partnermap:active_until", o.active_until and o.active_until.isoformat()),
+        ("partnermap:uncategorized", None if o.categories else "true"),
     ]
     for n, (code, value) in enumerate(facets):
         if value is not None:

@@ -52,6 +52,7 @@ FACETS = {
     "partnermap:capacity_students": ("service", "students it can serve per year"),
     "partnermap:active_from": ("service", "first day offered (ISO date)"),
     "partnermap:active_until": ("service", "last day offered (ISO date)"),
+    "partnermap:uncategorized": ("service", "kept with no PartnerMap category (not ranked)"),
 }
 
 LANGUAGES = Path(__file__).parent.parent / "data" / "imports" / "languages.csv"

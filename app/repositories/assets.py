@@ -341,7 +341,7 @@ def locations_of(session: Session, organization_ids: Sequence[int]) -> dict[int,
         return out
     for org, lat, lon in session.execute(
         select(Location.organization_id, Location.lat, Location.lon)
-        .where(Location.organization_id.in_(sorted(organization_ids)))
+        .where(Location.organization_id.in_(sorted(organization_ids)), Location.lat.is_not(None))
         .order_by(Location.id)
     ):
         out.setdefault(org, []).append((lat, lon))
@@ -352,7 +352,7 @@ def first_locations(session: Session, organization_ids: Sequence[int]) -> dict[i
     """Each organization's first location (the one the ranking index measures reach from)."""
     first = (
         select(func.min(Location.id))
-        .where(Location.organization_id.in_(sorted(organization_ids)))
+        .where(Location.organization_id.in_(sorted(organization_ids)), Location.lat.is_not(None))
         .group_by(Location.organization_id)
     )
     rows = session.execute(

@@ -7,7 +7,7 @@ from collections.abc import Collection, Iterable
 
 import numpy as np
 from geoalchemy2 import Geography
-from sqlalchemy import cast, func, literal_column, select
+from sqlalchemy import Text, cast, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 import geo
@@ -24,6 +24,7 @@ def _first_locations():  # type: ignore[no-untyped-def]
     """One point per organization: its first location (lowest id)."""
     first = (
         select(Location.organization_id, func.min(Location.id).label("location_id"))
+        .where(Location.lat.is_not(None))  # a location kept without a point places nothing
         .group_by(Location.organization_id)
         .subquery()
     )
@@ -66,6 +67,8 @@ def offering_table(session: Session, ids: Collection[int] | None = None) -> Offe
         )
         .join(Organization, Organization.id == Offering.organization_id)
         .outerjoin(loc, loc.c.organization_id == Offering.organization_id)
+        # an uncategorized offering (an HSDS service no category fits) is kept, not ranked
+        .where(type_coerce(Offering.categories, Text) != ",")
         .order_by(Offering.id)
     )
     rows = []

@@ -95,6 +95,7 @@ def list_page(
             .join(Location, Location.organization_id == Offering.organization_id)
             .where(*clauses)
         )
+        candidates = candidates.where(Location.lat.is_not(None))
         if area.bbox is not None:
             candidates = candidates.where(bbox_clause(Location.lat, Location.lon, area.bbox))
         return nearest_rows(

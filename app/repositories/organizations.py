@@ -92,6 +92,7 @@ def list_page(
             .join(Location, Location.organization_id == Organization.id)
             .where(*clauses)
         )
+        candidates = candidates.where(Location.lat.is_not(None))
         if area.bbox is not None:
             candidates = candidates.where(bbox_clause(Location.lat, Location.lon, area.bbox))
         return nearest_rows(
@@ -121,7 +122,11 @@ def list_page(
 
 def _locations(columns: tuple, bbox: BBox | None, visibility: Visibility) -> Any:
     """Locations (in the box) of the organizations the caller may see."""
-    query = select(*columns).join(Organization, Organization.id == Location.organization_id)
+    query = (
+        select(*columns)
+        .join(Organization, Organization.id == Location.organization_id)
+        .where(Location.lat.is_not(None))  # a location kept without a point is no feature
+    )
     visible = visibility_clause(visibility)
     if visible is not None:
         query = query.where(visible)

@@ -3,7 +3,18 @@ from __future__ import annotations
 import datetime as dt
 from typing import Annotated, Any, Literal
 
-from pydantic import BaseModel, ConfigDict, EmailStr, Field, HttpUrl, UrlConstraints
+from pydantic import (
+    AfterValidator,
+    BaseModel,
+    ConfigDict,
+    EmailStr,
+    Field,
+    HttpUrl,
+    StringConstraints,
+    TypeAdapter,
+    UrlConstraints,
+    WithJsonSchema,
+)
 
 from app.schemas.common import (
     DisplayName,
@@ -38,8 +49,8 @@ class LocationOut(Out):
     city: str | None
     state: str | None
     postal_code: str | None
-    lat: float
-    lon: float
+    lat: float | None  # None: received without usable coordinates (an HSDS import)
+    lon: float | None
     precision: str
     note: str | None
 
@@ -106,11 +117,27 @@ class ServiceAreaOut(BaseModel):
     region: str | None = None
 
 
+_HTTP_URL: TypeAdapter[HttpUrl] = TypeAdapter(Annotated[HttpUrl, UrlConstraints(max_length=2000)])
+
+
+def _http_url(value: str) -> str:
+    """Checked as an http(s) URL but kept as written: an interchange format (HSDS) must give
+    back `http://example.com`, not the normalised `http://example.com/`."""
+    _HTTP_URL.validate_python(value)
+    return value
+
+
+WebsiteUrl = Annotated[
+    str,
+    StringConstraints(strip_whitespace=True, max_length=2000),
+    AfterValidator(_http_url),
+    WithJsonSchema({"type": "string", "format": "uri", "minLength": 1, "maxLength": 2000}),
+]
+
+
 class OrganizationBase(Strict):
     description: str | None = Field(default=None, max_length=10_000)
-    website: Annotated[HttpUrl, UrlConstraints(max_length=2000)] | None = Field(
-        default=None, examples=["https://example.org"]
-    )
+    website: WebsiteUrl | None = Field(default=None, examples=["https://example.org"])
     email: EmailStr | None = None
     phone: str | None = Field(default=None, max_length=64)
     contact_name: DisplayName | None = Field(default=None, max_length=200)

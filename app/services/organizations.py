@@ -156,6 +156,7 @@ def serves(session: Session, org: Organization, district_id: int | None) -> bool
     return any(
         bool((geo.haversine_km(loc.lat, loc.lon, lats, lons) <= reach_km).any())
         for loc in org.locations
+        if loc.lat is not None and loc.lon is not None
     )
 
 

@@ -9,6 +9,9 @@ Create Date: 2026-12-06
 - `school_links`: a record of another source (source, external_id) that was linked to an
   existing school (by NCES id, state id or an opt-in fuzzy match), so its refreshes update that
   school instead of adding a second one.
+- `locations.lat/lon` nullable: a location an interchange file (HSDS) gives without usable
+  coordinates is kept, without a point (nothing spatial reads it; exports give it back).
+  Going down deletes such locations (the older schema has no place for them).
 - `schools.field_sources`: who last wrote each field ({field: [source, precedence]}; a person's
   edit is ["person", null]), which the import precedence rule reads (docs/imports.md).
 """
@@ -52,9 +55,16 @@ def upgrade() -> None:
     op.create_index("ix_school_links_school_id", "school_links", ["school_id"])
     with op.batch_alter_table("schools") as batch:
         batch.add_column(sa.Column("field_sources", sa.Text(), nullable=True))
+    with op.batch_alter_table("locations") as batch:
+        batch.alter_column("lat", existing_type=sa.Float(), nullable=True)
+        batch.alter_column("lon", existing_type=sa.Float(), nullable=True)
 
 
 def downgrade() -> None:
+    op.execute("DELETE FROM locations WHERE lat IS NULL OR lon IS NULL")
+    with op.batch_alter_table("locations") as batch:
+        batch.alter_column("lat", existing_type=sa.Float(), nullable=False)
+        batch.alter_column("lon", existing_type=sa.Float(), nullable=False)
     with op.batch_alter_table("schools") as batch:
         batch.drop_column("field_sources")
     op.drop_index("ix_school_links_school_id", table_name="school_links")

@@ -33,11 +33,15 @@ def test_ohana_sample_brings_in_organizations_locations_and_the_mapped_service(d
     assert report.counts["organizations"].added == 8
     # one physical location per Ohana location, except the one marked virtual
     assert count(db, Location) == 21
-    # 19 services carry no taxonomy term and 2 are not active: left out, each with a warning
-    assert report.counts["offerings"].added == 1
-    assert report.counts["offerings"].skipped == 22
+    # 20 services have no term PartnerMap maps (19 none, 1 only "Care"): kept uncategorized
+    # (not ranked), each with a warning; 2 are not active: left out
+    assert report.counts["offerings"].added == 21
+    assert report.counts["offerings"].skipped == 2
+    assert report.notes["offerings kept uncategorized (not ranked)"] == 20
     with db.session() as session:
-        passport = session.scalar(select(Offering))
+        uncategorized = session.scalars(select(Offering).where(Offering.title != "Passport Photos"))
+        assert {o.categories == [] for o in uncategorized} == {True}
+        passport = session.scalar(select(Offering).where(Offering.title == "Passport Photos"))
         agency = session.scalar(select(Organization).where(Organization.external_id == "8"))
     assert passport.title == "Passport Photos"
     # Open Eligibility 105 Transit, 108-05 Navigating the System, 108-05-01 Help Fill out Forms
@@ -63,19 +67,25 @@ def test_hsds_examples_import_with_warnings_for_what_cannot_be_used(db, path):
     with db.session() as session:
         org = session.scalar(select(Organization))
     assert org.name == "Example Organization Inc."
-    assert org.website == "http://example.com/"
-    # the example location's latitude 100 is impossible and "ABC 1234" is no US ZIP code
+    assert org.website == "http://example.com"  # as received, not normalised
+    # the example location's latitude 100 is impossible and "ABC 1234" is no US ZIP code:
+    # reported, and kept without a point
     assert any("no usable coordinates" in i.problem for i in report.issues)
-    assert count(db, Location) == 0
-    # its only taxonomy term is the placeholder "name": reported, the service left out
-    assert report.counts["offerings"].skipped == 1
+    with db.session() as session:
+        location = session.scalar(select(Location))
+        assert location is not None
+        assert (location.name, location.lat, location.lon) == ("MyCity Civic Center", None, None)
+    assert report.notes["locations kept without a point"] == 1
+    # its only taxonomy term is the placeholder "name": reported, the service kept uncategorized
+    assert report.counts["offerings"].added == 1
+    assert report.notes["offerings kept uncategorized (not ranked)"] == 1
 
 
 def test_a_paginated_api_response_is_read_too(db):
     report = load(db, HSDS / "service_list.json")
     assert report.notes["layout"] == "HSDS JSON"
     assert report.counts["organizations"].added == 1
-    assert report.counts["offerings"].skipped == 1  # no taxonomy term
+    assert report.counts["offerings"].added == 1  # no taxonomy term: kept uncategorized
 
 
 def _counselling_example(tmp_path: Path) -> Path:
@@ -265,7 +275,7 @@ def test_export_neutralises_formula_text_and_import_restores_it(db, tmp_path):
 def test_the_export_is_an_hsds_package_with_our_taxonomy(db, tmp_path):
     _rich_directory(db, tmp_path)
     counts = export(db, tmp_path / "x")
-    assert counts["organizations"] == 10 and counts["services"] == 4
+    assert counts["organizations"] == 10 and counts["services"] == 24  # 20 uncategorized
     terms = (tmp_path / "x" / "taxonomy_terms.csv").read_text()
     assert "mental_health_sel.counseling" in terms and "partnermap:delivery" in terms
     assert (tmp_path / "x" / "datapackage.json").exists()
@@ -277,4 +287,52 @@ def test_importing_an_export_twice_changes_nothing(db, tmp_path):
     load(db, tmp_path / "x", source="copy")
     again = load(db, tmp_path / "x", source="copy")
     assert again.counts["organizations"].unchanged == 10
-    assert again.counts["offerings"].unchanged == 4
+    assert again.counts["offerings"].unchanged == 24
+
+
+# The fields of the official HSDS 3.0 example that PartnerMap stores, per table; the round trip
+# gives each back as received. (Not stored, so not compared: alternate names, programs,
+# funding, accessibility, ages beyond the grade span, a location's own id; an address is held
+# as one line, so address_1 and address_2 are compared joined.)
+ROUND_TRIP = {
+    "organizations": ("id", "name", "description", "email", "website"),
+    "services": ("id", "organization_id", "name", "description", "status", "fees_description"),
+    "locations": ("name", "description", "latitude", "longitude"),
+    "addresses": ("address", "city", "state_province", "postal_code"),
+}
+
+
+def _official_rows(folder: Path) -> dict[str, list[dict[str, str]]]:
+    """The compared fields of an HSDS CSV package, as text ('' for none)."""
+    import csv
+
+    out: dict[str, list[dict[str, str]]] = {}
+    for table, fields in ROUND_TRIP.items():
+        with open(folder / f"{table}.csv", encoding="utf-8", newline="") as f:
+            rows = list(csv.DictReader(f))
+        for row in rows:
+            row["address"] = ", ".join(p for p in (row.get("address_1"), row.get("address_2")) if p)
+        out[table] = sorted(
+            ({k: (row.get(k) or "").strip() for k in fields} for row in rows),
+            key=lambda r: sorted(r.items()),
+        )
+    return out
+
+
+def test_the_official_hsds_example_comes_back_whole_on_every_field_partnermap_stores(
+    db, tmp_path
+):
+    """The issue's loss: the service (no PartnerMap category), the location (coordinates out
+    of range) and the URL as written must all come back."""
+    report = load(db, HSDS / "csv")
+    assert report.status == "imported", report.lines()
+    export(db, tmp_path / "out")
+    given, back = _official_rows(HSDS / "csv"), _official_rows(tmp_path / "out")
+    # latitude 100 / longitude 101 are not coordinates: kept without a point, reported
+    assert [(r["latitude"], r["longitude"]) for r in given["locations"]] == [("100", "101")]
+    assert [(r["latitude"], r["longitude"]) for r in back["locations"]] == [("", "")]
+    for r in given["locations"] + back["locations"]:
+        del r["latitude"], r["longitude"]
+    assert back == given
+    assert back["organizations"][0]["website"] == "http://example.com"
+    assert len(back["services"]) == 1 and len(back["locations"]) == 1
