@@ -319,9 +319,7 @@ def _official_rows(folder: Path) -> dict[str, list[dict[str, str]]]:
     return out
 
 
-def test_the_official_hsds_example_comes_back_whole_on_every_field_partnermap_stores(
-    db, tmp_path
-):
+def test_the_official_hsds_example_comes_back_whole_on_every_field_partnermap_stores(db, tmp_path):
     """The issue's loss: the service (no PartnerMap category), the location (coordinates out
     of range) and the URL as written must all come back."""
     report = load(db, HSDS / "csv")
