@@ -11,6 +11,14 @@ is its own; peak RSS that stays level across sizes is what "memory flat as the f
 means. Everything goes under the throwaway source `bench-import`, deleted afterwards. Synthetic
 rows are for scale only (seeded: categories, grades, schedules, costs and places drawn
 uniformly); the demo uses real records. Target: 100,000 offerings in <= 60 s per backend.
+
+With the real Texas files it also imports a 100,000-row school directory (--directory-rows)
+in the NCES CCD layout joined to a TAPR-layout file through the shipped Texas mapping with a
+computed equity field (frl_pct = 100 * economically disadvantaged / all students): rows are
+seeded copies of the real campuses with new ids and coordinates moved up to ~2 km, so every
+row is a new school that links to nothing. Each of --directory-rounds rounds imports it into
+an empty source and then again (all unchanged), each in its own process; wall time, CPU time
+(user + system) and peak RSS are printed per round with the median and the spread.
 """
 
 from __future__ import annotations
@@ -20,6 +28,7 @@ import csv
 import json
 import random
 import resource
+import statistics
 import subprocess
 import sys
 import tempfile
@@ -46,6 +55,10 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--seed", type=int, default=0)
     parser.add_argument("--postgis-url", help="PostGIS database (default: DATABASE_URL if PG)")
     parser.add_argument("--skip-sqlite", action="store_true")
+    parser.add_argument(
+        "--directory-rows", type=int, default=100_000, help="rows of the school directory (0: skip)"
+    )
+    parser.add_argument("--directory-rounds", type=int, default=3)
     parser.add_argument(
         "--texas",
         type=Path,
@@ -88,6 +101,10 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
         else:
             print("PostGIS skipped: give --postgis-url postgresql+psycopg://…", flush=True)
         texas = args.texas / "tx-campuses-ccd.csv" if args.texas else None
+        directory = None
+        if texas and texas.is_file() and args.directory_rows:
+            directory = write_directory(folder, args.texas, args.directory_rows, args.seed)
+            print(f"wrote a {args.directory_rows:,}-row school directory", flush=True)
         for name, url in backends:
             figures[name] = _bench_backend(name, url, orgs, files, args.rows)
             if texas and texas.is_file():
@@ -99,7 +116,54 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
                     f"{result['counts']}",
                     flush=True,
                 )
+            if directory is not None:
+                figures[name]["directory"] = _bench_directory(
+                    name, url, directory, args.directory_rounds
+                )
     return figures
+
+
+def _bench_directory(name: str, url: str, directory: Path, rounds: int) -> dict[str, Any]:
+    """Rounds of (fresh import, re-import) of the synthetic directory, with median and spread."""
+    database = Database(url)
+    runs: dict[str, list[dict[str, Any]]] = {"fresh": [], "again": []}
+    try:
+        for n in range(rounds):
+            _cleanup(database)
+            for label in ("fresh", "again"):
+                result = _child(url, directory, "directory")
+                runs[label].append(result)
+                print(
+                    f"{name}: directory {label} round {n + 1}: wall {result['seconds']} s, "
+                    f"CPU {result['cpu_s']} s, peak RSS {result['peak_rss_mb']} MB — "
+                    f"{result['counts']}",
+                    flush=True,
+                )
+    finally:
+        _cleanup(database)
+        database.dispose()
+    out: dict[str, Any] = {}
+    for label, results in runs.items():
+        summary = {
+            key: {
+                "median": statistics.median(r[key] for r in results),
+                "min": min(r[key] for r in results),
+                "max": max(r[key] for r in results),
+            }
+            for key in ("seconds", "cpu_s", "peak_rss_mb")
+        }
+        out[label] = summary | {"counts": results[-1]["counts"], "rounds": len(results)}
+        print(
+            f"{name}: directory {label}: wall {_spread(summary['seconds'])} s, CPU "
+            f"{_spread(summary['cpu_s'])} s, peak RSS {_spread(summary['peak_rss_mb'])} MB",
+            flush=True,
+        )
+    out["within_target"] = out["fresh"]["seconds"]["median"] <= TARGET_S
+    return out
+
+
+def _spread(s: dict[str, float]) -> str:
+    return f"{s['median']} (min {s['min']}, max {s['max']})"
 
 
 def _bench_backend(
@@ -176,7 +240,16 @@ def _measure(url: str, path: Path, kind: str) -> dict[str, Any]:
     database = Database(url)
     started = time.perf_counter()
     with database.session() as session:
-        if kind == "texas":  # the real directory; schools another source holds are skipped
+        if kind == "directory":  # the synthetic directory, its TAPR-layout file beside it
+            report = schools_csv.import_directory(
+                session=session,
+                path=path,
+                mapping=directory_mapping(),
+                join_files={"tapr": path.with_name("directory-tapr.csv")},
+                source=SOURCE,
+            )
+            kind = "schools"
+        elif kind == "texas":  # the real directory; schools another source holds are skipped
             report = schools_csv.import_directory(
                 session=session,
                 path=path,
@@ -188,18 +261,73 @@ def _measure(url: str, path: Path, kind: str) -> dict[str, Any]:
         else:
             report = bulk_csv.import_file(session=session, path=path, kind=kind, source=SOURCE)
     seconds = time.perf_counter() - started
+    usage = resource.getrusage(resource.RUSAGE_SELF)
     database.dispose()
     if report.status != "imported":
         raise RuntimeError("\n".join(report.lines()))
     return {
         "seconds": round(seconds, 2),
         "rows_s": round(report.rows / seconds, 1),
-        "peak_rss_mb": round(resource.getrusage(resource.RUSAGE_SELF).ru_maxrss / 1024, 1),
+        # CPU of the whole child (start-up and imports included), beside the import's wall time
+        "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
+        "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
         "counts": report.counts[kind].__dict__,
     }
 
 
 # --- synthetic files ---------------------------------------------------------------------------
+
+
+def directory_mapping() -> Any:
+    """The shipped Texas mapping with equity computed from TAPR's counts (as docs/imports.md
+    shows), and links by NCES id only (the synthetic state ids are new too)."""
+    from app.imports import schools_csv
+
+    text = (schools_csv.MAPPINGS / TEXAS_MAPPING).read_text(encoding="utf-8")
+    text = text.replace(
+        'frl_pct = "tapr.CPETECOP"',
+        'frl_pct = { compute = "100 * tapr.CPETECOC / tapr.CPETALLC", round = 1 }',
+    ).replace('name = "Texas:', 'link = { by = ["nces_id"] }\nname = "Texas:', 1)
+    return schools_csv.parse_mapping(text, name="bench-directory")
+
+
+def write_directory(folder: Path, texas: Path, rows: int, seed: int) -> Path:
+    """`rows` seeded copies of the real Texas campuses that the mapping imports (open, with a
+    TAPR record), with new NCES and state ids and coordinates moved by up to 0.02 degrees, and
+    the TAPR-layout file their state ids join to."""
+    rng = random.Random(seed + 2)
+    with open(texas / "tapr_2021-2022_campus_accountability.csv", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        tapr_columns = list(reader.fieldnames or [])
+        tapr = {r["CAMPUS"].strip(): r for r in reader}
+    with open(texas / "tx-campuses-ccd.csv", encoding="utf-8") as f:
+        reader = csv.DictReader(f)
+        ccd_columns = list(reader.fieldnames or [])
+        templates = [
+            r
+            for r in reader
+            if r["STATUS"] != "2"
+            and r["SEASCH"].lstrip("0") in tapr
+            and float(r["LATCOD"] or 0) != 0
+        ]
+    path = folder / "directory.csv"
+    with (
+        open(path, "w", newline="", encoding="utf-8") as out,
+        open(folder / "directory-tapr.csv", "w", newline="", encoding="utf-8") as joined,
+    ):
+        directory, report = csv.writer(out), csv.writer(joined)
+        directory.writerow(ccd_columns)
+        report.writerow(tapr_columns)
+        for i in range(rows):
+            row = dict(rng.choice(templates))
+            source = tapr[row["SEASCH"].lstrip("0")]
+            row["NCESSCH"] = f"99{i:010d}"
+            row["SEASCH"] = f"9{i:08d}"
+            row["LATCOD"] = f"{float(row['LATCOD']) + rng.uniform(-0.02, 0.02):.6f}"
+            row["LONCOD"] = f"{float(row['LONCOD']) + rng.uniform(-0.02, 0.02):.6f}"
+            directory.writerow([row[c] for c in ccd_columns])
+            report.writerow([{**source, "CAMPUS": row["SEASCH"]}[c] for c in tapr_columns])
+    return path
 
 
 def write_organizations(path: Path, n: int, seed: int) -> None:
