@@ -14,10 +14,10 @@ and are usable for it — with each offering's capacity left and each need's stu
    the smaller of the two; unknown students do not limit it.
    So an offering with room for 2 schools that 20 schools need gives each a tenth of itself.
    Capacity is never taken as unlimited: an offering declaring no school capacity is
-   estimated to serve `estimated_schools` schools (default 2, about what a small partner's
-   offering serves in a year) and is marked estimated; unknown student capacity is then
-   bounded by that school estimate. (Follow-up: estimate from the partner's history of
-   schools served per term once partnerships are recorded.)
+   estimated and marked estimated — from the partner's history when the caller gives one
+   (`estimated_schools_left`: e.g. the most schools it served in one school year), else
+   `estimated_schools` schools (default 2, about what a small partner's offering serves in a
+   year); unknown student capacity is then bounded by that school estimate.
 3. A need's effective coverage is the sum over its counting pairs of q * share, and
 
        met    effective >= met  (default 0.7: one offering of the need's own category with
@@ -102,12 +102,15 @@ def needs_coverage(
     schools_left: npt.ArrayLike,
     students_left: npt.ArrayLike,
     config: CoverageConfig | None = None,
+    estimated_schools_left: npt.ArrayLike | None = None,
 ) -> Coverage:
     """Share capacity and grade every need (see the module docstring).
 
     pair_need, pair_offering: row of each pair's need and offering; fit: its fit in [0, 1].
     need_school: school row of each need; need_students: students it affects (NaN unknown).
     schools_left, students_left: per offering, NaN when unknown (schools: estimated).
+    estimated_schools_left: per offering, the estimate used where schools_left is unknown
+    (NaN: config.estimated_schools), e.g. from the partner's history.
     """
     cfg = config or CoverageConfig()
     p_need = np.asarray(pair_need, dtype=np.intp)
@@ -117,7 +120,11 @@ def needs_coverage(
     students = np.asarray(need_students, dtype=np.float64)
     declared = np.asarray(schools_left, dtype=np.float64)
     estimated = np.isnan(declared)
-    schools_cap = np.where(estimated, cfg.estimated_schools, declared)
+    guess = np.full(len(declared), cfg.estimated_schools)
+    if estimated_schools_left is not None:
+        history = np.asarray(estimated_schools_left, dtype=np.float64)
+        guess = np.where(np.isnan(history) | (history <= 0), guess, history)
+    schools_cap = np.where(estimated, guess, declared)
     students_cap = np.asarray(students_left, dtype=np.float64)
     n_needs, n_off = len(school), len(schools_cap)
 

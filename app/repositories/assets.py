@@ -25,6 +25,7 @@ from app.models import (
     Organization,
     Partnership,
     School,
+    partnership_offerings,
 )
 from app.repositories import districts
 from app.repositories.filtering import tag_has_branch, visibility_clause
@@ -131,6 +132,44 @@ def active_partnerships(session: Session) -> list[Row[Any]]:
             .order_by(Partnership.id)
         ).all()
     )
+
+
+def schools_served_per_year(
+    session: Session,
+) -> tuple[dict[int, int], dict[int, int]]:
+    """The most distinct schools each organization, and each offering named on partnerships,
+    served in one school year (July-June), over partnerships that ran (active, completed,
+    ended): the history a capacity estimate is made from."""
+    rows = session.execute(
+        select(
+            Partnership.id,
+            Partnership.organization_id,
+            Partnership.school_id,
+            Partnership.term_start,
+        ).where(Partnership.status.in_(("active", "completed", "ended")))
+    ).all()
+    if not rows:
+        return {}, {}
+    offerings: dict[int, list[int]] = {}
+    for pid, oid in session.execute(
+        select(partnership_offerings.c.partnership_id, partnership_offerings.c.offering_id)
+    ):
+        offerings.setdefault(pid, []).append(oid)
+    by_org: dict[tuple[int, int], set[int]] = {}
+    by_offering: dict[tuple[int, int], set[int]] = {}
+    for pid, org, school, start in rows:
+        year = start.year if start.month >= 7 else start.year - 1
+        by_org.setdefault((org, year), set()).add(school)
+        for oid in offerings.get(pid, []):
+            by_offering.setdefault((oid, year), set()).add(school)
+
+    def most(groups: dict[tuple[int, int], set[int]]) -> dict[int, int]:
+        out: dict[int, int] = {}
+        for (key, _year), schools in groups.items():
+            out[key] = max(out.get(key, 0), len(schools))
+        return out
+
+    return most(by_org), most(by_offering)
 
 
 def polygon_cover(

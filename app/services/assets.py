@@ -193,8 +193,39 @@ def _coverage(
         schools_left=off.schools_left,
         students_left=off.students_left,
         config=COVERAGE,
+        estimated_schools_left=_history_estimates(session, off),
     )
     return reach, cover, usable
+
+
+def _history_estimates(session: Session, off: Any) -> np.ndarray | None:
+    """Schools per year for offerings declaring no school capacity, from partnerships: the
+    most schools partnerships naming the offering served in one school year, else its
+    organization's most, shared among the organization's offerings without a capacity. NaN
+    where there is no history (the coverage model's default estimate applies)."""
+    by_org, by_offering = repo.schools_served_per_year(session)
+    if not by_org:
+        return None
+    unknown = np.isnan(np.asarray(off.schools_left, dtype=np.float64))
+    orgs = np.asarray(off.organization_ids, dtype=np.int64)
+    sharing_orgs, sharing = np.unique(orgs[unknown], return_counts=True)
+    per_org = _lookup(orgs, by_org) / _lookup(
+        orgs, dict(zip(sharing_orgs.tolist(), sharing.tolist(), strict=True))
+    )
+    own = _lookup(np.asarray(off.ids, dtype=np.int64), by_offering)
+    return np.where(unknown, np.where(np.isnan(own), per_org, own), np.nan)
+
+
+def _lookup(keys: np.ndarray, table: dict[int, int]) -> np.ndarray:
+    """table[key] for each key, NaN where absent (vectorised)."""
+    if not table:
+        return np.full(len(keys), np.nan)
+    known = np.fromiter(table.keys(), dtype=np.int64, count=len(table))
+    values = np.fromiter(table.values(), dtype=np.float64, count=len(table))
+    order = np.argsort(known)
+    known, values = known[order], values[order]
+    pos = np.minimum(np.searchsorted(known, keys), len(known) - 1)
+    return np.where(known[pos] == keys, values[pos], np.nan)
 
 
 def _partnered(session: Session, universe: Universe) -> dict[int, PartnershipMet]:

@@ -15,7 +15,7 @@ from shapely.geometry import shape
 from sqlalchemy import update
 
 from app.demo.oakland import load_oakland
-from app.models import Offering
+from app.models import Offering, Partnership
 from app.repositories.catalog_changes import record_change
 from app.services import demo
 from tests.api.factories import offering, organization, problem_fields, school
@@ -629,6 +629,21 @@ def test_oakland_deserts_have_no_in_person_partner_of_the_category_nearby(client
             assert [o for o in near if o["delivery"] != ["virtual"]] == []
 
 
+def test_oakland_capacity_estimates_come_from_the_schools_partners_served_in_2011(
+    db, client, oakland
+):
+    """No demo offering declares a capacity: each is estimated from the schools it served in
+    its busiest school year (the 2011 partnerships), not from the flat default of 2."""
+    with_history = _gaps(client)["summary"]
+    with db.session() as session:
+        session.execute(update(Partnership).values(status="declined"))  # never ran
+        record_change(session)
+        session.commit()
+    flat = _gaps(client)["summary"]
+    assert (flat["met"], flat["thin"], flat["unmet"]) == (518, 65, 50)
+    assert (with_history["met"], with_history["thin"], with_history["unmet"]) == (580, 50, 3)
+
+
 def test_oakland_statuses_fall_when_partners_can_take_one_school_each(db, client, oakland):
     before = _gaps(client)["summary"]
     with db.session() as session:
@@ -650,8 +665,8 @@ def test_oakland_asset_map_counts_every_offering_at_its_partners_location(client
 def test_oakland_deserts_are_the_same_cells_on_every_backend(client, oakland):
     report = _gaps(client)
     assert report["summary"] | {"students_in_gaps": 0} == {
-        "schools": 115, "assessed_schools": 84, "needs": 633, "met": 518, "thin": 65,
-        "unmet": 50, "students_in_gaps": 0, "desert_cells": 18,
+        "schools": 115, "assessed_schools": 84, "needs": 633, "met": 580, "thin": 50,
+        "unmet": 3, "students_in_gaps": 0, "desert_cells": 18,
     }  # fmt: skip
     cells = {(d["category"], d["cell"]) for d in report["deserts"]}
     assert cells == {

@@ -64,6 +64,23 @@ def test_unknown_capacity_is_estimated_not_unlimited_so_twenty_schools_leave_gap
     assert roomier.status.tolist() == [THIN] * 20
 
 
+def test_a_partners_history_replaces_the_default_estimate_and_stays_marked_estimated():
+    twenty = [(school, 0, 1.0) for school in range(20)]
+    # the partner served 14 schools in its busiest year: 14 of 20 schools' worth each
+    result = cover(
+        twenty, need_school=list(range(20)), schools_left=[NAN, 3.0], estimated_schools_left=[14, 9]
+    )
+    assert result.share[:20] == pytest.approx(np.full(20, 14 / 20))
+    assert result.status.tolist() == [MET] * 20
+    assert result.estimated.tolist() == [True, False]  # a declared capacity ignores history
+    assert result.need_estimated.all()
+    # no history (NaN, or none served): the default estimate of 2 schools
+    none = cover(
+        twenty, need_school=list(range(20)), schools_left=[NAN], estimated_schools_left=[NAN]
+    )
+    assert none.share == pytest.approx(np.full(20, 2 / 20))
+
+
 def test_a_declared_capacity_is_not_marked_estimated():
     result = cover([(0, 0, 1.0)], need_school=[0], schools_left=[3.0])
     assert result.estimated.tolist() == [False]
