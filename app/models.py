@@ -166,7 +166,7 @@ class School(Timestamped, Base):
     source: Mapped[str | None] = mapped_column(String(64))
     external_id: Mapped[str | None] = mapped_column(String(200))
     nces_id: Mapped[str | None] = mapped_column(String(12), unique=True)
-    state_id: Mapped[str | None] = mapped_column(String(32))
+    state_id: Mapped[str | None] = mapped_column(String(32), index=True)  # links (imports)
     name: Mapped[str] = mapped_column(String(300), index=True)
     # The district's name, copied by the one function that assigns a district
     # (services.districts.assign) so name filters and gap queries need no join.

@@ -12,6 +12,7 @@ Create Date: 2026-12-06
 - `locations.lat/lon` nullable: a location an interchange file (HSDS) gives without usable
   coordinates is kept, without a point (nothing spatial reads it; exports give it back).
   Going down deletes such locations (the older schema has no place for them).
+- `schools.state_id` indexed: records of another source are linked by it.
 - `schools.field_sources`: who last wrote each field ({field: [source, precedence]}; a person's
   edit is ["person", null]), which the import precedence rule reads (docs/imports.md).
 """
@@ -55,6 +56,7 @@ def upgrade() -> None:
     op.create_index("ix_school_links_school_id", "school_links", ["school_id"])
     with op.batch_alter_table("schools") as batch:
         batch.add_column(sa.Column("field_sources", sa.Text(), nullable=True))
+        batch.create_index("ix_schools_state_id", ["state_id"])
     with op.batch_alter_table("locations") as batch:
         batch.alter_column("lat", existing_type=sa.Float(), nullable=True)
         batch.alter_column("lon", existing_type=sa.Float(), nullable=True)
@@ -66,6 +68,7 @@ def downgrade() -> None:
         batch.alter_column("lat", existing_type=sa.Float(), nullable=False)
         batch.alter_column("lon", existing_type=sa.Float(), nullable=False)
     with op.batch_alter_table("schools") as batch:
+        batch.drop_index("ix_schools_state_id")
         batch.drop_column("field_sources")
     op.drop_index("ix_school_links_school_id", table_name="school_links")
     op.drop_table("school_links")
