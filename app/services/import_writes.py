@@ -142,7 +142,7 @@ def write_schools(
     stored = links.current(
         session, [t for t in found.targets.values() if t], [*keys, *INDICATORS, "district"]
     )
-    new_rows, changed, kept_links = [], [], []
+    new_rows, new_lines, changed, kept_links = [], [], [], []
     new_links = {x["school_id"]: x for x in found.links}
     indicator_keys = [k for k in INDICATORS if k in keys]
     for i, r in enumerate(records):
@@ -153,6 +153,7 @@ def write_schools(
                 _not_own(report, r, district)
                 continue
             new_rows.append(values)
+            new_lines.append(r.line)
             continue
         current = stored[target]
         if district is not None and current["district"] != district:
@@ -170,6 +171,9 @@ def write_schools(
                 diff["need_index"] = index
         if target in new_links:
             kept_links.append(new_links[target])
+        if diff.get("nces_id") and _nces_taken(session, diff["nces_id"], target, report, r.line):
+            counts.skipped += 1
+            continue
         if diff:
             changed.append({"id": target, **diff, "field_sources": sources, "updated_at": _now()})
         else:
@@ -179,19 +183,20 @@ def write_schools(
         written = school_links.written_by(keys, source, rules.precedence)
         for row, value in zip(new_rows, index, strict=True):
             row.update(source=source, need_index=value, field_sources=written)
+        # held by another school only when linking by NCES id is off (else it was linked)
         taken = repo.nces_ids_taken(
             session, source, [(r.get("nces_id"), r["external_id"]) for r in new_rows]
         )
         insertable = []
-        for row in new_rows:
+        for row, line in zip(new_rows, new_lines, strict=True):
             holder = taken.get(row.get("nces_id") or "")
             if holder:
                 report.error(
                     f"NCES id {row['nces_id']} already belongs to school '{holder[1]}' of "
                     f"source '{holder[0]}'",
+                    row=line,
                     field="nces_id",
                     value=row["nces_id"],
-                    record=row["external_id"],
                 )
                 counts.skipped += 1
             else:
@@ -205,6 +210,22 @@ def write_schools(
         note = f"linked to existing schools by {how.replace('_', ' ')}"
         report.notes[note] = report.notes.get(note, 0) + n
     return counts
+
+
+def _nces_taken(
+    session: Session, nces_id: str, school_id: int, report: ImportReport, line: int
+) -> bool:
+    """An update giving a school an NCES id another school holds is an error."""
+    holder = links.ids_by_nces(session, [nces_id]).get(nces_id)
+    if holder is None or holder == school_id:
+        return False
+    report.error(
+        f"NCES id {nces_id} already belongs to school {holder}",
+        row=line,
+        field="nces_id",
+        value=nces_id,
+    )
+    return True
 
 
 def _now() -> dt.datetime:

@@ -220,3 +220,13 @@ def test_the_kind_is_told_from_the_header(tmp_path):
     assert bulk_csv.guess_kind(write(tmp_path / "b.csv", ORGANIZATIONS)) == "organizations"
     for kind in bulk_csv.KINDS:
         assert bulk_csv.guess_kind(bulk_csv.template_path(kind)) == kind
+
+
+def test_giving_a_school_an_nces_id_another_school_holds_is_an_error_naming_it(db, tmp_path):
+    head = "external_id,name,nces_id,lat,lon,grade_low,grade_high\n"
+    both = head + "s1,A,060177000041,37,-122,K,5\ns2,B,060177000042,37,-122,K,5\n"
+    assert run(db, write(tmp_path / "s.csv", both), "schools").status == "imported"
+    clash = head + "s1,A,060177000042,37,-122,K,5\n"
+    report = run(db, write(tmp_path / "c.csv", clash), "schools")
+    assert report.status == "failed"
+    assert [(i.row, i.field, i.value) for i in report.issues] == [(2, "nces_id", "060177000042")]
