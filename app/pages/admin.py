@@ -248,7 +248,11 @@ async def create_key(
     try:
         data = validated(
             ApiKeyCreate,
-            {"name": entered["name"].strip(), "scope": entered["scope"], "allowed_origins": origins},
+            {
+                "name": entered["name"].strip(),
+                "scope": entered["scope"],
+                "allowed_origins": origins,
+            },
         )
         key, plaintext = api_keys.create(
             session=session,

@@ -52,8 +52,12 @@ def add_page_handlers(app: FastAPI) -> None:
 
     def for_pages(api: Handler, status_page: dict[int, Handler]) -> Handler:
         async def handle(request: Request, exc: Exception) -> Response:
-            status = 404 if isinstance(exc, NotFound) else 403 if isinstance(exc, Forbidden) else (
-                exc.status_code if isinstance(exc, StarletteHTTPException) else 0
+            status = (
+                404
+                if isinstance(exc, NotFound)
+                else 403
+                if isinstance(exc, Forbidden)
+                else (exc.status_code if isinstance(exc, StarletteHTTPException) else 0)
             )
             page = status_page.get(status)
             if page is not None and is_page(request):
