@@ -7,6 +7,7 @@ from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
@@ -70,6 +71,17 @@ def add_page_handlers(app: FastAPI) -> None:
     for cls in (NotFound, Forbidden, StarletteHTTPException):
         api = app.exception_handlers[cls]
         app.add_exception_handler(cls, for_pages(api, pages))  # type: ignore[arg-type]
+
+    invalid = app.exception_handlers[RequestValidationError]
+
+    async def invalid_address(request: Request, exc: Exception) -> Response:
+        # /organizations/0 or /schools/abc names no record: a page's 404, not a form error.
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        if is_page(request) and any(e["loc"][:1] == ("path",) for e in errors):
+            return await not_found(request, exc)
+        return await invalid(request, exc)
+
+    app.add_exception_handler(RequestValidationError, invalid_address)
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(PageForbidden, forbidden)
     app.add_exception_handler(CsrfRefused, csrf_refused)

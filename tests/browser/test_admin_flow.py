@@ -28,9 +28,12 @@ SCHOOLS_CSV = (
 
 def _district_admin(database) -> str:  # type: ignore[no-untyped-def]
     with database.session() as session:
-        district_id = session.scalars(
-            select(District.id).where(District.name == "Oakland Unified School District")
-        ).first() or session.scalars(select(District.id)).first()
+        district_id = (
+            session.scalars(
+                select(District.id).where(District.name == "Oakland Unified School District")
+            ).first()
+            or session.scalars(select(District.id)).first()
+        )
         organizations.create(
             session=session,
             principal=Principal(role="admin"),

@@ -14,6 +14,13 @@ def test_a_missing_organization_page_is_an_html_404(anon):
     assert "content-security-policy" in response.headers
 
 
+def test_an_address_naming_no_possible_record_is_an_html_404(anon):
+    for path in ("/organizations/0", "/offerings/abc", "/organizations/99999999999"):
+        response = anon.get(path)
+        assert response.status_code == 404, path
+        assert "Page not found" in response.text
+
+
 def test_an_unknown_address_asked_for_by_a_browser_is_an_html_404_in_spanish(anon):
     response = anon.get("/no/such/page", headers=HTML | {"accept-language": "es"})
     assert response.status_code == 404
