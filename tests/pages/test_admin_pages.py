@@ -204,3 +204,14 @@ def test_another_districts_job_is_a_404_page(anon, db, admin_csrf, client):
     response = anon.get(queued.headers["location"])
     assert response.status_code == 404
     assert "Page not found" in response.text
+
+
+def test_the_operator_picks_the_district_first(anon, db, district_id):
+    sign_in(anon, db, "root@partnermap.test", "admin")
+    picker = anon.get("/admin/keys")
+    assert picker.status_code == 200
+    assert f'href="/admin/keys?district={district_id}"' in picker.text
+    keys = anon.get(f"/admin/keys?district={district_id}")
+    assert "Oakland Unified School District" in keys.text and "No key yet." in keys.text
+    gaps = anon.get(f"/admin/gaps?district={district_id}")
+    assert f'href="/admin/gaps.csv?district={district_id}"' in gaps.text
