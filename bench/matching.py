@@ -131,7 +131,8 @@ def _interleaved(
             figures["ratio"] = _ratios(figures)
         rounds.append(figures)
         cells = "  ".join(
-            f"{_pair(figures[n], 'cpu'):>24}" if figures[n].get("cpu_p50_ms") is not None
+            f"{_pair(figures[n], 'cpu'):>24}"
+            if figures[n].get("cpu_p50_ms") is not None
             else f"{'(wall) ' + _pair(figures[n], 'wall'):>24}"
             for n in names
         )

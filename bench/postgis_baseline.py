@@ -126,4 +126,3 @@ def load(conn: psycopg.Connection, table: OfferingTable) -> None:
     conn.execute(f"CREATE INDEX ON {TABLE} USING gist (geog)")
     conn.execute(f"CREATE INDEX ON {TABLE} USING gin (categories)")
     conn.execute(f"VACUUM ANALYZE {TABLE}")
-
