@@ -114,7 +114,7 @@ def _interleaved(
     for i in range(min(5, args.queries)):  # warm caches, lazy imports, prepared statements
         for name in names:
             targets[name](i)
-    rounds: list[dict[str, dict[str, float]]] = []
+    rounds: list[dict[str, dict[str, float | None]]] = []
     results: dict[str, list[int]] = defaultdict(list)
     header = "  ".join(f"{n + ' cpu p50/p95':>24}" for n in names)
     print(f"  {'round':<6}{header}  {'cpu ratio p50/p95':>18}  {'wall ratio p50/p95':>19}")
@@ -149,12 +149,12 @@ def _interleaved(
     }
     for name in names:
         for key in ("cpu_p50_ms", "cpu_p95_ms", "wall_p50_ms", "wall_p95_ms"):
-            values = [f[name][key] for f in rounds if f[name][key] is not None]
+            values = [v for f in rounds if (v := f[name][key]) is not None]
             if values:
                 out[f"{name}_{key}"] = spread(values, 2)
     if base is not None:
         for key in ("cpu_ratio_p50", "cpu_ratio_p95", "wall_ratio_p50", "wall_ratio_p95"):
-            values = [f["ratio"][key] for f in rounds if f["ratio"].get(key) is not None]
+            values = [v for f in rounds if (v := f["ratio"].get(key)) is not None]
             if values:
                 out[key] = spread(values)["median"]
                 out[f"{key}_spread"] = spread(values)
@@ -215,10 +215,10 @@ def _ratios(figures: dict[str, dict[str, float | None]]) -> dict[str, float | No
     for key in ("cpu", "wall"):
         for q in (50, 95):
             field = f"{key}_p{q}_ms"
-            best = [figures[f][field] for f in forms if figures[f][field] is not None]
+            best = [v for f in forms if (v := figures[f][field]) is not None]
             mine = figures[OURS][field]
-            ok = best and mine is not None and min(best) > 0  # type: ignore[type-var]
-            out[f"{key}_ratio_p{q}"] = round(mine / min(best), 3) if ok else None  # type: ignore[operator,type-var]
+            ok = mine is not None and bool(best) and min(best) > 0
+            out[f"{key}_ratio_p{q}"] = round(mine / min(best), 3) if ok and mine else None
     return out
 
 
