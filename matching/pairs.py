@@ -153,10 +153,7 @@ def fit_and_reach(
         return _empty(off, need_school, needs)
     # Blocks follow the schools in order and needs are flattened school by school, so the
     # blocks, each sorted by (need, offering), concatenate in that order: no global sort.
-    pair_need, pair_off, fit, distance, via, issue = (
-        np.concatenate(p) for p in zip(*parts, strict=True)
-    )
-    del parts
+    pair_need, pair_off, fit, distance, via, issue = _concatenate_columns(parts)
     return Reaching(
         offerings=off,
         need_school=need_school,
@@ -349,6 +346,18 @@ def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
             reach.virtual[p], VIA_VIRTUAL, np.where(reach.in_area[p], VIA_AREA, VIA_DISTANCE)
         )
         out.append((n[keep], o[keep], fit[keep], distance[p][keep], via[keep], issue[keep]))
+    return out
+
+
+def _concatenate_columns(parts: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """Each column of the blocks' pairs in one array, releasing that column's blocks as it
+    goes (empties `parts`): at most one column is held twice, not every column."""
+    columns = [list(column) for column in zip(*parts, strict=True)]
+    parts.clear()
+    out = []
+    for column in columns:
+        out.append(np.concatenate(column))
+        column.clear()
     return out
 
 
