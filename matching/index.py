@@ -14,8 +14,11 @@ Design:
   of rows (and of text rows) too.
 - `upsert` tombstones the old base row and appends the new one to a small buffer that every
   query scans by brute force; `remove` tombstones / drops. Both take milliseconds, so a change
-  is visible to the next ranking. `rebuild()` folds the buffer in and refits TF-IDF; changes
-  made while it runs are replayed onto the result before it is swapped in.
+  is visible to the next ranking. `rebuild()` folds the buffer in; changes made while it runs
+  are replayed onto the result before it is swapped in.
+- Text: words are hashed (matching.columns.TextRows), so there is no vocabulary to go stale,
+  and the document frequencies behind idf are updated with every upsert and removal: an
+  offering's words count in the very next ranking, with the same idf a rebuild would give.
 """
 
 from __future__ import annotations
@@ -27,18 +30,16 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
 from matching.columns import (
+    DocumentFrequency,
     OfferingColumns,
     QueryTerms,
     QueryText,
     TextRows,
     encode,
-    fit_text,
-    object_array,
     row_ranges,
-    transform_text,
+    text_rows,
 )
 from matching.config import RankingConfig
 from matching.history import History
@@ -54,8 +55,7 @@ class Snapshot:
 
     tree: CategoryTree
     languages: LanguageCodes  # append-only, shared by all snapshots of an index
-    vectorizer: TfidfVectorizer
-    query_text: QueryText  # the vectorizer's fast path for query texts
+    frequency: DocumentFrequency  # of the live texts (base rows alive + buffer)
     base: OfferingColumns  # rows sorted by grid cell
     base_text: TextRows
     alive: np.ndarray  # bool per base row (False = removed or replaced)
@@ -69,6 +69,11 @@ class Snapshot:
     buffer: OfferingColumns  # upserted since the last build, all alive
     buffer_text: TextRows
     generation: int
+
+    @property
+    def query_text(self) -> QueryText:
+        """TF-IDF of query texts under this snapshot's document frequencies."""
+        return QueryText(self.frequency)
 
     @property
     def size(self) -> int:
@@ -140,7 +145,8 @@ class Snapshot:
     def live(
         self, select: Callable[[OfferingColumns], np.ndarray] | None = None
     ) -> tuple[OfferingColumns, sp.csr_matrix]:
-        """Live offerings (base rows, then buffered ones) with their TF-IDF rows; `select`
+        """Live offerings (base rows, then buffered ones) with their TF-IDF rows (L2-normalised,
+        float64); `select`
         maps columns to a mask of the rows wanted (None: every live offering)."""
         if select is None:
             base_rows, buffer_rows = np.flatnonzero(self.alive), np.arange(len(self.buffer))
@@ -150,18 +156,17 @@ class Snapshot:
         return self.gather(base_rows, buffer_rows), self.text_of(base_rows, buffer_rows)
 
     def query_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """TF-IDF rows of query texts (a need's category name and notes), in offering text's
-        vocabulary: their dot product with text rows is the cosine similarity."""
+        """TF-IDF rows of query texts (a need's category name and notes) under the offerings'
+        document frequencies: their dot product with `text_of` rows is the cosine similarity."""
         return self.query_text.transform(texts)
 
     def text_of(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> sp.csr_matrix:
         """TF-IDF rows of these base rows followed by these buffer rows."""
+        base = self.base_text.weighted(base_rows, self.frequency)
         if len(buffer_rows) == 0:
-            return self.base_text.matrix[base_rows]
-        return sp.vstack(
-            [self.base_text.matrix[base_rows], self.buffer_text.matrix[buffer_rows]],
-            format="csr",
-        )
+            return base
+        buffer = self.buffer_text.weighted(buffer_rows, self.frequency)
+        return sp.vstack([base, buffer], format="csr")
 
 
 @dataclass(frozen=True)
@@ -200,8 +205,8 @@ class OfferingIndex:
         tree = tree.extended(set(itertools.chain.from_iterable(table.categories)))
         languages = LanguageCodes()
         base = encode(table, tree, languages)
-        vectorizer, text = fit_text(object_array(table.texts), config.text_max_features)
-        return cls(_snapshot(base, text, tree, languages, vectorizer, config, 0), config)
+        text = text_rows(table.texts)
+        return cls(_snapshot(base, text, tree, languages, config, 0), config)
 
     # --- reads ---------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -252,7 +257,7 @@ class OfferingIndex:
             return before - self._snapshot.size
 
     def rebuild(self) -> None:
-        """Fold the buffer into the base and refit TF-IDF on the live corpus.
+        """Fold the buffer into the base (and recount the document frequencies).
 
         Safe to run in a background thread: rankings keep using the old snapshot, and upserts
         or removals made meanwhile are replayed onto the new one before it is swapped in.
@@ -265,11 +270,8 @@ class OfferingIndex:
         try:
             alive = np.flatnonzero(old.alive)
             live = OfferingColumns.concat(old.base.take(alive), old.buffer)
-            raw = np.concatenate([old.base_text.raw[alive], old.buffer_text.raw])
-            vectorizer, text = fit_text(raw, self.config.text_max_features)
-            new = _snapshot(
-                live, text, old.tree, old.languages, vectorizer, self.config, old.generation + 1
-            )
+            text = TextRows.concat(old.base_text.take(alive), old.buffer_text)
+            new = _snapshot(live, text, old.tree, old.languages, self.config, old.generation + 1)
             with self._lock:
                 for op, arg in self._replay:
                     if op == "upsert":
@@ -289,7 +291,6 @@ def _snapshot(
     text: TextRows,
     tree: CategoryTree,
     languages: LanguageCodes,
-    vectorizer: TfidfVectorizer,
     config: RankingConfig,
     generation: int,
 ) -> Snapshot:
@@ -319,8 +320,7 @@ def _snapshot(
     return Snapshot(
         tree=tree,
         languages=languages,
-        vectorizer=vectorizer,
-        query_text=QueryText.of(vectorizer),
+        frequency=DocumentFrequency.of(text),
         base=base,
         base_text=text,
         alive=np.ones(n, dtype=bool),
@@ -388,14 +388,20 @@ def query_radius_km(config: RankingConfig, locale: str | None) -> float:
 def _upserted(snap: Snapshot, table: OfferingTable) -> Snapshot:
     tree = snap.tree.extended(set(itertools.chain.from_iterable(table.categories)))
     fresh = encode(table, tree, snap.languages)
-    text = transform_text(snap.vectorizer, table.texts)
+    text = text_rows(table.texts)
     alive = snap.alive.copy()
-    alive[snap.base_rows_of(fresh.ids)] = False
-    kept = np.flatnonzero(~np.isin(snap.buffer.ids, fresh.ids))
+    replaced = snap.base_rows_of(fresh.ids)
+    replaced = replaced[alive[replaced]]
+    alive[replaced] = False
+    dropped = np.isin(snap.buffer.ids, fresh.ids)
+    kept = np.flatnonzero(~dropped)
+    frequency = snap.frequency.changed(snap.base_text.take(replaced), -1)
+    frequency = frequency.changed(snap.buffer_text.take(np.flatnonzero(dropped)), -1)
     return replace(
         snap,
         tree=tree,
         alive=alive,
+        frequency=frequency.changed(text, +1),
         buffer=OfferingColumns.concat(snap.buffer.take(kept), fresh),
         buffer_text=TextRows.concat(snap.buffer_text.take(kept), text),
         generation=snap.generation + 1,
@@ -404,11 +410,17 @@ def _upserted(snap: Snapshot, table: OfferingTable) -> Snapshot:
 
 def _removed(snap: Snapshot, ids: np.ndarray) -> Snapshot:
     alive = snap.alive.copy()
-    alive[snap.base_rows_of(ids)] = False
-    kept = np.flatnonzero(~np.isin(snap.buffer.ids, ids))
+    removed = snap.base_rows_of(ids)
+    removed = removed[alive[removed]]
+    alive[removed] = False
+    dropped = np.isin(snap.buffer.ids, ids)
+    kept = np.flatnonzero(~dropped)
+    frequency = snap.frequency.changed(snap.base_text.take(removed), -1)
+    frequency = frequency.changed(snap.buffer_text.take(np.flatnonzero(dropped)), -1)
     return replace(
         snap,
         alive=alive,
+        frequency=frequency,
         buffer=snap.buffer.take(kept),
         buffer_text=snap.buffer_text.take(kept),
         generation=snap.generation + 1,

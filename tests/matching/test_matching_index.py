@@ -67,14 +67,14 @@ def test_rebuild_folds_the_buffer_in_and_keeps_the_ranking():
 
 def test_changes_made_during_a_rebuild_are_replayed_onto_it(monkeypatch):
     index = build(offering(1, km=3.0), offering(2, km=4.0))
-    real_fit = index_module.fit_text
+    real_snapshot = index_module._snapshot
 
-    def fit_while_others_write(*args, **kwargs):
+    def build_while_others_write(*args, **kwargs):
         index.upsert(table(offering(5, km=1.0)))
         index.remove([2])
-        return real_fit(*args, **kwargs)
+        return real_snapshot(*args, **kwargs)
 
-    monkeypatch.setattr(index_module, "fit_text", fit_while_others_write)
+    monkeypatch.setattr(index_module, "_snapshot", build_while_others_write)
     index.rebuild()
     assert ids(index) == [5, 1]
 
@@ -131,3 +131,33 @@ def test_columns_of_mismatched_length_are_refused():
     good = table(offering(1), offering(2))
     with pytest.raises(ValueError, match=r"OfferingTable\.lat"):
         OfferingTable(**{**good.__dict__, "lat": np.zeros(3)})
+
+
+def _text_points(result):
+    return next(c.detail for c in result.contributions if c.component == "fit")
+
+
+def test_words_of_an_offering_registered_after_the_build_count_in_the_next_ranking():
+    # Issue 12 defect 1: the vocabulary was fitted at build time, so an unseen word scored 0.
+    index = build(offering(1, km=2.0, text="School counseling for students and families"))
+    index.upsert(table(offering(2, km=2.0, text="Trauma informed bereavement groups")))
+    needs = [need(notes="bereavement groups after a loss")]
+    ranked = rank_offerings(index, school(), needs, as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [2, 1]
+    assert ranked[0].score > ranked[1].score
+    index.rebuild()
+    rebuilt = rank_offerings(index, school(), needs, as_of=AS_OF)
+    assert [(r.offering_id, r.score) for r in rebuilt] == [(r.offering_id, r.score) for r in ranked]
+
+
+def test_an_empty_index_then_upserts_ranks_by_text_like_a_rebuilt_one():
+    index = build()
+    index.upsert(table(offering(1, text="robotics club"), offering(2, text="grief counseling")))
+    needs = [need(notes="grief")]
+    live = [(r.offering_id, r.score) for r in rank_offerings(index, school(), needs, as_of=AS_OF)]
+    index.rebuild()
+    rebuilt = [
+        (r.offering_id, r.score) for r in rank_offerings(index, school(), needs, as_of=AS_OF)
+    ]
+    assert live == rebuilt
+    assert live[0][0] == 2 and live[0][1] > live[1][1]
