@@ -1,7 +1,11 @@
 """Ranking in both directions: offerings for a school, schools for an organization's offerings.
 
 Both use the same model (matching.scoring) and return explained results whose contributions
-add up to their score. Results are deterministic: equal scores are ordered by ascending id.
+add up to their score. Results are deterministic. Offerings with equal scores are ordered by
+what a principal would look at next (`best_rows`): the longer track record (schools served on
+record), then the nearer partner (distance is not scored for virtual offerings, and an in-area
+or capped reach can tie), then more capacity left (schools, then students; unstated last), and
+only then the lower offering id. Schools with equal scores go by ascending id.
 """
 
 from __future__ import annotations
@@ -161,7 +165,7 @@ def rank_offerings(
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False)
     grades = (school.grade_low, school.grade_high)
     results = []
-    for rank, r in enumerate(top_rows(scored.score, off.ids, k).tolist(), start=1):
+    for rank, r in enumerate(best_rows(scored, off, distance, k).tolist(), start=1):
         explained = explain(
             ctx, off, scored, reach, distance, r, slots, layout.slot_rows[0], grades,
             school.languages, school.populations, need_index,
@@ -313,6 +317,25 @@ def rank_schools(
             )
         )
     return results
+
+
+def best_rows(scored: Scored, off: OfferingColumns, distance_km: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the k best scores, best first; equal scores ordered by the tie-breaks of the
+    module docstring (track record, distance, capacity left, id)."""
+    score = scored.score
+    n = len(score)
+    if n == 0 or k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if n > k:
+        kth = np.partition(score, n - k)[n - k]
+        pool = np.flatnonzero(score >= kth)
+    else:
+        pool = np.arange(n)
+    served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
+    schools_left = np.nan_to_num(off.schools_left[pool], nan=-1.0)
+    students_left = np.nan_to_num(off.students_left[pool], nan=-1.0)
+    keys = (off.ids[pool], -students_left, -schools_left, distance_km[pool], -served, -score[pool])
+    return pool[np.lexsort(keys)[:k]]
 
 
 # --- helpers ---------------------------------------------------------------------------------

@@ -243,11 +243,33 @@ def test_contributions_name_the_four_components_and_add_up_to_the_score():
         assert result.model_version == RankingConfig().version
 
 
-def test_equal_scores_are_ordered_by_id_and_results_are_deterministic():
+def test_equal_scores_with_nothing_else_to_tell_them_apart_go_by_id_deterministically():
     index = build(offering(7), offering(3), offering(5))
     first = rank_offerings(index, school(), [need()], as_of=AS_OF)
     assert [r.offering_id for r in first] == [3, 5, 7]
     assert rank_offerings(index, school(), [need()], as_of=AS_OF) == first
+
+
+VIRTUAL = frozenset({"virtual"})
+
+
+def test_equal_scores_put_the_nearer_partner_first_not_the_lower_id():
+    # Issue 12 defect 4: virtual offerings' distance is not scored, so these tie on score.
+    index = build(*(offering(i, km=km, delivery=VIRTUAL) for i, km in [(1, 40), (2, 9), (3, 25)]))
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert len({r.score for r in results}) == 1
+    assert [r.offering_id for r in results] == [2, 3, 1]
+
+
+def test_equal_scores_and_distance_put_stated_capacity_left_first():
+    index = build(
+        offering(1, delivery=VIRTUAL),
+        offering(2, delivery=VIRTUAL, schools_left=3),
+        offering(3, delivery=VIRTUAL, schools_left=8),
+    )
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert len({r.score for r in results}) == 1
+    assert [r.offering_id for r in results] == [3, 2, 1]
 
 
 def test_k_limits_the_results_and_ranks_count_from_one():
