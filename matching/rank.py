@@ -162,7 +162,10 @@ def rank_offerings(
         if len(more) > len(first):
             top_off, top_distance, top_reach, scored = exact(more)
     off, distance, reach = top_off, top_distance, top_reach
-    ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False)
+    ctx = Context(
+        tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False,
+        school_estimated=school.location_estimated,
+    )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
     results = []
     for rank, r in enumerate(best_rows(scored, off, distance, k).tolist(), start=1):

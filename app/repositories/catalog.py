@@ -28,7 +28,7 @@ def _first_locations():  # type: ignore[no-untyped-def]
         .subquery()
     )
     return (
-        select(Location.organization_id, Location.lat, Location.lon)
+        select(Location.organization_id, Location.lat, Location.lon, Location.precision)
         .join(first, first.c.location_id == Location.id)
         .subquery()
     )
@@ -63,6 +63,7 @@ def offering_table(session: Session, ids: Collection[int] | None = None) -> Offe
             Organization.service_radius_km,
             loc.c.lat,
             loc.c.lon,
+            loc.c.precision,
         )
         .join(Organization, Organization.id == Offering.organization_id)
         .outerjoin(loc, loc.c.organization_id == Offering.organization_id)
@@ -121,6 +122,9 @@ def _table(rows: list) -> OfferingTable:
             dtype=np.float64,
         ),
         has_service_area=np.array([r.service_area_kind == "polygon" for r in rows], dtype=bool),
+        location_estimated=np.array(
+            [r.precision is not None and r.precision != "exact" for r in rows], dtype=bool
+        ),
     )
 
 

@@ -56,7 +56,17 @@ class OfferingMatch(BaseModel):
     offering: MatchOffering
     distance_km: float
     reason: str = Field(
-        examples=["Meets your top need: mental health (Spanish), 3.2 km, free, grades 6-8"]
+        description=(
+            "One line a principal can read, each part true of this offering: the need it "
+            'meets ("Meets"), offers with a problem named after the dash ("Offers") or '
+            'only relates to ("Related to ... (via ...)"); "and N more needs" counts only '
+            'other needs in its categories; the distance ("about ... from an approximate '
+            'location" when either location is an estimate); the cost when stated; the '
+            "grades it serves; its track record when it has one; then any warnings."
+        ),
+        examples=[
+            "Meets your top need: Counseling (Spanish), 3.2 km, free, serves grades 6\u20138"
+        ],
     )
     contributions: list[Contribution]
     needs_met: list[NeedMet]

@@ -98,6 +98,7 @@ def school_query(school: School, covered_by: frozenset[int] | None) -> SchoolQue
             locale=school.locale,
         ),
         covered_by=covered_by,
+        location_estimated=school.location_precision != "exact",
     )
 
 

@@ -214,10 +214,46 @@ def test_the_reason_names_a_lower_priority_need_and_a_related_category():
     needs = [need("arts.music", priority=1), need("literacy.reading_tutoring", priority=2)]
     result = rank_offerings(index, school(), needs, as_of=AS_OF)[0]
     assert result.reason == (
-        "Related to your priority-2 need: Reading tutoring, 2.0 km, cost unknown, "
+        "Related to your priority-2 need: Reading tutoring (via Literacy), 2.0 km, "
         "serves grades K\u20138"
     )
     assert result.needs_met[0].via == "literacy"
+
+
+# Issue 12 defect 8: explanations that overstate.
+
+
+def test_and_n_more_needs_counts_only_needs_it_is_in_the_category_of():
+    index = build(offering(1, categories=("mental_health_sel.counseling", "literacy")))
+    needs = [need(priority=1), need("literacy.reading_tutoring", priority=2), need("arts.music")]
+    result = rank_offerings(index, school(), needs, as_of=AS_OF)[0]
+    assert [m.credit < 1 for m in result.needs_met] == [False, True]  # literacy: related only
+    assert result.reason.startswith("Meets your top need: Counseling (Spanish), ")
+    assert "more need" not in result.reason
+
+
+def test_an_offering_with_a_warning_against_the_need_is_not_said_to_meet_it():
+    index = build(offering(1, grade_low=9, grade_high=12))
+    result = rank_offerings(index, school(grade_low=0, grade_high=5), [need()], as_of=AS_OF)[0]
+    assert result.warnings and not result.reason.startswith("Meets")
+    assert result.reason.startswith("Offers your top need: Counseling")
+
+
+def test_a_distance_from_an_estimated_location_says_so():
+    index = build(offering(1, km=3.2, location_estimated=True), offering(2, km=3.3))
+    by = by_id(rank_offerings(index, school(), [need()], as_of=AS_OF))
+    assert ", about 3.2 km from an approximate location, " in by[1].reason
+    assert ", 3.3 km, " in by[2].reason
+    estimated_school = school(location_estimated=True)
+    by = by_id(rank_offerings(index, estimated_school, [need()], as_of=AS_OF))
+    assert ", about 3.3 km from an approximate location, " in by[2].reason
+
+
+def test_an_unstated_cost_is_left_out_of_the_reason_not_repeated_on_every_row():
+    index = build(offering(1, cost=None), offering(2, cost="fee", cost_amount=40.0))
+    by = by_id(rank_offerings(index, school(), [need()], as_of=AS_OF))
+    assert "cost" not in by[1].reason
+    assert ", fee $40, " in by[2].reason
 
 
 def test_needs_met_lists_the_primary_need_first_then_by_priority():
