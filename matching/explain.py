@@ -59,6 +59,7 @@ class Explained:
     via_name: str = ""  # display name of the offering's category earning the primary credit
     estimated: bool = False  # a distance from or to an estimated location
     served: int = 0  # schools its organization served on record (forward ranking with history)
+    partner_here: bool = False  # its organization served this very school on record
 
 
 GRADE_LABELS = {-1: "PK", 0: "K"}
@@ -163,10 +164,7 @@ def offering_reason(
     if int(off.cost[r]) in (COST_FREE, COST_SLIDING, COST_FEE):
         parts.append(cost_label(int(off.cost[r]), float(off.cost_amount[r])))
     parts.append("serves " + grade_span(int(off.grade_low[r]), int(off.grade_high[r])))
-    if explained.served:
-        parts.append(
-            f"past partner of {explained.served} school{'s' if explained.served > 1 else ''}"
-        )
+    parts.extend(_track_record(explained))
     return _with_warnings(", ".join(parts), explained.warnings)
 
 
@@ -186,6 +184,16 @@ def school_reason(
         "need unknown" if need_index is None else f"{need_level(need_index)} ({need_index:.2f})"
     )
     return _with_warnings(", ".join(parts), explained.warnings)
+
+
+def _track_record(explained: Explained) -> list[str]:
+    """E.g. "past partner of this school and 3 other schools" (none without a record)."""
+    track = ["this school"] if explained.partner_here else []
+    others = explained.served - explained.partner_here
+    if others:
+        other = "other " if explained.partner_here else ""
+        track.append(f"{others} {other}school{'s' if others > 1 else ''}")
+    return ["past partner of " + " and ".join(track)] if track else []
 
 
 def _with_warnings(text: str, warnings: Sequence[str]) -> str:

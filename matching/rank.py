@@ -14,6 +14,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -24,7 +25,7 @@ from matching.config import RankingConfig
 from matching.errors import RankingInputError
 from matching.explain import Context, explain, offering_reason, school_reason
 from matching.filters import Filters, filter_mask
-from matching.history import fitted_history, history_points
+from matching.history import History, fitted_history, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
 from matching.results import RankedOffering, RankedSchool
@@ -167,12 +168,15 @@ def rank_offerings(
         school_estimated=school.location_estimated,
     )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
+    partners_here = _partners_of(index.history, school.school_id)
     results = []
     for rank, r in enumerate(best_rows(scored, off, distance, k).tolist(), start=1):
         explained = explain(
             ctx, off, scored, reach, distance, r, slots, layout.slot_rows[0], grades,
             school.languages, school.populations, need_index,
         )  # fmt: skip
+        here = int(off.organization_ids[r]) in partners_here
+        explained = dataclasses.replace(explained, partner_here=here and explained.served > 0)
         reason = offering_reason(ctx, off, reach, distance, r, explained, slots[0].priority)
         results.append(
             RankedOffering(
@@ -189,6 +193,49 @@ def rank_offerings(
             )
         )
     return results
+
+
+# How many offerings rank_organizations ranks at most to find k organizations.
+MAX_ORGANIZATION_DEPTH = 5000
+
+
+def rank_organizations(
+    index: OfferingIndex,
+    school: SchoolQuery,
+    needs: Sequence[Need],
+    *,
+    k: int = 20,
+    **options: Any,
+) -> list[RankedOffering]:
+    """The k organizations whose best offering ranks highest for the school, best first: each
+    is that offering (`rank` = the organization's place) with the organization's other ranked
+    offerings nested in `others`, best first. Options are rank_offerings'.
+
+    Offerings are ranked deep enough to find k organizations (4k, then 4x more while an
+    organization crowds them, up to MAX_ORGANIZATION_DEPTH); `others` holds an
+    organization's offerings among those ranked.
+    """
+    depth = 4 * k
+    while True:
+        ranked = rank_offerings(index, school, needs, k=depth, **options)
+        found = len({r.organization_id for r in ranked})
+        if found >= k or len(ranked) < depth or depth >= MAX_ORGANIZATION_DEPTH:
+            break
+        depth = min(4 * depth, MAX_ORGANIZATION_DEPTH)
+    groups: dict[int, list[RankedOffering]] = {}
+    for result in ranked:
+        groups.setdefault(result.organization_id, []).append(result)
+    return [
+        dataclasses.replace(best, rank=rank, others=tuple(rest))
+        for rank, (best, *rest) in enumerate(list(groups.values())[:k], start=1)
+    ]
+
+
+def _partners_of(history: History, school_id: int | None) -> frozenset[int]:
+    """Organizations the history records as partners of this school."""
+    if school_id is None or not len(history):
+        return frozenset()
+    return frozenset(history.organization_ids[history.school_ids == school_id].tolist())
 
 
 def _reach(

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -50,6 +50,25 @@ class MatchOffering(BaseModel):
     delivery: list[str]
 
 
+Grouping = Literal["offering", "organization"]
+GROUPING_DOC = (
+    "`offering` (the default): one item per offering, so one organization may hold several "
+    "places. `organization`: one item per organization, its best offering, ranked by that "
+    "offering's score; its other ranked offerings follow in `other_offerings`, best first, "
+    "and `rank` is the organization's place."
+)
+
+
+class OtherOffering(BaseModel):
+    """Another ranked offering of the item's organization (group=organization)."""
+
+    id: int
+    title: str
+    rank: int = Field(description="Its place in the ranking of offerings")
+    score: float
+    reason: str
+
+
 class OfferingMatch(BaseModel):
     rank: int
     score: float = Field(description="Sum of the contributions' points")
@@ -71,9 +90,14 @@ class OfferingMatch(BaseModel):
     contributions: list[Contribution]
     needs_met: list[NeedMet]
     warnings: list[str]
+    other_offerings: list[OtherOffering] = Field(
+        default_factory=list,
+        description="group=organization: the organization's other ranked offerings; else empty",
+    )
 
 
 class OfferingMatches(BaseModel):
+    group: Grouping = Field(default="offering", description=GROUPING_DOC)
     items: list[OfferingMatch]
     next_cursor: str | None
     limit: int
@@ -138,6 +162,7 @@ class MatchRequest(Strict):
     filters: MatchFilters = Field(default_factory=MatchFilters)
     limit: int = Field(default=20, ge=1, le=100)
     equity: Equity | None = None
+    group: Grouping = Field(default="offering", description=GROUPING_DOC)
 
     @model_validator(mode="after")
     def _one_place(self) -> MatchRequest:

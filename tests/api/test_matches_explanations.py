@@ -8,6 +8,7 @@ part of no known form fails the check too, so a new sentence cannot slip past it
 
 from __future__ import annotations
 
+import itertools
 import re
 from collections import Counter
 from dataclasses import dataclass
@@ -36,6 +37,7 @@ class Facts:
     organizations: dict[int, Organization]
     locations: dict[int, list[Location]]
     served: dict[int, int]  # organization id -> schools served on record
+    pairs: set[tuple[int, int]]  # (organization id, school id) on record
     names: dict[str, str]  # category code -> display name
 
 
@@ -65,7 +67,7 @@ def oakland(db, client):
     served = Counter(org for org, _ in pairs)
     names = {c["code"]: c["name"] for c in _categories(client)}
     return [
-        Facts(s, latest[s.id], offerings, organizations, locations, dict(served), names)
+        Facts(s, latest[s.id], offerings, organizations, locations, dict(served), set(pairs), names)
         for s in assessed
     ]
 
@@ -74,19 +76,27 @@ def _categories(client):
     return client.get("/v1/taxonomy").json()["categories"]
 
 
-def test_no_false_sentence_in_400_top_5_explanations(client, oakland):
-    checked, false, sentences = 0, [], 0
+@pytest.mark.parametrize("group", ["offering", "organization"])
+def test_no_false_sentence_in_400_top_5_explanations(client, oakland, group):
+    checked, false, sentences, repeated = 0, [], 0, 0
     for facts in oakland:
-        page = client.get(f"/v1/schools/{facts.school.id}/matches", params={"limit": TOP})
-        for item in page.json()["items"]:
+        params = {"limit": TOP, "group": group}
+        items = client.get(f"/v1/schools/{facts.school.id}/matches", params=params).json()["items"]
+        for item in items:
             problems, parts = check_reason(item, facts)
             sentences += parts
             false.extend((facts.school.name, item["reason"], p) for p in problems)
             checked += 1
-    print(f"{checked} explanations, {sentences} parts checked, {len(false)} false")
+        reasons = [item["reason"] for item in items]
+        repeated += sum(a == b for a, b in itertools.pairwise(reasons))
+    print(f"group={group}: {checked} explanations, {sentences} parts checked, {len(false)} false,")
+    print(f"  {repeated} reasons the same as the row above")
     assert checked >= 400, checked
     assert false[:20] == [] and len(false) == 0, len(false)
     assert sentences >= 4 * checked
+    # Not asserted: rows whose facts on record are all alike read alike (one organization's
+    # offerings in group=offering; in group=organization, partners sited at the school with
+    # the same need, grades and record). Their titles, beside the reason, tell them apart.
 
 
 def check_reason(item: dict, facts: Facts) -> tuple[list[str], int]:
@@ -199,10 +209,17 @@ def _check_part(part: str, item, offering: Offering, organization, facts: Facts)
     if part.startswith("serves grade"):
         expected = "serves " + grade_span(offering.grade_low, offering.grade_high)
         return [] if part == expected else [f"{part!r}: offering serves {expected!r}"]
-    track = re.fullmatch(r"past partner of (\d+) schools?", part)
-    if track is not None:
+    track = re.fullmatch(
+        r"past partner of (?:(?P<here>this school)(?: and )?)?(?:(?P<n>\d+) (?:other )?schools?)?",
+        part,
+    )
+    if track is not None and (track["here"] or track["n"]):
         served = facts.served.get(organization.id, 0)
-        return [] if int(track[1]) == served else [f"{part}: {served} schools on record"]
+        here = (organization.id, facts.school.id) in facts.pairs
+        said = int(track["n"] or 0) + bool(track["here"])
+        if said != served or bool(track["here"]) != here:
+            return [f"{part}: {served} schools on record, this one: {here}"]
+        return []
     return [f"part of unknown form: {part!r}"]
 
 

@@ -74,3 +74,11 @@ def test_learned_weights_reward_what_predicts_the_district_s_own_partnerships():
 def test_too_little_history_keeps_the_documented_default_weights():
     thin = learn_weights(history([(1, s, 0.0, COUNSELING) for s in range(3)]), RankingConfig())
     assert thin.weights is None
+
+
+def test_the_reason_says_when_the_partner_already_served_this_school():
+    index = build(offering(1), offering(2, km=2.5))
+    index.history = history([(101, 1, 1.0, COUNSELING), (101, 10, 1.0, COUNSELING)])
+    by_id = {r.offering_id: r for r in rank_offerings(index, school(), [need()], as_of=AS_OF)}
+    assert by_id[1].reason.endswith(", past partner of this school and 1 other school")
+    assert "past partner" not in by_id[2].reason

@@ -2,7 +2,7 @@
 
 import pytest
 
-from matching import Filters, RankingConfig, rank_offerings
+from matching import Filters, RankingConfig, rank_offerings, rank_organizations
 from tests.matching.factories import AS_OF, build, need, offering, school
 
 
@@ -343,3 +343,15 @@ def test_no_needs_is_an_error():
 def test_an_empty_index_ranks_nothing():
     index = build()
     assert rank_offerings(index, school(), [need()], as_of=AS_OF) == []
+
+
+def test_ranking_organizations_gives_each_its_best_offering_with_the_others_nested():
+    # Issue 12 defect 3: one organization's offerings crowded the page.
+    crowd = [offering(i, km=1.0 + i / 10, organization_id=7) for i in range(1, 5)]
+    index = build(*crowd, offering(9, km=3.0, organization_id=8), offering(10, km=4.0))
+    results = rank_organizations(index, school(), [need()], k=2, as_of=AS_OF)
+    assert [(r.rank, r.organization_id, r.offering_id) for r in results] == [(1, 7, 1), (2, 8, 9)]
+    assert [o.offering_id for o in results[0].others] == [2, 3, 4]
+    assert results[1].others == ()
+    flat = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.organization_id for r in flat[:4]] == [7, 7, 7, 7]
