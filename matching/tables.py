@@ -44,11 +44,16 @@ class OfferingTable:
     has_service_area: np.ndarray  # bool: declares a polygon area (coverage given per query)
     # bool: lat/lon is an estimate (a ZIP centroid, an approximate place); None = all exact
     location_estimated: np.ndarray | None = None
+    # The organization's other locations, (lat, lon, estimated) each: a ranking measures from
+    # whichever of them and lat/lon is nearest the school. None = none.
+    more_locations: Sequence[Sequence[tuple[float, float, bool]]] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.ids)
         if self.location_estimated is None:
             object.__setattr__(self, "location_estimated", np.zeros(n, dtype=bool))
+        if self.more_locations is None:
+            object.__setattr__(self, "more_locations", [()] * n)
         for f in fields(self):
             if len(getattr(self, f.name)) != n:
                 raise ValueError(
@@ -96,6 +101,7 @@ class OfferingTable:
             service_radius_km=nan("service_radius_km"),
             has_service_area=col("has_service_area", bool),
             location_estimated=col("location_estimated", bool),
+            more_locations=[tuple(r.more_locations) for r in records],
         )
 
 
@@ -125,6 +131,7 @@ class OfferingRecord:
     service_radius_km: float | None = None
     has_service_area: bool = False
     location_estimated: bool = False
+    more_locations: Sequence[tuple[float, float, bool]] = ()
 
 
 @dataclass(frozen=True)

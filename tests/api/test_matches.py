@@ -345,3 +345,17 @@ def test_group_is_validated_naming_the_parameter(client, school_id):
     response = client.get(f"/v1/schools/{school_id}/matches", params={"group": "district"})
     assert response.status_code == 422
     assert ["query", "group"] in problem_fields(response)
+
+
+def test_an_organization_is_ranked_from_its_location_nearest_the_school(client, school_id):
+    # Issue 12 defect 2: only the first location counted.
+    body = organization(
+        name="Two sites",
+        locations=[{"lat": 38.5, "lon": -121.5}, NEAR],
+        service_area={"kind": "none"},
+    )
+    org = client.post("/v1/organizations", json=body).json()["id"]
+    offering_id = _offering(client, org, categories=["mental_health_sel"])
+    items = _ranked(client, school_id)["items"]
+    assert [i["offering"]["id"] for i in items] == [offering_id]
+    assert items[0]["distance_km"] < 2.0

@@ -6,7 +6,16 @@ import pytest
 import matching.index as index_module
 from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from matching import Filters, OfferingIndex, OfferingTable, rank_offerings
-from tests.matching.factories import AS_OF, build, need, offering, school, table
+from tests.matching.factories import (
+    AS_OF,
+    SCHOOL_LON,
+    build,
+    need,
+    north,
+    offering,
+    school,
+    table,
+)
 
 
 def ids(index, needs=None, **kwargs):
@@ -161,3 +170,20 @@ def test_an_empty_index_then_upserts_ranks_by_text_like_a_rebuilt_one():
     ]
     assert live == rebuilt
     assert live[0][0] == 2 and live[0][1] > live[1][1]
+
+
+def test_an_organization_is_as_near_as_its_nearest_location():
+    # Issue 12 defect 2: only the first location counted.
+    far_first = offering(1, km=60.0, more_locations=((north(1.0), SCHOOL_LON, False),))
+    index = build(far_first, offering(2, km=3.0))
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.offering_id for r in results] == [1, 2]
+    assert results[0].distance_km == pytest.approx(1.0, abs=1e-6)
+    index.upsert(table(offering(3, km=80.0, more_locations=((north(0.5), SCHOOL_LON, True),))))
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.offering_id for r in results] == [3, 1, 2]
+    assert "about 0.5 km from an approximate location" in results[0].reason
+    index.upsert(table(offering(1, km=60.0)))  # the near location is gone
+    assert 1 not in [r.offering_id for r in rank_offerings(index, school(), [need()], as_of=AS_OF)]
+    index.rebuild()
+    assert [r.offering_id for r in rank_offerings(index, school(), [need()], as_of=AS_OF)] == [3, 2]
