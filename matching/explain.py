@@ -124,6 +124,7 @@ def explain(
             _equity_detail(ctx, off, scored, r, need_index, school_populations, language),
         ),
         *_history(scored, r),
+        *_priority(scored, r),
     )
     return Explained(contributions, needs_met, tuple(warnings), language)
 
@@ -327,6 +328,14 @@ def _history(scored: Scored, r: int) -> tuple[Contribution, ...]:
     if scored.like[r] >= 0.5:
         detail += "; a usual partner of nearby schools with similar needs"
     return (Contribution("history", float(scored.history[r]), detail),)
+
+
+def _priority(scored: Scored, r: int) -> tuple[Contribution, ...]:
+    """The lift of matching.priority, on the one row it moved to first place."""
+    if scored.priority is None or not scored.priority[r]:
+        return ()
+    detail = "placed first: the best offering for your top-priority need"
+    return (Contribution("priority", float(scored.priority[r]), detail),)
 
 
 def _equity_detail(

@@ -3,12 +3,12 @@
     track[o]  = log(1 + schools o served) / log(1 + most schools any organization served)
     like[o]   = sum over schools s o served of sim(school, s) / max over organizations
     sim(q, s) = need overlap(q, s) * exp(-distance(q, s) / scale)   (schools like this one)
-    history   = (track_weight * track + like_weight * like) * fit / fit_weight * meets_top
+    history   = (track_weight * track + like_weight * like) * fit / fit_weight
 
 History scales with how well this offering fits the needs (fit / fit_weight in [0, 1], with
-priority weights in it) and counts only for offerings meeting a need of the school's top
-priority, so a popular partner's track record never lifts a lower-priority offering above one
-that meets the top need.
+priority weights in it). It counts for every fitting offering: which partner a school like this
+one chose is the strongest signal the district has. That a top-priority need leads the page is
+kept by matching.priority (the first place goes to the best offering for the top priority).
 
 The two weights are learned from the history itself (learn_weights: a LogisticRegression on
 leave-one-school-out pairs of the district's own partnerships), scaled against fit_weight
@@ -156,13 +156,10 @@ def learn_weights(history: History, config: RankingConfig) -> History:
     return replace(history, weights=(float(weights[0]), float(weights[1])))
 
 
-def fitted_history(
-    points: np.ndarray, fit: np.ndarray, credit: np.ndarray, top: np.ndarray, config: RankingConfig
-) -> np.ndarray:
-    """History points of rows scaled by their fit share, and kept only for rows that meet a
-    need of the school's top priority (credit: (R, J); top: (J,) bool), so track record
-    orders the partners for the top need and never lifts one above it."""
+def fitted_history(points: np.ndarray, fit: np.ndarray, config: RankingConfig) -> np.ndarray:
+    """History points of rows scaled by their fit share (priority weights are in it), so a
+    partner's track record counts in proportion to how well this offering meets the needs.
+    Priority at the top is kept by matching.priority, not by silencing history."""
     if not config.fit_weight:
         return np.zeros_like(points)
-    meets_top = (credit[:, : len(top)][:, top] > 0).any(axis=1)
-    return points * np.clip(fit / config.fit_weight, 0.0, 1.0) * meets_top
+    return points * np.clip(fit / config.fit_weight, 0.0, 1.0)

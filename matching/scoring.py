@@ -205,6 +205,8 @@ class Scored:
     history: np.ndarray | None = None
     served: np.ndarray | None = None  # schools the organization served
     like: np.ndarray | None = None
+    # matching.priority: points lifting the best top-priority row to first (forward only)
+    priority: np.ndarray | None = None
 
 
 def score_rows(

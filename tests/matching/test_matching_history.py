@@ -45,12 +45,25 @@ def test_an_organization_with_no_history_is_ranked_on_the_rest_of_the_model():
     )
 
 
-def test_track_record_never_lifts_a_lower_priority_offering_above_the_top_need():
+def test_track_record_orders_the_page_but_the_top_priority_keeps_first_place():
     index = build(offering(1, km=3.0), offering(2, km=0.5, categories=("arts",)))
     index.history = history([(102, s, 0.5, "arts") for s in range(10, 40)])
     ranked = rank_offerings(index, school(), [need(), need("arts", priority=2)], as_of=AS_OF)
     assert [r.offering_id for r in ranked] == [1, 2]
-    assert ranked[1].contributions[-1].points == 0.0  # meets no top-priority need
+    first = {c.component: c.points for c in ranked[0].contributions}
+    second = {c.component: c.points for c in ranked[1].contributions}
+    assert first["priority"] > 0 and "priority" not in second  # lifted, and only it
+    assert second["history"] > 0  # the arts partner keeps its track record below it
+    assert sum(first.values()) == ranked[0].score
+
+
+def test_priority_leads_without_history_when_a_branch_need_is_met_by_a_child():
+    """Defect 6 of issue 12 (the README's ad-hoc example): a generic priority-1 need met by a
+    child category earns less credit than an exact priority-2 match; priority must still lead."""
+    index = build(offering(1, km=1.0), offering(2, km=1.0, categories=("literacy",)))
+    needs = [need("mental_health_sel", priority=1), need("literacy", priority=2)]
+    ranked = rank_offerings(index, school(), needs, as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [1, 2]
 
 
 def test_learned_weights_reward_what_predicts_the_district_s_own_partnerships():
