@@ -97,6 +97,9 @@ class RankingConfig:
     fee_penalty: float = 0.1
     sliding_scale_penalty: float = 0.03
     cost_unknown_penalty: float = 0.05
+    # Need asks for languages but the offering lists none: unknown, not a mismatch (a mismatch,
+    # listing languages without any asked for, demotes).
+    language_unknown_penalty: float = 0.05
     # Times the share of the need's students_affected the offering cannot take (students left).
     capacity_short_penalty: float = 0.2
     # Offering not verified by the district.
@@ -157,6 +160,7 @@ class RankingConfig:
             + self.delivery_mismatch_penalty
             + max(self.fee_penalty, self.sliding_scale_penalty, self.cost_unknown_penalty)
             + self.capacity_short_penalty
+            + self.language_unknown_penalty
             + self.unverified_penalty
         )
 

@@ -255,6 +255,9 @@ def _warnings(
     if scored.language_miss[r, j] and need is not None:
         names = " or ".join(language_name(code) for code in sorted(need.languages))
         out.append(f"not offered in {names}")
+    if scored.language_unknown[r, j] and need is not None:
+        names = " or ".join(language_name(code) for code in sorted(need.languages))
+        out.append(f"does not say whether it is offered in {names}")
     if scored.schedule_issue[r, j] == 2:
         out.append("schedule differs from the one preferred")
     if scored.delivery_issue[r, j] == 2:

@@ -7,7 +7,8 @@ need j:
     credit[r, j]  taxonomy credit (1 same, branch_credit parent/child, sibling_credit same branch)
     f[r, j]       credit * (1 - text_blend + text_blend * text cosine)
     m[r, j]       priority weight * f
-    soft, demote  constraint penalties of the offering against need j
+    soft, demote  constraint penalties of the offering against need j (an unknown language,
+                  schedule, delivery, cost or capacity is a small soft penalty, never a demotion)
 
 The offering's primary need j* maximizes (1 - breadth) * fit_weight * m - constraints_weight *
 soft - demotion * demote: the need it serves best once constraints count. Then
@@ -193,7 +194,8 @@ class Scored:
     grade_share: np.ndarray  # (R, J) share of the need's grades the offering serves
     schedule_issue: np.ndarray  # (R, J) 0 ok, 1 unknown, 2 mismatch
     delivery_issue: np.ndarray  # (R, J)
-    language_miss: np.ndarray  # (R, J) bool
+    language_miss: np.ndarray  # (R, J) bool: lists languages, none of those the need asks for
+    language_unknown: np.ndarray  # (R, J) bool: the need asks for languages, it lists none
     capacity_short: np.ndarray  # (R, J) share of students_affected it cannot take
     full: np.ndarray  # bool
     inactive: np.ndarray  # bool
@@ -257,9 +259,14 @@ def score_rows(
     has_languages = per_row(needs.has_languages)
     if has_languages.any():
         offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
-        language_miss = has_languages & ~offered
+        # Unknown is not wrong: an offering that lists no languages is not "not offered in
+        # Spanish"; it pays a small penalty, below a confirmed match, and is never demoted.
+        listed = off.languages_listed[:, None]
+        language_miss = has_languages & ~offered & listed
+        language_unknown = has_languages & ~listed
     else:  # the common case: no need asks for a language
         language_miss = np.zeros(credit.shape, dtype=bool)
+        language_unknown = language_miss
     students = per_row(needs.students)
     left = off.students_left[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -270,6 +277,7 @@ def score_rows(
         + _tables(c).schedule_penalty[schedule_issue]
         + _tables(c).delivery_penalty[delivery_issue]
         + c.capacity_short_penalty * capacity_short
+        + c.language_unknown_penalty * language_unknown
     )
     demote = (grade_share <= 0) | language_miss
 
@@ -314,6 +322,7 @@ def score_rows(
         schedule_issue=schedule_issue,
         delivery_issue=delivery_issue,
         language_miss=language_miss,
+        language_unknown=language_unknown,
         capacity_short=capacity_short,
         full=terms.full,
         inactive=terms.inactive,
