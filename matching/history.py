@@ -18,6 +18,10 @@ need overlap is the priority-weighted share of the school's needs among the cate
 received (same category 1, same branch sibling_credit). Organizations with no history score 0
 here: their cold-start floor is the rest of the model (fit, reach, constraints, equity), which
 history adds to and never subtracts from.
+
+The equity record (high_need_record) is the mean need index of the schools an organization
+served; matching.scoring blends it into the forward equity value, so equity acts where offerings
+state no cost, populations or languages. A partner with no history gets the district's mean.
 """
 
 from __future__ import annotations
@@ -30,6 +34,7 @@ from sklearn.linear_model import LogisticRegression
 
 from geo.distance import haversine_km
 from matching.config import RankingConfig
+from matching.scoring import school_need_index
 from matching.tables import Need
 
 # Below this many schools with partnerships, the history is too thin to learn from.
@@ -48,6 +53,7 @@ class History:
     lon: np.ndarray
     categories: tuple[frozenset[str], ...]  # need categories the partnership served
     weights: tuple[float, float] | None = None  # learned (track, like); None: config's
+    need_index: np.ndarray | None = None  # float64, the school's (NaN unknown); None: unknown
 
     @classmethod
     def empty(cls) -> History:
@@ -56,6 +62,25 @@ class History:
 
     def __len__(self) -> int:
         return len(self.organization_ids)
+
+
+def high_need_record(
+    history: History, organization_ids: np.ndarray, config: RankingConfig
+) -> np.ndarray | None:
+    """Per organization id, the mean need index of the schools it served (the equity
+    record, matching.scoring); an organization with no history gets the district's mean over
+    all partnerships (unknown is not wrong). None when there is no history to read."""
+    if not len(history) or history.need_index is None:
+        return None
+    pairs, first = np.unique(
+        np.stack([history.organization_ids, history.school_ids]), axis=1, return_index=True
+    )
+    need = school_need_index(history.need_index[first], config)
+    orgs, org_row = np.unique(pairs[0], return_inverse=True)
+    record = np.bincount(org_row, weights=need) / np.bincount(org_row)
+    at = np.minimum(np.searchsorted(orgs, organization_ids), len(orgs) - 1)
+    known = orgs[at] == organization_ids
+    return np.where(known, record[at], float(need.mean()))
 
 
 def history_points(

@@ -20,7 +20,7 @@ from matching.config import RankingConfig
 from matching.errors import RankingInputError
 from matching.explain import Context, explain, offering_reason, school_reason
 from matching.filters import Filters, filter_mask
-from matching.history import fitted_history, history_points
+from matching.history import fitted_history, high_need_record, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
 from matching.priority import priority_lift
@@ -99,6 +99,7 @@ def rank_offerings(
     )
     off = off.take(eligible)
     need_index = float(school_need_index(school.need_index, cfg))
+    record = high_need_record(index.history, off.organization_ids, cfg)
     terms = offering_terms(
         off,
         need_index,
@@ -108,6 +109,7 @@ def rank_offerings(
         equity=strength,
         reverse=False,
         config=cfg,
+        record=record,
     )
     bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value[eligible], cfg)
     history, served, like = history_points(

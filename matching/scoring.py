@@ -17,7 +17,10 @@ soft - demotion * demote: the need it serves best once constraints count. Then
     reach       = reach_weight * reach
     constraints = constraints_weight * (1 - soft[j*] - soft_offering) - demotion * any demotion
     equity      = strength * need_index * value   (value: affordability / populations / language
-                                                   forward; 1 in reverse: the school's need)
+                                                   forward, blended with the organization's
+                                                   record with high-need schools when the
+                                                   district has partnership history; 1 in
+                                                   reverse: the school's need)
     score       = fit + reach + constraints + equity, summed in this order; forward rankings
                   then add history (matching.history: track record and schools like this one).
 """
@@ -225,11 +228,12 @@ def score_rows(
     reverse: bool,
     config: RankingConfig,
     terms: OfferingTerms | None = None,
+    record: np.ndarray | None = None,
 ) -> Scored:
     """Score R rows (offering off[r] for the school of group[r]); see the module docstring.
 
     terms: the rows' offering_terms, when the caller has computed them already (then place,
-    which they are computed from, is not needed).
+    which they are computed from, is not needed). record: see offering_terms.
     """
     c = config
 
@@ -303,6 +307,7 @@ def score_rows(
             equity=equity,
             reverse=reverse,
             config=c,
+            record=record,
         )
     demoted = demote[rows, primary] | terms.full | terms.inactive
     constraints = c.constraints_weight * (1 - soft[rows, primary] - terms.soft)
@@ -356,7 +361,11 @@ def offering_terms(
     equity: float,
     reverse: bool,
     config: RankingConfig,
+    record: np.ndarray | None = None,
 ) -> OfferingTerms:
+    """record: per row, the organization's equity record (matching.history.high_need_record:
+    mean need index of the schools it served), blended into a forward equity value with
+    config.equity_record_share; None (no partnership history) leaves the value as it is."""
     c = config
     tables = _tables(c)
     soft = tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
@@ -372,6 +381,8 @@ def offering_terms(
             + c.equity_population_share * population_match
             + c.equity_language_share * language_access
         )
+        if record is not None:
+            value = (1 - c.equity_record_share) * value + c.equity_record_share * record
     points = equity * need_index * value
     return OfferingTerms(soft, full, inactive, value, population_match, language_access, points)
 

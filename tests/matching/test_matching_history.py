@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from matching import RankingConfig, rank_offerings
@@ -87,3 +89,23 @@ def test_learned_weights_reward_what_predicts_the_district_s_own_partnerships():
 def test_too_little_history_keeps_the_documented_default_weights():
     thin = learn_weights(history([(1, s, 0.0, COUNSELING) for s in range(3)]), RankingConfig())
     assert thin.weights is None
+
+
+def test_equity_acts_through_a_record_with_high_need_schools_when_offerings_state_nothing():
+    """Defect 5 of issue 12: with no cost, populations or languages stated, equity changed no
+    forward ranking. A partner whose past schools were high-need now rises with equity."""
+    plain = dict(cost=None, languages=frozenset(), populations=frozenset())
+    index = build(offering(1, **plain), offering(2, **plain))
+    rows = [(101, s, 1.0, COUNSELING) for s in range(10, 14)]
+    rows += [(102, s, 1.0, COUNSELING) for s in range(20, 24)]
+    index.history = replace(history(rows), need_index=np.array([0.1] * 4 + [0.9] * 4, dtype=float))
+    high_need = school(need_index=0.9)
+    at = {
+        equity: [
+            r.offering_id
+            for r in rank_offerings(index, high_need, [need()], equity=equity, as_of=AS_OF)
+        ]
+        for equity in (0.0, 1.0)
+    }
+    assert at[0.0] == [1, 2]  # equal but for the id
+    assert at[1.0] == [2, 1]  # the partner of high-need schools first

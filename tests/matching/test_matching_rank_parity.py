@@ -28,7 +28,7 @@ from matching import (
 )
 from matching.explain import Context, explain, offering_reason
 from matching.filters import filter_mask
-from matching.history import History, fitted_history, history_points
+from matching.history import History, fitted_history, high_need_record, history_points
 from matching.priority import priority_lift
 from matching.needs import layout_needs
 from matching.scoring import Place, reach_at, score_rows, top_rows
@@ -89,6 +89,7 @@ def brute_force(
         equity=strength,
         reverse=False,
         config=cfg,
+        record=high_need_record(index.history, off.organization_ids, cfg),
     )
     if len(index.history):
         points, served, like = history_points(
@@ -217,6 +218,7 @@ def synthetic_history(index: OfferingIndex, seed: int, rows: int = 3000) -> Hist
         school_ids=school_ids.astype(np.int64),
         lat=lat[school_ids - 1],
         lon=lon[school_ids - 1],
+        need_index=np.where(rng.random(400) < 0.1, np.nan, rng.random(400))[school_ids - 1],
         categories=tuple(
             frozenset(rng.choice(codes, rng.integers(1, 4)).tolist()) for _ in range(rows)
         ),
