@@ -326,7 +326,8 @@ def _history(scored: Scored, r: int) -> tuple[Contribution, ...]:
         return ()
     served = int(scored.served[r])
     if not served:
-        return (Contribution("history", float(scored.history[r]), "no partnership history yet"),)
+        detail = "no partnership history yet: counted as the median partner on record"
+        return (Contribution("history", float(scored.history[r]), detail),)
     detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
     if scored.like[r] >= 0.5:
         detail += "; a usual partner of nearby schools with similar needs"
