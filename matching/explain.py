@@ -326,7 +326,7 @@ def _history(scored: Scored, r: int) -> tuple[Contribution, ...]:
         return ()
     served = int(scored.served[r])
     if not served:
-        detail = "no partnership history yet: counted as the median partner on record"
+        detail = "no partnership history yet: counted as a partner of one school"
         return (Contribution("history", float(scored.history[r]), detail),)
     detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
     if scored.like[r] >= 0.5:

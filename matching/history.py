@@ -16,9 +16,8 @@ through the coefficient of the category-overlap feature, so no district's consta
 in; with too little history the documented config defaults apply.
 need overlap is the priority-weighted share of the school's needs among the categories s
 received (same category 1, same branch sibling_credit). Organizations with no history get a cold-start
-floor: the median partner's track and like on record (so a new partner is placed as a typical
-one, not as the least known), on top of the rest of the model (fit, reach, constraints,
-equity); history never subtracts.
+floor: the track record of a partner of one school (like 0: no school chose it yet), on top
+of the rest of the model (fit, reach, constraints, equity); history never subtracts.
 
 The equity record (high_need_record) is the mean need index of the schools an organization
 served; matching.scoring blends it into the forward equity value, so equity acts where offerings
@@ -109,9 +108,9 @@ def history_points(
     at = np.searchsorted(orgs, organization_ids)
     known = (at < len(orgs)) & (orgs[np.minimum(at, len(orgs) - 1)] == organization_ids)
     at = np.minimum(at, len(orgs) - 1)
-    # Cold-start floor: a partner with no history counts as the median partner on record.
-    t = np.where(known, track[at], float(np.median(track)))
-    s = np.where(known, like[at], float(np.median(like)))
+    # Cold-start floor: a partner with no history counts as a partner of one school (like 0).
+    t = np.where(known, track[at], np.log1p(1.0) / np.log1p(served.max()))
+    s = np.where(known, like[at], 0.0)
     return track_weight * t + like_weight * s, np.where(known, served[at], 0.0), s
 
 

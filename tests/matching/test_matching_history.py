@@ -41,7 +41,7 @@ def test_an_organization_with_no_history_is_ranked_on_the_rest_of_the_model():
     ranked = rank_offerings(index, school(), [need()], as_of=AS_OF)
     assert ranked[0].offering_id == 1  # the fitting newcomer is not shut out
     first = {c.component: c for c in ranked[0].contributions}
-    # The cold-start floor: the median partner on record (here the only one), scaled by fit.
+    # The cold-start floor: a partner of one school, scaled by fit.
     assert first["history"].points > 0
     assert first["history"].detail.startswith("no partnership history yet")
 
