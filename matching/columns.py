@@ -64,6 +64,7 @@ def record_dtype(width: int) -> np.dtype:
             ("verified", np.bool_),
             ("has_service_area", np.bool_),
             ("location_estimated", np.bool_),
+            ("languages_listed", np.bool_),
         ],
         align=True,
     )
@@ -99,6 +100,9 @@ class OfferingColumns:
     verified: np.ndarray = field(init=False, repr=False)  # bool
     has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
     location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
+    # bool: the offering lists its languages (an empty list is encoded as English in
+    # `languages`, but a need asking for another language reads it as unknown, not a mismatch)
+    languages_listed: np.ndarray = field(init=False, repr=False)
 
     def __post_init__(self) -> None:
         for name in self.records.dtype.names or ():
@@ -357,6 +361,7 @@ def encode(table: OfferingTable, tree: CategoryTree, languages: LanguageCodes) -
         service_radius_km=np.asarray(table.service_radius_km, dtype=np.float32),
         has_service_area=np.asarray(table.has_service_area, dtype=bool),
         location_estimated=np.asarray(table.location_estimated, dtype=bool),
+        languages_listed=np.fromiter(map(bool, table.languages), dtype=bool, count=n),
     )
 
 

@@ -131,6 +131,7 @@ def explain(
             _equity_detail(ctx, off, scored, r, need_index, school_populations, language),
         ),
         *_history(scored, r),
+        *_priority(scored, r),
     )
     via_name = ctx.tree.name(needs_met[0].via) if needs_met else ""
     estimated = ctx.school_estimated or bool(off.location_estimated[r])
@@ -292,6 +293,9 @@ def _warnings(
     if scored.language_miss[r, j] and need is not None:
         names = " or ".join(language_name(code) for code in sorted(need.languages))
         out.append(f"not offered in {names}")
+    if scored.language_unknown[r, j] and need is not None:
+        names = " or ".join(language_name(code) for code in sorted(need.languages))
+        out.append(f"does not say whether it is offered in {names}")
     if scored.schedule_issue[r, j] == 2:
         out.append("schedule differs from the one preferred")
     if scored.delivery_issue[r, j] == 2:
@@ -366,11 +370,20 @@ def _history(scored: Scored, r: int) -> tuple[Contribution, ...]:
         return ()
     served = int(scored.served[r])
     if not served:
-        return (Contribution("history", float(scored.history[r]), "no partnership history yet"),)
+        detail = "no partnership history yet: counted as a partner of one school"
+        return (Contribution("history", float(scored.history[r]), detail),)
     detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
     if scored.like[r] >= 0.5:
         detail += "; a usual partner of nearby schools with similar needs"
     return (Contribution("history", float(scored.history[r]), detail),)
+
+
+def _priority(scored: Scored, r: int) -> tuple[Contribution, ...]:
+    """The lift of matching.priority, on the one row it moved to first place."""
+    if scored.priority is None or not scored.priority[r]:
+        return ()
+    detail = "placed first: the best offering for your top-priority need"
+    return (Contribution("priority", float(scored.priority[r]), detail),)
 
 
 def _equity_detail(

@@ -25,13 +25,15 @@ from matching.config import RankingConfig
 from matching.errors import RankingInputError
 from matching.explain import Context, explain, offering_reason, school_reason
 from matching.filters import Filters, filter_mask
-from matching.history import History, fitted_history, history_points
+from matching.history import History, fitted_history, high_need_record, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
+from matching.priority import priority_lift
 from matching.results import RankedOffering, RankedSchool
 from matching.scoring import (
     Reach,
     Scored,
+    best_per_row,
     family_languages,
     offering_terms,
     reach_at,
@@ -102,6 +104,7 @@ def rank_offerings(
     )
     off = off.take(eligible)
     need_index = float(school_need_index(school.need_index, cfg))
+    record = high_need_record(index.history, off.organization_ids, cfg)
     terms = offering_terms(
         off,
         need_index,
@@ -111,6 +114,7 @@ def rank_offerings(
         equity=strength,
         reverse=False,
         config=cfg,
+        record=record,
     )
     bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value[eligible], cfg)
     history, served, like = history_points(
@@ -118,6 +122,8 @@ def rank_offerings(
     )
     bound = bound + history
     top_priority = np.array([n.priority == slots[0].priority for n in slots])
+    top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
+    may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
     queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
@@ -143,7 +149,7 @@ def rank_offerings(
         )
         if not len(index.history):  # no partnership records: the model without history
             return sub_off, distance[eligible[rows]], sub_reach, scored
-        points = fitted_history(history[rows], scored.fit, scored.credit, top_priority, cfg)
+        points = fitted_history(history[rows], scored.fit, cfg)
         scored = dataclasses.replace(
             scored,
             score=scored.score + points,
@@ -161,7 +167,20 @@ def rank_offerings(
         kth = np.partition(scored.score, len(first) - k)[len(first) - k]
         more = np.flatnonzero(bound >= kth - BOUND_SLACK)
         if len(more) > len(first):
+            first = more
             top_off, top_distance, top_reach, scored = exact(more)
+    # Priority at the top (matching.priority): the best row meeting a top-priority need must
+    # be scored exactly, so score every such row whose bound reaches the best one found.
+    meets_top = _meets_top(scored, top_priority)
+    if len(first) and not meets_top[top_rows(scored.score, top_off.ids, 1)[0]]:
+        found = scored.score[meets_top].max() if meets_top.any() else -np.inf
+        extra = np.flatnonzero(may_meet_top & (bound >= found - BOUND_SLACK))
+        if len(np.setdiff1d(extra, first)):
+            first = np.union1d(first, extra)
+            top_off, top_distance, top_reach, scored = exact(first)
+            meets_top = _meets_top(scored, top_priority)
+    lift = priority_lift(scored.score, top_off.ids, meets_top, np.ones(len(first), dtype=bool))
+    scored = dataclasses.replace(scored, score=scored.score + lift, priority=lift)
     off, distance, reach = top_off, top_distance, top_reach
     ctx = Context(
         tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False,
@@ -236,6 +255,12 @@ def _partners_of(history: History, school_id: int | None) -> frozenset[int]:
     if school_id is None or not len(history):
         return frozenset()
     return frozenset(history.organization_ids[history.school_ids == school_id].tolist())
+
+
+def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
+    """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
+    credit = scored.credit[:, : len(top_priority)][:, top_priority]
+    return (credit > 0).any(axis=1) & ~scored.demoted
 
 
 def _reach(

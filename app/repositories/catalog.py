@@ -219,6 +219,7 @@ def partnership_history(session: Session) -> History:
             School.lat,
             School.lon,
             Partnership.need_categories,
+            School.need_index,
         )
         .join(School, School.id == Partnership.school_id)
         .where(
@@ -234,4 +235,5 @@ def partnership_history(session: Session) -> History:
         lat=np.array([r[2] for r in rows], dtype=float),
         lon=np.array([r[3] for r in rows], dtype=float),
         categories=tuple(frozenset(r[4] or ()) for r in rows),
+        need_index=np.array([np.nan if r[5] is None else r[5] for r in rows], dtype=float),
     )

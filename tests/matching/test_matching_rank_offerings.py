@@ -355,3 +355,19 @@ def test_ranking_organizations_gives_each_its_best_offering_with_the_others_nest
     assert results[1].others == ()
     flat = rank_offerings(index, school(), [need()], as_of=AS_OF)
     assert [r.organization_id for r in flat[:4]] == [7, 7, 7, 7]
+
+
+def test_an_offering_that_lists_no_languages_is_not_scored_as_not_offered_in_spanish():
+    """Defect 7 of issue 12: unknown is not wrong. A priority-1 Spanish counselling need ranks a
+    fitting counselling offering that lists no languages below a confirmed Spanish one, above
+    one confirmed not to be in Spanish, with a positive score and no demotion."""
+    index = build(
+        offering(1, languages=frozenset()),  # unknown
+        offering(2, languages=frozenset({"en"})),  # confirmed: not Spanish
+        offering(3, languages=frozenset({"en", "es"}), km=2.5),  # confirmed Spanish, farther
+    )
+    ranked = rank_offerings(index, school(), [need(languages={"es"}, priority=1)], as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [3, 1, 2]
+    unknown = ranked[1]
+    assert unknown.score > 0 and not any("not offered" in w for w in unknown.warnings)
+    assert ranked[2].score < 0  # a confirmed mismatch is still demoted
