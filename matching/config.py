@@ -128,8 +128,6 @@ class RankingConfig:
     missing_need_index: float = 0.5
 
     # --- index ---------------------------------------------------------------------------------
-    # TF-IDF vocabulary cap (most frequent terms), bounding memory at a million offerings.
-    text_max_features: int = 100_000
     # Upserted rows wait in an append buffer scanned by brute force; past this many, call
     # OfferingIndex.rebuild() (cheap to check via OfferingIndex.needs_rebuild).
     rebuild_buffer_rows: int = 20_000

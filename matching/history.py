@@ -15,9 +15,10 @@ leave-one-school-out pairs of the district's own partnerships), scaled against f
 through the coefficient of the category-overlap feature, so no district's constants are built
 in; with too little history the documented config defaults apply.
 need overlap is the priority-weighted share of the school's needs among the categories s
-received (same category 1, same branch sibling_credit). Organizations with no history get a cold-start
-floor: the track record of a partner of one school (like 0: no school chose it yet), on top
-of the rest of the model (fit, reach, constraints, equity); history never subtracts.
+received (same category 1, same branch sibling_credit). Organizations with no history get a
+cold-start floor: the track record of a partner of one school (like 0: no school chose it
+yet), on top of the rest of the model (fit, reach, constraints, equity); history never
+subtracts.
 
 The equity record (high_need_record) is the mean need index of the schools an organization
 served; matching.scoring blends it into the forward equity value, so equity acts where offerings

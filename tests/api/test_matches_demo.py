@@ -71,7 +71,13 @@ def test_raising_equity_never_lets_a_lower_need_school_pass_a_higher_need_one(cl
 
 
 README_AD_HOC = {
-    "location": {"lat": 37.7887, "lon": -122.205, "locale": "city", "grade_low": "K", "grade_high": 5},
+    "location": {
+        "lat": 37.7887,
+        "lon": -122.205,
+        "locale": "city",
+        "grade_low": "K",
+        "grade_high": 5,
+    },
     "needs": [
         {"category": "mental_health_sel", "priority": 1},
         {"category": "literacy", "priority": 2},

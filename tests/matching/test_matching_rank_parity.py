@@ -29,9 +29,9 @@ from matching import (
 from matching.explain import Context, explain, offering_reason
 from matching.filters import filter_mask
 from matching.history import History, fitted_history, high_need_record, history_points
-from matching.priority import priority_lift
 from matching.needs import layout_needs
-from matching.scoring import Place, reach_at, score_rows, top_rows
+from matching.priority import priority_lift
+from matching.scoring import Place, reach_at, score_rows
 from matching.vocab import POPULATIONS, bitmask
 from tests.matching.factories import AS_OF, build, need, offering, school
 
@@ -109,7 +109,14 @@ def brute_force(
     rows = np.flatnonzero(keep)
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, AS_OF, reverse=False)
     results = []
-    for rank, r in enumerate(rows[top_rows(scored.score[rows], off.ids[rows], k)], start=1):
+    served = np.zeros(len(off)) if scored.served is None else scored.served
+    left = [np.nan_to_num(off.schools_left, nan=-1.0), np.nan_to_num(off.students_left, nan=-1.0)]
+
+    def ties(r: int) -> tuple[float, ...]:  # the tie-breaks of matching.rank, one row at a time
+        keys = (-scored.score[r], -served[r], place.distance_km[r], -left[0][r], -left[1][r])
+        return (*map(float, keys), int(off.ids[r]))
+
+    for rank, r in enumerate(sorted(rows.tolist(), key=ties)[:k], start=1):
         explained = explain(
             ctx, off, scored, reach, place.distance_km, r, slots, layout.slot_rows[0], grades,
             query.languages, query.populations, float(place.need_index[r]),
