@@ -121,6 +121,13 @@ def brute_force(
             ctx, off, scored, reach, place.distance_km, r, slots, layout.slot_rows[0], grades,
             query.languages, query.populations, float(place.need_index[r]),
         )  # fmt: skip
+        here = query.school_id is not None and bool(
+            (
+                (index.history.school_ids == query.school_id)
+                & (index.history.organization_ids == off.organization_ids[r])
+            ).any()
+        )
+        explained = dataclasses.replace(explained, partner_here=here and explained.served > 0)
         results.append(
             RankedOffering(
                 offering_id=int(off.ids[r]),
