@@ -21,6 +21,7 @@ Also per seed: how many held-out schools' top 10 organizations change when equit
 to 0.3 and to 1 (live app), and a cold-start run: the same split rebuilt with the partnerships
 of a seeded 20% of the training organizations withheld (new partners, no history), reporting
 their share of top-10 slots next to their share of organizations, and nDCG@10 on that database.
+Then the leave-one-district-out style check on synthetic districts (bench.holdout_synthetic).
 """
 
 from __future__ import annotations
@@ -51,6 +52,7 @@ from app.models import Organization, School
 from app.services import demo
 from app.services.accounts import tool_token
 from app.settings import Settings
+from bench import holdout_synthetic
 from geo.distance import haversine_km
 
 K = 10
@@ -92,7 +94,9 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
             f" with their history; {cold['org_share']:.3f} of organizations),"
             f" nDCG@10 {cold['ndcg10']:.3f}"
         )
+    synthetic = holdout_synthetic.run()
     return {
+        "synthetic_lodo": synthetic,
         "k": K,
         "seeds": per_seed,
         "ndcg10_mean": mean["live"]["ndcg10"],

@@ -63,8 +63,8 @@ def record_dtype(width: int) -> np.dtype:
             ("cost", np.int8),
             ("verified", np.bool_),
             ("has_service_area", np.bool_),
-            ("location_estimated", np.bool_),
             ("languages_listed", np.bool_),
+            ("location_estimated", np.bool_),
         ],
         align=True,
     )
@@ -99,10 +99,10 @@ class OfferingColumns:
     cost: np.ndarray = field(init=False, repr=False)  # int8 COST_* code
     verified: np.ndarray = field(init=False, repr=False)  # bool
     has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
-    location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
     # bool: the offering lists its languages (an empty list is encoded as English in
     # `languages`, but a need asking for another language reads it as unknown, not a mismatch)
     languages_listed: np.ndarray = field(init=False, repr=False)
+    location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
 
     def __post_init__(self) -> None:
         for name in self.records.dtype.names or ():
@@ -360,8 +360,8 @@ def encode(table: OfferingTable, tree: CategoryTree, languages: LanguageCodes) -
         verified=np.asarray(table.verified, dtype=bool),
         service_radius_km=np.asarray(table.service_radius_km, dtype=np.float32),
         has_service_area=np.asarray(table.has_service_area, dtype=bool),
-        location_estimated=np.asarray(table.location_estimated, dtype=bool),
         languages_listed=np.fromiter(map(bool, table.languages), dtype=bool, count=n),
+        location_estimated=np.asarray(table.location_estimated, dtype=bool),
     )
 
 

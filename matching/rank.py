@@ -172,8 +172,8 @@ def rank_offerings(
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
     meets_top = _meets_top(scored, top_priority)
-    if len(first) and not meets_top[top_rows(scored.score, top_off.ids, 1)[0]]:
-        found = scored.score[meets_top].max() if meets_top.any() else -np.inf
+    found = scored.score[meets_top].max() if meets_top.any() else -np.inf
+    if (~meets_top).any() and scored.score[~meets_top].max() >= found:
         extra = np.flatnonzero(may_meet_top & (bound >= found - BOUND_SLACK))
         if len(np.setdiff1d(extra, first)):
             first = np.union1d(first, extra)
@@ -212,6 +212,12 @@ def rank_offerings(
             )
         )
     return results
+
+
+def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
+    """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
+    credit = scored.credit[:, : len(top_priority)][:, top_priority]
+    return (credit > 0).any(axis=1) & ~scored.demoted
 
 
 # How many offerings rank_organizations ranks at most to find k organizations.
@@ -255,12 +261,6 @@ def _partners_of(history: History, school_id: int | None) -> frozenset[int]:
     if school_id is None or not len(history):
         return frozenset()
     return frozenset(history.organization_ids[history.school_ids == school_id].tolist())
-
-
-def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
-    """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
-    credit = scored.credit[:, : len(top_priority)][:, top_priority]
-    return (credit > 0).any(axis=1) & ~scored.demoted
 
 
 def _reach(

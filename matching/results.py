@@ -9,7 +9,7 @@ from dataclasses import dataclass, field
 class Contribution:
     """Points one model component adds to the score, and why."""
 
-    component: str  # "fit" | "reach" | "constraints" | "equity" | "history"
+    component: str  # "fit" | "reach" | "constraints" | "equity" | "history" | "priority"
     points: float
     detail: str
 

@@ -25,7 +25,7 @@ MaxDistanceKm = number(float, gt=0, le=1000)
 
 
 class Contribution(BaseModel):
-    component: str = Field(description="fit, reach, constraints or equity")
+    component: str = Field(description="fit, reach, constraints, equity, history or priority")
     points: float
     detail: str
 

@@ -90,14 +90,6 @@ def test_too_little_history_keeps_the_documented_default_weights():
     assert thin.weights is None
 
 
-def test_the_reason_says_when_the_partner_already_served_this_school():
-    index = build(offering(1), offering(2, km=2.5))
-    index.history = history([(101, 1, 1.0, COUNSELING), (101, 10, 1.0, COUNSELING)])
-    by_id = {r.offering_id: r for r in rank_offerings(index, school(), [need()], as_of=AS_OF)}
-    assert by_id[1].reason.endswith(", past partner of this school and 1 other school")
-    assert "past partner" not in by_id[2].reason
-
-
 def test_equity_acts_through_a_record_with_high_need_schools_when_offerings_state_nothing():
     """Defect 5 of issue 12: with no cost, populations or languages stated, equity changed no
     forward ranking. A partner whose past schools were high-need now rises with equity."""
@@ -116,3 +108,11 @@ def test_equity_acts_through_a_record_with_high_need_schools_when_offerings_stat
     }
     assert at[0.0] == [1, 2]  # equal but for the id
     assert at[1.0] == [2, 1]  # the partner of high-need schools first
+
+
+def test_the_reason_says_when_the_partner_already_served_this_school():
+    index = build(offering(1), offering(2, km=2.5))
+    index.history = history([(101, 1, 1.0, COUNSELING), (101, 10, 1.0, COUNSELING)])
+    by_id = {r.offering_id: r for r in rank_offerings(index, school(), [need()], as_of=AS_OF)}
+    assert by_id[1].reason.endswith(", past partner of this school and 1 other school")
+    assert "past partner" not in by_id[2].reason

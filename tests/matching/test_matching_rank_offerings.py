@@ -345,18 +345,6 @@ def test_an_empty_index_ranks_nothing():
     assert rank_offerings(index, school(), [need()], as_of=AS_OF) == []
 
 
-def test_ranking_organizations_gives_each_its_best_offering_with_the_others_nested():
-    # Issue 12 defect 3: one organization's offerings crowded the page.
-    crowd = [offering(i, km=1.0 + i / 10, organization_id=7) for i in range(1, 5)]
-    index = build(*crowd, offering(9, km=3.0, organization_id=8), offering(10, km=4.0))
-    results = rank_organizations(index, school(), [need()], k=2, as_of=AS_OF)
-    assert [(r.rank, r.organization_id, r.offering_id) for r in results] == [(1, 7, 1), (2, 8, 9)]
-    assert [o.offering_id for o in results[0].others] == [2, 3, 4]
-    assert results[1].others == ()
-    flat = rank_offerings(index, school(), [need()], as_of=AS_OF)
-    assert [r.organization_id for r in flat[:4]] == [7, 7, 7, 7]
-
-
 def test_an_offering_that_lists_no_languages_is_not_scored_as_not_offered_in_spanish():
     """Defect 7 of issue 12: unknown is not wrong. A priority-1 Spanish counselling need ranks a
     fitting counselling offering that lists no languages below a confirmed Spanish one, above
@@ -371,3 +359,15 @@ def test_an_offering_that_lists_no_languages_is_not_scored_as_not_offered_in_spa
     unknown = ranked[1]
     assert unknown.score > 0 and not any("not offered" in w for w in unknown.warnings)
     assert ranked[2].score < 0  # a confirmed mismatch is still demoted
+
+
+def test_ranking_organizations_gives_each_its_best_offering_with_the_others_nested():
+    # Issue 12 defect 3: one organization's offerings crowded the page.
+    crowd = [offering(i, km=1.0 + i / 10, organization_id=7) for i in range(1, 5)]
+    index = build(*crowd, offering(9, km=3.0, organization_id=8), offering(10, km=4.0))
+    results = rank_organizations(index, school(), [need()], k=2, as_of=AS_OF)
+    assert [(r.rank, r.organization_id, r.offering_id) for r in results] == [(1, 7, 1), (2, 8, 9)]
+    assert [o.offering_id for o in results[0].others] == [2, 3, 4]
+    assert results[1].others == ()
+    flat = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.organization_id for r in flat[:4]] == [7, 7, 7, 7]
