@@ -15,6 +15,10 @@ from functools import lru_cache
 LEADS = (
     "Meets your top need: %(need)s",
     "Meets your priority-%(priority)s need: %(need)s",
+    "Offers your top need: %(need)s",
+    "Offers your priority-%(priority)s need: %(need)s",
+    "Related to your top need: %(need)s (via %(via)s)",
+    "Related to your priority-%(priority)s need: %(need)s (via %(via)s)",
     "Related to your top need: %(need)s",
     "Related to your priority-%(priority)s need: %(need)s",
     "Needs related to %(need)s (priority %(priority)s)",
@@ -24,7 +28,9 @@ LEADS = (
 PHRASES = (
     "virtual",
     "serves your area (%(km)s km)",
+    "serves your area (about %(km)s km from an approximate location)",
     "%(km)s km",
+    "about %(km)s km from an approximate location",
     "free",
     "sliding scale",
     "fee %(amount)s",
@@ -35,12 +41,18 @@ PHRASES = (
     "moderate need (%(index)s)",
     "lower need (%(index)s)",
     "need unknown",
+    "past partner of this school",
+    "past partner of this school and 1 other school",
+    "past partner of this school and %(n)s other schools",
+    "past partner of 1 school",
+    "past partner of %(n)s schools",
 )
 WARNINGS = (
     "not active on %(date)s",
     "at capacity",
     "serves %(offered)s, not %(wanted)s",
     "not offered in %(languages)s",
+    "does not say whether it is offered in %(languages)s",
     "schedule differs from the one preferred",
     "delivery differs from the one preferred",
     "fewer seats left than students affected",
@@ -48,9 +60,17 @@ WARNINGS = (
 GRADES = ("grade %(grade)s", "grades %(low)s\u2013%(high)s")
 SPOKEN = re.compile(r" \((?P<language>[A-Z][A-Za-z ]+)\)$")
 MORE = re.compile(r" and (?P<n>\d+) more needs?$")
-WHERE = re.compile(r"^(virtual|serves your area \([0-9.]+ km\)|[0-9.]+ km)$")
+APPROX = r"(about [0-9.]+ km from an approximate location|[0-9.]+ km)"
+WHERE = re.compile(rf"^(virtual|serves your area \({APPROX}\)|{APPROX})$")
 THOUSANDS = re.compile(r"^[0-9]{3}\b")
-VALUE = {"need": r".+?", "km": r"[0-9.]+", "index": r"[0-9.]+", "priority": r"[0-9]+"}
+VALUE = {
+    "need": r".+?",
+    "via": r".+?",
+    "km": r"[0-9.]+",
+    "index": r"[0-9.]+",
+    "priority": r"[0-9]+",
+    "n": r"[0-9]+",
+}
 
 Translate = Callable[[str], str]
 
@@ -124,7 +144,7 @@ def _lead(lead: str, gettext: Translate, name: Translate, known: list[str] | Non
         n = int(more["n"])
         suffix = gettext(" and %(n)s more need" if n == 1 else " and %(n)s more needs") % {"n": n}
     spoken = SPOKEN.search(lead)
-    if spoken and not _match(lead, LEADS[4:6]):
+    if spoken:
         lead = lead[: spoken.start()]
         suffix = f" ({name(spoken['language'])})" + suffix
     return _one(lead, LEADS, gettext, name, known) + suffix
@@ -145,7 +165,7 @@ def _one(
 def _value(
     key: str, value: str, gettext: Translate, name: Translate, known: list[str] | None
 ) -> str:
-    if key == "need":
+    if key in ("need", "via"):
         return name(value)
     if key == "languages":
         return gettext(" or ").join(name(v) for v in value.split(" or "))

@@ -70,6 +70,14 @@ def _es(text: str) -> str:
             "grados 6\u20138, no grados K\u20135; no se ofrece en español o vietnamita",
         ),
         (
+            "Related to your top need: Tutoring (via Homework help) (Spanish), serves your area "
+            "(about 2.0 km from an approximate location), free, serves grades K\u20135, past "
+            "partner of this school and 3 other schools",
+            "Relacionado con su necesidad principal: Tutoría (vía Ayuda con las tareas) (español), "
+            "atiende su zona (unos 2.0 km desde una ubicación aproximada), gratis, atiende grados "
+            "K\u20135, ya colaboró con esta escuela y 3 escuelas más",
+        ),
+        (
             "Needs related to Early literacy (priority 1), 4.1 km, high need (0.82)",
             "Necesita algo relacionado con Alfabetización temprana (prioridad 1), 4.1 km, "
             "necesidad alta (0.82)",
