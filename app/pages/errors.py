@@ -1,18 +1,42 @@
-"""What a page shows when it cannot: a sign-in redirect, a refused form, a missing record."""
+"""What a page shows when it cannot: a sign-in redirect, a refused form, a missing record or a
+forbidden one (HTML for pages; the JSON API keeps its problem+json)."""
 
 from __future__ import annotations
 
+from collections.abc import Awaitable, Callable
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
 from fastapi.responses import Response
+from starlette.exceptions import HTTPException as StarletteHTTPException
 
+from app.domain_errors import Forbidden, NotFound
 from app.pages.session import CsrfRefused, PageForbidden, SignInRequired
 from app.pages.templating import redirect, render
 
+Handler = Callable[[Request, Exception], Awaitable[Response]]
+# Paths that are never pages: the JSON API, OGC API, health, the OpenAPI document, assets, the
+# widget's script. An unknown URL under them is the API's problem+json 404.
+NOT_PAGES = ("/v1/", "/ogc", "/health", "/openapi", "/static/", "/embed/", "/docs", "/redoc")
+PAGE_MODULE = "app.pages."
+
+
+def is_page(request: Request) -> bool:
+    """Answered by a page route, or an unknown URL outside the API asked for by a browser."""
+    route = request.scope.get("route")
+    endpoint = getattr(route, "endpoint", None)
+    if endpoint is not None:
+        return getattr(endpoint, "__module__", "").startswith(PAGE_MODULE)
+    path = request.url.path
+    if path == "/v1" or path.startswith(NOT_PAGES):
+        return False
+    return "text/html" in request.headers.get("accept", "")
+
 
 def add_page_handlers(app: FastAPI) -> None:
-    """Pages answer in HTML; the JSON API's problem+json handlers are untouched."""
+    """Pages answer in HTML; the JSON API's problem+json handlers still answer everything else
+    (registered first by add_exception_handlers, and called from here for API requests)."""
 
     async def sign_in_required(request: Request, _: Exception) -> Response:
         target = request.url.path + (f"?{request.url.query}" if request.url.query else "")
@@ -24,6 +48,40 @@ def add_page_handlers(app: FastAPI) -> None:
     async def forbidden(request: Request, _: Exception) -> Response:
         return render(request, "forbidden.html", {}, status_code=403)
 
+    async def not_found(request: Request, _: Exception) -> Response:
+        return render(request, "not_found.html", {}, status_code=404)
+
+    def for_pages(api: Handler, status_page: dict[int, Handler]) -> Handler:
+        async def handle(request: Request, exc: Exception) -> Response:
+            status = (
+                404
+                if isinstance(exc, NotFound)
+                else 403
+                if isinstance(exc, Forbidden)
+                else (exc.status_code if isinstance(exc, StarletteHTTPException) else 0)
+            )
+            page = status_page.get(status)
+            if page is not None and is_page(request):
+                return await page(request, exc)
+            return await api(request, exc)
+
+        return handle
+
+    pages = {404: not_found, 403: forbidden}
+    for cls in (NotFound, Forbidden, StarletteHTTPException):
+        api = app.exception_handlers[cls]
+        app.add_exception_handler(cls, for_pages(api, pages))  # type: ignore[arg-type]
+
+    invalid = app.exception_handlers[RequestValidationError]
+
+    async def invalid_address(request: Request, exc: Exception) -> Response:
+        # /organizations/0 or /schools/abc names no record: a page's 404, not a form error.
+        errors = exc.errors() if isinstance(exc, RequestValidationError) else []
+        if is_page(request) and any(e["loc"][:1] == ("path",) for e in errors):
+            return await not_found(request, exc)
+        return await invalid(request, exc)
+
+    app.add_exception_handler(RequestValidationError, invalid_address)
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(PageForbidden, forbidden)
     app.add_exception_handler(CsrfRefused, csrf_refused)

@@ -1,5 +1,6 @@
-"""English and Spanish for the pages: gettext catalogs (app/locale/*/LC_MESSAGES/messages.po)
-compiled in memory once, chosen by ?lang=, then the pm_lang cookie, then Accept-Language."""
+"""English and Spanish for the pages: gettext catalogs (app/locale/*/LC_MESSAGES/messages.po
+for the templates, labels.po for category and language names and ranking reasons) compiled in
+memory once, chosen by ?lang=, then the pm_lang cookie, then Accept-Language."""
 
 from __future__ import annotations
 
@@ -18,10 +19,13 @@ LANGUAGE_COOKIE = "pm_lang"
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 
-@lru_cache(maxsize=len(LANGUAGES))
-def catalog(language: str) -> gettext.NullTranslations:
+DOMAINS = ("messages", "labels")
+
+
+@lru_cache(maxsize=len(LANGUAGES) * len(DOMAINS))
+def catalog(language: str, domain: str = "messages") -> gettext.NullTranslations:
     """The language's translations; English is the source text itself."""
-    po = LOCALE_DIR / language / "LC_MESSAGES" / "messages.po"
+    po = LOCALE_DIR / language / "LC_MESSAGES" / f"{domain}.po"
     if language == "en" or not po.exists():
         return gettext.NullTranslations()
     with po.open("rb") as source:

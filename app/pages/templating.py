@@ -11,6 +11,7 @@ from fastapi.responses import HTMLResponse, RedirectResponse
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from app.pages.i18n import LANGUAGE_COOKIE, LANGUAGES, catalog, language_of
+from app.pages.reasons import translate_reason
 from app.pages.session import csrf_token, set_cookies
 from app.taxonomy import load_taxonomy
 
@@ -26,7 +27,15 @@ def environment(language: str) -> Environment:
         extensions=["jinja2.ext.i18n"],
     )
     env.install_gettext_translations(catalog(language), newstyle=True)  # type: ignore[attr-defined]
-    env.filters["category"] = load_taxonomy().name
+    label = catalog(language, "labels").gettext
+    taxonomy = load_taxonomy()
+    env.filters["category"] = lambda code: label(taxonomy.name(code))
+    env.filters["label"] = label
+    env.filters["reason"] = (
+        (lambda text: text)
+        if language == "en"
+        else (lambda text: translate_reason(text, label, label))
+    )
     return env
 
 

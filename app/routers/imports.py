@@ -2,9 +2,6 @@
 
 from __future__ import annotations
 
-import json
-import shutil
-import uuid
 from pathlib import Path
 from typing import Annotated
 
@@ -12,24 +9,16 @@ from fastapi import APIRouter, BackgroundTasks, File, Form, Response, UploadFile
 from fastapi import Path as PathParam
 
 from app.deps import DatabaseDep, PrincipalDep, SessionDep, SettingsDep
-from app.domain_errors import UnsupportedMediaType
 from app.representations import job_out
 from app.schemas.imports import FormBool, ImportJobOut, ImportKind
 from app.services import imports as service
+from app.services import uploads
 
 router = APIRouter(prefix="/v1/imports", tags=["imports"])
 JobId = Annotated[int, PathParam(ge=1, le=2**31 - 1, description="Import job id")]
 
 # A source name starts with a visible character and holds no NUL.
 SOURCE_PATTERN = r"^[^\x00\s][^\x00]*$"
-CSV_TYPES = {
-    "text/csv",
-    "application/csv",
-    "text/plain",
-    "application/vnd.ms-excel",  # what Windows browsers send for .csv
-}
-# Untyped parts (application/octet-stream, e.g. curl -F file=@x.csv) must be named .csv or .txt.
-CSV_NAMES = (".csv", ".txt")
 
 
 @router.post(
@@ -162,34 +151,12 @@ def retry_import(
 
 
 def _check_csv(file: UploadFile) -> None:
-    media = (file.content_type or "application/octet-stream").split(";")[0].strip().lower()
-    name = (file.filename or "").lower()
-    untyped_csv = media == "application/octet-stream" and name.endswith(CSV_NAMES)
-    if (media not in CSV_TYPES and not untyped_csv) or name.endswith(
-        (".xlsx", ".xls", ".ods", ".json", ".zip")
-    ):
-        raise UnsupportedMediaType(
-            f"Upload a CSV file (text/csv), not {media or 'an unknown type'}"
-            + (f" ('{file.filename}')" if file.filename else "")
-            + "; save a spreadsheet as 'CSV UTF-8' first."
-        )
+    uploads.check_csv(filename=file.filename, content_type=file.content_type)
 
 
 def _not_json(path: Path) -> None:
-    """A body that parses as JSON as a whole is not a CSV file (a template's header never is)."""
-    try:
-        json.loads(path.read_bytes())
-    except ValueError:
-        return
-    path.unlink(missing_ok=True)
-    raise UnsupportedMediaType("The file is JSON; upload a CSV file in the template for `kind`.")
+    uploads.refuse_json(path)
 
 
 def _save(file: UploadFile, data_dir: Path) -> Path:
-    """The upload in DATA_DIR/imports, renamed after its job once the job exists."""
-    folder = data_dir / "imports"
-    folder.mkdir(parents=True, exist_ok=True)
-    path = folder / f"upload-{uuid.uuid4().hex}.csv"
-    with path.open("wb") as out:
-        shutil.copyfileobj(file.file, out)
-    return path
+    return uploads.save(file.file, data_dir=data_dir)

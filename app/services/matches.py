@@ -5,8 +5,8 @@ equity strength used and the model version."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row
@@ -21,7 +21,7 @@ from app.repositories import districts as district_repo
 from app.repositories import offerings as offering_repo
 from app.repositories import schools as school_repo
 from app.repositories.offerings import OfferingBrief
-from app.schemas.matches import AdHocLocation, MatchFilters, MatchRequest
+from app.schemas.matches import AdHocLocation, Grouping, MatchFilters, MatchRequest
 from app.schemas.schools import NeedIn
 from app.services import organizations
 from app.services import schools as school_service
@@ -36,6 +36,7 @@ from matching import (
     SchoolQuery,
     SchoolTable,
     rank_offerings,
+    rank_organizations,
     rank_schools,
 )
 from matching.need_index import populations_from_indicators
@@ -52,6 +53,8 @@ class OfferingRanking:
     equity: float
     model_version: str
     needs_assessment_id: int | None = None
+    group: Grouping = "offering"  # or "organization": results are organizations' best offerings
+    titles: dict[int, str] = field(default_factory=dict)  # of the nested other offerings
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def school_query(school: School, covered_by: frozenset[int] | None) -> SchoolQue
             locale=school.locale,
         ),
         covered_by=covered_by,
+        location_estimated=school.location_precision != "exact",
     )
 
 
@@ -150,9 +154,11 @@ def for_school(
     limit: int,
     equity: float | None,
     filters: MatchFilters,
+    group: Grouping = "offering",
 ) -> OfferingRanking:
-    """A page of offerings ranked against the school's latest needs assessment, with the
-    equity strength used (the request's, else the school's district default)."""
+    """A page of offerings (or organizations, group="organization") ranked against the
+    school's latest needs assessment, with the equity strength used (the request's, else the
+    school's district default)."""
     school = school_service.readable(session=session, principal=principal, school_id=school_id)
     strength = equity_for(session, settings, equity, district_id=school.district_id)
     assessment = school_repo.latest_assessment(session, school_id)
@@ -162,7 +168,7 @@ def for_school(
             f"POST /v1/schools/{school_id}/needs-assessments or send needs to POST /v1/matches."
         )
     covered = catalog.covering_offerings(session, school.lat, school.lon)
-    ranked = rank_offerings(
+    ranked = _ranker(group)(
         ranking_index.current(session),
         school_query(school, covered),
         [as_need(n) for n in assessment.needs],
@@ -170,13 +176,29 @@ def for_school(
         equity=strength,
         filters=ranking_filters(principal, filters),
     )
+    page = ranked[offset : offset + limit]
     return OfferingRanking(
-        results=_shown(session, ranked[offset : offset + limit]),
+        results=_shown(session, page),
         next_offset=_next_offset(offset, limit, len(ranked)),
         equity=strength,
         model_version=settings.ranking.version,
         needs_assessment_id=assessment.id,
+        group=group,
+        titles=_other_titles(session, page),
     )
+
+
+def _ranker(group: Grouping) -> Callable[..., list[RankedOffering]]:
+    """rank_offerings, or rank_organizations for group="organization"."""
+    return rank_organizations if group == "organization" else rank_offerings
+
+
+def _other_titles(session: Session, ranked: Sequence[RankedOffering]) -> dict[int, str]:
+    """Titles of the offerings nested under each organization's best (group=organization)."""
+    ids = [other.offering_id for r in ranked for other in r.others]
+    if not ids:
+        return {}
+    return {i: brief.title for i, brief in offering_repo.briefs(session, ids).items()}
 
 
 def ad_hoc(
@@ -206,7 +228,7 @@ def ad_hoc(
         check_category(need.category, ["body", "needs", n, "category"])
         check_grades(need.grade_low, need.grade_high, ["body", "needs", n])
     covered = catalog.covering_offerings(session, query.lat, query.lon)
-    ranked = rank_offerings(
+    ranked = _ranker(request.group)(
         ranking_index.current(session),
         dataclasses.replace(query, covered_by=covered),
         [as_need(n) for n in request.needs],
@@ -219,6 +241,8 @@ def ad_hoc(
         next_offset=None,
         equity=strength,
         model_version=settings.ranking.version,
+        group=request.group,
+        titles=_other_titles(session, ranked),
     )
 
 
