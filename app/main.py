@@ -33,6 +33,7 @@ from app.middleware import (
 from app.openapi import install_openapi
 from app.pages import account as page_account
 from app.pages import admin as page_admin
+from app.pages import embed as page_embed
 from app.pages import nonprofits as page_nonprofits
 from app.pages import public as page_public
 from app.pages import schools as page_schools
@@ -155,6 +156,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         page_schools.router,
         page_nonprofits.router,
         page_admin.router,
+        page_embed.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

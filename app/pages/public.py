@@ -43,16 +43,16 @@ def search_page(
             context["point"] = point
             searched = any(v is not None for v in form.model_dump().values())
             if searched and form.need and point:
-                context["results"] = _ranked(
+                context["results"] = ranked(
                     session, ranking_index, settings, principal, form, point
                 )
             elif searched:
-                context["results"] = _listed(session, principal, form, point)
+                context["results"] = listed(session, principal, form, point)
     context["taxonomy"] = load_taxonomy()
     return render(request, "search.html", context, status_code=422 if errors else 200)
 
 
-def _ranked(session, ranking_index, settings, principal, form, point: Point) -> list[dict]:  # type: ignore[no-untyped-def]
+def ranked(session, ranking_index, settings, principal, form, point: Point) -> list[dict]:  # type: ignore[no-untyped-def]
     grade = {} if form.grade is None else {"grade_low": form.grade, "grade_high": form.grade}
     request = MatchRequest.model_construct(
         school_id=None,
@@ -95,7 +95,7 @@ def _ranked(session, ranking_index, settings, principal, form, point: Point) -> 
     ][:RESULTS]
 
 
-def _listed(session, principal, form, point: Point | None) -> list[dict]:  # type: ignore[no-untyped-def]
+def listed(session, principal, form, point: Point | None) -> list[dict]:  # type: ignore[no-untyped-def]
     area = Area(near=Near(point.lat, point.lon, SEARCH_RADIUS_M)) if point else Area()
     rows = offerings.list_page(
         session=session,
