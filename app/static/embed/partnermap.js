@@ -195,6 +195,13 @@
         }, function () { alarm(t.unreachable); });
       });
       host.dispatchEvent(new CustomEvent("partnermap-ready"));
+      // A portal page about one place may preset the search: data-need, data-grade, data-place.
+      if (host.dataset.need && host.dataset.place) {
+        need.value = host.dataset.need;
+        grade.value = host.dataset.grade || "";
+        place.value = host.dataset.place;
+        form.dispatchEvent(new Event("submit", { cancelable: true }));
+      }
     }, function () { alarm(t.unreachable); });
   };
 
