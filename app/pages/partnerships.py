@@ -117,14 +117,18 @@ def _request_context(
     latest = schools.assessments_page(
         session=session, principal=principal, school_id=school_id, cursor=None, limit=1
     )
-    needs = [n.category for n in sorted(latest[0].needs, key=lambda n: n.priority)] if latest else []
+    needs = (
+        [n.category for n in sorted(latest[0].needs, key=lambda n: n.priority)] if latest else []
+    )
     addressed = set(offering.categories) if offering is not None else set()
     return {
         "school": school,
         "organization": organization,
         "offering": offering,
         "needs": needs,
-        "suggested": [n for n in needs if any(n.startswith(a) or a.startswith(n) for a in addressed)],
+        "suggested": [
+            n for n in needs if any(n.startswith(a) or a.startswith(n) for a in addressed)
+        ],
         "assessment_id": latest[0].id if latest else None,
         "today": dt.date.today().isoformat(),
     }

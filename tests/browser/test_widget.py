@@ -20,7 +20,8 @@ from tests.browser.conftest import AXE, DESKTOP, _free_port, screenshot
 
 PORTAL_PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>District portal</title>
-<style>body{{font-family:serif}} button{{background:hotpink}} partnermap-search{{--partnermap-accent:#5b2a86}}</style>
+<style>body{{font-family:serif}} button{{background:hotpink}}
+partnermap-search{{--partnermap-accent:#5b2a86}}</style>
 </head><body><main><h1>Our district portal</h1>
 <script src="{base}/embed/v1/partnermap.js" data-key="{key}"></script>
 </main></body></html>"""

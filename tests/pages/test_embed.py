@@ -82,16 +82,16 @@ def test_a_missing_or_unknown_key_is_refused_by_name(anon, db, body, status):
 
 
 def test_a_body_that_is_not_json_is_a_422_not_a_500(anon, db):
-    response = anon.post(
-        "/embed/v1/hello", content=b"<<", headers={"Content-Type": "text/plain"}
-    )
+    response = anon.post("/embed/v1/hello", content=b"<<", headers={"Content-Type": "text/plain"})
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body"]
 
 
 def test_search_with_a_bad_zip_is_a_422_naming_the_place(anon, db):
     key = _key(db)
-    response = _post(anon, "search", {"key": key, "need": "academic_support.tutoring", "place": "x"})
+    response = _post(
+        anon, "search", {"key": key, "need": "academic_support.tutoring", "place": "x"}
+    )
     assert response.status_code == 422
     assert response.json()["errors"][0]["loc"] == ["body", "place"]
 

@@ -54,9 +54,7 @@ def _request(staff, csrf, school_id, offering_id, **fields):  # type: ignore[no-
         "schedule": "Tue/Thu 3-5 pm",
         **fields,
     }
-    return staff.post(
-        f"/schools/{school_id}/partnerships/new", data=data, follow_redirects=False
-    )
+    return staff.post(f"/schools/{school_id}/partnerships/new", data=data, follow_redirects=False)
 
 
 def test_a_principal_requests_and_follows_a_partnership(app, client, db):
@@ -76,9 +74,10 @@ def test_a_principal_requests_and_follows_a_partnership(app, client, db):
     assert shown.status_code == 200
     assert '<dd id="status">proposed</dd>' in shown.text
     assert "Tue/Thu 3-5 pm" in shown.text
-    assert f"/partnerships/{url.rsplit('/', 1)[1]}" in staff.get(
-        f"/schools/{school_id}/partnerships"
-    ).text
+    assert (
+        f"/partnerships/{url.rsplit('/', 1)[1]}"
+        in staff.get(f"/schools/{school_id}/partnerships").text
+    )
 
     # the school proposed: it cannot accept its own proposal; the page says why, nothing moves
     refused = staff.post(f"{url}/transitions", data={"csrf_token": csrf, "to": "accepted"})
@@ -89,7 +88,8 @@ def test_a_principal_requests_and_follows_a_partnership(app, client, db):
         app, db, "director@org.test", "org_member", organizations=[org_id]
     )
     accepted = member.post(
-        f"{url}/transitions", data={"csrf_token": member_csrf, "to": "accepted"},
+        f"{url}/transitions",
+        data={"csrf_token": member_csrf, "to": "accepted"},
         follow_redirects=False,
     )
     assert accepted.status_code == 303, accepted.text
