@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import RankingIndexDep, SessionDep, SettingsDep
-from app.filters import Area, Near, OfferingFilters, OrganizationFilters
+from app.filters import Area, Near, OfferingFilters
 from app.pages.search import Point, parse, place_of
 from app.pages.session import PagePrincipalDep
 from app.pages.templating import render
@@ -76,7 +76,9 @@ def ranked(session, ranking_index, settings, principal, form, point: Point) -> l
         settings=settings,
         request=request,
     )
-    places = _places(session, principal, point)
+    places = organizations.first_places(
+        session=session, organization_ids=[brief.organization_id for _, brief in ranking.results]
+    )
     text = (form.q or "").casefold()
     return [
         {
@@ -121,19 +123,6 @@ def listed(session, principal, form, point: Point | None) -> list[dict]:  # type
         }
         for offering, distance in rows
     ]
-
-
-def _places(session, principal, point: Point) -> dict[int, dict]:  # type: ignore[no-untyped-def]
-    """Where each nearby organization is, for the map (one query, locations loaded with it)."""
-    rows = organizations.list_page(
-        session=session,
-        principal=principal,
-        filters=OrganizationFilters(),
-        area=Area(near=Near(point.lat, point.lon, SEARCH_RADIUS_M * 4)),
-        cursor=None,
-        limit=500,
-    )
-    return {org.id: place for org, _ in rows if (place := _first_place(org))}
 
 
 def _first_place(organization) -> dict | None:  # type: ignore[no-untyped-def]
