@@ -16,7 +16,7 @@ from playwright.sync_api import expect
 
 from app.auth.principal import OPERATOR
 from app.services import api_keys, districts
-from tests.browser.conftest import AXE, DESKTOP, _free_port, screenshot
+from tests.browser.conftest import AXE, DESKTOP, _free_port, look, screenshot
 
 PORTAL_PAGE = """<!doctype html>
 <html lang="{lang}"><head><meta charset="utf-8"><title>District portal</title>
@@ -157,3 +157,17 @@ def test_the_iframe_variant_renders_in_a_listed_portal(browser, site, database, 
     expect(frame.locator(".reason").first).to_contain_text("Tutoring")
     screenshot(page, "widget-frame")
     context.close()
+
+
+def test_the_live_example_page_runs_the_widget_under_partnermaps_own_csp(page, site, database):
+    """The example page `make run` serves: same origin, a strict CSP (no inline style or
+    script), which the `page` fixture fails on if anything is blocked."""
+    key = _key(database, [site.url])
+    page.goto(f"/embed/v1/example?key={key}")
+    expect(page.locator("pre.snippet").first).to_contain_text("/embed/v1/partnermap.js")
+    widget = page.locator("partnermap-search")
+    widget.locator("#pm-need").select_option("academic_support.tutoring")
+    widget.locator("#pm-place").fill("94601")
+    widget.get_by_role("button", name="Search").click()
+    expect(widget.locator("li.result").first).to_be_visible()
+    look(page, "widget-example")

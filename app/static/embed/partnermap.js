@@ -41,7 +41,8 @@
     "border:1px solid #c6c6c6;border-radius:var(--partnermap-radius,6px);padding:1rem;max-width:60rem}" +
     "h2{font-size:1.25rem;margin:0 0 .75rem}h3{font-size:1rem;margin:0}" +
     "form{display:flex;flex-wrap:wrap;gap:.75rem;align-items:flex-end}" +
-    "label{display:block;font-weight:600;font-size:.9rem}" +
+    "form>div{flex:1 1 10rem;min-width:0}label{display:block;font-weight:600;font-size:.9rem}" +
+    "select,input{width:100%;box-sizing:border-box}" +
     "select,input,button{font:inherit;padding:.4rem;border:1px solid #767676;" +
     "border-radius:var(--partnermap-radius,6px);max-width:100%}" +
     "button{background:var(--partnermap-accent,#0b5cad);color:#fff;border-color:transparent;cursor:pointer}" +
