@@ -48,8 +48,9 @@ class PortalCORS:
     """CORS answered per origin, never with '*' (except the widget's calls under /embed/v1,
     which read no credentials and check the key's origins themselves) and never with
     credentials (tokens and keys travel in headers, not cookies). Pre-flights pass for origins
-    some active key allows or the ALLOWED_ORIGINS setting lists; a request whose key does not allow its Origin is refused
-    by the key check itself (app.services.accounts.principal_for_key)."""
+    some active key allows or the ALLOWED_ORIGINS setting lists; a request whose key does not
+    allow its Origin is refused by the key check itself
+    (app.services.accounts.principal_for_key)."""
 
     def __init__(
         self, app: Any, cache: OriginCache, allowlist: list[str], max_age: int = 600
