@@ -33,7 +33,9 @@ from app.middleware import (
 from app.openapi import install_openapi
 from app.pages import account as page_account
 from app.pages import admin as page_admin
+from app.pages import embed as page_embed
 from app.pages import nonprofits as page_nonprofits
+from app.pages import partnerships as page_partnerships
 from app.pages import public as page_public
 from app.pages import schools as page_schools
 from app.pages.docs import install_docs
@@ -155,6 +157,8 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         page_schools.router,
         page_nonprofits.router,
         page_admin.router,
+        page_embed.router,
+        page_partnerships.router,
     ):
         app.include_router(router)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")

@@ -258,6 +258,8 @@ PAGE_CSP = (
     "frame-ancestors 'none'"
 )
 DOC_PAGES = ("/docs", "/docs/oauth2-redirect", "/redoc")
+# Pages other sites may frame: each sets its own CSP, whose frame-ancestors names who may.
+FRAMEABLE = ("/embed/v1/frame",)
 INLINE_SCRIPT = re.compile(rb"<script>(.*?)</script>", re.S)
 
 
@@ -267,7 +269,7 @@ class SecurityHeaders:
 
     def __init__(self, app: Any, tile_url: str = "") -> None:
         self.app = app
-        self.page_csp = PAGE_CSP.format(tiles=_origin(tile_url)).encode()
+        self.page_csp = PAGE_CSP.format(tiles=tile_origin(tile_url)).encode()
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -284,7 +286,12 @@ class SecurityHeaders:
                 headers = message.get("headers", [])
                 html = dict(headers).get(b"content-type", b"").startswith(b"text/html")
                 csp = self.page_csp if html else API_CSP
-                message["headers"] = _secured(headers, csp, credentials or html)
+                own_csp = scope["path"] in FRAMEABLE and any(
+                    name.lower() == b"content-security-policy" for name, _ in headers
+                )
+                message["headers"] = _secured(
+                    headers, None if own_csp else csp, credentials or html
+                )
             await send(message)
 
         await self.app(scope, receive, guarded_send)
@@ -314,21 +321,23 @@ class SecurityHeaders:
         await self.app(scope, receive, holding_send)
 
 
-def _origin(url: str) -> str:
+def tile_origin(url: str) -> str:
     """The scheme and host of a tile URL template, for img-src ('' when there are no tiles)."""
     match = re.match(r"^(https?://[^/{}]+)", url)
     return match.group(1) if match else ""
 
 
-def _secured(headers: list, csp: bytes, no_store: bool) -> list:
+def _secured(headers: list, csp: bytes | None, no_store: bool) -> list:
+    """The headers every answer gets; csp None keeps the answer's own CSP (a frameable page,
+    whose frame-ancestors replaces X-Frame-Options)."""
     names = {name.lower() for name, _ in headers}
     out = [
         *headers,
         (b"x-content-type-options", b"nosniff"),
         (b"referrer-policy", b"no-referrer"),
-        (b"x-frame-options", b"DENY"),
-        (b"content-security-policy", csp),
     ]
+    if csp is not None:
+        out += [(b"x-frame-options", b"DENY"), (b"content-security-policy", csp)]
     if no_store and b"cache-control" not in names:
         out.append((b"cache-control", b"no-store"))
     return out

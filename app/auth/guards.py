@@ -26,11 +26,31 @@ EXPOSE_HEADERS = b"Location, Link, Retry-After, X-Request-ID, WWW-Authenticate, 
 UNLIMITED_PATHS = ("/health", "/ready")
 
 
+EMBED = "/embed/v1/"
+
+
+def _anyone_reads(send: Any) -> Any:
+    """The widget's answers: readable by any page (they read no cookies; the key's own origin
+    allowlist decides, and a refusal must reach the widget to be shown)."""
+
+    async def open_send(message: dict) -> None:
+        if message["type"] == "http.response.start":
+            message["headers"] = [
+                *message.get("headers", []),
+                (b"access-control-allow-origin", b"*"),
+            ]
+        await send(message)
+
+    return open_send
+
+
 class PortalCORS:
-    """CORS answered per origin, never with '*' and never with credentials (tokens and keys
-    travel in headers, not cookies). Pre-flights pass for origins some active key allows or
-    the ALLOWED_ORIGINS setting lists; a request whose key does not allow its Origin is refused
-    by the key check itself (app.services.accounts.principal_for_key)."""
+    """CORS answered per origin, never with '*' (except the widget's calls under /embed/v1,
+    which read no credentials and check the key's origins themselves) and never with
+    credentials (tokens and keys travel in headers, not cookies). Pre-flights pass for origins
+    some active key allows or the ALLOWED_ORIGINS setting lists; a request whose key does not
+    allow its Origin is refused by the key check itself
+    (app.services.accounts.principal_for_key)."""
 
     def __init__(
         self, app: Any, cache: OriginCache, allowlist: list[str], max_age: int = 600
@@ -48,6 +68,9 @@ class PortalCORS:
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
             await self.app(scope, receive, send)
+            return
+        if scope["path"].startswith(EMBED):
+            await self.app(scope, receive, _anyone_reads(send))
             return
         headers = dict(scope.get("headers") or [])
         raw_origin = headers.get(b"origin")

@@ -4,6 +4,7 @@ verification state and the schools where its offerings are most needed."""
 from __future__ import annotations
 
 import datetime as dt
+import json
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Request
@@ -90,7 +91,12 @@ def _organization_form(request: Request, values: dict, errors: dict, status: int
     return render(
         request,
         "organization_form.html",
-        {"values": values, "errors": errors, "types": ORGANIZATION_TYPES},
+        {
+            "values": values,
+            "errors": errors,
+            "types": ORGANIZATION_TYPES,
+            "area_invalid": any(field.startswith("service_area") for field in errors),
+        },
         status_code=status,
     )
 
@@ -118,7 +124,6 @@ def _organization(form: FormData) -> dict[str, Any]:
     point, _ = place_of(where)
     if point is None:
         raise FormInvalid({"postal_code": "Give a 5-digit US ZIP code or click the map."})
-    radius = number(form, "radius_km")
     return {
         "name": text(form, "name"),
         "type": text(form, "type"),
@@ -138,10 +143,37 @@ def _organization(form: FormData) -> dict[str, Any]:
                 "precision": "exact" if number(form, "lat") is not None else "approximate",
             }
         ],
-        "service_area": {"kind": "radius", "radius_km": radius}
-        if radius is not None
-        else {"kind": "none"},
+        "service_area": _service_area(form),
     }
+
+
+def _service_area(form: FormData) -> dict[str, Any]:
+    """A radius, or an area drawn on the map (or pasted as GeoJSON: the no-script fallback);
+    the choice says which when both are filled in."""
+    radius = number(form, "radius_km")
+    drawn = text(form, "service_area_geojson")
+    kind = text(form, "area_kind") or ("polygon" if drawn else "radius")
+    if kind == "polygon":
+        if drawn is None:
+            raise FormInvalid({"service_area_geojson": "Draw the area on the map or paste it."})
+        return {"kind": "polygon", "geometry": _geometry(drawn)}
+    return {"kind": "radius", "radius_km": radius} if radius is not None else {"kind": "none"}
+
+
+def _geometry(drawn: str) -> Any:
+    """A GeoJSON Polygon or MultiPolygon, also when wrapped in a Feature (as tools export)."""
+    try:
+        value = json.loads(drawn)
+    except ValueError:
+        raise FormInvalid({"service_area_geojson": "This is not GeoJSON (JSON text)."}) from None
+    if isinstance(value, dict) and value.get("type") == "FeatureCollection":
+        features = value.get("features") or []
+        value = features[0] if len(features) == 1 else value
+    if isinstance(value, dict) and value.get("type") == "Feature":
+        value = value.get("geometry")
+    if not isinstance(value, dict) or value.get("type") not in ("Polygon", "MultiPolygon"):
+        raise FormInvalid({"service_area_geojson": "Give one GeoJSON Polygon or MultiPolygon."})
+    return value
 
 
 @router.get("/my/organizations/{organization_id}", response_class=HTMLResponse)

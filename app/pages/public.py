@@ -8,7 +8,7 @@ from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse
 
 from app.deps import RankingIndexDep, SessionDep, SettingsDep
-from app.filters import Area, Near, OfferingFilters, OrganizationFilters
+from app.filters import Area, Near, OfferingFilters
 from app.pages.search import Point, parse, place_of
 from app.pages.session import PagePrincipalDep
 from app.pages.templating import render
@@ -43,16 +43,16 @@ def search_page(
             context["point"] = point
             searched = any(v is not None for v in form.model_dump().values())
             if searched and form.need and point:
-                context["results"] = _ranked(
+                context["results"] = ranked(
                     session, ranking_index, settings, principal, form, point
                 )
             elif searched:
-                context["results"] = _listed(session, principal, form, point)
+                context["results"] = listed(session, principal, form, point)
     context["taxonomy"] = load_taxonomy()
     return render(request, "search.html", context, status_code=422 if errors else 200)
 
 
-def _ranked(session, ranking_index, settings, principal, form, point: Point) -> list[dict]:  # type: ignore[no-untyped-def]
+def ranked(session, ranking_index, settings, principal, form, point: Point) -> list[dict]:  # type: ignore[no-untyped-def]
     grade = {} if form.grade is None else {"grade_low": form.grade, "grade_high": form.grade}
     request = MatchRequest.model_construct(
         school_id=None,
@@ -76,7 +76,9 @@ def _ranked(session, ranking_index, settings, principal, form, point: Point) -> 
         settings=settings,
         request=request,
     )
-    places = _places(session, principal, point)
+    places = organizations.first_places(
+        session=session, organization_ids=[brief.organization_id for _, brief in ranking.results]
+    )
     text = (form.q or "").casefold()
     return [
         {
@@ -95,7 +97,7 @@ def _ranked(session, ranking_index, settings, principal, form, point: Point) -> 
     ][:RESULTS]
 
 
-def _listed(session, principal, form, point: Point | None) -> list[dict]:  # type: ignore[no-untyped-def]
+def listed(session, principal, form, point: Point | None) -> list[dict]:  # type: ignore[no-untyped-def]
     area = Area(near=Near(point.lat, point.lon, SEARCH_RADIUS_M)) if point else Area()
     rows = offerings.list_page(
         session=session,
@@ -121,19 +123,6 @@ def _listed(session, principal, form, point: Point | None) -> list[dict]:  # typ
         }
         for offering, distance in rows
     ]
-
-
-def _places(session, principal, point: Point) -> dict[int, dict]:  # type: ignore[no-untyped-def]
-    """Where each nearby organization is, for the map (one query, locations loaded with it)."""
-    rows = organizations.list_page(
-        session=session,
-        principal=principal,
-        filters=OrganizationFilters(),
-        area=Area(near=Near(point.lat, point.lon, SEARCH_RADIUS_M * 4)),
-        cursor=None,
-        limit=500,
-    )
-    return {org.id: place for org, _ in rows if (place := _first_place(org))}
 
 
 def _first_place(organization) -> dict | None:  # type: ignore[no-untyped-def]

@@ -25,6 +25,22 @@ def get(session: Session, organization_id: int) -> Organization | None:
     return session.get(Organization, organization_id)
 
 
+def first_locations(
+    session: Session, organization_ids: list[int]
+) -> dict[int, tuple[float, float]]:
+    """Each organization's first location (lat, lon), in one query: where a result sits on a
+    map."""
+    rows = session.execute(
+        select(Location.organization_id, Location.lat, Location.lon)
+        .where(Location.organization_id.in_(set(organization_ids)))
+        .order_by(Location.organization_id, Location.id)
+    )
+    first: dict[int, tuple[float, float]] = {}
+    for org_id, lat, lon in rows:
+        first.setdefault(org_id, (lat, lon))
+    return first
+
+
 def verify_unverified(session: Session, *, source: str, reason: str, district_id: int) -> None:
     """Mark a source's organizations verified by a district, unless a decision is stored."""
     session.execute(

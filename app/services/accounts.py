@@ -78,6 +78,18 @@ def principal_for_key(
     )
 
 
+def key_origins(*, session: Session, text: str) -> list[str]:
+    """The origins an active API key allows (for an iframe's frame-ancestors); an unknown or
+    revoked key is refused as in principal_for_key."""
+    parts = credentials.split_key(text)
+    key = repo.key_by_prefix(session, parts[0]) if parts else None
+    if parts is None or key is None or not credentials.same_digest(parts[1], key.secret_hash):
+        raise Unauthorized("The API key is unknown.")
+    if key.revoked_at is not None:
+        raise Unauthorized("The API key was revoked.")
+    return list(key.allowed_origins or [])
+
+
 def _touch(session: Session, key_id: int, prefix: str, last_used: dt.datetime | None) -> None:
     now = _now()
     seen = max(filter(None, (last_used, _touched.get(prefix))), default=None)

@@ -160,6 +160,14 @@ def serves(session: Session, org: Organization, district_id: int | None) -> bool
     )
 
 
+def first_places(*, session: Session, organization_ids: list[int]) -> dict[int, dict[str, float]]:
+    """Where each of these organizations (already ranked for the caller) shows on a map."""
+    return {
+        org_id: {"lat": lat, "lon": lon}
+        for org_id, (lat, lon) in repo.first_locations(session, organization_ids).items()
+    }
+
+
 def list_page(
     *,
     session: Session,
