@@ -24,13 +24,13 @@ PAGE_MODULE = "app.pages."
 
 def is_page(request: Request) -> bool:
     """Answered by a page route, or an unknown URL outside the API asked for by a browser."""
+    path = request.url.path
+    if path == "/v1" or path.startswith(NOT_PAGES):
+        return False  # the widget's calls (app/pages/embed.py) answer problem+json too
     route = request.scope.get("route")
     endpoint = getattr(route, "endpoint", None)
     if endpoint is not None:
         return getattr(endpoint, "__module__", "").startswith(PAGE_MODULE)
-    path = request.url.path
-    if path == "/v1" or path.startswith(NOT_PAGES):
-        return False
     return "text/html" in request.headers.get("accept", "")
 
 
