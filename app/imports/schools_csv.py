@@ -281,6 +281,7 @@ def import_directory(
         disable=not progress,
         mininterval=0.5,
     )
+    staged = writes.StagedBatches()
     try:
         joined = [
             _load_join(
@@ -332,14 +333,15 @@ def import_directory(
                 seen.add(hash(record.external_id))
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
-                    report.count("schools").add(
-                        writes.write_schools(session, source, batch, keys, report, district)
-                    )
+                    staged.add(batch)
                     batch = []
-        if batch:
-            report.count("schools").add(
-                writes.write_schools(session, source, batch, keys, report, district)
+        staged.add(batch)
+        # Written once the whole file is read and checked: the write lock is held briefly.
+        report.count("schools").add(
+            staged.write(
+                session, lambda s, b: writes.write_schools(s, source, b, keys, report, district)
             )
+        )
         for j in joined:
             report.notes[f"join {j.join.alias}"] = (
                 f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"
@@ -351,6 +353,7 @@ def import_directory(
     except DBAPIError as exc:
         report.fail(writes.refusal(exc))
     finally:
+        staged.close()
         bar.close()
     return writes.finish(session, report, catalog=False)
 

@@ -1,10 +1,19 @@
 """The batched writes every import format shares: checked records (app.imports.records) upserted
 through the import repository, with the cross-record rules (an offering's organization exists,
-an NCES id is not taken, a district imports its own schools), and the one commit at the end."""
+an NCES id is not taken, a district imports its own schools), and the one commit at the end.
+
+An import reads and checks its whole file first, keeping the checked batches in a temporary file
+(`StagedBatches`), and only then writes them, in one short transaction. SQLite has one writer
+at a time and holds the write lock from a transaction's first write to its commit, so writing
+while the file is still being read would lock API writers out for the whole import (longer
+than their busy timeout on big files); staged, they wait only for the writes themselves."""
 
 from __future__ import annotations
 
-from collections.abc import Sequence
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Sequence
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -16,6 +25,41 @@ from app.repositories import imports as repo
 from app.repositories.catalog_changes import record_change
 from app.services.districts import ids_for_names
 from app.services.schools import need_indexes
+
+
+class StagedBatches:
+    """Checked batches of records kept on disk (memory stays flat as files grow) until the
+    file has been read whole; then written in order, in the import's one transaction."""
+
+    def __init__(self) -> None:
+        self._file = tempfile.TemporaryFile()  # removed when closed, or when the process ends
+        self._count = 0
+
+    def add(self, batch: list[Any]) -> None:
+        if batch:
+            pickle.dump(batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._count += 1
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        self._file.seek(0)
+        for _ in range(self._count):
+            yield pickle.load(self._file)  # noqa: S301 - our own temporary file
+
+    def write(self, session: Session, write: Callable[[Session, list[Any]], Counts]) -> Counts:
+        """Write every batch with `write`; the counts summed."""
+        total = Counts()
+        for batch in self:
+            total.add(write(session, batch))
+        return total
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> StagedBatches:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportReport:
