@@ -136,9 +136,7 @@ def import_stream(
         bar.set_postfix(records=f"{report.rows:,}", stage="writing", refresh=True)
         # Batches are written even once the import is bound to fail, so every problem (an
         # unknown organization, a taken NCES id) is found; the rollback undoes them.
-        report.count(kind).add(
-            staged.write(session, lambda s, b: writer(s, report.source, b))
-        )
+        report.count(kind).add(staged.write(session, lambda s, b: writer(s, report.source, b)))
     except FileProblem as exc:
         report.fail(f"the file cannot be imported: {exc}")
     except DBAPIError as exc:

@@ -32,7 +32,8 @@ class StagedBatches:
     file has been read whole; then written in order, in the import's one transaction."""
 
     def __init__(self) -> None:
-        self._file = tempfile.TemporaryFile()  # removed when closed, or when the process ends
+        # Removed when closed (the import's `finally`), or when the process ends.
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115
         self._count = 0
 
     def add(self, batch: list[Any]) -> None:
@@ -43,7 +44,7 @@ class StagedBatches:
     def __iter__(self) -> Iterator[list[Any]]:
         self._file.seek(0)
         for _ in range(self._count):
-            yield pickle.load(self._file)  # noqa: S301 - our own temporary file
+            yield pickle.load(self._file)
 
     def write(self, session: Session, write: Callable[[Session, list[Any]], Counts]) -> Counts:
         """Write every batch with `write`; the counts summed."""
