@@ -55,7 +55,7 @@ def organization_out(
             "locations": org.locations,
             "service_area": ServiceAreaOut(
                 kind=org.service_area_kind,
-                geometry=org.service_area,
+                geometry=geo.display_geojson(org.service_area) if org.service_area else None,
                 radius_km=org.service_radius_km,
                 region=org.service_region,
             ),
@@ -264,9 +264,9 @@ def _cell(value: Any) -> Any:
     if value is None:
         return ""
     if isinstance(value, list | tuple):
-        return ";".join(str(v) for v in value)
-    if isinstance(value, dict):
-        return ";".join(f"{k}={v}" for k, v in value.items())
+        value = ";".join(str(v) for v in value)
+    elif isinstance(value, dict):
+        value = ";".join(f"{k}={v}" for k, v in value.items())
     if isinstance(value, str) and value[:1] in FORMULA_START:
         # Names come from the public; a spreadsheet must not run one as a formula (OWASP).
         return "'" + value

@@ -11,12 +11,18 @@ stands on geometry (its distances are `distance.haversine_km`), not the reverse.
 """
 
 from geo.areas import (
+    MAX_AREA_VERTICES,
     MAX_RADIUS_M,
+    MAX_STORED_VERTICES,
     covers,
     covers_many,
+    densified_vertices,
     densify_edges,
+    display_area,
+    display_geojson,
     parse_service_area,
     service_area_from_radius,
+    stored_service_area,
     to_geojson,
 )
 from geo.assets import AssetColumns, AssetCounts, count_assets, padded_box
@@ -49,8 +55,10 @@ from geo.grid import (
 from geo.points import parse_near, validate_point
 
 __all__ = [
+    "MAX_AREA_VERTICES",
     "MAX_LEVEL",
     "MAX_RADIUS_M",
+    "MAX_STORED_VERTICES",
     "MET",
     "STATUSES",
     "THIN",
@@ -75,8 +83,11 @@ __all__ = [
     "count_assets",
     "covers",
     "covers_many",
+    "densified_vertices",
     "densify_edges",
     "deserts",
+    "display_area",
+    "display_geojson",
     "feature",
     "feature_collection",
     "gap_order",
@@ -92,6 +103,7 @@ __all__ = [
     "point_feature",
     "radius_bbox",
     "service_area_from_radius",
+    "stored_service_area",
     "summarize",
     "to_geojson",
     "validate_point",

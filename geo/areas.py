@@ -22,6 +22,7 @@ from typing import Any
 import numpy as np
 import numpy.typing as npt
 import shapely
+import shapely.geometry
 from shapely import MultiPolygon, Polygon
 from shapely.geometry.base import BaseGeometry
 
@@ -33,6 +34,16 @@ from geo.rings import Path, explain_invalid, read_polygon
 
 # About a quarter of the globe: a circle can then hold at most one pole, and no school needs more.
 MAX_RADIUS_M = 10_000_000.0
+
+# Size bounds. A drawn area or a county boundary has hundreds to a few thousand vertices; more
+# than MAX_AREA_VERTICES is refused. Densifying (below) adds a vertex per 0.1° of edge, so a
+# small polygon with long edges could grow without bound (a 12 KB comb of 40° teeth became
+# 5.2 MB): an area is refused when its densified form would pass MAX_STORED_VERTICES.
+MAX_AREA_VERTICES = 25_000
+MAX_STORED_VERTICES = 50_000
+# Simplifying for display removes the vertices densifying put on straight lon/lat edges (they
+# sit within 5e-8° of the edge after rounding to 7 decimals), and nothing visible (~10 cm).
+DISPLAY_TOLERANCE_DEG = 1e-6
 
 
 def parse_service_area(geojson: Mapping[str, Any]) -> MultiPolygon:
@@ -71,6 +82,13 @@ def _parse_geometry(geometry: object) -> MultiPolygon:
         located: list[tuple[object, Path]] = [(coordinates, ("coordinates",))]
     else:
         located = [(polygon, ("coordinates", i)) for i, polygon in enumerate(coordinates)]
+    given = sum(_positions(rings) for rings, _ in located)
+    if given > MAX_AREA_VERTICES:
+        raise GeometryError(
+            f"service area has {given:,} vertices; at most {MAX_AREA_VERTICES:,} are accepted "
+            "(simplify it)",
+            ("coordinates",),
+        )
     pieces: list[Polygon] = []
     for rings, path in located:
         pieces.extend(_polygon_pieces(rings, path))
@@ -79,6 +97,13 @@ def _parse_geometry(geometry: object) -> MultiPolygon:
     if not parts:
         raise GeometryError("service area is empty", ("coordinates",))
     return MultiPolygon(parts)
+
+
+def _positions(rings: object) -> int:
+    """How many positions a GeoJSON polygon's rings hold (before they are checked)."""
+    if not isinstance(rings, list | tuple):
+        return 0
+    return sum(len(ring) for ring in rings if isinstance(ring, list | tuple))
 
 
 def _polygon_pieces(rings: object, path: Path) -> list[Polygon]:
@@ -151,6 +176,44 @@ def densify_edges(area: MultiPolygon, max_edge_deg: float = 0.1) -> MultiPolygon
     """The same area with no edge longer than `max_edge_deg`, so that PostGIS (great-circle
     edges) and this library (straight lon/lat edges) draw nearly the same boundary."""
     return MultiPolygon(shapely.get_parts(shapely.segmentize(area, max_edge_deg)))
+
+
+def densified_vertices(area: MultiPolygon, max_edge_deg: float = 0.1) -> int:
+    """How many vertices `densify_edges(area, max_edge_deg)` would hold, found without
+    making it (a few long edges can make millions)."""
+    total = 0
+    for polygon in area.geoms:
+        for ring in (polygon.exterior, *polygon.interiors):
+            xy = shapely.get_coordinates(ring)
+            edges = np.hypot(*np.diff(xy, axis=0).T)
+            total += 1 + int(np.ceil(edges / max_edge_deg).clip(min=1).sum())
+    return total
+
+
+def stored_service_area(area: MultiPolygon, max_edge_deg: float = 0.1) -> MultiPolygon:
+    """`densify_edges(area)`, as a service area is stored; GeometryError when that would hold
+    more than MAX_STORED_VERTICES vertices."""
+    count = densified_vertices(area, max_edge_deg)
+    if count > MAX_STORED_VERTICES:
+        raise GeometryError(
+            f"service area would be stored with {count:,} vertices once its edges are cut "
+            f"into {max_edge_deg}° pieces (so every database draws the same boundary); at most "
+            f"{MAX_STORED_VERTICES:,}: use fewer long edges, or split it",
+            ("coordinates",),
+        )
+    return densify_edges(area, max_edge_deg)
+
+
+def display_area(area: BaseGeometry, tolerance_deg: float = DISPLAY_TOLERANCE_DEG) -> BaseGeometry:
+    """A stored service area simplified for display: the vertices densifying added on straight
+    edges are dropped, so what is served is about the size of what was given."""
+    simple = shapely.simplify(area, tolerance_deg, preserve_topology=True)
+    return MultiPolygon([simple]) if isinstance(simple, Polygon) else simple
+
+
+def display_geojson(stored: Mapping[str, Any]) -> dict[str, Any]:
+    """A stored service area's GeoJSON as it is served: `display_area` of it."""
+    return to_geojson(display_area(shapely.geometry.shape(stored)))
 
 
 def covers(area: MultiPolygon, lats: npt.ArrayLike, lons: npt.ArrayLike) -> npt.NDArray[np.bool_]:

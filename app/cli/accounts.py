@@ -3,6 +3,8 @@
     partnermap users create --email E --role R [--district D] [--school ID …]
                             [--organization ID …] [--password-stdin]
     partnermap users list
+    partnermap users disable USER              its tokens and the API keys it made stop at once
+    partnermap users enable USER
     partnermap keys create --district D --scope read|read_write [--origin URL …] [--name N]
     partnermap keys revoke KEY_ID
     partnermap keys list [--district D]
@@ -10,9 +12,10 @@
     partnermap districts list
     partnermap permissions                     the permission matrix as Markdown
 
-A district (D) is named by id, slug, exact name or NCES id. Passwords are read from standard
-input (--password-stdin) or prompted for; they never appear on the command line, where other
-users of the machine could read them. A key is printed once, when it is made.
+A district (D) is named by id, slug, exact name or NCES id; a user (USER) by id or email.
+Passwords are read from standard input (--password-stdin) or prompted for; they never appear on
+the command line, where other users of the machine could read them. A key is printed once,
+when it is made.
 """
 
 from __future__ import annotations
@@ -42,6 +45,13 @@ def add_commands(commands: Any) -> None:
     )
     create.set_defaults(run=_create_user)
     which.add_parser("list", help="every user with role and grants").set_defaults(run=_list_users)
+    for name, active, text in (
+        ("disable", False, "disable a user: their tokens and the API keys they made stop at once"),
+        ("enable", True, "let a disabled user log in again"),
+    ):
+        command = which.add_parser(name, help=text)
+        command.add_argument("user", help="id or email")
+        command.set_defaults(run=_set_active, active=active)
 
     keys = commands.add_parser("keys", help="district portals' API keys")
     which = keys.add_subparsers(dest="keys_command", required=True)
@@ -125,6 +135,19 @@ def _list_users(args: argparse.Namespace, database: Database) -> int:
                 grants.append("organizations " + ",".join(map(str, sorted(orgs))))
             state = "" if user.is_active else " (inactive)"
             print(f"{user.id}\t{user.email}\t{user.role}\t{'; '.join(grants)}{state}")
+    return 0
+
+
+def _set_active(args: argparse.Namespace, database: Database) -> int:
+    from app.services import accounts
+
+    with database.session() as session:
+        found = accounts.find_user(session=session, ref=args.user)
+        user = accounts.set_active(
+            session=session, principal=OPERATOR, user_id=found.id, active=args.active
+        )
+        state = "enabled" if user.is_active else "disabled; its tokens and API keys are revoked"
+        print(f"user {user.id}: {user.email} {state}")
     return 0
 
 

@@ -1,8 +1,10 @@
 """Bulk CSV import of organizations, offerings, schools or partnerships in PartnerMap's templates
 (app/data/imports/templates/*.csv).
 
-Streamed and batched: the file is read record by record and written BATCH_SIZE records at a time,
-so memory stays flat as files grow. One transaction for the whole file: any error (a bad cell,
+Streamed and batched: the file is read record by record and checked batches of BATCH_SIZE records
+are staged in a temporary file, so memory stays flat as files grow; once the whole file is read
+they are written in one short transaction (app.services.import_writes.StagedBatches: on SQLite
+API writers are not locked out while a big file is read). Any error (a bad cell,
 an unknown organization, a broken file) and nothing is written, unless `skip_invalid`, when the
 invalid records are skipped and reported. `dry_run` checks everything, the writes included, and
 rolls back. Records are upserted on (source, external_id), so a re-import changes nothing.
@@ -84,6 +86,7 @@ def import_stream(
         disable=not progress,
         mininterval=0.5,
     )
+    staged = writes.StagedBatches()
     try:
         rows = CsvRows(
             raw,
@@ -125,16 +128,21 @@ def import_stream(
             seen.add(key)
             batch.append(record)
             if len(batch) >= BATCH_SIZE:
-                _flush(session, writer, batch, report, kind)
+                staged.add(batch)
                 batch = []
             if report.rows % 5000 == 0:
                 bar.set_postfix(records=f"{report.rows:,}", refresh=False)
-        _flush(session, writer, batch, report, kind)
+        staged.add(batch)
+        bar.set_postfix(records=f"{report.rows:,}", stage="writing", refresh=True)
+        # Batches are written even once the import is bound to fail, so every problem (an
+        # unknown organization, a taken NCES id) is found; the rollback undoes them.
+        report.count(kind).add(staged.write(session, lambda s, b: writer(s, report.source, b)))
     except FileProblem as exc:
         report.fail(f"the file cannot be imported: {exc}")
     except DBAPIError as exc:
         report.fail(writes.refusal(exc))
     finally:
+        staged.close()
         bar.close()
     return writes.finish(session, report, catalog=kind in ("organizations", "offerings"))
 
@@ -203,20 +211,6 @@ def _writer(
         )
     keys = rec.school_update_keys(present)
     return lambda s, src, batch: writes.write_schools(s, src, batch, keys, report, district)
-
-
-def _flush(
-    session: Session,
-    writer: Callable[[Session, str, list[Any]], Counts],
-    batch: list[Any],
-    report: ImportReport,
-    kind: str,
-) -> None:
-    """Write a batch. Batches are written even once the import is bound to fail, so every
-    problem (an unknown organization, a taken NCES id) is found; the rollback undoes them."""
-    if not batch:
-        return
-    report.count(kind).add(writer(session, report.source, batch))
 
 
 def guess_kind(path: Path) -> str | None:

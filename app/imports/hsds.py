@@ -153,15 +153,6 @@ def import_hsds(
             else:
                 organizations.append(record)
             bar.update()
-        for start in range(0, len(organizations), BATCH_SIZE):
-            chunk = organizations[start : start + BATCH_SIZE]
-            for pm in (True, False):
-                part = [r for r, from_partnermap in chunk if from_partnermap == pm]
-                keys = PARTNERMAP_ORGANIZATION_KEYS if pm else ORGANIZATION_KEYS
-                if part:
-                    report.count("organizations").add(
-                        writes.write_organizations(session, source, part, keys)
-                    )
         imported = {r.external_id for r, _ in organizations}
         offerings: dict[bool, list[rec.Record]] = {True: [], False: []}
         for row in tables.get("services"):
@@ -172,6 +163,17 @@ def import_hsds(
             else:
                 offerings[made[1]].append(made[0])
             bar.update()
+        # Every record is read and checked before the first write, so the write lock (one
+        # writer at a time on SQLite) is held for the writes only.
+        for start in range(0, len(organizations), BATCH_SIZE):
+            chunk = organizations[start : start + BATCH_SIZE]
+            for pm in (True, False):
+                part = [r for r, from_partnermap in chunk if from_partnermap == pm]
+                keys = PARTNERMAP_ORGANIZATION_KEYS if pm else ORGANIZATION_KEYS
+                if part:
+                    report.count("organizations").add(
+                        writes.write_organizations(session, source, part, keys)
+                    )
         for pm, found in offerings.items():
             keys = PARTNERMAP_OFFERING_KEYS if pm else OFFERING_KEYS
             for start in range(0, len(found), BATCH_SIZE):

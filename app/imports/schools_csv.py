@@ -309,13 +309,6 @@ def import_directory(
     source = source or mapping.source
     rules = mapping.link if fuzzy is None else replace(mapping.link, fuzzy=fuzzy)
 
-    def write(batch: list[rec.Record]) -> None:
-        report.count("schools").add(
-            writes.write_schools(
-                session, source, batch, keys, report, district, rules, mapping.district_aliases
-            )
-        )
-
     report = ImportReport(kind="schools", source=source, dry_run=dry_run, skip_invalid=skip_invalid)
     report.notes["mapping"] = mapping.name
     geocoder = geocoder or default_geocoder()
@@ -332,6 +325,7 @@ def import_directory(
         disable=not progress,
         mininterval=0.5,
     )
+    staged = writes.StagedBatches()
     try:
         joined = [
             _load_join(
@@ -383,10 +377,18 @@ def import_directory(
                 seen.add(hash(record.external_id))
                 batch.append(record)
                 if len(batch) >= BATCH_SIZE:
-                    write(batch)
+                    staged.add(batch)
                     batch = []
-        if batch:
-            write(batch)
+        staged.add(batch)
+        # Written once the whole file is read and checked: the write lock is held briefly.
+        report.count("schools").add(
+            staged.write(
+                session,
+                lambda s, b: writes.write_schools(
+                    s, source, b, keys, report, district, rules, mapping.district_aliases
+                ),
+            )
+        )
         for j in joined:
             report.notes[f"join {j.join.alias}"] = (
                 f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"
@@ -398,6 +400,7 @@ def import_directory(
     except DBAPIError as exc:
         report.fail(writes.refusal(exc))
     finally:
+        staged.close()
         bar.close()
     return writes.finish(session, report, catalog=False)
 

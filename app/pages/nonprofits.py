@@ -3,9 +3,9 @@ verification state and the schools where its offerings are most needed."""
 
 from __future__ import annotations
 
-import datetime as dt
 import json
 from typing import Annotated, Any
+from urllib.parse import quote
 
 from fastapi import APIRouter, Path, Request
 from fastapi.responses import HTMLResponse, Response
@@ -13,10 +13,10 @@ from starlette.datastructures import FormData
 
 from app.auth.principal import NOBODY
 from app.deps import RankingIndexDep, SessionDep, SettingsDep
-from app.domain_errors import Conflict, DomainError
+from app.domain_errors import DomainError
 from app.pages.forms import FormInvalid, checked, domain_errors, number, text, validated, words
 from app.pages.search import SearchForm, place_of
-from app.pages.session import CsrfCheckedDep, SignedInDep, start_session
+from app.pages.session import CsrfCheckedDep, SignedInDep
 from app.pages.templating import redirect, render
 from app.schemas.accounts import UserCreate
 from app.schemas.offerings import OfferingCreate, OfferingUpdate
@@ -43,33 +43,23 @@ def sign_up_page(request: Request) -> HTMLResponse:
 
 
 @router.post("/sign-up", dependencies=[CsrfCheckedDep])
-async def sign_up(request: Request, session: SessionDep, settings: SettingsDep) -> Response:
-    """A new organization member (as POST /v1/users makes), signed in straight away."""
+async def sign_up(request: Request, session: SessionDep) -> Response:
+    """A new organization member (as POST /v1/users makes), sent on to sign in. The answer is
+    the same whether or not the email had an account already, so the page does not tell who
+    has one (an existing account is left as it is)."""
     form = await request.form()
     email, password = text(form, "email") or "", str(form.get("password") or "")
     try:
         user = validated(UserCreate, {"email": email, "password": password})
-        accounts.create_user(
-            session=session,
-            principal=NOBODY,
-            email=user.email,
-            password=user.password,
-            role="org_member",
+        accounts.sign_up(
+            session=session, principal=NOBODY, email=user.email, password=user.password
         )
     except FormInvalid as invalid:
         return render(request, "sign_up.html", {"errors": invalid.errors, "email": email}, 422)
-    except Conflict as error:
-        return render(
-            request, "sign_up.html", {"errors": {"email": error.detail}, "email": email}, 409
-        )
     except DomainError as error:
         errors = domain_errors(error)
         return render(request, "sign_up.html", {"errors": errors, "email": email}, 422)
-    ttl = dt.timedelta(minutes=settings.token_ttl_minutes)
-    token, _ = accounts.log_in(session=session, email=email, password=password, ttl=ttl)
-    response = redirect("/my/organizations/new")
-    start_session(request, response, token, settings.token_ttl_minutes)
-    return response
+    return redirect("/sign-in?next=" + quote("/my/organizations/new", safe=""))
 
 
 @router.get("/my/organizations", response_class=HTMLResponse)

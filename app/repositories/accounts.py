@@ -92,3 +92,18 @@ def existing_organization_ids(session: Session, organization_ids: Sequence[int])
     return set(
         session.scalars(select(Organization.id).where(Organization.id.in_(list(organization_ids))))
     )
+
+
+def revoke_credentials_of(session: Session, user_id: int, now: dt.datetime) -> tuple[int, int]:
+    """Revoke the user's live log-in tokens and the API keys they made: (tokens, keys)."""
+    tokens = session.execute(
+        update(AccessToken)
+        .where(AccessToken.user_id == user_id, AccessToken.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    keys = session.execute(
+        update(ApiKey)
+        .where(ApiKey.created_by_user_id == user_id, ApiKey.revoked_at.is_(None))
+        .values(revoked_at=now)
+    )
+    return tokens.rowcount or 0, keys.rowcount or 0

@@ -9,7 +9,7 @@ from fastapi import APIRouter, Form, Request, Response, status
 
 from app.deps import PrincipalDep, SessionDep, SettingsDep
 from app.domain_errors import TooManyRequests
-from app.schemas.accounts import MeOut, TokenOut, UserCreate, UserOut
+from app.schemas.accounts import SIGN_UP_DETAIL, MeOut, SignUpOut, TokenOut, UserCreate
 from app.services import accounts as service
 
 router = APIRouter(tags=["accounts"])
@@ -74,19 +74,15 @@ def me(principal: PrincipalDep) -> MeOut:
 
 @router.post(
     "/v1/users",
-    status_code=status.HTTP_201_CREATED,
-    response_model=UserOut,
+    status_code=status.HTTP_202_ACCEPTED,
+    response_model=SignUpOut,
     summary="Sign up as a member of a community organization",
 )
-def sign_up(data: UserCreate, session: SessionDep, principal: PrincipalDep) -> UserOut:
-    """Creates an organization member with no organizations yet; log in, then register your
+def sign_up(data: UserCreate, session: SessionDep, principal: PrincipalDep) -> SignUpOut:
+    """Makes an organization member with no organizations yet; log in, then register your
     organization with `POST /v1/organizations` to become its member. It is listed publicly
-    once a district verifies it."""
-    user = service.create_user(
-        session=session,
-        principal=principal,
-        email=data.email,
-        password=data.password,
-        role="org_member",
-    )
-    return UserOut.model_validate(user)
+    once a district verifies it. The answer is the same (202) whether or not the email had an
+    account already — sign-up does not tell who has one — and an existing account is left
+    as it is."""
+    service.sign_up(session=session, principal=principal, email=data.email, password=data.password)
+    return SignUpOut(email=service.normal_email(data.email), detail=SIGN_UP_DETAIL)

@@ -3,10 +3,15 @@ from __future__ import annotations
 import datetime as dt
 from typing import Literal
 
-from pydantic import ConfigDict, EmailStr, Field
+from pydantic import BaseModel, ConfigDict, EmailStr, Field
 
 from app.auth.passwords import MAX_LENGTH, MIN_LENGTH
 from app.schemas.common import Out, Strict
+
+SIGN_UP_DETAIL = (
+    "Log in with this email and password at POST /v1/auth/token. If the email had an account "
+    "already, nothing changed and its own password still logs in."
+)
 
 
 class TokenOut(Out):
@@ -26,6 +31,13 @@ class UserCreate(Strict):
 
     email: EmailStr = Field(examples=["director@eastbayscience.org"])
     password: str = Field(min_length=MIN_LENGTH, max_length=MAX_LENGTH)
+
+
+class SignUpOut(BaseModel):
+    """The one answer to a sign-up, whether or not the email had an account already."""
+
+    email: str = Field(examples=["director@eastbayscience.org"])
+    detail: str = Field(examples=[SIGN_UP_DETAIL])
 
 
 class UserOut(Out):

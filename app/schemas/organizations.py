@@ -84,7 +84,9 @@ class NoServiceArea(Strict):
 
 
 class PolygonServiceArea(Strict):
-    """A GeoJSON Polygon or MultiPolygon ([lon, lat], WGS84); it must be valid."""
+    """A GeoJSON Polygon or MultiPolygon ([lon, lat], WGS84); it must be valid, with at most
+    25,000 vertices, and at most 50,000 once its edges are cut into 0.1° pieces (a 422 names
+    `coordinates` otherwise)."""
 
     kind: Literal["polygon"]
     geometry: GeoJSONPolygon
@@ -112,7 +114,12 @@ ServiceArea = Annotated[
 
 class ServiceAreaOut(BaseModel):
     kind: Literal["none", "polygon", "radius", "region"]
-    geometry: dict[str, Any] | None = None
+    geometry: dict[str, Any] | None = Field(
+        default=None,
+        description="The polygon as given (a MultiPolygon, RFC 7946 winding). It is stored with "
+        "its long edges cut into 0.1° pieces so every database draws the same boundary; those "
+        "added vertices are left out here.",
+    )
     radius_km: float | None = None
     region: str | None = None
 

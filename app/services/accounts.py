@@ -8,7 +8,7 @@ from collections.abc import Sequence
 
 from sqlalchemy.orm import Session
 
-from app.auth import credentials, passwords
+from app.auth import credentials, origins, passwords
 from app.auth.principal import (
     ADMIN,
     DISTRICT_ADMIN,
@@ -20,7 +20,7 @@ from app.auth.principal import (
     Principal,
 )
 from app.db import unit_of_work
-from app.domain_errors import Conflict, Forbidden, InvalidInput, Unauthorized
+from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
 from app.models import AccessToken, User, UserOrganization, UserSchool
 from app.repositories import accounts as repo
 from app.services import audit
@@ -208,6 +208,22 @@ def create_user(
     return user
 
 
+def sign_up(*, session: Session, principal: Principal, email: str, password: str) -> None:
+    """Self sign-up as an organization member. An email that has an account already gets the
+    same answer, as slowly (the password is hashed either way), and nothing changes: sign-up
+    must not tell who has an account. Its owner logs in as before."""
+    check_password(password)
+    if repo.user_by_email(session, normal_email(email)) is not None:
+        passwords.hash_password(password)  # what making the account would have cost
+        return
+    try:
+        create_user(
+            session=session, principal=principal, email=email, password=password, role=ORG_MEMBER
+        )
+    except Conflict:
+        return  # the same email signed up at the same moment: one account, the same answer
+
+
 def check_password(password: str) -> None:
     if not passwords.MIN_LENGTH <= len(password) <= passwords.MAX_LENGTH:
         raise InvalidInput(
@@ -250,6 +266,46 @@ def list_users(*, session: Session) -> list[tuple[User, frozenset[int], frozense
         (u, frozenset(schools.get(u.id, ())), frozenset(orgs.get(u.id, ())))
         for u in repo.users(session)
     ]
+
+
+def find_user(*, session: Session, ref: str) -> User:
+    """A user by id or email (the CLI's way of naming one)."""
+    user = (
+        session.get(User, int(ref))
+        if ref.isdigit()
+        else repo.user_by_email(session, normal_email(ref))
+    )
+    if user is None:
+        raise NotFound(f"No user has the id or email {ref!r}.")
+    return user
+
+
+def set_active(*, session: Session, principal: Principal, user_id: int, active: bool) -> User:
+    """Disable or enable a user. Disabling revokes, in the same transaction, every log-in
+    token the user holds and every API key they made, so all of them stop on every worker at
+    once (each request reads its credential from the database; nothing caches them). Enabling
+    again lets the user log in; revoked tokens and keys stay revoked."""
+    user = session.get(User, user_id)
+    if user is None:
+        raise NotFound(f"No user has id {user_id}.")
+    with unit_of_work(session, conflict="The user changed meanwhile; try again."):
+        user.is_active = active
+        fields = ["is_active"]
+        if not active:
+            tokens, keys = repo.revoke_credentials_of(session, user.id, _now())
+            fields += ["tokens.revoked_at"] * bool(tokens) + ["api_keys.revoked_at"] * bool(keys)
+        audit.record(
+            session,
+            principal,
+            action="enable" if active else "disable",
+            resource_type="user",
+            resource_id=user.id,
+            district_id=user.district_id,
+            fields=fields,
+        )
+    if not active:
+        origins.changed()  # a revoked key's origins leave every worker's CORS list
+    return user
 
 
 def tool_token(*, session: Session, email: str, ttl: dt.timedelta) -> str:

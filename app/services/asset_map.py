@@ -213,7 +213,7 @@ def _service_area_features(
     features = []
     for r in rows:
         if r.service_area_kind == "polygon":
-            geometry = r.service_area
+            geometry = geo.display_geojson(r.service_area)  # without the densified vertices
         else:
             circles = [
                 geo.service_area_from_radius(lat, lon, r.service_radius_km * 1000.0, segments=32)

@@ -1,11 +1,20 @@
 """The batched writes every import format shares: checked records (app.imports.records) upserted
 through the import repository, with the cross-record rules (an offering's organization exists,
-an NCES id is not taken, a district imports its own schools), and the one commit at the end."""
+an NCES id is not taken, a district imports its own schools), and the one commit at the end.
+
+An import reads and checks its whole file first, keeping the checked batches in a temporary file
+(`StagedBatches`), and only then writes them, in one short transaction. SQLite has one writer
+at a time and holds the write lock from a transaction's first write to its commit, so writing
+while the file is still being read would lock API writers out for the whole import (longer
+than their busy timeout on big files); staged, they wait only for the writes themselves."""
 
 from __future__ import annotations
 
 import datetime as dt
-from collections.abc import Mapping, Sequence
+import pickle
+import tempfile
+from collections.abc import Callable, Iterator, Mapping, Sequence
+from typing import Any
 
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
@@ -20,6 +29,42 @@ from app.services import school_links
 from app.services.districts import resolve as resolve_districts
 from app.services.school_links import LinkRules
 from app.services.schools import INDICATORS, need_indexes
+
+
+class StagedBatches:
+    """Checked batches of records kept on disk (memory stays flat as files grow) until the
+    file has been read whole; then written in order, in the import's one transaction."""
+
+    def __init__(self) -> None:
+        # Removed when closed (the import's `finally`), or when the process ends.
+        self._file = tempfile.TemporaryFile()  # noqa: SIM115
+        self._count = 0
+
+    def add(self, batch: list[Any]) -> None:
+        if batch:
+            pickle.dump(batch, self._file, protocol=pickle.HIGHEST_PROTOCOL)
+            self._count += 1
+
+    def __iter__(self) -> Iterator[list[Any]]:
+        self._file.seek(0)
+        for _ in range(self._count):
+            yield pickle.load(self._file)
+
+    def write(self, session: Session, write: Callable[[Session, list[Any]], Counts]) -> Counts:
+        """Write every batch with `write`; the counts summed."""
+        total = Counts()
+        for batch in self:
+            total.add(write(session, batch))
+        return total
+
+    def close(self) -> None:
+        self._file.close()
+
+    def __enter__(self) -> StagedBatches:
+        return self
+
+    def __exit__(self, *_: object) -> None:
+        self.close()
 
 
 def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportReport:

@@ -585,6 +585,18 @@ def test_csv_cells_never_start_a_spreadsheet_formula(client):
     assert float(rows[0]["distance_km"]) >= 0  # numbers are left alone
 
 
+@pytest.mark.parametrize(
+    "value",
+    [["=1+1", "x"], ("+cmd|' /C calc'!A0",), {"@SUM(A1)": 1}, "-2+3", "\t=1", "\r=1"],
+)
+def test_a_list_or_mapping_cell_is_defused_like_text(value):
+    from app.representations import csv_table
+
+    body = csv_table([{"c": value}], ["c"], None).body.decode()
+    cell = next(csv.reader(io.StringIO(body.split("\r\n", 1)[1])))[0]
+    assert cell.startswith("'")
+
+
 # --- the real demo district --------------------------------------------------------------------
 
 

@@ -156,3 +156,31 @@ def test_garbage_cursor_is_a_422_naming_the_cursor(client):
     response = client.get("/v1/organizations", params={"cursor": "not-a-cursor"})
     assert response.status_code == 422
     assert ["query", "cursor"] in problem_fields(response)
+
+
+def test_a_polygon_that_would_densify_to_megabytes_is_a_422_naming_the_coordinates(client):
+    from tests.geo.test_geo_area_size import comb
+
+    body = organization(service_area={"kind": "polygon", "geometry": comb(100)})
+    response = client.post("/v1/organizations", json=body)
+    assert response.status_code == 422, response.text[:300]
+    assert problem_fields(response)[0] == ["body", "service_area", "geometry", "coordinates"]
+    assert "vertices" in response.text
+
+
+def test_a_polygon_is_served_without_the_vertices_densifying_added(client, db):
+    from sqlalchemy import select
+
+    from app.models import Organization
+
+    ring = [[-124.0, 40.0], [-114.0, 40.0], [-114.0, 42.0], [-124.0, 42.0], [-124.0, 40.0]]
+    body = organization(
+        service_area={"kind": "polygon", "geometry": {"type": "Polygon", "coordinates": [ring]}}
+    )
+    created = client.post("/v1/organizations", json=body)
+    assert created.status_code == 201, created.text
+    served = client.get(f"/v1/organizations/{created.json()['id']}").json()["service_area"]
+    assert len(served["geometry"]["coordinates"][0][0]) <= 6
+    with db.session() as session:
+        stored = session.scalar(select(Organization.service_area))
+    assert len(stored["coordinates"][0][0]) > 200  # kept dense for coverage on both backends

@@ -278,7 +278,7 @@ SPECS: dict[tuple[str, str], Spec] = {
             "/v1/users",
             {"json": {"email": f"new-{r}@example.org", "password": "twelve chars or more"}},
         ),
-        ok=201,
+        ok=202,
     ),
     ("GET", "/v1/districts"): Spec(lambda w, r, t: ("/v1/districts", {})),
     ("GET", "/v1/districts/{district_id}"): Spec(

@@ -106,3 +106,23 @@ def test_the_api_keeps_bearer_tokens_and_ignores_the_page_cookie(anon, db):
     anon.cookies.set(SESSION_COOKIE, token)
     assert anon.get("/v1/me").status_code == 401
     assert anon.get("/v1/me", headers={"Authorization": f"Bearer {token}"}).status_code == 200
+
+
+def test_the_sign_up_page_answers_the_same_for_a_taken_email(anon, db):
+    from sqlalchemy import func, select
+
+    from app.models import User
+
+    token = _csrf(anon)
+    answers = []
+    for password in ("a long enough password", "another long password"):
+        response = anon.post(
+            "/sign-up",
+            data={"csrf_token": token, "email": "ada@example.org", "password": password},
+            follow_redirects=False,
+        )
+        answers.append((response.status_code, response.headers["location"], response.text))
+        assert SESSION_COOKIE not in anon.cookies
+    assert answers[0] == answers[1] == (303, "/sign-in?next=%2Fmy%2Forganizations%2Fnew", "")
+    with db.session() as session:
+        assert session.scalar(select(func.count(User.id))) == 1
