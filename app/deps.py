@@ -13,6 +13,7 @@ from app.auth.principal import NOBODY, Principal
 from app.db import Database
 from app.domain_errors import Unauthorized
 from app.services.catalog_index import CatalogIndex
+from app.services.serving_cache import ServingCache
 from app.settings import Settings
 
 
@@ -31,6 +32,10 @@ def get_app_settings(request: Request) -> Settings:
 
 def get_ranking_index(request: Request) -> CatalogIndex:
     return request.app.state.ranking_index
+
+
+def get_serving_cache(request: Request) -> ServingCache | None:
+    return getattr(request.app.state, "serving_cache", None)
 
 
 SessionDep = Annotated[Session, Depends(get_session)]
@@ -55,7 +60,10 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization takes `Bearer <token>`.")
         return accounts.principal_for_token(
-            session=session, token=token.strip(), request_id=request_id
+            session=session,
+            token=token.strip(),
+            request_id=request_id,
+            cache=get_serving_cache(request),
         )
     return Principal(request_id=request_id) if request_id else NOBODY
 
@@ -71,3 +79,4 @@ def guard(request: Request, principal: PrincipalDep) -> None:
 DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RankingIndexDep = Annotated[CatalogIndex, Depends(get_ranking_index)]
+ServingCacheDep = Annotated[ServingCache | None, Depends(get_serving_cache)]

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from app.deps import PrincipalDep, RankingIndexDep, SessionDep, SettingsDep
+from app.deps import PrincipalDep, RankingIndexDep, ServingCacheDep, SessionDep, SettingsDep
 from app.routers.params import NO_NUL, RankingOfferingsDep
 from app.schemas.matches import (
     Contribution,
@@ -146,6 +146,7 @@ def school_matches(
     ranking_index: RankingIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    serving_cache: ServingCacheDep,
     filters: Annotated[MatchFilters, Depends(ranking_filters)],
     limit: Limit = 20,
     cursor: RankCursor = None,
@@ -164,6 +165,7 @@ def school_matches(
         limit=limit,
         equity=equity,
         filters=filters,
+        cache=serving_cache,
     )
     return _offering_matches(ranking, limit)
 
