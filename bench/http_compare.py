@@ -126,8 +126,9 @@ def _minimal_paths(seed: int, codes: list[str]) -> list[str]:
 
 
 def _serve(app: str, port: int, workers: int, **env: str) -> tuple[subprocess.Popen, int]:
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
     server = subprocess.Popen(
-        [sys.executable, "-m", "uvicorn", app, "--port", str(port), "--workers", str(workers)],
+        [*command, "--workers", str(workers), "--log-level", "warning"],
         env={**os.environ, "LOG_LEVEL": "WARNING", **env},
     )
     for _ in range(600):

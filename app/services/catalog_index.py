@@ -30,8 +30,9 @@ log = logging.getLogger("partnermap.ranking")
 # Change-log ids are allotted when a writer flushes and may commit out of order; re-reading a
 # window below the newest id seen catches a slow writer's change once it commits.
 REREAD_WINDOW = 1000
-# Derived answers (coverage analyses of different sets of schools) kept per catalog version.
-DERIVED_KEYS = 4
+# Derived answers (assessed schools and their coverage, per schools version) kept per catalog
+# version.
+DERIVED_KEYS = 8
 
 
 class CatalogIndex:
