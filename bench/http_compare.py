@@ -128,7 +128,15 @@ def _minimal_paths(seed: int, codes: list[str]) -> list[str]:
 def _serve(app: str, port: int, workers: int, **env: str) -> tuple[subprocess.Popen, int]:
     command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
     server = subprocess.Popen(
-        [*command, "--workers", str(workers), "--log-level", "warning"],
+        [
+            *command,
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--timeout-keep-alive",
+            "300",
+        ],
         env={**os.environ, "LOG_LEVEL": "WARNING", **env},
     )
     for _ in range(600):
@@ -142,6 +150,22 @@ def _serve(app: str, port: int, workers: int, **env: str) -> tuple[subprocess.Po
         time.sleep(0.1)
     server.terminate()
     raise RuntimeError(f"{app} did not start on port {port}")
+
+
+def _rss_mb(pid: int) -> dict[str, float]:
+    """Resident and peak resident memory (MB) of each process in the server's tree."""
+    out = {}
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        fields = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Vm")}
+        out[str(pid)] = round(int(fields["VmRSS"]) / 1024, 1)
+        out[f"{pid}_peak"] = round(int(fields["VmHWM"]) / 1024, 1)
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                out.update(_rss_mb(int(child)))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return out
 
 
 def _cpu_s(pid: int) -> float:
@@ -166,15 +190,23 @@ class _Client:
         self.local = threading.local()
 
     def get(self, path: str) -> float:
-        connection = getattr(self.local, "connection", None)
-        if connection is None:
-            connection = self.local.connection = http.client.HTTPConnection(
-                "127.0.0.1", self.port, timeout=120
-            )
-        started = time.perf_counter()
-        connection.request("GET", path, headers=self.headers)
-        response = connection.getresponse()
-        body = response.read()
+        for attempt in range(2):
+            connection = getattr(self.local, "connection", None)
+            if connection is None:
+                connection = self.local.connection = http.client.HTTPConnection(
+                    "127.0.0.1", self.port, timeout=120
+                )
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=self.headers)
+                response = connection.getresponse()
+                body = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionError):
+                connection.close()  # an idle keep-alive connection closed: open another
+                self.local.connection = None
+                if attempt:
+                    raise
         elapsed = (time.perf_counter() - started) * 1000
         if response.status != 200:
             raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
@@ -218,7 +250,11 @@ def _measure(
             f"minimal {sixteen['minimal']['rps']:.0f}/s",
             flush=True,
         )
-    return _summary(rounds, first_s)
+    summary = _summary(rounds, first_s)
+    memory = _rss_mb(servers["ours"][0].pid)
+    summary["ours_rss_mb"] = max(v for k, v in memory.items() if not k.endswith("_peak"))
+    summary["ours_peak_rss_mb"] = max(v for k, v in memory.items() if k.endswith("_peak"))
+    return summary
 
 
 def _interleaved(
@@ -339,6 +375,10 @@ def _print_table(f: dict[str, Any]) -> None:
                 f"{t:<9}{clients:>8}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
                 f"{_fmt(rps):>22}{_fmt(cpu):>26}"
             )
+    print(
+        f"ours, largest server process: {f['ours_rss_mb']} MB resident, "
+        f"{f['ours_peak_rss_mb']} MB at its peak"
+    )
     print(
         f"CPU per request, ours / minimal: {_fmt(f['cpu_per_request_ratio_spread'])} "
         f"(goal ≤ 2); 16-client throughput, ours / minimal: "
