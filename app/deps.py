@@ -1,4 +1,6 @@
-"""Request-scoped dependencies, defined once and taken by every route."""
+"""Request-scoped dependencies, defined once and taken by every route. Those that only read
+app.state or check the permission table are `async def`: FastAPI runs a plain `def` dependency
+in the thread pool, a hop that costs more than the work (about 0.1 ms each, per request)."""
 
 from __future__ import annotations
 
@@ -17,24 +19,24 @@ from app.services.serving_cache import ServingCache
 from app.settings import Settings
 
 
-def get_database(request: Request) -> Database:
+async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
 def get_session(request: Request) -> Iterator[Session]:
-    with get_database(request).session() as session:
+    with request.app.state.database.session() as session:
         yield session
 
 
-def get_app_settings(request: Request) -> Settings:
+async def get_app_settings(request: Request) -> Settings:
     return request.app.state.settings
 
 
-def get_ranking_index(request: Request) -> CatalogIndex:
+async def get_ranking_index(request: Request) -> CatalogIndex:
     return request.app.state.ranking_index
 
 
-def get_serving_cache(request: Request) -> ServingCache | None:
+async def get_serving_cache(request: Request) -> ServingCache | None:
     return getattr(request.app.state, "serving_cache", None)
 
 
@@ -63,7 +65,7 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
             session=session,
             token=token.strip(),
             request_id=request_id,
-            cache=get_serving_cache(request),
+            cache=getattr(request.app.state, "serving_cache", None),
         )
     return Principal(request_id=request_id) if request_id else NOBODY
 
@@ -71,7 +73,7 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
 PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
-def guard(request: Request, principal: PrincipalDep) -> None:
+async def guard(request: Request, principal: PrincipalDep) -> None:
     """The permission matrix's door, run before every API route (create_app adds it)."""
     door(principal, request.method, request.url.path)
 

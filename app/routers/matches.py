@@ -110,14 +110,14 @@ class Reach:
 
 # Its own dependency so these two stay after the offering filters in the published order
 # (FastAPI lists a route's own parameters before its dependencies').
-def reach_params(
+async def reach_params(
     max_distance_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
     exclude_full: bool = False,
 ) -> Reach:
     return Reach(max_distance_km=max_distance_km, exclude_full=exclude_full)
 
 
-def ranking_filters(
+async def ranking_filters(
     offerings: RankingOfferingsDep, reach: Annotated[Reach, Depends(reach_params)]
 ) -> MatchFilters:
     """A school ranking's hard filters: the offering filters, then how far and whether full."""

@@ -184,7 +184,10 @@ class CatalogIndex:
             ids |= self._by_org.get(org, set())
         self._apply(session, ids)
         self._read_shown(session, ids, orgs | {self._shown[i][2] for i in ids if i in self._shown})
-        self._refresh_history(session)
+        # Partnerships are logged as organization changes (no offering): a batch of offering
+        # writes alone cannot have moved the history, so it is neither re-read nor refitted.
+        if any(offering is None for _, _, offering in changes):
+            self._refresh_history(session)
         self._applied.extend(c[0] for c in changes)
         self._newest = max(self._newest, max(c[0] for c in changes))
 

@@ -128,3 +128,22 @@ def test_a_user_disabled_in_the_database_is_refused_at_once(app, db):
             session.execute(update(User).where(User.id == user_id).values(is_active=False))
             session.commit()
         assert first.get("/v1/me", headers=headers).status_code == 401
+
+
+def test_offering_writes_alone_do_not_reload_the_partnership_history(client, app, monkeypatch):
+    from app.repositories import catalog
+
+    sid = _school_with_needs(client)
+    org, made = _partner(client)
+    _ranked(client, sid)
+    reads: list[int] = []
+    real = catalog.partnership_history
+    monkeypatch.setattr(catalog, "partnership_history", lambda s: reads.append(1) or real(s))
+    changed = client.patch(f"/v1/offerings/{made}", json={"title": "Mural club"})
+    assert changed.status_code == 200, changed.text
+    assert "Mural club" in {i["offering"]["title"] for i in _ranked(client, sid)["items"]}
+    assert reads == []
+    renamed = client.patch(f"/v1/organizations/{org}", json={"name": "Renamed"})
+    assert renamed.status_code == 200, renamed.text
+    _ranked(client, sid)
+    assert reads == [1]  # an organization change may be a partnership: the history is re-read
