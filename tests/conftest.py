@@ -52,7 +52,22 @@ def empty_tables(database: Database) -> None:
     tables = [t.name for t in reversed(Base.metadata.sorted_tables)]
     with database.engine.begin() as conn:
         if database.is_postgis:
-            conn.execute(text(f"TRUNCATE {', '.join(tables)} RESTART IDENTITY CASCADE"))
+            # TRUNCATE costs ~0.5 s a call here (new files for every table); most tests leave a
+            # few rows in a few tables, so delete from the tables that hold rows (children
+            # first) and restart the sequences that moved, as RESTART IDENTITY did.
+            probe = ", ".join(f"EXISTS (SELECT 1 FROM {table})" for table in tables)
+            held = conn.execute(text(f"SELECT {probe}")).one()
+            for table, has_rows in zip(tables, held, strict=True):
+                if has_rows:
+                    conn.execute(text(f"DELETE FROM {table}"))
+            moved = conn.execute(
+                text(
+                    "SELECT quote_ident(schemaname) || '.' || quote_ident(sequencename) "
+                    "FROM pg_sequences WHERE last_value IS NOT NULL"
+                )
+            ).scalars()
+            for sequence in list(moved):
+                conn.execute(text(f"ALTER SEQUENCE {sequence} RESTART"))
         else:
             for table in tables:
                 conn.execute(text(f"DELETE FROM {table}"))
