@@ -37,7 +37,7 @@ from app.db import Database
 from app.services.accounts import tool_token
 from app.settings import get_settings
 from app.taxonomy import load_taxonomy
-from bench import http_load, postgis_baseline
+from bench import http_load, postgis_baseline, worker_memory
 from bench.synthetic import synthetic_offerings, synthetic_schools
 from matching.index import query_radius_km
 
@@ -53,9 +53,22 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--requests", type=int, default=100, help="per target, phase and round")
     parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, each server")
     parser.add_argument("--port", type=int, default=8160, help="ours; the minimal one +1")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only what one worker holds at --offerings (bench.worker_memory), no servers",
+    )
 
 
 def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
+    if args.memory_only:
+        figures = worker_memory.measure(args.offerings, args.seed)
+        print(
+            f"one worker at {args.offerings:,} offerings: {figures['worker_rss_mb']} MB resident "
+            f"after the build, {figures['peak_rss_mb']} MB at its peak (goal at 1,000,000: "
+            "≤ 1,536 MB)"
+        )
+        return figures
     baseline_url = args.baseline_url or (
         database.url.render_as_string(hide_password=False) if database.is_postgis else None
     )
