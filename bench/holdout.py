@@ -16,12 +16,19 @@ per seed next to baselines computed on the identical split and schools:
 - schools_served: organizations by how many training schools they served;
 - category_x_served: need-weighted category overlap x schools served;
 - category_x_served_proximity: the same, normalised, plus exp(-km / 5) to the organization.
+
+Also per seed: how many held-out schools' top 10 organizations change when equity goes from 0
+to 0.3 and to 1 (live app), and a cold-start run: the same split rebuilt with the partnerships
+of a seeded 20% of the training organizations withheld (new partners, no history), reporting
+their share of top-10 slots next to their share of organizations, and nDCG@10 on that database.
+Then the leave-one-district-out style check on synthetic districts (bench.holdout_synthetic).
 """
 
 from __future__ import annotations
 
 import argparse
 import csv
+import dataclasses
 import datetime as dt
 import logging
 import math
@@ -45,11 +52,14 @@ from app.models import Organization, School
 from app.services import demo
 from app.services.accounts import tool_token
 from app.settings import Settings
+from bench import holdout_synthetic
 from geo.distance import haversine_km
 
 K = 10
 PAGE = 100  # offerings read per school: enough to hold 10 distinct organizations
 PROXIMITY_KM = 5.0
+EQUITIES = (0.0, 0.3, 1.0)
+COLD_SHARE = 0.2  # training organizations whose history the cold-start run withholds
 BASELINES = ("schools_served", "category_x_served", "category_x_served_proximity")
 
 
@@ -75,7 +85,18 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
         for m in methods
     }
     print(f"{'mean':>4} {'':>7}  " + "  ".join(f"{mean[m]['ndcg10']:>22.3f}" for m in methods))
+    for row in per_seed:
+        eq, cold = row["equity_top10_changed"], row["cold_start"]
+        print(
+            f"seed {row['seed']}: top-10s changed by equity 0->0.3: {eq['0.3']}/{row['schools']},"
+            f" 0->1: {eq['1.0']}/{row['schools']}; cold start: no-history partners hold"
+            f" {cold['top10_share']:.3f} of top-10 slots ({cold['top10_share_with_history']:.3f}"
+            f" with their history; {cold['org_share']:.3f} of organizations),"
+            f" nDCG@10 {cold['ndcg10']:.3f}"
+        )
+    synthetic = holdout_synthetic.run()
     return {
+        "synthetic_lodo": synthetic,
         "k": K,
         "seeds": per_seed,
         "ndcg10_mean": mean["live"]["ndcg10"],
@@ -84,6 +105,14 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
         "recall10_mean": mean["live"]["recall10"],
         "mrr_mean": mean["live"]["mrr"],
         "baselines": {name: {f"{m}_mean": v for m, v in mean[name].items()} for name in BASELINES},
+        "equity_top10_changed": {
+            e: sum(r["equity_top10_changed"][e] for r in per_seed) for e in ("0.3", "1.0")
+        },
+        "schools_total": sum(r["schools"] for r in per_seed),
+        "cold_start": {
+            key: round(statistics.mean(r["cold_start"][key] for r in per_seed), 3)
+            for key in ("top10_share", "top10_share_with_history", "org_share", "ndcg10")
+        },
         "beats_every_baseline_every_seed": all(
             r["methods"]["live"]["ndcg10"] > r["methods"][b]["ndcg10"]
             for r in per_seed
@@ -127,9 +156,27 @@ def _split_figures(full: _Records, seed: int, holdout: float) -> dict[str, Any]:
         training = oakland.load_oakland(train_dir)
         database = Database(f"sqlite:///{Path(scratch) / 'holdout.db'}")
         try:
-            return {"seed": seed, **_evaluate(database, full, training, held)}
+            figures = {"seed": seed, **_evaluate(database, full, training, held)}
         finally:
             database.dispose()
+        # Cold start: the same split, the history of a seeded share of organizations withheld.
+        orgs = sorted(o.external_id for o in training.organizations)
+        random.Random(seed).shuffle(orgs)
+        cold = set(orgs[: round(COLD_SHARE * len(orgs))])
+        kept = tuple(p for p in training.partnerships if p.organization_external_id not in cold)
+        database = Database(f"sqlite:///{Path(scratch) / 'cold.db'}")
+        try:
+            figures["cold_start"] = _cold_start(
+                database,
+                full,
+                dataclasses.replace(training, partnerships=kept),
+                held,
+                cold,
+                figures.pop("ranked_live"),
+            )
+        finally:
+            database.dispose()
+        return figures
 
 
 def _training_copy(full: _Records, held: set[str], target: Path) -> None:
@@ -143,16 +190,67 @@ def _training_copy(full: _Records, held: set[str], target: Path) -> None:
                 writer.writerow(raw)
 
 
-def _evaluate(
-    database: Database, full: _Records, training: oakland.DemoData, held: set[str]
-) -> dict[str, Any]:
-    migrate.upgrade(database)
-    settings = Settings(
+def _settings(database: Database) -> Settings:
+    return Settings(
         database_url=database.url.render_as_string(hide_password=False),
         rate_limit_per_minute_ip=0,
         rate_limit_per_minute_key=0,
         log_level="WARNING",
     )
+
+
+def _cold_start(
+    database: Database,
+    full: _Records,
+    training: oakland.DemoData,
+    held: set[str],
+    cold: set[str],
+    with_history: list[list[str]],
+) -> dict[str, float]:
+    """Top-10 exposure and nDCG@10 with the cold organizations' history withheld."""
+    migrate.upgrade(database)
+    settings = _settings(database)
+    with database.session() as session:
+        token = tool_token(session=session, email="holdout@partnermap.invalid", ttl=_HOUR)
+    with TestClient(create_app(settings, database=database)) as live:
+        live.headers.update({"Authorization": f"Bearer {token}"})
+        with database.session() as session:
+            demo.load(session=session, data=training)
+        ids, orgs = _school_ids(database), _organizations(database)
+        questions = _held_out_questions(full, held, ids, orgs)
+        _file_needs(live, questions)
+        ranked = [_top_organizations(live, school_id) for school_id, _, _ in questions]
+    names = {o.external_id: oakland.normalise(o.name) for o in training.organizations}
+    new = {orgs[names[ext]] for ext in cold}
+    slots = [o for top in ranked for o in top]
+    known = [o for top in with_history for o in top]  # names
+    new_names = {names[ext] for ext in cold}
+    return {
+        "top10_share": round(sum(o in new for o in slots) / max(len(slots), 1), 4),
+        "top10_share_with_history": round(
+            sum(o in new_names for o in known) / max(len(known), 1), 4
+        ),
+        "org_share": round(len(new) / len(orgs), 4),
+        "ndcg10": _metrics(ranked, [rel for _, _, rel in questions])["ndcg10"],
+    }
+
+
+def _file_needs(
+    client: TestClient, questions: list[tuple[int, list[dict[str, Any]], set[int]]]
+) -> None:
+    for school_id, needs, _ in questions:
+        response = client.post(
+            f"/v1/schools/{school_id}/needs-assessments",
+            json={"assessed_on": "2011-11-01", "is_example": True, "needs": needs},
+        )
+        response.raise_for_status()
+
+
+def _evaluate(
+    database: Database, full: _Records, training: oakland.DemoData, held: set[str]
+) -> dict[str, Any]:
+    migrate.upgrade(database)
+    settings = _settings(database)
     with database.session() as session:
         token = tool_token(session=session, email="holdout@partnermap.invalid", ttl=_HOUR)
     headers = {"Authorization": f"Bearer {token}"}
@@ -164,18 +262,18 @@ def _evaluate(
         ids = _school_ids(database)
         orgs = _organizations(database)
         questions = _held_out_questions(full, held, ids, orgs)
-        for school_id, needs, _ in questions:
-            response = live.post(
-                f"/v1/schools/{school_id}/needs-assessments",
-                json={"assessed_on": "2011-11-01", "is_example": True, "needs": needs},
-            )
-            response.raise_for_status()
+        _file_needs(live, questions)
         ranked_live = [_top_organizations(live, school_id) for school_id, _, _ in questions]
+        by_equity = {
+            e: [_top_organizations(live, school_id, e) for school_id, _, _ in questions]
+            for e in EQUITIES
+        }
     with TestClient(create_app(settings, database=database)) as rebuilt:
         rebuilt.headers.update(headers)
         ranked_rebuilt = [_top_organizations(rebuilt, school_id) for school_id, _, _ in questions]
     school_at = {s.external_id: (s.lat, s.lon) for s in training.schools}
     inverse = {v: k for k, v in ids.items()}
+    by_id = {v: k for k, v in orgs.items()}
     rankings: dict[str, list[list[int]]] = {"live": ranked_live, "rebuilt": ranked_rebuilt}
     for name, rule in _baselines(training, orgs).items():
         rankings[name] = [
@@ -185,6 +283,12 @@ def _evaluate(
     return {
         "schools": len(questions),
         "methods": {name: _metrics(r, relevant) for name, r in rankings.items()},
+        # the cold-start run compares its exposure with these (by name: ids differ per database)
+        "ranked_live": [[by_id[o] for o in top] for top in ranked_live],
+        "equity_top10_changed": {
+            str(e): sum(a != b for a, b in zip(by_equity[0.0], by_equity[e], strict=True))
+            for e in EQUITIES[1:]
+        },
     }
 
 
@@ -228,8 +332,13 @@ def _held_out_questions(
     return questions
 
 
-def _top_organizations(client: TestClient, school_id: int) -> list[int]:
-    response = client.get(f"/v1/schools/{school_id}/matches", params={"limit": PAGE})
+def _top_organizations(
+    client: TestClient, school_id: int, equity: float | None = None
+) -> list[int]:
+    params: dict[str, Any] = {"limit": PAGE}
+    if equity is not None:
+        params["equity"] = equity
+    response = client.get(f"/v1/schools/{school_id}/matches", params=params)
     response.raise_for_status()
     ranked = [item["offering"]["organization_id"] for item in response.json()["items"]]
     return list(dict.fromkeys(ranked))[:K]

@@ -136,13 +136,15 @@ def _equity_shares(
                 session=session,
                 ranking_index=ranking_index,
                 principal=OPERATOR,
+                settings=get_settings(),
                 organization_id=org_id,
-                k=5,
+                offset=0,
+                limit=5,
                 equity=equity,
                 district=None,
                 max_distance_km=None,
             )
-            for r in ranked:
+            for r, _ in ranked.results:
                 if r.school_id in need_of:
                     slots += 1
                     high += need_of[r.school_id] >= HIGH_NEED

@@ -110,9 +110,12 @@ def needs_coverage(
     schools_left, students_left: per offering, NaN when unknown (schools: estimated).
     """
     cfg = config or CoverageConfig()
-    p_need = np.asarray(pair_need, dtype=np.intp)
-    p_off = np.asarray(pair_offering, dtype=np.intp)
-    q = np.asarray(fit, dtype=np.float64)
+    # Pair arrays keep their compact dtypes (int32 rows, float32 fits from matching.pairs):
+    # at national scale they hold tens of millions of pairs, and copies would double them.
+    p_need, p_off = _rows(pair_need), _rows(pair_offering)
+    q = np.asarray(fit)
+    if q.dtype not in (np.float32, np.float64):
+        q = q.astype(np.float64)
     school = np.asarray(need_school, dtype=np.intp)
     students = np.asarray(need_students, dtype=np.float64)
     declared = np.asarray(schools_left, dtype=np.float64)
@@ -137,6 +140,7 @@ def needs_coverage(
         np.fmax.reduceat(demand_students, starts) if len(starts) else np.zeros(0, np.float64)
     )
     school_off = o_sorted[starts]
+    del order, o_sorted, s_sorted, first, demand_students, c_school
     reached = np.bincount(school_off, minlength=n_off).astype(np.intp)
     wanted_students = np.bincount(
         school_off, weights=np.nan_to_num(per_school_students), minlength=n_off
@@ -158,6 +162,7 @@ def needs_coverage(
         known_students, np.minimum(school_share[p_off], student_share[p_off]), school_share[p_off]
     )
     share = np.where(counts, share, 0.0)
+    del known_students
     contribution = q * share
 
     offerings = np.bincount(c_need, minlength=n_needs).astype(np.intp)
@@ -185,3 +190,9 @@ def needs_coverage(
         need_estimated=need_estimated,
         status=status,
     )
+
+
+def _rows(values: npt.ArrayLike) -> np.ndarray:
+    """Row numbers as given when they are integers (int32 stays int32), else as intp."""
+    rows = np.asarray(values)
+    return rows if rows.dtype.kind in "iu" else rows.astype(np.intp)

@@ -16,7 +16,7 @@ from matching.filters import Filters
 from matching.index import OfferingIndex
 from matching.need_index import need_index, populations_from_indicators
 from matching.pairs import Reaching, fit_and_reach
-from matching.rank import rank_offerings, rank_schools
+from matching.rank import rank_offerings, rank_organizations, rank_schools
 from matching.results import Contribution, NeedMet, RankedOffering, RankedSchool
 from matching.tables import Need, OfferingRecord, OfferingTable, SchoolQuery, SchoolTable
 
@@ -39,5 +39,6 @@ __all__ = [
     "need_index",
     "populations_from_indicators",
     "rank_offerings",
+    "rank_organizations",
     "rank_schools",
 ]

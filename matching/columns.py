@@ -1,4 +1,5 @@
-"""Offerings encoded once into numpy columns (ids, bitmasks, padded category ids) and TF-IDF.
+"""Offerings encoded once into numpy columns (ids, bitmasks, padded category ids) and hashed
+term rows read as TF-IDF.
 
 The structured columns and the text rows are kept apart: ranking computes bounds on the
 columns of every candidate and touches text rows only for the few that can still make the top.
@@ -10,13 +11,16 @@ import datetime as dt
 import itertools
 import math
 from collections import Counter
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Sequence
 from dataclasses import dataclass, field
+from functools import lru_cache
 from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.feature_extraction.text import HashingVectorizer
+from sklearn.preprocessing import normalize
+from sklearn.utils import murmurhash3_32
 
 from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
@@ -59,6 +63,8 @@ def record_dtype(width: int) -> np.dtype:
             ("cost", np.int8),
             ("verified", np.bool_),
             ("has_service_area", np.bool_),
+            ("languages_listed", np.bool_),
+            ("location_estimated", np.bool_),
         ],
         align=True,
     )
@@ -93,6 +99,10 @@ class OfferingColumns:
     cost: np.ndarray = field(init=False, repr=False)  # int8 COST_* code
     verified: np.ndarray = field(init=False, repr=False)  # bool
     has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
+    # bool: the offering lists its languages (an empty list is encoded as English in
+    # `languages`, but a need asking for another language reads it as unknown, not a mismatch)
+    languages_listed: np.ndarray = field(init=False, repr=False)
+    location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
 
     def __post_init__(self) -> None:
         for name in self.records.dtype.names or ():
@@ -143,20 +153,29 @@ class OfferingColumns:
 
 @dataclass(frozen=True)
 class TextRows:
-    """TF-IDF rows of offerings and the raw texts they came from (to refit on rebuild)."""
+    """Hashed term rows of offering texts: sublinear term frequency (1 + log count) per hashed
+    word, no idf and no norm. A row depends on its own text only, so rows written at any time
+    share one feature space; idf and the norm are applied when they are read (`weighted`)."""
 
-    matrix: sp.csr_matrix  # (n, vocabulary) float32, rows L2-normalised
-    raw: np.ndarray  # object array of str
+    matrix: sp.csr_matrix  # (n, TEXT_FEATURES) float32
 
     def __len__(self) -> int:
-        return len(self.raw)
+        return int(self.matrix.shape[0])
 
     def take(self, rows: np.ndarray) -> TextRows:
-        return TextRows(self.matrix[rows], self.raw[rows])
+        return TextRows(self.matrix[rows])
 
     def similarity(self, rows: np.ndarray, query: QueryTerms) -> np.ndarray:
-        """(len(rows), texts) float32 cosine of these rows and the query texts."""
+        """(len(rows), texts) cosine of these rows and the query texts."""
         return similarity(self.matrix, rows, query)
+
+    def weighted(self, rows: np.ndarray, frequency: DocumentFrequency) -> sp.csr_matrix:
+        """TF-IDF rows (L2-normalised) of these rows under these document frequencies."""
+        matrix = sp.csr_matrix(self.matrix[rows], dtype=np.float64)
+        if matrix.shape[0] == 0:
+            return matrix
+        matrix.data *= frequency.idf(matrix.indices)
+        return normalize(matrix)
 
     @staticmethod
     def concat(first: TextRows, second: TextRows) -> TextRows:
@@ -164,10 +183,7 @@ class TextRows:
             return first
         if len(first) == 0:
             return second
-        return TextRows(
-            sp.vstack([first.matrix, second.matrix], format="csr"),
-            np.concatenate([first.raw, second.raw]),
-        )
+        return TextRows(sp.vstack([first.matrix, second.matrix], format="csr"))
 
 
 def _pad(categories: np.ndarray, width: int) -> np.ndarray:
@@ -177,76 +193,103 @@ def _pad(categories: np.ndarray, width: int) -> np.ndarray:
     return np.pad(categories, ((0, 0), (0, missing)), constant_values=-1)
 
 
-def _vectorizer(max_features: int | None, stop_words: str | None) -> TfidfVectorizer:
-    return TfidfVectorizer(
-        dtype=np.float32,
-        sublinear_tf=True,
-        strip_accents="unicode",
-        stop_words=stop_words,
-        max_features=max_features,
-    )
+# Words hash into this many columns (scikit-learn's HashingVectorizer): no vocabulary to fit,
+# so an offering written at any time is encoded like those of the last build. 2**20 columns
+# keep collisions rare for a corpus of a million offerings (~10^5 distinct words).
+TEXT_FEATURES = 2**20
+_HASHER = HashingVectorizer(
+    n_features=TEXT_FEATURES,
+    alternate_sign=False,
+    norm=None,
+    strip_accents="unicode",
+    stop_words="english",
+    dtype=np.float32,
+)
+_ANALYZER = _HASHER.build_analyzer()
 
 
-def fit_text(texts: np.ndarray, max_features: int) -> tuple[TfidfVectorizer, TextRows]:
-    """Fit TF-IDF on the offering corpus; returns the vectorizer and the corpus rows."""
-    vectorizer = _vectorizer(max_features, "english")
-    try:
-        matrix = vectorizer.fit_transform(texts)
-    except ValueError:  # no usable word at all (empty corpus, only stop words)
-        # Queries and later upserts still need a fitted vectorizer; this one matches nothing.
-        vectorizer = _vectorizer(None, None).fit(["placeholder"])
-        return vectorizer, transform_text(vectorizer, texts)
-    return vectorizer, TextRows(sp.csr_matrix(matrix, dtype=np.float32), texts)
+def text_rows(texts: Any) -> TextRows:
+    """Hashed sublinear term-frequency rows of offering texts (see TextRows)."""
+    raw = object_array(texts)
+    if len(raw) == 0:
+        return TextRows(sp.csr_matrix((0, TEXT_FEATURES), dtype=np.float32))
+    matrix = sp.csr_matrix(_HASHER.transform(raw), dtype=np.float32)
+    matrix.data = (1.0 + np.log(matrix.data)).astype(np.float32)
+    return TextRows(matrix)
+
+
+@dataclass(frozen=True)
+class DocumentFrequency:
+    """How many live offering texts hold each hashed word, and how many texts there are:
+    the idf of TF-IDF (smooth, as scikit-learn's: ln((1 + n) / (1 + df)) + 1), kept exact
+    as offerings are added and removed, so a live index scores text as a rebuilt one does."""
+
+    counts: np.ndarray  # (TEXT_FEATURES,) int32
+    documents: int
+
+    @classmethod
+    def of(cls, rows: TextRows) -> DocumentFrequency:
+        counts = np.zeros(TEXT_FEATURES, dtype=np.int32)
+        return cls(counts, 0).changed(rows, +1)
+
+    def changed(self, rows: TextRows, sign: int) -> DocumentFrequency:
+        """With these texts added (sign +1) or removed (-1). Each row holds a word once."""
+        if len(rows) == 0:
+            return self
+        counts = self.counts.copy()
+        np.add.at(counts, rows.matrix.indices, sign)
+        return DocumentFrequency(counts, self.documents + sign * len(rows))
+
+    def idf(self, columns: np.ndarray) -> np.ndarray:
+        """float64 idf of these hashed columns."""
+        df = self.counts[columns].astype(np.float64)
+        return np.log((1.0 + self.documents) / (1.0 + df)) + 1.0
+
+
+@lru_cache(maxsize=65536)
+def _column(token: str) -> int:
+    """The hashed column of one analysed word (as HashingVectorizer computes it)."""
+    h = int(murmurhash3_32(token, seed=0))
+    return (2**31 - 1 if h == -(2**31) else abs(h)) % TEXT_FEATURES
 
 
 @dataclass(frozen=True)
 class QueryText:
-    """TF-IDF of short query texts with a fitted vectorizer, without scikit-learn's per-call
-    validation overhead (~1 ms): same analyzer, sublinear tf, idf and L2 norm, same result."""
+    """TF-IDF of short query texts under the index's document frequencies, without
+    scikit-learn's per-call validation overhead (~1 ms): same analyzer, hashing, sublinear tf,
+    idf and L2 norm as the offering rows read through TextRows.weighted."""
 
-    analyzer: Callable[[str], list[str]]
-    vocabulary: Mapping[str, int]
-    idf: Sequence[float]
-    n_features: int
-
-    @classmethod
-    def of(cls, vectorizer: TfidfVectorizer) -> QueryText:
-        # Plain Python ints and floats: a query looks up a few terms, one at a time.
-        vocabulary = {term: int(column) for term, column in vectorizer.vocabulary_.items()}
-        idf = np.asarray(vectorizer.idf_, dtype=np.float64).tolist()
-        return cls(vectorizer.build_analyzer(), vocabulary, idf, len(idf))
+    frequency: DocumentFrequency
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """(len(texts), n_features) float32 TF-IDF rows."""
+        """(len(texts), TEXT_FEATURES) float64 TF-IDF rows."""
         rows = [self._weights(text) for text in texts]
         indptr = np.cumsum([0, *map(len, rows)])
         columns = [column for row in rows for column in row]
-        values = np.array([value for row in rows for value in row.values()], dtype=np.float32)
-        shape = (len(texts), self.n_features)
+        values = np.array([value for row in rows for value in row.values()], dtype=np.float64)
+        shape = (len(texts), TEXT_FEATURES)
         return sp.csr_matrix((values, np.array(columns, dtype=np.int32), indptr), shape=shape)
 
     def terms(self, texts: Sequence[str]) -> QueryTerms:
-        """The same TF-IDF values, by the vocabulary columns the texts use."""
+        """The same TF-IDF values, by the hashed columns the texts use."""
         rows = [self._weights(text) for text in texts]
         used = sorted({column for row in rows for column in row})
         slot = {column: i for i, column in enumerate(used)}
-        weights = np.zeros((len(used), len(texts)), dtype=np.float32)
+        weights = np.zeros((len(used), len(texts)), dtype=np.float64)
         for j, row in enumerate(rows):
             for column, value in row.items():
                 weights[slot[column], j] = value
-        return QueryTerms(np.array(used, dtype=np.intp), weights)
+        return QueryTerms(np.array(used, dtype=np.intp), weights, self.frequency)
 
     def _weights(self, text: str) -> dict[int, float]:
-        """Vocabulary column -> TF-IDF weight of one text, columns ascending (float64; a few
-        terms, so plain Python beats numpy here)."""
-        counts = Counter(
-            i for token in self.analyzer(text) if (i := self.vocabulary.get(token)) is not None
-        )
-        weights = {c: (1.0 + math.log(counts[c])) * self.idf[c] for c in sorted(counts)}
-        squares = 0.0
-        for value in weights.values():  # summed in column order, as numpy would
-            squares += value * value
-        norm = math.sqrt(squares)
+        """Hashed column -> TF-IDF weight of one text, columns ascending (a few terms, so plain
+        Python beats numpy here). Words no offering uses weigh nothing: they cannot match."""
+        counts = Counter(_column(token) for token in _ANALYZER(text))
+        frequency = self.frequency
+        used = [c for c in sorted(counts) if frequency.counts[c] > 0]
+        idf = frequency.idf(np.array(used, dtype=np.intp)).tolist()
+        weights = {c: (1.0 + math.log(counts[c])) * w for c, w in zip(used, idf, strict=True)}
+        norm = math.sqrt(sum(value * value for value in weights.values()))
         if norm == 0:
             return weights
         return {column: value / norm for column, value in weights.items()}
@@ -254,34 +297,35 @@ class QueryText:
 
 @dataclass(frozen=True)
 class QueryTerms:
-    """TF-IDF of a few query texts over only the vocabulary columns any of them uses."""
+    """TF-IDF of a few query texts over only the hashed columns any of them uses."""
 
-    columns: np.ndarray  # ascending vocabulary columns
-    weights: np.ndarray  # (len(columns), texts) float32
+    columns: np.ndarray  # ascending hashed columns
+    weights: np.ndarray  # (len(columns), texts) float64, each text L2-normalised
+    frequency: DocumentFrequency  # the idf the offering rows are weighted with
 
 
 def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np.ndarray:
-    """(len(rows), texts) float32 dot products of these rows of a CSR matrix with the query
-    texts: bitwise what `(matrix[rows] @ queries.T).toarray()` gives, without building either
-    sparse matrix. Each product is summed in float32 in the row's stored order, as scipy does.
+    """(len(rows), texts) float64 cosine of these rows of a term-frequency matrix (TextRows),
+    weighted by the query's idf and L2-normalised, with the query texts: what
+    `TextRows.weighted(rows) @ QueryText.transform(texts).T` gives, without building either
+    sparse matrix. Each row's norm and products are summed in the row's stored order, so the
+    same row gives the same value wherever it is stored (base, buffer, after a rebuild).
     """
-    out = np.zeros((query.weights.shape[1], len(rows)), dtype=np.float32)
+    out = np.zeros((query.weights.shape[1], len(rows)), dtype=np.float64)
     if len(rows) == 0 or len(query.columns) == 0:
         return out.T
     starts, stops = matrix.indptr[rows], matrix.indptr[rows + 1]
     entries = row_ranges(starts, stops)
-    # Slot of each vocabulary column in the query (0: not in any query text).
-    slot = np.zeros(matrix.shape[1], dtype=np.min_scalar_type(len(query.columns)))
-    slot[query.columns] = np.arange(1, len(query.columns) + 1)
-    entry_slot = slot[matrix.indices[entries]]
-    hit = np.flatnonzero(entry_slot)
-    owner = np.repeat(np.arange(len(rows)), stops - starts)[hit]
-    # take: much faster than [] for these gathers (numpy's fancy indexing path is general)
-    products = matrix.data.take(entries[hit])[:, None] * query.weights.take(
-        entry_slot[hit] - 1, axis=0
-    )
+    columns = matrix.indices.take(entries)
+    owner = np.repeat(np.arange(len(rows)), stops - starts)
+    weight = matrix.data.take(entries).astype(np.float64) * query.frequency.idf(columns)
+    norm = np.sqrt(np.bincount(owner, weight * weight, minlength=len(rows)))
+    # Slot of each entry's column among the query's (sorted) columns; hits only.
+    slot = np.minimum(np.searchsorted(query.columns, columns), len(query.columns) - 1)
+    hit = np.flatnonzero(query.columns[slot] == columns)
+    products = (weight[hit] / norm[owner[hit]])[:, None] * query.weights.take(slot[hit], axis=0)
     for j in range(out.shape[0]):  # a few query texts; np.add.at adds in entry order
-        np.add.at(out[j], owner, products[:, j])
+        np.add.at(out[j], owner[hit], products[:, j])
     return out.T
 
 
@@ -290,14 +334,6 @@ def row_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     lengths = stops - starts
     offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
     return (np.arange(int(lengths.sum())) + offsets).astype(np.intp, copy=False)
-
-
-def transform_text(vectorizer: TfidfVectorizer, texts: Any) -> TextRows:
-    """TF-IDF rows of new texts with an already fitted vectorizer."""
-    raw = object_array(texts)
-    if len(raw) == 0:
-        return TextRows(sp.csr_matrix((0, len(vectorizer.idf_)), dtype=np.float32), raw)
-    return TextRows(sp.csr_matrix(vectorizer.transform(raw), dtype=np.float32), raw)
 
 
 def encode(table: OfferingTable, tree: CategoryTree, languages: LanguageCodes) -> OfferingColumns:
@@ -324,6 +360,8 @@ def encode(table: OfferingTable, tree: CategoryTree, languages: LanguageCodes) -
         verified=np.asarray(table.verified, dtype=bool),
         service_radius_km=np.asarray(table.service_radius_km, dtype=np.float32),
         has_service_area=np.asarray(table.has_service_area, dtype=bool),
+        languages_listed=np.fromiter(map(bool, table.languages), dtype=bool, count=n),
+        location_estimated=np.asarray(table.location_estimated, dtype=bool),
     )
 
 

@@ -97,6 +97,9 @@ class RankingConfig:
     fee_penalty: float = 0.1
     sliding_scale_penalty: float = 0.03
     cost_unknown_penalty: float = 0.05
+    # Need asks for languages but the offering lists none: unknown, not a mismatch (a mismatch,
+    # listing languages without any asked for, demotes).
+    language_unknown_penalty: float = 0.05
     # Times the share of the need's students_affected the offering cannot take (students left).
     capacity_short_penalty: float = 0.2
     # Offering not verified by the district.
@@ -116,12 +119,15 @@ class RankingConfig:
     affordability_sliding_scale: float = 0.6
     affordability_fee: float = 0.0
     affordability_unknown: float = 0.3
+    # Forward rankings with partnership history: share of the equity value given to the
+    # organization's record with high-need schools (mean need index of the schools it served;
+    # a partner with no history gets the district's mean). Offerings that state no cost,
+    # populations or languages all had the same equity value; this is where equity acts.
+    equity_record_share: float = 0.25
     # Need index used for a school whose index is unknown (all indicators missing).
     missing_need_index: float = 0.5
 
     # --- index ---------------------------------------------------------------------------------
-    # TF-IDF vocabulary cap (most frequent terms), bounding memory at a million offerings.
-    text_max_features: int = 100_000
     # Upserted rows wait in an append buffer scanned by brute force; past this many, call
     # OfferingIndex.rebuild() (cheap to check via OfferingIndex.needs_rebuild).
     rebuild_buffer_rows: int = 20_000
@@ -143,6 +149,8 @@ class RankingConfig:
         shares = self.equity_cost_share + self.equity_population_share
         if abs(shares + self.equity_language_share - 1) > 1e-9:
             raise ValueError("equity shares must sum to 1")
+        if not 0 <= self.equity_record_share <= 1:
+            raise ValueError("equity_record_share must be in [0, 1]")
         if self.default_locale not in LOCALES:
             raise ValueError(f"default_locale must be one of {LOCALES}")
         if self.demotion <= self.max_positive_score + self.constraints_weight * self.max_soft:
@@ -157,6 +165,7 @@ class RankingConfig:
             + self.delivery_mismatch_penalty
             + max(self.fee_penalty, self.sliding_scale_penalty, self.cost_unknown_penalty)
             + self.capacity_short_penalty
+            + self.language_unknown_penalty
             + self.unverified_penalty
         )
 

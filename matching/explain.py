@@ -42,6 +42,7 @@ class Context:
     strength: float
     as_of: dt.date
     reverse: bool  # ranking schools for an offering (equity = the school's need alone)
+    school_estimated: bool = False  # the school's location is an estimate
 
     @cached_property
     def credit_rows(self) -> list[list[float]]:
@@ -55,6 +56,10 @@ class Explained:
     needs_met: tuple[NeedMet, ...]
     warnings: tuple[str, ...]
     language: str | None  # a non-English language it offers that the need or families want
+    via_name: str = ""  # display name of the offering's category earning the primary credit
+    estimated: bool = False  # a distance from or to an estimated location
+    served: int = 0  # schools its organization served on record (forward ranking with history)
+    partner_here: bool = False  # its organization served this very school on record
 
 
 GRADE_LABELS = {-1: "PK", 0: "K"}
@@ -112,7 +117,9 @@ def explain(
     warnings = _warnings(ctx, off, scored, r, j, primary, (low, high))
     contributions = (
         Contribution("fit", float(scored.fit[r]), _fit_detail(scored, r, j, needs_met, primary)),
-        Contribution("reach", float(scored.reach[r]), _reach_detail(ctx, reach, distance_km, r)),
+        Contribution(
+            "reach", float(scored.reach[r]), _reach_detail(ctx, off, reach, distance_km, r)
+        ),
         Contribution(
             "constraints",
             float(scored.constraints[r]),
@@ -124,8 +131,14 @@ def explain(
             _equity_detail(ctx, off, scored, r, need_index, school_populations, language),
         ),
         *_history(scored, r),
+        *_priority(scored, r),
     )
-    return Explained(contributions, needs_met, tuple(warnings), language)
+    via_name = ctx.tree.name(needs_met[0].via) if needs_met else ""
+    estimated = ctx.school_estimated or bool(off.location_estimated[r])
+    served = 0 if scored.served is None else int(scored.served[r])
+    return Explained(
+        contributions, needs_met, tuple(warnings), language, via_name, estimated, served
+    )
 
 
 def offering_reason(
@@ -137,11 +150,22 @@ def offering_reason(
     explained: Explained,
     top_priority: int,
 ) -> str:
-    """E.g. "Meets your top need: Counseling (Spanish), 3.2 km, free, serves grades 6-8"."""
-    parts = [_lead(explained.needs_met, top_priority, explained.language)]
-    parts.append(_where(reach, distance_km, r))
-    parts.append(cost_label(int(off.cost[r]), float(off.cost_amount[r])))
+    """E.g. "Meets your top need: Counseling (Spanish), 3.2 km, free, serves grades 6-8".
+
+    Each part is a fact about this offering that can differ from the next result's: the need
+    it meets (or only relates to, or offers with a problem the warnings name), other needs it
+    fully meets, where it is (said to be approximate when either location is an estimate),
+    the cost when stated (an unstated cost is left out, not repeated on every row), the grades
+    it serves and its track record. tests/api/test_matches_explanations.py checks every part
+    against the records on the real Oakland data.
+    """
+    estimated = ctx.school_estimated or bool(off.location_estimated[r])
+    parts = [_lead(explained, top_priority)]
+    parts.append(_where(reach, distance_km, r, estimated))
+    if int(off.cost[r]) in (COST_FREE, COST_SLIDING, COST_FEE):
+        parts.append(cost_label(int(off.cost[r]), float(off.cost_amount[r])))
     parts.append("serves " + grade_span(int(off.grade_low[r]), int(off.grade_high[r])))
+    parts.extend(_track_record(explained))
     return _with_warnings(", ".join(parts), explained.warnings)
 
 
@@ -156,37 +180,52 @@ def school_reason(
         need = met[0]
         related = "" if need.credit >= 1 else "related to "
         lead = f"Needs {related}{need.name} (priority {need.priority})"
-    parts = [lead, _where(reach, distance_km, r)]
+    parts = [lead, _where(reach, distance_km, r, explained.estimated)]
     parts.append(
         "need unknown" if need_index is None else f"{need_level(need_index)} ({need_index:.2f})"
     )
     return _with_warnings(", ".join(parts), explained.warnings)
 
 
+def _track_record(explained: Explained) -> list[str]:
+    """E.g. "past partner of this school and 3 other schools" (none without a record)."""
+    track = ["this school"] if explained.partner_here else []
+    others = explained.served - explained.partner_here
+    if others:
+        other = "other " if explained.partner_here else ""
+        track.append(f"{others} {other}school{'s' if others > 1 else ''}")
+    return ["past partner of " + " and ".join(track)] if track else []
+
+
 def _with_warnings(text: str, warnings: Sequence[str]) -> str:
     return f"{text} \u2014 {'; '.join(warnings)}" if warnings else text
 
 
-def _lead(needs_met: Sequence[NeedMet], top_priority: int, language: str | None) -> str:
-    need = needs_met[0]
+def _lead(explained: Explained, top_priority: int) -> str:
+    """ "Meets" only a need it is in the category of with no warning against it; "Offers" one
+    with a warning (named after the dash); "Related to" a need it earns partial credit for.
+    "and N more needs" counts only other needs it is in the category of."""
+    need, *others = explained.needs_met
     which = (
-        "your top need"
-        if need.priority <= top_priority
-        else (f"your priority-{need.priority} need")
+        "your top need" if need.priority <= top_priority else f"your priority-{need.priority} need"
     )
-    verb = "Meets" if need.credit >= 1 else "Related to"
-    spoken = f" ({language_name(language)})" if language else ""
-    more = len(needs_met) - 1
+    spoken = f" ({language_name(explained.language)})" if explained.language else ""
+    more = sum(1 for other in others if other.credit >= 1)
     also = f" and {more} more need{'s' if more > 1 else ''}" if more else ""
+    if need.credit < 1:
+        return f"Related to {which}: {need.name} (via {explained.via_name}){spoken}{also}"
+    verb = "Offers" if explained.warnings else "Meets"
     return f"{verb} {which}: {need.name}{spoken}{also}"
 
 
-def _where(reach: Reach, distance_km: np.ndarray, r: int) -> str:
+def _where(reach: Reach, distance_km: np.ndarray, r: int, estimated: bool) -> str:
     if reach.virtual[r]:
         return "virtual"
+    about = "about " if estimated else ""
+    note = " from an approximate location" if estimated else ""
     if reach.in_area[r]:
-        return f"serves your area ({distance_km[r]:.1f} km)"
-    return f"{distance_km[r]:.1f} km"
+        return f"serves your area ({about}{distance_km[r]:.1f} km{note})"
+    return f"{about}{distance_km[r]:.1f} km{note}"
 
 
 def _need_grades(need: Need, school: tuple[int, int]) -> tuple[int, int]:
@@ -254,6 +293,9 @@ def _warnings(
     if scored.language_miss[r, j] and need is not None:
         names = " or ".join(language_name(code) for code in sorted(need.languages))
         out.append(f"not offered in {names}")
+    if scored.language_unknown[r, j] and need is not None:
+        names = " or ".join(language_name(code) for code in sorted(need.languages))
+        out.append(f"does not say whether it is offered in {names}")
     if scored.schedule_issue[r, j] == 2:
         out.append("schedule differs from the one preferred")
     if scored.delivery_issue[r, j] == 2:
@@ -282,15 +324,21 @@ def _fit_detail(
     return text
 
 
-def _reach_detail(ctx: Context, reach: Reach, distance_km: np.ndarray, r: int) -> str:
+def _reach_detail(
+    ctx: Context, off: OfferingColumns, reach: Reach, distance_km: np.ndarray, r: int
+) -> str:
     d = float(distance_km[r])
+    off_estimated = bool(off.location_estimated[r])
     if reach.virtual[r]:
         return f"virtual: distance not counted ({d:.1f} km away)"
     if reach.in_area[r]:
         return f"its service area covers the school ({d:.1f} km)"
-    text = f"{d:.1f} km away, reach {float(reach.value[r]):.2f}"
+    about = "about " if ctx.school_estimated or off_estimated else ""
+    text = f"{about}{d:.1f} km away, reach {float(reach.value[r]):.2f}"
     if reach.outside_area[r]:
         text += " (outside its declared service area)"
+    if about:
+        text += "; from an approximate location"
     return text
 
 
@@ -322,11 +370,20 @@ def _history(scored: Scored, r: int) -> tuple[Contribution, ...]:
         return ()
     served = int(scored.served[r])
     if not served:
-        return (Contribution("history", float(scored.history[r]), "no partnership history yet"),)
+        detail = "no partnership history yet: counted as a partner of one school"
+        return (Contribution("history", float(scored.history[r]), detail),)
     detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
     if scored.like[r] >= 0.5:
         detail += "; a usual partner of nearby schools with similar needs"
     return (Contribution("history", float(scored.history[r]), detail),)
+
+
+def _priority(scored: Scored, r: int) -> tuple[Contribution, ...]:
+    """The lift of matching.priority, on the one row it moved to first place."""
+    if scored.priority is None or not scored.priority[r]:
+        return ()
+    detail = "placed first: the best offering for your top-priority need"
+    return (Contribution("priority", float(scored.priority[r]), detail),)
 
 
 def _equity_detail(

@@ -3,21 +3,26 @@
     track[o]  = log(1 + schools o served) / log(1 + most schools any organization served)
     like[o]   = sum over schools s o served of sim(school, s) / max over organizations
     sim(q, s) = need overlap(q, s) * exp(-distance(q, s) / scale)   (schools like this one)
-    history   = (track_weight * track + like_weight * like) * fit / fit_weight * meets_top
+    history   = (track_weight * track + like_weight * like) * fit / fit_weight
 
 History scales with how well this offering fits the needs (fit / fit_weight in [0, 1], with
-priority weights in it) and counts only for offerings meeting a need of the school's top
-priority, so a popular partner's track record never lifts a lower-priority offering above one
-that meets the top need.
+priority weights in it). It counts for every fitting offering: which partner a school like this
+one chose is the strongest signal the district has. That a top-priority need leads the page is
+kept by matching.priority (the first place goes to the best offering for the top priority).
 
 The two weights are learned from the history itself (learn_weights: a LogisticRegression on
 leave-one-school-out pairs of the district's own partnerships), scaled against fit_weight
 through the coefficient of the category-overlap feature, so no district's constants are built
 in; with too little history the documented config defaults apply.
 need overlap is the priority-weighted share of the school's needs among the categories s
-received (same category 1, same branch sibling_credit). Organizations with no history score 0
-here: their cold-start floor is the rest of the model (fit, reach, constraints, equity), which
-history adds to and never subtracts from.
+received (same category 1, same branch sibling_credit). Organizations with no history get a
+cold-start floor: the track record of a partner of one school (like 0: no school chose it
+yet), on top of the rest of the model (fit, reach, constraints, equity); history never
+subtracts.
+
+The equity record (high_need_record) is the mean need index of the schools an organization
+served; matching.scoring blends it into the forward equity value, so equity acts where offerings
+state no cost, populations or languages. A partner with no history gets the district's mean.
 """
 
 from __future__ import annotations
@@ -30,6 +35,7 @@ from sklearn.linear_model import LogisticRegression
 
 from geo.distance import haversine_km
 from matching.config import RankingConfig
+from matching.scoring import school_need_index
 from matching.tables import Need
 
 # Below this many schools with partnerships, the history is too thin to learn from.
@@ -48,6 +54,7 @@ class History:
     lon: np.ndarray
     categories: tuple[frozenset[str], ...]  # need categories the partnership served
     weights: tuple[float, float] | None = None  # learned (track, like); None: config's
+    need_index: np.ndarray | None = None  # float64, the school's (NaN unknown); None: unknown
 
     @classmethod
     def empty(cls) -> History:
@@ -56,6 +63,25 @@ class History:
 
     def __len__(self) -> int:
         return len(self.organization_ids)
+
+
+def high_need_record(
+    history: History, organization_ids: np.ndarray, config: RankingConfig
+) -> np.ndarray | None:
+    """Per organization id, the mean need index of the schools it served (the equity
+    record, matching.scoring); an organization with no history gets the district's mean over
+    all partnerships (unknown is not wrong). None when there is no history to read."""
+    if not len(history) or history.need_index is None:
+        return None
+    pairs, first = np.unique(
+        np.stack([history.organization_ids, history.school_ids]), axis=1, return_index=True
+    )
+    need = school_need_index(history.need_index[first], config)
+    orgs, org_row = np.unique(pairs[0], return_inverse=True)
+    record = np.bincount(org_row, weights=need) / np.bincount(org_row)
+    at = np.minimum(np.searchsorted(orgs, organization_ids), len(orgs) - 1)
+    known = orgs[at] == organization_ids
+    return np.where(known, record[at], float(need.mean()))
 
 
 def history_points(
@@ -83,7 +109,8 @@ def history_points(
     at = np.searchsorted(orgs, organization_ids)
     known = (at < len(orgs)) & (orgs[np.minimum(at, len(orgs) - 1)] == organization_ids)
     at = np.minimum(at, len(orgs) - 1)
-    t = np.where(known, track[at], 0.0)
+    # Cold-start floor: a partner with no history counts as a partner of one school (like 0).
+    t = np.where(known, track[at], np.log1p(1.0) / np.log1p(served.max()))
     s = np.where(known, like[at], 0.0)
     return track_weight * t + like_weight * s, np.where(known, served[at], 0.0), s
 
@@ -156,13 +183,10 @@ def learn_weights(history: History, config: RankingConfig) -> History:
     return replace(history, weights=(float(weights[0]), float(weights[1])))
 
 
-def fitted_history(
-    points: np.ndarray, fit: np.ndarray, credit: np.ndarray, top: np.ndarray, config: RankingConfig
-) -> np.ndarray:
-    """History points of rows scaled by their fit share, and kept only for rows that meet a
-    need of the school's top priority (credit: (R, J); top: (J,) bool), so track record
-    orders the partners for the top need and never lifts one above it."""
+def fitted_history(points: np.ndarray, fit: np.ndarray, config: RankingConfig) -> np.ndarray:
+    """History points of rows scaled by their fit share (priority weights are in it), so a
+    partner's track record counts in proportion to how well this offering meets the needs.
+    Priority at the top is kept by matching.priority, not by silencing history."""
     if not config.fit_weight:
         return np.zeros_like(points)
-    meets_top = (credit[:, : len(top)][:, top] > 0).any(axis=1)
-    return points * np.clip(fit / config.fit_weight, 0.0, 1.0) * meets_top
+    return points * np.clip(fit / config.fit_weight, 0.0, 1.0)

@@ -14,8 +14,15 @@ Design:
   of rows (and of text rows) too.
 - `upsert` tombstones the old base row and appends the new one to a small buffer that every
   query scans by brute force; `remove` tombstones / drops. Both take milliseconds, so a change
-  is visible to the next ranking. `rebuild()` folds the buffer in and refits TF-IDF; changes
-  made while it runs are replayed onto the result before it is swapped in.
+  is visible to the next ranking. `rebuild()` folds the buffer in; changes made while it runs
+  are replayed onto the result before it is swapped in.
+- Organizations with several locations: the other locations (`Places`) sit on their own grid,
+  so an offering is a candidate when any of its locations is near the school, and each
+  candidate is measured from its location nearest the school (forward ranking; the reverse
+  ranking and the gap analysis still measure from the first location).
+- Text: words are hashed (matching.columns.TextRows), so there is no vocabulary to go stale,
+  and the document frequencies behind idf are updated with every upsert and removal: an
+  offering's words count in the very next ranking, with the same idf a rebuild would give.
 """
 
 from __future__ import annotations
@@ -27,18 +34,17 @@ from dataclasses import dataclass, replace
 
 import numpy as np
 import scipy.sparse as sp
-from sklearn.feature_extraction.text import TfidfVectorizer
 
+from geo.distance import haversine_km
 from matching.columns import (
+    DocumentFrequency,
     OfferingColumns,
     QueryTerms,
     QueryText,
     TextRows,
     encode,
-    fit_text,
-    object_array,
     row_ranges,
-    transform_text,
+    text_rows,
 )
 from matching.config import RankingConfig
 from matching.history import History
@@ -54,8 +60,7 @@ class Snapshot:
 
     tree: CategoryTree
     languages: LanguageCodes  # append-only, shared by all snapshots of an index
-    vectorizer: TfidfVectorizer
-    query_text: QueryText  # the vectorizer's fast path for query texts
+    frequency: DocumentFrequency  # of the live texts (base rows alive + buffer)
     base: OfferingColumns  # rows sorted by grid cell
     base_text: TextRows
     alive: np.ndarray  # bool per base row (False = removed or replaced)
@@ -69,6 +74,12 @@ class Snapshot:
     buffer: OfferingColumns  # upserted since the last build, all alive
     buffer_text: TextRows
     generation: int
+    places: Places  # other locations of multi-site organizations' offerings (base and buffer)
+
+    @property
+    def query_text(self) -> QueryText:
+        """TF-IDF of query texts under this snapshot's document frequencies."""
+        return QueryText(self.frequency)
 
     @property
     def size(self) -> int:
@@ -102,6 +113,11 @@ class Snapshot:
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
         wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
         covered = self.base_rows_of(covered_ids)
+        if len(self.places):  # offerings with another location near the school
+            sites = self.places.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
+            covered = np.concatenate(
+                [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
+            )
         in_person = np.concatenate([near, *wide, covered[covered < len(self.grid.keys)]])
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
         # them, or has no relevant category): runs of rows after the in-person ones.
@@ -120,9 +136,13 @@ class Snapshot:
             virtual = virtual[_relevant(self.base, virtual, relevant)]
         rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
-            return self.base.take(rows), rows, np.zeros(0, dtype=np.intp)
+            cols = self.base.take(rows)
+            self.places.nearest(cols, lat, lon)
+            return cols, rows, np.zeros(0, dtype=np.intp)
         extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
-        return self.gather(rows, extra), rows, extra
+        cols = self.gather(rows, extra)
+        self.places.nearest(cols, lat, lon)
+        return cols, rows, extra
 
     def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
         """Columns of these base rows followed by these buffer rows."""
@@ -140,7 +160,8 @@ class Snapshot:
     def live(
         self, select: Callable[[OfferingColumns], np.ndarray] | None = None
     ) -> tuple[OfferingColumns, sp.csr_matrix]:
-        """Live offerings (base rows, then buffered ones) with their TF-IDF rows; `select`
+        """Live offerings (base rows, then buffered ones) with their TF-IDF rows (L2-normalised,
+        float64); `select`
         maps columns to a mask of the rows wanted (None: every live offering)."""
         if select is None:
             base_rows, buffer_rows = np.flatnonzero(self.alive), np.arange(len(self.buffer))
@@ -150,18 +171,99 @@ class Snapshot:
         return self.gather(base_rows, buffer_rows), self.text_of(base_rows, buffer_rows)
 
     def query_rows(self, texts: Sequence[str]) -> sp.csr_matrix:
-        """TF-IDF rows of query texts (a need's category name and notes), in offering text's
-        vocabulary: their dot product with text rows is the cosine similarity."""
+        """TF-IDF rows of query texts (a need's category name and notes) under the offerings'
+        document frequencies: their dot product with `text_of` rows is the cosine similarity."""
         return self.query_text.transform(texts)
 
     def text_of(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> sp.csr_matrix:
         """TF-IDF rows of these base rows followed by these buffer rows."""
+        base = self.base_text.weighted(base_rows, self.frequency)
         if len(buffer_rows) == 0:
-            return self.base_text.matrix[base_rows]
-        return sp.vstack(
-            [self.base_text.matrix[base_rows], self.buffer_text.matrix[buffer_rows]],
-            format="csr",
+            return base
+        buffer = self.buffer_text.weighted(buffer_rows, self.frequency)
+        return sp.vstack([base, buffer], format="csr")
+
+
+@dataclass(frozen=True)
+class Places:
+    """The other locations of multi-site organizations' offerings (OfferingTable.more_locations),
+    one row per (offering, location), sorted by cell for the spatial search; `by_id` orders
+    them by offering id for the nearest-location lookup. Rows of removed or replaced offerings
+    are dropped when the offering is written again; a search checks liveness on the base rows.
+    """
+
+    ids: np.ndarray  # int64 offering id per row
+    lat: np.ndarray
+    lon: np.ndarray
+    estimated: np.ndarray  # bool
+    grid: CellGrid
+    by_id: np.ndarray  # rows in ascending offering id (stable)
+
+    @classmethod
+    def of(cls, ids: np.ndarray, lat: np.ndarray, lon: np.ndarray, estimated: np.ndarray) -> Places:
+        order = cell_order(lat, lon)
+        ids, lat, lon, estimated = ids[order], lat[order], lon[order], estimated[order]
+        return cls(ids, lat, lon, estimated, CellGrid.of(lat, lon), np.argsort(ids, kind="stable"))
+
+    @classmethod
+    def from_table(cls, table: OfferingTable) -> Places:
+        more = table.more_locations or ()
+        counts = np.fromiter(map(len, more), dtype=np.intp, count=len(table))
+        flat = [place for places in more for place in places]
+        return cls.of(
+            np.repeat(np.asarray(table.ids, dtype=np.int64), counts),
+            np.array([p[0] for p in flat], dtype=np.float64),
+            np.array([p[1] for p in flat], dtype=np.float64),
+            np.array([p[2] for p in flat], dtype=bool),
         )
+
+    def __len__(self) -> int:
+        return len(self.ids)
+
+    def without(self, ids: np.ndarray) -> Places:
+        keep = ~np.isin(self.ids, ids)
+        if keep.all():
+            return self
+        return Places.of(self.ids[keep], self.lat[keep], self.lon[keep], self.estimated[keep])
+
+    def plus(self, other: Places) -> Places:
+        if not len(other):
+            return self
+        return Places.of(
+            np.concatenate([self.ids, other.ids]),
+            np.concatenate([self.lat, other.lat]),
+            np.concatenate([self.lon, other.lon]),
+            np.concatenate([self.estimated, other.estimated]),
+        )
+
+    def nearest(self, cols: OfferingColumns, lat: float, lon: float) -> None:
+        """Move each of these (freshly gathered) offerings to its location nearest the point,
+        in place: lat, lon and location_estimated."""
+        if not len(self) or not len(cols):
+            return
+        sorted_ids = self.ids[self.by_id]
+        starts = np.searchsorted(sorted_ids, cols.ids, side="left")
+        stops = np.searchsorted(sorted_ids, cols.ids, side="right")
+        has = np.flatnonzero(stops > starts)
+        if not len(has):
+            return
+        rows = self.by_id[row_ranges(starts[has], stops[has])]
+        owner = np.repeat(has, (stops - starts)[has])
+        distance = haversine_km(lat, lon, self.lat[rows], self.lon[rows])
+        current = haversine_km(lat, lon, cols.lat[has], cols.lon[has])
+        best = np.full(len(cols), np.inf)
+        best[has] = current
+        np.minimum.at(best, owner, distance)
+        # The first (lowest-distance) extra location per owner that beats the current one.
+        wins = distance < current[np.searchsorted(has, owner)]
+        wins &= distance == best[owner]
+        pick = np.flatnonzero(wins)
+        _, first = np.unique(owner[pick], return_index=True)
+        pick = pick[first]
+        target = owner[pick]
+        cols.lat[target] = self.lat[rows[pick]]
+        cols.lon[target] = self.lon[rows[pick]]
+        cols.location_estimated[target] = self.estimated[rows[pick]]
 
 
 @dataclass(frozen=True)
@@ -200,8 +302,9 @@ class OfferingIndex:
         tree = tree.extended(set(itertools.chain.from_iterable(table.categories)))
         languages = LanguageCodes()
         base = encode(table, tree, languages)
-        vectorizer, text = fit_text(object_array(table.texts), config.text_max_features)
-        return cls(_snapshot(base, text, tree, languages, vectorizer, config, 0), config)
+        text = text_rows(table.texts)
+        snap = _snapshot(base, text, tree, languages, config, 0)
+        return cls(replace(snap, places=Places.from_table(table)), config)
 
     # --- reads ---------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -252,7 +355,7 @@ class OfferingIndex:
             return before - self._snapshot.size
 
     def rebuild(self) -> None:
-        """Fold the buffer into the base and refit TF-IDF on the live corpus.
+        """Fold the buffer into the base (and recount the document frequencies).
 
         Safe to run in a background thread: rankings keep using the old snapshot, and upserts
         or removals made meanwhile are replayed onto the new one before it is swapped in.
@@ -265,11 +368,9 @@ class OfferingIndex:
         try:
             alive = np.flatnonzero(old.alive)
             live = OfferingColumns.concat(old.base.take(alive), old.buffer)
-            raw = np.concatenate([old.base_text.raw[alive], old.buffer_text.raw])
-            vectorizer, text = fit_text(raw, self.config.text_max_features)
-            new = _snapshot(
-                live, text, old.tree, old.languages, vectorizer, self.config, old.generation + 1
-            )
+            text = TextRows.concat(old.base_text.take(alive), old.buffer_text)
+            new = _snapshot(live, text, old.tree, old.languages, self.config, old.generation + 1)
+            new = replace(new, places=old.places)
             with self._lock:
                 for op, arg in self._replay:
                     if op == "upsert":
@@ -289,7 +390,6 @@ def _snapshot(
     text: TextRows,
     tree: CategoryTree,
     languages: LanguageCodes,
-    vectorizer: TfidfVectorizer,
     config: RankingConfig,
     generation: int,
 ) -> Snapshot:
@@ -319,8 +419,7 @@ def _snapshot(
     return Snapshot(
         tree=tree,
         languages=languages,
-        vectorizer=vectorizer,
-        query_text=QueryText.of(vectorizer),
+        frequency=DocumentFrequency.of(text),
         base=base,
         base_text=text,
         alive=np.ones(n, dtype=bool),
@@ -334,6 +433,7 @@ def _snapshot(
         buffer=base.take(np.zeros(0, dtype=np.intp)),
         buffer_text=text.take(np.zeros(0, dtype=np.intp)),
         generation=generation,
+        places=Places.from_table(OfferingTable.from_records([])),
     )
 
 
@@ -388,14 +488,21 @@ def query_radius_km(config: RankingConfig, locale: str | None) -> float:
 def _upserted(snap: Snapshot, table: OfferingTable) -> Snapshot:
     tree = snap.tree.extended(set(itertools.chain.from_iterable(table.categories)))
     fresh = encode(table, tree, snap.languages)
-    text = transform_text(snap.vectorizer, table.texts)
+    text = text_rows(table.texts)
     alive = snap.alive.copy()
-    alive[snap.base_rows_of(fresh.ids)] = False
-    kept = np.flatnonzero(~np.isin(snap.buffer.ids, fresh.ids))
+    replaced = snap.base_rows_of(fresh.ids)
+    replaced = replaced[alive[replaced]]
+    alive[replaced] = False
+    dropped = np.isin(snap.buffer.ids, fresh.ids)
+    kept = np.flatnonzero(~dropped)
+    frequency = snap.frequency.changed(snap.base_text.take(replaced), -1)
+    frequency = frequency.changed(snap.buffer_text.take(np.flatnonzero(dropped)), -1)
     return replace(
         snap,
         tree=tree,
         alive=alive,
+        frequency=frequency.changed(text, +1),
+        places=snap.places.without(fresh.ids).plus(Places.from_table(table)),
         buffer=OfferingColumns.concat(snap.buffer.take(kept), fresh),
         buffer_text=TextRows.concat(snap.buffer_text.take(kept), text),
         generation=snap.generation + 1,
@@ -404,11 +511,18 @@ def _upserted(snap: Snapshot, table: OfferingTable) -> Snapshot:
 
 def _removed(snap: Snapshot, ids: np.ndarray) -> Snapshot:
     alive = snap.alive.copy()
-    alive[snap.base_rows_of(ids)] = False
-    kept = np.flatnonzero(~np.isin(snap.buffer.ids, ids))
+    removed = snap.base_rows_of(ids)
+    removed = removed[alive[removed]]
+    alive[removed] = False
+    dropped = np.isin(snap.buffer.ids, ids)
+    kept = np.flatnonzero(~dropped)
+    frequency = snap.frequency.changed(snap.base_text.take(removed), -1)
+    frequency = frequency.changed(snap.buffer_text.take(np.flatnonzero(dropped)), -1)
     return replace(
         snap,
         alive=alive,
+        frequency=frequency,
+        places=snap.places.without(ids),
         buffer=snap.buffer.take(kept),
         buffer_text=snap.buffer_text.take(kept),
         generation=snap.generation + 1,

@@ -70,9 +70,9 @@ class Reaching:
     offerings: OfferingColumns  # the offerings considered; pair_offering indexes these rows
     need_school: npt.NDArray[np.intp]  # per need (schools' needs flattened in order): school row
     needs: list[Need]
-    pair_need: npt.NDArray[np.intp]
-    pair_offering: npt.NDArray[np.intp]
-    fit: npt.NDArray[np.float64]
+    pair_need: npt.NDArray[np.int32]  # row in needs (compact: int32)
+    pair_offering: npt.NDArray[np.int32]
+    fit: npt.NDArray[np.float32]  # fits are computed in float32
     distance_km: npt.NDArray[np.float64]
     via: npt.NDArray[np.int8]
     issue: npt.NDArray[np.int8]
@@ -146,23 +146,24 @@ def fit_and_reach(
     parts: list[tuple[np.ndarray, ...]] = []
     assessed = np.flatnonzero(lengths > 0)
     for start in range(0, len(assessed), SCHOOL_BLOCK):
-        parts.extend(_block_pairs(work, assessed[start : start + SCHOOL_BLOCK]))
+        block = _block_pairs(work, assessed[start : start + SCHOOL_BLOCK])
+        if block:
+            parts.append(_compact(block))
     if not parts:
         return _empty(off, need_school, needs)
-    pair_need, pair_off, fit, distance, via, issue = (
-        np.concatenate(p) for p in zip(*parts, strict=True)
-    )
-    order = np.lexsort((pair_off, pair_need))
+    # Blocks follow the schools in order and needs are flattened school by school, so the
+    # blocks, each sorted by (need, offering), concatenate in that order: no global sort.
+    pair_need, pair_off, fit, distance, via, issue = _concatenate_columns(parts)
     return Reaching(
         offerings=off,
         need_school=need_school,
         needs=needs,
-        pair_need=pair_need[order],
-        pair_offering=pair_off[order],
-        fit=fit[order],
-        distance_km=distance[order],
-        via=via[order].astype(np.int8),
-        issue=issue[order].astype(np.int8),
+        pair_need=pair_need,
+        pair_offering=pair_off,
+        fit=fit,
+        distance_km=distance,
+        via=via,
+        issue=issue,
     )
 
 
@@ -348,6 +349,33 @@ def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     return out
 
 
+def _concatenate_columns(parts: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
+    """Each column of the blocks' pairs in one array, releasing that column's blocks as it
+    goes (empties `parts`): at most one column is held twice, not every column."""
+    columns = [list(column) for column in zip(*parts, strict=True)]
+    parts.clear()
+    out = []
+    for column in columns:
+        out.append(np.concatenate(column))
+        column.clear()
+    return out
+
+
+def _compact(chunks: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
+    """A block's pairs in (need, offering) order, stored compactly: int32 rows, float32 fit
+    (computed in float32), float64 distance, int8 via and issue — 22 bytes a pair."""
+    need, off, fit, distance, via, issue = (np.concatenate(c) for c in zip(*chunks, strict=True))
+    order = np.lexsort((off, need))
+    return (
+        need[order].astype(np.int32),
+        off[order].astype(np.int32),
+        fit[order].astype(np.float32),
+        distance[order],
+        via[order].astype(np.int8),
+        issue[order].astype(np.int8),
+    )
+
+
 def _one_need_each(needs: NeedArrays) -> NeedArrays:
     """Needs laid out one per group, weighted 1 so that a pair's fit is the need's own fit.
 
@@ -394,14 +422,14 @@ def _positions(ids: np.ndarray, wanted: np.ndarray) -> np.ndarray:
 
 
 def _empty(off: OfferingColumns, need_school: np.ndarray, needs: list[Need]) -> Reaching:
-    nothing = np.zeros(0, dtype=np.intp)
+    nothing = np.zeros(0, dtype=np.int32)
     return Reaching(
         offerings=off,
         need_school=need_school,
         needs=needs,
         pair_need=nothing,
         pair_offering=nothing,
-        fit=np.zeros(0),
+        fit=np.zeros(0, dtype=np.float32),
         distance_km=np.zeros(0),
         via=np.zeros(0, dtype=np.int8),
         issue=np.zeros(0, dtype=np.int8),

@@ -1,7 +1,11 @@
 """Ranking in both directions: offerings for a school, schools for an organization's offerings.
 
 Both use the same model (matching.scoring) and return explained results whose contributions
-add up to their score. Results are deterministic: equal scores are ordered by ascending id.
+add up to their score. Results are deterministic. Offerings with equal scores are ordered by
+what a principal would look at next (`best_rows`): the longer track record (schools served on
+record), then the nearer partner (distance is not scored for virtual offerings, and an in-area
+or capped reach can tie), then more capacity left (schools, then students; unstated last), and
+only then the lower offering id. Schools with equal scores go by ascending id.
 """
 
 from __future__ import annotations
@@ -10,6 +14,7 @@ import dataclasses
 import datetime as dt
 import math
 from collections.abc import Collection, Iterable, Mapping, Sequence
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -20,13 +25,15 @@ from matching.config import RankingConfig
 from matching.errors import RankingInputError
 from matching.explain import Context, explain, offering_reason, school_reason
 from matching.filters import Filters, filter_mask
-from matching.history import fitted_history, history_points
+from matching.history import History, fitted_history, high_need_record, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
+from matching.priority import priority_lift
 from matching.results import RankedOffering, RankedSchool
 from matching.scoring import (
     Reach,
     Scored,
+    best_per_row,
     family_languages,
     offering_terms,
     reach_at,
@@ -97,6 +104,7 @@ def rank_offerings(
     )
     off = off.take(eligible)
     need_index = float(school_need_index(school.need_index, cfg))
+    record = high_need_record(index.history, off.organization_ids, cfg)
     terms = offering_terms(
         off,
         need_index,
@@ -106,6 +114,7 @@ def rank_offerings(
         equity=strength,
         reverse=False,
         config=cfg,
+        record=record,
     )
     bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value[eligible], cfg)
     history, served, like = history_points(
@@ -113,6 +122,8 @@ def rank_offerings(
     )
     bound = bound + history
     top_priority = np.array([n.priority == slots[0].priority for n in slots])
+    top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
+    may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
     queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
@@ -138,7 +149,7 @@ def rank_offerings(
         )
         if not len(index.history):  # no partnership records: the model without history
             return sub_off, distance[eligible[rows]], sub_reach, scored
-        points = fitted_history(history[rows], scored.fit, scored.credit, top_priority, cfg)
+        points = fitted_history(history[rows], scored.fit, cfg)
         scored = dataclasses.replace(
             scored,
             score=scored.score + points,
@@ -156,16 +167,35 @@ def rank_offerings(
         kth = np.partition(scored.score, len(first) - k)[len(first) - k]
         more = np.flatnonzero(bound >= kth - BOUND_SLACK)
         if len(more) > len(first):
+            first = more
             top_off, top_distance, top_reach, scored = exact(more)
+    # Priority at the top (matching.priority): the best row meeting a top-priority need must
+    # be scored exactly, so score every such row whose bound reaches the best one found.
+    meets_top = _meets_top(scored, top_priority)
+    found = scored.score[meets_top].max() if meets_top.any() else -np.inf
+    if (~meets_top).any() and scored.score[~meets_top].max() >= found:
+        extra = np.flatnonzero(may_meet_top & (bound >= found - BOUND_SLACK))
+        if len(np.setdiff1d(extra, first)):
+            first = np.union1d(first, extra)
+            top_off, top_distance, top_reach, scored = exact(first)
+            meets_top = _meets_top(scored, top_priority)
+    lift = priority_lift(scored.score, top_off.ids, meets_top, np.ones(len(first), dtype=bool))
+    scored = dataclasses.replace(scored, score=scored.score + lift, priority=lift)
     off, distance, reach = top_off, top_distance, top_reach
-    ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False)
+    ctx = Context(
+        tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False,
+        school_estimated=school.location_estimated,
+    )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
+    partners_here = _partners_of(index.history, school.school_id)
     results = []
-    for rank, r in enumerate(top_rows(scored.score, off.ids, k).tolist(), start=1):
+    for rank, r in enumerate(best_rows(scored, off, distance, k).tolist(), start=1):
         explained = explain(
             ctx, off, scored, reach, distance, r, slots, layout.slot_rows[0], grades,
             school.languages, school.populations, need_index,
         )  # fmt: skip
+        here = int(off.organization_ids[r]) in partners_here
+        explained = dataclasses.replace(explained, partner_here=here and explained.served > 0)
         reason = offering_reason(ctx, off, reach, distance, r, explained, slots[0].priority)
         results.append(
             RankedOffering(
@@ -182,6 +212,55 @@ def rank_offerings(
             )
         )
     return results
+
+
+def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
+    """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
+    credit = scored.credit[:, : len(top_priority)][:, top_priority]
+    return (credit > 0).any(axis=1) & ~scored.demoted
+
+
+# How many offerings rank_organizations ranks at most to find k organizations.
+MAX_ORGANIZATION_DEPTH = 5000
+
+
+def rank_organizations(
+    index: OfferingIndex,
+    school: SchoolQuery,
+    needs: Sequence[Need],
+    *,
+    k: int = 20,
+    **options: Any,
+) -> list[RankedOffering]:
+    """The k organizations whose best offering ranks highest for the school, best first: each
+    is that offering (`rank` = the organization's place) with the organization's other ranked
+    offerings nested in `others`, best first. Options are rank_offerings'.
+
+    Offerings are ranked deep enough to find k organizations (4k, then 4x more while an
+    organization crowds them, up to MAX_ORGANIZATION_DEPTH); `others` holds an
+    organization's offerings among those ranked.
+    """
+    depth = 4 * k
+    while True:
+        ranked = rank_offerings(index, school, needs, k=depth, **options)
+        found = len({r.organization_id for r in ranked})
+        if found >= k or len(ranked) < depth or depth >= MAX_ORGANIZATION_DEPTH:
+            break
+        depth = min(4 * depth, MAX_ORGANIZATION_DEPTH)
+    groups: dict[int, list[RankedOffering]] = {}
+    for result in ranked:
+        groups.setdefault(result.organization_id, []).append(result)
+    return [
+        dataclasses.replace(best, rank=rank, others=tuple(rest))
+        for rank, (best, *rest) in enumerate(list(groups.values())[:k], start=1)
+    ]
+
+
+def _partners_of(history: History, school_id: int | None) -> frozenset[int]:
+    """Organizations the history records as partners of this school."""
+    if school_id is None or not len(history):
+        return frozenset()
+    return frozenset(history.organization_ids[history.school_ids == school_id].tolist())
 
 
 def _reach(
@@ -313,6 +392,25 @@ def rank_schools(
             )
         )
     return results
+
+
+def best_rows(scored: Scored, off: OfferingColumns, distance_km: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the k best scores, best first; equal scores ordered by the tie-breaks of the
+    module docstring (track record, distance, capacity left, id)."""
+    score = scored.score
+    n = len(score)
+    if n == 0 or k <= 0:
+        return np.zeros(0, dtype=np.intp)
+    if n > k:
+        kth = np.partition(score, n - k)[n - k]
+        pool = np.flatnonzero(score >= kth)
+    else:
+        pool = np.arange(n)
+    served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
+    schools_left = np.nan_to_num(off.schools_left[pool], nan=-1.0)
+    students_left = np.nan_to_num(off.students_left[pool], nan=-1.0)
+    keys = (off.ids[pool], -students_left, -schools_left, distance_km[pool], -served, -score[pool])
+    return pool[np.lexsort(keys)[:k]]
 
 
 # --- helpers ---------------------------------------------------------------------------------

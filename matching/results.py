@@ -2,14 +2,14 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 
 
 @dataclass(frozen=True)
 class Contribution:
     """Points one model component adds to the score, and why."""
 
-    component: str  # "fit" | "reach" | "constraints" | "equity" | "history"
+    component: str  # "fit" | "reach" | "constraints" | "equity" | "history" | "priority"
     points: float
     detail: str
 
@@ -40,6 +40,9 @@ class RankedOffering:
     distance_km: float  # great-circle, even for virtual offerings (it is not scored for them)
     warnings: tuple[str, ...]  # constraint problems, e.g. "at capacity"
     model_version: str
+    # rank_organizations: the organization's other ranked offerings, best first (their `rank`
+    # is their place in the ranking of offerings); empty in a ranking of offerings.
+    others: tuple[RankedOffering, ...] = field(default=())
 
 
 @dataclass(frozen=True)

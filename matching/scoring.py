@@ -7,7 +7,8 @@ need j:
     credit[r, j]  taxonomy credit (1 same, branch_credit parent/child, sibling_credit same branch)
     f[r, j]       credit * (1 - text_blend + text_blend * text cosine)
     m[r, j]       priority weight * f
-    soft, demote  constraint penalties of the offering against need j
+    soft, demote  constraint penalties of the offering against need j (an unknown language,
+                  schedule, delivery, cost or capacity is a small soft penalty, never a demotion)
 
 The offering's primary need j* maximizes (1 - breadth) * fit_weight * m - constraints_weight *
 soft - demotion * demote: the need it serves best once constraints count. Then
@@ -16,7 +17,10 @@ soft - demotion * demote: the need it serves best once constraints count. Then
     reach       = reach_weight * reach
     constraints = constraints_weight * (1 - soft[j*] - soft_offering) - demotion * any demotion
     equity      = strength * need_index * value   (value: affordability / populations / language
-                                                   forward; 1 in reverse: the school's need)
+                                                   forward, blended with the organization's
+                                                   record with high-need schools when the
+                                                   district has partnership history; 1 in
+                                                   reverse: the school's need)
     score       = fit + reach + constraints + equity, summed in this order; forward rankings
                   then add history (matching.history: track record and schools like this one).
 """
@@ -193,7 +197,8 @@ class Scored:
     grade_share: np.ndarray  # (R, J) share of the need's grades the offering serves
     schedule_issue: np.ndarray  # (R, J) 0 ok, 1 unknown, 2 mismatch
     delivery_issue: np.ndarray  # (R, J)
-    language_miss: np.ndarray  # (R, J) bool
+    language_miss: np.ndarray  # (R, J) bool: lists languages, none of those the need asks for
+    language_unknown: np.ndarray  # (R, J) bool: the need asks for languages, it lists none
     capacity_short: np.ndarray  # (R, J) share of students_affected it cannot take
     full: np.ndarray  # bool
     inactive: np.ndarray  # bool
@@ -205,6 +210,8 @@ class Scored:
     history: np.ndarray | None = None
     served: np.ndarray | None = None  # schools the organization served
     like: np.ndarray | None = None
+    # matching.priority: points lifting the best top-priority row to first (forward only)
+    priority: np.ndarray | None = None
 
 
 def score_rows(
@@ -221,11 +228,12 @@ def score_rows(
     reverse: bool,
     config: RankingConfig,
     terms: OfferingTerms | None = None,
+    record: np.ndarray | None = None,
 ) -> Scored:
     """Score R rows (offering off[r] for the school of group[r]); see the module docstring.
 
     terms: the rows' offering_terms, when the caller has computed them already (then place,
-    which they are computed from, is not needed).
+    which they are computed from, is not needed). record: see offering_terms.
     """
     c = config
 
@@ -255,9 +263,14 @@ def score_rows(
     has_languages = per_row(needs.has_languages)
     if has_languages.any():
         offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
-        language_miss = has_languages & ~offered
+        # Unknown is not wrong: an offering that lists no languages is not "not offered in
+        # Spanish"; it pays a small penalty, below a confirmed match, and is never demoted.
+        listed = off.languages_listed[:, None]
+        language_miss = has_languages & ~offered & listed
+        language_unknown = has_languages & ~listed
     else:  # the common case: no need asks for a language
         language_miss = np.zeros(credit.shape, dtype=bool)
+        language_unknown = language_miss
     students = per_row(needs.students)
     left = off.students_left[:, None]
     with np.errstate(divide="ignore", invalid="ignore"):
@@ -268,6 +281,7 @@ def score_rows(
         + _tables(c).schedule_penalty[schedule_issue]
         + _tables(c).delivery_penalty[delivery_issue]
         + c.capacity_short_penalty * capacity_short
+        + c.language_unknown_penalty * language_unknown
     )
     demote = (grade_share <= 0) | language_miss
 
@@ -293,6 +307,7 @@ def score_rows(
             equity=equity,
             reverse=reverse,
             config=c,
+            record=record,
         )
     demoted = demote[rows, primary] | terms.full | terms.inactive
     constraints = c.constraints_weight * (1 - soft[rows, primary] - terms.soft)
@@ -312,6 +327,7 @@ def score_rows(
         schedule_issue=schedule_issue,
         delivery_issue=delivery_issue,
         language_miss=language_miss,
+        language_unknown=language_unknown,
         capacity_short=capacity_short,
         full=terms.full,
         inactive=terms.inactive,
@@ -345,7 +361,11 @@ def offering_terms(
     equity: float,
     reverse: bool,
     config: RankingConfig,
+    record: np.ndarray | None = None,
 ) -> OfferingTerms:
+    """record: per row, the organization's equity record (matching.history.high_need_record:
+    mean need index of the schools it served), blended into a forward equity value with
+    config.equity_record_share; None (no partnership history) leaves the value as it is."""
     c = config
     tables = _tables(c)
     soft = tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
@@ -361,6 +381,8 @@ def offering_terms(
             + c.equity_population_share * population_match
             + c.equity_language_share * language_access
         )
+        if record is not None:
+            value = (1 - c.equity_record_share) * value + c.equity_record_share * record
     points = equity * need_index * value
     return OfferingTerms(soft, full, inactive, value, population_match, language_access, points)
 

@@ -42,9 +42,18 @@ class OfferingTable:
     verified: np.ndarray  # bool: the organization is verified
     service_radius_km: np.ndarray  # float: declared service radius around lat/lon, NaN = none
     has_service_area: np.ndarray  # bool: declares a polygon area (coverage given per query)
+    # bool: lat/lon is an estimate (a ZIP centroid, an approximate place); None = all exact
+    location_estimated: np.ndarray | None = None
+    # The organization's other locations, (lat, lon, estimated) each: a ranking measures from
+    # whichever of them and lat/lon is nearest the school. None = none.
+    more_locations: Sequence[Sequence[tuple[float, float, bool]]] | None = None
 
     def __post_init__(self) -> None:
         n = len(self.ids)
+        if self.location_estimated is None:
+            object.__setattr__(self, "location_estimated", np.zeros(n, dtype=bool))
+        if self.more_locations is None:
+            object.__setattr__(self, "more_locations", [()] * n)
         for f in fields(self):
             if len(getattr(self, f.name)) != n:
                 raise ValueError(
@@ -91,6 +100,8 @@ class OfferingTable:
             verified=col("verified", bool),
             service_radius_km=nan("service_radius_km"),
             has_service_area=col("has_service_area", bool),
+            location_estimated=col("location_estimated", bool),
+            more_locations=[tuple(r.more_locations) for r in records],
         )
 
 
@@ -119,6 +130,8 @@ class OfferingRecord:
     verified: bool = True
     service_radius_km: float | None = None
     has_service_area: bool = False
+    location_estimated: bool = False
+    more_locations: Sequence[tuple[float, float, bool]] = ()
 
 
 @dataclass(frozen=True)
@@ -163,6 +176,7 @@ class SchoolQuery:
     # Ids of offerings whose polygon service area covers the school, when the service has
     # computed it (e.g. PostGIS ST_Covers); None = unknown, so no area is held against anyone.
     covered_by: frozenset[int] | None = None
+    location_estimated: bool = False  # lat/lon is an estimate, so distances from it are too
 
     def __post_init__(self) -> None:
         for name in ("languages", "populations"):

@@ -23,14 +23,15 @@ HISTORY_STATUSES = ("active", "completed")
 
 
 def _first_locations():  # type: ignore[no-untyped-def]
-    """One point per organization: its first location (lowest id)."""
+    """One point per organization: its first location (lowest id); the others go to the
+    ranking as OfferingTable.more_locations (_other_locations)."""
     first = (
         select(Location.organization_id, func.min(Location.id).label("location_id"))
         .group_by(Location.organization_id)
         .subquery()
     )
     return (
-        select(Location.organization_id, Location.lat, Location.lon)
+        select(Location.organization_id, Location.lat, Location.lon, Location.precision)
         .join(first, first.c.location_id == Location.id)
         .subquery()
     )
@@ -65,6 +66,7 @@ def offering_table(session: Session, ids: Collection[int] | None = None) -> Offe
             Organization.service_radius_km,
             loc.c.lat,
             loc.c.lon,
+            loc.c.precision,
         )
         .join(Organization, Organization.id == Offering.organization_id)
         .outerjoin(loc, loc.c.organization_id == Offering.organization_id)
@@ -75,7 +77,31 @@ def offering_table(session: Session, ids: Collection[int] | None = None) -> Offe
         q = query if chunk is None else query.where(Offering.id.in_(chunk))
         rows.extend(session.execute(q).all())
     rows = [r for r in rows if r.lat is not None or "virtual" in r.delivery]
-    return _table(rows)
+    return _table(rows, _other_locations(session, {r.organization_id for r in rows}))
+
+
+def _other_locations(
+    session: Session, organization_ids: set[int]
+) -> dict[int, tuple[tuple[float, float, bool], ...]]:
+    """Each organization's locations after its first (lowest id): (lat, lon, estimated), for a
+    ranking to measure from the one nearest the school. Only organizations with several."""
+    several = (
+        select(Location.organization_id)
+        .group_by(Location.organization_id)
+        .having(func.count(Location.id) > 1)
+    )
+    query = (
+        select(Location.organization_id, Location.lat, Location.lon, Location.precision)
+        .where(Location.organization_id.in_(several))
+        .order_by(Location.organization_id, Location.id)
+    )
+    out: dict[int, list[tuple[float, float, bool]]] = {}
+    for row in session.execute(query):
+        if row.organization_id in organization_ids:
+            out.setdefault(row.organization_id, []).append(
+                (float(row.lat), float(row.lon), row.precision != "exact")
+            )
+    return {org: tuple(places[1:]) for org, places in out.items()}
 
 
 def _chunks(ids: Collection[int] | None) -> Iterable[list[int] | None]:
@@ -91,7 +117,9 @@ def _nan(value: float | None) -> float:
     return math.nan if value is None else float(value)
 
 
-def _table(rows: list) -> OfferingTable:
+def _table(
+    rows: list, other_locations: dict[int, tuple[tuple[float, float, bool], ...]]
+) -> OfferingTable:
     # Plain column rows, not ORM objects: building 100,000 entities would dominate the time.
     offerings = rows
     return OfferingTable(
@@ -123,6 +151,10 @@ def _table(rows: list) -> OfferingTable:
             dtype=np.float64,
         ),
         has_service_area=np.array([r.service_area_kind == "polygon" for r in rows], dtype=bool),
+        location_estimated=np.array(
+            [r.precision is not None and r.precision != "exact" for r in rows], dtype=bool
+        ),
+        more_locations=[other_locations.get(r.organization_id, ()) for r in rows],
     )
 
 
@@ -238,6 +270,7 @@ def partnership_history(session: Session) -> History:
             School.lat,
             School.lon,
             Partnership.need_categories,
+            School.need_index,
         )
         .join(School, School.id == Partnership.school_id)
         .where(
@@ -253,4 +286,5 @@ def partnership_history(session: Session) -> History:
         lat=np.array([r[2] for r in rows], dtype=float),
         lon=np.array([r[3] for r in rows], dtype=float),
         categories=tuple(frozenset(r[4] or ()) for r in rows),
+        need_index=np.array([np.nan if r[5] is None else r[5] for r in rows], dtype=float),
     )

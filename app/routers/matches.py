@@ -10,13 +10,16 @@ from fastapi import APIRouter, Depends, Path, Query
 from app.deps import PrincipalDep, RankingIndexDep, ServingCacheDep, SessionDep, SettingsDep
 from app.routers.params import NO_NUL, RankingOfferingsDep
 from app.schemas.matches import (
+    GROUPING_DOC,
     Contribution,
+    Grouping,
     MatchFilters,
     MatchOffering,
     MatchRequest,
     NeedMet,
     OfferingMatch,
     OfferingMatches,
+    OtherOffering,
     SchoolMatch,
     SchoolMatches,
 )
@@ -32,6 +35,7 @@ RankCursor = Annotated[
     str | None,
     Query(pattern=RANK_CURSOR, description="`next_cursor` of the previous page (a rank offset)"),
 ]
+GroupParam = Annotated[Grouping, Query(description=GROUPING_DOC)]
 EquityParam = Annotated[
     float | None,
     Query(ge=0, le=1, description="Equity strength, 0 = pure fit; default: the district's"),
@@ -87,10 +91,22 @@ def _offering_matches(ranking: OfferingRanking, limit: int) -> OfferingMatches:
                 cost=o.cost,
                 delivery=o.delivery,
             ),
+            other_offerings=[
+                OtherOffering(
+                    id=other.offering_id,
+                    title=ranking.titles[other.offering_id],
+                    rank=other.rank,
+                    score=other.score,
+                    reason=other.reason,
+                )
+                for other in r.others
+                if other.offering_id in ranking.titles
+            ],
         )
         for r, o in ranking.results
     ]
     return OfferingMatches(
+        group=ranking.group,
         items=items,
         next_cursor=_cursor(ranking.next_offset),
         limit=limit,
@@ -151,10 +167,14 @@ def school_matches(
     limit: Limit = 20,
     cursor: RankCursor = None,
     equity: EquityParam = None,
+    group: GroupParam = "offering",
 ) -> OfferingMatches:
     """Ranks every offering against the school's latest needs assessment. Each result
     explains itself: the points each component adds (they sum to `score`), the needs it meets
-    and a one-line reason. Filters given here are hard; everything else is scored softly."""
+    and a one-line reason. Filters given here are hard; everything else is scored softly.
+    `group=organization` gives one item per organization (its best offering, the others
+    nested); the default, `group=offering`, one per offering. The response's `group` says
+    which the caller got."""
     ranking = service.for_school(
         session=session,
         ranking_index=ranking_index,
@@ -165,6 +185,7 @@ def school_matches(
         limit=limit,
         equity=equity,
         filters=filters,
+        group=group,
         cache=serving_cache,
     )
     return _offering_matches(ranking, limit)

@@ -1,6 +1,6 @@
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Literal
 
 from pydantic import BaseModel, Field, model_validator
 
@@ -25,7 +25,7 @@ MaxDistanceKm = number(float, gt=0, le=1000)
 
 
 class Contribution(BaseModel):
-    component: str = Field(description="fit, reach, constraints or equity")
+    component: str = Field(description="fit, reach, constraints, equity, history or priority")
     points: float
     detail: str
 
@@ -50,20 +50,54 @@ class MatchOffering(BaseModel):
     delivery: list[str]
 
 
+Grouping = Literal["offering", "organization"]
+GROUPING_DOC = (
+    "`offering` (the default): one item per offering, so one organization may hold several "
+    "places. `organization`: one item per organization, its best offering, ranked by that "
+    "offering's score; its other ranked offerings follow in `other_offerings`, best first, "
+    "and `rank` is the organization's place."
+)
+
+
+class OtherOffering(BaseModel):
+    """Another ranked offering of the item's organization (group=organization)."""
+
+    id: int
+    title: str
+    rank: int = Field(description="Its place in the ranking of offerings")
+    score: float
+    reason: str
+
+
 class OfferingMatch(BaseModel):
     rank: int
     score: float = Field(description="Sum of the contributions' points")
     offering: MatchOffering
     distance_km: float
     reason: str = Field(
-        examples=["Meets your top need: mental health (Spanish), 3.2 km, free, grades 6-8"]
+        description=(
+            "One line a principal can read, each part true of this offering: the need it "
+            'meets ("Meets"), offers with a problem named after the dash ("Offers") or '
+            'only relates to ("Related to ... (via ...)"); "and N more needs" counts only '
+            'other needs in its categories; the distance ("about ... from an approximate '
+            'location" when either location is an estimate); the cost when stated; the '
+            "grades it serves; its track record when it has one; then any warnings."
+        ),
+        examples=[
+            "Meets your top need: Counseling (Spanish), 3.2 km, free, serves grades 6\u20138"
+        ],
     )
     contributions: list[Contribution]
     needs_met: list[NeedMet]
     warnings: list[str]
+    other_offerings: list[OtherOffering] = Field(
+        default_factory=list,
+        description="group=organization: the organization's other ranked offerings; else empty",
+    )
 
 
 class OfferingMatches(BaseModel):
+    group: Grouping = Field(default="offering", description=GROUPING_DOC)
     items: list[OfferingMatch]
     next_cursor: str | None
     limit: int
@@ -128,6 +162,7 @@ class MatchRequest(Strict):
     filters: MatchFilters = Field(default_factory=MatchFilters)
     limit: int = Field(default=20, ge=1, le=100)
     equity: Equity | None = None
+    group: Grouping = Field(default="offering", description=GROUPING_DOC)
 
     @model_validator(mode="after")
     def _one_place(self) -> MatchRequest:

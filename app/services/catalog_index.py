@@ -250,5 +250,10 @@ class CatalogIndex:
                 strict=True,
             )
         )
-        if not (same and history.categories == held.categories):
+        same = same and history.categories == held.categories
+        if (history.need_index is None) != (held.need_index is None):
+            same = False
+        elif same and history.need_index is not None:
+            same = np.array_equal(history.need_index, held.need_index, equal_nan=True)
+        if not same:
             self._index.history = learn_weights(history, self.config)

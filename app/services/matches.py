@@ -5,8 +5,8 @@ equity strength used and the model version."""
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Sequence
-from dataclasses import dataclass
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import Row
@@ -20,7 +20,7 @@ from app.repositories import districts as district_repo
 from app.repositories import offerings as offering_repo
 from app.repositories import schools as school_repo
 from app.repositories.offerings import OfferingBrief
-from app.schemas.matches import AdHocLocation, MatchFilters, MatchRequest
+from app.schemas.matches import AdHocLocation, Grouping, MatchFilters, MatchRequest
 from app.schemas.schools import NeedIn
 from app.services import organizations
 from app.services import schools as school_service
@@ -36,6 +36,7 @@ from matching import (
     SchoolQuery,
     SchoolTable,
     rank_offerings,
+    rank_organizations,
     rank_schools,
 )
 from matching.need_index import populations_from_indicators
@@ -52,6 +53,8 @@ class OfferingRanking:
     equity: float
     model_version: str
     needs_assessment_id: int | None = None
+    group: Grouping = "offering"  # or "organization": results are organizations' best offerings
+    titles: dict[int, str] = field(default_factory=dict)  # of the nested other offerings
 
 
 @dataclass(frozen=True)
@@ -98,6 +101,7 @@ def school_query(school: School, covered_by: frozenset[int] | None) -> SchoolQue
             locale=school.locale,
         ),
         covered_by=covered_by,
+        location_estimated=school.location_precision != "exact",
     )
 
 
@@ -175,12 +179,13 @@ def for_school(
     limit: int,
     equity: float | None,
     filters: MatchFilters,
+    group: Grouping = "offering",
     cache: ServingCache | None = None,
 ) -> OfferingRanking:
-    """A page of offerings ranked against the school's latest needs assessment, with the
-    equity strength used (the request's, else the school's district default). With a cache,
-    the school and its needs are read again only after a write to schools, assessments or
-    districts (on any worker) or a few seconds."""
+    """A page of offerings (or organizations, group="organization") ranked against the
+    school's latest needs assessment, with the equity strength used (the request's, else the
+    school's district default). With a cache, the school and its needs are read again only
+    after a write to schools, assessments or districts (on any worker) or a few seconds."""
     if cache is None:
         filed = school_needs(session, school_id)
     else:
@@ -200,7 +205,7 @@ def for_school(
         )
     index = ranking_index.current(session)
     query = filed.query
-    ranked = rank_offerings(
+    ranked = _ranker(group)(
         index,
         dataclasses.replace(query, covered_by=ranking_index.covering(query.lat, query.lon)),
         list(filed.needs),
@@ -208,13 +213,29 @@ def for_school(
         equity=strength,
         filters=ranking_filters(principal, filters),
     )
+    page = ranked[offset : offset + limit]
     return OfferingRanking(
-        results=_shown(ranking_index, ranked[offset : offset + limit]),
+        results=_shown(ranking_index, page),
         next_offset=_next_offset(offset, limit, len(ranked)),
         equity=strength,
         model_version=settings.ranking.version,
         needs_assessment_id=filed.assessment_id,
+        group=group,
+        titles=_other_titles(session, page),
     )
+
+
+def _ranker(group: Grouping) -> Callable[..., list[RankedOffering]]:
+    """rank_offerings, or rank_organizations for group="organization"."""
+    return rank_organizations if group == "organization" else rank_offerings
+
+
+def _other_titles(session: Session, ranked: Sequence[RankedOffering]) -> dict[int, str]:
+    """Titles of the offerings nested under each organization's best (group=organization)."""
+    ids = [other.offering_id for r in ranked for other in r.others]
+    if not ids:
+        return {}
+    return {i: brief.title for i, brief in offering_repo.briefs(session, ids).items()}
 
 
 def ad_hoc(
@@ -244,7 +265,7 @@ def ad_hoc(
         check_category(need.category, ["body", "needs", n, "category"])
         check_grades(need.grade_low, need.grade_high, ["body", "needs", n])
     index = ranking_index.current(session)
-    ranked = rank_offerings(
+    ranked = _ranker(request.group)(
         index,
         dataclasses.replace(query, covered_by=ranking_index.covering(query.lat, query.lon)),
         [as_need(n) for n in request.needs],
@@ -257,6 +278,8 @@ def ad_hoc(
         next_offset=None,
         equity=strength,
         model_version=settings.ranking.version,
+        group=request.group,
+        titles=_other_titles(session, ranked),
     )
 
 

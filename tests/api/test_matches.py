@@ -311,3 +311,51 @@ def test_the_equity_default_setting_is_the_ranking_default(db, settings, school_
         org = _org(configured, "Partner", NEAR)
         _offering(configured, org, categories=["arts"], grade_low=0, grade_high=5)
         assert _ranked(configured, school_id)["equity"] == 0.45
+
+
+def test_group_organization_gives_one_item_per_organization_with_the_others_nested(
+    client, school_id
+):
+    # Issue 12 defect 3: one organization's offerings crowded the page.
+    crowd = _org(client, "Crowd", NEAR)
+    ids = [
+        _offering(client, crowd, title=f"Counseling {i}", categories=["mental_health_sel"])
+        for i in range(3)
+    ]
+    other = _org(client, "Other", FAR)
+    single = _offering(client, other, categories=["mental_health_sel"])
+    flat = _ranked(client, school_id)
+    assert flat["group"] == "offering"
+    assert [i["offering"]["organization_id"] for i in flat["items"][:3]] == [crowd] * 3
+    grouped = _ranked(client, school_id, group="organization")
+    assert grouped["group"] == "organization"
+    items = grouped["items"]
+    assert [(i["rank"], i["offering"]["organization_id"]) for i in items] == [
+        (1, crowd),
+        (2, other),
+    ]
+    nested = items[0]["other_offerings"]
+    assert sorted([items[0]["offering"]["id"], *(o["id"] for o in nested)]) == ids
+    assert [o["rank"] for o in nested] == sorted(o["rank"] for o in nested)
+    assert all(o["title"].startswith("Counseling ") for o in nested)
+    assert items[1]["offering"]["id"] == single and items[1]["other_offerings"] == []
+
+
+def test_group_is_validated_naming_the_parameter(client, school_id):
+    response = client.get(f"/v1/schools/{school_id}/matches", params={"group": "district"})
+    assert response.status_code == 422
+    assert ["query", "group"] in problem_fields(response)
+
+
+def test_an_organization_is_ranked_from_its_location_nearest_the_school(client, school_id):
+    # Issue 12 defect 2: only the first location counted.
+    body = organization(
+        name="Two sites",
+        locations=[{"lat": 38.5, "lon": -121.5}, NEAR],
+        service_area={"kind": "none"},
+    )
+    org = client.post("/v1/organizations", json=body).json()["id"]
+    offering_id = _offering(client, org, categories=["mental_health_sel"])
+    items = _ranked(client, school_id)["items"]
+    assert [i["offering"]["id"] for i in items] == [offering_id]
+    assert items[0]["distance_km"] < 2.0

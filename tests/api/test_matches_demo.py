@@ -68,3 +68,25 @@ def test_raising_equity_never_lets_a_lower_need_school_pass_a_higher_need_one(cl
                 for b in before:
                     if a in need and b in need and need[a] > need[b] and before[a] < before[b]:
                         assert after[a] < after[b], (org_id, a, b, low, high)
+
+
+README_AD_HOC = {
+    "location": {
+        "lat": 37.7887,
+        "lon": -122.205,
+        "locale": "city",
+        "grade_low": "K",
+        "grade_high": 5,
+    },
+    "needs": [
+        {"category": "mental_health_sel", "priority": 1},
+        {"category": "literacy", "priority": 2},
+    ],
+}
+
+
+def test_the_readme_ad_hoc_example_puts_its_top_priority_first(client, oakland):
+    """Defect 6 of issue 12: mental health (priority 1) must lead, not literacy (priority 2)."""
+    items = client.post("/v1/matches", json=README_AD_HOC, params={"limit": 10}).json()["items"]
+    first = [i for i in items[:3] if any(n["priority"] == 1 for n in i["needs_met"])]
+    assert items[0] in first, [(i["offering"]["title"], i["needs_met"]) for i in items[:5]]

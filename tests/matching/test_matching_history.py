@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from dataclasses import replace
+
 import numpy as np
 
 from matching import RankingConfig, rank_offerings
@@ -39,18 +41,30 @@ def test_an_organization_with_no_history_is_ranked_on_the_rest_of_the_model():
     ranked = rank_offerings(index, school(), [need()], as_of=AS_OF)
     assert ranked[0].offering_id == 1  # the fitting newcomer is not shut out
     first = {c.component: c for c in ranked[0].contributions}
-    assert (first["history"].points, first["history"].detail) == (
-        0.0,
-        "no partnership history yet",
-    )
+    # The cold-start floor: a partner of one school, scaled by fit.
+    assert first["history"].points > 0
+    assert first["history"].detail.startswith("no partnership history yet")
 
 
-def test_track_record_never_lifts_a_lower_priority_offering_above_the_top_need():
+def test_track_record_orders_the_page_but_the_top_priority_keeps_first_place():
     index = build(offering(1, km=3.0), offering(2, km=0.5, categories=("arts",)))
     index.history = history([(102, s, 0.5, "arts") for s in range(10, 40)])
     ranked = rank_offerings(index, school(), [need(), need("arts", priority=2)], as_of=AS_OF)
     assert [r.offering_id for r in ranked] == [1, 2]
-    assert ranked[1].contributions[-1].points == 0.0  # meets no top-priority need
+    first = {c.component: c.points for c in ranked[0].contributions}
+    second = {c.component: c.points for c in ranked[1].contributions}
+    assert first["priority"] > 0 and "priority" not in second  # lifted, and only it
+    assert second["history"] > 0  # the arts partner keeps its track record below it
+    assert sum(first.values()) == ranked[0].score
+
+
+def test_priority_leads_without_history_when_a_branch_need_is_met_by_a_child():
+    """Defect 6 of issue 12 (the README's ad-hoc example): a generic priority-1 need met by a
+    child category earns less credit than an exact priority-2 match; priority must still lead."""
+    index = build(offering(1, km=1.0), offering(2, km=1.0, categories=("literacy",)))
+    needs = [need("mental_health_sel", priority=1), need("literacy", priority=2)]
+    ranked = rank_offerings(index, school(), needs, as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [1, 2]
 
 
 def test_learned_weights_reward_what_predicts_the_district_s_own_partnerships():
@@ -74,3 +88,31 @@ def test_learned_weights_reward_what_predicts_the_district_s_own_partnerships():
 def test_too_little_history_keeps_the_documented_default_weights():
     thin = learn_weights(history([(1, s, 0.0, COUNSELING) for s in range(3)]), RankingConfig())
     assert thin.weights is None
+
+
+def test_equity_acts_through_a_record_with_high_need_schools_when_offerings_state_nothing():
+    """Defect 5 of issue 12: with no cost, populations or languages stated, equity changed no
+    forward ranking. A partner whose past schools were high-need now rises with equity."""
+    plain = dict(cost=None, languages=frozenset(), populations=frozenset())
+    index = build(offering(1, **plain), offering(2, **plain))
+    rows = [(101, s, 1.0, COUNSELING) for s in range(10, 14)]
+    rows += [(102, s, 1.0, COUNSELING) for s in range(20, 24)]
+    index.history = replace(history(rows), need_index=np.array([0.1] * 4 + [0.9] * 4, dtype=float))
+    high_need = school(need_index=0.9)
+    at = {
+        equity: [
+            r.offering_id
+            for r in rank_offerings(index, high_need, [need()], equity=equity, as_of=AS_OF)
+        ]
+        for equity in (0.0, 1.0)
+    }
+    assert at[0.0] == [1, 2]  # equal but for the id
+    assert at[1.0] == [2, 1]  # the partner of high-need schools first
+
+
+def test_the_reason_says_when_the_partner_already_served_this_school():
+    index = build(offering(1), offering(2, km=2.5))
+    index.history = history([(101, 1, 1.0, COUNSELING), (101, 10, 1.0, COUNSELING)])
+    by_id = {r.offering_id: r for r in rank_offerings(index, school(), [need()], as_of=AS_OF)}
+    assert by_id[1].reason.endswith(", past partner of this school and 1 other school")
+    assert "past partner" not in by_id[2].reason

@@ -6,7 +6,16 @@ import pytest
 import matching.index as index_module
 from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from matching import Filters, OfferingIndex, OfferingTable, rank_offerings
-from tests.matching.factories import AS_OF, build, need, offering, school, table
+from tests.matching.factories import (
+    AS_OF,
+    SCHOOL_LON,
+    build,
+    need,
+    north,
+    offering,
+    school,
+    table,
+)
 
 
 def ids(index, needs=None, **kwargs):
@@ -67,14 +76,14 @@ def test_rebuild_folds_the_buffer_in_and_keeps_the_ranking():
 
 def test_changes_made_during_a_rebuild_are_replayed_onto_it(monkeypatch):
     index = build(offering(1, km=3.0), offering(2, km=4.0))
-    real_fit = index_module.fit_text
+    real_snapshot = index_module._snapshot
 
-    def fit_while_others_write(*args, **kwargs):
+    def build_while_others_write(*args, **kwargs):
         index.upsert(table(offering(5, km=1.0)))
         index.remove([2])
-        return real_fit(*args, **kwargs)
+        return real_snapshot(*args, **kwargs)
 
-    monkeypatch.setattr(index_module, "fit_text", fit_while_others_write)
+    monkeypatch.setattr(index_module, "_snapshot", build_while_others_write)
     index.rebuild()
     assert ids(index) == [5, 1]
 
@@ -131,3 +140,50 @@ def test_columns_of_mismatched_length_are_refused():
     good = table(offering(1), offering(2))
     with pytest.raises(ValueError, match=r"OfferingTable\.lat"):
         OfferingTable(**{**good.__dict__, "lat": np.zeros(3)})
+
+
+def _text_points(result):
+    return next(c.detail for c in result.contributions if c.component == "fit")
+
+
+def test_words_of_an_offering_registered_after_the_build_count_in_the_next_ranking():
+    # Issue 12 defect 1: the vocabulary was fitted at build time, so an unseen word scored 0.
+    index = build(offering(1, km=2.0, text="School counseling for students and families"))
+    index.upsert(table(offering(2, km=2.0, text="Trauma informed bereavement groups")))
+    needs = [need(notes="bereavement groups after a loss")]
+    ranked = rank_offerings(index, school(), needs, as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [2, 1]
+    assert ranked[0].score > ranked[1].score
+    index.rebuild()
+    rebuilt = rank_offerings(index, school(), needs, as_of=AS_OF)
+    assert [(r.offering_id, r.score) for r in rebuilt] == [(r.offering_id, r.score) for r in ranked]
+
+
+def test_an_empty_index_then_upserts_ranks_by_text_like_a_rebuilt_one():
+    index = build()
+    index.upsert(table(offering(1, text="robotics club"), offering(2, text="grief counseling")))
+    needs = [need(notes="grief")]
+    live = [(r.offering_id, r.score) for r in rank_offerings(index, school(), needs, as_of=AS_OF)]
+    index.rebuild()
+    rebuilt = [
+        (r.offering_id, r.score) for r in rank_offerings(index, school(), needs, as_of=AS_OF)
+    ]
+    assert live == rebuilt
+    assert live[0][0] == 2 and live[0][1] > live[1][1]
+
+
+def test_an_organization_is_as_near_as_its_nearest_location():
+    # Issue 12 defect 2: only the first location counted.
+    far_first = offering(1, km=60.0, more_locations=((north(1.0), SCHOOL_LON, False),))
+    index = build(far_first, offering(2, km=3.0))
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.offering_id for r in results] == [1, 2]
+    assert results[0].distance_km == pytest.approx(1.0, abs=1e-6)
+    index.upsert(table(offering(3, km=80.0, more_locations=((north(0.5), SCHOOL_LON, True),))))
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.offering_id for r in results] == [3, 1, 2]
+    assert "about 0.5 km from an approximate location" in results[0].reason
+    index.upsert(table(offering(1, km=60.0)))  # the near location is gone
+    assert 1 not in [r.offering_id for r in rank_offerings(index, school(), [need()], as_of=AS_OF)]
+    index.rebuild()
+    assert [r.offering_id for r in rank_offerings(index, school(), [need()], as_of=AS_OF)] == [3, 2]

@@ -2,7 +2,7 @@
 
 import pytest
 
-from matching import Filters, RankingConfig, rank_offerings
+from matching import Filters, RankingConfig, rank_offerings, rank_organizations
 from tests.matching.factories import AS_OF, build, need, offering, school
 
 
@@ -214,10 +214,46 @@ def test_the_reason_names_a_lower_priority_need_and_a_related_category():
     needs = [need("arts.music", priority=1), need("literacy.reading_tutoring", priority=2)]
     result = rank_offerings(index, school(), needs, as_of=AS_OF)[0]
     assert result.reason == (
-        "Related to your priority-2 need: Reading tutoring, 2.0 km, cost unknown, "
+        "Related to your priority-2 need: Reading tutoring (via Literacy), 2.0 km, "
         "serves grades K\u20138"
     )
     assert result.needs_met[0].via == "literacy"
+
+
+# Issue 12 defect 8: explanations that overstate.
+
+
+def test_and_n_more_needs_counts_only_needs_it_is_in_the_category_of():
+    index = build(offering(1, categories=("mental_health_sel.counseling", "literacy")))
+    needs = [need(priority=1), need("literacy.reading_tutoring", priority=2), need("arts.music")]
+    result = rank_offerings(index, school(), needs, as_of=AS_OF)[0]
+    assert [m.credit < 1 for m in result.needs_met] == [False, True]  # literacy: related only
+    assert result.reason.startswith("Meets your top need: Counseling (Spanish), ")
+    assert "more need" not in result.reason
+
+
+def test_an_offering_with_a_warning_against_the_need_is_not_said_to_meet_it():
+    index = build(offering(1, grade_low=9, grade_high=12))
+    result = rank_offerings(index, school(grade_low=0, grade_high=5), [need()], as_of=AS_OF)[0]
+    assert result.warnings and not result.reason.startswith("Meets")
+    assert result.reason.startswith("Offers your top need: Counseling")
+
+
+def test_a_distance_from_an_estimated_location_says_so():
+    index = build(offering(1, km=3.2, location_estimated=True), offering(2, km=3.3))
+    by = by_id(rank_offerings(index, school(), [need()], as_of=AS_OF))
+    assert ", about 3.2 km from an approximate location, " in by[1].reason
+    assert ", 3.3 km, " in by[2].reason
+    estimated_school = school(location_estimated=True)
+    by = by_id(rank_offerings(index, estimated_school, [need()], as_of=AS_OF))
+    assert ", about 3.3 km from an approximate location, " in by[2].reason
+
+
+def test_an_unstated_cost_is_left_out_of_the_reason_not_repeated_on_every_row():
+    index = build(offering(1, cost=None), offering(2, cost="fee", cost_amount=40.0))
+    by = by_id(rank_offerings(index, school(), [need()], as_of=AS_OF))
+    assert "cost" not in by[1].reason
+    assert ", fee $40, " in by[2].reason
 
 
 def test_needs_met_lists_the_primary_need_first_then_by_priority():
@@ -243,11 +279,33 @@ def test_contributions_name_the_four_components_and_add_up_to_the_score():
         assert result.model_version == RankingConfig().version
 
 
-def test_equal_scores_are_ordered_by_id_and_results_are_deterministic():
+def test_equal_scores_with_nothing_else_to_tell_them_apart_go_by_id_deterministically():
     index = build(offering(7), offering(3), offering(5))
     first = rank_offerings(index, school(), [need()], as_of=AS_OF)
     assert [r.offering_id for r in first] == [3, 5, 7]
     assert rank_offerings(index, school(), [need()], as_of=AS_OF) == first
+
+
+VIRTUAL = frozenset({"virtual"})
+
+
+def test_equal_scores_put_the_nearer_partner_first_not_the_lower_id():
+    # Issue 12 defect 4: virtual offerings' distance is not scored, so these tie on score.
+    index = build(*(offering(i, km=km, delivery=VIRTUAL) for i, km in [(1, 40), (2, 9), (3, 25)]))
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert len({r.score for r in results}) == 1
+    assert [r.offering_id for r in results] == [2, 3, 1]
+
+
+def test_equal_scores_and_distance_put_stated_capacity_left_first():
+    index = build(
+        offering(1, delivery=VIRTUAL),
+        offering(2, delivery=VIRTUAL, schools_left=3),
+        offering(3, delivery=VIRTUAL, schools_left=8),
+    )
+    results = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert len({r.score for r in results}) == 1
+    assert [r.offering_id for r in results] == [3, 2, 1]
 
 
 def test_k_limits_the_results_and_ranks_count_from_one():
@@ -285,3 +343,31 @@ def test_no_needs_is_an_error():
 def test_an_empty_index_ranks_nothing():
     index = build()
     assert rank_offerings(index, school(), [need()], as_of=AS_OF) == []
+
+
+def test_an_offering_that_lists_no_languages_is_not_scored_as_not_offered_in_spanish():
+    """Defect 7 of issue 12: unknown is not wrong. A priority-1 Spanish counselling need ranks a
+    fitting counselling offering that lists no languages below a confirmed Spanish one, above
+    one confirmed not to be in Spanish, with a positive score and no demotion."""
+    index = build(
+        offering(1, languages=frozenset()),  # unknown
+        offering(2, languages=frozenset({"en"})),  # confirmed: not Spanish
+        offering(3, languages=frozenset({"en", "es"}), km=2.5),  # confirmed Spanish, farther
+    )
+    ranked = rank_offerings(index, school(), [need(languages={"es"}, priority=1)], as_of=AS_OF)
+    assert [r.offering_id for r in ranked] == [3, 1, 2]
+    unknown = ranked[1]
+    assert unknown.score > 0 and not any("not offered" in w for w in unknown.warnings)
+    assert ranked[2].score < 0  # a confirmed mismatch is still demoted
+
+
+def test_ranking_organizations_gives_each_its_best_offering_with_the_others_nested():
+    # Issue 12 defect 3: one organization's offerings crowded the page.
+    crowd = [offering(i, km=1.0 + i / 10, organization_id=7) for i in range(1, 5)]
+    index = build(*crowd, offering(9, km=3.0, organization_id=8), offering(10, km=4.0))
+    results = rank_organizations(index, school(), [need()], k=2, as_of=AS_OF)
+    assert [(r.rank, r.organization_id, r.offering_id) for r in results] == [(1, 7, 1), (2, 8, 9)]
+    assert [o.offering_id for o in results[0].others] == [2, 3, 4]
+    assert results[1].others == ()
+    flat = rank_offerings(index, school(), [need()], as_of=AS_OF)
+    assert [r.organization_id for r in flat[:4]] == [7, 7, 7, 7]

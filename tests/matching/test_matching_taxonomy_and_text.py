@@ -2,8 +2,9 @@
 
 import numpy as np
 import pytest
+from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching.columns import QueryText, fit_text
+from matching.columns import _HASHER, DocumentFrequency, QueryText, _column, text_rows
 from matching.taxonomy import CategoryTree
 from tests.matching.factories import NAMES, TAXONOMY
 
@@ -58,7 +59,7 @@ def test_a_cycle_in_the_taxonomy_is_refused():
         CategoryTree.from_parents({"a": "b", "b": "a"})
 
 
-def test_query_text_matches_scikit_learn_tfidf_transform():
+def test_text_rows_read_as_scikit_learn_tfidf_of_the_live_corpus():
     corpus = np.array(
         [
             "Free counseling for middle school students in Spanish",
@@ -68,14 +69,26 @@ def test_query_text_matches_scikit_learn_tfidf_transform():
         ],
         dtype=object,
     )
-    vectorizer, rows = fit_text(corpus, 1000)
+    rows = text_rows(corpus)
+    frequency = DocumentFrequency.of(rows)
     queries = ["counseling for students", "robotics robotics club", "", "unseen", "cafe resume"]
-    expected = vectorizer.transform(queries).toarray()
-    assert QueryText.of(vectorizer).transform(queries).toarray() == pytest.approx(expected)
-    assert rows.matrix.shape == (4, len(vectorizer.idf_))
+    reference = TfidfVectorizer(sublinear_tf=True, strip_accents="unicode", stop_words="english")
+    offerings = reference.fit_transform(corpus)
+    expected = (offerings @ reference.transform(queries).T).toarray()
+    weighted = rows.weighted(np.arange(4), frequency)
+    query = QueryText(frequency)
+    assert (weighted @ query.transform(queries).T).toarray() == pytest.approx(expected)
+    fast = rows.similarity(np.arange(4), query.terms(queries))
+    assert fast == pytest.approx(expected)
 
 
-def test_a_corpus_of_stop_words_still_gives_a_usable_vectorizer():
-    vectorizer, rows = fit_text(np.array(["the and of", ""], dtype=object), 10)
+def test_query_words_hash_to_the_columns_scikit_learn_gives_them():
+    words = ["counseling", "robotics", "cafe", "tutoring", "bereavement"]
+    hashed = _HASHER.transform([" ".join(words)])
+    assert sorted(_column(w) for w in words) == sorted(hashed.indices.tolist())
+
+
+def test_a_corpus_of_stop_words_gives_rows_that_match_nothing():
+    rows = text_rows(np.array(["the and of", ""], dtype=object))
     assert rows.matrix.nnz == 0
-    assert QueryText.of(vectorizer).transform(["anything"]).nnz == 0
+    assert QueryText(DocumentFrequency.of(rows)).transform(["anything"]).nnz == 0
