@@ -60,6 +60,7 @@ from app.routers import (
 )
 from app.routers.imports import router as imports_router
 from app.services.catalog_index import CatalogIndex
+from app.services.serving_cache import ServingCache
 from app.settings import Settings, get_settings
 
 STATIC_DIR = Path(__file__).resolve().parent / "static"
@@ -125,6 +126,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.database = database or Database.of(settings)
     # This app's ranking index, kept current from the catalog change log (one per worker).
     app.state.ranking_index = CatalogIndex(settings.ranking)
+    app.state.serving_cache = ServingCache(settings.serving_cache_s)
     limits = _limits(settings)
     app.state.login_throttle = limits.login_throttle
 

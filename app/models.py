@@ -7,6 +7,7 @@ import datetime as dt
 from decimal import Decimal
 
 from sqlalchemy import (
+    BigInteger,
     Boolean,
     Column,
     Date,
@@ -265,6 +266,18 @@ class CatalogChange(Base):
     organization_id: Mapped[int | None] = mapped_column(Integer, index=True)
     offering_id: Mapped[int | None] = mapped_column(Integer, index=True)
     changed_at: Mapped[dt.datetime] = mapped_column(UTCDateTime, server_default=func.now())
+
+
+class ServingVersion(Base):
+    """A random stamp per kind of record workers cache ('schools': schools, assessments, needs,
+    districts; 'accounts': users, grants, tokens, keys), rewritten by database triggers in
+    every writer's transaction (migration 0011), so one read tells a worker whether its cached
+    copies still hold."""
+
+    __tablename__ = "serving_versions"
+
+    name: Mapped[str] = mapped_column(String(16), primary_key=True)
+    version: Mapped[int] = mapped_column(BigInteger)
 
 
 class ImportJob(Base):

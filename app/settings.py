@@ -84,6 +84,13 @@ class Settings(BaseSettings):
         description="Build the ranking index in the background when a worker starts, so the "
         "first ranking request does not pay for it.",
     )
+    serving_cache_s: float = Field(
+        default=5.0,
+        ge=0,
+        description="How long a worker keeps a school's latest needs and a bearer token's "
+        "principal at most; any write to schools, assessments, districts or accounts ends them "
+        "sooner, on every worker (0 = no cache).",
+    )
     db_connect_timeout_s: int = Field(
         default=3,
         ge=1,

@@ -22,7 +22,8 @@ ROLES = (ANONYMOUS, ORG_MEMBER, SCHOOL_STAFF, DISTRICT_ADMIN, KEY_READ, KEY_READ
 
 @dataclass(frozen=True)
 class Principal:
-    """A logged-in user, a district's API key, or nobody. Grants are read once per request."""
+    """A logged-in user, a district's API key, or nobody. Grants are read with the token (a
+    worker keeps a token's principal until an accounts write or a few seconds pass)."""
 
     role: str = ANONYMOUS
     user_id: int | None = None

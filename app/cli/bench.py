@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from app.db import Database
-from bench import gaps, holdout, imports, matching, pages, quality
+from bench import gaps, holdout, http_compare, imports, matching, pages, quality
 
 # name -> module with add_arguments(parser) and run(args, database) -> dict of figures
 BENCHMARKS: dict[str, ModuleType] = {
@@ -18,6 +18,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "holdout": holdout,
     "gaps": gaps,
     "import": imports,
+    "http": http_compare,
     "pages": pages,
 }
 

@@ -4,10 +4,12 @@ from __future__ import annotations
 
 import math
 from collections.abc import Collection, Iterable
+from typing import Any
 
 import numpy as np
 from geoalchemy2 import Geography
-from sqlalchemy import Text, cast, func, literal_column, select, type_coerce
+from shapely import MultiPolygon
+from sqlalchemy import Row, Text, cast, func, literal_column, select, type_coerce
 from sqlalchemy.orm import Session
 
 import geo
@@ -165,10 +167,11 @@ def latest_change_id(session: Session) -> int:
 
 def change_window(session: Session, after_id: int) -> tuple[int, int]:
     """How many change-log rows have an id above `after_id`, and the newest id overall."""
-    count = session.scalar(
-        select(func.count()).select_from(CatalogChange).where(CatalogChange.id > after_id)
-    )
-    return int(count or 0), latest_change_id(session)
+    # One round trip: this runs before every ranking.
+    count = select(func.count()).select_from(CatalogChange).where(CatalogChange.id > after_id)
+    newest = select(func.max(CatalogChange.id))
+    row = session.execute(select(count.scalar_subquery(), newest.scalar_subquery())).one()
+    return int(row[0] or 0), int(row[1] or 0)
 
 
 def changes_since(session: Session, after_id: int) -> list[tuple[int, int | None, int | None]]:
@@ -190,6 +193,54 @@ def offering_ids_of(session: Session, organization_ids: Collection[int]) -> set[
             select(Offering.id).where(Offering.organization_id.in_(sorted(organization_ids)))
         )
     )
+
+
+def polygon_areas(
+    session: Session, organization_ids: Collection[int] | None = None
+) -> dict[int, MultiPolygon]:
+    """Polygon service areas (all, or of these organizations) as shapes, by organization."""
+    query = select(Organization.id, Organization.service_area).where(
+        Organization.service_area_kind == "polygon", Organization.service_area.is_not(None)
+    )
+    areas: dict[int, MultiPolygon] = {}
+    for chunk in _chunks(organization_ids):
+        q = query if chunk is None else query.where(Organization.id.in_(chunk))
+        for org_id, area in session.execute(q):
+            areas[org_id] = geo.parse_service_area(area)
+    return areas
+
+
+def shown_offerings(session: Session, ids: Collection[int] | None = None) -> list[Row[Any]]:
+    """What a ranked result shows of each offering (all, or these ids), without its
+    organization: (id, title, organization_id, categories, cost, delivery, capacities)."""
+    o = Offering.__table__.c
+    query = select(
+        o.id,
+        o.title,
+        o.organization_id,
+        o.categories,
+        o.cost,
+        o.delivery,
+        o.capacity_schools,
+        o.capacity_students,
+    )
+    rows: list[Row[Any]] = []
+    for chunk in _chunks(ids):
+        rows.extend(session.execute(query if chunk is None else query.where(o.id.in_(chunk))))
+    return rows
+
+
+def shown_organizations(
+    session: Session, organization_ids: Collection[int] | None = None
+) -> dict[int, tuple[str, bool]]:
+    """(name, verified) of each organization (all, or these)."""
+    query = select(Organization.id, Organization.name, Organization.verification)
+    shown: dict[int, tuple[str, bool]] = {}
+    for chunk in _chunks(organization_ids):
+        q = query if chunk is None else query.where(Organization.id.in_(chunk))
+        for org_id, name, verification in session.execute(q):
+            shown[org_id] = (name, verification == "verified")
+    return shown
 
 
 def covering_offerings(session: Session, lat: float, lon: float) -> frozenset[int]:

@@ -7,7 +7,7 @@ from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query
 
-from app.deps import PrincipalDep, RankingIndexDep, SessionDep, SettingsDep
+from app.deps import PrincipalDep, RankingIndexDep, ServingCacheDep, SessionDep, SettingsDep
 from app.routers.params import NO_NUL, RankingOfferingsDep
 from app.schemas.matches import (
     GROUPING_DOC,
@@ -126,14 +126,14 @@ class Reach:
 
 # Its own dependency so these two stay after the offering filters in the published order
 # (FastAPI lists a route's own parameters before its dependencies').
-def reach_params(
+async def reach_params(
     max_distance_km: Annotated[float | None, Query(gt=0, le=1000)] = None,
     exclude_full: bool = False,
 ) -> Reach:
     return Reach(max_distance_km=max_distance_km, exclude_full=exclude_full)
 
 
-def ranking_filters(
+async def ranking_filters(
     offerings: RankingOfferingsDep, reach: Annotated[Reach, Depends(reach_params)]
 ) -> MatchFilters:
     """A school ranking's hard filters: the offering filters, then how far and whether full."""
@@ -162,6 +162,7 @@ def school_matches(
     ranking_index: RankingIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
+    serving_cache: ServingCacheDep,
     filters: Annotated[MatchFilters, Depends(ranking_filters)],
     limit: Limit = 20,
     cursor: RankCursor = None,
@@ -185,6 +186,7 @@ def school_matches(
         equity=equity,
         filters=filters,
         group=group,
+        cache=serving_cache,
     )
     return _offering_matches(ranking, limit)
 

@@ -148,7 +148,7 @@ def offering_filter_params(**descriptions: str | None) -> Callable[..., Offering
     """The dependency reading the named offering filters from the query string, each described
     as its route means it (an organization "has" a free offering where an offering "is" one)."""
 
-    def offering_filters(**given: Any) -> OfferingFilters:
+    async def offering_filters(**given: Any) -> OfferingFilters:
         categories = given.get("category", [])
         check_categories(categories, ["query", "category"])
         return OfferingFilters(

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import datetime as dt
 import logging
 from collections.abc import Sequence
@@ -24,6 +25,7 @@ from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound, Unaut
 from app.models import AccessToken, User, UserOrganization, UserSchool
 from app.repositories import accounts as repo
 from app.services import audit
+from app.services.serving_cache import ServingCache
 
 log = logging.getLogger("partnermap.auth")
 # last_used_at is written at most this often per key and process: a busy portal must not turn
@@ -36,15 +38,32 @@ def _now() -> dt.datetime:
     return dt.datetime.now(dt.UTC)
 
 
-def principal_for_token(*, session: Session, token: str, request_id: str | None) -> Principal:
-    found = repo.token_with_user(session, credentials.digest(token))
+def principal_for_token(
+    *, session: Session, token: str, request_id: str | None, cache: ServingCache | None = None
+) -> Principal:
+    """The principal of a bearer token; with a cache, looked up again only after a write to
+    the accounts (any worker's) or a few seconds, and its expiry checked on every request."""
+    digest = credentials.digest(token)
+    if cache is None:
+        principal, expires_at = _token_principal(session, digest)
+    else:
+        principal, expires_at = cache.get(
+            session, "accounts", digest, lambda: _token_principal(session, digest)
+        )
+    if expires_at <= _now():
+        raise Unauthorized("The bearer token has expired or was revoked; log in again.")
+    return dataclasses.replace(principal, request_id=request_id)
+
+
+def _token_principal(session: Session, digest: str) -> tuple[Principal, dt.datetime]:
+    found = repo.token_with_user(session, digest)
     if found is None:
         raise Unauthorized("The bearer token is unknown; log in at POST /v1/auth/token.")
     row, user = found
     if row.revoked_at is not None or row.expires_at <= _now() or not user.is_active:
         raise Unauthorized("The bearer token has expired or was revoked; log in again.")
     schools, orgs = repo.grants(session, user.id)
-    return Principal(
+    principal = Principal(
         role=user.role,
         user_id=user.id,
         email=user.email,
@@ -52,8 +71,8 @@ def principal_for_token(*, session: Session, token: str, request_id: str | None)
         school_ids=schools,
         organization_ids=orgs,
         token_id=row.id,
-        request_id=request_id,
     )
+    return principal, row.expires_at
 
 
 def principal_for_key(

@@ -12,7 +12,7 @@ import datetime as dt
 import hashlib
 import itertools
 import math
-from collections.abc import Sequence
+from collections.abc import Hashable, Sequence
 from dataclasses import dataclass, replace
 from typing import Any
 
@@ -25,6 +25,7 @@ from app.auth.principal import Principal
 from app.domain_errors import NotFound
 from app.repositories import assets as repo
 from app.repositories import offerings as offering_repo
+from app.repositories import serving
 from app.schemas.assets import (
     AreaOut,
     CategoryGaps,
@@ -156,10 +157,25 @@ def _fingerprint(universe: Universe) -> str:
     return digest.hexdigest()
 
 
-def _analyse(session: Session, ranking_index: CatalogIndex, universe: Universe) -> Analysis:
+def _assessed(session: Session, ranking_index: CatalogIndex) -> tuple[Universe, Hashable]:
+    """Every assessed school with its needs, and what identifies them: the schools' serving
+    version (any write to schools, assessments, needs or districts changes it), so the
+    universe is read and the key computed once per version, not per request; a fingerprint of
+    the rows when the version row is missing."""
+    version = serving.versions(session).get("schools")
+    if version is None:
+        universe = _universe(session)
+        return universe, _fingerprint(universe)
+    key = ("schools", version)
+    return ranking_index.derived(session, ("universe", key), lambda _: _universe(session)), key
+
+
+def _analyse(
+    session: Session, ranking_index: CatalogIndex, universe: Universe, key: Hashable
+) -> Analysis:
     """Coverage of every assessed school's needs, computed once per catalog version, set of
     assessments and day (shares depend on all of them), then answered from the worker's memory."""
-    key = ("coverage", _fingerprint(universe), dt.date.today())
+    key = ("coverage", key, dt.date.today())
     reach, cover, usable = ranking_index.derived(
         session, key, lambda index: _coverage(session, index, universe)
     )
@@ -261,14 +277,14 @@ def school_coverage(
 ) -> SchoolCoverageOut:
     """One school's current needs, each with its status and the offerings that reach it."""
     school = school_service.readable(session=session, principal=principal, school_id=school_id)
-    universe = _universe(session)
+    universe, key = _assessed(session, ranking_index)
     position = np.searchsorted(universe.table.ids, school_id)
     if position >= len(universe.schools) or universe.table.ids[position] != school_id:
         raise NotFound(
             f"School {school_id} has no needs assessment to measure coverage against; file "
             f"one with POST /v1/schools/{school_id}/needs-assessments."
         )
-    analysis = _analyse(session, ranking_index, universe)
+    analysis = _analyse(session, ranking_index, universe, key)
     reach, cover = analysis.reach, analysis.cover
     share = np.zeros(len(reach.fit))
     share[analysis.usable] = cover.share
@@ -388,9 +404,9 @@ def gaps(
     area = repo.schools_in_area(session, district=district, bbox=bbox, district_id=own)
     if district is not None and not area:
         raise NotFound(f"No district with schools has the id, slug or name '{district}'.")
-    universe = _universe(session)
+    universe, key = _assessed(session, ranking_index)
     focus = np.flatnonzero(np.isin(universe.table.ids, [s.id for s in area]))
-    analysis = _analyse(session, ranking_index, universe)
+    analysis = _analyse(session, ranking_index, universe, key)
     cover = analysis.cover
     taxonomy = load_taxonomy()
 

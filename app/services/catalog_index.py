@@ -9,14 +9,17 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable
+from collections.abc import Callable, Hashable, Sequence
 from typing import Any
 
 import numpy as np
+from shapely import MultiPolygon
 from sqlalchemy.orm import Session
 
+import geo
 from app.db import Database
 from app.repositories import catalog
+from app.repositories.offerings import OfferingBrief
 from app.settings import get_settings
 from app.taxonomy import load_taxonomy
 from matching import OfferingIndex, RankingConfig
@@ -27,8 +30,9 @@ log = logging.getLogger("partnermap.ranking")
 # Change-log ids are allotted when a writer flushes and may commit out of order; re-reading a
 # window below the newest id seen catches a slow writer's change once it commits.
 REREAD_WINDOW = 1000
-# Derived answers (coverage analyses of different sets of schools) kept per catalog version.
-DERIVED_KEYS = 4
+# Derived answers (assessed schools and their coverage, per schools version) kept per catalog
+# version.
+DERIVED_KEYS = 8
 
 
 class CatalogIndex:
@@ -43,6 +47,14 @@ class CatalogIndex:
         self._by_org: dict[int, set[int]] = {}
         self._version = 0  # bumped whenever the index's offerings change
         self._derived: dict[Hashable, tuple[int, Any]] = {}
+        # Beside the index, so a ranking reads nothing else of the catalog: what results show
+        # (offering -> its fields, organization -> name and verification) and polygon service
+        # areas by organization.
+        self._shown: dict[int, tuple[Any, ...]] = {}
+        self._organizations: dict[int, tuple[str, bool]] = {}
+        self._areas: dict[int, MultiPolygon] = {}
+        self._area_orgs = np.zeros(0, dtype=np.int64)
+        self._area_shapes: list[MultiPolygon] = []
 
     def current(self, session: Session) -> OfferingIndex:
         """The index with every committed change applied."""
@@ -55,6 +67,40 @@ class CatalogIndex:
             if self._index.needs_rebuild:
                 self._index.rebuild()
             return self._index
+
+    def covering(self, lat: float, lon: float) -> frozenset[int]:
+        """Offerings whose organization's polygon service area covers the point (boundary
+        included), from the areas held beside the index (as current as the last `current`)."""
+        with self._lock:
+            orgs, shapes, by_org = self._area_orgs, self._area_shapes, self._by_org
+            if not shapes:
+                return frozenset()
+            hit = orgs[geo.covers_many(shapes, lat, lon)]
+            return frozenset(i for org in hit.tolist() for i in by_org.get(org, ()))
+
+    def shown(self, offering_ids: Sequence[int]) -> dict[int, OfferingBrief]:
+        """The offerings among these ids that the index holds, as results show them (the index
+        is brought up to date by the ranking that chose them)."""
+        out = {}
+        with self._lock:
+            for offering_id in offering_ids:
+                row = self._shown.get(offering_id)
+                org = None if row is None else self._organizations.get(row[2])
+                if row is None or org is None:
+                    continue
+                out[offering_id] = OfferingBrief(
+                    id=row[0],
+                    title=row[1],
+                    organization_id=row[2],
+                    organization_name=org[0],
+                    verified=org[1],
+                    categories=list(row[3]),
+                    cost=row[4],
+                    delivery=list(row[5]),
+                    capacity_schools=row[6],
+                    capacity_students=row[7],
+                )
+        return out
 
     def derived(
         self, session: Session, key: Hashable, compute: Callable[[OfferingIndex], Any]
@@ -103,6 +149,10 @@ class CatalogIndex:
         self._by_org = {}
         for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
+        self._shown = {}
+        self._organizations = {}
+        self._areas = {}
+        self._read_shown(session, None, None)
         self._newest = newest
         self._version += 1
         self._applied.clear()
@@ -133,7 +183,11 @@ class CatalogIndex:
         for org in orgs:
             ids |= self._by_org.get(org, set())
         self._apply(session, ids)
-        self._refresh_history(session)
+        self._read_shown(session, ids, orgs | {self._shown[i][2] for i in ids if i in self._shown})
+        # Partnerships are logged as organization changes (no offering): a batch of offering
+        # writes alone cannot have moved the history, so it is neither re-read nor refitted.
+        if any(offering is None for _, _, offering in changes):
+            self._refresh_history(session)
         self._applied.extend(c[0] for c in changes)
         self._newest = max(self._newest, max(c[0] for c in changes))
 
@@ -151,6 +205,38 @@ class CatalogIndex:
             members -= ids
         for offering_id, org_id in zip(table.ids, table.organization_ids, strict=True):
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
+
+    def _read_shown(self, session: Session, ids: set[int] | None, orgs: set[int] | None) -> None:
+        """Read what results show and the polygon areas: everything (None), or these
+        offerings and organizations again."""
+        if ids is not None:
+            for offering_id in ids:
+                self._shown.pop(offering_id, None)
+        if orgs is not None:
+            for org in orgs:
+                self._organizations.pop(org, None)
+                self._areas.pop(org, None)
+        memo: dict[Any, Any] = {}  # one tuple per distinct category/delivery set, not per row
+        rows = catalog.shown_offerings(session, ids)
+        if orgs is not None:  # organizations new to this index come with their offerings
+            orgs = orgs | {r.organization_id for r in rows} - self._organizations.keys()
+        for row in rows:
+            categories = memo.setdefault(tuple(row.categories), tuple(row.categories))
+            delivery = memo.setdefault(("d", *row.delivery), tuple(row.delivery))
+            self._shown[row.id] = (
+                row.id,
+                row.title,
+                row.organization_id,
+                categories,
+                row.cost,
+                delivery,
+                row.capacity_schools,
+                row.capacity_students,
+            )
+        self._organizations.update(catalog.shown_organizations(session, orgs))
+        self._areas.update(catalog.polygon_areas(session, orgs))
+        self._area_orgs = np.array(sorted(self._areas), dtype=np.int64)
+        self._area_shapes = [self._areas[org] for org in self._area_orgs.tolist()]
 
     def _refresh_history(self, session: Session) -> None:
         """Reload the partnership history; learn its weights again only when it changed."""

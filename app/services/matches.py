@@ -16,7 +16,6 @@ from app.auth.principal import ADMIN, ORG_MEMBER, Principal
 from app.domain_errors import Forbidden, InvalidInput, NotFound
 from app.models import Need as NeedRow
 from app.models import School
-from app.repositories import catalog
 from app.repositories import districts as district_repo
 from app.repositories import offerings as offering_repo
 from app.repositories import schools as school_repo
@@ -26,6 +25,7 @@ from app.schemas.schools import NeedIn
 from app.services import organizations
 from app.services import schools as school_service
 from app.services.catalog_index import CatalogIndex
+from app.services.serving_cache import ServingCache
 from app.services.validation import check_categories, check_category, check_grades
 from app.settings import Settings
 from matching import (
@@ -143,6 +143,31 @@ def ranking_filters(principal: Principal, f: MatchFilters) -> Filters:
     return dataclasses.replace(filters, verified_only=True)
 
 
+@dataclass(frozen=True)
+class RankedSchoolNeeds:
+    """What ranking for a filed school reads of the database, kept by a worker between writes:
+    the school as a query, its district's equity default and its latest assessment."""
+
+    query: SchoolQuery
+    district_id: int | None
+    district_equity: float | None
+    assessment_id: int | None
+    needs: tuple[Need, ...]
+
+
+def school_needs(session: Session, school_id: int) -> RankedSchoolNeeds:
+    """The school (404 if none), its district's equity default and its latest needs."""
+    school = school_service.get(session=session, school_id=school_id)
+    assessment = school_repo.latest_assessment(session, school_id)
+    return RankedSchoolNeeds(
+        query=school_query(school, None),
+        district_id=school.district_id,
+        district_equity=district_repo.ranking_equity(session, district_id=school.district_id),
+        assessment_id=None if assessment is None else assessment.id,
+        needs=() if assessment is None else tuple(as_need(n) for n in assessment.needs),
+    )
+
+
 def for_school(
     *,
     session: Session,
@@ -155,34 +180,46 @@ def for_school(
     equity: float | None,
     filters: MatchFilters,
     group: Grouping = "offering",
+    cache: ServingCache | None = None,
 ) -> OfferingRanking:
     """A page of offerings (or organizations, group="organization") ranked against the
     school's latest needs assessment, with the equity strength used (the request's, else the
-    school's district default)."""
-    school = school_service.readable(session=session, principal=principal, school_id=school_id)
-    strength = equity_for(session, settings, equity, district_id=school.district_id)
-    assessment = school_repo.latest_assessment(session, school_id)
-    if assessment is None:
+    school's district default). With a cache, the school and its needs are read again only
+    after a write to schools, assessments or districts (on any worker) or a few seconds."""
+    if cache is None:
+        filed = school_needs(session, school_id)
+    else:
+        filed = cache.get(session, "schools", school_id, lambda: school_needs(session, school_id))
+    if not principal.reads_school(school_id, filed.district_id):
+        raise Forbidden(f"The needs of school {school_id} are private to it and its district.")
+    if equity is not None:
+        strength = equity
+    elif filed.district_equity is not None:
+        strength = filed.district_equity
+    else:
+        strength = settings.ranking.equity
+    if filed.assessment_id is None:
         raise NotFound(
             f"School {school_id} has no needs assessment to rank against; file one with "
             f"POST /v1/schools/{school_id}/needs-assessments or send needs to POST /v1/matches."
         )
-    covered = catalog.covering_offerings(session, school.lat, school.lon)
+    index = ranking_index.current(session)
+    query = filed.query
     ranked = _ranker(group)(
-        ranking_index.current(session),
-        school_query(school, covered),
-        [as_need(n) for n in assessment.needs],
+        index,
+        dataclasses.replace(query, covered_by=ranking_index.covering(query.lat, query.lon)),
+        list(filed.needs),
         k=_depth(offset, limit),
         equity=strength,
         filters=ranking_filters(principal, filters),
     )
     page = ranked[offset : offset + limit]
     return OfferingRanking(
-        results=_shown(session, page),
+        results=_shown(ranking_index, page),
         next_offset=_next_offset(offset, limit, len(ranked)),
         equity=strength,
         model_version=settings.ranking.version,
-        needs_assessment_id=assessment.id,
+        needs_assessment_id=filed.assessment_id,
         group=group,
         titles=_other_titles(session, page),
     )
@@ -227,17 +264,17 @@ def ad_hoc(
     for n, need in enumerate(request.needs):
         check_category(need.category, ["body", "needs", n, "category"])
         check_grades(need.grade_low, need.grade_high, ["body", "needs", n])
-    covered = catalog.covering_offerings(session, query.lat, query.lon)
+    index = ranking_index.current(session)
     ranked = _ranker(request.group)(
-        ranking_index.current(session),
-        dataclasses.replace(query, covered_by=covered),
+        index,
+        dataclasses.replace(query, covered_by=ranking_index.covering(query.lat, query.lon)),
         [as_need(n) for n in request.needs],
         k=request.limit,
         equity=strength,
         filters=ranking_filters(principal, f),
     )
     return OfferingRanking(
-        results=_shown(session, ranked),
+        results=_shown(ranking_index, ranked),
         next_offset=None,
         equity=strength,
         model_version=settings.ranking.version,
@@ -329,8 +366,8 @@ def _next_offset(offset: int, limit: int, count: int) -> int | None:
 
 
 def _shown(
-    session: Session, ranked: Sequence[RankedOffering]
+    ranking_index: CatalogIndex, ranked: Sequence[RankedOffering]
 ) -> list[tuple[RankedOffering, OfferingBrief]]:
-    """The ranked offerings with what results show; one removed since the ranking is left out."""
-    briefs = offering_repo.briefs(session, [r.offering_id for r in ranked])
+    """The ranked offerings with what results show, from beside the index that ranked them."""
+    briefs = ranking_index.shown([r.offering_id for r in ranked])
     return [(r, briefs[r.offering_id]) for r in ranked if r.offering_id in briefs]

@@ -1,0 +1,403 @@
+"""`GET /v1/schools/{id}/matches` over HTTP, side by side with a minimal FastAPI endpoint
+running the plain PostGIS query (bench.minimal_app).
+
+    partnermap bench http --offerings 100000 --baseline-url postgresql+psycopg://… [--rounds 5]
+
+Both servers run at once, each as uvicorn with the same number of workers, on the same synthetic
+offerings and schools (ours: loaded into DATABASE_URL under a throwaway source, SQLite or
+PostGIS; the minimal endpoint: the same offerings in a scratch table of --baseline-url, loaded
+as a competent user would: COPY, GiST + GIN indexes, VACUUM ANALYZE). Each round, in a rotating
+order: at 1 client, request i of each target back to back; at 16 clients, a block of requests
+to one target then the other (both at once would only split the cores between them). Server CPU
+per request is read from /proc (user + system time of the server's process tree before and
+after each phase), so other work on a shared machine drops out of it; wall-clock figures do
+not. Ratios are ours / minimal per round, reported as the median and range over rounds.
+"""
+
+from __future__ import annotations
+
+import argparse
+import datetime as dt
+import http.client
+import os
+import statistics
+import subprocess
+import sys
+import threading
+import time
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlencode
+
+import numpy as np
+import psycopg
+
+from app.db import Database
+from app.services.accounts import tool_token
+from app.settings import get_settings
+from app.taxonomy import load_taxonomy
+from bench import http_load, postgis_baseline, worker_memory
+from bench.synthetic import synthetic_offerings, synthetic_schools
+from matching.index import query_radius_km
+
+TICKS = os.sysconf("SC_CLK_TCK")
+TARGETS = ("ours", "minimal")
+
+
+def add_arguments(parser: argparse.ArgumentParser) -> None:
+    parser.add_argument("--offerings", type=int, default=100_000)
+    parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument("--baseline-url", help="PostGIS database for the minimal endpoint")
+    parser.add_argument("--rounds", type=int, default=5)
+    parser.add_argument("--requests", type=int, default=100, help="per target, phase and round")
+    parser.add_argument("--workers", type=int, default=1, help="uvicorn workers, each server")
+    parser.add_argument("--port", type=int, default=8160, help="ours; the minimal one +1")
+    parser.add_argument(
+        "--memory-only",
+        action="store_true",
+        help="only what one worker holds at --offerings (bench.worker_memory), no servers",
+    )
+
+
+def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
+    if args.memory_only:
+        figures = worker_memory.measure(args.offerings, args.seed)
+        print(
+            f"one worker at {args.offerings:,} offerings: {figures['worker_rss_mb']} MB resident "
+            f"after the build, {figures['peak_rss_mb']} MB at its peak (goal at 1,000,000: "
+            "≤ 1,536 MB)"
+        )
+        return figures
+    baseline_url = args.baseline_url or (
+        database.url.render_as_string(hide_password=False) if database.is_postgis else None
+    )
+    if not baseline_url:
+        raise SystemExit("bench http needs --baseline-url postgresql+psycopg://… (PostGIS)")
+    backend = "postgis" if database.is_postgis else "sqlite"
+    print(f"loading {args.offerings:,} synthetic offerings into {backend} …", flush=True)
+    school_ids = http_load._load(database, args.offerings, args.seed)
+    try:
+        codes = [c.code for c in load_taxonomy().categories]
+        with psycopg.connect(postgis_baseline._dsn(baseline_url), autocommit=True) as conn:
+            postgis_baseline._load(conn, synthetic_offerings(args.offerings, args.seed, codes))
+            conn.execute(f"VACUUM ANALYZE {postgis_baseline.TABLE}")
+        paths = {"ours": _our_paths(school_ids), "minimal": _minimal_paths(args.seed, codes)}
+        with database.session() as session:
+            token = tool_token(
+                session=session, email="bench@partnermap.invalid", ttl=dt.timedelta(hours=2)
+            )
+        servers = {
+            "ours": _serve(
+                "app.asgi:app",
+                args.port,
+                args.workers,
+                DATABASE_URL=database.url.render_as_string(hide_password=False),
+                RATE_LIMIT_PER_MINUTE_IP="0",
+            ),
+            "minimal": _serve(
+                "bench.minimal_app:app",
+                args.port + 1,
+                args.workers,
+                BENCH_BASELINE_URL=baseline_url,
+            ),
+        }
+        headers = {"ours": {"Authorization": f"Bearer {token}"}, "minimal": {}}
+        try:
+            figures = _measure(args, servers, paths, headers)
+        finally:
+            for server, _ in servers.values():
+                server.terminate()
+                server.wait(timeout=30)
+    finally:
+        http_load._clean(database)
+        with psycopg.connect(postgis_baseline._dsn(baseline_url), autocommit=True) as conn:
+            conn.execute(f"DROP TABLE IF EXISTS {postgis_baseline.TABLE}")
+    figures = {"backend": backend, "offerings": args.offerings, "workers": args.workers, **figures}
+    _print_table(figures)
+    return figures
+
+
+def _our_paths(school_ids: list[int]) -> list[str]:
+    return [f"/v1/schools/{i}/matches?limit=20" for i in school_ids]
+
+
+def _minimal_paths(seed: int, codes: list[str]) -> list[str]:
+    """The same schools (http_load's seed), as the plain query's parameters."""
+    schools = synthetic_schools(http_load.SCHOOLS, seed + 1, codes)
+    config = get_settings().ranking
+    paths = []
+    for i in range(http_load.SCHOOLS):
+        query = {
+            "lat": float(schools.lat[i]),
+            "lon": float(schools.lon[i]),
+            "r": query_radius_km(config, schools.locale[i]) * 1000,
+            "cats": sorted({need.category for need in schools.needs[i]}),
+        }
+        paths.append("/nearby?" + urlencode(query, doseq=True))
+    return paths
+
+
+def _serve(app: str, port: int, workers: int, **env: str) -> tuple[subprocess.Popen, int]:
+    command = [sys.executable, "-m", "uvicorn", app, "--port", str(port)]
+    server = subprocess.Popen(
+        [
+            *command,
+            "--workers",
+            str(workers),
+            "--log-level",
+            "warning",
+            "--timeout-keep-alive",
+            "300",
+        ],
+        env={**os.environ, "LOG_LEVEL": "WARNING", **env},
+    )
+    for _ in range(600):
+        try:
+            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+            connection.request("GET", "/health")
+            if connection.getresponse().status == 200:
+                return server, port
+        except OSError:
+            pass
+        time.sleep(0.1)
+    server.terminate()
+    raise RuntimeError(f"{app} did not start on port {port}")
+
+
+def _rss_mb(pid: int) -> dict[str, float]:
+    """Resident and peak resident memory (MB) of each process in the server's tree."""
+    out = {}
+    try:
+        status = Path(f"/proc/{pid}/status").read_text().splitlines()
+        fields = {line.split(":")[0]: line.split()[1] for line in status if line.startswith("Vm")}
+        out[str(pid)] = round(int(fields["VmRSS"]) / 1024, 1)
+        out[f"{pid}_peak"] = round(int(fields["VmHWM"]) / 1024, 1)
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                out.update(_rss_mb(int(child)))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return out
+
+
+def _cpu_s(pid: int) -> float:
+    """User + system CPU seconds of a process and its descendants (uvicorn's workers)."""
+    total = 0.0
+    try:
+        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+        total += (int(fields[11]) + int(fields[12])) / TICKS
+        for task in Path(f"/proc/{pid}/task").iterdir():
+            for child in (task / "children").read_text().split():
+                total += _cpu_s(int(child))
+    except (FileNotFoundError, ProcessLookupError):
+        pass
+    return total
+
+
+class _Client:
+    """One keep-alive connection per thread; the latency of each request in ms."""
+
+    def __init__(self, port: int, headers: dict[str, str]) -> None:
+        self.port, self.headers = port, headers
+        self.local = threading.local()
+
+    def get(self, path: str) -> float:
+        for attempt in range(2):
+            connection = getattr(self.local, "connection", None)
+            if connection is None:
+                connection = self.local.connection = http.client.HTTPConnection(
+                    "127.0.0.1", self.port, timeout=120
+                )
+            started = time.perf_counter()
+            try:
+                connection.request("GET", path, headers=self.headers)
+                response = connection.getresponse()
+                body = response.read()
+                break
+            except (http.client.RemoteDisconnected, ConnectionError):
+                connection.close()  # an idle keep-alive connection closed: open another
+                self.local.connection = None
+                if attempt:
+                    raise
+        elapsed = (time.perf_counter() - started) * 1000
+        if response.status != 200:
+            raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
+        return elapsed
+
+
+def _measure(
+    args: argparse.Namespace,
+    servers: dict[str, tuple[subprocess.Popen, int]],
+    paths: dict[str, list[str]],
+    headers: dict[str, dict[str, str]],
+) -> dict[str, Any]:
+    clients = {t: _Client(servers[t][1], headers[t]) for t in TARGETS}
+    started = time.perf_counter()
+    for _ in range(60):  # the index builds at start-up; a request meanwhile may time out
+        try:
+            clients["ours"].get(paths["ours"][0])
+            break
+        except RuntimeError:
+            time.sleep(1)
+    first_s = time.perf_counter() - started
+    for t in TARGETS:  # warm up every worker and connection
+        _block(clients[t], paths[t], 16 * args.workers * 4, 16)
+    rounds: list[dict[str, dict[str, Any]]] = []
+    for r in range(args.rounds):
+        order = TARGETS if r % 2 == 0 else TARGETS[::-1]
+        one = _interleaved(clients, paths, order, args.requests, servers)
+        sixteen = {
+            t: _phase(
+                servers[t][0].pid,
+                lambda t=t: _block(  # type: ignore[misc]
+                    clients[t], paths[t], args.requests, 16
+                ),
+            )
+            for t in order
+        }
+        rounds.append({"1": one, "16": sixteen})
+        print(
+            f"  round {r + 1}: CPU/request ours {one['ours']['cpu_ms']:.2f} ms, minimal "
+            f"{one['minimal']['cpu_ms']:.2f} ms; 16 clients ours {sixteen['ours']['rps']:.0f}/s, "
+            f"minimal {sixteen['minimal']['rps']:.0f}/s",
+            flush=True,
+        )
+    summary = _summary(rounds, first_s)
+    memory = _rss_mb(servers["ours"][0].pid)
+    summary["ours_rss_mb"] = max(v for k, v in memory.items() if not k.endswith("_peak"))
+    summary["ours_peak_rss_mb"] = max(v for k, v in memory.items() if k.endswith("_peak"))
+    return summary
+
+
+def _interleaved(
+    clients: dict[str, _Client],
+    paths: dict[str, list[str]],
+    order: tuple[str, ...],
+    n: int,
+    servers: dict[str, tuple[subprocess.Popen, int]],
+) -> dict[str, dict[str, Any]]:
+    latencies: dict[str, list[float]] = {t: [] for t in TARGETS}
+    cpu0 = {t: _cpu_s(servers[t][0].pid) for t in TARGETS}
+    started = time.perf_counter()
+    for i in range(n):
+        for t in order[i % 2 :] + order[: i % 2]:  # rotate within the round too
+            latencies[t].append(clients[t].get(paths[t][i % len(paths[t])]))
+    wall = time.perf_counter() - started
+    out = {}
+    for t in TARGETS:
+        cpu = _cpu_s(servers[t][0].pid) - cpu0[t]
+        out[t] = {
+            "latencies": latencies[t],
+            "cpu_ms": cpu / n * 1000,
+            "rps": n / (sum(latencies[t]) / 1000),
+            "wall_s": wall,
+        }
+    return out
+
+
+def _phase(pid: int, work: Callable[[], list[float]]) -> dict[str, Any]:
+    cpu0, started = _cpu_s(pid), time.perf_counter()
+    latencies = work()
+    wall, cpu = time.perf_counter() - started, _cpu_s(pid) - cpu0
+    return {
+        "latencies": latencies,
+        "cpu_ms": cpu / len(latencies) * 1000,
+        "rps": len(latencies) / wall,
+        "wall_s": wall,
+    }
+
+
+def _block(client: _Client, paths: list[str], n: int, concurrency: int) -> list[float]:
+    latencies: list[float] = []
+    lock, next_i = threading.Lock(), iter(range(n))
+
+    def worker() -> None:
+        while True:
+            with lock:
+                i = next(next_i, None)
+            if i is None:
+                return
+            latency = client.get(paths[i % len(paths)])
+            with lock:
+                latencies.append(latency)
+
+    threads = [threading.Thread(target=worker) for _ in range(concurrency)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+    return latencies
+
+
+def _spread(values: list[float], digits: int = 2) -> dict[str, float]:
+    return {
+        "median": round(statistics.median(values), digits),
+        "min": round(min(values), digits),
+        "max": round(max(values), digits),
+    }
+
+
+def _summary(rounds: list[dict[str, dict[str, Any]]], first_s: float) -> dict[str, Any]:
+    out: dict[str, Any] = {"first_request_s": round(first_s, 2), "rounds": len(rounds)}
+    for clients in ("1", "16"):
+        for t in TARGETS:
+            pooled = np.concatenate([r[clients][t]["latencies"] for r in rounds])
+            out[f"{t}_{clients}"] = {
+                "p50_ms": round(float(np.percentile(pooled, 50)), 2),
+                "p95_ms": round(float(np.percentile(pooled, 95)), 2),
+                "p99_ms": round(float(np.percentile(pooled, 99)), 2),
+                "p50_ms_by_round": _spread(
+                    [float(np.percentile(r[clients][t]["latencies"], 50)) for r in rounds]
+                ),
+                "rps": _spread([r[clients][t]["rps"] for r in rounds], 1),
+                "cpu_ms_per_request": _spread([r[clients][t]["cpu_ms"] for r in rounds], 3),
+            }
+    cpu_ratios = [
+        _cpu_all(r, "ours") / _cpu_all(r, "minimal") for r in rounds if _cpu_all(r, "minimal")
+    ]
+    rps_ratios = [r["16"]["ours"]["rps"] / r["16"]["minimal"]["rps"] for r in rounds]
+    out["cpu_per_request_ratio_spread"] = _spread(cpu_ratios, 3)
+    out["throughput_ratio_16_spread"] = _spread(rps_ratios, 3)
+    out["cpu_per_request_ratio"] = out["cpu_per_request_ratio_spread"]["median"]
+    out["throughput_ratio_16"] = out["throughput_ratio_16_spread"]["median"]
+    return out
+
+
+def _cpu_all(round_: dict[str, dict[str, Any]], target: str) -> float:
+    """CPU per request of a target over both phases of a round."""
+    phases = [round_[c][target] for c in ("1", "16")]
+    n = [len(p["latencies"]) for p in phases]
+    return sum(p["cpu_ms"] * k for p, k in zip(phases, n, strict=True)) / sum(n)
+
+
+def _print_table(f: dict[str, Any]) -> None:
+    print(
+        f"\n{f['backend']}, {f['offerings']:,} offerings, {f['workers']} worker(s) each, "
+        f"{f['rounds']} rounds (median [min-max] over rounds)"
+    )
+    print(
+        f"{'target':<9}{'clients':>8}{'p50 ms':>9}{'p95 ms':>9}{'p99 ms':>9}"
+        f"{'req/s':>22}{'CPU ms/request':>26}"
+    )
+    for clients in ("1", "16"):
+        for t in TARGETS:
+            row = f[f"{t}_{clients}"]
+            rps, cpu = row["rps"], row["cpu_ms_per_request"]
+            print(
+                f"{t:<9}{clients:>8}{row['p50_ms']:>9}{row['p95_ms']:>9}{row['p99_ms']:>9}"
+                f"{_fmt(rps):>22}{_fmt(cpu):>26}"
+            )
+    print(
+        f"ours, largest server process: {f['ours_rss_mb']} MB resident, "
+        f"{f['ours_peak_rss_mb']} MB at its peak"
+    )
+    print(
+        f"CPU per request, ours / minimal: {_fmt(f['cpu_per_request_ratio_spread'])} "
+        f"(goal ≤ 2); 16-client throughput, ours / minimal: "
+        f"{_fmt(f['throughput_ratio_16_spread'])} (goal ≥ 0.5)"
+    )
+
+
+def _fmt(s: dict[str, float]) -> str:
+    return f"{s['median']} [{s['min']}-{s['max']}]"
