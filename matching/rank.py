@@ -41,6 +41,7 @@ from matching.scoring import (
     school_places,
     score_rows,
     take_rows,
+    top_pool,
     top_rows,
     upper_bound,
 )
@@ -398,14 +399,7 @@ def best_rows(scored: Scored, off: OfferingColumns, distance_km: np.ndarray, k: 
     """Rows of the k best scores, best first; equal scores ordered by the tie-breaks of the
     module docstring (track record, distance, capacity left, id)."""
     score = scored.score
-    n = len(score)
-    if n == 0 or k <= 0:
-        return np.zeros(0, dtype=np.intp)
-    if n > k:
-        kth = np.partition(score, n - k)[n - k]
-        pool = np.flatnonzero(score >= kth)
-    else:
-        pool = np.arange(n)
+    pool = top_pool(score, k)
     served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
     schools_left = np.nan_to_num(off.schools_left[pool], nan=-1.0)
     students_left = np.nan_to_num(off.students_left[pool], nan=-1.0)

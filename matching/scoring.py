@@ -487,15 +487,19 @@ def take_rows(obj: T, rows: np.ndarray) -> T:
 _FIELDS: dict[type, tuple[str, ...]] = {}  # field names of the dataclasses take_rows meets
 
 
-def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the k best scores, best first; equal scores in ascending id (deterministic)."""
+def top_pool(score: np.ndarray, k: int) -> np.ndarray:
+    """Rows whose score reaches the k-th best (every row tied with it included), unordered."""
     n = len(score)
     if n == 0 or k <= 0:
         return np.zeros(0, dtype=np.intp)
     if n > k:
         kth = np.partition(score, n - k)[n - k]
-        pool = np.flatnonzero(score >= kth)
-    else:
-        pool = np.arange(n)
+        return np.flatnonzero(score >= kth)
+    return np.arange(n)
+
+
+def top_rows(score: np.ndarray, ids: np.ndarray, k: int) -> np.ndarray:
+    """Rows of the k best scores, best first; equal scores in ascending id (deterministic)."""
+    pool = top_pool(score, k)
     order = np.lexsort((ids[pool], -score[pool]))
     return pool[order[:k]]

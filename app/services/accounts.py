@@ -22,7 +22,7 @@ from app.auth.principal import (
 )
 from app.db import unit_of_work
 from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound, Unauthorized
-from app.models import AccessToken, User, UserOrganization, UserSchool
+from app.models import AccessToken, ApiKey, User, UserOrganization, UserSchool
 from app.repositories import accounts as repo
 from app.services import audit
 from app.services.serving_cache import ServingCache
@@ -80,12 +80,7 @@ def principal_for_key(
 ) -> Principal:
     """The district principal of an API key. A browser request (it has an Origin) from an
     origin the key does not allow is refused even though the key is good."""
-    parts = credentials.split_key(text)
-    key = repo.key_by_prefix(session, parts[0]) if parts else None
-    if parts is None or key is None or not credentials.same_digest(parts[1], key.secret_hash):
-        raise Unauthorized("The API key is unknown.")
-    if key.revoked_at is not None:
-        raise Unauthorized("The API key was revoked.")
+    key = _active_key(session, text)
     if origin is not None and origin not in (key.allowed_origins or []):
         raise Forbidden(f"This API key may not be used from the origin {origin}.")
     _touch(session, key.id, key.prefix, key.last_used_at)
@@ -100,13 +95,18 @@ def principal_for_key(
 def key_origins(*, session: Session, text: str) -> list[str]:
     """The origins an active API key allows (for an iframe's frame-ancestors); an unknown or
     revoked key is refused as in principal_for_key."""
+    return list(_active_key(session, text).allowed_origins or [])
+
+
+def _active_key(session: Session, text: str) -> ApiKey:
+    """The stored key a presented secret names; unknown, mistyped or revoked keys are refused."""
     parts = credentials.split_key(text)
     key = repo.key_by_prefix(session, parts[0]) if parts else None
     if parts is None or key is None or not credentials.same_digest(parts[1], key.secret_hash):
         raise Unauthorized("The API key is unknown.")
     if key.revoked_at is not None:
         raise Unauthorized("The API key was revoked.")
-    return list(key.allowed_origins or [])
+    return key
 
 
 def _touch(session: Session, key_id: int, prefix: str, last_used: dt.datetime | None) -> None:
