@@ -72,7 +72,7 @@ def organization_refs(session: Session, refs: list[str]) -> dict[str, int | str]
                 func.lower(Organization.name).in_(names)
             )
         )
-        found |= _named(refs, rows.tuples(), "organizations", "its id")
+        found |= _named(refs, rows.all(), "organizations", "its id")
     return found
 
 
