@@ -35,6 +35,7 @@ from app.main import create_app
 from app.models import Need, NeedsAssessment, Organization, School
 from app.repositories.catalog_changes import record_change
 from app.services import assets as service
+from app.services import districts
 from app.services.accounts import tool_token
 from app.services.catalog_index import CatalogIndex
 from app.services.schools import compute_need_index
@@ -198,8 +199,12 @@ def _load(database: Database, args: argparse.Namespace) -> None:
     rng = np.random.default_rng(args.seed + 2)
     with database.session() as session:
         insert_catalog(session, table, SOURCE, service_areas=True)
+        # The district as an import makes it (one row, found again by name on later runs).
+        district_id, _ = districts.resolve(session, [(DISTRICT, None)]).ids[(DISTRICT, None)]
         for i in range(len(schools)):
-            session.add(_school(schools, i, codes, rng, args.needs))
+            school = _school(schools, i, codes, rng, args.needs)
+            districts.assign(session, school, district_id)
+            session.add(school)
         record_change(session)  # no ids: every worker rebuilds its ranking index
         session.commit()
 
