@@ -206,6 +206,9 @@ class _ReachIndex:
             self.trees.append((cKDTree(xyz[rows]), rows, top))
         self.virtual = np.flatnonzero(virtual)
         self.owner = owner  # per location row: offering row (int32, compact)
+        self.several = np.zeros(len(off), dtype=bool)  # the offering has other locations
+        self.several[at[known]] = True
+        self.virtual_mask = virtual
         self.xyz = xyz
         # NaN (no radius, or virtual: found anyway) compares False.
         self.radius_chord = np.where(has_radius, _chord(np.nan_to_num(radius_km)), np.nan)
@@ -215,8 +218,9 @@ class _ReachIndex:
         self.cutoff = max(cfg.at_school_travel_factor, 1.0) * cfg.reach_cutoff_scales
 
     def pairs(self, w: _Work, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(school row, offering row) candidates of these school rows, each pair once (ordered by
-        school, then offering): found by any location of the offering, or covered, or virtual."""
+        """(school row, offering row) candidates of these school rows, each pair once: found by
+        any location of the offering, or covered, or virtual (a covered pair already found by
+        the own location's radius or as virtual is dropped; several locations: deduplicated)."""
         xyz = _unit_vectors(w.schools.lat[rows], w.schools.lon[rows])
         s_parts = [np.repeat(rows, len(self.virtual))]
         o_parts = [np.tile(self.virtual, len(rows))]
@@ -236,13 +240,22 @@ class _ReachIndex:
             self.covered_keys, [rows[0] * self.n_off, (rows[-1] + 1) * self.n_off]
         )
         block = self.covered_keys[first:last]
-        s_parts.append((block // self.n_off).astype(np.intp))
-        o_parts.append((block % self.n_off).astype(np.intp))
-        # A pair found through several locations, or both covered and found, is kept once.
-        keys = np.unique(
-            np.concatenate(s_parts).astype(np.int64) * self.n_off + np.concatenate(o_parts)
-        )
-        return (keys // self.n_off).astype(np.intp), (keys % self.n_off).astype(np.intp)
+        s, o = (block // self.n_off).astype(np.intp), (block % self.n_off).astype(np.intp)
+        school_xyz = _unit_vectors(w.schools.lat[s], w.schools.lon[s])
+        chord = np.linalg.norm(school_xyz - self.xyz[o], axis=1)  # from its own location
+        found = self.virtual_mask[o] | (chord <= self.radius_chord[o])
+        s_parts.append(s[~found])
+        o_parts.append(o[~found])
+        s, o = np.concatenate(s_parts), np.concatenate(o_parts)
+        # An offering with other locations may be found through several (or through one and
+        # covered too): its pairs are kept once. The others are found once already.
+        several = self.several[o]
+        if not several.any():
+            return s, o
+        keys = np.unique(s[several].astype(np.int64) * self.n_off + o[several])
+        s = np.concatenate([s[~several], (keys // self.n_off).astype(np.intp)])
+        o = np.concatenate([o[~several], (keys % self.n_off).astype(np.intp)])
+        return s, o
 
     def covers(self, s_rows: np.ndarray, o_rows: np.ndarray) -> np.ndarray:
         """Per pair: a polygon service area of the offering covers the school."""
