@@ -252,7 +252,8 @@ class _ReachIndex:
         several = self.several[o]
         if not several.any():
             return s, o
-        keys = np.unique(s[several].astype(np.int64) * self.n_off + o[several])
+        keys = np.sort(s[several].astype(np.int64) * self.n_off + o[several])
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # a sort: faster than unique's hash
         s = np.concatenate([s[~several], (keys // self.n_off).astype(np.intp)])
         o = np.concatenate([o[~several], (keys % self.n_off).astype(np.intp)])
         return s, o
