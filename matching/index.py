@@ -18,8 +18,10 @@ Design:
   are replayed onto the result before it is swapped in.
 - Organizations with several locations: the other locations (`Places`) sit on their own grid,
   so an offering is a candidate when any of its locations is near the school, and each
-  candidate is measured from its location nearest the school (forward ranking; the reverse
-  ranking and the gap analysis still measure from the first location).
+  candidate is measured from its location nearest the school. The reverse ranking
+  (matching.rank.rank_schools) and the gap analysis (matching.pairs.fit_and_reach) measure each
+  (school, offering) pair from the offering's location nearest that school the same way
+  (`Places.nearest` with one point per pair).
 - Text: words are hashed (matching.columns.TextRows), so there is no vocabulary to go stale,
   and the document frequencies behind idf are updated with every upsert and removal: an
   offering's words count in the very next ranking, with the same idf a rebuild would give.
@@ -236,11 +238,16 @@ class Places:
             np.concatenate([self.estimated, other.estimated]),
         )
 
-    def nearest(self, cols: OfferingColumns, lat: float, lon: float) -> None:
+    def nearest(
+        self, cols: OfferingColumns, lat: float | np.ndarray, lon: float | np.ndarray
+    ) -> None:
         """Move each of these (freshly gathered) offerings to its location nearest the point,
-        in place: lat, lon and location_estimated."""
+        in place: lat, lon and location_estimated. lat/lon: one point, or one per row of cols
+        (a school per (school, offering) pair: reverse ranking and gap analysis)."""
         if not len(self) or not len(cols):
             return
+        lat = np.broadcast_to(np.asarray(lat, dtype=np.float64), (len(cols),))
+        lon = np.broadcast_to(np.asarray(lon, dtype=np.float64), (len(cols),))
         sorted_ids = self.ids[self.by_id]
         starts = np.searchsorted(sorted_ids, cols.ids, side="left")
         stops = np.searchsorted(sorted_ids, cols.ids, side="right")
@@ -249,8 +256,8 @@ class Places:
             return
         rows = self.by_id[row_ranges(starts[has], stops[has])]
         owner = np.repeat(has, (stops - starts)[has])
-        distance = haversine_km(lat, lon, self.lat[rows], self.lon[rows])
-        current = haversine_km(lat, lon, cols.lat[has], cols.lon[has])
+        distance = haversine_km(lat[owner], lon[owner], self.lat[rows], self.lon[rows])
+        current = haversine_km(lat[has], lon[has], cols.lat[has], cols.lon[has])
         best = np.full(len(cols), np.inf)
         best[has] = current
         np.minimum.at(best, owner, distance)

@@ -19,8 +19,10 @@ trees over offerings and service radii give each block of schools only the offer
 reach it, reach_of decides them exactly, and each reaching offering is scored against the
 school's needs of its taxonomy branches (only those can earn fit), in chunks of bounded size.
 Work and memory grow with the pairs that reach, not schools x offerings. Distances are
-great-circle (geo.distance.haversine_km, as in ranking), from the location the index holds per
-offering. geo.coverage then shares capacity over these pairs and grades each need.
+great-circle (geo.distance.haversine_km, as in ranking), from the organization's location
+nearest the school: the trees hold every (offering, location) of multi-site organizations, and
+each (school, offering) pair is measured from its nearest location (as the ranking does).
+geo.coverage then shares capacity over these pairs and grades each need.
 """
 
 from __future__ import annotations
@@ -39,7 +41,7 @@ from geo.coverage import SLACK, CoverageConfig
 from geo.distance import EARTH_RADIUS_KM, haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
-from matching.index import OfferingIndex
+from matching.index import OfferingIndex, Places
 from matching.needs import layout_needs
 from matching.scoring import (
     NeedArrays,
@@ -137,7 +139,8 @@ def fit_and_reach(
         off_branches=_branch_bits(off_branch, np.arange(len(off)), len(off)),
         need_count=lengths,
         per_school=per_school,
-        reach=_ReachIndex(off, _covered(covered, schools.ids, off), reach_cfg),
+        reach=_ReachIndex(off, snap.places, _covered(covered, schools.ids, off), reach_cfg),
+        places=snap.places,
         cfg=cfg,
         reach_cfg=reach_cfg,
         min_fit=cov.min_fit,
@@ -170,27 +173,41 @@ def fit_and_reach(
 class _ReachIndex:
     """Spatial candidates: a superset of the (school, offering) pairs that can reach.
 
-    k-d trees of unit vectors (chord length is monotone in great-circle distance): one over the
-    offerings declaring no area, queried per school at its farthest reach; one per octave of
-    declared service radius, queried at the octave's top; polygon coverage as listed; virtual
-    offerings pair with every school. reach_of then decides each candidate exactly.
+    k-d trees of unit vectors (chord length is monotone in great-circle distance) over every
+    (offering, location) — the offering's own location and the organization's other ones: one
+    over the offerings declaring no area, queried per school at its farthest reach; one per
+    octave of declared service radius, queried at the octave's top; polygon coverage as listed;
+    virtual offerings pair with every school. A pair found through several locations is kept
+    once; reach_of then decides each candidate exactly, from its nearest location.
     """
 
-    def __init__(self, off: OfferingColumns, covered: sp.csr_matrix, cfg: RankingConfig) -> None:
+    def __init__(
+        self, off: OfferingColumns, places: Places, covered: sp.csr_matrix, cfg: RankingConfig
+    ) -> None:
         virtual = (off.delivery & VIRTUAL_BIT) != 0
         radius_km = np.asarray(off.service_radius_km, dtype=np.float64)
         has_radius = ~virtual & ~np.isnan(radius_km)
-        xyz = _unit_vectors(off.lat, off.lon)
-        plain = np.flatnonzero(~virtual & ~has_radius & ~off.has_service_area)
+        # Locations: one row per offering (its own), then one per other location of it.
+        at = _positions(off.ids, places.ids) if len(places) else np.zeros(0, dtype=np.intp)
+        known = np.flatnonzero(at >= 0)
+        owner = np.concatenate([np.arange(len(off)), at[known]]).astype(np.int32)
+        xyz = _unit_vectors(
+            np.concatenate([off.lat, places.lat[known]]),
+            np.concatenate([off.lon, places.lon[known]]),
+        )
+        plain = np.flatnonzero((~virtual & ~has_radius & ~off.has_service_area)[owner])
         self.trees: list[tuple[cKDTree, np.ndarray, float]] = []
         if len(plain):  # reach: scale * reach_cutoff_scales (the school's scale, per query)
             self.trees.append((cKDTree(xyz[plain]), plain, math.nan))
         octave = np.floor(np.log2(np.clip(np.nan_to_num(radius_km, nan=1.0), 1.0, None)))
         for step in np.unique(octave[has_radius]).tolist():
-            rows = np.flatnonzero(has_radius & (octave == step))
-            top = max(2.0 ** (step + 1), float(radius_km[rows].max()))
+            rows = np.flatnonzero((has_radius & (octave == step))[owner])
+            top = max(2.0 ** (step + 1), float(radius_km[owner[rows]].max()))
             self.trees.append((cKDTree(xyz[rows]), rows, top))
         self.virtual = np.flatnonzero(virtual)
+        self.owner = owner  # per location row: offering row (int32, compact)
+        self.several = np.zeros(len(off), dtype=bool)  # the offering has other locations
+        self.several[at[known]] = True
         self.virtual_mask = virtual
         self.xyz = xyz
         # NaN (no radius, or virtual: found anyway) compares False.
@@ -201,8 +218,9 @@ class _ReachIndex:
         self.cutoff = max(cfg.at_school_travel_factor, 1.0) * cfg.reach_cutoff_scales
 
     def pairs(self, w: _Work, rows: np.ndarray) -> tuple[np.ndarray, np.ndarray]:
-        """(school row, offering row) candidates of these school rows, each pair once (the
-        groups are disjoint; a covered pair already found by radius or as virtual is dropped)."""
+        """(school row, offering row) candidates of these school rows, each pair once: found by
+        any location of the offering, or covered, or virtual (a covered pair already found by
+        the own location's radius or as virtual is dropped; several locations: deduplicated)."""
         xyz = _unit_vectors(w.schools.lat[rows], w.schools.lon[rows])
         s_parts = [np.repeat(rows, len(self.virtual))]
         o_parts = [np.tile(self.virtual, len(rows))]
@@ -211,27 +229,34 @@ class _ReachIndex:
             lists = tree.query_ball_point(xyz, _chord(km))
             counts = np.fromiter(map(len, lists), dtype=np.intp, count=len(lists))
             hits = np.fromiter(itertools.chain.from_iterable(lists), np.intp, int(counts.sum()))
-            at, o = np.repeat(np.arange(len(rows)), counts), members[hits]
+            at, loc = np.repeat(np.arange(len(rows)), counts), members[hits]
             if not math.isnan(top):  # the octave's top: keep each offering's own radius
-                keep = self._in_radius(xyz[at], o)
-                at, o = at[keep], o[keep]
+                chord = np.linalg.norm(xyz[at] - self.xyz[loc], axis=1)
+                keep = chord <= self.radius_chord[self.owner[loc]]
+                at, loc = at[keep], loc[keep]
             s_parts.append(rows[at])
-            o_parts.append(o)
+            o_parts.append(self.owner[loc].astype(np.intp))
         first, last = np.searchsorted(
             self.covered_keys, [rows[0] * self.n_off, (rows[-1] + 1) * self.n_off]
         )
         block = self.covered_keys[first:last]
         s, o = (block // self.n_off).astype(np.intp), (block % self.n_off).astype(np.intp)
         school_xyz = _unit_vectors(w.schools.lat[s], w.schools.lon[s])
-        found = self.virtual_mask[o] | self._in_radius(school_xyz, o)
+        chord = np.linalg.norm(school_xyz - self.xyz[o], axis=1)  # from its own location
+        found = self.virtual_mask[o] | (chord <= self.radius_chord[o])
         s_parts.append(s[~found])
         o_parts.append(o[~found])
-        return np.concatenate(s_parts), np.concatenate(o_parts)
-
-    def _in_radius(self, school_xyz: np.ndarray, o: np.ndarray) -> np.ndarray:
-        """Per pair: the school may be within the offering's declared radius (False: none)."""
-        chord = np.linalg.norm(school_xyz - self.xyz[o], axis=1)
-        return np.asarray(chord <= self.radius_chord[o], dtype=bool)
+        s, o = np.concatenate(s_parts), np.concatenate(o_parts)
+        # An offering with other locations may be found through several (or through one and
+        # covered too): its pairs are kept once. The others are found once already.
+        several = self.several[o]
+        if not several.any():
+            return s, o
+        keys = np.sort(s[several].astype(np.int64) * self.n_off + o[several])
+        keys = keys[np.r_[True, keys[1:] != keys[:-1]]]  # a sort: faster than unique's hash
+        s = np.concatenate([s[~several], (keys // self.n_off).astype(np.intp)])
+        o = np.concatenate([o[~several], (keys % self.n_off).astype(np.intp)])
+        return s, o
 
     def covers(self, s_rows: np.ndarray, o_rows: np.ndarray) -> np.ndarray:
         """Per pair: a polygon service area of the offering covers the school."""
@@ -260,6 +285,7 @@ class _Work:
     off_branches: np.ndarray  # uint64 bits of the offering's branches
     per_school: SchoolPlaces
     reach: _ReachIndex
+    places: Places  # other locations of multi-site organizations' offerings
     cfg: RankingConfig
     reach_cfg: RankingConfig
     min_fit: float
@@ -296,10 +322,12 @@ def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     s_rows, o_rows = w.reach.pairs(w, rows)
     shared = (w.school_branches[s_rows] & w.off_branches[o_rows]) != 0  # only these earn fit
     s_rows, o_rows = s_rows[shared], o_rows[shared]
-    distance = haversine_km(
-        w.schools.lat[s_rows], w.schools.lon[s_rows], w.off.lat[o_rows], w.off.lon[o_rows]
-    )
     flat_off = w.off.take(o_rows)
+    # Each pair measured from the offering's location nearest its school (issue 12).
+    w.places.nearest(flat_off, w.schools.lat[s_rows], w.schools.lon[s_rows])
+    distance = haversine_km(
+        w.schools.lat[s_rows], w.schools.lon[s_rows], flat_off.lat, flat_off.lon
+    )
     covered = w.reach.covers(s_rows, o_rows)
     place = w.per_school.place(s_rows, distance, covered, flat_off.has_service_area)
     reach = reach_of(flat_off, place, w.reach_cfg)

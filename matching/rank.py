@@ -317,6 +317,8 @@ def rank_schools(
     s = np.repeat(np.arange(n_schools), n_off)
     o = np.tile(np.arange(n_off), n_schools)
     pairs = off.take(o)
+    # Each pair measured from the organization's location nearest that school (issue 12).
+    snap.places.nearest(pairs, schools.lat[s], schools.lon[s])
     distance = haversine_km(schools.lat[s], schools.lon[s], pairs.lat, pairs.lon)
     covered, known = _coverage(coverage, off.ids, schools.ids)
     scale = np.array([cfg.scale_km(loc) for loc in schools.locale])

@@ -12,7 +12,7 @@ from typing import Any
 
 import numpy as np
 from geoalchemy2 import Geography
-from sqlalchemy import Row, Text, and_, func, literal_column, or_, select, tuple_, type_coerce
+from sqlalchemy import Row, Text, func, literal_column, or_, select, tuple_, type_coerce
 from sqlalchemy.orm import Session
 
 import geo
@@ -385,18 +385,3 @@ def locations_of(session: Session, organization_ids: Sequence[int]) -> dict[int,
     ):
         out.setdefault(org, []).append((lat, lon))
     return out
-
-
-def first_locations(session: Session, organization_ids: Sequence[int]) -> dict[int, tuple]:
-    """Each organization's first location (the one the ranking index measures reach from)."""
-    first = (
-        select(func.min(Location.id))
-        .where(Location.organization_id.in_(sorted(organization_ids)), Location.lat.is_not(None))
-        .group_by(Location.organization_id)
-    )
-    rows = session.execute(
-        select(Location.organization_id, Location.lat, Location.lon).where(
-            and_(Location.id.in_(first))
-        )
-    )
-    return {org: (lat, lon) for org, lat, lon in rows}

@@ -295,6 +295,7 @@ def school_coverage(
         return shown.csv_table(shown.coverage_rows(result), COVERAGE_COLUMNS, None)
     if chosen == "geojson":
         listed = sorted({o.offering_id for need in result.needs for o in need.reaching})
-        places = service.offering_places(session=session, offering_ids=listed)
+        near = (result.school.lat, result.school.lon)
+        places = service.offering_places(session=session, offering_ids=listed, near=near)
         return shown.coverage_geojson(result, places)
     return result

@@ -354,11 +354,20 @@ def school_coverage(
     )
 
 
-def offering_places(*, session: Session, offering_ids: Sequence[int]) -> dict[int, tuple]:
-    """(lat, lon) each offering's reach is measured from: its organization's first location."""
+def offering_places(
+    *, session: Session, offering_ids: Sequence[int], near: tuple[float, float]
+) -> dict[int, tuple]:
+    """(lat, lon) each offering's reach is measured from: its organization's location nearest
+    the point `near` (the school), as the gap analysis measures it."""
     details = offering_repo.briefs(session, offering_ids)
-    firsts = repo.first_locations(session, sorted({d.organization_id for d in details.values()}))
-    return {i: firsts[d.organization_id] for i, d in details.items() if d.organization_id in firsts}
+    places = repo.locations_of(session, sorted({d.organization_id for d in details.values()}))
+    nearest = {}
+    for org, sites in places.items():
+        km = geo.haversine_km(near[0], near[1], [p[0] for p in sites], [p[1] for p in sites])
+        nearest[org] = sites[int(np.argmin(km))]
+    return {
+        i: nearest[d.organization_id] for i, d in details.items() if d.organization_id in nearest
+    }
 
 
 def _brief(school: Any) -> SchoolBrief:

@@ -693,3 +693,23 @@ def test_oakland_deserts_are_the_same_cells_on_every_backend(client, oakland):
         ("transportation", "13/1316/3166"), ("transportation", "13/1316/3167"),
     }  # fmt: skip
     assert sum(d["high_need_schools"] for d in report["deserts"]) == 61
+
+
+def test_coverage_reaches_a_school_from_the_organizations_location_nearest_it(client):
+    # Issue 12 defect 2, gap analysis: only the first location counted. The first site is
+    # 80 km north of the school (beyond a city school's reach), the second one 1 km.
+    far, near = (CENTER[0] + 0.72, CENTER[1]), (CENTER[0] + 0.009, CENTER[1])
+    body = organization(
+        locations=[{"lat": far[0], "lon": far[1]}, {"lat": near[0], "lon": near[1]}]
+    )
+    response = client.post("/v1/organizations", json=body)
+    assert response.status_code == 201, response.text
+    offering_id = _offering(client, response.json()["id"], categories=["stem"])
+    school_id = _school(client)
+    body = client.get(f"/v1/schools/{school_id}/coverage").json()
+    reaching = body["needs"][0]["reaching"]
+    assert [o["offering_id"] for o in reaching] == [offering_id]
+    assert reaching[0]["distance_km"] == pytest.approx(1.0, abs=0.01)
+    geojson = client.get(f"/v1/schools/{school_id}/coverage", params={"format": "geojson"}).json()
+    shown = next(f for f in geojson["features"] if f["properties"]["kind"] == "offering")
+    assert shown["geometry"]["coordinates"] == pytest.approx([near[1], near[0]])

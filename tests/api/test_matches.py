@@ -359,3 +359,19 @@ def test_an_organization_is_ranked_from_its_location_nearest_the_school(client, 
     items = _ranked(client, school_id)["items"]
     assert [i["offering"]["id"] for i in items] == [offering_id]
     assert items[0]["distance_km"] < 2.0
+
+
+def test_a_school_is_ranked_for_an_organization_from_its_location_nearest_it(client, school_id):
+    # Issue 12 defect 2, reverse ranking: only the first location counted.
+    body = organization(
+        name="Two sites",
+        locations=[{"lat": 38.5, "lon": -121.5}, NEAR],
+        service_area={"kind": "none"},
+    )
+    org = client.post("/v1/organizations", json=body).json()["id"]
+    _offering(client, org, categories=["mental_health_sel"])
+    response = client.get(f"/v1/organizations/{org}/school-matches")
+    assert response.status_code == 200, response.text
+    items = response.json()["items"]
+    assert [i["school_id"] for i in items] == [school_id]
+    assert items[0]["distance_km"] < 2.0

@@ -206,3 +206,16 @@ def _reaches(off, row: int, query, distance_km: float, cov: CoverageConfig) -> b
         return False  # a declared area not covering the school (no polygon covers it here)
     travel = max(CONFIG.at_school_travel_factor, 1.0) if delivery & AT_SCHOOL_BIT else 1.0
     return distance_km <= CONFIG.scale_km(query.locale) * travel * cov.reach_scales
+
+
+def test_a_school_is_reached_from_the_organizations_location_nearest_it():
+    # Issue 12 defect 2, gap analysis: only the first location counted.
+    from tests.matching.factories import SCHOOL_LON, north
+
+    two_sites = offering(1, km=80.0, more_locations=((north(1.0), SCHOOL_LON, False),))
+    index = build(two_sites, offering(2, km=CITY_REACH_KM + 5.0))
+    found = fit_and_reach(index, table((school(), [need()])), as_of=AS_OF)
+    ids = found.offerings.ids[found.pair_offering]
+    assert ids.tolist() == [1]
+    assert found.distance_km.tolist() == pytest.approx([1.0], abs=1e-6)
+    assert VIA[found.via[0]] == "distance"

@@ -1,7 +1,8 @@
 """Spatially pruned fit_and_reach equals the dense computation it replaced, on seeded data.
 
 The dense reference below is fit_and_reach before pruning (issue 15): every school against every
-offering of a need's branch. Pruning must drop only pairs that cannot reach.
+offering of a need's branch, each pair measured from the organization's location nearest the
+school (issue 12). Pruning must drop only pairs that cannot reach.
 """
 
 from __future__ import annotations
@@ -20,6 +21,7 @@ from geo.coverage import SLACK, CoverageConfig
 from geo.distance import haversine_km
 from matching import OfferingIndex, RankingConfig, SchoolTable, fit_and_reach
 from matching.columns import OfferingColumns
+from matching.index import Places
 from matching.needs import layout_needs
 from matching.pairs import (
     ISSUE_FULL,
@@ -43,19 +45,38 @@ from matching.scoring import (
     score_rows,
     take_rows,
 )
+from matching.tables import OfferingTable
 from tests.matching.factories import AS_OF
 
 BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
 WIDE = (-124.0, 36.0, -119.0, 40.0)  # rural reach and long service radii cross blocks
 
 
+def _with_more_locations(table: OfferingTable, seed: int, bbox) -> OfferingTable:
+    """A seeded fifth of the offerings get one to three other locations in the box."""
+    rng = np.random.default_rng(seed)
+    lon0, lat0, lon1, lat1 = bbox
+    more = [
+        tuple(
+            (
+                float(rng.uniform(lat0, lat1)),
+                float(rng.uniform(lon0, lon1)),
+                bool(rng.random() < 0.3),
+            )
+            for _ in range(int(rng.integers(1, 4)) if rng.random() < 0.2 else 0)
+        )
+        for _ in range(len(table))
+    ]
+    return replace(table, more_locations=more)
+
+
 def _case(seed: int, bbox, n_offerings: int, n_schools: int):
     parents, names = synthetic_taxonomy()
     codes = list(parents)
-    index = OfferingIndex.build(
-        synthetic_offerings(n_offerings, seed, codes, bbox), parents, names=names
-    )
-    index.upsert(synthetic_offerings(150, seed + 1, codes, bbox))  # buffered rows
+    base = _with_more_locations(synthetic_offerings(n_offerings, seed, codes, bbox), seed, bbox)
+    index = OfferingIndex.build(base, parents, names=names)
+    buffered = synthetic_offerings(150, seed + 1, codes, bbox)
+    index.upsert(_with_more_locations(buffered, seed + 1, bbox))  # buffered rows
     index.remove(range(151, 251))
     schools = synthetic_schools(n_schools, seed + 2, codes, bbox)
     off, _ = index.snapshot().live()
@@ -179,6 +200,7 @@ def dense_fit_and_reach(
             layout.credit_table,
             per_school,
             covered_matrix,
+            snap.places,
             schools,
             cfg,
             reach_cfg,
@@ -217,6 +239,7 @@ def _branch_pairs(
     credit_table: np.ndarray,
     per_school: SchoolPlaces,
     covered_matrix: sp.csr_matrix,
+    places: Places,
     schools: SchoolTable,
     cfg: RankingConfig,
     reach_cfg: RankingConfig,
@@ -230,9 +253,11 @@ def _branch_pairs(
     s_idx = np.repeat(np.arange(n_s), n_o)
     o_idx = np.tile(np.arange(n_o), n_s)
     flat_off = block.take(o_idx)
+    # Every pair from the offering's location nearest its school.
+    places.nearest(flat_off, schools.lat[sb][s_idx], schools.lon[sb][s_idx])
     distance = haversine_km(
-        schools.lat[sb][:, None], schools.lon[sb][:, None], block.lat[None, :], block.lon[None, :]
-    ).ravel()
+        schools.lat[sb][s_idx], schools.lon[sb][s_idx], flat_off.lat, flat_off.lon
+    )
     covered = np.asarray(covered_matrix[sb][:, ob].toarray(), dtype=bool).ravel()
     place = per_school.place(sb[s_idx], distance, covered, flat_off.has_service_area)
     reach = reach_of(flat_off, place, reach_cfg)
@@ -244,7 +269,7 @@ def _branch_pairs(
     flat = s_pos[need_rows] * n_o + off_cols
     rows_place = take_rows(place, flat)
     scored = score_rows(
-        block.take(off_cols),
+        flat_off.take(flat),
         need_arrays,
         nb[need_rows],
         credit_table,

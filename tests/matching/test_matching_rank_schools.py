@@ -138,3 +138,16 @@ def test_each_result_reports_the_distance_between_its_school_and_offering():
     assert len(results) == 3
     for r in results:
         assert r.distance_km == pytest.approx(abs(km[r.school_id] - offering_km[r.offering_id]))
+
+
+def test_a_school_is_measured_from_the_organizations_location_nearest_it():
+    # Issue 12 defect 2, reverse ranking: only the first location counted.
+    two_sites = offering(1, km=0.0, more_locations=((north(80.0), SCHOOL_LON, True),))
+    index = build(two_sites)
+    schools = [a_school(1, 2.0), a_school(2, 81.0)]  # school 2: 81 km from the first site
+    results = ranked(index, schools, [[need()], [need()]])
+    distance = {r.school_id: r.distance_km for r in results}
+    assert set(distance) == {1, 2}
+    assert distance[1] == pytest.approx(2.0, abs=1e-6)
+    assert distance[2] == pytest.approx(1.0, abs=1e-6)
+    assert "approximate location" in next(r.reason for r in results if r.school_id == 2)
