@@ -132,6 +132,22 @@ def _gaps(
         return None
 
 
+def _chosen_gaps(
+    session: SessionDep,
+    ranking_index: RankingIndexDep,
+    settings: SettingsDep,
+    principal: Principal,
+    district: int | None,
+    limit: int,
+) -> tuple[int, GapsOut | None]:
+    """The downloads' district (chosen, or the admin's own) and its gaps; 404 until chosen."""
+    admit(principal, "GET", "/v1/gaps")
+    district_id = _district(principal, district)
+    if district_id is None:
+        raise NotFound("Choose a district.")
+    return district_id, _gaps(session, ranking_index, settings, principal, district_id, limit)
+
+
 @router.get("/admin/gaps", response_class=HTMLResponse)
 def gaps_page(
     request: Request,
@@ -163,11 +179,9 @@ def gaps_csv(
     district: DistrictChoice = None,
 ) -> Response:
     """The table as the API's CSV (every listed need, up to GAPS_EXPORTED), as a download."""
-    admit(principal, "GET", "/v1/gaps")
-    district_id = _district(principal, district)
-    if district_id is None:
-        raise NotFound("Choose a district.")
-    report = _gaps(session, ranking_index, settings, principal, district_id, GAPS_EXPORTED)
+    district_id, report = _chosen_gaps(
+        session, ranking_index, settings, principal, district, GAPS_EXPORTED
+    )
     rows = [item.model_dump() for item in report.items] if report else []
     response = shown.csv_table(rows, GAP_COLUMNS, None)
     response.headers["Content-Disposition"] = (
@@ -185,11 +199,7 @@ def gaps_geojson(
     district: DistrictChoice = None,
 ) -> Response:
     """The map's data: the API's GeoJSON of the district's schools and deserts."""
-    admit(principal, "GET", "/v1/gaps")
-    district_id = _district(principal, district)
-    if district_id is None:
-        raise NotFound("Choose a district.")
-    report = _gaps(session, ranking_index, settings, principal, district_id, GAPS_SHOWN)
+    _, report = _chosen_gaps(session, ranking_index, settings, principal, district, GAPS_SHOWN)
     if report is None:
         raise NotFound("The district has no schools yet.")
     return shown.gaps_geojson(report)
