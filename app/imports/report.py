@@ -93,6 +93,8 @@ class ImportReport:
     unmapped_terms: Counter[str] = field(default_factory=Counter)
     notes: dict[str, Any] = field(default_factory=dict)
     detail: str | None = None
+    # SQLite: how long the import held the database's write lock (ms), when it took it
+    write_lock_ms: int | None = None
 
     def count(self, kind: str) -> Counts:
         return self.counts.setdefault(kind, Counts())

@@ -43,9 +43,34 @@ def upsert_rows(
 
     Each record holds every column to insert plus `external_id`; on update only `update_keys`
     are compared and written (the columns the file carries)."""
+    upsert = plan_upsert(session, model, source, records, update_keys)
+    insert_rows(session, model, upsert.new)
+    update_rows(session, model, upsert.changed)
+    return upsert.counts
+
+
+@dataclass
+class Upsert:
+    """What an upsert writes, worked out by reading only: the rows to insert, the changes by
+    id, and the stored values each change was computed from (`seen`, by id)."""
+
+    new: list[dict[str, Any]]
+    changed: list[dict[str, Any]]
+    seen: dict[int, dict[str, Any]]
+    counts: Counts
+
+
+def plan_upsert(
+    session: Session,
+    model: Any,
+    source: str,
+    records: list[dict[str, Any]],
+    update_keys: Sequence[str],
+) -> Upsert:
+    """upsert_rows without the writes (reads only)."""
     counts = Counts()
     existing = _existing(session, model, source, [r["external_id"] for r in records], update_keys)
-    new, changed = [], []
+    new, changed, seen = [], [], {}
     now = dt.datetime.now(dt.UTC)
     for record in records:
         current = existing.get(record["external_id"])
@@ -55,14 +80,37 @@ def upsert_rows(
         diff = {k: record[k] for k in update_keys if record[k] != current[k]}
         if diff:
             changed.append({"id": current["id"], **diff, "updated_at": now})
+            seen[current["id"]] = current
         else:
             counts.unchanged += 1
-    if new:
-        session.execute(insert(model), new)
-    for group in _same_keys(changed):
-        session.execute(update(model), group)
     counts.added, counts.updated = len(new), len(changed)
-    return counts
+    return Upsert(new, changed, seen, counts)
+
+
+def stored_values(
+    session: Session, model: Any, ids: Sequence[int], columns: Iterable[str]
+) -> dict[int, dict[str, Any]]:
+    """The stored values of `columns` (with id and external_id, as plan_upsert saw them) of
+    these rows, for checking that a planned change still applies."""
+    cols = [model.id, model.external_id, *(getattr(model, c) for c in columns)]
+    out: dict[int, dict[str, Any]] = {}
+    wanted = sorted(set(ids))
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        for row in session.execute(select(*cols).where(model.id.in_(chunk))).mappings():
+            out[row["id"]] = dict(row)
+    return out
+
+
+def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    if rows:
+        session.execute(insert(model), rows)
+
+
+def update_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:
+    """Update by id; rows with the same keys go in one executemany."""
+    for group in _same_keys(rows):
+        session.execute(update(model), group)
 
 
 def _same_keys(rows: list[dict[str, Any]]) -> list[list[dict[str, Any]]]:
