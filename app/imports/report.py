@@ -189,6 +189,8 @@ class ImportReport:
             )
         for key, value in self.notes.items():
             out.append(f"  {key}: {value}")
+        if self.write_lock_ms is not None:
+            out.append(f"  SQLite write lock held: {self.write_lock_ms:,} ms")
         if self.unmapped_terms:
             terms = ", ".join(f"{t} ({n})" for t, n in self.unmapped_terms.most_common(20))
             out.append(f"  unmapped taxonomy terms: {terms}")

@@ -26,6 +26,7 @@ import copy
 import datetime as dt
 import logging
 import pickle
+import re
 import tempfile
 import time
 from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
@@ -180,16 +181,67 @@ def _apply_planned(session: Session, plans: Iterable[list[Plan]]) -> bool:
         session.rollback()  # the planning reads' connection, with no write of its own
         session.execute(text("BEGIN IMMEDIATE"))  # waits (busy timeout) for other writers
     session.info[LOCK_SINCE] = time.perf_counter()
+    paused = _pause_row_triggers(session, TABLES)
+    written: set[tuple[str, str]] = set()
     try:
         for [plan] in plans:
             if not still_holds(session, plan):
                 session.rollback()
                 return False
             apply(session, plan)
+            written |= {(op.upper(), table) for op, table, rows in plan.steps if rows}
     except IntegrityError:
         session.rollback()
         return False
+    _resume_row_triggers(session, paused, written)
     return True
+
+
+# A trigger's event and table, and its body (SQLite stores the CREATE TRIGGER text as written).
+_TRIGGER = re.compile(
+    r"\bAFTER\s+(INSERT|UPDATE|DELETE)\s+ON\s+\"?(\w+)\"?\s+BEGIN\s+(.*);\s*END\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_ROW_VALUES = re.compile(r"\b(NEW|OLD)\.", re.IGNORECASE)
+
+
+def _pause_row_triggers(session: Session, tables: Iterable[str]) -> list[tuple[str, str]]:
+    """Drop, inside the import's locked transaction, the AFTER triggers of `tables` whose body
+    does not depend on the row (the serving-version stamps of migration 0011): SQLite has no
+    statement triggers, so each would run once per row written, doubling the cost of an
+    insert. `_resume_row_triggers` runs each body once and creates the triggers again, before
+    the commit: other connections never see them missing (the lock is held, and a rollback
+    restores them)."""
+    found = session.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+            f"({', '.join(repr(t) for t in tables)})"
+        )
+    ).all()
+    paused = []
+    for name, sql in found:
+        shape = _TRIGGER.search(sql or "")
+        if shape is None or ";" in shape.group(3) or _ROW_VALUES.search(shape.group(3)):
+            continue  # only one-statement bodies that do not read the row
+        session.execute(text(f'DROP TRIGGER "{name}"'))
+        paused.append((name, sql))
+    return paused
+
+
+def _resume_row_triggers(
+    session: Session, paused: list[tuple[str, str]], written: set[tuple[str, str]]
+) -> None:
+    """Run once the body of each paused trigger whose event happened (a write of that kind to
+    its table), and create the triggers again."""
+    done = set()
+    for _name, sql in paused:
+        shape = _TRIGGER.search(sql)
+        assert shape is not None
+        event, table, body = shape.group(1).upper(), shape.group(2), shape.group(3)
+        if (event, table) in written and body not in done:
+            done.add(body)
+            session.execute(text(body))
+        session.execute(text(sql))
 
 
 def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportReport:

@@ -268,3 +268,35 @@ def test_an_import_interrupted_while_writing_leaves_nothing(db, tmp_path, monkey
         )
     assert calls[0] == 2
     assert _stored(db) == (0, [])
+
+
+def test_an_import_bumps_the_serving_stamp_once_and_keeps_the_triggers(db, tmp_path, backend):
+    """Workers' caches of schools follow the serving stamp (migration 0011). On SQLite an import
+    pauses the per-row stamp triggers while it writes (each would run once per row) and bumps
+    the stamp itself: after it, the stamp has changed and the triggers are all there, so the
+    next write by anyone bumps it again."""
+
+    def stamp() -> int | None:  # None: emptied by the test set-up
+        with db.engine.connect() as conn:
+            return conn.execute(
+                text("SELECT version FROM serving_versions WHERE name = 'schools'")
+            ).scalar()
+
+    def triggers() -> list[tuple[str, str]]:
+        with db.engine.connect() as conn:
+            rows = conn.execute(text("SELECT name, sql FROM sqlite_master WHERE type = 'trigger'"))
+            return sorted((name, sql) for name, sql in rows)
+
+    before = triggers() if backend == "sqlite" else []
+    first = stamp()
+    with db.session() as session:
+        report = bulk_csv.import_file(
+            session=session, path=_located(tmp_path / "s.csv"), kind="schools", source="t"
+        )
+    assert report.status == "imported", report.lines()
+    second = stamp()
+    assert second is not None and second != first
+    if backend == "sqlite":
+        assert len(before) > 10 and triggers() == before
+    assert _other_writer(db, "UPDATE schools SET name = 'x' WHERE external_id = 's1'") == "written"
+    assert stamp() != second
