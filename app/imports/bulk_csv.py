@@ -56,6 +56,7 @@ def import_file(
         )
 
 
+@writes.fewer_collections()
 def import_stream(
     *,
     session: Session,

@@ -288,6 +288,7 @@ class _Joined:
     matched: set[str] = field(default_factory=set)
 
 
+@writes.fewer_collections()
 def import_directory(
     *,
     session: Session,
