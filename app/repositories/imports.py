@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import delete, insert, select, update
+from sqlalchemy.engine import Dialect
 from sqlalchemy.orm import Session
 
 from app.imports.report import Counts
@@ -107,18 +108,52 @@ def insert_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> Non
     column with a default is left out (the default applies); unlike it, rows are grouped by
     shape over the whole list, not only while consecutive rows share one, so a file whose
     optional cells are empty here and there is not sent as thousands of small statements."""
-    if not rows:
-        return
-    table = model.__table__
+    if rows:
+        for group in _shapes(model.__table__, rows, fill=False):
+            session.execute(insert(model.__table__), group)
+
+
+def _shapes(table: Any, rows: list[dict[str, Any]], *, fill: bool) -> list[list[dict[str, Any]]]:
+    """Rows grouped by the columns they give, a None for a column with a default left out (or,
+    with `fill`, a Python-side default filled in as the insert would)."""
     defaulted = {
-        c.key for c in table.columns if c.default is not None or c.server_default is not None
+        c.key: c.default
+        for c in table.columns
+        if c.default is not None or c.server_default is not None
     }
     shapes: dict[tuple[str, ...], list[dict[str, Any]]] = {}
     for row in rows:
         shaped = {k: v for k, v in row.items() if v is not None or k not in defaulted}
+        if fill:
+            for key, default in defaulted.items():
+                if key not in shaped and default is not None and default.is_scalar:
+                    shaped[key] = default.arg
+                elif key not in shaped and default is not None and default.is_callable:
+                    shaped[key] = default.arg(None)
         shapes.setdefault(tuple(sorted(shaped)), []).append(shaped)
-    for group in shapes.values():
-        session.execute(insert(table), group)
+    return list(shapes.values())
+
+
+def driver_inserts(
+    dialect: Dialect, model: Any, rows: list[dict[str, Any]]
+) -> list[tuple[str, list[tuple[Any, ...]]]]:
+    """The inserts of `rows` as the driver takes them: one SQL text per shape of row and each
+    row's parameters already converted by the column types (JSON text, lists, times), so
+    running them (`exec_driver_sql`) costs the database's own work only. Raises ValueError
+    for a dialect without positional parameters."""
+    table = model.__table__
+    out = []
+    for group in _shapes(table, rows, fill=True):
+        compiled = insert(table).compile(dialect=dialect, column_keys=list(group[0]))
+        order = compiled.positiontup
+        if order is None or compiled.insert_prefetch:
+            raise ValueError("not a positional insert whose every value is given")
+        convert = compiled._bind_processors
+        params = [
+            tuple(convert[k](row[k]) if k in convert else row[k] for k in order) for row in group
+        ]
+        out.append((compiled.string, params))
+    return out
 
 
 def update_rows(session: Session, model: Any, rows: list[dict[str, Any]]) -> None:

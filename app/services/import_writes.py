@@ -54,6 +54,7 @@ from app.services.schools import INDICATORS, need_indexes
 log = logging.getLogger("partnermap.imports")
 
 TABLES: dict[str, Any] = {"offerings": Offering, "schools": School, "school_links": SchoolLink}
+WRITES = {"insert": "INSERT", "driver": "INSERT", "update": "UPDATE"}  # a step's SQL event
 LOCK_SINCE = "import_write_lock_since"  # session.info: when the import took SQLite's write lock
 
 
@@ -92,7 +93,7 @@ class Plan:
     ahead (write_staged); `fallback` why this file cannot be planned ahead at all."""
 
     counts: Counts = field(default_factory=Counts)
-    steps: list[tuple[str, str, list[dict[str, Any]]]] = field(default_factory=list)
+    steps: list[tuple[str, str, list[Any]]] = field(default_factory=list)
     checks: list[tuple[str, tuple[str, ...], dict[int, dict[str, Any]]]] = field(
         default_factory=list
     )
@@ -105,9 +106,32 @@ def apply(session: Session, plan: Plan) -> Counts:
     for op, table, rows in plan.steps:
         if op == "insert":
             repo.insert_rows(session, TABLES[table], rows)
+        elif op == "driver":  # prepared: [SQL, parameters of each row]
+            session.connection().exec_driver_sql(rows[0], rows[1])
         else:
             repo.update_rows(session, TABLES[table], rows)
     return plan.counts
+
+
+def prepared(session: Session, plan: Plan) -> Plan:
+    """The plan with its inserts turned into the driver's SQL and converted parameters, so the
+    conversion is done before the write lock is taken, not while it is held."""
+    steps: list[tuple[str, str, list[Any]]] = []
+    dialect = session.get_bind().dialect
+    for op, table, rows in plan.steps:
+        try:
+            if op == "insert" and rows:
+                steps += [
+                    ("driver", table, [sql, params])
+                    for sql, params in repo.driver_inserts(dialect, TABLES[table], rows)
+                ]
+                continue
+        except ValueError:  # not a driver that takes them so: inserted through SQLAlchemy
+            pass
+        if rows:
+            steps.append((op, table, rows))
+    plan.steps = steps
+    return plan
 
 
 def still_holds(session: Session, plan: Plan) -> bool:
@@ -189,7 +213,7 @@ def write_staged(
                 break
             identities |= plan.identities
             counts.add(plan.counts)
-            plans.add([plan])
+            plans.add([prepared(session, plan)])
         if why is None:
             if report.blocked:
                 return counts  # nothing will be written: no lock taken
@@ -219,7 +243,7 @@ def _apply_planned(session: Session, plans: Iterable[list[Plan]]) -> bool:
                 session.rollback()
                 return False
             apply(session, plan)
-            written |= {(op.upper(), table) for op, table, rows in plan.steps if rows}
+            written |= {(WRITES[op], table) for op, table, rows in plan.steps if rows}
     except IntegrityError:
         session.rollback()
         return False
