@@ -206,6 +206,7 @@ def write_staged(
     with StagedBatches() as plans:
         counts = Counts()
         identities: set[tuple[str, Any]] = set()
+        writing = False
         for batch in staged:
             plan = planner(session, batch)
             if plan.fallback or identities & plan.identities:
@@ -214,8 +215,9 @@ def write_staged(
             identities |= plan.identities
             counts.add(plan.counts)
             plans.add([prepared(session, plan)])
+            writing = writing or any(rows for _op, _table, rows in plan.steps)
         if why is None:
-            if report.blocked:
+            if report.blocked or not writing:
                 return counts  # nothing will be written: no lock taken
             if _apply_planned(session, plans):
                 return counts
