@@ -209,6 +209,8 @@ def write_staged(
         writing = False
         for batch in staged:
             plan = planner(session, batch)
+            if LOCK_SINCE not in session.info and _writing(session):
+                session.info[LOCK_SINCE] = time.perf_counter()  # it added a district: locked
             if plan.fallback or identities & plan.identities:
                 why = plan.fallback or "two batches share an NCES or state id"
                 break
@@ -232,11 +234,10 @@ def write_staged(
 def _apply_planned(session: Session, plans: Iterable[list[Plan]]) -> bool:
     """Apply the plans in one transaction that holds SQLite's write lock from its start; False
     (and rolled back) when a plan no longer holds."""
-    dbapi = session.connection().connection.dbapi_connection
-    if not getattr(dbapi, "in_transaction", False):  # planning added no district
+    if not _writing(session):  # planning added no district
         session.rollback()  # the planning reads' connection, with no write of its own
         session.execute(text("BEGIN IMMEDIATE"))  # waits (busy timeout) for other writers
-    session.info[LOCK_SINCE] = time.perf_counter()
+        session.info[LOCK_SINCE] = time.perf_counter()
     paused = _pause_row_triggers(session, TABLES)
     written: set[tuple[str, str]] = set()
     try:
@@ -251,6 +252,13 @@ def _apply_planned(session: Session, plans: Iterable[list[Plan]]) -> bool:
         return False
     _resume_row_triggers(session, paused, written)
     return True
+
+
+def _writing(session: Session) -> bool:
+    """Whether the session's SQLite connection has written in its transaction (and so holds
+    the write lock): a planner that had to add a district did."""
+    dbapi = session.connection().connection.dbapi_connection
+    return bool(getattr(dbapi, "in_transaction", False))
 
 
 # A trigger's event and table, and its body (SQLite stores the CREATE TRIGGER text as written).
