@@ -112,7 +112,8 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
                 _cleanup(Database(url))
                 figures[name]["texas_schools"] = result
                 print(
-                    f"{name}: Texas directory (NCES CCD + TAPR) in {result['seconds']} s — "
+                    f"{name}: Texas directory (NCES CCD + TAPR) in {result['seconds']} s, CPU "
+                    f"{result['cpu_s']} s, write lock {result['write_lock_ms']} ms — "
                     f"{result['counts']}",
                     flush=True,
                 )
@@ -135,8 +136,8 @@ def _bench_directory(name: str, url: str, directory: Path, rounds: int) -> dict[
                 runs[label].append(result)
                 print(
                     f"{name}: directory {label} round {n + 1}: wall {result['seconds']} s, "
-                    f"CPU {result['cpu_s']} s, peak RSS {result['peak_rss_mb']} MB — "
-                    f"{result['counts']}",
+                    f"CPU {result['cpu_s']} s, peak RSS {result['peak_rss_mb']} MB, write lock "
+                    f"{result['write_lock_ms']} ms — {result['counts']}",
                     flush=True,
                 )
     finally:
