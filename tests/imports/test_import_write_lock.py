@@ -5,6 +5,7 @@ longer than the busy timeout — and API writes in that time failed."""
 
 from __future__ import annotations
 
+import gc
 import json
 from pathlib import Path
 
@@ -17,6 +18,7 @@ from app.imports import bulk_csv, schools_csv
 from app.imports.geocode import Place
 from app.models import District, School
 from app.services import districts, import_writes, school_links
+from tests.conftest import empty_tables
 
 ROWS = bulk_csv.BATCH_SIZE * 2 + 10  # more than one batch is read before the writer comes
 
@@ -300,3 +302,52 @@ def test_an_import_bumps_the_serving_stamp_once_and_keeps_the_triggers(db, tmp_p
         assert len(before) > 10 and triggers() == before
     assert _other_writer(db, "UPDATE schools SET name = 'x' WHERE external_id = 's1'") == "written"
     assert stamp() != second
+
+
+def test_planned_ahead_or_written_batch_by_batch_a_file_stores_the_same_rows(
+    db, tmp_path, monkeypatch
+):
+    """The two ways of writing a file (on SQLite: plans applied through the driver's own
+    parameters; and batch by batch through SQLAlchemy) store the same rows, defaults and
+    converted values (lists, JSON field sources, need index) included."""
+    path = tmp_path / "s.csv"
+    path.write_text(
+        "external_id,name,grade_low,grade_high,lat,lon,languages,frl_pct,nces_id\n"
+        "a,School A,PK,5,37.8,-122.2,en;es,55.5,060000000001\n"
+        "b,School B,6,8,37.7,-122.1,,,\n"
+    )
+
+    def rows() -> list[dict[str, object]]:
+        with db.engine.connect() as conn:
+            found = conn.execute(text("SELECT * FROM schools ORDER BY external_id")).mappings()
+            return [
+                {k: v for k, v in r.items() if k not in ("id", "created_at", "updated_at")}
+                for r in found
+            ]
+
+    with db.session() as session:
+        assert (
+            bulk_csv.import_file(session=session, path=path, kind="schools", source="t").status
+            == "imported"
+        )
+    ahead = rows()
+    empty_tables(db)
+    real = import_writes.write_staged
+    monkeypatch.setattr(
+        import_writes, "write_staged", lambda *a, **k: real(*a, **{**k, "ahead": False})
+    )
+    with db.session() as session:
+        assert (
+            bulk_csv.import_file(session=session, path=path, kind="schools", source="t").status
+            == "imported"
+        )
+    assert len(ahead) == 2 and rows() == ahead
+
+
+def test_the_collector_setting_is_put_back_after_an_import(db, tmp_path):
+    before = gc.get_threshold()
+    with db.session() as session:
+        bulk_csv.import_file(
+            session=session, path=_located(tmp_path / "s.csv"), kind="schools", source="t"
+        )
+    assert gc.get_threshold() == before
