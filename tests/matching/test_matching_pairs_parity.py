@@ -16,12 +16,14 @@ from dataclasses import replace
 import numpy as np
 import numpy.typing as npt
 import pytest
+import scipy.sparse as sp
 
 import geo
 from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from geo.coverage import SLACK, CoverageConfig
 from geo.distance import EARTH_RADIUS_KM
 from matching import OfferingIndex, SchoolTable, fit_and_reach
+from matching.columns import OfferingColumns
 from matching.needs import layout_needs
 from matching.pairs import (
     ISSUE_FULL,
@@ -35,7 +37,7 @@ from matching.pairs import (
     Reaching,
 )
 from matching.scoring import reach_of, school_places, score_rows
-from matching.tables import OfferingTable
+from matching.tables import Need, OfferingTable
 from matching.vocab import AT_SCHOOL_BIT, VIRTUAL_BIT
 from tests.matching.factories import AS_OF
 
@@ -212,9 +214,38 @@ def dense_fit_and_reach(
             else:
                 continue  # out of reach, or outside the area it declares however near
             reached.append((s, o, km, in_polygon, via))
-    if not needs or not reached:
-        return _nothing(off, need_school, needs)
+    kept = _kept(index, schools, needs, need_school, reached, off, text, cov, as_of)
+    kept.sort(key=lambda k: (k[0], k[1]))
+    need, offering, fit, distance, via, issue = list(zip(*kept, strict=True)) or [()] * 6
+    return Reaching(
+        offerings=off,
+        need_school=need_school,
+        needs=needs,
+        pair_need=np.array(need, dtype=np.int32),
+        pair_offering=np.array(offering, dtype=np.int32),
+        fit=np.array(fit, dtype=np.float32),
+        distance_km=np.array(distance, dtype=np.float64),
+        via=np.array(via, dtype=np.int8),
+        issue=np.array(issue, dtype=np.int8),
+    )
 
+
+def _kept(
+    index: OfferingIndex,
+    schools: SchoolTable,
+    needs: list[Need],
+    need_school: np.ndarray,
+    reached: list[tuple[int, int, float, bool, int]],
+    off: OfferingColumns,
+    text: sp.csr_matrix,
+    cov: CoverageConfig,
+    as_of: dt.date | None,
+) -> list[tuple[int, int, float, float, int, int]]:
+    """(need, offering, fit, km, via, issue) of each need of a reached school whose fit with the
+    offering is kept, by the model's fit (score_rows)."""
+    if not needs or not reached:
+        return []
+    cfg, snap = index.config, index.snapshot()
     # The model's fit of each need of a reached school with the offering.
     tree = snap.tree.extended(n.category for n in needs)
     grades = [(int(schools.grade_low[s]), int(schools.grade_high[s])) for s in need_school.tolist()]
@@ -273,33 +304,4 @@ def dense_fit_and_reach(
             issue = 0
         r = int(pair_reached[i])
         kept.append((int(pair_need[i]), int(o_rows[i]), fit, reached[r][2], reached[r][4], issue))
-    if not kept:
-        return _nothing(off, need_school, needs)
-    kept.sort(key=lambda k: (k[0], k[1]))
-    need, offering, fit, distance, via, issue = zip(*kept, strict=True)
-    return Reaching(
-        offerings=off,
-        need_school=need_school,
-        needs=needs,
-        pair_need=np.array(need, dtype=np.int32),
-        pair_offering=np.array(offering, dtype=np.int32),
-        fit=np.array(fit, dtype=np.float32),
-        distance_km=np.array(distance),
-        via=np.array(via, dtype=np.int8),
-        issue=np.array(issue, dtype=np.int8),
-    )
-
-
-def _nothing(off, need_school, needs) -> Reaching:  # type: ignore[no-untyped-def]
-    none = np.zeros(0, dtype=np.int32)
-    return Reaching(
-        offerings=off,
-        need_school=need_school,
-        needs=needs,
-        pair_need=none,
-        pair_offering=none,
-        fit=np.zeros(0, dtype=np.float32),
-        distance_km=np.zeros(0),
-        via=np.zeros(0, dtype=np.int8),
-        issue=np.zeros(0, dtype=np.int8),
-    )
+    return kept
