@@ -75,7 +75,9 @@ def test_a_disabled_users_tokens_and_keys_stop_at_once_on_every_worker(db, setti
         assert two.get("/v1/me", headers=key).status_code == 401
     with db.session() as session:
         actions = session.scalars(
-            select(AuditEvent.action).where(AuditEvent.resource_type == "user")
+            select(AuditEvent.action)
+            .where(AuditEvent.resource_type == "user")
+            .order_by(AuditEvent.id)
         ).all()
     assert actions == ["disable", "enable"]
 
