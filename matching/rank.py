@@ -23,7 +23,7 @@ from geo.distance import haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
 from matching.errors import RankingInputError
-from matching.explain import Context, explain, offering_reason, school_reason
+from matching.explain import Context, RowFacts, explain_row, offering_reason_of, school_reason
 from matching.filters import Filters, filter_mask
 from matching.history import History, fitted_history, high_need_record, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
@@ -189,25 +189,27 @@ def rank_offerings(
     )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
     partners_here = _partners_of(index.history, school.school_id)
+    rows = best_rows(scored, off, distance, k)
+    facts = RowFacts(off, reach, distance, rows, scored)
+    ids = off.ids[rows].tolist()
+    organizations = off.organization_ids[rows].tolist()
+    scores = scored.score[rows].tolist()
     results = []
-    for rank, r in enumerate(best_rows(scored, off, distance, k).tolist(), start=1):
-        explained = explain(
-            ctx, off, scored, reach, distance, r, slots, layout.slot_rows[0], grades,
-            school.languages, school.populations, need_index,
+    for i, organization in enumerate(organizations):
+        explained = explain_row(
+            ctx, facts, i, slots, layout.slot_rows[0], grades, school.languages,
+            school.populations, need_index, organization in partners_here,
         )  # fmt: skip
-        here = int(off.organization_ids[r]) in partners_here
-        explained = dataclasses.replace(explained, partner_here=here and explained.served > 0)
-        reason = offering_reason(ctx, off, reach, distance, r, explained, slots[0].priority)
         results.append(
             RankedOffering(
-                offering_id=int(off.ids[r]),
-                organization_id=int(off.organization_ids[r]),
-                rank=rank,
-                score=float(scored.score[r]),
+                offering_id=ids[i],
+                organization_id=organization,
+                rank=i + 1,
+                score=scores[i],
                 contributions=explained.contributions,
                 needs_met=explained.needs_met,
-                reason=reason,
-                distance_km=float(distance[r]),
+                reason=offering_reason_of(ctx, facts, i, explained, slots[0].priority),
+                distance_km=facts.distance[i],
                 warnings=explained.warnings,
                 model_version=cfg.version,
             )
@@ -359,19 +361,17 @@ def rank_schools(
     order = order[scored.credit[order].max(axis=1, initial=0.0) > 0]
     first = order[np.r_[True, s[order][1:] != s[order][:-1]]] if len(order) else order
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=True)
+    picked = first[top_rows(scored.score[first], schools.ids[chosen[s[first]]], k)]
+    facts = RowFacts(pairs, reach, place.distance_km, picked, scored)
     results = []
-    for rank, pick in enumerate(top_rows(scored.score[first], schools.ids[chosen[s[first]]], k), 1):
-        r = int(first[pick])
+    for i, r in enumerate(picked.tolist()):
         school = int(chosen[s[r]])
         known_index = schools.need_index[school]
         index_value = None if math.isnan(known_index) else float(known_index)
-        explained = explain(
+        explained = explain_row(
             ctx,
-            pairs,
-            scored,
-            reach,
-            place.distance_km,
-            r,
+            facts,
+            i,
             slots[s[r]],
             layout.slot_rows[s[r]],
             grades[school],
@@ -383,12 +383,12 @@ def rank_schools(
             RankedSchool(
                 school_id=int(schools.ids[school]),
                 offering_id=int(pairs.ids[r]),
-                rank=rank,
+                rank=i + 1,
                 score=float(scored.score[r]),
                 contributions=explained.contributions,
                 needs_met=explained.needs_met,
-                reason=school_reason(reach, place.distance_km, r, explained, index_value),
-                distance_km=float(place.distance_km[r]),
+                reason=school_reason(facts, i, explained, index_value),
+                distance_km=facts.distance[i],
                 need_index=index_value,
                 warnings=explained.warnings,
                 model_version=cfg.version,
