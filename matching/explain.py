@@ -19,7 +19,7 @@ import numpy as np
 
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
-from matching.results import Contribution, NeedMet
+from matching.results import Contribution, NeedMet, direct_init
 from matching.scoring import Reach, Scored
 from matching.tables import Need
 from matching.taxonomy import CategoryTree
@@ -48,11 +48,25 @@ class Context:
     school_estimated: bool = False  # the school's location is an estimate
 
     @cached_property
-    def credit_rows(self) -> list[list[float]]:
-        """credit_table as Python lists: explanations read a few entries per result."""
-        return cast(list[list[float]], self.credit_table.tolist())
+    def credit_rows(self) -> dict[int, list[float]]:
+        """Rows of credit_table as Python lists, converted when first read (explanations read
+        a few entries of the rows of the needs their results meet)."""
+        return {}
+
+    def credit_row(self, row: int) -> list[float]:
+        rows = self.credit_rows
+        if row not in rows:
+            rows[row] = cast(list[float], self.credit_table[row].tolist())
+        return rows[row]
+
+    @cached_property
+    def memo(self) -> dict[tuple[Any, ...], Any]:
+        """Parts of explanations that repeat from result to result of one ranking (the needs
+        met, immutable; the equity lead) by what they are made of."""
+        return {}
 
 
+@direct_init
 @dataclass(frozen=True)
 class Explained:
     contributions: tuple[Contribution, ...]
@@ -350,12 +364,15 @@ def _needs_met(
     cats = [c for c in f.categories[i] if c >= 0]
     met = []
     credits = f.credit[i]  # one per slot, then padding (reverse ranking)
+    memo = ctx.memo
     for j, (need, credit) in enumerate(zip(slots, credits, strict=False)):
         if need is None or credit <= 0:
             continue
-        via = max(cats, key=ctx.credit_rows[slot_rows[j]].__getitem__)  # first of the best
-        met.append(
-            NeedMet(
+        via = max(cats, key=ctx.credit_row(slot_rows[j]).__getitem__)  # first of the best
+        key = ("met", id(need), credit, via, j == primary)  # the needs outlive the ranking
+        met_need = memo.get(key)
+        if met_need is None:
+            met_need = memo[key] = NeedMet(
                 category=need.category,
                 name=ctx.tree.name(need.category),
                 priority=need.priority,
@@ -363,7 +380,7 @@ def _needs_met(
                 via=ctx.tree.codes[via],
                 primary=j == primary,
             )
-        )
+        met.append(met_need)
     if len(met) > 1:
         met.sort(key=lambda n: (not n.primary, n.priority))
     return tuple(met)
@@ -490,7 +507,11 @@ def _equity_detail(
 ) -> str:
     if ctx.strength == 0:
         return "equity weighting off"
-    head = f"strength {ctx.strength:g} x need index {need_index:.2f}"
+    head = ctx.memo.get(("head", need_index))
+    if head is None:
+        head = ctx.memo[("head", need_index)] = (
+            f"strength {ctx.strength:g} x need index {need_index:.2f}"
+        )
     if ctx.reverse:
         return head + " (higher-need schools first)"
     reasons = [cost_label(f.cost[i], f.cost_amount[i])]

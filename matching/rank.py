@@ -103,7 +103,8 @@ def rank_offerings(
         base_rows[eligible[:split]],
         buffer_rows[eligible[split:] - len(base_rows)],
     )
-    off = off.take(eligible)
+    if len(eligible) < len(off):
+        off = off.take(eligible)
     need_index = float(school_need_index(school.need_index, cfg))
     record = high_need_record(index.history, off.organization_ids, cfg)
     terms = offering_terms(
@@ -403,8 +404,9 @@ def best_rows(scored: Scored, off: OfferingColumns, distance_km: np.ndarray, k: 
     score = scored.score
     pool = top_pool(score, k)
     served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
-    schools_left = np.nan_to_num(off.schools_left[pool], nan=-1.0)
-    students_left = np.nan_to_num(off.students_left[pool], nan=-1.0)
+    schools_left, students_left = off.schools_left[pool], off.students_left[pool]
+    schools_left = np.where(np.isnan(schools_left), -1.0, schools_left)  # unstated last
+    students_left = np.where(np.isnan(students_left), -1.0, students_left)
     keys = (off.ids[pool], -students_left, -schools_left, distance_km[pool], -served, -score[pool])
     return pool[np.lexsort(keys)[:k]]
 
