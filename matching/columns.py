@@ -104,9 +104,14 @@ class OfferingColumns:
     languages_listed: np.ndarray = field(init=False, repr=False)
     location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
 
-    def __post_init__(self) -> None:
-        for name in self.records.dtype.names or ():
-            object.__setattr__(self, name, self.records[name])
+    def __getattr__(self, name: str) -> np.ndarray:
+        # A named field: its view of `records`, made when first read (a ranking gathers
+        # records several times and reads a few of the fields of each gather).
+        records = self.__dict__.get("records")
+        if records is None or name not in (records.dtype.names or ()):
+            raise AttributeError(name)
+        view = self.__dict__[name] = records[name]
+        return view
 
     @classmethod
     def from_arrays(cls, **columns: np.ndarray) -> OfferingColumns:
@@ -332,8 +337,9 @@ def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np
     slot = np.minimum(np.searchsorted(query.columns, columns), len(query.columns) - 1)
     hit = np.flatnonzero(query.columns[slot] == columns)
     products = (weight[hit] / norm[owner[hit]])[:, None] * query.weights.take(slot[hit], axis=0)
-    for j in range(out.shape[0]):  # a few query texts; np.add.at adds in entry order
-        np.add.at(out[j], owner[hit], products[:, j])
+    hit_owner = owner[hit]
+    for j in range(out.shape[0]):  # a few query texts; bincount adds in entry order
+        out[j] = np.bincount(hit_owner, products[:, j], minlength=len(rows))
     return out.T
 
 

@@ -19,7 +19,7 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from geo.distance import haversine_km
+from geo.distance import EARTH_RADIUS_KM, haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
 from matching.errors import RankingInputError
@@ -48,6 +48,7 @@ from matching.scoring import (
 from matching.tables import Need, SchoolQuery, SchoolTable
 from matching.vocab import (
     POPULATIONS,
+    VIRTUAL_BIT,
     bitmask,
 )
 
@@ -92,10 +93,11 @@ def rank_offerings(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
     )
     # Reach decides which candidates are eligible at all; only those are bounded.
-    distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
-    reach = _reach(school, off, distance, covered, cfg)
-    keep = reach.eligible
+    reach_value, keep, distance = _candidate_reach(
+        school, off, covered, cfg, every=filters is not None
+    )
     if filters is not None:
+        assert distance is not None
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
     eligible = np.flatnonzero(keep)
     split = np.searchsorted(eligible, len(base_rows))  # candidates list base rows first
@@ -118,7 +120,7 @@ def rank_offerings(
         config=cfg,
         record=record,
     )
-    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value[eligible], cfg)
+    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value[eligible], cfg)
     history, served, like = history_points(
         index.history, school.lat, school.lon, slots, off.organization_ids, cfg
     )
@@ -134,13 +136,17 @@ def rank_offerings(
         similarity = snap.similarity(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        sub_off, sub_reach = off.take(rows), take_rows(reach, eligible[rows])
+        # Distance and reach of these rows alone (elementwise: the values a computation over
+        # every candidate gives them).
+        sub_off = off.take(rows)
+        sub_distance = haversine_km(school.lat, school.lon, sub_off.lat, sub_off.lon)
+        sub_reach = _reach(school, sub_off, sub_distance, covered, cfg)
         scored = score_rows(
             sub_off,
             layout.needs,
             None,
             layout.credit_table,
-            np.clip(similarity, 0.0, 1.0),
+            np.minimum(np.maximum(similarity, 0.0), 1.0),
             None,
             sub_reach.value,
             as_of=day.toordinal(),
@@ -150,7 +156,7 @@ def rank_offerings(
             terms=take_rows(terms, rows),
         )
         if not len(index.history):  # no partnership records: the model without history
-            return sub_off, distance[eligible[rows]], sub_reach, scored
+            return sub_off, sub_distance, sub_reach, scored
         points = fitted_history(history[rows], scored.fit, cfg)
         scored = dataclasses.replace(
             scored,
@@ -159,7 +165,7 @@ def rank_offerings(
             served=served[rows],
             like=like[rows],
         )
-        return sub_off, distance[eligible[rows]], sub_reach, scored
+        return sub_off, sub_distance, sub_reach, scored
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
@@ -265,6 +271,58 @@ def _partners_of(history: History, school_id: int | None) -> frozenset[int]:
     if school_id is None or not len(history):
         return frozenset()
     return frozenset(history.organization_ids[history.school_ids == school_id].tolist())
+
+
+def _candidate_reach(
+    school: SchoolQuery,
+    off: OfferingColumns,
+    covered: np.ndarray,
+    cfg: RankingConfig,
+    *,
+    every: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per candidate: its reach value and whether it is within reach, as `_reach` gives them;
+    and every candidate's distance when `every` (filters read it), else None.
+
+    Virtual offerings are most of a ranking's candidates, always within reach, and their reach
+    is max(value, virtual_reach) (matching.scoring.reach_at). Where the distance in latitude
+    alone (a lower bound of the great-circle distance) already decays value below
+    virtual_reach at the widest scale, and no service radius or polygon can cover the school
+    (value is then at most the decay), the reach is exactly virtual_reach: the haversine and
+    reach_at of those rows are left to the few rows scored exactly (`exact`).
+    """
+    n = len(off)
+    far = np.zeros(n, dtype=bool)
+    vr = cfg.virtual_reach
+    if not every and 0 < vr < 1 and cfg.outside_area_factor <= 1:
+        virtual = (off.delivery & VIRTUAL_BIT) != 0
+        scale = cfg.scale_km(school.locale) * max(cfg.at_school_travel_factor, 1.0)
+        limit = scale * math.log(1.0 / vr) * (1 + FAR_MARGIN) + FAR_MARGIN
+        # EARTH_RADIUS_KM * |latitude difference in radians|, a little shortened for rounding.
+        lower = np.abs(off.lat - school.lat) * (_KM_PER_DEGREE * (1 - FAR_MARGIN))
+        far = virtual & (lower > limit) & ~(off.service_radius_km >= lower)  # NaN: no radius
+        if len(covered):
+            far &= ~np.isin(off.ids, covered)
+    if not far.any():
+        distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
+        reach = _reach(school, off, distance, covered, cfg)
+        return reach.value, reach.eligible, distance
+    near = np.flatnonzero(~far)
+    value = np.full(n, vr)
+    eligible = np.ones(n, dtype=bool)
+    if len(near):
+        sub = off.take(near)
+        reach = _reach(
+            school, sub, haversine_km(school.lat, school.lon, sub.lat, sub.lon), covered, cfg
+        )
+        value[near] = reach.value
+        eligible[near] = reach.eligible
+    return value, eligible, None
+
+
+# Relative and absolute (km) margin of the far-virtual test against rounding (far exceeds it).
+FAR_MARGIN = 1e-6
+_KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180.0
 
 
 def _reach(

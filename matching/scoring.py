@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
+from matching.results import direct_init
 from matching.tables import SchoolTable
 from matching.vocab import (
     AT_SCHOOL_BIT,
@@ -71,6 +72,7 @@ class NeedArrays:
     valid: np.ndarray  # bool
 
 
+@direct_init
 @dataclass(frozen=True)
 class Place:
     """Per row: where the school is relative to the offering, and who the school is."""
@@ -140,6 +142,7 @@ def school_places(
     )
 
 
+@direct_init
 @dataclass(frozen=True)
 class Reach:
     value: np.ndarray  # [0, 1]
@@ -182,6 +185,7 @@ def reach_at(
     return Reach(value, virtual | in_area | within, virtual, in_area, outside & ~in_area)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Scored:
     """Every intermediate of the model for R rows, kept so results can be explained."""
@@ -257,9 +261,28 @@ def score_rows(
     # Grades: share of the need's span the offering serves; none at all demotes.
     low, high = per_row(needs.grade_low), per_row(needs.grade_high)
     overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(off.grade_low[:, None], low)
-    grade_share = np.clip((overlap + 1) / (high - low + 1), 0.0, 1.0)
+    grade_share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    tables = _tables(c)
+    # Each soft penalty below is added only where some need can incur it: adding an all-zero
+    # term changes no value (every term is >= +0.0), and most needs state no preference.
+    soft = c.grade_partial_penalty * (1 - grade_share)
     schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
+    if schedule_issue.dtype != bool:
+        soft = soft + tables.schedule_penalty[schedule_issue]
     delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
+    if delivery_issue.dtype != bool:
+        soft = soft + tables.delivery_penalty[delivery_issue]
+    schedule_issue = schedule_issue.astype(np.intp, copy=False)
+    delivery_issue = delivery_issue.astype(np.intp, copy=False)
+    students = per_row(needs.students)
+    if (students > 0).any():
+        left = off.students_left[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            short = np.clip(1 - left / students, 0.0, 1.0)
+        capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
+        soft = soft + c.capacity_short_penalty * capacity_short
+    else:  # no need says how many students it affects
+        capacity_short = np.zeros(credit.shape)
     has_languages = per_row(needs.has_languages)
     if has_languages.any():
         offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
@@ -268,31 +291,22 @@ def score_rows(
         listed = off.languages_listed[:, None]
         language_miss = has_languages & ~offered & listed
         language_unknown = has_languages & ~listed
+        soft = soft + c.language_unknown_penalty * language_unknown
+        demote = (grade_share <= 0) | language_miss
     else:  # the common case: no need asks for a language
         language_miss = np.zeros(credit.shape, dtype=bool)
         language_unknown = language_miss
-    students = per_row(needs.students)
-    left = off.students_left[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        short = np.clip(1 - left / students, 0.0, 1.0)
-    capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
-    soft = (
-        c.grade_partial_penalty * (1 - grade_share)
-        + _tables(c).schedule_penalty[schedule_issue]
-        + _tables(c).delivery_penalty[delivery_issue]
-        + c.capacity_short_penalty * capacity_short
-        + c.language_unknown_penalty * language_unknown
-    )
-    demote = (grade_share <= 0) | language_miss
+        demote = grade_share <= 0
 
     utility = (1 - c.breadth_share) * c.fit_weight * m - c.constraints_weight * soft
     utility = np.where(credit > 0, utility - c.demotion * demote, -np.inf)
-    primary = np.argmax(utility, axis=1)
+    primary = utility.argmax(axis=1)
     rows = np.arange(len(primary))
 
-    total_weight = np.maximum(weight.sum(axis=1), 1e-12)
+    total_weight = np.maximum(np.add.reduce(weight, axis=1), 1e-12)
     fit = c.fit_weight * (
-        (1 - c.breadth_share) * m[rows, primary] + c.breadth_share * m.sum(axis=1) / total_weight
+        (1 - c.breadth_share) * m[rows, primary]
+        + c.breadth_share * np.add.reduce(m, axis=1) / total_weight
     )
 
     if terms is None:
@@ -338,6 +352,7 @@ def score_rows(
     )
 
 
+@direct_init
 @dataclass(frozen=True)
 class OfferingTerms:
     """The parts of a score that depend on the offering and school, not on a need."""
@@ -434,9 +449,10 @@ def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarra
 
 
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
-    """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred."""
+    """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred (intp);
+    all zeros as a bool array when no need states a preference (no penalty to look up)."""
     if not preferred.any():  # no need states a preference
-        return np.zeros(np.broadcast_shapes(offered.shape, preferred.shape), dtype=np.intp)
+        return np.zeros(np.broadcast_shapes(offered.shape, preferred.shape), dtype=bool)
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
 
