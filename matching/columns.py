@@ -297,9 +297,7 @@ class QueryText:
         idf = dict(zip(distinct.tolist(), frequency.idf(distinct).tolist(), strict=True))
         out = []
         for counts in counted:
-            weights = {
-                c: (1.0 + math.log(counts[c])) * idf[c] for c in sorted(counts) if c in idf
-            }
+            weights = {c: (1.0 + math.log(counts[c])) * idf[c] for c in sorted(counts) if c in idf}
             norm = math.sqrt(sum(value * value for value in weights.values()))
             if norm == 0:
                 out.append(weights)

@@ -30,10 +30,10 @@ def direct_init(cls: type[T]) -> type[T]:
     body = "".join(f"    d[{name!r}] = {name}\n" for name in names)
     source = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{body}"
     namespace: dict[str, Any] = {}
-    exec(source, defaults, namespace)  # noqa: S102 - generated from the class's own field names
+    exec(source, defaults, namespace)  # generated from the class's own field names
     init = namespace["__init__"]
     init.__qualname__ = f"{cls.__qualname__}.__init__"
-    cls.__init__ = init  # type: ignore[misc]
+    cls.__init__ = init  # type: ignore[method-assign]
     return cls
 
 

@@ -151,7 +151,8 @@ class LanguageCodes:
         return words
 
     def offered(self, mask: np.ndarray | Sequence[int], code: str) -> bool:
-        """Whether a (WORDS,) mask (or its words as ints) holds this code (an unknown code is held by none)."""
+        """Whether a (WORDS,) mask (or its words as ints) holds this code (an unknown code is
+        held by none)."""
         bit = self._bits.get(code)
         return bit is not None and bool(int(mask[bit // 64]) >> (bit % 64) & 1)
 
