@@ -255,8 +255,12 @@ def explain_row(
     primary = slots[j]
     needs_met = _needs_met(ctx, f, i, j, slots, slot_rows)
     low, high = school_grades if primary is None else _need_grades(primary, school_grades)
-    wanted = [] if primary is None else sorted(primary.languages)
-    language = _offered_language(ctx.languages, f.languages[i], [*wanted, *school_languages])
+    key = ("wanted", id(primary), id(school_languages))  # both outlive the ranking
+    wanted = ctx.memo.get(key)
+    if wanted is None:
+        codes = [] if primary is None else sorted(primary.languages)
+        wanted = ctx.memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
+    language = _offered_language(ctx.languages, f.languages[i], wanted)
     warnings = _warnings(ctx, f, i, primary, (low, high))
     contributions = (
         Contribution("fit", f.fit[i], _fit_detail(f, i, j, needs_met, primary)),
@@ -421,8 +425,8 @@ def _needs_met(
 def _offered_language(
     languages: LanguageCodes, offered: Sequence[int], wanted: Iterable[str]
 ) -> str | None:
-    for code in wanted:
-        if code != "en" and languages.offered(offered, code):
+    for code in wanted:  # English is left out of `wanted`
+        if languages.offered(offered, code):
             return code
     return None
 
@@ -548,10 +552,13 @@ def _equity_detail(
         return head + " (higher-need schools first)"
     reasons = [cost_label(f.cost[i], f.cost_amount[i])]
     if f.population_match[i]:
-        mask = f.populations[i]
-        served = set(school_populations)
-        shared = [p for b, p in enumerate(POPULATIONS) if mask & (1 << b) and p in served]
-        reasons.append("prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared))
+        key = ("populations", f.populations[i], id(school_populations))
+        text = ctx.memo.get(key)
+        if text is None:
+            mask, served = f.populations[i], set(school_populations)
+            shared = [p for b, p in enumerate(POPULATIONS) if mask & (1 << b) and p in served]
+            text = ctx.memo[key] = "prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
+        reasons.append(text)
     if f.language_access[i] and language:
         reasons.append(f"offered in {language_name(language)}")
     return f"{head} x equity value {f.equity_value[i]:.2f} ({', '.join(reasons)})"
