@@ -412,12 +412,15 @@ def upper_bound(
 ) -> np.ndarray:
     """A score no row can exceed, from its columns alone (no text, one school's needs).
 
-    Text similarity <= 1 and per-need soft penalties >= 0, so fit and constraints are bounded
-    by their values at those extremes; reach and equity (terms: the rows' offering_terms for
-    the school) are exact. Used to skip the exact scoring (and the text rows) of offerings
-    that cannot reach the top k.
+    Text similarity <= 1 and the other per-need soft penalties >= 0, so fit and constraints are
+    bounded by their values at those extremes; reach and equity (terms: the rows' offering_terms
+    for the school) are exact. Grades are read from the columns: whichever need is primary,
+    its grade penalty is at least the smallest over the needs, and a row serving the grades of
+    none of them is demoted (score_rows computes the same grade shares). Used to skip the exact
+    scoring (and the text rows) of offerings that cannot reach the top k.
     """
     c = config
+    grade_penalty, serves_none = _grade_bound(off, needs, c)
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
     best = best_per_row(off.categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
     total = max(float(needs.weight[0].sum()), 1e-12)
@@ -425,9 +428,33 @@ def upper_bound(
     breadth = sum_per_row(off.categories, earned.__getitem__)
     breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
-    constraints = c.constraints_weight * (1 - terms.soft)
-    constraints = constraints - c.demotion * (terms.full | terms.inactive)
+    constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
+    constraints = constraints - c.demotion * (serves_none | terms.full | terms.inactive)
     return fit + c.reach_weight * reach + constraints + terms.equity
+
+
+def _grade_bound(
+    off: OfferingColumns, needs: NeedArrays, c: RankingConfig
+) -> tuple[np.ndarray | float, np.ndarray | bool]:
+    """Per row: the smallest grade penalty over one school's needs, and whether it serves the
+    grades of none of them (then it is demoted whichever need is primary). Offered grades are
+    -1..12 (matching.columns.encode clips them), so both are computed once per (low, high)
+    pair of offered grades and looked up per row."""
+    valid = needs.valid[0]
+    if not valid.any():
+        return 0.0, False
+    low, high = needs.grade_low[0][valid], needs.grade_high[0][valid]
+    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
+    share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    penalty = (c.grade_partial_penalty * (1 - share)).min(axis=1)
+    serves_none = (share <= 0).all(axis=1)
+    key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
+    return penalty[key], serves_none[key]
+
+
+_GRADES = np.arange(-1, 13)  # PK (-1) .. 12, the range offerings' grades are encoded in
+_GRID_LOW = np.repeat(_GRADES, len(_GRADES))
+_GRID_HIGH = np.tile(_GRADES, len(_GRADES))
 
 
 # Offerings have a few category slots (padding -1 reads the tables' last, neutral entry). These

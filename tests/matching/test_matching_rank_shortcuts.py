@@ -15,10 +15,15 @@ import numpy as np
 import pytest
 
 import matching.rank as rank_module
+from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from geo.distance import haversine_km
-from matching import Contribution, RankedOffering, RankingConfig
+from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
 from matching.index import query_radius_km
-from tests.matching.factories import build, need, offering, school
+from matching.needs import layout_needs
+from matching.scoring import offering_terms, score_rows, upper_bound
+from tests.matching.factories import AS_OF, build, need, offering, school
+
+BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
 
 KMS = (0.5, 2.0, 3.5, 3.83, 3.84, 3.9, 5.0, 7.6, 7.7, 12.0, 15.4, 15.5, 31.0, 80.0, 500.0, -40.0)
 VARIANTS = (
@@ -118,3 +123,56 @@ def test_direct_init_results_stay_frozen_equal_and_hashable() -> None:
     assert repr(a) == "Contribution(component='fit', points=0.5, detail='meets Counseling')"
     with pytest.raises(TypeError):
         Contribution("fit", 0.5)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_upper_bound_with_grades_bounds_every_exact_score(seed: int) -> None:
+    """The bound reads grades (smallest grade penalty over the needs; demoted when no need's
+    grades are served): it stays >= the exact score of every row, at any text similarity,
+    and it is below the old bound (without grades) for rows serving no need's grades."""
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    index = OfferingIndex.build(
+        synthetic_offerings(1500, 30 + seed, codes, BAY_AREA), parents, names=names
+    )
+    cfg = index.config
+    snap = index.snapshot()
+    off = snap.gather(np.flatnonzero(snap.alive), np.zeros(0, dtype=np.intp))
+    schools = synthetic_schools(6, 40 + seed, codes, BAY_AREA)
+    lowered = 0
+    for i in range(len(schools)):
+        query, needs = schools.query(i)
+        spans = [(9, 12), (-1, 5), (None, None), (6, 8)]  # needs of different grades
+        needs = [
+            dataclasses.replace(
+                n, grade_low=spans[(j + i) % 4][0], grade_high=spans[(j + i) % 4][1]
+            )
+            for j, n in enumerate(needs)
+        ]
+        slots = sorted(needs, key=lambda n: n.priority)
+        tree = snap.tree.extended(n.category for n in slots)
+        layout = layout_needs(
+            [slots], [(query.grade_low, query.grade_high)], tree, snap.languages, cfg
+        )
+        distance = haversine_km(query.lat, query.lon, off.lat, off.lon)
+        reach = rank_module._reach(query, off, distance, np.zeros(0, dtype=np.int64), cfg)
+        terms = offering_terms(
+            off, 0.7, 0, np.zeros(4, dtype=np.uint64), as_of=AS_OF.toordinal(),
+            equity=cfg.equity, reverse=False, config=cfg,
+        )  # fmt: skip
+        bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value, cfg)
+        for text in (0.0, 1.0):
+            scored = score_rows(
+                off, layout.needs, None, layout.credit_table,
+                np.full((len(off), len(slots)), text), None, reach.value,
+                as_of=AS_OF.toordinal(), equity=cfg.equity, reverse=False, config=cfg,
+                terms=terms,
+            )  # fmt: skip
+            assert (scored.score <= bound + rank_module.BOUND_SLACK).all()
+        no_grades = dataclasses.replace(
+            layout.needs, grade_low=np.full_like(layout.needs.grade_low, -1),
+            grade_high=np.full_like(layout.needs.grade_high, 12),
+        )  # fmt: skip
+        wide = upper_bound(off, no_grades, layout.credit_table, terms, reach.value, cfg)
+        lowered += int((bound < wide - 1.0).sum())
+    assert lowered > 0  # rows serving no need's grades were bounded below the demotion
