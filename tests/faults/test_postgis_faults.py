@@ -34,8 +34,9 @@ from tests.conftest import user_token
 pytestmark = pytest.mark.faults
 
 PG = "15"
-CLUSTER = "pmfault"
-PORT = 54329
+# CI's defaults; a developer running it beside others picks a cluster name and port of their own
+CLUSTER = os.environ.get("FAULTS_PG_CLUSTER", "pmfault")
+PORT = int(os.environ.get("FAULTS_PG_PORT", "54329"))
 URL = f"postgresql+psycopg://postgres@127.0.0.1:{PORT}/partnermap_faults"
 WRITERS = 8
 ROOT = Path(__file__).resolve().parents[2]
@@ -154,15 +155,23 @@ class Tally:
     lock: threading.Lock = field(default_factory=threading.Lock)
 
 
-def _writer(base: str, token: str, n: int, stop: threading.Event, tally: Tally) -> None:
-    """Add schools one after another; a 503 is retried (same NCES id) until it lands."""
+def _writer(
+    base: str,
+    token: str,
+    n: int,
+    stop: threading.Event,
+    tally: Tally,
+    timeout: float = 10,
+) -> None:
+    """Add schools one after another; a 503 is retried (same NCES id) until it lands. `timeout`
+    is the client's, longer than the server's own request timeout."""
     with httpx.Client(base_url=base, headers={"Authorization": f"Bearer {token}"}) as client:
         for i in range(100_000):
             nces = f"9{n:02d}{i:09d}"
             body = factories.school(name=f"Fault school {nces}", nces_id=nces)
             while True:
                 try:
-                    response = client.post("/v1/schools", json=body, timeout=10)
+                    response = client.post("/v1/schools", json=body, timeout=timeout)
                 except httpx.TransportError as exc:
                     with tally.lock:
                         tally.wrong.append(f"{nces}: {exc!r}")

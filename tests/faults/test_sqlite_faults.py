@@ -31,7 +31,14 @@ pytestmark = pytest.mark.faults
 
 WRITERS = 16
 IMPORTED = 20_000
-REQUEST_TIMEOUT_S = 5
+# The guard of the import's behaviour: its write-lock hold, from its own report, stays under 5 s.
+# The server keeps its default request timeout (20 s) and the writers wait longer than that, so
+# a write that is only slow on a loaded machine (two workers, 16 writers, two cores) still
+# lands: a 503 left is a write locked out, not a slow one (with 5 s, 2 of 7 runs at load 8-9
+# saw 503s before the import had even started).
+LOCK_HOLD_LIMIT_MS = 5_000
+REQUEST_TIMEOUT_S = 20
+CLIENT_TIMEOUT_S = 30
 
 
 def _schools_csv(path: Path) -> Path:
@@ -53,7 +60,7 @@ def test_two_workers_and_an_import_lose_no_write(tmp_path):
         "WARM_RANKING_INDEX": "false",
         "RATE_LIMIT_PER_MINUTE_IP": "0",
         "RATE_LIMIT_PER_MINUTE_KEY": "0",
-        # under the writers' 10 s: a long wait is a 503, not a hang
+        # under the writers' own timeout: a long wait is a 503, not a hang
         "REQUEST_TIMEOUT_S": str(REQUEST_TIMEOUT_S),
         "LOG_LEVEL": "WARNING",
     }
@@ -84,7 +91,7 @@ def test_two_workers_and_an_import_lose_no_write(tmp_path):
         )
         assert seed.status_code == 201, seed.text
         writers += [
-            threading.Thread(target=_writer, args=(base, token, n, stop, tally))
+            threading.Thread(target=_writer, args=(base, token, n, stop, tally, CLIENT_TIMEOUT_S))
             for n in range(WRITERS)
         ]
         for w in writers:
@@ -114,8 +121,8 @@ def test_two_workers_and_an_import_lose_no_write(tmp_path):
     assert set(tally.statuses) <= {201, 409}, tally.statuses  # no write locked out: no 503
     assert tally.statuses[201] > 0
     assert held is not None, bulk.stdout
-    # one short hold, well under the busy timeout (30 s) and a request's own timeout
-    assert int(held.group(1).replace(",", "")) < REQUEST_TIMEOUT_S * 1000, held.group(0)
+    # one short hold, well under the busy timeout (30 s) and a production request's timeout
+    assert int(held.group(1).replace(",", "")) < LOCK_HOLD_LIMIT_MS, held.group(0)
     with database.engine.connect() as conn:
         stored = Counter(
             conn.execute(text("SELECT nces_id FROM schools WHERE nces_id LIKE '9%'")).scalars()
