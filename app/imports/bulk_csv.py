@@ -137,9 +137,9 @@ def import_stream(
         staged.add(batch)
         bar.set_postfix(records=f"{report.rows:,}", stage="writing", refresh=True)
         # Batches are worked out even once the import is bound to fail, so every problem (an
-        # unknown organization, a taken NCES id) is found; nothing is kept. Organizations and
-        # partnerships are written as they are worked out (not planned ahead).
-        ahead = None if kind in ("offerings", "schools") else False
+        # unknown organization, a taken NCES id) is found; nothing is kept. Partnerships are
+        # written as they are worked out (not planned ahead).
+        ahead = None if kind in ("organizations", "offerings", "schools") else False
         written = writes.write_staged(
             session, staged, lambda s, b: writer(s, report.source, b), report, ahead=ahead
         )
@@ -204,9 +204,9 @@ def _writer(
     organization_source: str | None,
     district: str | None,
 ) -> Callable[[Session, str, list[Any]], writes.Plan]:
-    """How a batch of `kind` is planned (import_writes.Plan). Organizations and partnerships
-    are written as they are planned (their rows need the ids of rows written before them), so
-    their plans hold no steps and they are never planned ahead."""
+    """How a batch of `kind` is planned (import_writes.Plan). Partnerships are written as they
+    are planned (their rows need the ids of rows written before them), so their plans hold no
+    steps and they are never planned ahead."""
     if kind == "partnerships":
         return lambda s, src, batch: writes.Plan(
             partnership_history.write_partnerships(s, src, batch, report, district),
@@ -214,10 +214,7 @@ def _writer(
         )
     if kind == "organizations":
         keys = rec.organization_update_keys(present)
-        return lambda s, src, batch: writes.Plan(
-            writes.write_organizations(s, src, batch, keys),
-            fallback="organizations are written as they are planned",
-        )
+        return lambda s, src, batch: writes.plan_organizations(s, src, batch, keys)
     if kind == "offerings":
         keys = rec.offering_update_keys(present)
         return lambda s, src, batch: writes.plan_offerings(

@@ -241,6 +241,33 @@ def upsert_organizations(
     return counts
 
 
+def stored_locations(
+    session: Session, organization_ids: Sequence[int]
+) -> dict[int, list[tuple[Any, ...]]]:
+    """Each organization's stored locations (LOCATION_FIELDS, in id order), for comparing with
+    a file's list."""
+    out: dict[int, list[tuple[Any, ...]]] = {id_: [] for id_ in organization_ids}
+    wanted = sorted(set(organization_ids))
+    cols = [Location.organization_id, *(getattr(Location, f) for f in LOCATION_FIELDS)]
+    for start in range(0, len(wanted), 900):
+        rows = session.execute(
+            select(*cols)
+            .where(Location.organization_id.in_(wanted[start : start + 900]))
+            .order_by(Location.id)
+        )
+        for org_id, *values in rows:
+            out[org_id].append(tuple(values))
+    return out
+
+
+def delete_locations(session: Session, organization_ids: Sequence[int]) -> None:
+    """Remove the locations of these organizations (their list is replaced)."""
+    wanted = sorted(set(organization_ids))
+    for start in range(0, len(wanted), 900):
+        chunk = wanted[start : start + 900]
+        session.execute(delete(Location).where(Location.organization_id.in_(chunk)))
+
+
 def nces_ids_taken(
     session: Session, source: str, pairs: list[tuple[str, str]]
 ) -> dict[str, tuple[str | None, str | None]]:

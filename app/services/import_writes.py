@@ -42,7 +42,7 @@ from sqlalchemy.orm import Session
 
 from app.imports.records import Record
 from app.imports.report import Counts, ImportReport
-from app.models import Offering, School, SchoolLink
+from app.models import Location, Offering, Organization, School, SchoolLink
 from app.repositories import imports as repo
 from app.repositories import school_links as links
 from app.repositories.catalog_changes import record_change
@@ -53,8 +53,21 @@ from app.services.schools import INDICATORS, need_indexes
 
 log = logging.getLogger("partnermap.imports")
 
-TABLES: dict[str, Any] = {"offerings": Offering, "schools": School, "school_links": SchoolLink}
-WRITES = {"insert": "INSERT", "driver": "INSERT", "update": "UPDATE"}  # a step's SQL event
+TABLES: dict[str, Any] = {
+    "offerings": Offering,
+    "schools": School,
+    "school_links": SchoolLink,
+    "organizations": Organization,
+    "locations": Location,
+}
+# a step's SQL event
+WRITES = {
+    "insert": "INSERT",
+    "driver": "INSERT",
+    "update": "UPDATE",
+    "delete": "DELETE",
+    "children": "INSERT",
+}
 LOCK_SINCE = "import_write_lock_since"  # session.info: when the import took SQLite's write lock
 
 
@@ -104,10 +117,19 @@ class Plan:
 def apply(session: Session, plan: Plan) -> Counts:
     """Write a plan; its counts."""
     for op, table, rows in plan.steps:
+        if not rows:
+            continue
         if op == "insert":
             repo.insert_rows(session, TABLES[table], rows)
         elif op == "driver":  # prepared: [SQL, parameters of each row]
             session.connection().exec_driver_sql(rows[0], rows[1])
+        elif op == "delete":  # locations of these organization ids (their list is replaced)
+            repo.delete_locations(session, rows)
+        elif op == "children":  # locations of organizations inserted just before: [source, rows]
+            source, children = rows
+            ids = repo.organization_ids(session, source, [ext for ext, _loc in children])
+            located = [{**loc, "organization_id": ids[ext]} for ext, loc in children]
+            repo.insert_rows(session, TABLES[table], located)
         else:
             repo.update_rows(session, TABLES[table], rows)
     return plan.counts
@@ -212,7 +234,7 @@ def write_staged(
             if LOCK_SINCE not in session.info and _writing(session):
                 session.info[LOCK_SINCE] = time.perf_counter()  # it added a district: locked
             if plan.fallback or identities & plan.identities:
-                why = plan.fallback or "two batches share an NCES or state id"
+                why = plan.fallback or "two batches share a record's key (or NCES or state id)"
                 break
             identities |= plan.identities
             counts.add(plan.counts)
@@ -355,6 +377,59 @@ def refusal(exc: DBAPIError) -> str:
     return (
         f"the database refused the import ({type(exc.orig).__name__}: "
         f"{message.splitlines()[0] if message else 'no detail'}); nothing was written{hint}"
+    )
+
+
+def plan_organizations(
+    session: Session, source: str, records: list[Record], update_keys: Sequence[str]
+) -> Plan:
+    """write_organizations without the writes (reads only): new organizations are inserted
+    with their locations (found by their key once inserted); a stored one gets the changed
+    `update_keys` and, when its file gives locations that differ, its list replaced. Its
+    `identities` are the records' external ids (two batches adding the same one cannot both be
+    planned ahead)."""
+    counts = Counts()
+    existing = repo._existing(
+        session, Organization, source, [r.external_id for r in records], update_keys
+    )
+    checked = (*update_keys, "updated_at")  # updated_at: an API edit of its locations too
+    seen = repo.stored_values(session, Organization, [o["id"] for o in existing.values()], checked)
+    replacing = [existing[r.external_id]["id"] for r in records if r.external_id in existing]
+    stored_locations = repo.stored_locations(session, replacing)
+    new, children, changed, dropped, relocated = [], [], [], [], []
+    planned: dict[int, dict[str, Any]] = {}
+    now = _now()
+    for r in records:
+        current = existing.get(r.external_id)
+        if current is None:
+            new.append({**r.defaults, **r.values, "source": source, "external_id": r.external_id})
+            children += [(r.external_id, loc) for loc in r.locations or []]
+            continue
+        id_ = current["id"]
+        diff = {k: r.values[k] for k in update_keys if r.values[k] != current[k]}
+        if r.locations is not None:
+            wanted = [tuple(loc.get(f) for f in repo.LOCATION_FIELDS) for loc in r.locations]
+            if wanted != stored_locations[id_]:
+                dropped.append(id_)
+                relocated += [{**loc, "organization_id": id_} for loc in r.locations]
+                diff.setdefault("updated_at", now)
+        if diff:
+            changed.append({"id": id_, **diff, "updated_at": now})
+            planned[id_] = seen[id_]
+        else:
+            counts.unchanged += 1
+    counts.added, counts.updated = len(new), len(changed)
+    return Plan(
+        counts=counts,
+        steps=[
+            ("insert", "organizations", new),
+            ("children", "locations", [source, children] if children else []),
+            ("update", "organizations", changed),
+            ("delete", "locations", dropped),
+            ("insert", "locations", relocated),
+        ],
+        checks=[("organizations", checked, planned)] if planned else [],
+        identities={("organization", r.external_id) for r in records},
     )
 
 

@@ -16,7 +16,7 @@ from app.auth.principal import OPERATOR
 from app.db import Database, Timeouts
 from app.imports import bulk_csv, schools_csv
 from app.imports.geocode import Place
-from app.models import District, School
+from app.models import District, Location, Organization, School
 from app.services import districts, import_writes, school_links
 from tests.conftest import empty_tables
 
@@ -351,3 +351,163 @@ def test_the_collector_setting_is_put_back_after_an_import(db, tmp_path):
             session=session, path=_located(tmp_path / "s.csv"), kind="schools", source="t"
         )
     assert gc.get_threshold() == before
+
+
+def _organizations(path: Path, rows: int = ROWS, name: str = "Org", lat: float = 37.8) -> Path:
+    lines = ["external_id,name,type,languages,location_name,lat,lon"]
+    lines += [f"o{i},{name} {i},nonprofit,en;es,Site {i},{lat},-122.2" for i in range(rows)]
+    path.write_text("\n".join(lines) + "\n")
+    return path
+
+
+def _during_batch_of_organizations(monkeypatch, n: int, action) -> list[str]:  # type: ignore[no-untyped-def]
+    """Run `action` when the import's write phase takes its `n`-th staged batch (the write
+    phase goes through the staged batches first, whether it plans or writes them)."""
+    outcomes: list[str] = []
+    calls = [0]
+    real = import_writes.StagedBatches.__iter__
+
+    def batches(self):  # type: ignore[no-untyped-def]
+        for batch in real(self):
+            calls[0] += 1
+            if calls[0] == n:
+                outcomes.append(action())
+            yield batch
+
+    monkeypatch.setattr(import_writes.StagedBatches, "__iter__", batches)
+    return outcomes
+
+
+def test_an_api_writer_is_not_locked_out_while_an_organization_import_plans(
+    db, tmp_path, monkeypatch, backend
+):
+    """Organizations are planned ahead too: while the third batch is worked out nothing has
+    been written, so a writer is not refused, and the lock is then held for the inserts only.
+    Before, each batch of organizations was written as it was worked out, and from the first
+    one the lock was held to the commit."""
+    if backend != "sqlite":
+        pytest.skip("PostgreSQL locks rows, not the database")
+    outcomes = _during_batch_of_organizations(
+        monkeypatch,
+        3,
+        lambda: _other_writer(
+            db, "INSERT INTO districts (name, slug) VALUES ('Meanwhile', 'meanwhile')"
+        ),
+    )
+    with db.session() as session:
+        report = bulk_csv.import_file(
+            session=session,
+            path=_organizations(tmp_path / "o.csv"),
+            kind="organizations",
+            source="t",
+        )
+    assert report.status == "imported", report.lines()
+    assert outcomes == ["written"]
+    assert report.counts["organizations"].added == ROWS
+    assert report.write_lock_ms is not None and report.write_lock_ms < 5_000
+    with db.session() as session:
+        located = session.execute(
+            select(Organization.external_id, Location.name).join(Location)
+        ).all()
+    assert len(located) == ROWS and {ext: n for ext, n in located}["o7"] == "Site 7"
+
+
+def _organization_rows(db: Database) -> list[tuple[object, ...]]:
+    with db.engine.connect() as conn:
+        orgs = conn.execute(
+            text(
+                "SELECT o.external_id, o.name, o.type, o.type_inferred, o.languages, "
+                "o.verification, o.service_area_kind, o.service_radius_km, l.name, l.lat, "
+                "l.lon, l.precision FROM organizations o LEFT JOIN locations l ON "
+                "l.organization_id = o.id ORDER BY o.external_id, l.id"
+            )
+        )
+        return [tuple(r) for r in orgs]
+
+
+def test_organizations_planned_ahead_or_written_batch_by_batch_store_the_same_rows(
+    db, tmp_path, monkeypatch
+):
+    """A first import, then one that renames one, moves one (its locations replaced), gives one
+    no location (its stored one removed) and adds one: planned ahead (SQLite), written batch by
+    batch, and through the ORM as before, the same rows, locations and counts."""
+    first = _organizations(tmp_path / "a.csv", rows=40)
+    second = tmp_path / "b.csv"
+    lines = first.read_text().splitlines()
+    lines[1] = lines[1].replace("Org 0", "Renamed 0")
+    lines[2] = lines[2].replace("37.8", "37.9")
+    lines[6] = "o5,Org 5 again,nonprofit,en,,,"
+    lines += ["o40,Org 40,business,,Site 40,37.7,-122.1"]
+    second.write_text("\n".join(lines) + "\n")
+
+    def run() -> tuple[list[dict[str, int]], list[tuple[object, ...]]]:
+        counts = []
+        for path in (first, second):
+            with db.session() as session:
+                report = bulk_csv.import_file(
+                    session=session, path=path, kind="organizations", source="t"
+                )
+            assert report.status == "imported", report.lines()
+            counts.append(report.counts["organizations"].__dict__)
+        return counts, _organization_rows(db)
+
+    ahead = run()
+    empty_tables(db)
+    real = import_writes.write_staged
+    monkeypatch.setattr(
+        import_writes, "write_staged", lambda *a, **k: real(*a, **{**k, "ahead": False})
+    )
+    plain = run()
+    empty_tables(db)
+    # and as the ORM writes them (the old path, which the demo and HSDS imports still take)
+    monkeypatch.setattr(
+        import_writes,
+        "plan_organizations",
+        lambda s, src, batch, keys: import_writes.Plan(
+            import_writes.write_organizations(s, src, batch, keys), fallback="the ORM's"
+        ),
+    )
+    orm = run()
+    assert ahead == plain == orm
+    assert ahead[0][1] == {"added": 1, "updated": 3, "unchanged": 37, "skipped": 0}
+    rows = {r[0]: r for r in ahead[1]}
+    assert rows["o0"][1] == "Renamed 0" and rows["o1"][9] == 37.9
+    assert rows["o5"][1] == "Org 5 again" and rows["o5"][8] is None  # its location removed
+
+
+def test_an_organization_edited_while_the_import_was_planned_is_written_batch_by_batch(
+    db, tmp_path, monkeypatch, backend, caplog
+):
+    """An organization a person edited after the import planned its change (the edit lands
+    while the third batch is worked out) is not written from the stale plan: the file is
+    written again batch by batch, in the one transaction, and counted once."""
+    if backend != "sqlite":
+        pytest.skip("planning ahead is SQLite's; PostgreSQL writes as it plans")
+    path = _organizations(tmp_path / "o.csv")
+    with db.session() as session:
+        bulk_csv.import_file(session=session, path=path, kind="organizations", source="t")
+    _organizations(path, name="Renamed")
+    outcomes = _during_batch_of_organizations(
+        monkeypatch,
+        3,
+        lambda: _other_writer(
+            db,
+            "UPDATE organizations SET description = 'Edited by a person', "
+            "updated_at = '2030-01-01 00:00:00' WHERE external_id = 'o0'",
+        ),
+    )
+    caplog.set_level("INFO", logger="partnermap.imports")
+    with db.session() as session:
+        report = bulk_csv.import_file(session=session, path=path, kind="organizations", source="t")
+    assert outcomes == ["written"]
+    assert report.status == "imported", report.lines()
+    assert "rows it writes were changed meanwhile" in caplog.text
+    assert report.counts["organizations"].__dict__ == {
+        "added": 0,
+        "updated": ROWS,
+        "unchanged": 0,
+        "skipped": 0,
+    }
+    with db.session() as session:
+        o0 = session.scalars(select(Organization).where(Organization.external_id == "o0")).one()
+        assert (o0.name, o0.description) == ("Renamed 0", "Edited by a person")
