@@ -2,12 +2,12 @@
 (app/data/imports/templates/*.csv).
 
 Streamed and batched: the file is read record by record and checked batches of BATCH_SIZE records
-are staged in a temporary file, so memory stays flat as files grow; once the whole file is read
-they are written in one transaction (app.services.import_writes.write_staged: on SQLite,
-offerings and schools are planned whole first and written in one short locked transaction, so
-API writers are not locked out while a big file is read, checked and compared). Any error (a bad
-cell, an unknown organization, a broken file) and nothing is written, unless `skip_invalid`, when
-the invalid records are skipped and reported. `dry_run` checks everything, the writes included, and
+are staged in a temporary file, so memory stays flat as files grow; once the whole file is read they
+are written in one transaction (app.services.import_writes.write_staged: on SQLite, organizations,
+offerings and schools are planned whole first and written in one short locked transaction, so API
+writers are not locked out while a big file is read, checked and compared). Any error (a bad cell,
+an unknown organization, a broken file) and nothing is written, unless `skip_invalid`, when the
+invalid records are skipped and reported. `dry_run` checks everything, the writes included, and
 rolls back. Records are upserted on (source, external_id), so a re-import changes nothing.
 """
 

@@ -9,16 +9,16 @@ rows to insert, the changes by id, and the stored values each change was compute
 applied by `apply`.
 
 SQLite has one writer at a time and holds the write lock from a transaction's first write to its
-commit. There (`write_staged` with `ahead`), offerings and schools are planned for the whole
-file before any write, without the lock; the plans are then applied in one short transaction
-that takes the lock up front (`BEGIN IMMEDIATE`), first checking that every row a plan changes
-still holds the values it was planned from. A row changed meanwhile by another writer (or a new
-row that another writer added first: a unique or foreign key refuses it) means the plans are
-stale: they are dropped and the file is written the plain way, planning and applying batch by
-batch in one transaction (which holds the lock longer, but sees every committed write). So API
-writers wait only for the import's inserts and updates themselves, never for its reading,
-checking, matching and diffing. PostgreSQL locks rows, not the database, so it is written the
-plain way."""
+commit. There (`write_staged` with `ahead`), organizations (with their locations), offerings and
+schools are planned for the whole file before any write, without the lock; the plans are then
+applied in one short transaction that takes the lock up front (`BEGIN IMMEDIATE`), first
+checking that every row a plan changes still holds the values it was planned from. A row changed
+meanwhile by another writer (or a new row that another writer added first: a unique or foreign
+key refuses it) means the plans are stale: they are dropped and the file is written the plain
+way, planning and applying batch by batch in one transaction (which holds the lock longer, but
+sees every committed write). So API writers wait only for the import's inserts and updates
+themselves, never for its reading, checking, matching and diffing. PostgreSQL locks rows, not
+the database, so it is written the plain way."""
 
 from __future__ import annotations
 
