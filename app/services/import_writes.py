@@ -389,11 +389,10 @@ def plan_organizations(
     `identities` are the records' external ids (two batches adding the same one cannot both be
     planned ahead)."""
     counts = Counts()
+    checked = (*update_keys, "updated_at")  # updated_at: any edit of the row by the API
     existing = repo._existing(
-        session, Organization, source, [r.external_id for r in records], update_keys
+        session, Organization, source, [r.external_id for r in records], checked
     )
-    checked = (*update_keys, "updated_at")  # updated_at: an API edit of its locations too
-    seen = repo.stored_values(session, Organization, [o["id"] for o in existing.values()], checked)
     replacing = [existing[r.external_id]["id"] for r in records if r.external_id in existing]
     stored_locations = repo.stored_locations(session, replacing)
     new, children, changed, dropped, relocated = [], [], [], [], []
@@ -415,7 +414,7 @@ def plan_organizations(
                 diff.setdefault("updated_at", now)
         if diff:
             changed.append({"id": id_, **diff, "updated_at": now})
-            planned[id_] = seen[id_]
+            planned[id_] = current  # id, external_id and `checked`, as stored_values reads
         else:
             counts.unchanged += 1
     counts.added, counts.updated = len(new), len(changed)
