@@ -33,6 +33,14 @@ def _existing(
     return {r["external_id"]: dict(r) for r in rows}
 
 
+def stored_by_key(
+    session: Session, model: Any, source: str, external_ids: Sequence[str], columns: Iterable[str]
+) -> dict[str, dict[str, Any]]:
+    """The stored rows of `source` with these external ids: id, external_id and `columns`, by
+    external id."""
+    return _existing(session, model, source, external_ids, columns)
+
+
 def upsert_rows(
     session: Session,
     model: Any,

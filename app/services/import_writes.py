@@ -390,7 +390,7 @@ def plan_organizations(
     planned ahead)."""
     counts = Counts()
     checked = (*update_keys, "updated_at")  # updated_at: any edit of the row by the API
-    existing = repo._existing(
+    existing = repo.stored_by_key(
         session, Organization, source, [r.external_id for r in records], checked
     )
     replacing = [existing[r.external_id]["id"] for r in records if r.external_id in existing]
