@@ -112,21 +112,6 @@ class Snapshot:
         Returns their columns (base rows first, then buffer rows) and those base and buffer
         row positions, ascending.
         """
-        in_person, virtual, extra = self.candidate_rows(lat, lon, radius_km, relevant, covered_ids)
-        rows = np.concatenate([in_person, virtual])
-        return self.gather_near(rows, extra, lat, lon), rows, extra
-
-    def candidate_rows(
-        self,
-        lat: float,
-        lon: float,
-        radius_km: float,
-        relevant: np.ndarray,
-        covered_ids: np.ndarray,
-    ) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
-        """`candidates` before any row is gathered: the in-person base rows and the virtual
-        base rows (each ascending, every virtual row after every in-person one), and the
-        buffer rows."""
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
         wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
         covered = self.base_rows_of(covered_ids)
@@ -151,20 +136,15 @@ class Snapshot:
         known = relevant[: len(self.tree)]
         if (branch[self.tree.branch] & ~known).any():
             virtual = virtual[_relevant(self.base, virtual, relevant)]
+        rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
-            return in_person, virtual, np.zeros(0, dtype=np.intp)
-        return in_person, virtual, np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
-
-    def gather_near(
-        self, base_rows: np.ndarray, buffer_rows: np.ndarray, lat: float, lon: float
-    ) -> OfferingColumns:
-        """`gather`, each offering at its location nearest the point (Places.nearest)."""
-        if len(buffer_rows) == 0:
-            cols = self.base.take(base_rows)
-        else:
-            cols = self.gather(base_rows, buffer_rows)
+            cols = self.base.take(rows)
+            self.places.nearest(cols, lat, lon)
+            return cols, rows, np.zeros(0, dtype=np.intp)
+        extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
+        cols = self.gather(rows, extra)
         self.places.nearest(cols, lat, lon)
-        return cols
+        return cols, rows, extra
 
     def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
         """Columns of these base rows followed by these buffer rows."""

@@ -34,8 +34,6 @@ from matching.scoring import (
     Reach,
     Scored,
     best_per_row,
-    category_bound,
-    equity_value_bound,
     family_languages,
     offering_terms,
     reach_at,
@@ -92,162 +90,107 @@ def rank_offerings(
     )
     relevant = layout.credit_table[:-1].max(axis=0) > 0  # last row: the unassessed credit
     covered = np.array(sorted(school.covered_by or ()), dtype=np.int64)
-    need_index = float(school_need_index(school.need_index, cfg))
-    top_priority = np.array([n.priority == slots[0].priority for n in slots])
-    queries = snap.query_text.terms(layout.texts)
-    in_person, virtual, buffer_rows = snap.candidate_rows(
+    off, base_rows, buffer_rows = snap.candidates(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
     )
+    # Reach decides which candidates are eligible at all; only those are bounded.
+    reach_value, keep, distance = _candidate_reach(
+        school, off, covered, cfg, every=filters is not None
+    )
+    if filters is not None:
+        assert distance is not None
+        keep &= filter_mask(off, distance, filters, tree, snap.languages)
+    eligible = np.flatnonzero(keep)
+    split = np.searchsorted(eligible, len(base_rows))  # candidates list base rows first
+    base_rows, buffer_rows = (
+        base_rows[eligible[:split]],
+        buffer_rows[eligible[split:] - len(base_rows)],
+    )
+    if len(eligible) < len(off):
+        off = off.take(eligible)
+    need_index = float(school_need_index(school.need_index, cfg))
+    record = high_need_record(index.history, off.organization_ids, cfg)
+    terms = offering_terms(
+        off,
+        need_index,
+        bitmask(school.populations, POPULATIONS, "populations"),
+        family_languages(snap.languages, school.languages),
+        as_of=day.toordinal(),
+        equity=strength,
+        reverse=False,
+        config=cfg,
+        record=record,
+    )
+    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value[eligible], cfg)
+    history, served, like = history_points(
+        index.history, school.lat, school.lon, slots, off.organization_ids, cfg
+    )
+    bound = bound + history
+    top_priority = np.array([n.priority == slots[0].priority for n in slots])
+    top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
+    may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
+    queries = snap.query_text.terms(layout.texts)
 
-    def settle(base_rows: np.ndarray, buffer_rows: np.ndarray) -> _Settled:
-        """The exactly scored rows among these candidates that settle the top k."""
-        off = snap.gather_near(base_rows, buffer_rows, school.lat, school.lon)
-        # Reach decides which candidates are eligible at all; only those are bounded.
-        reach_value, keep, distance = _candidate_reach(
-            school, off, covered, cfg, every=filters is not None
+    def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
+        # Rows are ascending, so base rows come before buffer rows as in the gather.
+        split = np.searchsorted(rows, len(base_rows))
+        similarity = snap.similarity(
+            base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        if filters is not None:
-            assert distance is not None
-            keep &= filter_mask(off, distance, filters, tree, snap.languages)
-        eligible = np.flatnonzero(keep)
-        split = np.searchsorted(eligible, len(base_rows))  # candidates list base rows first
-        base_rows, buffer_rows = (
-            base_rows[eligible[:split]],
-            buffer_rows[eligible[split:] - len(base_rows)],
-        )
-        if len(eligible) < len(off):
-            off = off.take(eligible)
-        record = high_need_record(index.history, off.organization_ids, cfg)
-        terms = offering_terms(
-            off,
-            need_index,
-            bitmask(school.populations, POPULATIONS, "populations"),
-            family_languages(snap.languages, school.languages),
+        # Distance and reach of these rows alone (elementwise: the values a computation over
+        # every candidate gives them).
+        sub_off = off.take(rows)
+        sub_distance = haversine_km(school.lat, school.lon, sub_off.lat, sub_off.lon)
+        sub_reach = _reach(school, sub_off, sub_distance, covered, cfg)
+        scored = score_rows(
+            sub_off,
+            layout.needs,
+            None,
+            layout.credit_table,
+            np.minimum(np.maximum(similarity, 0.0), 1.0),
+            None,
+            sub_reach.value,
             as_of=day.toordinal(),
             equity=strength,
             reverse=False,
             config=cfg,
-            record=record,
+            terms=take_rows(terms, rows),
         )
-        bound = upper_bound(
-            off, layout.needs, layout.credit_table, terms, reach_value[eligible], cfg
-        )
-        history, served, like = history_points(
-            index.history, school.lat, school.lon, slots, off.organization_ids, cfg
-        )
-        bound = bound + history
-
-        def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
-            # Rows are ascending, so base rows come before buffer rows as in the gather.
-            split = np.searchsorted(rows, len(base_rows))
-            similarity = snap.similarity(
-                base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
-            )
-            # Distance and reach of these rows alone (elementwise: the values a computation over
-            # every candidate gives them).
-            sub_off = off.take(rows)
-            sub_distance = haversine_km(school.lat, school.lon, sub_off.lat, sub_off.lon)
-            sub_reach = _reach(school, sub_off, sub_distance, covered, cfg)
-            scored = score_rows(
-                sub_off,
-                layout.needs,
-                None,
-                layout.credit_table,
-                np.minimum(np.maximum(similarity, 0.0), 1.0),
-                None,
-                sub_reach.value,
-                as_of=day.toordinal(),
-                equity=strength,
-                reverse=False,
-                config=cfg,
-                terms=take_rows(terms, rows),
-            )
-            if not len(index.history):  # no partnership records: the model without history
-                return sub_off, sub_distance, sub_reach, scored
-            points = fitted_history(history[rows], scored.fit, cfg)
-            scored = dataclasses.replace(
-                scored,
-                score=scored.score + points,
-                history=points,
-                served=served[rows],
-                like=like[rows],
-            )
+        if not len(index.history):  # no partnership records: the model without history
             return sub_off, sub_distance, sub_reach, scored
-
-        # Score exactly the most promising rows first; then every row whose bound still reaches
-        # the k-th best exact score (nothing else can enter the top k).
-        first = _best_by(bound, np.arange(len(off)), max(8 * k, FIRST_BATCH))
-        top_off, top_distance, top_reach, scored = exact(first)
-        if len(first) >= k:
-            kth = np.partition(scored.score, len(first) - k)[len(first) - k]
-            more = np.flatnonzero(bound >= kth - BOUND_SLACK)
-            if len(more) > len(first):
-                first = more
-                top_off, top_distance, top_reach, scored = exact(more)
-        # Priority at the top (matching.priority): the best row meeting a top-priority need must
-        # be scored exactly, so score every such row whose bound reaches the best one found.
-        meets_top = _meets_top(scored, top_priority)
-        found = scored.score[meets_top].max() if meets_top.any() else -np.inf
-        # What a candidate left out must stay below to change nothing: the k-th exact score
-        # (-inf with fewer than k), and the best top-priority score where it was looked for.
-        threshold = np.partition(scored.score, -k)[-k] if len(first) >= k else -np.inf
-        if (~meets_top).any() and scored.score[~meets_top].max() >= found:
-            threshold = min(threshold, found)
-            top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
-            may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
-            extra = np.flatnonzero(may_meet_top & (bound >= found - BOUND_SLACK))
-            if len(np.setdiff1d(extra, first)):
-                first = np.union1d(first, extra)
-                top_off, top_distance, top_reach, scored = exact(first)
-        return _Settled(top_off, top_distance, top_reach, scored, float(threshold))
-
-    settled = None
-    if filters is None and len(virtual) > PRUNE_MIN_VIRTUAL:
-        # Leave out the virtual rows least likely to rank (by a bound read from their
-        # categories and grades alone, before gathering them); keep the result only if every
-        # row left out stays below what it would have had to beat.
-        rest = strength * need_index * equity_value_bound(cfg) + _history_bound(
-            index.history, school, slots, cfg
+        points = fitted_history(history[rows], scored.fit, cfg)
+        scored = dataclasses.replace(
+            scored,
+            score=scored.score + points,
+            history=points,
+            served=served[rows],
+            like=like[rows],
         )
-        # Reach at most 1; exactly virtual_reach where `_candidate_reach` would find it so
-        # (these rows are virtual; one covering the school or with another location is not).
-        cols = snap.base.take(virtual)  # one gather of the records: cheaper than per field
-        far = _far_if_virtual(school, cols.lat, cols.service_radius_km, cfg)
-        reach_bound: np.ndarray | float = 1.0
-        if far is not None:
-            if len(covered):
-                far &= ~np.isin(cols.ids, covered)
-            if len(snap.places):
-                far &= ~np.isin(cols.ids, snap.places.ids)
-            reach_bound = np.where(far, cfg.virtual_reach, 1.0)
-        loose = category_bound(
-            cols.categories,
-            cols.grade_low,
-            cols.grade_high,
-            layout.needs,
-            layout.credit_table,
-            reach_bound,
-            rest,
-            cfg,
-        )
-        count = max(int(len(virtual) * PRUNE_KEEP_SHARE), FIRST_BATCH)
-        part = np.argpartition(loose, len(virtual) - count)
-        kept, left = np.sort(part[len(virtual) - count :]), part[: len(virtual) - count]
-        trial = settle(np.concatenate([in_person, virtual[kept]]), buffer_rows)
-        if loose[left].max() < trial.threshold - BOUND_SLACK:
-            settled = trial
-        else:  # also the rows left out that reach the trial's threshold: this settles it
-            more = np.union1d(kept, np.flatnonzero(loose >= trial.threshold - BOUND_SLACK))
-            left = np.setdiff1d(np.arange(len(virtual)), more, assume_unique=True)
-            retry = settle(np.concatenate([in_person, virtual[more]]), buffer_rows)
-            if not len(left) or loose[left].max() < retry.threshold - BOUND_SLACK:
-                settled = retry
-    if settled is None:
-        settled = settle(np.concatenate([in_person, virtual]), buffer_rows)
-    off, distance, reach, scored = settled.off, settled.distance, settled.reach, settled.scored
+        return sub_off, sub_distance, sub_reach, scored
+
+    # Score exactly the most promising rows first; then every row whose bound still reaches
+    # the k-th best exact score (nothing else can enter the top k).
+    first = _best_by(bound, np.arange(len(off)), max(8 * k, FIRST_BATCH))
+    top_off, top_distance, top_reach, scored = exact(first)
+    if len(first) >= k:
+        kth = np.partition(scored.score, len(first) - k)[len(first) - k]
+        more = np.flatnonzero(bound >= kth - BOUND_SLACK)
+        if len(more) > len(first):
+            first = more
+            top_off, top_distance, top_reach, scored = exact(more)
+    # Priority at the top (matching.priority): the best row meeting a top-priority need must
+    # be scored exactly, so score every such row whose bound reaches the best one found.
     meets_top = _meets_top(scored, top_priority)
-    lift = priority_lift(scored.score, off.ids, meets_top, np.ones(len(off), dtype=bool))
+    found = scored.score[meets_top].max() if meets_top.any() else -np.inf
+    if (~meets_top).any() and scored.score[~meets_top].max() >= found:
+        extra = np.flatnonzero(may_meet_top & (bound >= found - BOUND_SLACK))
+        if len(np.setdiff1d(extra, first)):
+            first = np.union1d(first, extra)
+            top_off, top_distance, top_reach, scored = exact(first)
+            meets_top = _meets_top(scored, top_priority)
+    lift = priority_lift(scored.score, top_off.ids, meets_top, np.ones(len(first), dtype=bool))
     scored = dataclasses.replace(scored, score=scored.score + lift, priority=lift)
+    off, distance, reach = top_off, top_distance, top_reach
     ctx = Context(
         tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False,
         school_estimated=school.location_estimated,
@@ -280,36 +223,6 @@ def rank_offerings(
             )
         )
     return results
-
-
-@dataclasses.dataclass(frozen=True)
-class _Settled:
-    """The exactly scored rows of a ranking (the top k among them, before the priority lift)
-    and the score a candidate not considered must stay below to change nothing."""
-
-    off: OfferingColumns
-    distance: np.ndarray
-    reach: Reach
-    scored: Scored
-    threshold: float
-
-
-# Virtual candidates a ranking gathers at first, as a share of those in the needs' branches
-# (the best by `category_bound`), when it has more than PRUNE_MIN_VIRTUAL of them. If one left
-# out could still reach the top k, the ranking is settled again over every candidate.
-PRUNE_KEEP_SHARE = 0.35
-PRUNE_MIN_VIRTUAL = 2 * FIRST_BATCH
-
-
-def _history_bound(
-    history: History, school: SchoolQuery, slots: Sequence[Need], cfg: RankingConfig
-) -> float:
-    """The most history points any offering can earn at this school (0 without history)."""
-    if not len(history):
-        return 0.0
-    organizations = np.append(np.unique(history.organization_ids), -1)  # -1: no record
-    points, _, _ = history_points(history, school.lat, school.lon, slots, organizations, cfg)
-    return float(points.max())
 
 
 def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
@@ -380,14 +293,17 @@ def _candidate_reach(
     reach_at of those rows are left to the few rows scored exactly (`exact`).
     """
     n = len(off)
-    far = None if every else _far_if_virtual(school, off.lat, off.service_radius_km, cfg)
-    if far is None:
-        far = np.zeros(n, dtype=bool)
-    else:
-        far &= (off.delivery & VIRTUAL_BIT) != 0
+    far = np.zeros(n, dtype=bool)
+    vr = cfg.virtual_reach
+    if not every and 0 < vr < 1 and cfg.outside_area_factor <= 1:
+        virtual = (off.delivery & VIRTUAL_BIT) != 0
+        scale = cfg.scale_km(school.locale) * max(cfg.at_school_travel_factor, 1.0)
+        limit = scale * math.log(1.0 / vr) * (1 + FAR_MARGIN) + FAR_MARGIN
+        # EARTH_RADIUS_KM * |latitude difference in radians|, a little shortened for rounding.
+        lower = np.abs(off.lat - school.lat) * (_KM_PER_DEGREE * (1 - FAR_MARGIN))
+        far = virtual & (lower > limit) & ~(off.service_radius_km >= lower)  # NaN: no radius
         if len(covered):
             far &= ~np.isin(off.ids, covered)
-    vr = cfg.virtual_reach
     if not far.any():
         distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
         reach = _reach(school, off, distance, covered, cfg)
@@ -403,23 +319,6 @@ def _candidate_reach(
         value[near] = reach.value
         eligible[near] = reach.eligible
     return value, eligible, None
-
-
-def _far_if_virtual(
-    school: SchoolQuery, lat: np.ndarray, service_radius_km: np.ndarray, cfg: RankingConfig
-) -> np.ndarray | None:
-    """Per offering at these latitudes, whether its reach would be exactly virtual_reach were
-    it virtual and not covering the school (see `_candidate_reach`); None where the model's
-    settings allow no such shortcut."""
-    vr = cfg.virtual_reach
-    if not (0 < vr < 1 and cfg.outside_area_factor <= 1):
-        return None
-    scale = cfg.scale_km(school.locale) * max(cfg.at_school_travel_factor, 1.0)
-    limit = scale * math.log(1.0 / vr) * (1 + FAR_MARGIN) + FAR_MARGIN
-    # EARTH_RADIUS_KM * |latitude difference in radians|, a little shortened for rounding.
-    lower = np.abs(lat - school.lat) * (_KM_PER_DEGREE * (1 - FAR_MARGIN))
-    far: np.ndarray = (lower > limit) & ~(service_radius_km >= lower)  # NaN: no radius
-    return far
 
 
 # Relative and absolute (km) margin of the far-virtual test against rounding (far exceeds it).

@@ -420,61 +420,21 @@ def upper_bound(
     scoring (and the text rows) of offerings that cannot reach the top k.
     """
     c = config
-    grade_penalty, serves_none = _grade_bound(off.grade_low, off.grade_high, needs, c)
-    fit = _fit_bound(off.categories, needs, credit_table, c)
+    grade_penalty, serves_none = _grade_bound(off, needs, c)
+    weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
+    best = best_per_row(off.categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
+    total = max(float(needs.weight[0].sum()), 1e-12)
+    earned = weighted.sum(axis=0)
+    breadth = sum_per_row(off.categories, earned.__getitem__)
+    breadth = np.minimum(breadth, total) / total
+    fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
     constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
     constraints = constraints - c.demotion * (serves_none | terms.full | terms.inactive)
     return fit + c.reach_weight * reach + constraints + terms.equity
 
 
-def category_bound(
-    categories: np.ndarray,
-    grade_low: np.ndarray,
-    grade_high: np.ndarray,
-    needs: NeedArrays,
-    credit_table: np.ndarray,
-    reach: np.ndarray | float,
-    rest: float,
-    config: RankingConfig,
-) -> np.ndarray:
-    """A score no row can exceed, from its categories and grades alone: `upper_bound` with
-    reach at most `reach` (a bound of the rows' reach values), no soft penalty or demotion
-    but the grades';
-    rest: what equity and history add at most (the caller's bound for one school). Lets a
-    ranking leave out rows before gathering their other columns."""
-    c = config
-    grade_penalty, serves_none = _grade_bound(grade_low, grade_high, needs, c)
-    fit = _fit_bound(categories, needs, credit_table, c)
-    constraints = c.constraints_weight * (1 - grade_penalty) - c.demotion * serves_none
-    return fit + c.reach_weight * reach + constraints + rest
-
-
-def equity_value_bound(config: RankingConfig) -> float:
-    """The largest equity value offering_terms can give an offering (for any school)."""
-    c = config
-    value = (
-        c.equity_cost_share * float(_tables(c).affordability.max())
-        + c.equity_population_share
-        + c.equity_language_share
-    )
-    return max(value, 1.0)  # a record blended in is a need index, at most 1
-
-
-def _fit_bound(
-    categories: np.ndarray, needs: NeedArrays, credit_table: np.ndarray, c: RankingConfig
-) -> np.ndarray:
-    """Per row, the fit it earns at text similarity 1 (at least its fit for any text)."""
-    weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
-    best = best_per_row(categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
-    total = max(float(needs.weight[0].sum()), 1e-12)
-    earned = weighted.sum(axis=0)
-    breadth = sum_per_row(categories, earned.__getitem__)
-    breadth = np.minimum(breadth, total) / total
-    return c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
-
-
 def _grade_bound(
-    grade_low: np.ndarray, grade_high: np.ndarray, needs: NeedArrays, c: RankingConfig
+    off: OfferingColumns, needs: NeedArrays, c: RankingConfig
 ) -> tuple[np.ndarray | float, np.ndarray | bool]:
     """Per row: the smallest grade penalty over one school's needs, and whether it serves the
     grades of none of them (then it is demoted whichever need is primary). Offered grades are
@@ -488,7 +448,7 @@ def _grade_bound(
     share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
     penalty = (c.grade_partial_penalty * (1 - share)).min(axis=1)
     serves_none = (share <= 0).all(axis=1)
-    key = (grade_low.astype(np.intp) + 1) * len(_GRADES) + (grade_high + 1)
+    key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
     return penalty[key], serves_none[key]
 
 
