@@ -79,8 +79,8 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
     school_ids = http_load._load(database, args.offerings, args.seed)
     try:
         codes = [c.code for c in load_taxonomy().categories]
-        with psycopg.connect(postgis_baseline._dsn(baseline_url), autocommit=True) as conn:
-            postgis_baseline._load(conn, synthetic_offerings(args.offerings, args.seed, codes))
+        with psycopg.connect(postgis_baseline.dsn(baseline_url), autocommit=True) as conn:
+            postgis_baseline.load(conn, synthetic_offerings(args.offerings, args.seed, codes))
             conn.execute(f"VACUUM ANALYZE {postgis_baseline.TABLE}")
         paths = {"ours": _our_paths(school_ids), "minimal": _minimal_paths(args.seed, codes)}
         with database.session() as session:
@@ -111,7 +111,7 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
                 server.wait(timeout=30)
     finally:
         http_load._clean(database)
-        with psycopg.connect(postgis_baseline._dsn(baseline_url), autocommit=True) as conn:
+        with psycopg.connect(postgis_baseline.dsn(baseline_url), autocommit=True) as conn:
             conn.execute(f"DROP TABLE IF EXISTS {postgis_baseline.TABLE}")
     figures = {"backend": backend, "offerings": args.offerings, "workers": args.workers, **figures}
     _print_table(figures)
