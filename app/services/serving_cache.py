@@ -2,7 +2,9 @@
 needs and the principals of bearer tokens, each for a few seconds at most and only while the
 database's serving version of its kind (app/repositories/serving.py) is unchanged, so a write
 on any worker (a new assessment, a revoked token, a disabled user) ends it at the next request
-of every worker."""
+of every worker — or, with a freshness bound (Settings.freshness_ms), within that bound on the
+other workers: the versions are read again only when this worker last read them longer ago,
+or when it has committed a write of its own since (Database.writes)."""
 
 from __future__ import annotations
 
@@ -13,25 +15,31 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from app.db import Writes
 from app.repositories import serving
 
 T = TypeVar("T")
 MAX_ENTRIES = 10_000  # per worker; emptied when full (a burst of distinct keys, then refilled)
+MISSING: Any = object()
 
 
 class ServingCache:
     """Values by (kind, key), each with the kind's version and a deadline."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, fresh_s: float = 0.0, writes: Writes | None = None) -> None:
         self.seconds = seconds
+        self.fresh_s = fresh_s if writes is not None else 0.0
+        self.writes = writes
         self._entries: dict[tuple[str, Hashable], tuple[int, float, Any]] = {}
         self._lock = threading.Lock()
+        # The serving versions as last read: (this worker's write count then, when, versions).
+        self._versions: tuple[int, float, dict[str, int]] | None = None
 
     def get(self, session: Session, kind: str, key: Hashable, load: Callable[[], T]) -> T:
         """The cached value while it holds, else load() (what load raises is not kept)."""
         if self.seconds <= 0:
             return load()
-        version = serving.versions(session).get(kind)
+        version = self.versions(session).get(kind)
         if version is None:  # the version row is gone (tables emptied): nothing is cacheable
             return load()
         now = time.monotonic()
@@ -44,3 +52,36 @@ class ServingCache:
                 self._entries.clear()
             self._entries[(kind, key)] = (version, now + self.seconds, value)
         return value
+
+    def peek(self, kind: str, key: Hashable) -> Any:
+        """The cached value if it holds without reading the database (the versions read within
+        the freshness bound, no write of this worker's since), else MISSING."""
+        versions = self._fresh_versions()
+        if versions is None or self.seconds <= 0:
+            return MISSING
+        version = versions.get(kind)
+        hit = self._entries.get((kind, key))
+        if version is None or hit is None or hit[0] != version or hit[1] <= time.monotonic():
+            return MISSING
+        return hit[2]
+
+    def versions(self, session: Session) -> dict[str, int]:
+        """The serving versions: this worker's last reading while it is fresh, else read."""
+        held = self._fresh_versions()
+        if held is not None:
+            return held
+        if self.writes is None or self.fresh_s <= 0:
+            return serving.versions(session)
+        count, read_at = self.writes.count, time.monotonic()
+        held = dict(serving.versions(session))
+        if self.writes.count == count:  # no write of ours committed meanwhile
+            self._versions = (count, read_at, held)
+        return held
+
+    def _fresh_versions(self) -> dict[str, int] | None:
+        memo = self._versions
+        if memo is None or self.writes is None or memo[0] != self.writes.count:
+            return None
+        if time.monotonic() - memo[1] >= self.fresh_s:
+            return None
+        return memo[2]
