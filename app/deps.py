@@ -9,8 +9,8 @@ from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
-from starlette.concurrency import run_in_threadpool
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.policy import door
 from app.auth.principal import NOBODY, Principal
