@@ -6,7 +6,7 @@ from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
-from pydantic import TypeAdapter
+from pydantic_core import to_json
 
 from app.deps import (
     PrincipalDep,
@@ -76,53 +76,53 @@ def _needs_met(result: RankedOffering | RankedSchool) -> list[NeedMet]:
     ]
 
 
-# The answer is validated and serialised once, here, from plain data (one call into pydantic's
-# core instead of one per nested model): the same bytes FastAPI's response_model would send
-# (tests/api/test_matches_response.py), which stays for the OpenAPI schema.
-OFFERING_MATCHES = TypeAdapter(OfferingMatches)
+# The answer is serialised once, here, from plain data in the response model's field order and
+# types (no model instances, no second validation): the same bytes FastAPI's response_model
+# would send (tests/api/test_http_path.py checks them against it), and response_model stays
+# for the OpenAPI schema.
 
 
 def _offering_matches_json(ranking: OfferingRanking, limit: int) -> bytes:
     titles = ranking.titles
     items = [
         {
-            "rank": r.rank,
-            "score": r.score,
-            "distance_km": r.distance_km,
-            "reason": r.reason,
+            "rank": int(r.rank),
+            "score": float(r.score),
+            "offering": {
+                "id": int(o.id),
+                "title": str(o.title),
+                "organization_id": int(o.organization_id),
+                "organization_name": str(o.organization_name),
+                "verified": bool(o.verified),
+                "categories": [str(c) for c in o.categories],
+                "cost": None if o.cost is None else str(o.cost),
+                "delivery": [str(d) for d in o.delivery],
+            },
+            "distance_km": float(r.distance_km),
+            "reason": str(r.reason),
             "contributions": [
-                {"component": c.component, "points": c.points, "detail": c.detail}
+                {"component": str(c.component), "points": float(c.points), "detail": str(c.detail)}
                 for c in r.contributions
             ],
             "needs_met": [
                 {
-                    "category": n.category,
-                    "name": n.name,
-                    "priority": n.priority,
-                    "credit": n.credit,
-                    "via": n.via,
-                    "primary": n.primary,
+                    "category": str(n.category),
+                    "name": str(n.name),
+                    "priority": int(n.priority),
+                    "credit": float(n.credit),
+                    "via": str(n.via),
+                    "primary": bool(n.primary),
                 }
                 for n in r.needs_met
             ],
-            "warnings": list(r.warnings),
-            "offering": {
-                "id": o.id,
-                "title": o.title,
-                "organization_id": o.organization_id,
-                "organization_name": o.organization_name,
-                "verified": o.verified,
-                "categories": o.categories,
-                "cost": o.cost,
-                "delivery": o.delivery,
-            },
+            "warnings": [str(w) for w in r.warnings],
             "other_offerings": [
                 {
-                    "id": other.offering_id,
-                    "title": titles[other.offering_id],
-                    "rank": other.rank,
-                    "score": other.score,
-                    "reason": other.reason,
+                    "id": int(other.offering_id),
+                    "title": str(titles[other.offering_id]),
+                    "rank": int(other.rank),
+                    "score": float(other.score),
+                    "reason": str(other.reason),
                 }
                 for other in r.others
                 if other.offering_id in titles
@@ -130,18 +130,20 @@ def _offering_matches_json(ranking: OfferingRanking, limit: int) -> bytes:
         }
         for r, o in ranking.results
     ]
-    answer = OFFERING_MATCHES.validate_python(
+    return to_json(
         {
             "group": ranking.group,
             "items": items,
             "next_cursor": _cursor(ranking.next_offset),
-            "limit": limit,
-            "equity": ranking.equity,
-            "model_version": ranking.model_version,
-            "needs_assessment_id": ranking.needs_assessment_id,
-        }
+            "limit": int(limit),
+            "equity": float(ranking.equity),
+            "model_version": str(ranking.model_version),
+            "needs_assessment_id": (
+                None if ranking.needs_assessment_id is None else int(ranking.needs_assessment_id)
+            ),
+        },
+        inf_nan_mode="null",  # the models' default (ser_json_inf_nan)
     )
-    return OFFERING_MATCHES.dump_json(answer, by_alias=True)
 
 
 def _json(body: bytes) -> Response:
