@@ -11,7 +11,6 @@ from typing import Any
 
 from fastapi.encoders import jsonable_encoder
 from fastapi.responses import JSONResponse, Response
-from sqlalchemy.orm import Session
 
 import geo
 from app.auth.principal import Principal
@@ -438,13 +437,10 @@ COVERAGE_COLUMNS = (
 # --- partnerships ------------------------------------------------------------------------------
 
 
-def partnership_out(session: Session, partnership: Partnership) -> PartnershipOut:
-    return partnership_outs(session, [partnership])[0]
-
-
-def partnership_outs(session: Session, partnerships: list[Partnership]) -> list[PartnershipOut]:
-    """The partnerships with their sides' names (two queries for the whole page)."""
-    names = partnership_service.names(session=session, partnerships=partnerships)
+def partnership_outs(
+    partnerships: list[Partnership], names: dict[str, dict[int, str]]
+) -> list[PartnershipOut]:
+    """The partnerships with their sides' names (`names`: services.partnerships.names)."""
     return [
         PartnershipOut.model_validate(
             {

@@ -70,6 +70,11 @@ DISTRICT_READ = {
 DISTRICT_WRITE = {DISTRICT_ADMIN: A.DISTRICT, KEY_READ_WRITE: A.DISTRICT, ADMIN: A.ANY}
 DISTRICT_ADMINS = {DISTRICT_ADMIN: A.DISTRICT, ADMIN: A.ANY}
 ORG_WRITE = {ORG_MEMBER: A.OWN_ORGS, ADMIN: A.ANY}
+# Accounts are people's: managed by the operator and, for their own district, its admins.
+USER_ADMINS = {DISTRICT_ADMIN: A.DISTRICT, ADMIN: A.ANY}
+MANAGED_USERS = (
+    "District admins: their district's users, never an operator; another's users are a 404."
+)
 # A partnership's two sides and its district; the record decides (see services.partnerships).
 PARTNERSHIP_READ = {
     ORG_MEMBER: A.OWN_ORGS,
@@ -96,6 +101,14 @@ POLICY: dict[tuple[str, str], Rule] = {
     ("GET", "/v1/me"): Rule({role: A.SELF for role in ROLES if role != ANONYMOUS}),
     ("POST", "/v1/users"): Rule(
         EVERYONE, write=True, note="Self sign-up: always an organization member with no grants."
+    ),
+    ("GET", "/v1/users"): Rule(USER_ADMINS, note=MANAGED_USERS),
+    ("GET", "/v1/users/{user_id}"): Rule(USER_ADMINS, note=MANAGED_USERS),
+    ("PATCH", "/v1/users/{user_id}"): Rule(
+        USER_ADMINS,
+        write=True,
+        note="Disable (their tokens and keys stop at once) or enable; never oneself. "
+        + MANAGED_USERS,
     ),
     # districts and their keys
     ("GET", "/v1/districts"): Rule(EVERYONE),

@@ -145,7 +145,7 @@ def _set_active(args: argparse.Namespace, database: Database) -> int:
         found = accounts.find_user(session=session, ref=args.user)
         user = accounts.set_active(
             session=session, principal=OPERATOR, user_id=found.id, active=args.active
-        )
+        ).user
         state = "enabled" if user.is_active else "disabled; its tokens and API keys are revoked"
         print(f"user {user.id}: {user.email} {state}")
     return 0

@@ -19,6 +19,10 @@ def key(session: Session, key_id: int) -> ApiKey | None:
     return session.get(ApiKey, key_id)
 
 
+def user(session: Session, user_id: int) -> User | None:
+    return session.get(User, user_id)
+
+
 def user_by_email(session: Session, email: str) -> User | None:
     return session.scalar(select(User).where(User.email == email))
 
@@ -65,6 +69,55 @@ def keys(session: Session, district_id: int | None = None) -> list[ApiKey]:
 
 def users(session: Session) -> list[User]:
     return list(session.scalars(select(User).order_by(User.id)))
+
+
+def users_page(
+    session: Session,
+    *,
+    district_id: int | None,
+    no_role: str | None,
+    role: str | None,
+    active: bool | None,
+    email_part: str | None,
+    after_id: int | None,
+    limit: int,
+) -> list[User]:
+    """Users by id after a cursor, narrowed by each filter given (`email_part`: a piece of the
+    stored, lower-case email; `no_role`: a role left out)."""
+    query = select(User).order_by(User.id).limit(limit)
+    if district_id is not None:
+        query = query.where(User.district_id == district_id)
+    if no_role is not None:
+        query = query.where(User.role != no_role)
+    if role is not None:
+        query = query.where(User.role == role)
+    if active is not None:
+        query = query.where(User.is_active.is_(active))
+    if email_part:
+        query = query.where(User.email.contains(email_part, autoescape=True))
+    if after_id is not None:
+        query = query.where(User.id > after_id)
+    return list(session.scalars(query))
+
+
+def grants_of(
+    session: Session, user_ids: Sequence[int]
+) -> tuple[dict[int, set[int]], dict[int, set[int]]]:
+    """The given users' granted (school ids, organization ids), two queries in all."""
+    ids = list(user_ids)
+    schools: dict[int, set[int]] = {}
+    for user_id, school_id in session.execute(
+        select(UserSchool.user_id, UserSchool.school_id).where(UserSchool.user_id.in_(ids))
+    ):
+        schools.setdefault(user_id, set()).add(school_id)
+    orgs: dict[int, set[int]] = {}
+    for user_id, org_id in session.execute(
+        select(UserOrganization.user_id, UserOrganization.organization_id).where(
+            UserOrganization.user_id.in_(ids)
+        )
+    ):
+        orgs.setdefault(user_id, set()).add(org_id)
+    return schools, orgs
 
 
 def all_grants(session: Session) -> tuple[dict[int, set[int]], dict[int, set[int]]]:

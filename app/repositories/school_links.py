@@ -23,25 +23,37 @@ def _chunks(values: Sequence[Any]) -> Iterable[Sequence[Any]]:
 
 def own_ids(session: Session, source: str, external_ids: Sequence[str]) -> dict[str, int]:
     """School ids of the records this source created, by external id."""
-    out: dict[str, int] = {}
-    for chunk in _chunks(external_ids):
-        rows = session.execute(
-            select(School.external_id, School.id).where(
-                School.source == source, School.external_id.in_(chunk)
-            )
-        )
-        out.update({str(ext): id_ for ext, id_ in rows})
-    return out
+    return _by_external_id(
+        session, School.external_id, School.id, School.source, source, external_ids
+    )
 
 
 def linked_ids(session: Session, source: str, external_ids: Sequence[str]) -> dict[str, int]:
     """School ids this source's records were linked to earlier, by external id."""
+    return _by_external_id(
+        session,
+        SchoolLink.external_id,
+        SchoolLink.school_id,
+        SchoolLink.source,
+        source,
+        external_ids,
+    )
+
+
+def _by_external_id(
+    session: Session,
+    external_id: Any,
+    school_id: Any,
+    source_column: Any,
+    source: str,
+    external_ids: Sequence[str],
+) -> dict[str, int]:
+    """{external id: school id} of one source's rows of a table keyed by (source, external id),
+    in chunks of bound parameters."""
     out: dict[str, int] = {}
     for chunk in _chunks(external_ids):
         rows = session.execute(
-            select(SchoolLink.external_id, SchoolLink.school_id).where(
-                SchoolLink.source == source, SchoolLink.external_id.in_(chunk)
-            )
+            select(external_id, school_id).where(source_column == source, external_id.in_(chunk))
         )
         out.update({str(ext): id_ for ext, id_ in rows})
     return out

@@ -1,15 +1,27 @@
-"""HTTP for log-in, log-out, sign-up and the caller's own identity."""
+"""HTTP for log-in, log-out, sign-up, the caller's own identity, and finding, disabling and
+enabling users."""
 
 from __future__ import annotations
 
 import datetime as dt
 from typing import Annotated
 
-from fastapi import APIRouter, Form, Request, Response, status
+from fastapi import APIRouter, Body, Form, Path, Query, Request, Response, status
 
 from app.deps import PrincipalDep, SessionDep, SettingsDep
 from app.domain_errors import TooManyRequests
-from app.schemas.accounts import SIGN_UP_DETAIL, MeOut, SignUpOut, TokenOut, UserCreate
+from app.routers.params import NO_NUL, PageDep
+from app.schemas.accounts import (
+    SIGN_UP_DETAIL,
+    MeOut,
+    SignUpOut,
+    TokenOut,
+    UserCreate,
+    UserOut,
+    UserPatch,
+    UserRole,
+)
+from app.schemas.pages import Page
 from app.services import accounts as service
 
 router = APIRouter(tags=["accounts"])
@@ -86,3 +98,100 @@ def sign_up(data: UserCreate, session: SessionDep, principal: PrincipalDep) -> S
     as it is."""
     service.sign_up(session=session, principal=principal, email=data.email, password=data.password)
     return SignUpOut(email=service.normal_email(data.email), detail=SIGN_UP_DETAIL)
+
+
+UserId = Annotated[int, Path(ge=1, le=2**31 - 1, description="User id")]
+
+
+def _user_out(view: service.UserView) -> UserOut:
+    user = view.user
+    return UserOut(
+        id=user.id,
+        email=user.email,
+        role=user.role,  # type: ignore[arg-type]
+        district_id=user.district_id,
+        school_ids=sorted(view.school_ids),
+        organization_ids=sorted(view.organization_ids),
+        active=user.is_active,
+        created_at=user.created_at,
+    )
+
+
+@router.get("/v1/users", response_model=Page[UserOut], summary="Users, to find whom to disable")
+def list_users(
+    session: SessionDep,
+    principal: PrincipalDep,
+    page: PageDep,
+    role: Annotated[UserRole | None, Query()] = None,
+    active: Annotated[
+        bool | None, Query(description="`false`: only disabled users; `true`: only active ones.")
+    ] = None,
+    email: Annotated[
+        str | None,
+        Query(
+            min_length=1,
+            max_length=320,
+            pattern=NO_NUL,
+            description="Part of the email, any case.",
+            examples=["fruitvale.example"],
+        ),
+    ] = None,
+    district_id: Annotated[int | None, Query(ge=1, le=2**31 - 1)] = None,
+) -> Page[UserOut]:
+    """Oldest first. The operator sees every user; a district admin the users of their own
+    district (its school staff and district admins), never an operator."""
+    cursor = page.cursor(near=False)
+    views = service.list_page(
+        session=session,
+        principal=principal,
+        role=role,
+        active=active,
+        email=email,
+        district_id=district_id,
+        after_id=cursor.id if cursor else None,
+        limit=page.limit + 1,
+    )
+    next_cursor = str(views[page.limit - 1].user.id) if len(views) > page.limit else None
+    items = [_user_out(v) for v in views[: page.limit]]
+    return Page[UserOut](items=items, next_cursor=next_cursor, limit=page.limit)
+
+
+@router.get("/v1/users/{user_id}", response_model=UserOut, summary="A user")
+def get_user(user_id: UserId, session: SessionDep, principal: PrincipalDep) -> UserOut:
+    """A user the caller manages; any other (another district's, an operator) is a 404."""
+    return _user_out(service.get_user(session=session, principal=principal, user_id=user_id))
+
+
+PATCH_EXAMPLES = {
+    "disable": {
+        "summary": "Disable: their tokens and API keys stop at once",
+        "value": {"active": False},
+    },
+    "enable": {"summary": "Let them log in again", "value": {"active": True}},
+}
+
+
+@router.patch(
+    "/v1/users/{user_id}",
+    response_model=UserOut,
+    summary="Disable a user (or enable them again)",
+    responses={
+        404: {"description": "No such user, or not one the caller manages"},
+        422: {"description": "Invalid input, or the caller disabling themselves"},
+    },
+)
+def set_active(
+    user_id: UserId,
+    data: Annotated[UserPatch, Body(openapi_examples=PATCH_EXAMPLES)],
+    session: SessionDep,
+    principal: PrincipalDep,
+) -> UserOut:
+    """`{"active": false}` disables the user: every log-in token they hold and every API key
+    they made are revoked in the same transaction, and the next request with any of them is a
+    401 on every worker; they cannot log in. `{"active": true}` lets them log in again (revoked
+    credentials stay revoked). No one disables themselves (422). Sending the state the user is
+    already in changes nothing. Recorded in the audit log (`action` `disable` / `enable`)."""
+    view = service.set_active(
+        session=session, principal=principal, user_id=user_id, active=data.active
+    )
+    return _user_out(view)

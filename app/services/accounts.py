@@ -306,7 +306,7 @@ def list_users(*, session: Session) -> list[tuple[User, frozenset[int], frozense
 def find_user(*, session: Session, ref: str) -> User:
     """A user by id or email (the CLI's way of naming one)."""
     user = (
-        session.get(User, int(ref))
+        repo.user(session, int(ref))
         if ref.isdigit()
         else repo.user_by_email(session, normal_email(ref))
     )
@@ -315,32 +315,114 @@ def find_user(*, session: Session, ref: str) -> User:
     return user
 
 
-def set_active(*, session: Session, principal: Principal, user_id: int, active: bool) -> User:
-    """Disable or enable a user. Disabling revokes, in the same transaction, every log-in
-    token the user holds and every API key they made, so all of them stop on every worker at
-    once (each request reads its credential from the database; nothing caches them). Enabling
-    again lets the user log in; revoked tokens and keys stay revoked."""
-    user = session.get(User, user_id)
-    if user is None:
+@dataclasses.dataclass(frozen=True)
+class UserView:
+    """A user with their grants, as the users endpoints show them."""
+
+    user: User
+    school_ids: frozenset[int]
+    organization_ids: frozenset[int]
+
+
+def _views(session: Session, users: Sequence[User]) -> list[UserView]:
+    schools, orgs = repo.grants_of(session, [u.id for u in users])
+    return [
+        UserView(u, frozenset(schools.get(u.id, ())), frozenset(orgs.get(u.id, ()))) for u in users
+    ]
+
+
+def _reaches(principal: Principal, user: User) -> bool:
+    """Whose account a caller manages: the operator everyone's; a district admin the users of
+    their own district (school staff, fellow district admins), never an operator's."""
+    if principal.is_admin:
+        return True
+    return (
+        principal.role == DISTRICT_ADMIN
+        and not principal.is_key
+        and user.role != ADMIN
+        and user.district_id is not None
+        and user.district_id == principal.district_id
+    )
+
+
+def list_page(
+    *,
+    session: Session,
+    principal: Principal,
+    role: str | None,
+    active: bool | None,
+    email: str | None,
+    district_id: int | None,
+    after_id: int | None,
+    limit: int,
+) -> list[UserView]:
+    """A page of the users the caller manages (see `_reaches`), by id, with their grants."""
+    exclude = None
+    if not principal.is_admin:
+        if principal.role != DISTRICT_ADMIN or principal.is_key:
+            raise Forbidden("Only the operator and district admins list users.")
+        if district_id is not None and district_id != principal.district_id:
+            return []  # another district's users are none of theirs
+        district_id, exclude = principal.district_id, ADMIN
+    users = repo.users_page(
+        session,
+        district_id=district_id,
+        no_role=exclude,
+        role=role,
+        active=active,
+        email_part=normal_email(email) if email else None,
+        after_id=after_id,
+        limit=limit,
+    )
+    return _views(session, users)
+
+
+def _reachable_user(session: Session, principal: Principal, user_id: int) -> User:
+    user = repo.user(session, user_id)
+    if user is None or not _reaches(principal, user):
+        # Another district's users, and operators, are not the caller's to see: as missing.
         raise NotFound(f"No user has id {user_id}.")
-    with unit_of_work(session, conflict="The user changed meanwhile; try again."):
-        user.is_active = active
-        fields = ["is_active"]
-        if not active:
-            tokens, keys = repo.revoke_credentials_of(session, user.id, _now())
-            fields += ["tokens.revoked_at"] * bool(tokens) + ["api_keys.revoked_at"] * bool(keys)
-        audit.record(
-            session,
-            principal,
-            action="enable" if active else "disable",
-            resource_type="user",
-            resource_id=user.id,
-            district_id=user.district_id,
-            fields=fields,
-        )
-    if not active:
-        origins.changed()  # a revoked key's origins leave every worker's CORS list
     return user
+
+
+def get_user(*, session: Session, principal: Principal, user_id: int) -> UserView:
+    """One user the caller manages, with their grants."""
+    return _views(session, [_reachable_user(session, principal, user_id)])[0]
+
+
+def set_active(*, session: Session, principal: Principal, user_id: int, active: bool) -> UserView:
+    """Disable or enable a user the caller manages; no one disables themselves. Disabling
+    revokes, in the same transaction, every log-in token the user holds and every API key they
+    made; the write moves the accounts serving version, so every worker's cached principal of
+    those tokens ends at its next request (app/services/serving_cache.py) and API keys are read
+    from the database on each request. Enabling again lets the user log in; revoked tokens and
+    keys stay revoked. Asking for the state the user is in changes and records nothing."""
+    user = _reachable_user(session, principal, user_id)
+    if not active and user.id == principal.user_id:
+        raise InvalidInput(
+            ["body", "active"],
+            "You cannot disable your own account; another admin or the operator can.",
+        )
+    if user.is_active != active:
+        with unit_of_work(session, conflict="The user changed meanwhile; try again."):
+            user.is_active = active
+            fields = ["is_active"]
+            if not active:
+                tokens, keys = repo.revoke_credentials_of(session, user.id, _now())
+                fields += ["tokens.revoked_at"] * bool(tokens)
+                fields += ["api_keys.revoked_at"] * bool(keys)
+            audit.record(
+                session,
+                principal,
+                action="enable" if active else "disable",
+                resource_type="user",
+                resource_id=user.id,
+                district_id=user.district_id,
+                fields=fields,
+            )
+        if not active:
+            origins.changed()  # a revoked key's origins leave every worker's CORS list
+    return _views(session, [user])[0]
 
 
 def tool_token(*, session: Session, email: str, ttl: dt.timedelta) -> str:

@@ -75,7 +75,9 @@ def test_a_disabled_users_tokens_and_keys_stop_at_once_on_every_worker(db, setti
         assert two.get("/v1/me", headers=key).status_code == 401
     with db.session() as session:
         actions = session.scalars(
-            select(AuditEvent.action).where(AuditEvent.resource_type == "user")
+            select(AuditEvent.action)
+            .where(AuditEvent.resource_type == "user")
+            .order_by(AuditEvent.id)
         ).all()
     assert actions == ["disable", "enable"]
 
@@ -101,3 +103,52 @@ def test_the_cli_disables_a_user_by_email(db, admin, capsys):
     assert "disabled" in capsys.readouterr().out
     with db.session() as session:
         assert session.get(User, user_id).is_active is False
+
+
+def test_a_user_disabled_over_http_on_worker_a_is_refused_by_worker_b_that_had_them_cached(
+    db, settings, admin
+):
+    """Worker B holds the token's principal in its serving cache (for far longer than the
+    test takes); worker A disables the user with PATCH /v1/users/{id}; B's very next request
+    with that token, and with the key the user made, is a 401."""
+    from sqlalchemy import event
+
+    user_id, bearer, key = admin
+    _, operator = user_token(db, "operator@example.org", "admin")
+    settings = settings.model_copy(update={"serving_cache_s": 3600.0})
+    a, b = _workers(db, settings)
+    with a, b:
+        # The key first: its first use writes last_used_at, an accounts write.
+        assert b.get("/v1/me", headers=key).status_code == 200
+        assert b.get("/v1/me", headers=bearer).status_code == 200
+        statements: list[str] = []
+
+        def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+            statements.append(statement)
+
+        event.listen(db.engine, "before_cursor_execute", seen)
+        try:
+            assert b.get("/v1/me", headers=bearer).status_code == 200
+        finally:
+            event.remove(db.engine, "before_cursor_execute", seen)
+        assert "access_tokens" not in " ".join(statements)  # B answers from its cache
+
+        disabled = a.patch(
+            f"/v1/users/{user_id}",
+            json={"active": False},
+            headers={"Authorization": f"Bearer {operator}"},
+        )
+        assert disabled.status_code == 200, disabled.text
+        for headers in (bearer, key):
+            refused = b.get("/v1/me", headers=headers)
+            assert refused.status_code == 401, refused.text
+            assert refused.headers["content-type"] == "application/problem+json"
+    with db.session() as session:
+        events = session.execute(
+            select(AuditEvent.action, AuditEvent.resource_id, AuditEvent.fields).where(
+                AuditEvent.resource_type == "user"
+            )
+        ).all()
+    assert [tuple(e) for e in events] == [
+        ("disable", str(user_id), ["api_keys.revoked_at", "is_active", "tokens.revoked_at"])
+    ]

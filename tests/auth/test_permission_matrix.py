@@ -66,6 +66,11 @@ def _district(w: World, target: str) -> int:
     return w.district_a if target == "own" else w.district_b
 
 
+def _staff(w: World, target: str) -> int:
+    """School staff of district A, or of district B."""
+    return w.user_ids[SCHOOL_STAFF if target == "own" else "district_b"]
+
+
 CSV = ("schools.csv", b"external_id,name,grade_low,grade_high\n", "text/csv")
 # A partnership, goal or agreement outside the caller's reach is one it cannot see: a 404.
 UNSEEN = {Access.OWN_ORGS: 404, Access.OWN_SCHOOLS: 404, Access.DISTRICT: 404}
@@ -279,6 +284,17 @@ SPECS: dict[tuple[str, str], Spec] = {
             {"json": {"email": f"new-{r}@example.org", "password": "twelve chars or more"}},
         ),
         ok=202,
+    ),
+    ("GET", "/v1/users"): Spec(lambda w, r, t: ("/v1/users", {})),
+    ("GET", "/v1/users/{user_id}"): Spec(
+        lambda w, r, t: (f"/v1/users/{_staff(w, t)}", {}),
+        targets=True,
+        other={Access.DISTRICT: 404},  # another district's users are not theirs to see
+    ),
+    ("PATCH", "/v1/users/{user_id}"): Spec(
+        lambda w, r, t: (f"/v1/users/{_staff(w, t)}", {"json": {"active": False}}),
+        targets=True,
+        other={Access.DISTRICT: 404},
     ),
     ("GET", "/v1/districts"): Spec(lambda w, r, t: ("/v1/districts", {})),
     ("GET", "/v1/districts/{district_id}"): Spec(

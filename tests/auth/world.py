@@ -4,7 +4,7 @@ District A holds school `a`, district B school `b`; each has a needs assessment 
 met and whose other need (literacy at `a`, arts at `b`) is an unmet gap in a desert. The member
 belongs to `verified` and `unverified`; `other` (verified) and `stranger` (unverified) belong
 to nobody; `faraway` (unverified, no offering) serves neither district. School staff work at
-`a`; the district admin and both keys are district A's.
+`a`; the district admin and both keys are district A's; a second staff member works at `b`.
 Partnerships of school `a` with `verified`: one proposed by the school, one offered by the
 organization, one active (with a goal and an MOU carrying a PDF); `other` is school `b` with
 `other`, active, with its own goal and MOU.
@@ -278,6 +278,14 @@ def build(database: Database) -> World:
         user_id, token = user_token(database, f"{role}@partnermap.test", role, **given)
         w.user_ids[role] = user_id
         w.headers[role] = {"Authorization": f"Bearer {token}"}
+    # A user of district B, outside district A's admin's reach.
+    w.user_ids["district_b"], _ = user_token(
+        database,
+        "staff-b@partnermap.test",
+        SCHOOL_STAFF,
+        district_id=w.district_b,
+        schools=[w.school_b],
+    )
     w.headers[KEY_READ] = {"X-API-Key": keys["read"]}
     w.headers[KEY_READ_WRITE] = {"X-API-Key": keys["read_write"]}
     w.headers[ANONYMOUS] = {}

@@ -1,13 +1,16 @@
-"""Spatially pruned fit_and_reach equals the dense computation it replaced, on seeded data.
+"""Spatially pruned fit_and_reach equals a brute-force reference, on seeded data.
 
-The dense reference below is fit_and_reach before pruning (issue 15): every school against every
-offering of a need's branch, each pair measured from the organization's location nearest the
-school (issue 12). Pruning must drop only pairs that cannot reach.
+The reference below (`dense_fit_and_reach`) tries every school against every offering, one pair
+at a time in plain Python, each pair measured from the organization's location nearest the
+school (issue 12), and decides reach, coverage, what is kept and why from matching/pairs.py's
+docstring, not its code: pruning (issue 15) must drop only pairs that cannot reach, and a slip
+in pairs.py's own decisions shows up as a difference.
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import math
 from dataclasses import replace
 
 import numpy as np
@@ -18,10 +21,9 @@ import scipy.sparse as sp
 import geo
 from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from geo.coverage import SLACK, CoverageConfig
-from geo.distance import haversine_km
-from matching import OfferingIndex, RankingConfig, SchoolTable, fit_and_reach
+from geo.distance import EARTH_RADIUS_KM
+from matching import OfferingIndex, SchoolTable, fit_and_reach
 from matching.columns import OfferingColumns
-from matching.index import Places
 from matching.needs import layout_needs
 from matching.pairs import (
     ISSUE_FULL,
@@ -33,19 +35,10 @@ from matching.pairs import (
     VIA_DISTANCE,
     VIA_VIRTUAL,
     Reaching,
-    _covered,
-    _empty,
-    _one_need_each,
 )
-from matching.scoring import (
-    NeedArrays,
-    SchoolPlaces,
-    reach_of,
-    school_places,
-    score_rows,
-    take_rows,
-)
-from matching.tables import OfferingTable
+from matching.scoring import reach_of, school_places, score_rows
+from matching.tables import Need, OfferingTable
+from matching.vocab import AT_SCHOOL_BIT, VIRTUAL_BIT
 from tests.matching.factories import AS_OF
 
 BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
@@ -141,7 +134,17 @@ def _coverage(r: Reaching) -> geo.Coverage:
     )
 
 
-# --- the dense reference -------------------------------------------------------------------
+# --- the brute-force reference --------------------------------------------------------------
+
+
+def _km(lat1: float, lon1: float, lat2: float, lon2: float) -> float:
+    """Great-circle distance, one pair at a time in plain Python."""
+    p1, p2 = math.radians(lat1), math.radians(lat2)
+    a = (
+        math.sin((p2 - p1) / 2) ** 2
+        + math.cos(p1) * math.cos(p2) * math.sin((math.radians(lon2) - math.radians(lon1)) / 2) ** 2
+    )
+    return 2 * EARTH_RADIUS_KM * math.asin(math.sqrt(min(max(a, 0.0), 1.0)))
 
 
 def dense_fit_and_reach(
@@ -153,149 +156,152 @@ def dense_fit_and_reach(
     coverage: CoverageConfig | None = None,
     as_of: dt.date | None = None,
 ) -> Reaching:
-    """The reference: fit_and_reach as it was before spatial pruning, every school with a need
-    of a branch against every offering of that branch, dense, unreachable pairs dropped after."""
+    """The reference, written from matching/pairs.py's docstring and not from its code: every
+    school against every offering, one pair at a time, with no spatial index, no taxonomy
+    branches and no blocks. Only the model's own terms come from matching.scoring (the fit
+    of a need and offering, by score_rows); reach, nearest locations, polygon coverage, which
+    pairs are kept, their issue and how they reach are decided here, in plain Python."""
     cfg = index.config
     cov = coverage or CoverageConfig()
-    reach_cfg = replace(cfg, reach_cutoff_scales=cov.reach_scales)
-    day = (as_of or dt.date.today()).toordinal()
     snap = index.snapshot()
     if offering_ids is None:
         off, text = snap.live()
     else:
         wanted = np.asarray(offering_ids, dtype=np.int64)
         off, text = snap.live(lambda cols: np.isin(cols.ids, wanted))
-
-    lengths = np.fromiter((len(n) for n in schools.needs), dtype=np.intp, count=len(schools))
-    need_school = np.repeat(np.arange(len(schools)), lengths)
-    needs = [need for group in schools.needs for need in group]
-    if not needs or not len(off):
-        return _empty(off, need_school, needs)
-
-    tree = snap.tree.extended(n.category for n in needs)
-    low, high = schools.grade_low[need_school].tolist(), schools.grade_high[need_school].tolist()
-    grades = list(zip(low, high, strict=True))
-    layout = layout_needs([[n] for n in needs], grades, tree, snap.languages, cfg)
-    need_branch = tree.branch[tree.lookup([n.category for n in needs])]
-    off_branch = np.where(off.categories >= 0, tree.branch[np.maximum(off.categories, 0)], -1)
-    queries = snap.query_rows(layout.texts)
-    need_arrays = _one_need_each(layout.needs)
-    per_school = school_places(schools, np.arange(len(schools)), snap.languages, cfg)
-    covered_matrix = _covered(covered, schools.ids, off)
-
-    parts: list[tuple[np.ndarray, ...]] = []
-    for branch in np.unique(need_branch):
-        nb = np.flatnonzero(need_branch == branch)
-        ob = np.flatnonzero((off_branch == branch).any(axis=1))
-        if len(ob) == 0:
-            continue
-        part = _branch_pairs(
-            nb,
-            ob,
-            off,
-            text,
-            queries,
-            need_school,
-            need_arrays,
-            layout.credit_table,
-            per_school,
-            covered_matrix,
-            snap.places,
-            schools,
-            cfg,
-            reach_cfg,
-            cov.min_fit,
-            day,
-        )
-        if part is not None:
-            parts.append(part)
-    if not parts:
-        return _empty(off, need_school, needs)
-    pair_need, pair_off, fit, distance, via, issue = (
-        np.concatenate(p) for p in zip(*parts, strict=True)
+    need_school = np.array(
+        [i for i, group in enumerate(schools.needs) for _ in group], dtype=np.intp
     )
-    order = np.lexsort((pair_off, pair_need))
+    needs = [need for group in schools.needs for need in group]
+
+    # Every location of each offering: its own, then its organization's others.
+    others: dict[int, list[tuple[float, float]]] = {}
+    for oid, lat, lon in zip(
+        snap.places.ids.tolist(), snap.places.lat.tolist(), snap.places.lon.tolist(), strict=True
+    ):
+        others.setdefault(oid, []).append((lat, lon))
+    polygons = (
+        set(zip(*(np.asarray(c).tolist() for c in covered), strict=True)) if covered else set()
+    )
+    travel = max(cfg.at_school_travel_factor, 1.0)
+
+    # Reach of every (school, offering) pair.
+    reached: list[tuple[int, int, float, bool, int]] = []  # school, offering, km, covered, via
+    for s in range(len(schools)):
+        if not schools.needs[s]:
+            continue
+        s_lat, s_lon = float(schools.lat[s]), float(schools.lon[s])
+        scale = cfg.scale_km(schools.locale[s])
+        for o in range(len(off)):
+            oid = int(off.ids[o])
+            km = min(
+                _km(s_lat, s_lon, lat, lon)
+                for lat, lon in [(float(off.lat[o]), float(off.lon[o])), *others.get(oid, [])]
+            )
+            delivery = int(off.delivery[o])
+            radius = float(off.service_radius_km[o])
+            polygon = bool(off.has_service_area[o])
+            in_polygon = polygon and (int(schools.ids[s]), int(off.organization_ids[o])) in polygons
+            in_area = km <= radius or in_polygon  # False for a NaN radius
+            declares = polygon or not math.isnan(radius)
+            reach_km = scale * (travel if delivery & AT_SCHOOL_BIT else 1.0) * cov.reach_scales
+            if delivery & VIRTUAL_BIT:
+                via = VIA_VIRTUAL
+            elif in_area:
+                via = VIA_AREA
+            elif not declares and km <= reach_km:
+                via = VIA_DISTANCE
+            else:
+                continue  # out of reach, or outside the area it declares however near
+            reached.append((s, o, km, in_polygon, via))
+    kept = _kept(index, schools, needs, need_school, reached, off, text, cov, as_of)
+    kept.sort(key=lambda k: (k[0], k[1]))
+    need, offering, fit, distance, via, issue = list(zip(*kept, strict=True)) or [()] * 6
     return Reaching(
         offerings=off,
         need_school=need_school,
         needs=needs,
-        pair_need=pair_need[order],
-        pair_offering=pair_off[order],
-        fit=fit[order],
-        distance_km=distance[order],
-        via=via[order].astype(np.int8),
-        issue=issue[order].astype(np.int8),
+        pair_need=np.array(need, dtype=np.int32),
+        pair_offering=np.array(offering, dtype=np.int32),
+        fit=np.array(fit, dtype=np.float32),
+        distance_km=np.array(distance, dtype=np.float64),
+        via=np.array(via, dtype=np.int8),
+        issue=np.array(issue, dtype=np.int8),
     )
 
 
-def _branch_pairs(
-    nb: np.ndarray,
-    ob: np.ndarray,
+def _kept(
+    index: OfferingIndex,
+    schools: SchoolTable,
+    needs: list[Need],
+    need_school: np.ndarray,
+    reached: list[tuple[int, int, float, bool, int]],
     off: OfferingColumns,
     text: sp.csr_matrix,
-    queries: sp.csr_matrix,
-    need_school: np.ndarray,
-    need_arrays: NeedArrays,
-    credit_table: np.ndarray,
-    per_school: SchoolPlaces,
-    covered_matrix: sp.csr_matrix,
-    places: Places,
-    schools: SchoolTable,
-    cfg: RankingConfig,
-    reach_cfg: RankingConfig,
-    min_fit: float,
-    day: int,
-) -> tuple[np.ndarray, ...] | None:
-    """The pairs of one taxonomy branch: its needs against all its offerings, as a dense block."""
-    sb, s_pos = np.unique(need_school[nb], return_inverse=True)
-    n_s, n_o = len(sb), len(ob)
-    block = off.take(ob)
-    s_idx = np.repeat(np.arange(n_s), n_o)
-    o_idx = np.tile(np.arange(n_o), n_s)
-    flat_off = block.take(o_idx)
-    # Every pair from the offering's location nearest its school.
-    places.nearest(flat_off, schools.lat[sb][s_idx], schools.lon[sb][s_idx])
-    distance = haversine_km(
-        schools.lat[sb][s_idx], schools.lon[sb][s_idx], flat_off.lat, flat_off.lon
+    cov: CoverageConfig,
+    as_of: dt.date | None,
+) -> list[tuple[int, int, float, float, int, int]]:
+    """(need, offering, fit, km, via, issue) of each need of a reached school whose fit with the
+    offering is kept, by the model's fit (score_rows)."""
+    if not needs or not reached:
+        return []
+    cfg, snap = index.config, index.snapshot()
+    # The model's fit of each need of a reached school with the offering.
+    tree = snap.tree.extended(n.category for n in needs)
+    grades = [(int(schools.grade_low[s]), int(schools.grade_high[s])) for s in need_school.tolist()]
+    layout = layout_needs([[n] for n in needs], grades, tree, snap.languages, cfg)
+    one_each = replace(  # the need's own fit: weight 1; capacity is shared by geo.coverage
+        layout.needs,
+        weight=np.ones_like(layout.needs.weight),
+        students=np.full_like(layout.needs.students, np.nan),
     )
-    covered = np.asarray(covered_matrix[sb][:, ob].toarray(), dtype=bool).ravel()
-    place = per_school.place(sb[s_idx], distance, covered, flat_off.has_service_area)
-    reach = reach_of(flat_off, place, reach_cfg)
-    reaches = reach.eligible & (reach.virtual | reach.in_area | ~reach.outside_area)
-    need_rows, off_cols = np.nonzero(reaches.reshape(n_s, n_o)[s_pos])
-    if len(need_rows) == 0:
-        return None
-    similarity = (queries[nb] @ text[ob].T).toarray()
-    flat = s_pos[need_rows] * n_o + off_cols
-    rows_place = take_rows(place, flat)
+    similarity = np.clip((snap.query_rows(layout.texts) @ text.T).toarray(), 0.0, 1.0)
+    first_need = np.cumsum([len(g) for g in schools.needs]) - [len(g) for g in schools.needs]
+    rows = [
+        (n, r)
+        for r, (s, *_rest) in enumerate(reached)
+        for n in range(int(first_need[s]), int(first_need[s]) + len(schools.needs[s]))
+    ]
+    pair_need = np.array([n for n, _ in rows], dtype=np.intp)
+    pair_reached = np.array([r for _, r in rows], dtype=np.intp)
+    s_rows = np.array([reached[r][0] for r in pair_reached], dtype=np.intp)
+    o_rows = np.array([reached[r][1] for r in pair_reached], dtype=np.intp)
+    km = np.array([reached[r][2] for r in pair_reached])
+    flat_off = off.take(o_rows)
+    place = school_places(schools, np.arange(len(schools)), snap.languages, cfg).place(
+        s_rows, km, np.array([reached[r][3] for r in pair_reached]), flat_off.has_service_area
+    )
     scored = score_rows(
-        flat_off.take(flat),
-        need_arrays,
-        nb[need_rows],
-        credit_table,
-        np.clip(similarity[need_rows, off_cols], 0.0, 1.0)[:, None],
-        rows_place,
-        reach.value[flat],
-        as_of=day,
+        flat_off,
+        one_each,
+        pair_need,
+        layout.credit_table,
+        similarity[pair_need, o_rows][:, None],
+        place,
+        reach_of(flat_off, place, replace(cfg, reach_cutoff_scales=cov.reach_scales)).value,
+        as_of=(as_of or dt.date.today()).toordinal(),
         equity=0.0,
         reverse=False,
         config=cfg,
     )
-    fit = scored.fit / cfg.fit_weight if cfg.fit_weight > 0 else scored.credit[:, 0]
-    keep = (fit >= min_fit - SLACK) & (scored.credit[:, 0] > 0)
-    issue = np.select(
-        [scored.full, scored.inactive, scored.grade_share[:, 0] <= 0, scored.language_miss[:, 0]],
-        [ISSUE_FULL, ISSUE_INACTIVE, ISSUE_GRADES, ISSUE_LANGUAGE],
-        0,
-    )
-    via = np.where(
-        reach.virtual[flat], VIA_VIRTUAL, np.where(reach.in_area[flat], VIA_AREA, VIA_DISTANCE)
-    )
-    return (
-        nb[need_rows][keep],
-        ob[off_cols][keep],
-        fit[keep],
-        distance[flat][keep],
-        via[keep],
-        issue[keep],
-    )
+
+    # Kept: a fit of at least min_fit from taxonomy credit; the first issue that demotes it.
+    kept = []
+    for i in range(len(rows)):
+        credit = float(scored.credit[i, 0])
+        fit = float(scored.fit[i]) / cfg.fit_weight if cfg.fit_weight > 0 else credit
+        if credit <= 0 or fit < cov.min_fit - SLACK:
+            continue
+        if scored.full[i]:
+            issue = ISSUE_FULL
+        elif scored.inactive[i]:
+            issue = ISSUE_INACTIVE
+        elif scored.grade_share[i, 0] <= 0:
+            issue = ISSUE_GRADES
+        elif scored.language_miss[i, 0]:
+            issue = ISSUE_LANGUAGE
+        else:
+            issue = 0
+        r = int(pair_reached[i])
+        kept.append((int(pair_need[i]), int(o_rows[i]), fit, reached[r][2], reached[r][4], issue))
+    return kept
