@@ -112,7 +112,8 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
                 _cleanup(Database(url))
                 figures[name]["texas_schools"] = result
                 print(
-                    f"{name}: Texas directory (NCES CCD + TAPR) in {result['seconds']} s — "
+                    f"{name}: Texas directory (NCES CCD + TAPR) in {result['seconds']} s, CPU "
+                    f"{result['cpu_s']} s, write lock {result['write_lock_ms']} ms — "
                     f"{result['counts']}",
                     flush=True,
                 )
@@ -135,8 +136,8 @@ def _bench_directory(name: str, url: str, directory: Path, rounds: int) -> dict[
                 runs[label].append(result)
                 print(
                     f"{name}: directory {label} round {n + 1}: wall {result['seconds']} s, "
-                    f"CPU {result['cpu_s']} s, peak RSS {result['peak_rss_mb']} MB — "
-                    f"{result['counts']}",
+                    f"CPU {result['cpu_s']} s, peak RSS {result['peak_rss_mb']} MB, write lock "
+                    f"{result['write_lock_ms']} ms — {result['counts']}",
                     flush=True,
                 )
     finally:
@@ -184,18 +185,24 @@ def _bench_backend(
             by_size[size] = result
             print(
                 f"{name}: {size:,} offerings in {result['seconds']} s "
-                f"({result['rows_s']:,.0f}/s), peak RSS {result['peak_rss_mb']} MB, "
+                f"({result['rows_s']:,.0f}/s), CPU {result['cpu_s']} s, peak RSS "
+                f"{result['peak_rss_mb']} MB, write lock {result['write_lock_ms']} ms, "
                 f"{result['counts']}",
                 flush=True,
             )
         again = _child(url, files[rows], "offerings")
         print(
-            f"{name}: re-import of {rows:,} in {again['seconds']} s — {again['counts']}", flush=True
+            f"{name}: re-import of {rows:,} in {again['seconds']} s, CPU {again['cpu_s']} s, "
+            f"write lock {again['write_lock_ms']} ms — {again['counts']}",
+            flush=True,
         )
         big = by_size[rows]
         rss = [by_size[s]["peak_rss_mb"] for s in sorted(by_size)]
         out |= {
             "seconds": big["seconds"],
+            "cpu_s": big["cpu_s"],
+            "write_lock_ms": big["write_lock_ms"],
+            "reimport_cpu_s": again["cpu_s"],
             "rows_s": big["rows_s"],
             "peak_rss_mb": big["peak_rss_mb"],
             "peak_rss_mb_by_size": {str(s): by_size[s]["peak_rss_mb"] for s in sorted(by_size)},
@@ -238,6 +245,7 @@ def _measure(url: str, path: Path, kind: str) -> dict[str, Any]:
     from app.imports import bulk_csv, schools_csv
 
     database = Database(url)
+    holds = _lock_holds(database)
     started = time.perf_counter()
     with database.session() as session:
         if kind == "directory":  # the synthetic directory, its TAPR-layout file beside it
@@ -271,8 +279,36 @@ def _measure(url: str, path: Path, kind: str) -> dict[str, Any]:
         # CPU of the whole child (start-up and imports included), beside the import's wall time
         "cpu_s": round(usage.ru_utime + usage.ru_stime, 2),
         "peak_rss_mb": round(usage.ru_maxrss / 1024, 1),
+        # SQLite: the longest the import held the write lock (None on PostGIS)
+        "write_lock_ms": round(max(holds) * 1000) if holds else None,
         "counts": report.counts[kind].__dict__,
     }
+
+
+def _lock_holds(database: Database) -> list[float]:
+    """On SQLite, the seconds from each transaction's first write (or BEGIN IMMEDIATE) to its
+    commit or rollback: how long other writers were locked out. Measured outside the import
+    code, so every version of it is measured the same way."""
+    from sqlalchemy import event
+
+    holds: list[float] = []
+    if database.is_postgis:
+        return holds
+    since: list[float] = []
+    writes = ("INSERT", "UPDATE", "DELETE", "REPLACE", "BEGIN IMMEDIATE")
+
+    def statement(_conn: Any, _cursor: Any, sql: str, *_: Any) -> None:
+        if not since and sql.lstrip().upper().startswith(writes):
+            since.append(time.perf_counter())
+
+    def end(_conn: Any) -> None:
+        if since:
+            holds.append(time.perf_counter() - since.pop())
+
+    event.listen(database.engine, "before_cursor_execute", statement)
+    event.listen(database.engine, "commit", end)
+    event.listen(database.engine, "rollback", end)
+    return holds
 
 
 # --- synthetic files ---------------------------------------------------------------------------

@@ -57,11 +57,17 @@ def haversine_km(
     lat1: npt.ArrayLike, lon1: npt.ArrayLike, lat2: npt.ArrayLike, lon2: npt.ArrayLike
 ) -> np.ndarray:
     """Great-circle distance in km between points given in degrees (broadcasts)."""
-    p1, p2 = np.radians(lat1), np.radians(lat2)
+    # x * (pi / 180) is what np.radians computes, bit for bit, at a fraction of its cost; and
+    # maximum/minimum are np.clip's values without its Python wrapper (both hot in ranking).
+    p1 = np.multiply(lat1, _RADIANS_PER_DEGREE)
+    p2 = np.multiply(lat2, _RADIANS_PER_DEGREE)
     dphi = p2 - p1
-    dlmb = np.radians(lon2) - np.radians(lon1)
+    dlmb = np.multiply(lon2, _RADIANS_PER_DEGREE) - np.multiply(lon1, _RADIANS_PER_DEGREE)
     a = np.sin(dphi / 2) ** 2 + np.cos(p1) * np.cos(p2) * np.sin(dlmb / 2) ** 2
-    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.clip(a, 0.0, 1.0)))
+    return 2 * EARTH_RADIUS_KM * np.arcsin(np.sqrt(np.minimum(np.maximum(a, 0.0), 1.0)))
+
+
+_RADIANS_PER_DEGREE = math.pi / 180.0
 
 
 def within_radius(

@@ -104,9 +104,14 @@ class OfferingColumns:
     languages_listed: np.ndarray = field(init=False, repr=False)
     location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
 
-    def __post_init__(self) -> None:
-        for name in self.records.dtype.names or ():
-            object.__setattr__(self, name, self.records[name])
+    def __getattr__(self, name: str) -> np.ndarray:
+        # A named field: its view of `records`, made when first read (a ranking gathers
+        # records several times and reads a few of the fields of each gather).
+        records = self.__dict__.get("records")
+        if records is None or name not in (records.dtype.names or ()):
+            raise AttributeError(name)
+        view = self.__dict__[name] = records[name]
+        return view
 
     @classmethod
     def from_arrays(cls, **columns: np.ndarray) -> OfferingColumns:
@@ -263,7 +268,7 @@ class QueryText:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """(len(texts), TEXT_FEATURES) float64 TF-IDF rows."""
-        rows = [self._weights(text) for text in texts]
+        rows = self._weights(texts)
         indptr = np.cumsum([0, *map(len, rows)])
         columns = [column for row in rows for column in row]
         values = np.array([value for row in rows for value in row.values()], dtype=np.float64)
@@ -272,7 +277,7 @@ class QueryText:
 
     def terms(self, texts: Sequence[str]) -> QueryTerms:
         """The same TF-IDF values, by the hashed columns the texts use."""
-        rows = [self._weights(text) for text in texts]
+        rows = self._weights(texts)
         used = sorted({column for row in rows for column in row})
         slot = {column: i for i, column in enumerate(used)}
         weights = np.zeros((len(used), len(texts)), dtype=np.float64)
@@ -281,18 +286,24 @@ class QueryText:
                 weights[slot[column], j] = value
         return QueryTerms(np.array(used, dtype=np.intp), weights, self.frequency)
 
-    def _weights(self, text: str) -> dict[int, float]:
-        """Hashed column -> TF-IDF weight of one text, columns ascending (a few terms, so plain
-        Python beats numpy here). Words no offering uses weigh nothing: they cannot match."""
-        counts = Counter(_column(token) for token in _ANALYZER(text))
+    def _weights(self, texts: Sequence[str]) -> list[dict[int, float]]:
+        """Per text, hashed column -> TF-IDF weight, columns ascending (a few terms, so plain
+        Python beats numpy here; the idf of every text's columns is read in one go). Words no
+        offering uses weigh nothing: they cannot match."""
+        counted = [Counter(map(_column, _ANALYZER(text))) for text in texts]
+        distinct = np.array(sorted(set().union(*counted)), dtype=np.intp)
         frequency = self.frequency
-        used = [c for c in sorted(counts) if frequency.counts[c] > 0]
-        idf = frequency.idf(np.array(used, dtype=np.intp)).tolist()
-        weights = {c: (1.0 + math.log(counts[c])) * w for c, w in zip(used, idf, strict=True)}
-        norm = math.sqrt(sum(value * value for value in weights.values()))
-        if norm == 0:
-            return weights
-        return {column: value / norm for column, value in weights.items()}
+        distinct = distinct[frequency.counts[distinct] > 0]
+        idf = dict(zip(distinct.tolist(), frequency.idf(distinct).tolist(), strict=True))
+        out = []
+        for counts in counted:
+            weights = {c: (1.0 + math.log(counts[c])) * idf[c] for c in sorted(counts) if c in idf}
+            norm = math.sqrt(sum(value * value for value in weights.values()))
+            if norm == 0:
+                out.append(weights)
+            else:
+                out.append({column: value / norm for column, value in weights.items()})
+        return out
 
 
 @dataclass(frozen=True)
@@ -324,8 +335,9 @@ def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np
     slot = np.minimum(np.searchsorted(query.columns, columns), len(query.columns) - 1)
     hit = np.flatnonzero(query.columns[slot] == columns)
     products = (weight[hit] / norm[owner[hit]])[:, None] * query.weights.take(slot[hit], axis=0)
-    for j in range(out.shape[0]):  # a few query texts; np.add.at adds in entry order
-        np.add.at(out[j], owner[hit], products[:, j])
+    hit_owner = owner[hit]
+    for j in range(out.shape[0]):  # a few query texts; bincount adds in entry order
+        out[j] = np.bincount(hit_owner, products[:, j], minlength=len(rows))
     return out.T
 
 

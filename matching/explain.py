@@ -1,6 +1,9 @@
-"""Turn one scored row into the words a principal or a partner reads.
+"""Turn scored rows into the words a principal or a partner reads.
 
-Runs only for the k results returned, so plain Python is fine here.
+Runs only for the k results returned. The facts of those rows are read out of the numpy
+columns once, in bulk (`RowFacts`: one gather and one `tolist` per column), and the words are
+then written in plain Python from lists: indexing numpy scalars row by row cost more than
+writing the words.
 """
 
 from __future__ import annotations
@@ -10,13 +13,13 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import cast
+from typing import Any, cast
 
 import numpy as np
 
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
-from matching.results import Contribution, NeedMet
+from matching.results import Contribution, NeedMet, direct_init
 from matching.scoring import Reach, Scored
 from matching.tables import Need
 from matching.taxonomy import CategoryTree
@@ -45,11 +48,25 @@ class Context:
     school_estimated: bool = False  # the school's location is an estimate
 
     @cached_property
-    def credit_rows(self) -> list[list[float]]:
-        """credit_table as Python lists: explanations read a few entries per result."""
-        return cast(list[list[float]], self.credit_table.tolist())
+    def credit_rows(self) -> dict[int, list[float]]:
+        """Rows of credit_table as Python lists, converted when first read (explanations read
+        a few entries of the rows of the needs their results meet)."""
+        return {}
+
+    def credit_row(self, row: int) -> list[float]:
+        rows = self.credit_rows
+        if row not in rows:
+            rows[row] = cast(list[float], self.credit_table[row].tolist())
+        return rows[row]
+
+    @cached_property
+    def memo(self) -> dict[tuple[Any, ...], Any]:
+        """Parts of explanations that repeat from result to result of one ranking (the needs
+        met, immutable; the equity lead) by what they are made of."""
+        return {}
 
 
+@direct_init
 @dataclass(frozen=True)
 class Explained:
     contributions: tuple[Contribution, ...]
@@ -93,6 +110,111 @@ def need_level(need_index: float) -> str:
     return "lower need"
 
 
+class RowFacts:
+    """What explanations read of some rows (a ranking's k results), as Python values: one
+    numpy gather and `tolist` per column instead of a numpy scalar per fact per row. Item i
+    describes rows[i]. Without `scored`, only the offering and reach facts are read (enough
+    for `offering_reason`)."""
+
+    __slots__ = (
+        "capacity_short",
+        "categories",
+        "constraints",
+        "cost",
+        "cost_amount",
+        "credit",
+        "delivery_issue",
+        "demoted",
+        "distance",
+        "equity",
+        "equity_value",
+        "estimated",
+        "fit",
+        "full",
+        "grade_high",
+        "grade_low",
+        "grade_share",
+        "history",
+        "in_area",
+        "inactive",
+        "language_access",
+        "language_miss",
+        "language_unknown",
+        "languages",
+        "like",
+        "outside",
+        "population_match",
+        "populations",
+        "primary",
+        "priority",
+        "reach",
+        "reach_value",
+        "rows",
+        "schedule_issue",
+        "served",
+        "text",
+        "verified",
+        "virtual",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        off: OfferingColumns,
+        reach: Reach,
+        distance_km: np.ndarray,
+        rows: Sequence[int] | np.ndarray,
+        scored: Scored | None = None,
+    ) -> None:
+        at = np.asarray(rows, dtype=np.intp)
+        self.rows = at.tolist()
+        self.distance = distance_km[at].tolist()
+        self.virtual = reach.virtual[at].tolist()
+        self.in_area = reach.in_area[at].tolist()
+        self.outside = reach.outside_area[at].tolist()
+        self.reach_value = reach.value[at].tolist()
+        records = off.records[at]  # one gather of the rows' records
+        self.estimated = records["location_estimated"].tolist()
+        self.cost = records["cost"].tolist()
+        self.cost_amount = records["cost_amount"].tolist()
+        self.grade_low = records["grade_low"].tolist()
+        self.grade_high = records["grade_high"].tolist()
+        self.verified = records["verified"].tolist()
+        self.populations = records["populations"].tolist()
+        self.languages = records["languages"].tolist()
+        self.categories = records["categories"].tolist()
+        if scored is None:
+            return
+        primary = scored.primary[at]
+        self.primary = primary.tolist()
+        self.fit = scored.fit[at].tolist()
+        self.reach = scored.reach[at].tolist()
+        self.constraints = scored.constraints[at].tolist()
+        self.equity = scored.equity[at].tolist()
+        self.credit = scored.credit[at].tolist()
+        # Per-need facts at each row's primary need j*.
+        self.text = scored.text[at, primary].tolist()
+        self.grade_share = scored.grade_share[at, primary].tolist()
+        self.schedule_issue = scored.schedule_issue[at, primary].tolist()
+        self.delivery_issue = scored.delivery_issue[at, primary].tolist()
+        self.language_miss = scored.language_miss[at, primary].tolist()
+        self.language_unknown = scored.language_unknown[at, primary].tolist()
+        self.capacity_short = scored.capacity_short[at, primary].tolist()
+        self.full = scored.full[at].tolist()
+        self.inactive = scored.inactive[at].tolist()
+        self.demoted = scored.demoted[at].tolist()
+        self.equity_value = scored.equity_value[at].tolist()
+        self.population_match = scored.population_match[at].tolist()
+        self.language_access = scored.language_access[at].tolist()
+        self.history = _listed(scored.history, at)
+        self.served = _listed(scored.served, at)
+        self.like = _listed(scored.like, at)
+        self.priority = _listed(scored.priority, at)
+
+
+def _listed(values: np.ndarray | None, at: np.ndarray) -> list[Any] | None:
+    return None if values is None else values[at].tolist()
+
+
 def explain(
     ctx: Context,
     off: OfferingColumns,
@@ -108,36 +230,62 @@ def explain(
     need_index: float,
 ) -> Explained:
     """Contributions, needs met and warnings of row r; slots are its needs (None = unassessed)."""
-    j = int(scored.primary[r])
+    facts = RowFacts(off, reach, distance_km, [r], scored)
+    return explain_row(
+        ctx, facts, 0, slots, slot_rows, school_grades, school_languages, school_populations,
+        need_index,
+    )  # fmt: skip
+
+
+def explain_row(
+    ctx: Context,
+    f: RowFacts,
+    i: int,
+    slots: Sequence[Need | None],
+    slot_rows: Sequence[int],
+    school_grades: tuple[int, int],
+    school_languages: Iterable[str],
+    school_populations: Iterable[str],
+    need_index: float,
+    partner_here: bool = False,
+) -> Explained:
+    """`explain` of item i of these facts; partner_here: its organization served this school on
+    record (kept only where it served a school on record: Explained.partner_here)."""
+    j = f.primary[i]
     primary = slots[j]
-    needs_met = _needs_met(ctx, off, scored, r, j, slots, slot_rows)
+    needs_met = _needs_met(ctx, f, i, j, slots, slot_rows)
     low, high = school_grades if primary is None else _need_grades(primary, school_grades)
-    wanted = [] if primary is None else sorted(primary.languages)
-    language = _offered_language(ctx.languages, off.languages[r], [*wanted, *school_languages])
-    warnings = _warnings(ctx, off, scored, r, j, primary, (low, high))
+    key = ("wanted", id(primary), id(school_languages))  # both outlive the ranking
+    wanted = ctx.memo.get(key)
+    if wanted is None:
+        codes = [] if primary is None else sorted(primary.languages)
+        wanted = ctx.memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
+    language = _offered_language(ctx.languages, f.languages[i], wanted)
+    warnings = _warnings(ctx, f, i, primary, (low, high))
     contributions = (
-        Contribution("fit", float(scored.fit[r]), _fit_detail(scored, r, j, needs_met, primary)),
-        Contribution(
-            "reach", float(scored.reach[r]), _reach_detail(ctx, off, reach, distance_km, r)
-        ),
-        Contribution(
-            "constraints",
-            float(scored.constraints[r]),
-            _constraints_detail(ctx, off, scored, r, j, warnings),
-        ),
+        Contribution("fit", f.fit[i], _fit_detail(f, i, j, needs_met, primary)),
+        Contribution("reach", f.reach[i], _reach_detail(ctx, f, i)),
+        Contribution("constraints", f.constraints[i], _constraints_detail(ctx, f, i, warnings)),
         Contribution(
             "equity",
-            float(scored.equity[r]),
-            _equity_detail(ctx, off, scored, r, need_index, school_populations, language),
+            f.equity[i],
+            _equity_detail(ctx, f, i, need_index, school_populations, language),
         ),
-        *_history(scored, r),
-        *_priority(scored, r),
+        *_history(f, i),
+        *_priority(f, i),
     )
     via_name = ctx.tree.name(needs_met[0].via) if needs_met else ""
-    estimated = ctx.school_estimated or bool(off.location_estimated[r])
-    served = 0 if scored.served is None else int(scored.served[r])
+    estimated = ctx.school_estimated or f.estimated[i]
+    served = 0 if f.served is None else int(f.served[i])
     return Explained(
-        contributions, needs_met, tuple(warnings), language, via_name, estimated, served
+        contributions,
+        needs_met,
+        tuple(warnings),
+        language,
+        via_name,
+        estimated,
+        served,
+        partner_here and served > 0,
     )
 
 
@@ -150,6 +298,14 @@ def offering_reason(
     explained: Explained,
     top_priority: int,
 ) -> str:
+    """`offering_reason_of` row r."""
+    facts = RowFacts(off, reach, distance_km, [r])
+    return offering_reason_of(ctx, facts, 0, explained, top_priority)
+
+
+def offering_reason_of(
+    ctx: Context, f: RowFacts, i: int, explained: Explained, top_priority: int
+) -> str:
     """E.g. "Meets your top need: Counseling (Spanish), 3.2 km, free, serves grades 6-8".
 
     Each part is a fact about this offering that can differ from the next result's: the need
@@ -159,19 +315,18 @@ def offering_reason(
     it serves and its track record. tests/api/test_matches_explanations.py checks every part
     against the records on the real Oakland data.
     """
-    estimated = ctx.school_estimated or bool(off.location_estimated[r])
+    estimated = ctx.school_estimated or f.estimated[i]
     parts = [_lead(explained, top_priority)]
-    parts.append(_where(reach, distance_km, r, estimated))
-    if int(off.cost[r]) in (COST_FREE, COST_SLIDING, COST_FEE):
-        parts.append(cost_label(int(off.cost[r]), float(off.cost_amount[r])))
-    parts.append("serves " + grade_span(int(off.grade_low[r]), int(off.grade_high[r])))
+    parts.append(_where(f, i, estimated))
+    cost = f.cost[i]
+    if cost in (COST_FREE, COST_SLIDING, COST_FEE):
+        parts.append(cost_label(cost, f.cost_amount[i]))
+    parts.append("serves " + grade_span(f.grade_low[i], f.grade_high[i]))
     parts.extend(_track_record(explained))
     return _with_warnings(", ".join(parts), explained.warnings)
 
 
-def school_reason(
-    reach: Reach, distance_km: np.ndarray, r: int, explained: Explained, need_index: float | None
-) -> str:
+def school_reason(f: RowFacts, i: int, explained: Explained, need_index: float | None) -> str:
     """E.g. "Needs Counseling (priority 1), 4.1 km, high need (0.82)"."""
     met = explained.needs_met
     if not met:
@@ -180,7 +335,7 @@ def school_reason(
         need = met[0]
         related = "" if need.credit >= 1 else "related to "
         lead = f"Needs {related}{need.name} (priority {need.priority})"
-    parts = [lead, _where(reach, distance_km, r, explained.estimated)]
+    parts = [lead, _where(f, i, explained.estimated)]
     parts.append(
         "need unknown" if need_index is None else f"{need_level(need_index)} ({need_index:.2f})"
     )
@@ -218,14 +373,14 @@ def _lead(explained: Explained, top_priority: int) -> str:
     return f"{verb} {which}: {need.name}{spoken}{also}"
 
 
-def _where(reach: Reach, distance_km: np.ndarray, r: int, estimated: bool) -> str:
-    if reach.virtual[r]:
+def _where(f: RowFacts, i: int, estimated: bool) -> str:
+    if f.virtual[i]:
         return "virtual"
     about = "about " if estimated else ""
     note = " from an approximate location" if estimated else ""
-    if reach.in_area[r]:
-        return f"serves your area ({about}{distance_km[r]:.1f} km{note})"
-    return f"{about}{distance_km[r]:.1f} km{note}"
+    if f.in_area[i]:
+        return f"serves your area ({about}{f.distance[i]:.1f} km{note})"
+    return f"{about}{f.distance[i]:.1f} km{note}"
 
 
 def _need_grades(need: Need, school: tuple[int, int]) -> tuple[int, int]:
@@ -236,22 +391,24 @@ def _need_grades(need: Need, school: tuple[int, int]) -> tuple[int, int]:
 
 def _needs_met(
     ctx: Context,
-    off: OfferingColumns,
-    scored: Scored,
-    r: int,
+    f: RowFacts,
+    i: int,
     primary: int,
     slots: Sequence[Need | None],
     slot_rows: Sequence[int],
 ) -> tuple[NeedMet, ...]:
-    cats = [c for c in off.categories[r].tolist() if c >= 0]
+    cats = [c for c in f.categories[i] if c >= 0]
     met = []
-    credits = scored.credit[r].tolist()  # one per slot, then padding (reverse ranking)
+    credits = f.credit[i]  # one per slot, then padding (reverse ranking)
+    memo = ctx.memo
     for j, (need, credit) in enumerate(zip(slots, credits, strict=False)):
         if need is None or credit <= 0:
             continue
-        via = max(cats, key=ctx.credit_rows[slot_rows[j]].__getitem__)  # first of the best
-        met.append(
-            NeedMet(
+        via = max(cats, key=ctx.credit_row(slot_rows[j]).__getitem__)  # first of the best
+        key = ("met", id(need), credit, via, j == primary)  # the needs outlive the ranking
+        met_need = memo.get(key)
+        if met_need is None:
+            met_need = memo[key] = NeedMet(
                 category=need.category,
                 name=ctx.tree.name(need.category),
                 priority=need.priority,
@@ -259,57 +416,52 @@ def _needs_met(
                 via=ctx.tree.codes[via],
                 primary=j == primary,
             )
-        )
-    met.sort(key=lambda n: (not n.primary, n.priority))
+        met.append(met_need)
+    if len(met) > 1:
+        met.sort(key=lambda n: (not n.primary, n.priority))
     return tuple(met)
 
 
 def _offered_language(
-    languages: LanguageCodes, offered: np.ndarray, wanted: Iterable[str]
+    languages: LanguageCodes, offered: Sequence[int], wanted: Iterable[str]
 ) -> str | None:
-    for code in wanted:
-        if code != "en" and languages.offered(offered, code):
+    for code in wanted:  # English is left out of `wanted`
+        if languages.offered(offered, code):
             return code
     return None
 
 
 def _warnings(
-    ctx: Context,
-    off: OfferingColumns,
-    scored: Scored,
-    r: int,
-    j: int,
-    need: Need | None,
-    grades: tuple[int, int],
+    ctx: Context, f: RowFacts, i: int, need: Need | None, grades: tuple[int, int]
 ) -> list[str]:
     out = []
-    if scored.inactive[r]:
+    if f.inactive[i]:
         out.append(f"not active on {ctx.as_of.isoformat()}")
-    if scored.full[r]:
+    if f.full[i]:
         out.append("at capacity")
-    if scored.grade_share[r, j] <= 0:
-        offered = grade_span(int(off.grade_low[r]), int(off.grade_high[r]))
+    if f.grade_share[i] <= 0:
+        offered = grade_span(f.grade_low[i], f.grade_high[i])
         out.append(f"serves {offered}, not {grade_span(*grades)}")
-    if scored.language_miss[r, j] and need is not None:
+    if f.language_miss[i] and need is not None:
         names = " or ".join(language_name(code) for code in sorted(need.languages))
         out.append(f"not offered in {names}")
-    if scored.language_unknown[r, j] and need is not None:
+    if f.language_unknown[i] and need is not None:
         names = " or ".join(language_name(code) for code in sorted(need.languages))
         out.append(f"does not say whether it is offered in {names}")
-    if scored.schedule_issue[r, j] == 2:
+    if f.schedule_issue[i] == 2:
         out.append("schedule differs from the one preferred")
-    if scored.delivery_issue[r, j] == 2:
+    if f.delivery_issue[i] == 2:
         out.append("delivery differs from the one preferred")
-    if scored.capacity_short[r, j] > 0:
+    if f.capacity_short[i] > 0:
         out.append("fewer seats left than students affected")
     return out
 
 
 def _fit_detail(
-    scored: Scored, r: int, j: int, needs_met: Sequence[NeedMet], primary: Need | None
+    f: RowFacts, i: int, j: int, needs_met: Sequence[NeedMet], primary: Need | None
 ) -> str:
     if primary is None:
-        return f"no needs assessment on file: assumed credit {float(scored.credit[r, j]):.2f}"
+        return f"no needs assessment on file: assumed credit {f.credit[i][j]:.2f}"
     need = needs_met[0]
     if need.credit >= 1:
         text = f"meets {need.name} (priority {need.priority})"
@@ -318,95 +470,95 @@ def _fit_detail(
             f"related to {need.name} (priority {need.priority}) via {need.via}, "
             f"{need.credit:.0%} credit"
         )
-    text += f"; description similarity {float(scored.text[r, j]):.2f}"
+    text += f"; description similarity {f.text[i]:.2f}"
     if len(needs_met) > 1:
         text += f"; also serves {len(needs_met) - 1} more of your needs"
     return text
 
 
-def _reach_detail(
-    ctx: Context, off: OfferingColumns, reach: Reach, distance_km: np.ndarray, r: int
-) -> str:
-    d = float(distance_km[r])
-    off_estimated = bool(off.location_estimated[r])
-    if reach.virtual[r]:
+def _reach_detail(ctx: Context, f: RowFacts, i: int) -> str:
+    d = f.distance[i]
+    if f.virtual[i]:
         return f"virtual: distance not counted ({d:.1f} km away)"
-    if reach.in_area[r]:
+    if f.in_area[i]:
         return f"its service area covers the school ({d:.1f} km)"
-    about = "about " if ctx.school_estimated or off_estimated else ""
-    text = f"{about}{d:.1f} km away, reach {float(reach.value[r]):.2f}"
-    if reach.outside_area[r]:
+    about = "about " if ctx.school_estimated or f.estimated[i] else ""
+    text = f"{about}{d:.1f} km away, reach {f.reach_value[i]:.2f}"
+    if f.outside[i]:
         text += " (outside its declared service area)"
     if about:
         text += "; from an approximate location"
     return text
 
 
-def _constraints_detail(
-    ctx: Context, off: OfferingColumns, scored: Scored, r: int, j: int, warnings: Sequence[str]
-) -> str:
+def _constraints_detail(ctx: Context, f: RowFacts, i: int, warnings: Sequence[str]) -> str:
     notes = list(warnings)
-    share = float(scored.grade_share[r, j])
+    share = f.grade_share[i]
     if 0 < share < 1:
         notes.append(f"serves {share:.0%} of the grades")
-    if scored.schedule_issue[r, j] == 1:
+    if f.schedule_issue[i] == 1:
         notes.append("schedule not stated")
-    if scored.delivery_issue[r, j] == 1:
+    if f.delivery_issue[i] == 1:
         notes.append("delivery not stated")
-    cost = int(off.cost[r])
+    cost = f.cost[i]
     if cost != COST_FREE:
-        notes.append(cost_label(cost, float(off.cost_amount[r])))
-    if not off.verified[r]:
+        notes.append(cost_label(cost, f.cost_amount[i]))
+    if not f.verified[i]:
         notes.append("organization not verified")
-    if scored.demoted[r]:
+    if f.demoted[i]:
         penalty = ctx.config.demotion
         notes.append(f"ranked below all offerings without such a problem (-{penalty:g})")
     return "; ".join(notes) if notes else "no constraint issues"
 
 
-def _history(scored: Scored, r: int) -> tuple[Contribution, ...]:
+def _history(f: RowFacts, i: int) -> tuple[Contribution, ...]:
     """The track-record contribution of a forward ranking (none where history is not scored)."""
-    if scored.history is None or scored.served is None or scored.like is None:
+    if f.history is None or f.served is None or f.like is None:
         return ()
-    served = int(scored.served[r])
+    served = int(f.served[i])
     if not served:
         detail = "no partnership history yet: counted as a partner of one school"
-        return (Contribution("history", float(scored.history[r]), detail),)
+        return (Contribution("history", f.history[i], detail),)
     detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
-    if scored.like[r] >= 0.5:
+    if f.like[i] >= 0.5:
         detail += "; a usual partner of nearby schools with similar needs"
-    return (Contribution("history", float(scored.history[r]), detail),)
+    return (Contribution("history", f.history[i], detail),)
 
 
-def _priority(scored: Scored, r: int) -> tuple[Contribution, ...]:
+def _priority(f: RowFacts, i: int) -> tuple[Contribution, ...]:
     """The lift of matching.priority, on the one row it moved to first place."""
-    if scored.priority is None or not scored.priority[r]:
+    if f.priority is None or not f.priority[i]:
         return ()
     detail = "placed first: the best offering for your top-priority need"
-    return (Contribution("priority", float(scored.priority[r]), detail),)
+    return (Contribution("priority", f.priority[i], detail),)
 
 
 def _equity_detail(
     ctx: Context,
-    off: OfferingColumns,
-    scored: Scored,
-    r: int,
+    f: RowFacts,
+    i: int,
     need_index: float,
     school_populations: Iterable[str],
     language: str | None,
 ) -> str:
     if ctx.strength == 0:
         return "equity weighting off"
-    head = f"strength {ctx.strength:g} x need index {need_index:.2f}"
+    head = ctx.memo.get(("head", need_index))
+    if head is None:
+        head = ctx.memo[("head", need_index)] = (
+            f"strength {ctx.strength:g} x need index {need_index:.2f}"
+        )
     if ctx.reverse:
         return head + " (higher-need schools first)"
-    value = float(scored.equity_value[r])
-    reasons = [cost_label(int(off.cost[r]), float(off.cost_amount[r]))]
-    if scored.population_match[r]:
-        mask = int(off.populations[r])
-        served = set(school_populations)
-        shared = [p for i, p in enumerate(POPULATIONS) if mask & (1 << i) and p in served]
-        reasons.append("prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared))
-    if scored.language_access[r] and language:
+    reasons = [cost_label(f.cost[i], f.cost_amount[i])]
+    if f.population_match[i]:
+        key = ("populations", f.populations[i], id(school_populations))
+        text = ctx.memo.get(key)
+        if text is None:
+            mask, served = f.populations[i], set(school_populations)
+            shared = [p for b, p in enumerate(POPULATIONS) if mask & (1 << b) and p in served]
+            text = ctx.memo[key] = "prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
+        reasons.append(text)
+    if f.language_access[i] and language:
         reasons.append(f"offered in {language_name(language)}")
-    return f"{head} x equity value {value:.2f} ({', '.join(reasons)})"
+    return f"{head} x equity value {f.equity_value[i]:.2f} ({', '.join(reasons)})"

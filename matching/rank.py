@@ -19,11 +19,11 @@ from typing import Any
 import numpy as np
 import scipy.sparse as sp
 
-from geo.distance import haversine_km
+from geo.distance import EARTH_RADIUS_KM, haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
 from matching.errors import RankingInputError
-from matching.explain import Context, explain, offering_reason, school_reason
+from matching.explain import Context, RowFacts, explain_row, offering_reason_of, school_reason
 from matching.filters import Filters, filter_mask
 from matching.history import History, fitted_history, high_need_record, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
@@ -48,15 +48,17 @@ from matching.scoring import (
 from matching.tables import Need, SchoolQuery, SchoolTable
 from matching.vocab import (
     POPULATIONS,
+    VIRTUAL_BIT,
     bitmask,
 )
 
 # Margin for rounding between the bound and the exact score (both float64, ~1e-16 apart).
 BOUND_SLACK = 1e-9
 # Rows scored exactly before the bound is consulted: max(8 * k, FIRST_BATCH). For k = 20 on
-# the synthetic benchmark, the rows whose bound reaches the 20th exact score number about 200
-# (p90 about 300), so one batch of 320 usually settles the ranking without a second pass.
-FIRST_BATCH = 320
+# the synthetic benchmark (100,000 offerings), the rows whose bound reaches the 20th exact
+# score number p50 111, p95 164, at most 223 (200 schools), so one batch of 224 settles the
+# ranking without a second pass.
+FIRST_BATCH = 224
 
 
 def rank_offerings(
@@ -92,10 +94,11 @@ def rank_offerings(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
     )
     # Reach decides which candidates are eligible at all; only those are bounded.
-    distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
-    reach = _reach(school, off, distance, covered, cfg)
-    keep = reach.eligible
+    reach_value, keep, distance = _candidate_reach(
+        school, off, covered, cfg, every=filters is not None
+    )
     if filters is not None:
+        assert distance is not None
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
     eligible = np.flatnonzero(keep)
     split = np.searchsorted(eligible, len(base_rows))  # candidates list base rows first
@@ -103,7 +106,8 @@ def rank_offerings(
         base_rows[eligible[:split]],
         buffer_rows[eligible[split:] - len(base_rows)],
     )
-    off = off.take(eligible)
+    if len(eligible) < len(off):
+        off = off.take(eligible)
     need_index = float(school_need_index(school.need_index, cfg))
     record = high_need_record(index.history, off.organization_ids, cfg)
     terms = offering_terms(
@@ -117,7 +121,7 @@ def rank_offerings(
         config=cfg,
         record=record,
     )
-    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value[eligible], cfg)
+    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value[eligible], cfg)
     history, served, like = history_points(
         index.history, school.lat, school.lon, slots, off.organization_ids, cfg
     )
@@ -133,13 +137,17 @@ def rank_offerings(
         similarity = snap.similarity(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        sub_off, sub_reach = off.take(rows), take_rows(reach, eligible[rows])
+        # Distance and reach of these rows alone (elementwise: the values a computation over
+        # every candidate gives them).
+        sub_off = off.take(rows)
+        sub_distance = haversine_km(school.lat, school.lon, sub_off.lat, sub_off.lon)
+        sub_reach = _reach(school, sub_off, sub_distance, covered, cfg)
         scored = score_rows(
             sub_off,
             layout.needs,
             None,
             layout.credit_table,
-            np.clip(similarity, 0.0, 1.0),
+            np.minimum(np.maximum(similarity, 0.0), 1.0),
             None,
             sub_reach.value,
             as_of=day.toordinal(),
@@ -149,7 +157,7 @@ def rank_offerings(
             terms=take_rows(terms, rows),
         )
         if not len(index.history):  # no partnership records: the model without history
-            return sub_off, distance[eligible[rows]], sub_reach, scored
+            return sub_off, sub_distance, sub_reach, scored
         points = fitted_history(history[rows], scored.fit, cfg)
         scored = dataclasses.replace(
             scored,
@@ -158,7 +166,7 @@ def rank_offerings(
             served=served[rows],
             like=like[rows],
         )
-        return sub_off, distance[eligible[rows]], sub_reach, scored
+        return sub_off, sub_distance, sub_reach, scored
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
@@ -189,25 +197,27 @@ def rank_offerings(
     )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
     partners_here = _partners_of(index.history, school.school_id)
+    rows = best_rows(scored, off, distance, k)
+    facts = RowFacts(off, reach, distance, rows, scored)
+    ids = off.ids[rows].tolist()
+    organizations = off.organization_ids[rows].tolist()
+    scores = scored.score[rows].tolist()
     results = []
-    for rank, r in enumerate(best_rows(scored, off, distance, k).tolist(), start=1):
-        explained = explain(
-            ctx, off, scored, reach, distance, r, slots, layout.slot_rows[0], grades,
-            school.languages, school.populations, need_index,
+    for i, organization in enumerate(organizations):
+        explained = explain_row(
+            ctx, facts, i, slots, layout.slot_rows[0], grades, school.languages,
+            school.populations, need_index, organization in partners_here,
         )  # fmt: skip
-        here = int(off.organization_ids[r]) in partners_here
-        explained = dataclasses.replace(explained, partner_here=here and explained.served > 0)
-        reason = offering_reason(ctx, off, reach, distance, r, explained, slots[0].priority)
         results.append(
             RankedOffering(
-                offering_id=int(off.ids[r]),
-                organization_id=int(off.organization_ids[r]),
-                rank=rank,
-                score=float(scored.score[r]),
+                offering_id=ids[i],
+                organization_id=organization,
+                rank=i + 1,
+                score=scores[i],
                 contributions=explained.contributions,
                 needs_met=explained.needs_met,
-                reason=reason,
-                distance_km=float(distance[r]),
+                reason=offering_reason_of(ctx, facts, i, explained, slots[0].priority),
+                distance_km=facts.distance[i],
                 warnings=explained.warnings,
                 model_version=cfg.version,
             )
@@ -262,6 +272,58 @@ def _partners_of(history: History, school_id: int | None) -> frozenset[int]:
     if school_id is None or not len(history):
         return frozenset()
     return frozenset(history.organization_ids[history.school_ids == school_id].tolist())
+
+
+def _candidate_reach(
+    school: SchoolQuery,
+    off: OfferingColumns,
+    covered: np.ndarray,
+    cfg: RankingConfig,
+    *,
+    every: bool,
+) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
+    """Per candidate: its reach value and whether it is within reach, as `_reach` gives them;
+    and every candidate's distance when `every` (filters read it), else None.
+
+    Virtual offerings are most of a ranking's candidates, always within reach, and their reach
+    is max(value, virtual_reach) (matching.scoring.reach_at). Where the distance in latitude
+    alone (a lower bound of the great-circle distance) already decays value below
+    virtual_reach at the widest scale, and no service radius or polygon can cover the school
+    (value is then at most the decay), the reach is exactly virtual_reach: the haversine and
+    reach_at of those rows are left to the few rows scored exactly (`exact`).
+    """
+    n = len(off)
+    far = np.zeros(n, dtype=bool)
+    vr = cfg.virtual_reach
+    if not every and 0 < vr < 1 and cfg.outside_area_factor <= 1:
+        virtual = (off.delivery & VIRTUAL_BIT) != 0
+        scale = cfg.scale_km(school.locale) * max(cfg.at_school_travel_factor, 1.0)
+        limit = scale * math.log(1.0 / vr) * (1 + FAR_MARGIN) + FAR_MARGIN
+        # EARTH_RADIUS_KM * |latitude difference in radians|, a little shortened for rounding.
+        lower = np.abs(off.lat - school.lat) * (_KM_PER_DEGREE * (1 - FAR_MARGIN))
+        far = virtual & (lower > limit) & ~(off.service_radius_km >= lower)  # NaN: no radius
+        if len(covered):
+            far &= ~np.isin(off.ids, covered)
+    if not far.any():
+        distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
+        reach = _reach(school, off, distance, covered, cfg)
+        return reach.value, reach.eligible, distance
+    near = np.flatnonzero(~far)
+    value = np.full(n, vr)
+    eligible = np.ones(n, dtype=bool)
+    if len(near):
+        sub = off.take(near)
+        reach = _reach(
+            school, sub, haversine_km(school.lat, school.lon, sub.lat, sub.lon), covered, cfg
+        )
+        value[near] = reach.value
+        eligible[near] = reach.eligible
+    return value, eligible, None
+
+
+# Relative and absolute (km) margin of the far-virtual test against rounding (far exceeds it).
+FAR_MARGIN = 1e-6
+_KM_PER_DEGREE = EARTH_RADIUS_KM * math.pi / 180.0
 
 
 def _reach(
@@ -359,19 +421,17 @@ def rank_schools(
     order = order[scored.credit[order].max(axis=1, initial=0.0) > 0]
     first = order[np.r_[True, s[order][1:] != s[order][:-1]]] if len(order) else order
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=True)
+    picked = first[top_rows(scored.score[first], schools.ids[chosen[s[first]]], k)]
+    facts = RowFacts(pairs, reach, place.distance_km, picked, scored)
     results = []
-    for rank, pick in enumerate(top_rows(scored.score[first], schools.ids[chosen[s[first]]], k), 1):
-        r = int(first[pick])
+    for i, r in enumerate(picked.tolist()):
         school = int(chosen[s[r]])
         known_index = schools.need_index[school]
         index_value = None if math.isnan(known_index) else float(known_index)
-        explained = explain(
+        explained = explain_row(
             ctx,
-            pairs,
-            scored,
-            reach,
-            place.distance_km,
-            r,
+            facts,
+            i,
             slots[s[r]],
             layout.slot_rows[s[r]],
             grades[school],
@@ -383,12 +443,12 @@ def rank_schools(
             RankedSchool(
                 school_id=int(schools.ids[school]),
                 offering_id=int(pairs.ids[r]),
-                rank=rank,
+                rank=i + 1,
                 score=float(scored.score[r]),
                 contributions=explained.contributions,
                 needs_met=explained.needs_met,
-                reason=school_reason(reach, place.distance_km, r, explained, index_value),
-                distance_km=float(place.distance_km[r]),
+                reason=school_reason(facts, i, explained, index_value),
+                distance_km=facts.distance[i],
                 need_index=index_value,
                 warnings=explained.warnings,
                 model_version=cfg.version,
@@ -403,8 +463,9 @@ def best_rows(scored: Scored, off: OfferingColumns, distance_km: np.ndarray, k: 
     score = scored.score
     pool = top_pool(score, k)
     served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
-    schools_left = np.nan_to_num(off.schools_left[pool], nan=-1.0)
-    students_left = np.nan_to_num(off.students_left[pool], nan=-1.0)
+    schools_left, students_left = off.schools_left[pool], off.students_left[pool]
+    schools_left = np.where(np.isnan(schools_left), -1.0, schools_left)  # unstated last
+    students_left = np.where(np.isnan(students_left), -1.0, students_left)
     keys = (off.ids[pool], -students_left, -schools_left, distance_km[pool], -served, -score[pool])
     return pool[np.lexsort(keys)[:k]]
 

@@ -2,9 +2,42 @@
 
 from __future__ import annotations
 
-from dataclasses import dataclass, field
+from dataclasses import MISSING, dataclass, field, fields
+from typing import Any, TypeVar
+
+T = TypeVar("T")
 
 
+def direct_init(cls: type[T]) -> type[T]:
+    """Give a frozen dataclass an __init__ that fills the instance's __dict__ directly.
+
+    The generated __init__ of a frozen dataclass sets each field through object.__setattr__,
+    about twice the cost of a plain one, and a ranking builds a few hundred of these results
+    per request. Same signature and defaults; instances stay frozen (setting a field still
+    raises), equal, hashable and printed as before.
+    """
+    names = [f.name for f in fields(cls)]  # type: ignore[arg-type]
+    defaults: dict[str, Any] = {}
+    params = []
+    for f in fields(cls):  # type: ignore[arg-type]
+        if f.default_factory is not MISSING or not f.init:
+            raise TypeError(f"direct_init: {cls.__name__}.{f.name} needs the generated __init__")
+        if f.default is MISSING:
+            params.append(f.name)
+        else:
+            defaults[f"_default_{f.name}"] = f.default
+            params.append(f"{f.name}=_default_{f.name}")
+    body = "".join(f"    d[{name!r}] = {name}\n" for name in names)
+    source = f"def __init__(self, {', '.join(params)}):\n    d = self.__dict__\n{body}"
+    namespace: dict[str, Any] = {}
+    exec(source, defaults, namespace)  # generated from the class's own field names
+    init = namespace["__init__"]
+    init.__qualname__ = f"{cls.__qualname__}.__init__"
+    cls.__init__ = init  # type: ignore[method-assign]
+    return cls
+
+
+@direct_init
 @dataclass(frozen=True)
 class Contribution:
     """Points one model component adds to the score, and why."""
@@ -14,6 +47,7 @@ class Contribution:
     detail: str
 
 
+@direct_init
 @dataclass(frozen=True)
 class NeedMet:
     """A need of the school that the offering serves (taxonomy credit > 0)."""
@@ -26,6 +60,7 @@ class NeedMet:
     primary: bool  # the need this offering serves best, constraints considered
 
 
+@direct_init
 @dataclass(frozen=True)
 class RankedOffering:
     """One offering ranked for a school. sum(c.points for c in contributions) == score."""
@@ -45,6 +80,7 @@ class RankedOffering:
     others: tuple[RankedOffering, ...] = field(default=())
 
 
+@direct_init
 @dataclass(frozen=True)
 class RankedSchool:
     """One school ranked for an organization's offering(s); contributions sum to score."""

@@ -38,6 +38,7 @@ import numpy.typing as npt
 
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
+from matching.results import direct_init
 from matching.tables import SchoolTable
 from matching.vocab import (
     AT_SCHOOL_BIT,
@@ -71,6 +72,7 @@ class NeedArrays:
     valid: np.ndarray  # bool
 
 
+@direct_init
 @dataclass(frozen=True)
 class Place:
     """Per row: where the school is relative to the offering, and who the school is."""
@@ -140,6 +142,7 @@ def school_places(
     )
 
 
+@direct_init
 @dataclass(frozen=True)
 class Reach:
     value: np.ndarray  # [0, 1]
@@ -182,6 +185,7 @@ def reach_at(
     return Reach(value, virtual | in_area | within, virtual, in_area, outside & ~in_area)
 
 
+@direct_init
 @dataclass(frozen=True)
 class Scored:
     """Every intermediate of the model for R rows, kept so results can be explained."""
@@ -257,9 +261,28 @@ def score_rows(
     # Grades: share of the need's span the offering serves; none at all demotes.
     low, high = per_row(needs.grade_low), per_row(needs.grade_high)
     overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(off.grade_low[:, None], low)
-    grade_share = np.clip((overlap + 1) / (high - low + 1), 0.0, 1.0)
+    grade_share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    tables = _tables(c)
+    # Each soft penalty below is added only where some need can incur it: adding an all-zero
+    # term changes no value (every term is >= +0.0), and most needs state no preference.
+    soft = c.grade_partial_penalty * (1 - grade_share)
     schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
+    if schedule_issue.dtype != bool:
+        soft = soft + tables.schedule_penalty[schedule_issue]
     delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
+    if delivery_issue.dtype != bool:
+        soft = soft + tables.delivery_penalty[delivery_issue]
+    schedule_issue = schedule_issue.astype(np.intp, copy=False)
+    delivery_issue = delivery_issue.astype(np.intp, copy=False)
+    students = per_row(needs.students)
+    if (students > 0).any():
+        left = off.students_left[:, None]
+        with np.errstate(divide="ignore", invalid="ignore"):
+            short = np.clip(1 - left / students, 0.0, 1.0)
+        capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
+        soft = soft + c.capacity_short_penalty * capacity_short
+    else:  # no need says how many students it affects
+        capacity_short = np.zeros(credit.shape)
     has_languages = per_row(needs.has_languages)
     if has_languages.any():
         offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
@@ -268,31 +291,22 @@ def score_rows(
         listed = off.languages_listed[:, None]
         language_miss = has_languages & ~offered & listed
         language_unknown = has_languages & ~listed
+        soft = soft + c.language_unknown_penalty * language_unknown
+        demote = (grade_share <= 0) | language_miss
     else:  # the common case: no need asks for a language
         language_miss = np.zeros(credit.shape, dtype=bool)
         language_unknown = language_miss
-    students = per_row(needs.students)
-    left = off.students_left[:, None]
-    with np.errstate(divide="ignore", invalid="ignore"):
-        short = np.clip(1 - left / students, 0.0, 1.0)
-    capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
-    soft = (
-        c.grade_partial_penalty * (1 - grade_share)
-        + _tables(c).schedule_penalty[schedule_issue]
-        + _tables(c).delivery_penalty[delivery_issue]
-        + c.capacity_short_penalty * capacity_short
-        + c.language_unknown_penalty * language_unknown
-    )
-    demote = (grade_share <= 0) | language_miss
+        demote = grade_share <= 0
 
     utility = (1 - c.breadth_share) * c.fit_weight * m - c.constraints_weight * soft
     utility = np.where(credit > 0, utility - c.demotion * demote, -np.inf)
-    primary = np.argmax(utility, axis=1)
+    primary = utility.argmax(axis=1)
     rows = np.arange(len(primary))
 
-    total_weight = np.maximum(weight.sum(axis=1), 1e-12)
+    total_weight = np.maximum(np.add.reduce(weight, axis=1), 1e-12)
     fit = c.fit_weight * (
-        (1 - c.breadth_share) * m[rows, primary] + c.breadth_share * m.sum(axis=1) / total_weight
+        (1 - c.breadth_share) * m[rows, primary]
+        + c.breadth_share * np.add.reduce(m, axis=1) / total_weight
     )
 
     if terms is None:
@@ -338,6 +352,7 @@ def score_rows(
     )
 
 
+@direct_init
 @dataclass(frozen=True)
 class OfferingTerms:
     """The parts of a score that depend on the offering and school, not on a need."""
@@ -397,12 +412,15 @@ def upper_bound(
 ) -> np.ndarray:
     """A score no row can exceed, from its columns alone (no text, one school's needs).
 
-    Text similarity <= 1 and per-need soft penalties >= 0, so fit and constraints are bounded
-    by their values at those extremes; reach and equity (terms: the rows' offering_terms for
-    the school) are exact. Used to skip the exact scoring (and the text rows) of offerings
-    that cannot reach the top k.
+    Text similarity <= 1 and the other per-need soft penalties >= 0, so fit and constraints are
+    bounded by their values at those extremes; reach and equity (terms: the rows' offering_terms
+    for the school) are exact. Grades are read from the columns: whichever need is primary,
+    its grade penalty is at least the smallest over the needs, and a row serving the grades of
+    none of them is demoted (score_rows computes the same grade shares). Used to skip the exact
+    scoring (and the text rows) of offerings that cannot reach the top k.
     """
     c = config
+    grade_penalty, serves_none = _grade_bound(off, needs, c)
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
     best = best_per_row(off.categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
     total = max(float(needs.weight[0].sum()), 1e-12)
@@ -410,9 +428,33 @@ def upper_bound(
     breadth = sum_per_row(off.categories, earned.__getitem__)
     breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
-    constraints = c.constraints_weight * (1 - terms.soft)
-    constraints = constraints - c.demotion * (terms.full | terms.inactive)
+    constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
+    constraints = constraints - c.demotion * (serves_none | terms.full | terms.inactive)
     return fit + c.reach_weight * reach + constraints + terms.equity
+
+
+def _grade_bound(
+    off: OfferingColumns, needs: NeedArrays, c: RankingConfig
+) -> tuple[np.ndarray | float, np.ndarray | bool]:
+    """Per row: the smallest grade penalty over one school's needs, and whether it serves the
+    grades of none of them (then it is demoted whichever need is primary). Offered grades are
+    -1..12 (matching.columns.encode clips them), so both are computed once per (low, high)
+    pair of offered grades and looked up per row."""
+    valid = needs.valid[0]
+    if not valid.any():
+        return 0.0, False
+    low, high = needs.grade_low[0][valid], needs.grade_high[0][valid]
+    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
+    share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    penalty = (c.grade_partial_penalty * (1 - share)).min(axis=1)
+    serves_none = (share <= 0).all(axis=1)
+    key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
+    return penalty[key], serves_none[key]
+
+
+_GRADES = np.arange(-1, 13)  # PK (-1) .. 12, the range offerings' grades are encoded in
+_GRID_LOW = np.repeat(_GRADES, len(_GRADES))
+_GRID_HIGH = np.tile(_GRADES, len(_GRADES))
 
 
 # Offerings have a few category slots (padding -1 reads the tables' last, neutral entry). These
@@ -434,9 +476,10 @@ def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarra
 
 
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
-    """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred."""
+    """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred (intp);
+    all zeros as a bool array when no need states a preference (no penalty to look up)."""
     if not preferred.any():  # no need states a preference
-        return np.zeros(np.broadcast_shapes(offered.shape, preferred.shape), dtype=np.intp)
+        return np.zeros(np.broadcast_shapes(offered.shape, preferred.shape), dtype=bool)
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
 

@@ -150,8 +150,9 @@ class LanguageCodes:
                 words[bit // 64] |= np.uint64(1 << (bit % 64))
         return words
 
-    def offered(self, mask: np.ndarray, code: str) -> bool:
-        """Whether a (WORDS,) mask holds this code (an unknown code is held by none)."""
+    def offered(self, mask: np.ndarray | Sequence[int], code: str) -> bool:
+        """Whether a (WORDS,) mask (or its words as ints) holds this code (an unknown code is
+        held by none)."""
         bit = self._bits.get(code)
         return bit is not None and bool(int(mask[bit // 64]) >> (bit % 64) & 1)
 

@@ -3,10 +3,11 @@
 
 Streamed and batched: the file is read record by record and checked batches of BATCH_SIZE records
 are staged in a temporary file, so memory stays flat as files grow; once the whole file is read
-they are written in one short transaction (app.services.import_writes.StagedBatches: on SQLite
-API writers are not locked out while a big file is read). Any error (a bad cell,
-an unknown organization, a broken file) and nothing is written, unless `skip_invalid`, when the
-invalid records are skipped and reported. `dry_run` checks everything, the writes included, and
+they are written in one transaction (app.services.import_writes.write_staged: on SQLite,
+offerings and schools are planned whole first and written in one short locked transaction, so
+API writers are not locked out while a big file is read, checked and compared). Any error (a bad
+cell, an unknown organization, a broken file) and nothing is written, unless `skip_invalid`, when
+the invalid records are skipped and reported. `dry_run` checks everything, the writes included, and
 rolls back. Records are upserted on (source, external_id), so a re-import changes nothing.
 """
 
@@ -25,7 +26,7 @@ from app.imports import partnerships as partnership_rows
 from app.imports import records as rec
 from app.imports.csvfile import CsvRows, FileProblem
 from app.imports.geocode import Geocoder, default_geocoder
-from app.imports.report import Counts, ImportReport
+from app.imports.report import ImportReport
 from app.imports.rows import CellError, convert
 from app.services import import_writes as writes
 from app.services import partnership_history
@@ -55,6 +56,7 @@ def import_file(
         )
 
 
+@writes.fewer_collections()
 def import_stream(
     *,
     session: Session,
@@ -134,9 +136,14 @@ def import_stream(
                 bar.set_postfix(records=f"{report.rows:,}", refresh=False)
         staged.add(batch)
         bar.set_postfix(records=f"{report.rows:,}", stage="writing", refresh=True)
-        # Batches are written even once the import is bound to fail, so every problem (an
-        # unknown organization, a taken NCES id) is found; the rollback undoes them.
-        report.count(kind).add(staged.write(session, lambda s, b: writer(s, report.source, b)))
+        # Batches are worked out even once the import is bound to fail, so every problem (an
+        # unknown organization, a taken NCES id) is found; nothing is kept. Organizations and
+        # partnerships are written as they are worked out (not planned ahead).
+        ahead = None if kind in ("offerings", "schools") else False
+        written = writes.write_staged(
+            session, staged, lambda s, b: writer(s, report.source, b), report, ahead=ahead
+        )
+        report.count(kind).add(written)  # after: a report set back is another object
     except FileProblem as exc:
         report.fail(f"the file cannot be imported: {exc}")
     except DBAPIError as exc:
@@ -196,21 +203,28 @@ def _writer(
     report: ImportReport,
     organization_source: str | None,
     district: str | None,
-) -> Callable[[Session, str, list[Any]], Counts]:
+) -> Callable[[Session, str, list[Any]], writes.Plan]:
+    """How a batch of `kind` is planned (import_writes.Plan). Organizations and partnerships
+    are written as they are planned (their rows need the ids of rows written before them), so
+    their plans hold no steps and they are never planned ahead."""
     if kind == "partnerships":
-        return lambda s, src, batch: partnership_history.write_partnerships(
-            s, src, batch, report, district
+        return lambda s, src, batch: writes.Plan(
+            partnership_history.write_partnerships(s, src, batch, report, district),
+            fallback="partnerships are written as they are planned",
         )
     if kind == "organizations":
         keys = rec.organization_update_keys(present)
-        return lambda s, src, batch: writes.write_organizations(s, src, batch, keys)
+        return lambda s, src, batch: writes.Plan(
+            writes.write_organizations(s, src, batch, keys),
+            fallback="organizations are written as they are planned",
+        )
     if kind == "offerings":
         keys = rec.offering_update_keys(present)
-        return lambda s, src, batch: writes.write_offerings(
+        return lambda s, src, batch: writes.plan_offerings(
             s, src, batch, keys, report, organization_source
         )
     keys = rec.school_update_keys(present)
-    return lambda s, src, batch: writes.write_schools(s, src, batch, keys, report, district)
+    return lambda s, src, batch: writes.plan_schools(s, src, batch, keys, report, district)
 
 
 def guess_kind(path: Path) -> str | None:

@@ -93,6 +93,8 @@ class ImportReport:
     unmapped_terms: Counter[str] = field(default_factory=Counter)
     notes: dict[str, Any] = field(default_factory=dict)
     detail: str | None = None
+    # SQLite: how long the import held the database's write lock (ms), when it took it
+    write_lock_ms: int | None = None
 
     def count(self, kind: str) -> Counts:
         return self.counts.setdefault(kind, Counts())
@@ -187,6 +189,8 @@ class ImportReport:
             )
         for key, value in self.notes.items():
             out.append(f"  {key}: {value}")
+        if self.write_lock_ms is not None:
+            out.append(f"  SQLite write lock held: {self.write_lock_ms:,} ms")
         if self.unmapped_terms:
             terms = ", ".join(f"{t} ({n})" for t, n in self.unmapped_terms.most_common(20))
             out.append(f"  unmapped taxonomy terms: {terms}")

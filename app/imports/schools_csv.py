@@ -288,6 +288,7 @@ class _Joined:
     matched: set[str] = field(default_factory=set)
 
 
+@writes.fewer_collections()
 def import_directory(
     *,
     session: Session,
@@ -381,14 +382,15 @@ def import_directory(
                     batch = []
         staged.add(batch)
         # Written once the whole file is read and checked: the write lock is held briefly.
-        report.count("schools").add(
-            staged.write(
-                session,
-                lambda s, b: writes.write_schools(
-                    s, source, b, keys, report, district, rules, mapping.district_aliases
-                ),
-            )
+        written = writes.write_staged(
+            session,
+            staged,
+            lambda s, b: writes.plan_schools(
+                s, source, b, keys, report, district, rules, mapping.district_aliases
+            ),
+            report,
         )
+        report.count("schools").add(written)  # after: a report set back is another object
         for j in joined:
             report.notes[f"join {j.join.alias}"] = (
                 f"{len(j.matched):,} of {len(j.rows):,} {j.join.file} rows matched a directory row"

@@ -3,25 +3,46 @@ through the import repository, with the cross-record rules (an offering's organi
 an NCES id is not taken, a district imports its own schools), and the one commit at the end.
 
 An import reads and checks its whole file first, keeping the checked batches in a temporary file
-(`StagedBatches`), and only then writes them, in one short transaction. SQLite has one writer
-at a time and holds the write lock from a transaction's first write to its commit, so writing
-while the file is still being read would lock API writers out for the whole import (longer
-than their busy timeout on big files); staged, they wait only for the writes themselves."""
+(`StagedBatches`), and only then writes them (`write_staged`), all in one transaction: an import
+lands whole or not at all. Each batch's writes are worked out by reading only (a `Plan`: the
+rows to insert, the changes by id, and the stored values each change was computed from), and
+applied by `apply`.
+
+SQLite has one writer at a time and holds the write lock from a transaction's first write to its
+commit. There (`write_staged` with `ahead`), offerings and schools are planned for the whole
+file before any write, without the lock; the plans are then applied in one short transaction
+that takes the lock up front (`BEGIN IMMEDIATE`), first checking that every row a plan changes
+still holds the values it was planned from. A row changed meanwhile by another writer (or a new
+row that another writer added first: a unique or foreign key refuses it) means the plans are
+stale: they are dropped and the file is written the plain way, planning and applying batch by
+batch in one transaction (which holds the lock longer, but sees every committed write). So API
+writers wait only for the import's inserts and updates themselves, never for its reading,
+checking, matching and diffing. PostgreSQL locks rows, not the database, so it is written the
+plain way."""
 
 from __future__ import annotations
 
+import copy
 import datetime as dt
+import gc
+import logging
 import pickle
+import re
 import tempfile
-from collections.abc import Callable, Iterator, Mapping, Sequence
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
 
+from sqlalchemy import text
 from sqlalchemy.exc import DBAPIError, IntegrityError
 from sqlalchemy.orm import Session
 
 from app.imports.records import Record
 from app.imports.report import Counts, ImportReport
-from app.models import Offering
+from app.models import Offering, School, SchoolLink
 from app.repositories import imports as repo
 from app.repositories import school_links as links
 from app.repositories.catalog_changes import record_change
@@ -30,10 +51,105 @@ from app.services.districts import resolve as resolve_districts
 from app.services.school_links import LinkRules
 from app.services.schools import INDICATORS, need_indexes
 
+log = logging.getLogger("partnermap.imports")
+
+TABLES: dict[str, Any] = {"offerings": Offering, "schools": School, "school_links": SchoolLink}
+WRITES = {"insert": "INSERT", "driver": "INSERT", "update": "UPDATE"}  # a step's SQL event
+LOCK_SINCE = "import_write_lock_since"  # session.info: when the import took SQLite's write lock
+
+
+# Python's cyclic garbage collector runs a young-generation pass every 700 container objects
+# allocated, and an import allocates millions (cells, records, plans, parameters) of which
+# almost none are in cycles: those passes were some 40 % of a 100,000-offering import's CPU
+# (BENCHMARKS.md). While imports run the first threshold is raised; memory stays flat.
+IMPORT_GC_THRESHOLD = 50_000
+_gc_lock = threading.Lock()
+_gc_users = [0, gc.get_threshold()]
+
+
+@contextmanager
+def fewer_collections() -> Iterator[None]:
+    """Raise the collector's first threshold while an import runs (imports in several
+    threads share one setting: the last one out puts the old one back)."""
+    with _gc_lock:
+        if _gc_users[0] == 0:
+            _gc_users[1] = gc.get_threshold()
+            gc.set_threshold(IMPORT_GC_THRESHOLD, *_gc_users[1][1:])
+        _gc_users[0] += 1
+    try:
+        yield
+    finally:
+        with _gc_lock:
+            _gc_users[0] -= 1
+            if _gc_users[0] == 0:
+                gc.set_threshold(*_gc_users[1])
+
+
+@dataclass
+class Plan:
+    """What one batch writes, worked out by reading only. `steps` are (insert|update, table,
+    rows) in order; `checks` (table, columns, {id: stored values}) the rows the updates were
+    computed from; `identities` what a later batch must not share with this one to be planned
+    ahead (write_staged); `fallback` why this file cannot be planned ahead at all."""
+
+    counts: Counts = field(default_factory=Counts)
+    steps: list[tuple[str, str, list[Any]]] = field(default_factory=list)
+    checks: list[tuple[str, tuple[str, ...], dict[int, dict[str, Any]]]] = field(
+        default_factory=list
+    )
+    identities: set[tuple[str, Any]] = field(default_factory=set)
+    fallback: str | None = None
+
+
+def apply(session: Session, plan: Plan) -> Counts:
+    """Write a plan; its counts."""
+    for op, table, rows in plan.steps:
+        if op == "insert":
+            repo.insert_rows(session, TABLES[table], rows)
+        elif op == "driver":  # prepared: [SQL, parameters of each row]
+            session.connection().exec_driver_sql(rows[0], rows[1])
+        else:
+            repo.update_rows(session, TABLES[table], rows)
+    return plan.counts
+
+
+def prepared(session: Session, plan: Plan) -> Plan:
+    """The plan with its inserts turned into the driver's SQL and converted parameters, so the
+    conversion is done before the write lock is taken, not while it is held."""
+    steps: list[tuple[str, str, list[Any]]] = []
+    dialect = session.get_bind().dialect
+    for op, table, rows in plan.steps:
+        try:
+            if op == "insert" and rows:
+                steps += [
+                    ("driver", table, [sql, params])
+                    for sql, params in repo.driver_inserts(dialect, TABLES[table], rows)
+                ]
+                continue
+        except ValueError:  # not a driver that takes them so: inserted through SQLAlchemy
+            pass
+        if rows:
+            steps.append((op, table, rows))
+    plan.steps = steps
+    return plan
+
+
+def still_holds(session: Session, plan: Plan) -> bool:
+    """Whether every row the plan changes still holds the values it was planned from."""
+    for table, columns, seen in plan.checks:
+        if table == "schools":
+            now = links.current(session, list(seen), list(columns))
+        else:
+            now = repo.stored_values(session, TABLES[table], list(seen), columns)
+        if any(now.get(id_) != values for id_, values in seen.items()):
+            return False
+    return True
+
 
 class StagedBatches:
-    """Checked batches of records kept on disk (memory stays flat as files grow) until the
-    file has been read whole; then written in order, in the import's one transaction."""
+    """Checked batches of records (or plans) kept on disk (memory stays flat as files grow)
+    until the file has been read whole; then written in order, in the import's one
+    transaction."""
 
     def __init__(self) -> None:
         # Removed when closed (the import's `finally`), or when the process ends.
@@ -67,20 +183,152 @@ class StagedBatches:
         self.close()
 
 
+def write_staged(
+    session: Session,
+    staged: StagedBatches,
+    planner: Callable[[Session, list[Any]], Plan],
+    report: ImportReport,
+    *,
+    ahead: bool | None = None,
+) -> Counts:
+    """Write the staged batches, each planned by `planner`, in the session's transaction (the
+    caller commits: `finish`). `ahead` (default: on SQLite) plans every batch before the first
+    write and applies the plans in one short locked transaction; when that cannot be done (a
+    plan says why, two batches share an NCES or state id, or rows changed meanwhile) the
+    report is set back and the batches are planned and written one by one."""
+    plain = lambda s, batch: apply(s, planner(s, batch))  # noqa: E731
+    if ahead is None:
+        ahead = session.get_bind().dialect.name == "sqlite"
+    if not ahead:
+        return staged.write(session, plain)
+    before = copy.deepcopy(report)
+    why = None
+    with StagedBatches() as plans:
+        counts = Counts()
+        identities: set[tuple[str, Any]] = set()
+        writing = False
+        for batch in staged:
+            plan = planner(session, batch)
+            if LOCK_SINCE not in session.info and _writing(session):
+                session.info[LOCK_SINCE] = time.perf_counter()  # it added a district: locked
+            if plan.fallback or identities & plan.identities:
+                why = plan.fallback or "two batches share an NCES or state id"
+                break
+            identities |= plan.identities
+            counts.add(plan.counts)
+            plans.add([prepared(session, plan)])
+            writing = writing or any(rows for _op, _table, rows in plan.steps)
+        if why is None:
+            if report.blocked or not writing:
+                return counts  # nothing will be written: no lock taken
+            if _apply_planned(session, plans):
+                return counts
+            why = "rows it writes were changed meanwhile"
+    log.info("import %s: written batch by batch (%s)", report.source, why)
+    session.rollback()
+    session.info.pop(LOCK_SINCE, None)
+    report.__dict__.update(before.__dict__)
+    return staged.write(session, plain)
+
+
+def _apply_planned(session: Session, plans: Iterable[list[Plan]]) -> bool:
+    """Apply the plans in one transaction that holds SQLite's write lock from its start; False
+    (and rolled back) when a plan no longer holds."""
+    if not _writing(session):  # planning added no district
+        session.rollback()  # the planning reads' connection, with no write of its own
+        session.execute(text("BEGIN IMMEDIATE"))  # waits (busy timeout) for other writers
+        session.info[LOCK_SINCE] = time.perf_counter()
+    paused = _pause_row_triggers(session, TABLES)
+    written: set[tuple[str, str]] = set()
+    try:
+        for [plan] in plans:
+            if not still_holds(session, plan):
+                session.rollback()
+                return False
+            apply(session, plan)
+            written |= {(WRITES[op], table) for op, table, rows in plan.steps if rows}
+    except IntegrityError:
+        session.rollback()
+        return False
+    _resume_row_triggers(session, paused, written)
+    return True
+
+
+def _writing(session: Session) -> bool:
+    """Whether the session's SQLite connection has written in its transaction (and so holds
+    the write lock): a planner that had to add a district did."""
+    dbapi = session.connection().connection.dbapi_connection
+    return bool(getattr(dbapi, "in_transaction", False))
+
+
+# A trigger's event and table, and its body (SQLite stores the CREATE TRIGGER text as written).
+_TRIGGER = re.compile(
+    r"\bAFTER\s+(INSERT|UPDATE|DELETE)\s+ON\s+\"?(\w+)\"?\s+BEGIN\s+(.*);\s*END\s*$",
+    re.IGNORECASE | re.DOTALL,
+)
+_ROW_VALUES = re.compile(r"\b(NEW|OLD)\.", re.IGNORECASE)
+
+
+def _pause_row_triggers(session: Session, tables: Iterable[str]) -> list[tuple[str, str]]:
+    """Drop, inside the import's locked transaction, the AFTER triggers of `tables` whose body
+    does not depend on the row (the serving-version stamps of migration 0011): SQLite has no
+    statement triggers, so each would run once per row written, doubling the cost of an
+    insert. `_resume_row_triggers` runs each body once and creates the triggers again, before
+    the commit: other connections never see them missing (the lock is held, and a rollback
+    restores them)."""
+    found = session.execute(
+        text(
+            "SELECT name, sql FROM sqlite_master WHERE type = 'trigger' AND tbl_name IN "
+            f"({', '.join(repr(t) for t in tables)})"
+        )
+    ).all()
+    paused = []
+    for name, sql in found:
+        shape = _TRIGGER.search(sql or "")
+        if shape is None or ";" in shape.group(3) or _ROW_VALUES.search(shape.group(3)):
+            continue  # only one-statement bodies that do not read the row
+        session.execute(text(f'DROP TRIGGER "{name}"'))
+        paused.append((name, sql))
+    return paused
+
+
+def _resume_row_triggers(
+    session: Session, paused: list[tuple[str, str]], written: set[tuple[str, str]]
+) -> None:
+    """Run once the body of each paused trigger whose event happened (a write of that kind to
+    its table), and create the triggers again."""
+    done = set()
+    for _name, sql in paused:
+        shape = _TRIGGER.search(sql)
+        assert shape is not None
+        event, table, body = shape.group(1).upper(), shape.group(2), shape.group(3)
+        if (event, table) in written and body not in done:
+            done.add(body)
+            session.execute(text(body))
+        session.execute(text(sql))
+
+
 def finish(session: Session, report: ImportReport, *, catalog: bool) -> ImportReport:
     """Commit once when the import stands; roll back on errors and dry runs."""
     report.finish()
-    if report.status != "imported":
-        session.rollback()
-        return report
     try:
-        if catalog and any(c.added or c.updated for c in report.counts.values()):
-            record_change(session)  # no ids: ranking indexes rebuild once for the batch
-        session.commit()
-    except DBAPIError as exc:
-        session.rollback()
-        report.fail(refusal(exc))
-    return report
+        if report.status != "imported":
+            session.rollback()
+            return report
+        try:
+            if catalog and any(c.added or c.updated for c in report.counts.values()):
+                record_change(session)  # no ids: ranking indexes rebuild once for the batch
+            session.commit()
+        except DBAPIError as exc:
+            session.rollback()
+            report.fail(refusal(exc))
+        return report
+    finally:
+        since = session.info.pop(LOCK_SINCE, None)
+        if since is not None:
+            held_ms = round((time.perf_counter() - since) * 1000)
+            report.write_lock_ms = held_ms
+            log.info("import %s: SQLite write lock held %d ms", report.source, held_ms)
 
 
 # Missing table or column: SQLite says so in words, PostgreSQL by SQLSTATE (42P01, 42703).
@@ -134,6 +382,21 @@ def write_offerings(
     organization_source: str | None = None,
 ) -> Counts:
     """Resolve each offering's organization, then upsert; unknown organizations are errors."""
+    return apply(
+        session,
+        plan_offerings(session, source, records, update_keys, report, organization_source),
+    )
+
+
+def plan_offerings(
+    session: Session,
+    source: str,
+    records: list[Record],
+    update_keys: Sequence[str],
+    report: ImportReport,
+    organization_source: str | None = None,
+) -> Plan:
+    """write_offerings without the writes (reads only)."""
     by_ext = repo.organization_ids(
         session,
         organization_source or source,
@@ -158,9 +421,13 @@ def write_offerings(
             skipped += 1
             continue
         rows.append({**r.values, "external_id": r.external_id, "organization_id": org_id})
-    counts = repo.upsert_rows(session, Offering, source, rows, update_keys)
-    counts.skipped += skipped
-    return counts
+    upsert = repo.plan_upsert(session, Offering, source, rows, update_keys)
+    upsert.counts.skipped += skipped
+    return Plan(
+        counts=upsert.counts,
+        steps=[("insert", "offerings", upsert.new), ("update", "offerings", upsert.changed)],
+        checks=[("offerings", tuple(update_keys), upsert.seen)] if upsert.seen else [],
+    )
 
 
 def write_schools(
@@ -179,8 +446,36 @@ def write_schools(
     fields written follow the precedence rule (school_links.merge). With `district` (a
     district's own upload) every school must be in it: rows naming another, or updating
     another's school, are errors, and rows naming none are put in it."""
+    return apply(
+        session,
+        plan_schools(
+            session, source, records, update_keys, report, district, rules, district_aliases
+        ),
+    )
+
+
+def plan_schools(
+    session: Session,
+    source: str,
+    records: list[Record],
+    update_keys: Sequence[str],
+    report: ImportReport,
+    district: str | None = None,
+    rules: LinkRules | None = None,
+    district_aliases: Mapping[str, str] | None = None,
+) -> Plan:
+    """write_schools without the school writes (reads, and the districts it adds). Its
+    `identities` are the NCES and state ids of the records: a record of a later batch with
+    one of them could link to a school an earlier batch adds, so such a file is not planned
+    ahead (see write_staged)."""
     rules = rules or LinkRules()
     counts = Counts()
+    identities = {
+        (key, value)
+        for r in records
+        for key in ("nces_id", "state_id")
+        if (value := r.values.get(key))
+    }
     records = _districts(session, records, report, district, district_aliases)
     records, found = school_links.resolve(session, source, records, rules, report)
     keys = [k for k in update_keys if k != "need_index"]  # derived: computed below
@@ -223,6 +518,7 @@ def write_schools(
             changed.append({"id": target, **diff, "field_sources": sources, "updated_at": _now()})
         else:
             counts.unchanged += 1
+    insertable: list[dict[str, Any]] = []
     if new_rows:
         index = need_indexes(new_rows)
         written = school_links.written_by(keys, source, rules.precedence)
@@ -232,7 +528,6 @@ def write_schools(
         taken = repo.nces_ids_taken(
             session, source, [(r.get("nces_id"), r["external_id"]) for r in new_rows]
         )
-        insertable = []
         for row, line in zip(new_rows, new_lines, strict=True):
             holder = taken.get(row.get("nces_id") or "")
             if holder:
@@ -246,15 +541,23 @@ def write_schools(
                 counts.skipped += 1
             else:
                 insertable.append(row)
-        links.insert_schools(session, insertable)
         counts.added += len(insertable)
-    links.update_schools(session, changed)
-    links.add_links(session, kept_links)
     counts.updated += len(changed)
     for how, n in found.linked_by.items():
         note = f"linked to existing schools by {how.replace('_', ' ')}"
         report.notes[note] = report.notes.get(note, 0) + n
-    return counts
+    seen = {row["id"]: stored[row["id"]] for row in changed}
+    return Plan(
+        counts=counts,
+        steps=[
+            ("insert", "schools", insertable),
+            ("update", "schools", changed),
+            ("insert", "school_links", kept_links),
+        ],
+        checks=[("schools", (*keys, *INDICATORS, "district"), seen)] if seen else [],
+        identities=identities,
+        fallback="fuzzy matching is on" if rules.fuzzy else None,
+    )
 
 
 def _nces_taken(

@@ -1,11 +1,15 @@
 """SQLite under contention, against a real server: two uvicorn workers share one file while 16
-writers add schools and a bulk import runs. Pinned: no acknowledged write is missing, none is
-duplicated, every school has its one audit event, and clients only see 201, 409 (a retried
-write that had landed, by NCES id) or 503 with Retry-After — never a 500 or a reset."""
+writers add schools and a bulk import of 20,000 schools runs. Pinned: no acknowledged write is
+missing, none is duplicated, every school has its one audit event, and clients only see 201 or
+409 (a retried write that had landed, by NCES id) — never a 500, a reset, nor a 503: the import
+works its rows out before it takes the write lock, and holds it for its inserts only, far
+shorter than the busy timeout and the request timeout (a 503 here meant an API write locked
+out by the import)."""
 
 from __future__ import annotations
 
 import os
+import re
 import subprocess
 import sys
 import threading
@@ -27,6 +31,7 @@ pytestmark = pytest.mark.faults
 
 WRITERS = 16
 IMPORTED = 20_000
+REQUEST_TIMEOUT_S = 5
 
 
 def _schools_csv(path: Path) -> Path:
@@ -48,7 +53,8 @@ def test_two_workers_and_an_import_lose_no_write(tmp_path):
         "WARM_RANKING_INDEX": "false",
         "RATE_LIMIT_PER_MINUTE_IP": "0",
         "RATE_LIMIT_PER_MINUTE_KEY": "0",
-        "REQUEST_TIMEOUT_S": "5",  # under the writers' 10 s: a long wait is a 503, not a hang
+        # under the writers' 10 s: a long wait is a 503, not a hang
+        "REQUEST_TIMEOUT_S": str(REQUEST_TIMEOUT_S),
         "LOG_LEVEL": "WARNING",
     }
     port = _free_port()
@@ -101,11 +107,15 @@ def test_two_workers_and_an_import_lose_no_write(tmp_path):
         server.terminate()
         server.wait(timeout=20)
 
+    held = re.search(r"SQLite write lock held: ([\d,]+) ms", bulk.stdout)
+    print(f"statuses {dict(tally.statuses)}; import: {held and held.group(0)}")
     assert bulk.returncode == 0, bulk.stdout + bulk.stderr
     assert tally.wrong == []
-    assert set(tally.statuses) <= {201, 409, 503}, tally.statuses
+    assert set(tally.statuses) <= {201, 409}, tally.statuses  # no write locked out: no 503
     assert tally.statuses[201] > 0
-    print(f"statuses {dict(tally.statuses)}")
+    assert held is not None, bulk.stdout
+    # one short hold, well under the busy timeout (30 s) and a request's own timeout
+    assert int(held.group(1).replace(",", "")) < REQUEST_TIMEOUT_S * 1000, held.group(0)
     with database.engine.connect() as conn:
         stored = Counter(
             conn.execute(text("SELECT nces_id FROM schools WHERE nces_id LIKE '9%'")).scalars()

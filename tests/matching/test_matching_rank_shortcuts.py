@@ -1,0 +1,178 @@
+"""The ranker's CPU shortcuts (issue 15) give exactly the values of the long way round.
+
+- Far virtual offerings take reach = virtual_reach without a haversine: checked against the
+  full reach of every candidate, around the cut-off and where a service radius, a covering
+  polygon or at-school delivery could lift the reach.
+- Result dataclasses built by `direct_init` stay frozen, equal and hashable.
+"""
+
+from __future__ import annotations
+
+import dataclasses
+from unittest.mock import patch
+
+import numpy as np
+import pytest
+
+import matching.rank as rank_module
+from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
+from geo.distance import haversine_km
+from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
+from matching.index import query_radius_km
+from matching.needs import layout_needs
+from matching.scoring import offering_terms, score_rows, upper_bound
+from tests.matching.factories import AS_OF, build, need, offering, school
+
+BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
+
+KMS = (0.5, 2.0, 3.5, 3.83, 3.84, 3.9, 5.0, 7.6, 7.7, 12.0, 15.4, 15.5, 31.0, 80.0, 500.0, -40.0)
+VARIANTS = (
+    {},
+    {"delivery": frozenset({"virtual", "at_school"})},
+    {"service_radius_km": 100.0},
+    {"service_radius_km": 5.0},
+    {"has_service_area": True},
+)
+
+
+@pytest.mark.parametrize("locale", ["city", "suburb", "town", "rural"])
+@pytest.mark.parametrize("known", [False, True])
+def test_far_virtual_reach_is_the_full_reach(locale: str, known: bool) -> None:
+    records = []
+    for v, extra in enumerate(VARIANTS):
+        for i, km in enumerate(KMS):
+            fields = {"delivery": frozenset({"virtual"}), **extra}
+            records.append(offering(1 + v * 100 + i, km=km, **fields))
+    records.append(offering(1000, km=3.0))  # an in-person one among them
+    index = build(*records)
+    cfg = index.config
+    snap = index.snapshot()
+    covered_ids = {3, 203, 414, 415} if known else None
+    query = school(locale=locale, covered_by=covered_ids)
+    relevant = np.ones(len(snap.tree) + 1, dtype=bool)
+    covered = np.array(sorted(covered_ids or ()), dtype=np.int64)
+    off, _, _ = snap.candidates(
+        query.lat, query.lon, query_radius_km(cfg, locale), relevant, covered
+    )
+    assert len(off) == len(records)
+
+    distance = haversine_km(query.lat, query.lon, off.lat, off.lon)
+    full = rank_module._reach(query, off, distance, covered, cfg)
+    measured: list[int] = []
+
+    def counting(*args: np.ndarray | float) -> np.ndarray:
+        measured.append(np.size(args[2]))
+        return haversine_km(*args)
+
+    with patch.object(rank_module, "haversine_km", counting):
+        value, eligible, none = rank_module._candidate_reach(query, off, covered, cfg, every=False)
+    assert none is None
+    assert value.tolist() == full.value.tolist()  # exactly, not approximately
+    assert eligible.tolist() == full.eligible.tolist()
+    # The shortcut was taken: some virtual rows got virtual_reach without a distance.
+    assert sum(measured) < len(off)
+    value, eligible, every = rank_module._candidate_reach(query, off, covered, cfg, every=True)
+    assert every is not None and every.tolist() == distance.tolist()
+    assert value.tolist() == full.value.tolist()
+
+
+def test_far_virtual_shortcut_needs_every_virtual_reach_setting() -> None:
+    """Settings under which value could exceed the decay (or virtual_reach is no floor):
+    no shortcut, the full computation."""
+    records = [offering(i + 1, km=km, delivery=frozenset({"virtual"})) for i, km in enumerate(KMS)]
+    for cfg in (
+        RankingConfig(virtual_reach=0.0),
+        RankingConfig(virtual_reach=1.0),
+        RankingConfig(outside_area_factor=1.5),
+    ):
+        index = build(*records, config=cfg)
+        snap = index.snapshot()
+        query = school()
+        empty = np.zeros(0, dtype=np.int64)
+        off = snap.gather(np.flatnonzero(snap.alive), np.zeros(0, dtype=np.intp))
+        distance = haversine_km(query.lat, query.lon, off.lat, off.lon)
+        full = rank_module._reach(query, off, distance, empty, cfg)
+        value, eligible, _ = rank_module._candidate_reach(query, off, empty, cfg, every=False)
+        assert value.tolist() == full.value.tolist()
+        assert eligible.tolist() == full.eligible.tolist()
+
+
+def test_far_virtual_rows_are_explained_with_their_distance() -> None:
+    """A far virtual offering ranked: its distance and reach come from the exact scoring."""
+    index = build(
+        offering(1, km=900.0, delivery=frozenset({"virtual"})),
+        offering(2, km=2.0),
+    )
+    ranked = rank_module.rank_offerings(index, school(), [need()], k=2)
+    far = next(r for r in ranked if r.offering_id == 1)
+    assert far.distance_km == pytest.approx(900.0, abs=1e-6)
+    reach = next(c for c in far.contributions if c.component == "reach")
+    assert reach.detail == "virtual: distance not counted (900.0 km away)"
+    assert reach.points == pytest.approx(index.config.reach_weight * index.config.virtual_reach)
+
+
+def test_direct_init_results_stay_frozen_equal_and_hashable() -> None:
+    a = Contribution("fit", 0.5, "meets Counseling")
+    b = Contribution(component="fit", points=0.5, detail="meets Counseling")
+    assert a == b and hash(a) == hash(b)
+    with pytest.raises(dataclasses.FrozenInstanceError):
+        a.points = 1.0  # type: ignore[misc]
+    ranked = RankedOffering(1, 2, 1, 0.5, (a,), (), "reason", 1.0, (), "v")
+    assert ranked.others == ()
+    assert dataclasses.replace(ranked, rank=3).rank == 3
+    assert repr(a) == "Contribution(component='fit', points=0.5, detail='meets Counseling')"
+    with pytest.raises(TypeError):
+        Contribution("fit", 0.5)  # type: ignore[call-arg]
+
+
+@pytest.mark.parametrize("seed", [0, 1, 2])
+def test_upper_bound_with_grades_bounds_every_exact_score(seed: int) -> None:
+    """The bound reads grades (smallest grade penalty over the needs; demoted when no need's
+    grades are served): it stays >= the exact score of every row, at any text similarity,
+    and it is below the old bound (without grades) for rows serving no need's grades."""
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    index = OfferingIndex.build(
+        synthetic_offerings(1500, 30 + seed, codes, BAY_AREA), parents, names=names
+    )
+    cfg = index.config
+    snap = index.snapshot()
+    off = snap.gather(np.flatnonzero(snap.alive), np.zeros(0, dtype=np.intp))
+    schools = synthetic_schools(6, 40 + seed, codes, BAY_AREA)
+    lowered = 0
+    for i in range(len(schools)):
+        query, needs = schools.query(i)
+        spans = [(9, 12), (-1, 5), (None, None), (6, 8)]  # needs of different grades
+        needs = [
+            dataclasses.replace(
+                n, grade_low=spans[(j + i) % 4][0], grade_high=spans[(j + i) % 4][1]
+            )
+            for j, n in enumerate(needs)
+        ]
+        slots = sorted(needs, key=lambda n: n.priority)
+        tree = snap.tree.extended(n.category for n in slots)
+        layout = layout_needs(
+            [slots], [(query.grade_low, query.grade_high)], tree, snap.languages, cfg
+        )
+        distance = haversine_km(query.lat, query.lon, off.lat, off.lon)
+        reach = rank_module._reach(query, off, distance, np.zeros(0, dtype=np.int64), cfg)
+        terms = offering_terms(
+            off, 0.7, 0, np.zeros(4, dtype=np.uint64), as_of=AS_OF.toordinal(),
+            equity=cfg.equity, reverse=False, config=cfg,
+        )  # fmt: skip
+        bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach.value, cfg)
+        for text in (0.0, 1.0):
+            scored = score_rows(
+                off, layout.needs, None, layout.credit_table,
+                np.full((len(off), len(slots)), text), None, reach.value,
+                as_of=AS_OF.toordinal(), equity=cfg.equity, reverse=False, config=cfg,
+                terms=terms,
+            )  # fmt: skip
+            assert (scored.score <= bound + rank_module.BOUND_SLACK).all()
+        no_grades = dataclasses.replace(
+            layout.needs, grade_low=np.full_like(layout.needs.grade_low, -1),
+            grade_high=np.full_like(layout.needs.grade_high, 12),
+        )  # fmt: skip
+        wide = upper_bound(off, no_grades, layout.credit_table, terms, reach.value, cfg)
+        lowered += int((bound < wide - 1.0).sum())
+    assert lowered > 0  # rows serving no need's grades were bounded below the demotion
