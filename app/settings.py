@@ -97,7 +97,7 @@ class Settings(BaseSettings):
         description="How stale a worker's view of other workers' writes may be: it looks at "
         "the catalog change log and the serving versions again only when it last looked longer "
         "ago than this (its own writes show in its next request at once; 0 = look on every "
-        "request).",
+        "request). Bearer tokens' principals ignore it: revocations stop at once everywhere.",
     )
     result_cache_entries: int = Field(
         default=2_000,

@@ -4,7 +4,10 @@ database's serving version of its kind (app/repositories/serving.py) is unchange
 on any worker (a new assessment, a revoked token, a disabled user) ends it at the next request
 of every worker — or, with a freshness bound (Settings.freshness_ms), within that bound on the
 other workers: the versions are read again only when this worker last read them longer ago,
-or when it has committed a write of its own since (Database.writes)."""
+or when it has committed a write of its own since (Database.writes). Credentials are never
+held past a write on any worker: the "accounts" kind (principals of tokens) ignores the bound
+and reads its version on every request, so a revoked token or a disabled user stops at once
+on every worker (issue 13)."""
 
 from __future__ import annotations
 
@@ -21,6 +24,7 @@ from app.repositories import serving
 T = TypeVar("T")
 MAX_ENTRIES = 10_000  # per worker; emptied when full (a burst of distinct keys, then refilled)
 MISSING: Any = object()
+AT_ONCE = frozenset({"accounts"})  # kinds whose version is read on every request, bound or not
 
 
 class ServingCache:
@@ -39,7 +43,7 @@ class ServingCache:
         """The cached value while it holds, else load() (what load raises is not kept)."""
         if self.seconds <= 0:
             return load()
-        version = self.versions(session).get(kind)
+        version = self.versions(session, fresh=kind in AT_ONCE).get(kind)
         if version is None:  # the version row is gone (tables emptied): nothing is cacheable
             return load()
         now = time.monotonic()
@@ -55,9 +59,10 @@ class ServingCache:
 
     def peek(self, kind: str, key: Hashable) -> Any:
         """The cached value if it holds without reading the database (the versions read within
-        the freshness bound, no write of this worker's since), else MISSING."""
+        the freshness bound, no write of this worker's since; never for AT_ONCE kinds), else
+        MISSING."""
         versions = self._fresh_versions()
-        if versions is None or self.seconds <= 0:
+        if versions is None or self.seconds <= 0 or kind in AT_ONCE:
             return MISSING
         version = versions.get(kind)
         hit = self._entries.get((kind, key))
@@ -65,9 +70,10 @@ class ServingCache:
             return MISSING
         return hit[2]
 
-    def versions(self, session: Session) -> dict[str, int]:
-        """The serving versions: this worker's last reading while it is fresh, else read."""
-        held = self._fresh_versions()
+    def versions(self, session: Session, *, fresh: bool = False) -> dict[str, int]:
+        """The serving versions: this worker's last reading while it is within the bound (and
+        `fresh` is not asked for), else read (once per transaction: serving.versions)."""
+        held = None if fresh else self._fresh_versions()
         if held is not None:
             return held
         if self.writes is None or self.fresh_s <= 0:

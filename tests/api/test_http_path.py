@@ -125,7 +125,7 @@ def test_the_published_schema_still_names_the_response_model(app):
 # --- the freshness bound ----------------------------------------------------------------------
 
 
-def test_within_the_bound_a_repeated_ranking_reads_nothing_of_the_database(bounded, db):
+def test_within_the_bound_a_repeated_ranking_reads_only_the_serving_versions(bounded, db):
     sid = _school_with_needs(bounded)
     _partner(bounded)
     _ids(bounded, sid)
@@ -140,7 +140,32 @@ def test_within_the_bound_a_repeated_ranking_reads_nothing_of_the_database(bound
         _ids(bounded, sid, free="true")  # another question: ranked again, still no read
     finally:
         event.remove(db.engine, "before_cursor_execute", seen)
-    assert statements == []
+    # No change-log look, no needs, no catalog: only the one read that keeps credentials
+    # current on every worker (the token's principal is checked against its version).
+    assert len(statements) == 2, statements
+    assert all("serving_versions" in statement for statement in statements), statements
+
+
+@pytest.mark.parametrize("how", ["revoke", "disable"])
+def test_within_the_bound_a_revoked_token_or_disabled_user_stops_at_once_elsewhere(
+    client, db, settings, elsewhere, how
+):
+    from tests.conftest import user_token
+
+    sid = _school_with_needs(client)
+    _partner(client)
+    user, token = user_token(db, f"{how}@partnermap.test", "admin")
+    with _worker(settings, elsewhere, f"Bearer {token}", freshness_ms=60_000) as other:
+        assert other.get(f"/v1/schools/{sid}/matches").status_code == 200
+        assert other.get(f"/v1/schools/{sid}/matches").status_code == 200  # principal held
+        if how == "revoke":
+            done = client.post("/v1/auth/revoke", headers={"Authorization": f"Bearer {token}"})
+            assert done.status_code == 204, done.text
+        else:
+            done = client.patch(f"/v1/users/{user}", json={"active": False})
+            assert done.status_code == 200, done.text
+        refused = other.get(f"/v1/schools/{sid}/matches")
+        assert refused.status_code == 401, refused.text
 
 
 def test_a_write_through_the_worker_shows_in_its_next_ranking_despite_the_bound(bounded):
