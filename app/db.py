@@ -113,7 +113,10 @@ class Database:
                 self.writes.bump()
 
         def rolled_back(conn) -> None:  # type: ignore[no-untyped-def]
-            conn.info.pop("wrote", None)
+            # A connection the database dropped (restart, crash) is invalidated: its `info`
+            # would try to reconnect mid-rollback and raise, turning the 503 into a 500.
+            if not conn.invalidated:
+                conn.info.pop("wrote", None)
 
         event.listen(engine, "before_cursor_execute", executed)
         event.listen(engine, "commit", committing)

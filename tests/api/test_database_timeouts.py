@@ -173,3 +173,21 @@ def test_a_request_whose_answer_does_not_start_in_time_is_a_503_with_retry_after
     assert int(response.headers["retry-after"]) >= 1
     assert "x-request-id" in response.headers
     assert elapsed < 10  # the handler alone would take 30 s
+
+
+def test_a_connection_dropped_mid_transaction_rolls_back_without_a_new_error(tmp_path):
+    """A connection the database dropped (a PostgreSQL restart or crash) is invalidated; rolling
+    its transaction back must not raise again. The write counter's rollback hook read the
+    connection's `info`, which then tried to reconnect and raised PendingRollbackError, so the
+    request's OperationalError (a 503) became a 500 (tests/faults, PostGIS restart)."""
+    from sqlalchemy import text
+
+    database = Database(f"sqlite:///{tmp_path / 'dropped.db'}")
+    try:
+        with database.engine.connect() as conn:
+            conn.begin()
+            conn.execute(text("CREATE TABLE t (x INTEGER)"))
+            conn.invalidate()
+            conn.rollback()
+    finally:
+        database.dispose()
