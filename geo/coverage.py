@@ -267,7 +267,8 @@ def _school_demand_by_lexsort(
     )
     school_off = o_sorted[starts]
     reached = np.bincount(school_off, minlength=n_off).astype(np.intp)
-    wanted = np.bincount(school_off, weights=np.nan_to_num(per_school_students), minlength=n_off)
+    weights = np.nan_to_num(per_school_students)
+    wanted = np.bincount(school_off, weights=weights, minlength=n_off).astype(np.float64)
     return reached, wanted
 
 

@@ -27,6 +27,7 @@ geo.coverage then shares capacity over these pairs and grades each need.
 
 from __future__ import annotations
 
+import contextlib
 import ctypes
 import datetime as dt
 import itertools
@@ -452,10 +453,8 @@ def _release_freed_memory() -> None:
     nothing). The blocks' temporaries, up to tens of megabytes each, sit in the heap (glibc
     raises its mmap threshold as large arrays are freed) and stay resident after they are
     freed: at national scale gigabytes, under whatever the caller allocates next."""
-    try:
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
         ctypes.CDLL("libc.so.6").malloc_trim(0)
-    except (OSError, AttributeError):  # not glibc
-        pass
 
 
 def _one_need_each(needs: NeedArrays) -> NeedArrays:

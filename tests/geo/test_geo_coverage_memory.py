@@ -34,10 +34,20 @@ def _pairs(n_pairs: int, n_needs: int, n_off: int, seed: int) -> dict[str, np.nd
     }
 
 
-FIELDS = (
-    "counts share contribution schools_reached school_share estimated student_share offerings "
-    "effective best_fit need_estimated status"
-).split()
+FIELDS = [
+    "counts",
+    "share",
+    "contribution",
+    "schools_reached",
+    "school_share",
+    "estimated",
+    "student_share",
+    "offerings",
+    "effective",
+    "best_fit",
+    "need_estimated",
+    "status",
+]
 
 
 @pytest.mark.parametrize("seed", [0, 1, 2])
