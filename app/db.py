@@ -3,6 +3,7 @@ use, and the one place that builds sessions and transactions."""
 
 from __future__ import annotations
 
+import threading
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
@@ -40,6 +41,25 @@ class Timeouts:
         )
 
 
+class Writes:
+    """A count of the write transactions committed through one Database (one worker's), so
+    what a worker keeps for a freshness bound (Settings.freshness_ms) ends at once after a
+    write of its own. It moves twice per write: as the commit starts and, for sessions, once
+    it is done, so a read racing the commit cannot keep its answer under the new count."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._lock = threading.Lock()
+
+    def bump(self) -> None:
+        with self._lock:
+            self.count += 1
+
+
+# Statements that cannot write: anything else marks its transaction as a writer.
+_READS = ("SELECT", "PRAGMA", "SHOW", "EXPLAIN", "SET ")
+
+
 class Database:
     """One engine and its session factory for a database URL."""
 
@@ -47,6 +67,7 @@ class Database:
         self.url = make_url(url)
         self.echo = echo
         self.timeouts = timeouts
+        self.writes = Writes()
 
     @classmethod
     def of(cls, settings: Settings) -> Database:
@@ -62,12 +83,14 @@ class Database:
         t = self.timeouts
         if self.is_postgis:
             options = f"-c statement_timeout={t.statement_ms} -c lock_timeout={t.lock_ms}"
-            return create_engine(
-                self.url,
-                echo=self.echo,
-                pool_pre_ping=True,
-                pool_timeout=t.pool_s,
-                connect_args={"connect_timeout": t.connect_s, "options": options},
+            return self._counting_writes(
+                create_engine(
+                    self.url,
+                    echo=self.echo,
+                    pool_pre_ping=True,
+                    pool_timeout=t.pool_s,
+                    connect_args={"connect_timeout": t.connect_s, "options": options},
+                )
             )
         if self.url.database and self.url.database != ":memory:":
             Path(self.url.database).parent.mkdir(parents=True, exist_ok=True)
@@ -78,11 +101,45 @@ class Database:
             connect_args={"check_same_thread": False, "timeout": t.sqlite_busy_ms / 1000},
         )
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=t.sqlite_busy_ms))
+        return self._counting_writes(engine)
+
+    def _counting_writes(self, engine: Engine) -> Engine:
+        def executed(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
+            if not statement.lstrip()[:7].upper().startswith(_READS):
+                conn.info["wrote"] = True
+
+        def committing(conn) -> None:  # type: ignore[no-untyped-def]
+            if conn.info.pop("wrote", False):
+                self.writes.bump()
+
+        def rolled_back(conn) -> None:  # type: ignore[no-untyped-def]
+            conn.info.pop("wrote", None)
+
+        event.listen(engine, "before_cursor_execute", executed)
+        event.listen(engine, "commit", committing)
+        event.listen(engine, "rollback", rolled_back)
         return engine
 
     @cached_property
     def sessions(self) -> sessionmaker[Session]:
-        return sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+        factory = sessionmaker(self.engine, expire_on_commit=False, autoflush=False)
+
+        def wrote(session: Session, *_args: object) -> None:
+            session.info["wrote"] = True
+
+        def orm_execute(state) -> None:  # type: ignore[no-untyped-def]
+            if not state.is_select:
+                state.session.info["wrote"] = True
+
+        def committed(session: Session) -> None:
+            if session.info.pop("wrote", False):
+                self.writes.bump()
+
+        event.listen(factory, "after_flush", wrote)
+        event.listen(factory, "do_orm_execute", orm_execute)
+        event.listen(factory, "after_commit", committed)
+        event.listen(factory, "after_rollback", lambda session: session.info.pop("wrote", None))
+        return factory
 
     @contextmanager
     def session(self) -> Iterator[Session]:

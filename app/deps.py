@@ -4,17 +4,20 @@ in the thread pool, a hop that costs more than the work (about 0.1 ms each, per 
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import AsyncIterator, Callable
+from functools import partial
 from typing import Annotated
 
 from fastapi import Depends, Request
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.auth.policy import door
 from app.auth.principal import NOBODY, Principal
 from app.db import Database
 from app.domain_errors import Unauthorized
 from app.services.catalog_index import CatalogIndex
+from app.services.result_cache import ResultCache
 from app.services.serving_cache import ServingCache
 from app.settings import Settings
 
@@ -23,9 +26,25 @@ async def get_database(request: Request) -> Database:
     return request.app.state.database
 
 
-def get_session(request: Request) -> Iterator[Session]:
-    with request.app.state.database.session() as session:
+async def get_session(request: Request) -> AsyncIterator[Session]:
+    """A session whose work is rolled back unless the route commits (Database.session). It
+    connects on first use, in the route's thread; only a session that did so is rolled back
+    or closed in the thread pool, so a request that reads nothing skips that hop."""
+    session = request.app.state.database.sessions()
+    try:
         yield session
+    except BaseException:
+        await _in_pool_if_connected(session, session.rollback)
+        raise
+    finally:
+        await _in_pool_if_connected(session, session.close)
+
+
+async def _in_pool_if_connected(session: Session, step: Callable[[], None]) -> None:
+    if session.in_transaction():
+        await run_in_threadpool(step)  # returning the connection may wait on the database
+    else:
+        step()
 
 
 async def get_app_settings(request: Request) -> Settings:
@@ -40,12 +59,18 @@ async def get_serving_cache(request: Request) -> ServingCache | None:
     return getattr(request.app.state, "serving_cache", None)
 
 
+async def get_result_cache(request: Request) -> ResultCache | None:
+    return getattr(request.app.state, "result_cache", None)
+
+
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
-def get_principal(request: Request, session: SessionDep) -> Principal:
+async def get_principal(request: Request, session: SessionDep) -> Principal:
     """Who sends the request: a bearer token (log-in), an X-API-Key (district portal), or
-    nobody. Bad credentials are a 401 even where none are needed, so a client learns of them."""
+    nobody. Bad credentials are a 401 even where none are needed, so a client learns of them.
+    A token's principal held by the serving cache is answered here; whatever reads the
+    database runs in the thread pool."""
     from app.services import accounts
 
     request_id = getattr(request.state, "request_id", None)
@@ -54,18 +79,31 @@ def get_principal(request: Request, session: SessionDep) -> Principal:
     if key is not None and authorization is not None:
         raise Unauthorized("Send a bearer token or an API key, not both.")
     if key is not None:
-        return accounts.principal_for_key(
-            session=session, text=key, origin=request.headers.get("origin"), request_id=request_id
+        return await run_in_threadpool(
+            partial(
+                accounts.principal_for_key,
+                session=session,
+                text=key,
+                origin=request.headers.get("origin"),
+                request_id=request_id,
+            )
         )
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization takes `Bearer <token>`.")
-        return accounts.principal_for_token(
-            session=session,
-            token=token.strip(),
-            request_id=request_id,
-            cache=getattr(request.app.state, "serving_cache", None),
+        cache = getattr(request.app.state, "serving_cache", None)
+        held = accounts.held_principal(token=token.strip(), request_id=request_id, cache=cache)
+        if held is not None:
+            return held
+        return await run_in_threadpool(
+            partial(
+                accounts.principal_for_token,
+                session=session,
+                token=token.strip(),
+                request_id=request_id,
+                cache=cache,
+            )
         )
     return Principal(request_id=request_id) if request_id else NOBODY
 
@@ -82,3 +120,4 @@ DatabaseDep = Annotated[Database, Depends(get_database)]
 SettingsDep = Annotated[Settings, Depends(get_app_settings)]
 RankingIndexDep = Annotated[CatalogIndex, Depends(get_ranking_index)]
 ServingCacheDep = Annotated[ServingCache | None, Depends(get_serving_cache)]
+ResultCacheDep = Annotated[ResultCache | None, Depends(get_result_cache)]

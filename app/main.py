@@ -60,6 +60,7 @@ from app.routers import (
 )
 from app.routers.imports import router as imports_router
 from app.services.catalog_index import CatalogIndex
+from app.services.result_cache import ResultCache
 from app.services.serving_cache import ServingCache
 from app.settings import Settings, get_settings
 
@@ -125,8 +126,10 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     app.state.settings = settings
     app.state.database = database or Database.of(settings)
     # This app's ranking index, kept current from the catalog change log (one per worker).
-    app.state.ranking_index = CatalogIndex(settings.ranking)
-    app.state.serving_cache = ServingCache(settings.serving_cache_s)
+    fresh_s, writes = settings.freshness_ms / 1000, app.state.database.writes
+    app.state.ranking_index = CatalogIndex(settings.ranking, fresh_s, writes)
+    app.state.serving_cache = ServingCache(settings.serving_cache_s, fresh_s, writes)
+    app.state.result_cache = ResultCache(settings.result_cache_entries)
     limits = _limits(settings)
     app.state.login_throttle = limits.login_throttle
 

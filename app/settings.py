@@ -91,6 +91,21 @@ class Settings(BaseSettings):
         "principal at most; any write to schools, assessments, districts or accounts ends them "
         "sooner, on every worker (0 = no cache).",
     )
+    freshness_ms: int = Field(
+        default=500,
+        ge=0,
+        description="How stale a worker's view of other workers' writes may be: it looks at "
+        "the catalog change log and the serving versions again only when it last looked longer "
+        "ago than this (its own writes show in its next request at once; 0 = look on every "
+        "request). Bearer tokens' principals ignore it: revocations stop at once everywhere.",
+    )
+    result_cache_entries: int = Field(
+        default=2_000,
+        ge=0,
+        description="Rankings a worker keeps (least recently used dropped): a school's page for "
+        "the same parameters and caller is answered again from memory while the catalog, the "
+        "partnership history and the school's needs are unchanged (0 = none).",
+    )
     db_connect_timeout_s: int = Field(
         default=3,
         ge=1,

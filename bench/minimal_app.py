@@ -1,5 +1,5 @@
 """The minimal endpoint `bench http` compares ours with: FastAPI running the plain PostGIS query
-(bench.postgis_baseline.QUERY, 20 rows) on a pooled connection, nothing else.
+(bench.postgis_baseline.FORMS["distance"], 20 rows) on a pooled connection, nothing else.
 
     BENCH_BASELINE_URL=postgresql+psycopg://… uvicorn bench.minimal_app:app
 """
@@ -12,11 +12,11 @@ from typing import Annotated, Any
 from fastapi import FastAPI, Query
 from sqlalchemy import create_engine, text
 
-from bench.postgis_baseline import QUERY
+from bench.postgis_baseline import FORMS
 
 engine = create_engine(os.environ["BENCH_BASELINE_URL"], pool_size=16, max_overflow=4)
 # psycopg's %(name)s placeholders as SQLAlchemy :name ones.
-STATEMENT = text(QUERY.replace("%(", ":").replace(")s", ""))
+STATEMENT = text(FORMS["distance"].replace("%(", ":").replace(")s", ""))
 app = FastAPI()
 
 

@@ -5,21 +5,26 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query
+from fastapi import APIRouter, Depends, Path, Query, Response
+from pydantic_core import to_json
 
-from app.deps import PrincipalDep, RankingIndexDep, ServingCacheDep, SessionDep, SettingsDep
+from app.deps import (
+    PrincipalDep,
+    RankingIndexDep,
+    ResultCacheDep,
+    ServingCacheDep,
+    SessionDep,
+    SettingsDep,
+)
 from app.routers.params import NO_NUL, RankingOfferingsDep
 from app.schemas.matches import (
     GROUPING_DOC,
     Contribution,
     Grouping,
     MatchFilters,
-    MatchOffering,
     MatchRequest,
     NeedMet,
-    OfferingMatch,
     OfferingMatches,
-    OtherOffering,
     SchoolMatch,
     SchoolMatches,
 )
@@ -71,49 +76,78 @@ def _needs_met(result: RankedOffering | RankedSchool) -> list[NeedMet]:
     ]
 
 
-def _offering_matches(ranking: OfferingRanking, limit: int) -> OfferingMatches:
+# The answer is serialised once, here, from plain data in the response model's field order and
+# types (no model instances, no second validation): the same bytes FastAPI's response_model
+# would send (tests/api/test_http_path.py checks them against it), and response_model stays
+# for the OpenAPI schema.
+
+
+def _offering_matches_json(ranking: OfferingRanking, limit: int) -> bytes:
+    titles = ranking.titles
     items = [
-        OfferingMatch(
-            rank=r.rank,
-            score=r.score,
-            distance_km=r.distance_km,
-            reason=r.reason,
-            contributions=_contributions(r),
-            needs_met=_needs_met(r),
-            warnings=list(r.warnings),
-            offering=MatchOffering(
-                id=o.id,
-                title=o.title,
-                organization_id=o.organization_id,
-                organization_name=o.organization_name,
-                verified=o.verified,
-                categories=o.categories,
-                cost=o.cost,
-                delivery=o.delivery,
-            ),
-            other_offerings=[
-                OtherOffering(
-                    id=other.offering_id,
-                    title=ranking.titles[other.offering_id],
-                    rank=other.rank,
-                    score=other.score,
-                    reason=other.reason,
-                )
-                for other in r.others
-                if other.offering_id in ranking.titles
+        {
+            "rank": int(r.rank),
+            "score": float(r.score),
+            "offering": {
+                "id": int(o.id),
+                "title": str(o.title),
+                "organization_id": int(o.organization_id),
+                "organization_name": str(o.organization_name),
+                "verified": bool(o.verified),
+                "categories": [str(c) for c in o.categories],
+                "cost": None if o.cost is None else str(o.cost),
+                "delivery": [str(d) for d in o.delivery],
+            },
+            "distance_km": float(r.distance_km),
+            "reason": str(r.reason),
+            "contributions": [
+                {"component": str(c.component), "points": float(c.points), "detail": str(c.detail)}
+                for c in r.contributions
             ],
-        )
+            "needs_met": [
+                {
+                    "category": str(n.category),
+                    "name": str(n.name),
+                    "priority": int(n.priority),
+                    "credit": float(n.credit),
+                    "via": str(n.via),
+                    "primary": bool(n.primary),
+                }
+                for n in r.needs_met
+            ],
+            "warnings": [str(w) for w in r.warnings],
+            "other_offerings": [
+                {
+                    "id": int(other.offering_id),
+                    "title": str(titles[other.offering_id]),
+                    "rank": int(other.rank),
+                    "score": float(other.score),
+                    "reason": str(other.reason),
+                }
+                for other in r.others
+                if other.offering_id in titles
+            ],
+        }
         for r, o in ranking.results
     ]
-    return OfferingMatches(
-        group=ranking.group,
-        items=items,
-        next_cursor=_cursor(ranking.next_offset),
-        limit=limit,
-        equity=ranking.equity,
-        model_version=ranking.model_version,
-        needs_assessment_id=ranking.needs_assessment_id,
+    return to_json(
+        {
+            "group": ranking.group,
+            "items": items,
+            "next_cursor": _cursor(ranking.next_offset),
+            "limit": int(limit),
+            "equity": float(ranking.equity),
+            "model_version": str(ranking.model_version),
+            "needs_assessment_id": (
+                None if ranking.needs_assessment_id is None else int(ranking.needs_assessment_id)
+            ),
+        },
+        inf_nan_mode="null",  # the models' default (ser_json_inf_nan)
     )
+
+
+def _json(body: bytes) -> Response:
+    return Response(content=body, media_type="application/json")
 
 
 @dataclass(frozen=True)
@@ -163,19 +197,20 @@ def school_matches(
     settings: SettingsDep,
     principal: PrincipalDep,
     serving_cache: ServingCacheDep,
+    results: ResultCacheDep,
     filters: Annotated[MatchFilters, Depends(ranking_filters)],
     limit: Limit = 20,
     cursor: RankCursor = None,
     equity: EquityParam = None,
     group: GroupParam = "offering",
-) -> OfferingMatches:
+) -> Response:
     """Ranks every offering against the school's latest needs assessment. Each result
     explains itself: the points each component adds (they sum to `score`), the needs it meets
     and a one-line reason. Filters given here are hard; everything else is scored softly.
     `group=organization` gives one item per organization (its best offering, the others
     nested); the default, `group=offering`, one per offering. The response's `group` says
     which the caller got."""
-    ranking = service.for_school(
+    body = service.for_school(
         session=session,
         ranking_index=ranking_index,
         principal=principal,
@@ -187,8 +222,10 @@ def school_matches(
         filters=filters,
         group=group,
         cache=serving_cache,
+        results=results,
+        render=lambda ranking: _offering_matches_json(ranking, limit),
     )
-    return _offering_matches(ranking, limit)
+    return _json(body)
 
 
 @router.post(
@@ -203,7 +240,7 @@ def ad_hoc_matches(
     ranking_index: RankingIndexDep,
     settings: SettingsDep,
     principal: PrincipalDep,
-) -> OfferingMatches:
+) -> Response:
     """For portals and principals without a filed assessment: needs plus a school id or a
     location. The filters in the body are hard; everything else is scored softly. Only the
     needs sent are ranked (a school id lends its place and indicators, never its filed
@@ -215,7 +252,7 @@ def ad_hoc_matches(
         settings=settings,
         request=body,
     )
-    return _offering_matches(ranking, body.limit)
+    return _json(_offering_matches_json(ranking, body.limit))
 
 
 @router.get(

@@ -1,7 +1,9 @@
 """The in-memory ranking index an app holds (create_app puts one on app.state, one per worker
 process), brought up to date from the catalog change log before every ranking, so a committed
-write to an offering or an organization shows in the next ranking of every worker (no timer,
-no staleness window)."""
+write to an offering or an organization shows in the next ranking of every worker. With a
+freshness bound (Settings.freshness_ms) the log is looked at again only when this worker last
+looked longer ago or has committed a write of its own since: a write through this worker
+shows in its next ranking, one through another worker within the bound."""
 
 from __future__ import annotations
 
@@ -17,7 +19,7 @@ from shapely import MultiPolygon
 from sqlalchemy.orm import Session
 
 import geo
-from app.db import Database
+from app.db import Database, Writes
 from app.repositories import catalog
 from app.repositories.offerings import OfferingBrief
 from app.settings import get_settings
@@ -38,14 +40,23 @@ DERIVED_KEYS = 8
 class CatalogIndex:
     """An OfferingIndex plus what it has applied from the change log."""
 
-    def __init__(self, config: RankingConfig | None = None) -> None:
+    def __init__(
+        self,
+        config: RankingConfig | None = None,
+        fresh_s: float = 0.0,
+        writes: Writes | None = None,
+    ) -> None:
         self.config = config or get_settings().ranking
+        self.fresh_s = fresh_s if writes is not None else 0.0
+        self.writes = writes
+        self._checked: tuple[int, float] = (-1, 0.0)  # write count and time of the last look
         self._index: OfferingIndex | None = None
         self._lock = threading.Lock()
         self._newest = 0
         self._applied: deque[int] = deque(maxlen=4 * REREAD_WINDOW)
         self._by_org: dict[int, set[int]] = {}
         self._version = 0  # bumped whenever the index's offerings change
+        self._history_version = 0  # bumped whenever the partnership history it holds changes
         self._derived: dict[Hashable, tuple[int, Any]] = {}
         # Beside the index, so a ranking reads nothing else of the catalog: what results show
         # (offering -> its fields, organization -> name and verification) and polygon service
@@ -57,16 +68,35 @@ class CatalogIndex:
         self._area_shapes: list[MultiPolygon] = []
 
     def current(self, session: Session) -> OfferingIndex:
-        """The index with every committed change applied."""
+        """The index with every committed change applied (within the freshness bound)."""
         with self._lock:
+            if self._index is not None and self._fresh():
+                if self._index.needs_rebuild:
+                    self._index.rebuild()
+                return self._index
+            count, looked_at = (self.writes.count if self.writes else 0), time.monotonic()
             if self._index is None:
                 self._build(session)
             else:
                 self._catch_up(session)
+            self._checked = (count, looked_at)
             assert self._index is not None
             if self._index.needs_rebuild:
                 self._index.rebuild()
             return self._index
+
+    def _fresh(self) -> bool:
+        if self.fresh_s <= 0 or self.writes is None:
+            return False
+        count, looked_at = self._checked
+        return count == self.writes.count and time.monotonic() - looked_at < self.fresh_s
+
+    @property
+    def version(self) -> tuple[int, int]:
+        """Changes whenever what a ranking reads of the index does: its offerings (and what
+        results show of them) or its partnership history."""
+        with self._lock:
+            return (self._version, self._history_version)
 
     def covering(self, lat: float, lon: float) -> frozenset[int]:
         """Offerings whose organization's polygon service area covers the point (boundary
@@ -257,3 +287,4 @@ class CatalogIndex:
             same = np.array_equal(history.need_index, held.need_index, equal_nan=True)
         if not same:
             self._index.history = learn_weights(history, self.config)
+            self._history_version += 1

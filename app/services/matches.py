@@ -5,9 +5,10 @@ equity strength used and the model version."""
 from __future__ import annotations
 
 import dataclasses
+import datetime as dt
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Any
+from typing import Any, TypeVar
 
 from sqlalchemy import Row
 from sqlalchemy.orm import Session
@@ -25,6 +26,7 @@ from app.schemas.schools import NeedIn
 from app.services import organizations
 from app.services import schools as school_service
 from app.services.catalog_index import CatalogIndex
+from app.services.result_cache import ResultCache
 from app.services.serving_cache import ServingCache
 from app.services.validation import check_categories, check_category, check_grades
 from app.settings import Settings
@@ -42,6 +44,7 @@ from matching import (
 from matching.need_index import populations_from_indicators
 
 MAX_DEPTH = 500  # rankings are computed top-k; pages reach this deep at most
+T = TypeVar("T")
 
 
 @dataclass(frozen=True)
@@ -168,6 +171,10 @@ def school_needs(session: Session, school_id: int) -> RankedSchoolNeeds:
     )
 
 
+def _same(ranking: OfferingRanking) -> OfferingRanking:
+    return ranking
+
+
 def for_school(
     *,
     session: Session,
@@ -181,11 +188,15 @@ def for_school(
     filters: MatchFilters,
     group: Grouping = "offering",
     cache: ServingCache | None = None,
-) -> OfferingRanking:
+    results: ResultCache | None = None,
+    render: Callable[[OfferingRanking], T] = _same,  # type: ignore[assignment]
+) -> T:
     """A page of offerings (or organizations, group="organization") ranked against the
     school's latest needs assessment, with the equity strength used (the request's, else the
-    school's district default). With a cache, the school and its needs are read again only
-    after a write to schools, assessments or districts (on any worker) or a few seconds."""
+    school's district default), as render() makes it. With a cache, the school and its needs
+    are read again only after a write to schools, assessments or districts (on any worker) or
+    a few seconds; with `results`, the rendered page is kept for the same question while the
+    index, the school's needs and the day are unchanged."""
     if cache is None:
         filed = school_needs(session, school_id)
     else:
@@ -204,25 +215,38 @@ def for_school(
             f"POST /v1/schools/{school_id}/needs-assessments or send needs to POST /v1/matches."
         )
     index = ranking_index.current(session)
-    query = filed.query
-    ranked = _ranker(group)(
-        index,
-        dataclasses.replace(query, covered_by=ranking_index.covering(query.lat, query.lon)),
-        list(filed.needs),
-        k=_depth(offset, limit),
-        equity=strength,
-        filters=ranking_filters(principal, filters),
-    )
-    page = ranked[offset : offset + limit]
-    return OfferingRanking(
-        results=_shown(ranking_index, page),
-        next_offset=_next_offset(offset, limit, len(ranked)),
-        equity=strength,
-        model_version=settings.ranking.version,
-        needs_assessment_id=filed.assessment_id,
-        group=group,
-        titles=_other_titles(session, page),
-    )
+    hard = ranking_filters(principal, filters)
+
+    def compute() -> T:
+        query = filed.query
+        ranked = _ranker(group)(
+            index,
+            dataclasses.replace(query, covered_by=ranking_index.covering(query.lat, query.lon)),
+            list(filed.needs),
+            k=_depth(offset, limit),
+            equity=strength,
+            filters=hard,
+        )
+        page = ranked[offset : offset + limit]
+        return render(
+            OfferingRanking(
+                results=_shown(ranking_index, page),
+                next_offset=_next_offset(offset, limit, len(ranked)),
+                equity=strength,
+                model_version=settings.ranking.version,
+                needs_assessment_id=filed.assessment_id,
+                group=group,
+                titles=_other_titles(session, page),
+            )
+        )
+
+    if results is None:
+        return compute()
+    # Read before ranking: a catch-up by another thread meanwhile can only make the kept
+    # answer newer than its version says (missed next time), never older.
+    valid_for = (ranking_index.version, filed, dt.date.today())
+    key = (school_id, offset, limit, strength, hard, group, settings.ranking.version)
+    return results.get(key, valid_for, compute)
 
 
 def _ranker(group: Grouping) -> Callable[..., list[RankedOffering]]:

@@ -2,7 +2,12 @@
 needs and the principals of bearer tokens, each for a few seconds at most and only while the
 database's serving version of its kind (app/repositories/serving.py) is unchanged, so a write
 on any worker (a new assessment, a revoked token, a disabled user) ends it at the next request
-of every worker."""
+of every worker — or, with a freshness bound (Settings.freshness_ms), within that bound on the
+other workers: the versions are read again only when this worker last read them longer ago,
+or when it has committed a write of its own since (Database.writes). Credentials are never
+held past a write on any worker: the "accounts" kind (principals of tokens) ignores the bound
+and reads its version on every request, so a revoked token or a disabled user stops at once
+on every worker (issue 13)."""
 
 from __future__ import annotations
 
@@ -13,25 +18,32 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
+from app.db import Writes
 from app.repositories import serving
 
 T = TypeVar("T")
 MAX_ENTRIES = 10_000  # per worker; emptied when full (a burst of distinct keys, then refilled)
+MISSING: Any = object()
+AT_ONCE = frozenset({"accounts"})  # kinds whose version is read on every request, bound or not
 
 
 class ServingCache:
     """Values by (kind, key), each with the kind's version and a deadline."""
 
-    def __init__(self, seconds: float) -> None:
+    def __init__(self, seconds: float, fresh_s: float = 0.0, writes: Writes | None = None) -> None:
         self.seconds = seconds
+        self.fresh_s = fresh_s if writes is not None else 0.0
+        self.writes = writes
         self._entries: dict[tuple[str, Hashable], tuple[int, float, Any]] = {}
         self._lock = threading.Lock()
+        # The serving versions as last read: (this worker's write count then, when, versions).
+        self._versions: tuple[int, float, dict[str, int]] | None = None
 
     def get(self, session: Session, kind: str, key: Hashable, load: Callable[[], T]) -> T:
         """The cached value while it holds, else load() (what load raises is not kept)."""
         if self.seconds <= 0:
             return load()
-        version = serving.versions(session).get(kind)
+        version = self.versions(session, fresh=kind in AT_ONCE).get(kind)
         if version is None:  # the version row is gone (tables emptied): nothing is cacheable
             return load()
         now = time.monotonic()
@@ -44,3 +56,38 @@ class ServingCache:
                 self._entries.clear()
             self._entries[(kind, key)] = (version, now + self.seconds, value)
         return value
+
+    def peek(self, kind: str, key: Hashable) -> Any:
+        """The cached value if it holds without reading the database (the versions read within
+        the freshness bound, no write of this worker's since; never for AT_ONCE kinds), else
+        MISSING."""
+        versions = self._fresh_versions()
+        if versions is None or self.seconds <= 0 or kind in AT_ONCE:
+            return MISSING
+        version = versions.get(kind)
+        hit = self._entries.get((kind, key))
+        if version is None or hit is None or hit[0] != version or hit[1] <= time.monotonic():
+            return MISSING
+        return hit[2]
+
+    def versions(self, session: Session, *, fresh: bool = False) -> dict[str, int]:
+        """The serving versions: this worker's last reading while it is within the bound (and
+        `fresh` is not asked for), else read (once per transaction: serving.versions)."""
+        held = None if fresh else self._fresh_versions()
+        if held is not None:
+            return held
+        if self.writes is None or self.fresh_s <= 0:
+            return serving.versions(session)
+        count, read_at = self.writes.count, time.monotonic()
+        held = dict(serving.versions(session))
+        if self.writes.count == count:  # no write of ours committed meanwhile
+            self._versions = (count, read_at, held)
+        return held
+
+    def _fresh_versions(self) -> dict[str, int] | None:
+        memo = self._versions
+        if memo is None or self.writes is None or memo[0] != self.writes.count:
+            return None
+        if time.monotonic() - memo[1] >= self.fresh_s:
+            return None
+        return memo[2]

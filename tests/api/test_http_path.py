@@ -1,0 +1,272 @@
+"""The ranking's HTTP path (issue 15): the answer serialised once and byte-for-byte what the
+response model gives, a worker that does not look at the database while its view is within
+the freshness bound (its own writes show at once, other workers' within the bound), and the
+result cache (a repeated question answered from memory, never after what it was computed
+from changed)."""
+
+import time
+from collections.abc import Iterator
+
+import pytest
+from fastapi.testclient import TestClient
+from pydantic import TypeAdapter
+from sqlalchemy import event
+
+from app.db import Database
+from app.main import create_app
+from app.schemas.matches import OfferingMatches
+from tests.api.factories import offering, organization, school
+
+NEAR = {"lat": 37.790, "lon": -122.206}
+NEEDS = [{"category": "mental_health_sel", "priority": 1}, {"category": "arts", "priority": 2}]
+
+
+def _school_with_needs(client, needs=NEEDS) -> int:
+    sid = client.post("/v1/schools", json=school()).json()["id"]
+    filed = client.post(
+        f"/v1/schools/{sid}/needs-assessments", json={"assessed_on": "2026-09-01", "needs": needs}
+    )
+    assert filed.status_code == 201, filed.text
+    return sid
+
+
+def _partner(client, name="Partner", categories=("arts",), **changes) -> tuple[int, int]:
+    body = organization(name=name, locations=[NEAR], service_area={"kind": "none"}, **changes)
+    org = client.post("/v1/organizations", json=body)
+    assert org.status_code == 201, org.text
+    return org.json()["id"], _offering(client, org.json()["id"], categories)
+
+
+def _offering(client, org: int, categories=("arts",)) -> int:
+    made = client.post(
+        f"/v1/organizations/{org}/offerings",
+        json=offering(categories=list(categories), grade_low=0, grade_high=5),
+    )
+    assert made.status_code == 201, made.text
+    return made.json()["id"]
+
+
+def _ids(client, sid, **params) -> list[int]:
+    response = client.get(f"/v1/schools/{sid}/matches", params=params)
+    assert response.status_code == 200, response.text
+    return [i["offering"]["id"] for i in response.json()["items"]]
+
+
+@pytest.fixture
+def bounded(db, settings) -> Iterator[TestClient]:
+    """A worker whose freshness bound is a minute, with the operator's token."""
+    from tests.conftest import user_token
+
+    _, token = user_token(db, "bounded@partnermap.test", "admin")
+    app = create_app(settings.model_copy(update={"freshness_ms": 60_000}), database=db)
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        worker.headers["Authorization"] = f"Bearer {token}"
+        yield worker
+
+
+@pytest.fixture
+def elsewhere(settings) -> Iterator[Database]:
+    """The same database through another engine, as another worker process has."""
+    other = Database(settings.database_url)
+    yield other
+    other.dispose()
+
+
+def _worker(settings, database: Database, token_header: str, **changes) -> TestClient:
+    app = create_app(settings.model_copy(update=changes), database=database)
+    worker = TestClient(app, raise_server_exceptions=False)
+    worker.headers["Authorization"] = token_header
+    return worker
+
+
+# --- the answer -------------------------------------------------------------------------------
+
+
+@pytest.mark.parametrize("group", ["offering", "organization"])
+def test_the_answer_is_the_bytes_the_response_model_gives(client, group):
+    sid = _school_with_needs(client)
+    org, _ = _partner(client)
+    _offering(client, org, ["mental_health_sel"])
+    _partner(client, name="Other", categories=("mental_health_sel", "arts"))
+    response = client.get(f"/v1/schools/{sid}/matches", params={"group": group})
+    assert response.status_code == 200, response.text
+    assert response.headers["content-type"] == "application/json"
+    adapter = TypeAdapter(OfferingMatches)
+    # What FastAPI's response_model would send for the same content (validate, dump_json).
+    expected = adapter.dump_json(adapter.validate_json(response.content), by_alias=True)
+    assert response.content == expected
+    assert len(response.json()["items"]) >= 2
+
+
+def test_ad_hoc_answers_are_the_bytes_the_response_model_gives(client):
+    _partner(client)
+    response = client.post(
+        "/v1/matches",
+        json={
+            "location": {**NEAR, "locale": "city"},
+            "needs": [{"category": "arts", "priority": 1}],
+        },
+    )
+    assert response.status_code == 200, response.text
+    adapter = TypeAdapter(OfferingMatches)
+    assert response.content == adapter.dump_json(
+        adapter.validate_json(response.content), by_alias=True
+    )
+    assert response.json()["items"]
+
+
+def test_the_published_schema_still_names_the_response_model(app):
+    paths = app.openapi()["paths"]
+    for path, method in (("/v1/schools/{school_id}/matches", "get"), ("/v1/matches", "post")):
+        answer = paths[path][method]["responses"]["200"]["content"]["application/json"]
+        assert answer["schema"] == {"$ref": "#/components/schemas/OfferingMatches"}
+
+
+# --- the freshness bound ----------------------------------------------------------------------
+
+
+def test_within_the_bound_a_repeated_ranking_reads_only_the_serving_versions(bounded, db):
+    sid = _school_with_needs(bounded)
+    _partner(bounded)
+    _ids(bounded, sid)
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(db.engine, "before_cursor_execute", seen)
+    try:
+        _ids(bounded, sid)
+        _ids(bounded, sid, free="true")  # another question: ranked again, still no read
+    finally:
+        event.remove(db.engine, "before_cursor_execute", seen)
+    # No change-log look, no needs, no catalog: only the one read that keeps credentials
+    # current on every worker (the token's principal is checked against its version).
+    assert len(statements) == 2, statements
+    assert all("serving_versions" in statement for statement in statements), statements
+
+
+@pytest.mark.parametrize("how", ["revoke", "disable"])
+def test_within_the_bound_a_revoked_token_or_disabled_user_stops_at_once_elsewhere(
+    client, db, settings, elsewhere, how
+):
+    from tests.conftest import user_token
+
+    sid = _school_with_needs(client)
+    _partner(client)
+    user, token = user_token(db, f"{how}@partnermap.test", "admin")
+    with _worker(settings, elsewhere, f"Bearer {token}", freshness_ms=60_000) as other:
+        assert other.get(f"/v1/schools/{sid}/matches").status_code == 200
+        assert other.get(f"/v1/schools/{sid}/matches").status_code == 200  # principal held
+        if how == "revoke":
+            done = client.post("/v1/auth/revoke", headers={"Authorization": f"Bearer {token}"})
+            assert done.status_code == 204, done.text
+        else:
+            done = client.patch(f"/v1/users/{user}", json={"active": False})
+            assert done.status_code == 200, done.text
+        refused = other.get(f"/v1/schools/{sid}/matches")
+        assert refused.status_code == 401, refused.text
+
+
+def test_a_write_through_the_worker_shows_in_its_next_ranking_despite_the_bound(bounded):
+    sid = _school_with_needs(bounded)
+    org, first = _partner(bounded)
+    assert _ids(bounded, sid) == [first]
+    second = _offering(bounded, org, ["mental_health_sel"])
+    assert _ids(bounded, sid)[0] == second
+    assert bounded.delete(f"/v1/offerings/{second}").status_code == 204
+    assert _ids(bounded, sid) == [first]
+    refiled = bounded.post(
+        f"/v1/schools/{sid}/needs-assessments",
+        json={"assessed_on": "2026-10-01", "needs": [{"category": "stem", "priority": 1}]},
+    )
+    assert refiled.status_code == 201, refiled.text
+    answer = bounded.get(f"/v1/schools/{sid}/matches").json()
+    assert answer["needs_assessment_id"] == refiled.json()["id"]
+
+
+def test_another_workers_write_shows_once_the_bound_has_passed(client, settings, elsewhere):
+    sid = _school_with_needs(client)
+    org, first = _partner(client)
+    token = client.headers["Authorization"]
+    with _worker(settings, elsewhere, token, freshness_ms=2000) as other:
+        assert _ids(other, sid) == [first]
+        second = _offering(client, org, ["mental_health_sel"])  # through the first worker
+        assert _ids(other, sid) == [first]  # within the bound: the other has not looked
+        time.sleep(2.05)
+        assert _ids(other, sid)[0] == second
+
+
+def test_with_no_bound_another_workers_write_shows_at_once(client, settings, elsewhere):
+    sid = _school_with_needs(client)
+    org, first = _partner(client)
+    token = client.headers["Authorization"]
+    with _worker(settings, elsewhere, token, freshness_ms=0) as other:
+        assert _ids(other, sid) == [first]
+        second = _offering(client, org, ["mental_health_sel"])
+        assert _ids(other, sid)[0] == second
+        assert client.post("/v1/auth/revoke").status_code == 204
+        assert other.get(f"/v1/schools/{sid}/matches").status_code == 401
+
+
+# --- the result cache -------------------------------------------------------------------------
+
+
+def test_a_repeated_question_is_answered_from_the_result_cache(client, app):
+    sid = _school_with_needs(client)
+    _partner(client)
+    results = app.state.result_cache
+    first = client.get(f"/v1/schools/{sid}/matches")
+    assert (results.hits, results.misses) == (0, 1)
+    again = client.get(f"/v1/schools/{sid}/matches")
+    assert (results.hits, results.misses) == (1, 1)
+    assert again.content == first.content
+    client.get(f"/v1/schools/{sid}/matches", params={"limit": 5})  # another question
+    assert (results.hits, results.misses) == (1, 2)
+
+
+def test_the_result_cache_never_answers_after_what_it_ranked_changed(client, app):
+    sid = _school_with_needs(client)
+    org, first = _partner(client)
+    assert _ids(client, sid) == [first]
+    second = _offering(client, org, ["mental_health_sel"])  # the catalog
+    assert _ids(client, sid)[0] == second
+    refiled = client.post(  # the school's needs
+        f"/v1/schools/{sid}/needs-assessments",
+        json={"assessed_on": "2026-10-01", "needs": [{"category": "arts", "priority": 1}]},
+    )
+    assert refiled.status_code == 201, refiled.text
+    assert _ids(client, sid)[0] == first
+    assert app.state.result_cache.hits == 0
+
+
+def test_a_caller_who_sees_verified_partners_only_is_not_answered_from_the_operators(
+    client, db, app
+):
+    from tests.conftest import user_token
+
+    sid = _school_with_needs(client)
+    vetted, verified = _partner(client, name="Vetted")
+    _, unverified = _partner(client, name="New")  # organizations start unverified
+    made = client.post(f"/v1/organizations/{vetted}/verification", json={"state": "verified"})
+    assert made.status_code == 200, made.text
+    assert set(_ids(client, sid)) == {verified, unverified}
+    _, token = user_token(db, "principal@partnermap.test", "school_staff", schools=[sid])
+    principal = client.get(
+        f"/v1/schools/{sid}/matches", headers={"Authorization": f"Bearer {token}"}
+    )
+    assert principal.status_code == 200, principal.text
+    assert [i["offering"]["id"] for i in principal.json()["items"]] == [verified]
+
+
+def test_no_result_cache_when_its_size_is_zero(db, settings):
+    from tests.conftest import user_token
+
+    _, token = user_token(db, "operator2@partnermap.test", "admin")
+    app = create_app(settings.model_copy(update={"result_cache_entries": 0}), database=db)
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        worker.headers["Authorization"] = f"Bearer {token}"
+        sid = _school_with_needs(worker)
+        _partner(worker)
+        assert _ids(worker, sid) == _ids(worker, sid)
+        assert (app.state.result_cache.hits, len(app.state.result_cache)) == (0, 0)
