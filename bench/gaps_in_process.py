@@ -59,7 +59,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     reach = stage("pairs (fit and reach)", lambda: fit_and_reach(index, schools, as_of=AS_OF))
 
     def coverage() -> geo.Coverage:
-        usable = np.flatnonzero(reach.usable)
+        usable = reach.usable  # a mask: row numbers of tens of millions of pairs weigh 8x more
         students = [
             np.nan if n.students_affected is None else n.students_affected for n in reach.needs
         ]

@@ -40,6 +40,10 @@ import numpy.typing as npt
 STATUSES = ("unmet", "thin", "met")
 SLACK = 1e-6  # fits are computed in float32 (7 significant digits)
 UNMET, THIN, MET = 0, 1, 2
+# Pairs per chunk of the per-pair passes: bounds their temporaries.
+CHUNK = 1 << 18
+# Largest (offering, school, students rank) key of _school_demand's sort.
+KEY_LIMIT = np.iinfo(np.int64).max
 
 FloatArray = npt.NDArray[np.float64]
 IntArray = npt.NDArray[np.intp]
@@ -132,26 +136,7 @@ def needs_coverage(
     n_needs, n_off = len(school), len(schools_cap)
 
     counts = q >= cfg.min_fit - SLACK
-    c_need, c_off = p_need[counts], p_off[counts]
-    c_school = school[c_need]
-
-    # Distinct (offering, school) pairs that count, with the students of the school's most
-    # affecting need the offering serves (NaN when none of them says).
-    order = np.lexsort((c_school, c_off))
-    o_sorted, s_sorted = c_off[order], c_school[order]
-    first = np.ones(len(order), dtype=bool)
-    first[1:] = (o_sorted[1:] != o_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
-    starts = np.flatnonzero(first)
-    demand_students = students[c_need[order]]
-    per_school_students = (
-        np.fmax.reduceat(demand_students, starts) if len(starts) else np.zeros(0, np.float64)
-    )
-    school_off = o_sorted[starts]
-    del order, o_sorted, s_sorted, first, demand_students, c_school
-    reached = np.bincount(school_off, minlength=n_off).astype(np.intp)
-    wanted_students = np.bincount(
-        school_off, weights=np.nan_to_num(per_school_students), minlength=n_off
-    )
+    reached, wanted_students = _school_demand(p_need, p_off, counts, school, students, n_off)
 
     with np.errstate(divide="ignore", invalid="ignore"):
         school_share = np.where(
@@ -164,20 +149,30 @@ def needs_coverage(
             1.0,
             np.clip(students_cap / np.where(wanted_students > 0, wanted_students, 1.0), 0, 1),
         )
-    known_students = ~np.isnan(students[p_need])
-    share = np.where(
-        known_students, np.minimum(school_share[p_off], student_share[p_off]), school_share[p_off]
-    )
-    share = np.where(counts, share, 0.0)
-    del known_students
-    contribution = q * share
-
-    offerings = np.bincount(c_need, minlength=n_needs).astype(np.intp)
-    effective = np.bincount(p_need, weights=contribution, minlength=n_needs).astype(np.float64)
+    # Per pair, in chunks: every temporary is a chunk long, never as long as the pairs (at
+    # national scale they are tens of millions). Accumulations (np.add.at, like bincount, adds
+    # in pair order) give exactly what whole-array operations give.
+    n_pairs = len(p_need)
+    share = np.empty(n_pairs, dtype=np.float64)
+    contribution = np.empty(n_pairs, dtype=np.float64)
+    offerings = np.zeros(n_needs, dtype=np.intp)
+    effective = np.zeros(n_needs, dtype=np.float64)
     best_fit = np.zeros(n_needs)
-    np.maximum.at(best_fit, c_need, q[counts])
     need_estimated = np.zeros(n_needs, dtype=bool)
-    need_estimated[c_need[estimated[c_off]]] = True
+    known_students = ~np.isnan(students)
+    for start in range(0, n_pairs, CHUNK):
+        stop = min(start + CHUNK, n_pairs)
+        c_need, c_off, c_fit = p_need[start:stop], p_off[start:stop], q[start:stop]
+        c_counts = counts[start:stop]
+        part = school_share[c_off]
+        part = np.where(known_students[c_need], np.minimum(part, student_share[c_off]), part)
+        share[start:stop] = np.where(c_counts, part, 0.0)
+        contribution[start:stop] = c_fit * share[start:stop]
+        np.add.at(effective, c_need, contribution[start:stop])
+        n_count, o_count = c_need[c_counts], c_off[c_counts]
+        np.add.at(offerings, n_count, 1)
+        np.maximum.at(best_fit, n_count, c_fit[c_counts])
+        need_estimated[n_count[estimated[o_count]]] = True
     # Fits come through float32 credits: compare with a little slack, so an exact-category
     # offering with a full share (fit 0.7 in float32) meets a need as documented.
     status = np.where(
@@ -197,6 +192,84 @@ def needs_coverage(
         need_estimated=need_estimated,
         status=status,
     )
+
+
+def _school_demand(
+    p_need: np.ndarray,
+    p_off: np.ndarray,
+    counts: np.ndarray,
+    school: np.ndarray,
+    students: np.ndarray,
+    n_off: int,
+) -> tuple[IntArray, FloatArray]:
+    """Per offering: the distinct schools it counts for, and the students they need of it (per
+    school the most of its needs the offering counts for; unknown students add nothing).
+
+    The distinct (offering, school) pairs come from one in-place sort of an int64 key per
+    counting pair, (offering, school, rank of the need's students): 8 bytes a pair, where an
+    argsort of the pairs held about 40. Each (offering, school) run ends at its largest
+    students. Runs are read in chunks cut at offering boundaries, so each offering's students
+    add up in the same order (ascending school) as one bincount over every run would.
+    """
+    n_schools = int(school.max()) + 1 if len(school) else 0
+    levels = np.unique(students[~np.isnan(students)])
+    # Rank 0: unknown students (the most of a school's needs is unknown only if all are).
+    rank = np.where(np.isnan(students), 0, np.searchsorted(levels, students) + 1)
+    value = np.nan_to_num(np.concatenate([[np.nan], levels]))
+    n_ranks = len(levels) + 1
+    if n_off * n_schools * n_ranks > KEY_LIMIT:
+        return _school_demand_by_lexsort(p_need, p_off, counts, school, students, n_off)
+    key = np.empty(int(np.count_nonzero(counts)), dtype=np.int64)
+    at = 0
+    for start in range(0, len(p_need), CHUNK):
+        keep = counts[start : start + CHUNK]
+        need = p_need[start : start + CHUNK][keep]
+        off = p_off[start : start + CHUNK][keep].astype(np.int64)
+        key[at : at + len(need)] = (off * n_schools + school[need]) * n_ranks + rank[need]
+        at += len(need)
+    key.sort()
+    reached = np.zeros(n_off, dtype=np.intp)
+    wanted = np.zeros(n_off, dtype=np.float64)
+    start, per_offering = 0, n_schools * n_ranks
+    while start < len(key):
+        stop = min(start + CHUNK, len(key))
+        if stop < len(key):  # on to the end of the last offering begun
+            last_off = int(key[stop - 1]) // per_offering
+            stop = int(np.searchsorted(key, (last_off + 1) * per_offering))
+        group = key[start:stop] // n_ranks
+        ends = np.flatnonzero(np.r_[group[1:] != group[:-1], True])
+        off = group[ends] // n_schools
+        reached += np.bincount(off, minlength=n_off)
+        wanted += np.bincount(off, weights=value[key[start:stop][ends] % n_ranks], minlength=n_off)
+        start = stop
+    return reached, wanted
+
+
+def _school_demand_by_lexsort(
+    p_need: np.ndarray,
+    p_off: np.ndarray,
+    counts: np.ndarray,
+    school: np.ndarray,
+    students: np.ndarray,
+    n_off: int,
+) -> tuple[IntArray, FloatArray]:
+    """_school_demand when its key would not fit in an int64: a lexsort of the pairs."""
+    c_need, c_off = p_need[counts], p_off[counts]
+    c_school = school[c_need]
+    order = np.lexsort((c_school, c_off))
+    o_sorted, s_sorted = c_off[order], c_school[order]
+    first = np.ones(len(order), dtype=bool)
+    first[1:] = (o_sorted[1:] != o_sorted[:-1]) | (s_sorted[1:] != s_sorted[:-1])
+    starts = np.flatnonzero(first)
+    demand_students = students[c_need[order]]
+    per_school_students = (
+        np.fmax.reduceat(demand_students, starts) if len(starts) else np.zeros(0, np.float64)
+    )
+    school_off = o_sorted[starts]
+    reached = np.bincount(school_off, minlength=n_off).astype(np.intp)
+    weights = np.nan_to_num(per_school_students)
+    wanted = np.bincount(school_off, weights=weights, minlength=n_off).astype(np.float64)
+    return reached, wanted
 
 
 def _rows(values: npt.ArrayLike) -> np.ndarray:

@@ -27,6 +27,8 @@ geo.coverage then shares capacity over these pairs and grades each need.
 
 from __future__ import annotations
 
+import contextlib
+import ctypes
 import datetime as dt
 import itertools
 import math
@@ -63,6 +65,8 @@ ISSUE_FULL, ISSUE_INACTIVE, ISSUE_GRADES, ISSUE_LANGUAGE = 1, 2, 3, 4
 # Schools per block of candidate pairs, and pairs per scoring chunk: they bound memory.
 SCHOOL_BLOCK = 256
 SCORE_ROWS = 1 << 18
+# Candidate (school, offering) pairs of a block decided at once: bounds their memory too.
+CANDIDATE_ROWS = 1 << 19
 
 
 @dataclass(frozen=True)
@@ -146,17 +150,18 @@ def fit_and_reach(
         min_fit=cov.min_fit,
         day=(as_of or dt.date.today()).toordinal(),
     )
-    parts: list[tuple[np.ndarray, ...]] = []
+    columns = _Columns()
     assessed = np.flatnonzero(lengths > 0)
     for start in range(0, len(assessed), SCHOOL_BLOCK):
         block = _block_pairs(work, assessed[start : start + SCHOOL_BLOCK])
         if block:
-            parts.append(_compact(block))
-    if not parts:
+            columns.append(_compact(block))
+    if not columns.size:
         return _empty(off, need_school, needs)
     # Blocks follow the schools in order and needs are flattened school by school, so the
-    # blocks, each sorted by (need, offering), concatenate in that order: no global sort.
-    pair_need, pair_off, fit, distance, via, issue = _concatenate_columns(parts)
+    # blocks, each sorted by (need, offering), follow each other in that order: no global sort.
+    pair_need, pair_off, fit, distance, via, issue = columns.arrays()
+    _release_freed_memory()
     return Reaching(
         offerings=off,
         need_school=need_school,
@@ -317,11 +322,24 @@ def _chord(km: np.ndarray | float) -> np.ndarray:
 
 
 def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
-    """The pairs of a block of schools: candidates decided by reach_of, then each reaching
-    offering against the school's needs of its branches, scored in chunks of bounded size."""
-    s_rows, o_rows = w.reach.pairs(w, rows)
-    shared = (w.school_branches[s_rows] & w.off_branches[o_rows]) != 0  # only these earn fit
-    s_rows, o_rows = s_rows[shared], o_rows[shared]
+    """The pairs of a block of schools (see _candidate_pairs), in chunks of candidates."""
+    s_all, o_all = w.reach.pairs(w, rows)
+    shared = (w.school_branches[s_all] & w.off_branches[o_all]) != 0  # only these earn fit
+    s_all, o_all = s_all[shared], o_all[shared]
+    out: list[tuple[np.ndarray, ...]] = []
+    # Candidates in chunks: each is taken with every offering column (hundreds of bytes a
+    # pair), and a block of a dense city has millions of them.
+    for start in range(0, len(s_all), CANDIDATE_ROWS):
+        stop = start + CANDIDATE_ROWS
+        out.extend(_candidate_pairs(w, s_all[start:stop], o_all[start:stop]))
+    return out
+
+
+def _candidate_pairs(
+    w: _Work, s_rows: np.ndarray, o_rows: np.ndarray
+) -> list[tuple[np.ndarray, ...]]:
+    """The pairs among these candidates: decided by reach_of, then each reaching offering
+    against the school's needs of its branches, scored in chunks of bounded size."""
     flat_off = w.off.take(o_rows)
     # Each pair measured from the offering's location nearest its school (issue 12).
     w.places.nearest(flat_off, w.schools.lat[s_rows], w.schools.lon[s_rows])
@@ -377,16 +395,42 @@ def _block_pairs(w: _Work, rows: np.ndarray) -> list[tuple[np.ndarray, ...]]:
     return out
 
 
-def _concatenate_columns(parts: list[tuple[np.ndarray, ...]]) -> list[np.ndarray]:
-    """Each column of the blocks' pairs in one array, releasing that column's blocks as it
-    goes (empties `parts`): at most one column is held twice, not every column."""
-    columns = [list(column) for column in zip(*parts, strict=True)]
-    parts.clear()
-    out = []
-    for column in columns:
-        out.append(np.concatenate(column))
-        column.clear()
-    return out
+class _Columns:
+    """The pairs' columns, grown in place as blocks are appended (realloc: the kernel moves
+    large arrays' pages, nothing is copied), then trimmed to size.
+
+    Keeping the blocks and concatenating them at the end held every pair twice, and left the
+    blocks' freed memory scattered through the heap, still resident, under what came next
+    (at national scale tens of millions of pairs, gigabytes).
+    """
+
+    DTYPES = (np.int32, np.int32, np.float32, np.float64, np.int8, np.int8)
+    GROWTH = 1.25  # capacity grows by this factor: at most a quarter more than the pairs
+
+    def __init__(self) -> None:
+        self.size = 0
+        self.capacity = 0
+        self.columns = [np.zeros(0, dtype=dtype) for dtype in self.DTYPES]
+
+    def append(self, block: tuple[np.ndarray, ...]) -> None:
+        n = len(block[0])
+        if self.size + n > self.capacity:
+            self._resize(max(self.size + n, int(self.capacity * self.GROWTH), 1 << 16))
+        for column, values in zip(self.columns, block, strict=True):
+            column[self.size : self.size + n] = values
+        self.size += n
+
+    def arrays(self) -> list[np.ndarray]:
+        """The columns, trimmed to the pairs appended (hands them over: append no more)."""
+        self._resize(self.size)
+        columns, self.columns = self.columns, []
+        return columns
+
+    def _resize(self, capacity: int) -> None:
+        for column in self.columns:
+            # In place: the columns are this object's own, with no views of them yet.
+            column.resize(capacity, refcheck=False)
+        self.capacity = capacity
 
 
 def _compact(chunks: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
@@ -402,6 +446,15 @@ def _compact(chunks: list[tuple[np.ndarray, ...]]) -> tuple[np.ndarray, ...]:
         via[order].astype(np.int8),
         issue[order].astype(np.int8),
     )
+
+
+def _release_freed_memory() -> None:
+    """Hand the memory the blocks freed back to the system (glibc's malloc_trim; elsewhere
+    nothing). The blocks' temporaries, up to tens of megabytes each, sit in the heap (glibc
+    raises its mmap threshold as large arrays are freed) and stay resident after they are
+    freed: at national scale gigabytes, under whatever the caller allocates next."""
+    with contextlib.suppress(OSError, AttributeError):  # not glibc
+        ctypes.CDLL("libc.so.6").malloc_trim(0)
 
 
 def _one_need_each(needs: NeedArrays) -> NeedArrays:
