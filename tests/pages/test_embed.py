@@ -131,6 +131,15 @@ def test_the_frame_may_be_framed_by_the_keys_origins_only(anon, db):
     assert response.headers["content-security-policy"].count("frame-ancestors") == 1
 
 
+def test_the_frame_names_the_needs_in_the_visitors_language(anon, db):
+    key = _key(db)
+    spanish = anon.get("/embed/v1/frame", params={"key": key, "lang": "es"})
+    assert spanish.status_code == 200
+    assert "Salud mental y aprendizaje socioemocional" in spanish.text
+    english = anon.get("/embed/v1/frame", params={"key": key, "lang": "en"})
+    assert "Salud mental" not in english.text
+
+
 def test_the_frame_with_an_unknown_key_says_so_and_may_not_be_framed(anon, db):
     response = anon.get("/embed/v1/frame", params={"key": "pmk_nope_nope"})
     assert response.status_code == 403
