@@ -69,8 +69,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 async def get_principal(request: Request, session: SessionDep) -> Principal:
     """Who sends the request: a bearer token (log-in), an X-API-Key (district portal), or
     nobody. Bad credentials are a 401 even where none are needed, so a client learns of them.
-    A token's principal held by the serving cache is answered here; whatever reads the
-    database runs in the thread pool."""
+    Both read the database (a token's principal is held by the serving cache only while the
+    accounts' serving version, read on every request, is unchanged), so both run in the
+    thread pool."""
     from app.services import accounts
 
     request_id = getattr(request.state, "request_id", None)
@@ -93,9 +94,6 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization takes `Bearer <token>`.")
         cache = getattr(request.app.state, "serving_cache", None)
-        held = accounts.held_principal(token=token.strip(), request_id=request_id, cache=cache)
-        if held is not None:
-            return held
         return await run_in_threadpool(
             partial(
                 accounts.principal_for_token,

@@ -9,11 +9,12 @@ from __future__ import annotations
 import datetime as dt
 import os
 from collections.abc import Iterator
+from contextlib import contextmanager
 
 import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
-from sqlalchemy import text
+from sqlalchemy import event, text
 
 from app import migrate
 from app.db import Database
@@ -145,3 +146,18 @@ def client(app: FastAPI, db: Database) -> Iterator[TestClient]:
     with TestClient(app, raise_server_exceptions=False) as test_client:
         test_client.headers["Authorization"] = f"Bearer {token}"
         yield test_client
+
+
+@contextmanager
+def statements_sent(database: Database) -> Iterator[list[str]]:
+    """The SQL statements `database` sends while the block runs."""
+    statements: list[str] = []
+
+    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
+        statements.append(statement)
+
+    event.listen(database.engine, "before_cursor_execute", seen)
+    try:
+        yield statements
+    finally:
+        event.remove(database.engine, "before_cursor_execute", seen)

@@ -57,19 +57,6 @@ class ServingCache:
             self._entries[(kind, key)] = (version, now + self.seconds, value)
         return value
 
-    def peek(self, kind: str, key: Hashable) -> Any:
-        """The cached value if it holds without reading the database (the versions read within
-        the freshness bound, no write of this worker's since; never for AT_ONCE kinds), else
-        MISSING."""
-        versions = self._fresh_versions()
-        if versions is None or self.seconds <= 0 or kind in AT_ONCE:
-            return MISSING
-        version = versions.get(kind)
-        hit = self._entries.get((kind, key))
-        if version is None or hit is None or hit[0] != version or hit[1] <= time.monotonic():
-            return MISSING
-        return hit[2]
-
     def versions(self, session: Session, *, fresh: bool = False) -> dict[str, int]:
         """The serving versions: this worker's last reading while it is within the bound (and
         `fresh` is not asked for), else read (once per transaction: serving.versions)."""

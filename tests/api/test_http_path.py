@@ -10,12 +10,12 @@ from collections.abc import Iterator
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
-from sqlalchemy import event
 
 from app.db import Database
 from app.main import create_app
 from app.schemas.matches import OfferingMatches
 from tests.api.factories import offering, organization, school
+from tests.conftest import statements_sent, user_token
 
 NEAR = {"lat": 37.790, "lon": -122.206}
 NEEDS = [{"category": "mental_health_sel", "priority": 1}, {"category": "arts", "priority": 2}]
@@ -55,7 +55,6 @@ def _ids(client, sid, **params) -> list[int]:
 @pytest.fixture
 def bounded(db, settings) -> Iterator[TestClient]:
     """A worker whose freshness bound is a minute, with the operator's token."""
-    from tests.conftest import user_token
 
     _, token = user_token(db, "bounded@partnermap.test", "admin")
     app = create_app(settings.model_copy(update={"freshness_ms": 60_000}), database=db)
@@ -129,17 +128,9 @@ def test_within_the_bound_a_repeated_ranking_reads_only_the_serving_versions(bou
     sid = _school_with_needs(bounded)
     _partner(bounded)
     _ids(bounded, sid)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(db) as statements:
         _ids(bounded, sid)
         _ids(bounded, sid, free="true")  # another question: ranked again, still no read
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     # No change-log look, no needs, no catalog: only the one read that keeps credentials
     # current on every worker (the token's principal is checked against its version).
     assert len(statements) == 2, statements
@@ -150,7 +141,6 @@ def test_within_the_bound_a_repeated_ranking_reads_only_the_serving_versions(bou
 def test_within_the_bound_a_revoked_token_or_disabled_user_stops_at_once_elsewhere(
     client, db, settings, elsewhere, how
 ):
-    from tests.conftest import user_token
 
     sid = _school_with_needs(client)
     _partner(client)
@@ -243,7 +233,6 @@ def test_the_result_cache_never_answers_after_what_it_ranked_changed(client, app
 def test_a_caller_who_sees_verified_partners_only_is_not_answered_from_the_operators(
     client, db, app
 ):
-    from tests.conftest import user_token
 
     sid = _school_with_needs(client)
     vetted, verified = _partner(client, name="Vetted")
@@ -260,7 +249,6 @@ def test_a_caller_who_sees_verified_partners_only_is_not_answered_from_the_opera
 
 
 def test_no_result_cache_when_its_size_is_zero(db, settings):
-    from tests.conftest import user_token
 
     _, token = user_token(db, "operator2@partnermap.test", "admin")
     app = create_app(settings.model_copy(update={"result_cache_entries": 0}), database=db)

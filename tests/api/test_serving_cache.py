@@ -6,12 +6,12 @@ from collections.abc import Iterator
 
 import pytest
 from fastapi.testclient import TestClient
-from sqlalchemy import event, update
+from sqlalchemy import update
 
 from app.main import create_app
 from app.models import District, User
 from tests.api.factories import offering, organization, school
-from tests.conftest import user_token
+from tests.conftest import statements_sent, user_token
 
 NEAR = {"lat": 37.790, "lon": -122.206}
 NEEDS = [{"category": "mental_health_sel", "priority": 1}, {"category": "arts", "priority": 2}]
@@ -56,16 +56,8 @@ def test_a_repeated_ranking_reads_neither_the_assessment_nor_the_token_again(cli
     sid = _school_with_needs(client)
     _partner(client)
     _ranked(client, sid)
-    statements: list[str] = []
-
-    def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-        statements.append(statement)
-
-    event.listen(db.engine, "before_cursor_execute", seen)
-    try:
+    with statements_sent(db) as statements:
         _ranked(client, sid)
-    finally:
-        event.remove(db.engine, "before_cursor_execute", seen)
     read = " ".join(statements)
     for table in ("needs_assessments", "access_tokens", "offerings", "organizations"):
         assert table not in read, table

@@ -13,7 +13,7 @@ from app.auth.principal import DISTRICT_ADMIN, OPERATOR, Principal
 from app.main import create_app
 from app.models import AuditEvent, District, User
 from app.services import accounts, api_keys
-from tests.conftest import user_token
+from tests.conftest import statements_sent, user_token
 
 PASSWORD = "correct horse battery staple"
 
@@ -111,7 +111,6 @@ def test_a_user_disabled_over_http_on_worker_a_is_refused_by_worker_b_that_had_t
     """Worker B holds the token's principal in its serving cache (for far longer than the
     test takes); worker A disables the user with PATCH /v1/users/{id}; B's very next request
     with that token, and with the key the user made, is a 401."""
-    from sqlalchemy import event
 
     user_id, bearer, key = admin
     _, operator = user_token(db, "operator@example.org", "admin")
@@ -121,16 +120,8 @@ def test_a_user_disabled_over_http_on_worker_a_is_refused_by_worker_b_that_had_t
         # The key first: its first use writes last_used_at, an accounts write.
         assert b.get("/v1/me", headers=key).status_code == 200
         assert b.get("/v1/me", headers=bearer).status_code == 200
-        statements: list[str] = []
-
-        def seen(conn, cursor, statement, *args) -> None:  # type: ignore[no-untyped-def]
-            statements.append(statement)
-
-        event.listen(db.engine, "before_cursor_execute", seen)
-        try:
+        with statements_sent(db) as statements:
             assert b.get("/v1/me", headers=bearer).status_code == 200
-        finally:
-            event.remove(db.engine, "before_cursor_execute", seen)
         assert "access_tokens" not in " ".join(statements)  # B answers from its cache
 
         disabled = a.patch(
