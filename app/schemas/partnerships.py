@@ -64,18 +64,19 @@ class PartnershipCreate(PartnershipFields):
 
 
 class PartnershipUpdate(Strict):
-    term_start: Date | None = None
+    """Only the fields given change; a field the partnership always has cannot be null (the
+    None defaults only mark a field as not given)."""
+
+    term_start: Date = None
     term_end: Date | None = None
-    need_categories: Annotated[list[CategoryCode], UniqueList] | None = Field(
-        default=None, max_length=20
-    )
+    need_categories: Annotated[list[CategoryCode], UniqueList] = Field(default=None, max_length=20)
     needs_assessment_id: Id | None = None
-    offering_ids: Annotated[list[Id], UniqueList] | None = Field(default=None, max_length=20)
+    offering_ids: Annotated[list[Id], UniqueList] = Field(default=None, max_length=20)
     students_served: Students | None = None
     grade_low: Grade | None = None
     grade_high: Grade | None = None
     schedule: str | None = Field(default=None, max_length=500)
-    shares_student_data: StrictBool | None = None
+    shares_student_data: StrictBool = None
 
 
 class TransitionIn(Strict):
@@ -132,14 +133,16 @@ class GoalCreate(Strict):
 
 
 class GoalUpdate(Strict):
-    category: CategoryCode | None = None
+    """Only the fields given change; a field required on create cannot be null."""
+
+    category: CategoryCode = None
     indicator_name: str | None = Field(default=None, max_length=200)
     unit: str | None = Field(default=None, max_length=64)
-    baseline_value: Value | None = None
-    baseline_date: Date | None = None
-    target_value: Value | None = None
-    target_date: Date | None = None
-    owner: Text | None = None
+    baseline_value: Value = None
+    baseline_date: Date = None
+    target_value: Value = None
+    target_date: Date = None
+    owner: Text = None
 
 
 class GoalOut(Out):

@@ -481,3 +481,28 @@ def test_an_activated_partnership_reaches_the_running_rankings_history(call, wor
     with db.session() as session:
         after = index.current(session).history.organization_ids.tolist()
     assert after.count(org) == before.count(org) + 1
+
+
+PARTNERSHIP_NULLS = ["term_start", "need_categories", "offering_ids", "shares_student_data"]
+GOAL_NULLS = ["category", "baseline_value", "baseline_date", "target_value", "target_date", "owner"]
+
+
+@pytest.mark.parametrize("field", PARTNERSHIP_NULLS)
+def test_a_partnership_field_required_on_create_cannot_be_patched_to_null(call, world, db, field):
+    p = _propose(call, world)
+    before = _row(db, p["id"])
+    response = call(SCHOOL_STAFF, "PATCH", f"/v1/partnerships/{p['id']}", json={field: None})
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert ["body", field] in [e["loc"] for e in response.json()["errors"]]
+    assert _row(db, p["id"]) == before
+
+
+@pytest.mark.parametrize("field", GOAL_NULLS)
+def test_a_goal_field_required_on_create_cannot_be_patched_to_null(call, world, field):
+    p = _propose(call, world)
+    goal = call(SCHOOL_STAFF, "POST", f"/v1/partnerships/{p['id']}/goals", json=GOAL).json()
+    response = call(SCHOOL_STAFF, "PATCH", f"/v1/goals/{goal['id']}", json={field: None})
+    assert response.status_code == 422, response.text
+    assert ["body", field] in [e["loc"] for e in response.json()["errors"]]
+    assert call(SCHOOL_STAFF, "GET", f"/v1/goals/{goal['id']}").json() == goal
