@@ -12,7 +12,6 @@ from typing import Any, TypeVar
 
 import numpy as np
 
-import geo
 from bench.synthetic import synthetic_taxonomy
 from bench.us_geography import national_offerings, national_schools
 from matching import OfferingIndex, fit_and_reach
@@ -58,22 +57,7 @@ def run(args: argparse.Namespace) -> dict[str, Any]:
     index = stage("build ranking index", lambda: OfferingIndex.build(table, parents, names=names))
     reach = stage("pairs (fit and reach)", lambda: fit_and_reach(index, schools, as_of=AS_OF))
 
-    def coverage() -> geo.Coverage:
-        usable = reach.usable  # a mask: row numbers of tens of millions of pairs weigh 8x more
-        students = [
-            np.nan if n.students_affected is None else n.students_affected for n in reach.needs
-        ]
-        return geo.needs_coverage(
-            pair_need=reach.pair_need[usable],
-            pair_offering=reach.pair_offering[usable],
-            fit=reach.fit[usable],
-            need_school=reach.need_school,
-            need_students=np.array(students, dtype=np.float64),
-            schools_left=reach.offerings.schools_left,
-            students_left=reach.offerings.students_left,
-        )
-
-    cover = stage("coverage (capacity)", coverage)
+    cover = stage("coverage (capacity)", reach.coverage)
 
     def by_district() -> np.ndarray:
         names_, district = np.unique(np.array(districts, dtype=object), return_inverse=True)

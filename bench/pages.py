@@ -75,6 +75,9 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--requests", type=int, default=40, help="requests per page per round")
     parser.add_argument("--loads", type=int, default=5, help="widget page loads per round")
     parser.add_argument("--no-browser", action="store_true", help="skip the widget timing")
+    parser.add_argument(
+        "--port", type=int, default=0, help="the widget's server (the portal's: +1); 0: free ones"
+    )
 
 
 def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
@@ -101,7 +104,7 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
     if not CHROMIUM.exists():
         print(f"{CHROMIUM} missing: widget timing skipped", flush=True)
         return figures
-    figures |= _widget_times(app, database, args.rounds, args.loads)
+    figures |= _widget_times(app, database, args.rounds, args.loads, args.port)
     return figures
 
 
@@ -194,10 +197,17 @@ def _both(first: Any, second: Any) -> Any:
     return first if first.status_code != 200 else second
 
 
-def _widget_times(app: Any, database: Database, rounds: int, loads: int) -> dict[str, Any]:
+def _widget_times(
+    app: Any, database: Database, rounds: int, loads: int, port: int = 0
+) -> dict[str, Any]:
     from playwright.sync_api import sync_playwright
 
-    with _serving(app) as base, _portal() as (portal, folder), _key(database, portal) as key:
+    portal_port = port + 1 if port else 0
+    with (
+        _serving(app, port) as base,
+        _portal(portal_port) as (portal, folder),
+        _key(database, portal) as key,
+    ):
         (folder / "portal.html").write_text(PORTAL_PAGE.format(key=key, need=NEED, base=base))
         from_script: list[float] = []
         from_navigation: list[float] = []
@@ -236,10 +246,10 @@ def _free_port() -> int:
 
 
 @contextmanager
-def _serving(app: Any) -> Iterator[str]:
+def _serving(app: Any, port: int = 0) -> Iterator[str]:
     import uvicorn
 
-    port = _free_port()
+    port = port or _free_port()
     server = uvicorn.Server(
         uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
     )
@@ -257,13 +267,13 @@ def _serving(app: Any) -> Iterator[str]:
 
 
 @contextmanager
-def _portal() -> Iterator[tuple[str, Path]]:
+def _portal(port: int = 0) -> Iterator[tuple[str, Path]]:
     class Quiet(http.server.SimpleHTTPRequestHandler):
         def log_message(self, *args: object) -> None:
             pass
 
     with tempfile.TemporaryDirectory() as folder:
-        port = _free_port()
+        port = port or _free_port()
         server = http.server.ThreadingHTTPServer(
             ("127.0.0.1", port), functools.partial(Quiet, directory=folder)
         )

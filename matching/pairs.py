@@ -22,7 +22,7 @@ Work and memory grow with the pairs that reach, not schools x offerings. Distanc
 great-circle (geo.distance.haversine_km, as in ranking), from the organization's location
 nearest the school: the trees hold every (offering, location) of multi-site organizations, and
 each (school, offering) pair is measured from its nearest location (as the ranking does).
-geo.coverage then shares capacity over these pairs and grades each need.
+geo.coverage then shares capacity over these pairs and grades each need (Reaching.coverage).
 """
 
 from __future__ import annotations
@@ -39,7 +39,7 @@ import numpy.typing as npt
 import scipy.sparse as sp
 from scipy.spatial import cKDTree
 
-from geo.coverage import SLACK, CoverageConfig
+from geo.coverage import SLACK, Coverage, CoverageConfig, needs_coverage
 from geo.distance import EARTH_RADIUS_KM, haversine_km
 from matching.columns import OfferingColumns
 from matching.config import RankingConfig
@@ -87,6 +87,32 @@ class Reaching:
     def usable(self) -> npt.NDArray[np.bool_]:
         """Per pair: the offering can serve the need (no issue); coverage counts only these."""
         return np.asarray(self.issue == 0, dtype=np.bool_)
+
+    def coverage(
+        self,
+        *,
+        config: CoverageConfig | None = None,
+        estimated_schools_left: npt.ArrayLike | None = None,
+    ) -> Coverage:
+        """geo.needs_coverage of these needs over the usable pairs; its per-pair arrays align
+        with them (scatter back with `x[reach.usable] = cover.share`). The pairs are taken by a
+        boolean mask, not by row numbers: at national scale (tens of millions of pairs) the
+        row numbers would weigh 8 bytes a pair, the mask 1."""
+        usable = self.usable
+        students = [
+            np.nan if n.students_affected is None else n.students_affected for n in self.needs
+        ]
+        return needs_coverage(
+            pair_need=self.pair_need[usable],
+            pair_offering=self.pair_offering[usable],
+            fit=self.fit[usable],
+            need_school=self.need_school,
+            need_students=np.array(students, dtype=np.float64),
+            schools_left=self.offerings.schools_left,
+            students_left=self.offerings.students_left,
+            config=config,
+            estimated_schools_left=estimated_schools_left,
+        )
 
 
 def fit_and_reach(

@@ -3,14 +3,18 @@ errors named the way the page's fields are."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any, TypeVar
 
 from pydantic import BaseModel, ValidationError
 from starlette.datastructures import FormData
+from starlette.responses import Response
 
 from app.domain_errors import DomainError
+from app.errors import kind_of
 
 Model = TypeVar("Model", bound=BaseModel)
+Result = TypeVar("Result")
 
 
 class FormInvalid(Exception):
@@ -57,6 +61,24 @@ def validated(schema: type[Model], data: dict[str, Any]) -> Model:
         return schema.model_validate(data)
     except ValidationError as error:
         raise FormInvalid({field_name(e["loc"]): e["msg"] for e in error.errors()}) from None
+
+
+def posted(
+    action: Callable[[], Result],
+    *,
+    done: Callable[[Result], Response],
+    again: Callable[[dict[str, str], int], Response],
+) -> Response:
+    """A form post's answer: done(what the action returned) (a redirect), or the form's page
+    again with the messages, 422 when fields break the schema, else the service refusal's own
+    status (403, 409, ...)."""
+    try:
+        result = action()
+    except FormInvalid as invalid:
+        return again(invalid.errors, 422)
+    except DomainError as error:
+        return again(domain_errors(error), kind_of(error).status)
+    return done(result)
 
 
 def domain_errors(error: DomainError) -> dict[str, str]:

@@ -5,6 +5,7 @@ Thin around app/services/partnerships*.py and goals.py, which check who may do w
 from __future__ import annotations
 
 import datetime as dt
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from fastapi import APIRouter, Path, Query, Request
@@ -12,9 +13,8 @@ from fastapi.responses import HTMLResponse, Response
 from starlette.datastructures import FormData
 
 from app.deps import SessionDep
-from app.domain_errors import DomainError, InvalidInput
-from app.errors import kind_of
-from app.pages.forms import FormInvalid, checked, domain_errors, number, text, validated
+from app.domain_errors import InvalidInput
+from app.pages.forms import checked, number, posted, text, validated
 from app.pages.session import CsrfCheckedDep, SignedInDep, admit
 from app.pages.templating import redirect, render
 from app.schemas.partnerships import CheckInCreate, PartnershipCreate, TransitionIn
@@ -82,22 +82,19 @@ async def request_partnership(
         offering_id if isinstance(offering_id, int) else None,
         organization_id if isinstance(organization_id, int) else None,
     )
-    try:
+
+    def propose() -> Any:
         data = validated(PartnershipCreate, _proposal(form, school_id, context))
-        partnership = partnerships.create(session=session, principal=principal, data=data)
-    except FormInvalid as invalid:
-        errors, status = invalid.errors, 422
-    except DomainError as error:
-        errors, status = domain_errors(error), kind_of(error).status
-    else:
-        return redirect(f"/partnerships/{partnership.id}")
-    values = {k: form.get(k) for k in form}
-    values["need_categories"] = checked(form, "need_categories")
-    return render(
-        request,
-        "partnership_new.html",
-        context | {"errors": errors, "values": values},
-        status_code=status,
+        return partnerships.create(session=session, principal=principal, data=data)
+
+    def again(errors: dict[str, str], status: int) -> Response:
+        values: dict[str, Any] = {k: form.get(k) for k in form}
+        values["need_categories"] = checked(form, "need_categories")
+        page = context | {"errors": errors, "values": values}
+        return render(request, "partnership_new.html", page, status_code=status)
+
+    return posted(
+        propose, done=lambda partnership: redirect(f"/partnerships/{partnership.id}"), again=again
     )
 
 
@@ -210,7 +207,8 @@ async def move(
     """Accept, decline, start, complete or end (the state machine says who may)."""
     admit(principal, "POST", "/v1/partnerships/{partnership_id}/transitions")
     form = await request.form()
-    try:
+
+    def transition() -> None:
         data = validated(TransitionIn, {"to": text(form, "to"), "reason": text(form, "reason")})
         partnerships.transition(
             session=session,
@@ -219,13 +217,8 @@ async def move(
             to=data.to,
             reason=data.reason,
         )
-    except FormInvalid as invalid:
-        return _partnership(request, session, principal, partnership_id, invalid.errors, 422)
-    except DomainError as error:
-        return _partnership(
-            request, session, principal, partnership_id, domain_errors(error), kind_of(error).status
-        )
-    return redirect(f"/partnerships/{partnership_id}")
+
+    return _on_partnership(request, session, principal, partnership_id, transition)
 
 
 @router.post("/partnerships/{partnership_id}/check-ins", dependencies=[CsrfCheckedDep])
@@ -236,7 +229,8 @@ async def check_in(
     admit(principal, "POST", "/v1/partnerships/{partnership_id}/check-ins")
     form = await request.form()
     participants = [p.strip() for p in (text(form, "participants") or "").split(",") if p.strip()]
-    try:
+
+    def add() -> None:
         data = validated(
             CheckInCreate,
             {
@@ -251,10 +245,24 @@ async def check_in(
         partnership_log.add_check_in(
             session=session, principal=principal, partnership_id=partnership_id, data=data
         )
-    except FormInvalid as invalid:
-        return _partnership(request, session, principal, partnership_id, invalid.errors, 422)
-    except DomainError as error:
-        return _partnership(
-            request, session, principal, partnership_id, domain_errors(error), kind_of(error).status
-        )
-    return redirect(f"/partnerships/{partnership_id}#check-ins")
+
+    return _on_partnership(request, session, principal, partnership_id, add, "#check-ins")
+
+
+def _on_partnership(  # type: ignore[no-untyped-def]
+    request: Request,
+    session,
+    principal,
+    partnership_id: int,
+    action: Callable[[], None],
+    anchor: str = "",
+) -> Response:
+    """A form of the partnership's page: back to the page (at `anchor`) once done, else the
+    page again with the form's messages."""
+    return posted(
+        action,
+        done=lambda _: redirect(f"/partnerships/{partnership_id}{anchor}"),
+        again=lambda errors, status: _partnership(
+            request, session, principal, partnership_id, errors, status
+        ),
+    )

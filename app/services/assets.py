@@ -97,8 +97,7 @@ class Universe:
 class Analysis:
     universe: Universe
     reach: Reaching
-    cover: geo.Coverage
-    usable: np.ndarray  # rows of reach pairs passed to coverage (cover's pair arrays align)
+    cover: geo.Coverage  # its pair arrays align with reach.usable
     partnered: dict[int, PartnershipMet]  # need row -> the active partnership that meets it
 
 
@@ -176,7 +175,7 @@ def _analyse(
     """Coverage of every assessed school's needs, computed once per catalog version, set of
     assessments and day (shares depend on all of them), then answered from the worker's memory."""
     key = ("coverage", key, dt.date.today())
-    reach, cover, usable = ranking_index.derived(
+    reach, cover = ranking_index.derived(
         session, key, lambda index: _coverage(session, index, universe)
     )
     # Partnerships are read per request (they are not catalog changes); the cached arrays stay
@@ -187,31 +186,17 @@ def _analyse(
         status[list(partnered)] = geo.MET
         estimated[list(partnered)] = False  # met by the partnership, not an estimate
         cover = replace(cover, status=status, need_estimated=estimated)
-    return Analysis(universe, reach, cover, usable, partnered)
+    return Analysis(universe, reach, cover, partnered)
 
 
 def _coverage(
     session: Session, index: OfferingIndex, universe: Universe
-) -> tuple[Reaching, geo.Coverage, np.ndarray]:
+) -> tuple[Reaching, geo.Coverage]:
     table = universe.table
     covered = repo.polygon_cover(session, table.ids.tolist(), table.lat, table.lon)
     reach = fit_and_reach(index, table, covered=covered, coverage=COVERAGE)
-    usable = np.flatnonzero(reach.usable)
-    off = reach.offerings
-    cover = geo.needs_coverage(
-        pair_need=reach.pair_need[usable],
-        pair_offering=reach.pair_offering[usable],
-        fit=reach.fit[usable],
-        need_school=reach.need_school,
-        need_students=np.array(
-            [_nan(n.students_affected) for n in universe.needs], dtype=np.float64
-        ),
-        schools_left=off.schools_left,
-        students_left=off.students_left,
-        config=COVERAGE,
-        estimated_schools_left=_history_estimates(session, off),
-    )
-    return reach, cover, usable
+    estimates = _history_estimates(session, reach.offerings)
+    return reach, reach.coverage(config=COVERAGE, estimated_schools_left=estimates)
 
 
 def _history_estimates(session: Session, off: Any) -> np.ndarray | None:
@@ -287,7 +272,7 @@ def school_coverage(
     analysis = _analyse(session, ranking_index, universe, key)
     reach, cover = analysis.reach, analysis.cover
     share = np.zeros(len(reach.fit))
-    share[analysis.usable] = cover.share
+    share[reach.usable] = cover.share
     mine = np.flatnonzero(reach.need_school == position)
     pairs = np.flatnonzero(np.isin(reach.pair_need, mine))
     off = reach.offerings

@@ -23,7 +23,12 @@ def test_the_through_app_bench_finds_its_district_and_leaves_no_schools(db: Data
     )
     figures = gaps.run(args, db)
     assert figures["result"]["needs"] == 12 * 3
-    for key in ("gaps_http", "asset_map_metro_http", "school_coverage_http"):
+    for key in (
+        "gaps_http",
+        "gaps_first_in_process",
+        "asset_map_metro_http",
+        "school_coverage_http",
+    ):
         assert figures[key]["runs"] == 1
     with db.session() as session:
         assert session.scalar(select(func.count()).select_from(School)) == 0

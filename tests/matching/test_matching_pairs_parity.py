@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import datetime as dt
 import math
-from dataclasses import replace
+from dataclasses import fields, replace
 
 import numpy as np
 import numpy.typing as npt
@@ -104,7 +104,7 @@ def test_pruned_pairs_and_coverage_equal_the_dense_computation(seed, bbox, n_off
     assert len(want.pair_need) > 500  # many pairs compared
     assert set(VIA[v] for v in want.via) >= {"distance", "virtual", "service_area"}
     _assert_same(got, want)
-    got_cover, want_cover = _coverage(got), _coverage(want)
+    got_cover, want_cover = got.coverage(), _coverage(want)
     assert np.array_equal(got_cover.status, want_cover.status)
     np.testing.assert_allclose(got_cover.effective, want_cover.effective, rtol=1e-6)  # float32 fits
 
@@ -118,7 +118,24 @@ def test_pruned_pairs_equal_the_dense_ones_for_a_subset_of_offerings():
     _assert_same(got, want)
 
 
-def _coverage(r: Reaching) -> geo.Coverage:
+def test_coverage_of_the_usable_pairs_by_mask_equals_it_by_row_numbers():
+    """Reaching.coverage (what the gap service and `bench gaps` both run) takes the usable pairs
+    by a boolean mask; every field equals coverage over them taken by row numbers, with a
+    configuration and history estimates passed through."""
+    index, schools, covered = _case(5, BAY_AREA, 1500, 40)
+    reach = fit_and_reach(index, schools, covered=covered, as_of=AS_OF)
+    assert 0 < reach.usable.sum() < len(reach.fit)  # some pairs are left out
+    config = CoverageConfig(met=0.8, estimated_schools=1.5)
+    rng = np.random.default_rng(5)
+    estimates = np.where(rng.random(len(reach.offerings)) < 0.5, np.nan, 3.0)
+    got = reach.coverage(config=config, estimated_schools_left=estimates)
+    want = _coverage(reach, config=config, estimated_schools_left=estimates)
+    for field in fields(geo.Coverage):
+        assert np.array_equal(getattr(got, field.name), getattr(want, field.name)), field.name
+
+
+def _coverage(r: Reaching, **options) -> geo.Coverage:
+    """The reference: coverage of the usable pairs taken by their row numbers."""
     usable = np.flatnonzero(r.usable)
     return geo.needs_coverage(
         pair_need=r.pair_need[usable],
@@ -131,6 +148,7 @@ def _coverage(r: Reaching) -> geo.Coverage:
         ),
         schools_left=r.offerings.schools_left,
         students_left=r.offerings.students_left,
+        **options,
     )
 
 

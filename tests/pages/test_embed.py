@@ -140,6 +140,19 @@ def test_the_frame_names_the_needs_in_the_visitors_language(anon, db):
     assert "Salud mental" not in english.text
 
 
+def test_the_frames_results_give_their_reasons_in_the_visitors_language(anon, db):
+    with db.session() as session:
+        demo.load(session=session)
+    key = _key(db, district_name="Portal district")
+    search = {"key": key, "need": "academic_support.tutoring", "grade": "3", "place": "94601"}
+    spanish = anon.get("/embed/v1/frame", params={**search, "lang": "es"})
+    assert spanish.status_code == 200
+    assert 'class="reason">Relacionado con su necesidad principal: Tutoría' in spanish.text
+    assert "Related to your top need" not in spanish.text
+    english = anon.get("/embed/v1/frame", params={**search, "lang": "en"})
+    assert 'class="reason">Related to your top need: Tutoring' in english.text
+
+
 def test_the_frame_with_an_unknown_key_says_so_and_may_not_be_framed(anon, db):
     response = anon.get("/embed/v1/frame", params={"key": "pmk_nope_nope"})
     assert response.status_code == 403

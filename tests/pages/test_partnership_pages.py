@@ -165,6 +165,21 @@ def test_a_bad_term_is_a_422_page_naming_the_field_and_files_nothing(app, client
     assert _count(db) == 0
 
 
+def test_a_bad_check_in_or_move_is_a_422_page_naming_the_field_and_changes_nothing(app, client, db):
+    school_id, _, offering_id = _world(client, db)
+    staff, csrf = _browser(app, db, "principal@school.test", "school_staff", schools=[school_id])
+    url = _request(staff, csrf, school_id, offering_id).headers["location"]
+    bad_channel = staff.post(
+        f"{url}/check-ins", data={"csrf_token": csrf, "held_on": "2026-10-20", "channel": "fax"}
+    )
+    assert bad_channel.status_code == 422
+    assert "<li>channel: " in bad_channel.text and "None yet." in bad_channel.text
+    bad_move = staff.post(f"{url}/transitions", data={"csrf_token": csrf, "to": "teleported"})
+    assert bad_move.status_code == 422
+    assert "<li>to: " in bad_move.text and '<dd id="status">proposed</dd>' in bad_move.text
+    assert "None yet." in staff.get(url).text
+
+
 def test_the_organization_page_offers_school_staff_a_request(app, client, db):
     school_id, org_id, _ = _world(client, db)
     staff, _ = _browser(app, db, "principal@school.test", "school_staff", schools=[school_id])
