@@ -26,7 +26,7 @@ from app.middleware import tile_origin
 from app.pages.i18n import LANGUAGES
 from app.pages.public import listed, ranked
 from app.pages.search import parse, place_of
-from app.pages.templating import render
+from app.pages.templating import environment, render
 from app.services import accounts
 from app.taxonomy import load_taxonomy
 
@@ -94,11 +94,11 @@ def widget_hello(
 ) -> dict[str, Any]:
     """What the widget needs to draw its form, once the key allows the page's origin."""
     _admit(request, session, data)
-    taxonomy = load_taxonomy()
+    category = environment(_language(data)).filters["category"]  # names in the page's language
     return {
         "needs": [
-            {"code": c.code, "name": f"{taxonomy.name(c.parent)} — {c.name}"}
-            for c in taxonomy.categories
+            {"code": c.code, "name": f"{category(c.parent)} — {category(c.code)}"}
+            for c in load_taxonomy().categories
             if c.parent
         ],
         "tiles": settings.map_tile_url,
@@ -127,6 +127,7 @@ def widget_search(
         raise InvalidInput(
             ["body", *sorted(errors)[:1]], "; ".join(f"{k}: {v}" for k, v in errors.items())
         )
+    reason = environment(_language(data)).filters["reason"]  # as the page's language says it
     # The key admits the page; the results are the public's (verified partners only).
     if form.need and point:
         results = ranked(session, ranking_index, settings, NOBODY, form, point)
@@ -139,7 +140,7 @@ def widget_search(
                 "offering_id": r["offering_id"],
                 "title": r["title"],
                 "organization_name": r["organization_name"],
-                "reason": r["reason"],
+                "reason": reason(r["reason"]),
                 "distance_km": r["distance_km"],
                 "place": r["place"],
             }

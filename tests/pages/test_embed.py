@@ -114,6 +114,31 @@ def test_search_ranks_demo_partners_with_reasons_and_places(anon, db):
     assert {"offering_id", "title", "organization_name", "place", "distance_km"} <= set(first)
 
 
+def test_the_scripts_calls_speak_the_portals_language(anon, db):
+    """The custom element sends its page's `lang`: need names and reasons follow it, as the
+    iframe's do (the English taxonomy and reasons were sent to Spanish pages before)."""
+    with db.session() as session:
+        demo.load(session=session)
+    key = _key(db, district_name="Portal district")
+    names = {
+        lang: {
+            n["code"]: n["name"]
+            for n in _post(anon, "hello", {"key": key, "lang": lang}).json()["needs"]
+        }
+        for lang in ("es", "en")
+    }
+    assert names["es"]["mental_health_sel.counseling"].startswith(
+        "Salud mental y aprendizaje socioemocional — "
+    )
+    assert names["en"]["mental_health_sel.counseling"].startswith("Mental health")
+    search = {"key": key, "need": "academic_support.tutoring", "grade": "3", "place": "94601"}
+    spanish = _post(anon, "search", {**search, "lang": "es"}).json()["results"]
+    english = _post(anon, "search", {**search, "lang": "en"}).json()["results"]
+    assert spanish[0]["reason"].startswith("Relacionado con su necesidad principal: Tutoría")
+    assert english[0]["reason"].startswith("Related to your top need: Tutoring")
+    assert [r["offering_id"] for r in spanish] == [r["offering_id"] for r in english]
+
+
 def test_search_from_an_unlisted_origin_is_refused(anon, db):
     key = _key(db)
     response = _post(anon, "search", {"key": key, "place": "94601"}, origin=ELSEWHERE)
