@@ -114,7 +114,8 @@ class RowFacts:
     """What explanations read of some rows (a ranking's k results), as Python values: one
     numpy gather and `tolist` per column instead of a numpy scalar per fact per row. Item i
     describes rows[i]. Without `scored`, only the offering and reach facts are read (enough
-    for `offering_reason`)."""
+    for `offering_reason`). `reach_at`: where the rows' reach and distance are, when those were
+    computed for other positions than `off`'s (None: at `rows` too)."""
 
     __slots__ = (
         "capacity_short",
@@ -164,14 +165,16 @@ class RowFacts:
         distance_km: np.ndarray,
         rows: Sequence[int] | np.ndarray,
         scored: Scored | None = None,
+        reach_at: np.ndarray | None = None,
     ) -> None:
         at = np.asarray(rows, dtype=np.intp)
         self.rows = at.tolist()
-        self.distance = distance_km[at].tolist()
-        self.virtual = reach.virtual[at].tolist()
-        self.in_area = reach.in_area[at].tolist()
-        self.outside = reach.outside_area[at].tolist()
-        self.reach_value = reach.value[at].tolist()
+        place = at if reach_at is None else reach_at
+        self.distance = distance_km[place].tolist()
+        self.virtual = reach.virtual[place].tolist()
+        self.in_area = reach.in_area[place].tolist()
+        self.outside = reach.outside_area[place].tolist()
+        self.reach_value = reach.value[place].tolist()
         records = off.records[at]  # one gather of the rows' records
         self.estimated = records["location_estimated"].tolist()
         self.cost = records["cost"].tolist()

@@ -93,6 +93,13 @@ def school_need_index(value: npt.ArrayLike | None, config: RankingConfig) -> np.
     return np.clip(np.where(np.isnan(known), config.missing_need_index, known), 0.0, 1.0)
 
 
+def one_need_index(value: float | None, config: RankingConfig) -> float:
+    """school_need_index of one school, in plain Python (the same value: clipping a float64
+    is min/max)."""
+    known = config.missing_need_index if value is None or math.isnan(value) else float(value)
+    return min(max(known, 0.0), 1.0)
+
+
 def family_languages(languages: LanguageCodes, codes: Iterable[str]) -> np.ndarray:
     """Mask of the non-English languages a school's families speak (Place.languages)."""
     return languages.mask(code for code in codes if code != "en")
