@@ -130,8 +130,8 @@ class Snapshot:
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
         # them, or has no relevant category): runs of rows after the in-person ones.
         branch = np.zeros(len(self.tree) + 1, dtype=bool)  # the trailing False: padding -1
-        branch[self.tree.branch[np.flatnonzero(relevant[: len(self.tree)])]] = True
-        groups = np.flatnonzero(branch[self.virtual_branches].any(axis=1))
+        branch[self.tree.branch[relevant[: len(self.tree)].nonzero()[0]]] = True
+        groups = branch[self.virtual_branches].any(axis=1).nonzero()[0]
         virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
         virtual = virtual[self.alive[virtual]]
         # Each has a category in a branch of the needs: relevant unless some category of
@@ -478,7 +478,8 @@ def _relevant(cols: OfferingColumns, rows: np.ndarray | slice, relevant: np.ndar
 
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:
     """Sorted distinct values (a sort beats np.unique's hashing for these sizes)."""
-    rows = np.sort(rows)
+    rows = rows.copy()
+    rows.sort()
     if len(rows) < 2:
         return rows
     return rows[np.concatenate([[True], rows[1:] != rows[:-1]])]

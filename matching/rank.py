@@ -100,8 +100,8 @@ def rank_offerings(
     if filters is not None:
         assert distance is not None
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
-    eligible = np.flatnonzero(keep)
-    split = np.searchsorted(eligible, len(base_rows))  # candidates list base rows first
+    eligible = keep.nonzero()[0]
+    split = eligible.searchsorted(len(base_rows))  # candidates list base rows first
     base_rows, buffer_rows = (
         base_rows[eligible[:split]],
         buffer_rows[eligible[split:] - len(base_rows)],
@@ -132,7 +132,7 @@ def rank_offerings(
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, Scored]:
         # Rows are ascending, so base rows come before buffer rows as in the gather.
-        split = np.searchsorted(rows, len(base_rows))
+        split = rows.searchsorted(len(base_rows))
         similarity = snap.similarity(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
@@ -168,8 +168,9 @@ def rank_offerings(
     first = _best_by(bound, max(8 * k, FIRST_BATCH))
     top_off, scored = exact(first)
     if len(first) >= k:
-        kth = np.partition(scored.score, len(first) - k)[len(first) - k]
-        more = np.flatnonzero(bound >= kth - BOUND_SLACK)
+        kth = scored.score.copy()
+        kth.partition(len(first) - k)
+        more = (bound >= kth[len(first) - k] - BOUND_SLACK).nonzero()[0]
         if len(more) > len(first):
             first = more
             top_off, scored = exact(more)
@@ -313,7 +314,7 @@ def _candidate_reach(
         distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
         reach = _reach(school, off, distance, covered, cfg)
         return reach.value, reach.eligible, distance
-    near = np.flatnonzero(~far)
+    near = (~far).nonzero()[0]
     value = np.full(n, vr)
     eligible = np.ones(n, dtype=bool)
     if len(near):
@@ -484,7 +485,9 @@ def _best_by(values: np.ndarray, count: int) -> np.ndarray:
     """The (ascending) positions of the `count` largest values."""
     if len(values) <= count:
         return np.arange(len(values))
-    return np.sort(np.argpartition(values, len(values) - count)[len(values) - count :])
+    best = values.argpartition(len(values) - count)[len(values) - count :]
+    best.sort()
+    return best
 
 
 def _text_similarity(snap: Snapshot, rows: sp.csr_matrix, texts: list[str]) -> np.ndarray:

@@ -37,7 +37,6 @@ def direct_init(cls: type[T]) -> type[T]:
     return cls
 
 
-
 def replaced(obj: T, **changes: Any) -> T:
     """dataclasses.replace for a direct_init dataclass (whose fields all live in the instance's
     __dict__): a copy with these fields changed, without running __init__ again (a ranking
@@ -50,6 +49,7 @@ def replaced(obj: T, **changes: Any) -> T:
     copy.__dict__.update(state)
     copy.__dict__.update(changes)
     return copy
+
 
 @direct_init
 @dataclass(frozen=True)
