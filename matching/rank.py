@@ -93,21 +93,15 @@ def rank_offerings(
     off, base_rows, buffer_rows = snap.candidates(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
     )
-    # Reach decides which candidates are eligible at all; only those are bounded.
+    # Reach decides which candidates are eligible at all: the others (a few in-person rows in
+    # the grid cells' corners, usually) are bounded at -inf, so they are never scored, rather
+    # than gathered out of the candidates again.
     reach_value, keep, distance = _candidate_reach(
         school, off, covered, cfg, every=filters is not None
     )
     if filters is not None:
         assert distance is not None
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
-    eligible = keep.nonzero()[0]
-    split = eligible.searchsorted(len(base_rows))  # candidates list base rows first
-    base_rows, buffer_rows = (
-        base_rows[eligible[:split]],
-        buffer_rows[eligible[split:] - len(base_rows)],
-    )
-    if len(eligible) < len(off):
-        off = off.take(eligible)
     need_index = one_need_index(school.need_index, cfg)
     record = high_need_record(index.history, off.organization_ids, cfg)
     terms = offering_terms(
@@ -121,12 +115,11 @@ def rank_offerings(
         config=cfg,
         record=record,
     )
-    reach_value = reach_value[eligible]
     bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value, cfg)
     history, served, like = history_points(
         index.history, school.lat, school.lon, slots, off.organization_ids, cfg
     )
-    bound = bound + history
+    bound = np.where(keep, bound + history, -np.inf)
     top_priority = np.array([n.priority == slots[0].priority for n in slots])
     queries = snap.query_text.terms(layout.texts)
 
@@ -166,6 +159,7 @@ def rank_offerings(
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
     first = _best_by(bound, max(8 * k, FIRST_BATCH))
+    first = first[keep[first]]  # fewer eligible candidates than the batch: all of them
     top_off, scored = exact(first)
     if len(first) >= k:
         kth = scored.score.copy()
