@@ -194,14 +194,16 @@ class RowFacts:
         self.constraints = scored.constraints[at].tolist()
         self.equity = scored.equity[at].tolist()
         self.credit = scored.credit[at].tolist()
-        # Per-need facts at each row's primary need j*.
-        self.text = scored.text[at, primary].tolist()
-        self.grade_share = scored.grade_share[at, primary].tolist()
-        self.schedule_issue = scored.schedule_issue[at, primary].tolist()
-        self.delivery_issue = scored.delivery_issue[at, primary].tolist()
-        self.language_miss = scored.language_miss[at, primary].tolist()
-        self.language_unknown = scored.language_unknown[at, primary].tolist()
-        self.capacity_short = scored.capacity_short[at, primary].tolist()
+        # Per-need facts at each row's primary need j*: entry at * J + j* of each (R, J) array
+        # (a take on the flat array costs half of indexing it with two arrays).
+        flat = at * scored.credit.shape[1] + primary
+        self.text = scored.text.reshape(-1).take(flat).tolist()
+        self.grade_share = scored.grade_share.reshape(-1).take(flat).tolist()
+        self.schedule_issue = scored.schedule_issue.reshape(-1).take(flat).tolist()
+        self.delivery_issue = scored.delivery_issue.reshape(-1).take(flat).tolist()
+        self.language_miss = scored.language_miss.reshape(-1).take(flat).tolist()
+        self.language_unknown = scored.language_unknown.reshape(-1).take(flat).tolist()
+        self.capacity_short = scored.capacity_short.reshape(-1).take(flat).tolist()
         self.full = scored.full[at].tolist()
         self.inactive = scored.inactive[at].tolist()
         self.demoted = scored.demoted[at].tolist()
