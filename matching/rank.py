@@ -175,7 +175,7 @@ def rank_offerings(
     if (~meets_top).any() and scored.score[~meets_top].max() >= found:
         top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
         may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
-        extra = np.flatnonzero(may_meet_top & (bound >= found - BOUND_SLACK))
+        extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
         if len(np.setdiff1d(extra, first)):
             first = np.union1d(first, extra)
             top_off, scored = exact(first)
