@@ -189,9 +189,8 @@ def rank_offerings(
     )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
     partners_here = _partners_of(index.history, school.school_id)
-    # Distance and reach of the rows that can rank (the scores used the candidates' reach
-    # values; these are the same values, computed again elementwise, with the facts
-    # explanations and tie-breaks read).
+    # Distance and reach of the rows that can rank, for the tie-breaks and the explanations
+    # (the scores used the candidates' reach values: the same, computed elementwise).
     pool = top_pool(scored.score, k)
     pool_off = off.take(pool)
     distance = haversine_km(school.lat, school.lon, pool_off.lat, pool_off.lon)
@@ -290,7 +289,7 @@ def _candidate_reach(
     alone (a lower bound of the great-circle distance) already decays value below
     virtual_reach at the widest scale, and no service radius or polygon can cover the school
     (value is then at most the decay), the reach is exactly virtual_reach: the haversine and
-    reach_at of those rows are left to the few rows scored exactly (`exact`).
+    reach_at of those rows are left to the few rows that can rank (their `top_pool`).
     """
     n = len(off)
     far = np.zeros(n, dtype=bool)
