@@ -322,29 +322,30 @@ def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np
     sparse matrix. Each row's norm and products are summed in the row's stored order, so the
     same row gives the same value wherever it is stored (base, buffer, after a rebuild).
     """
-    out = np.zeros((query.weights.shape[1], len(rows)), dtype=np.float64)
+    texts = query.weights.shape[1]
     if len(rows) == 0 or len(query.columns) == 0:
-        return out.T
+        return np.zeros((len(rows), texts), dtype=np.float64)
     starts, stops = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = stops - starts
     entries = row_ranges(starts, stops)
     columns = matrix.indices.take(entries)
-    owner = np.repeat(np.arange(len(rows)), stops - starts)
+    owner = np.arange(len(rows)).repeat(lengths)
     weight = matrix.data.take(entries).astype(np.float64) * query.frequency.idf(columns)
     norm = np.sqrt(np.bincount(owner, weight * weight, minlength=len(rows)))
     # Slot of each entry's column among the query's (sorted) columns; hits only.
-    slot = np.minimum(np.searchsorted(query.columns, columns), len(query.columns) - 1)
-    hit = np.flatnonzero(query.columns[slot] == columns)
+    slot = np.minimum(query.columns.searchsorted(columns), len(query.columns) - 1)
+    hit = (query.columns[slot] == columns).nonzero()[0]
     products = (weight[hit] / norm[owner[hit]])[:, None] * query.weights.take(slot[hit], axis=0)
-    hit_owner = owner[hit]
-    for j in range(out.shape[0]):  # a few query texts; bincount adds in entry order
-        out[j] = np.bincount(hit_owner, products[:, j], minlength=len(rows))
-    return out.T
+    # One bincount over (row, text) bins: each bin still adds its entries in entry order.
+    bins = owner[hit][:, None] * texts + np.arange(texts)
+    out = np.bincount(bins.ravel(), products.ravel(), minlength=len(rows) * texts)
+    return out.reshape(len(rows), texts)
 
 
 def row_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Positions start..stop-1 of each range, ranges in order (a vectorized concat of aranges)."""
     lengths = stops - starts
-    offsets = np.repeat(starts - (np.cumsum(lengths) - lengths), lengths)
+    offsets = (starts - (lengths.cumsum() - lengths)).repeat(lengths)
     return (np.arange(int(lengths.sum())) + offsets).astype(np.intp, copy=False)
 
 

@@ -114,7 +114,8 @@ class RowFacts:
     """What explanations read of some rows (a ranking's k results), as Python values: one
     numpy gather and `tolist` per column instead of a numpy scalar per fact per row. Item i
     describes rows[i]. Without `scored`, only the offering and reach facts are read (enough
-    for `offering_reason`)."""
+    for `offering_reason`). `reach_at`: where the rows' reach and distance are, when those were
+    computed for other positions than `off`'s (None: at `rows` too)."""
 
     __slots__ = (
         "capacity_short",
@@ -164,14 +165,16 @@ class RowFacts:
         distance_km: np.ndarray,
         rows: Sequence[int] | np.ndarray,
         scored: Scored | None = None,
+        reach_at: np.ndarray | None = None,
     ) -> None:
         at = np.asarray(rows, dtype=np.intp)
         self.rows = at.tolist()
-        self.distance = distance_km[at].tolist()
-        self.virtual = reach.virtual[at].tolist()
-        self.in_area = reach.in_area[at].tolist()
-        self.outside = reach.outside_area[at].tolist()
-        self.reach_value = reach.value[at].tolist()
+        place = at if reach_at is None else reach_at
+        self.distance = distance_km[place].tolist()
+        self.virtual = reach.virtual[place].tolist()
+        self.in_area = reach.in_area[place].tolist()
+        self.outside = reach.outside_area[place].tolist()
+        self.reach_value = reach.value[place].tolist()
         records = off.records[at]  # one gather of the rows' records
         self.estimated = records["location_estimated"].tolist()
         self.cost = records["cost"].tolist()
@@ -191,14 +194,16 @@ class RowFacts:
         self.constraints = scored.constraints[at].tolist()
         self.equity = scored.equity[at].tolist()
         self.credit = scored.credit[at].tolist()
-        # Per-need facts at each row's primary need j*.
-        self.text = scored.text[at, primary].tolist()
-        self.grade_share = scored.grade_share[at, primary].tolist()
-        self.schedule_issue = scored.schedule_issue[at, primary].tolist()
-        self.delivery_issue = scored.delivery_issue[at, primary].tolist()
-        self.language_miss = scored.language_miss[at, primary].tolist()
-        self.language_unknown = scored.language_unknown[at, primary].tolist()
-        self.capacity_short = scored.capacity_short[at, primary].tolist()
+        # Per-need facts at each row's primary need j*: entry at * J + j* of each (R, J) array
+        # (a take on the flat array costs half of indexing it with two arrays).
+        flat = at * scored.credit.shape[1] + primary
+        self.text = scored.text.reshape(-1).take(flat).tolist()
+        self.grade_share = scored.grade_share.reshape(-1).take(flat).tolist()
+        self.schedule_issue = scored.schedule_issue.reshape(-1).take(flat).tolist()
+        self.delivery_issue = scored.delivery_issue.reshape(-1).take(flat).tolist()
+        self.language_miss = scored.language_miss.reshape(-1).take(flat).tolist()
+        self.language_unknown = scored.language_unknown.reshape(-1).take(flat).tolist()
+        self.capacity_short = scored.capacity_short.reshape(-1).take(flat).tolist()
         self.full = scored.full[at].tolist()
         self.inactive = scored.inactive[at].tolist()
         self.demoted = scored.demoted[at].tolist()

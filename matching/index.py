@@ -112,7 +112,11 @@ class Snapshot:
         Returns their columns (base rows first, then buffer rows) and those base and buffer
         row positions, ascending.
         """
+        # The grid's rows near the school are ascending and distinct: kept where alive and
+        # relevant before they meet the few others (wide radii, coverage, other locations),
+        # so only those few need sorting and de-duplicating.
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
+        near = near[self.alive[near] & _relevant(self.base, near, relevant)]
         wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
         covered = self.base_rows_of(covered_ids)
         if len(self.places):  # offerings with another location near the school
@@ -120,16 +124,15 @@ class Snapshot:
             covered = np.concatenate(
                 [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
             )
-        in_person = np.concatenate([near, *wide, covered[covered < len(self.grid.keys)]])
+        other = np.concatenate([*wide, covered[covered < len(self.grid.keys)]])
+        other = other[self.alive[other] & _relevant(self.base, other, relevant)]
+        in_person = _sorted_unique(np.concatenate([near, other])) if len(other) else near
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
         # them, or has no relevant category): runs of rows after the in-person ones.
         branch = np.zeros(len(self.tree) + 1, dtype=bool)  # the trailing False: padding -1
-        branch[self.tree.branch[np.flatnonzero(relevant[: len(self.tree)])]] = True
-        groups = np.flatnonzero(branch[self.virtual_branches].any(axis=1))
+        branch[self.tree.branch[relevant[: len(self.tree)].nonzero()[0]]] = True
+        groups = branch[self.virtual_branches].any(axis=1).nonzero()[0]
         virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
-        in_person = _sorted_unique(in_person)
-        in_person = in_person[self.alive[in_person]]
-        in_person = in_person[_relevant(self.base, in_person, relevant)]
         virtual = virtual[self.alive[virtual]]
         # Each has a category in a branch of the needs: relevant unless some category of
         # those branches is not (siblings earn no credit, say).
@@ -475,7 +478,8 @@ def _relevant(cols: OfferingColumns, rows: np.ndarray | slice, relevant: np.ndar
 
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:
     """Sorted distinct values (a sort beats np.unique's hashing for these sizes)."""
-    rows = np.sort(rows)
+    rows = rows.copy()
+    rows.sort()
     if len(rows) < 2:
         return rows
     return rows[np.concatenate([[True], rows[1:] != rows[:-1]])]

@@ -32,8 +32,8 @@ def priority_lift(
     lower id is lifted.
     """
     lift = np.zeros(len(score))
-    mine = np.flatnonzero(candidates & meets_top)
-    others = np.flatnonzero(candidates & ~meets_top)
+    mine = (candidates & meets_top).nonzero()[0]
+    others = (candidates & ~meets_top).nonzero()[0]
     if not len(mine) or not len(others) or score[mine].max() > score[others].max():
         return lift
     best = mine[np.lexsort((ids[mine], -score[mine]))[0]]

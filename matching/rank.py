@@ -29,15 +29,15 @@ from matching.history import History, fitted_history, high_need_record, history_
 from matching.index import OfferingIndex, Snapshot, query_radius_km
 from matching.needs import credited_categories, layout_needs
 from matching.priority import priority_lift
-from matching.results import RankedOffering, RankedSchool
+from matching.results import RankedOffering, RankedSchool, replaced
 from matching.scoring import (
     Reach,
     Scored,
     best_per_row,
     family_languages,
     offering_terms,
+    one_need_index,
     reach_at,
-    school_need_index,
     school_places,
     score_rows,
     take_rows,
@@ -93,22 +93,16 @@ def rank_offerings(
     off, base_rows, buffer_rows = snap.candidates(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
     )
-    # Reach decides which candidates are eligible at all; only those are bounded.
+    # Reach decides which candidates are eligible at all: the others (a few in-person rows in
+    # the grid cells' corners, usually) are bounded at -inf, so they are never scored, rather
+    # than gathered out of the candidates again.
     reach_value, keep, distance = _candidate_reach(
         school, off, covered, cfg, every=filters is not None
     )
     if filters is not None:
         assert distance is not None
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
-    eligible = np.flatnonzero(keep)
-    split = np.searchsorted(eligible, len(base_rows))  # candidates list base rows first
-    base_rows, buffer_rows = (
-        base_rows[eligible[:split]],
-        buffer_rows[eligible[split:] - len(base_rows)],
-    )
-    if len(eligible) < len(off):
-        off = off.take(eligible)
-    need_index = float(school_need_index(school.need_index, cfg))
+    need_index = one_need_index(school.need_index, cfg)
     record = high_need_record(index.history, off.organization_ids, cfg)
     terms = offering_terms(
         off,
@@ -121,27 +115,21 @@ def rank_offerings(
         config=cfg,
         record=record,
     )
-    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value[eligible], cfg)
+    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value, cfg)
     history, served, like = history_points(
         index.history, school.lat, school.lon, slots, off.organization_ids, cfg
     )
-    bound = bound + history
+    bound = np.where(keep, bound + history, -np.inf)
     top_priority = np.array([n.priority == slots[0].priority for n in slots])
-    top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
-    may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
     queries = snap.query_text.terms(layout.texts)
 
-    def exact(rows: np.ndarray) -> tuple[OfferingColumns, np.ndarray, Reach, Scored]:
+    def exact(rows: np.ndarray) -> tuple[OfferingColumns, Scored]:
         # Rows are ascending, so base rows come before buffer rows as in the gather.
-        split = np.searchsorted(rows, len(base_rows))
+        split = rows.searchsorted(len(base_rows))
         similarity = snap.similarity(
             base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
         )
-        # Distance and reach of these rows alone (elementwise: the values a computation over
-        # every candidate gives them).
         sub_off = off.take(rows)
-        sub_distance = haversine_km(school.lat, school.lon, sub_off.lat, sub_off.lon)
-        sub_reach = _reach(school, sub_off, sub_distance, covered, cfg)
         scored = score_rows(
             sub_off,
             layout.needs,
@@ -149,7 +137,7 @@ def rank_offerings(
             layout.credit_table,
             np.minimum(np.maximum(similarity, 0.0), 1.0),
             None,
-            sub_reach.value,
+            reach_value[rows],
             as_of=day.toordinal(),
             equity=strength,
             reverse=False,
@@ -157,48 +145,59 @@ def rank_offerings(
             terms=take_rows(terms, rows),
         )
         if not len(index.history):  # no partnership records: the model without history
-            return sub_off, sub_distance, sub_reach, scored
+            return sub_off, scored
         points = fitted_history(history[rows], scored.fit, cfg)
-        scored = dataclasses.replace(
+        scored = replaced(
             scored,
             score=scored.score + points,
             history=points,
             served=served[rows],
             like=like[rows],
         )
-        return sub_off, sub_distance, sub_reach, scored
+        return sub_off, scored
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
-    first = _best_by(bound, np.arange(len(off)), max(8 * k, FIRST_BATCH))
-    top_off, top_distance, top_reach, scored = exact(first)
+    first = _best_by(bound, max(8 * k, FIRST_BATCH))
+    first = first[keep[first]]  # fewer eligible candidates than the batch: all of them
+    top_off, scored = exact(first)
     if len(first) >= k:
-        kth = np.partition(scored.score, len(first) - k)[len(first) - k]
-        more = np.flatnonzero(bound >= kth - BOUND_SLACK)
+        kth = scored.score.copy()
+        kth.partition(len(first) - k)
+        more = (bound >= kth[len(first) - k] - BOUND_SLACK).nonzero()[0]
         if len(more) > len(first):
             first = more
-            top_off, top_distance, top_reach, scored = exact(more)
+            top_off, scored = exact(more)
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
     meets_top = _meets_top(scored, top_priority)
     found = scored.score[meets_top].max() if meets_top.any() else -np.inf
     if (~meets_top).any() and scored.score[~meets_top].max() >= found:
-        extra = np.flatnonzero(may_meet_top & (bound >= found - BOUND_SLACK))
+        top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
+        may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
+        extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
         if len(np.setdiff1d(extra, first)):
             first = np.union1d(first, extra)
-            top_off, top_distance, top_reach, scored = exact(first)
+            top_off, scored = exact(first)
             meets_top = _meets_top(scored, top_priority)
     lift = priority_lift(scored.score, top_off.ids, meets_top, np.ones(len(first), dtype=bool))
-    scored = dataclasses.replace(scored, score=scored.score + lift, priority=lift)
-    off, distance, reach = top_off, top_distance, top_reach
+    scored = replaced(scored, score=scored.score + lift, priority=lift)
+    off = top_off
     ctx = Context(
         tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False,
         school_estimated=school.location_estimated,
     )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
     partners_here = _partners_of(index.history, school.school_id)
-    rows = best_rows(scored, off, distance, k)
-    facts = RowFacts(off, reach, distance, rows, scored)
+    # Distance and reach of the rows that can rank, for the tie-breaks and the explanations
+    # (the scores used the candidates' reach values: the same, computed elementwise).
+    pool = top_pool(scored.score, k)
+    pool_off = off.take(pool)
+    distance = haversine_km(school.lat, school.lon, pool_off.lat, pool_off.lon)
+    reach = _reach(school, pool_off, distance, covered, cfg)
+    order = best_rows(scored, pool, pool_off, distance, k)
+    rows = pool[order]
+    facts = RowFacts(off, reach, distance, rows, scored, order)
     ids = off.ids[rows].tolist()
     organizations = off.organization_ids[rows].tolist()
     scores = scored.score[rows].tolist()
@@ -290,7 +289,7 @@ def _candidate_reach(
     alone (a lower bound of the great-circle distance) already decays value below
     virtual_reach at the widest scale, and no service radius or polygon can cover the school
     (value is then at most the decay), the reach is exactly virtual_reach: the haversine and
-    reach_at of those rows are left to the few rows scored exactly (`exact`).
+    reach_at of those rows are left to the few rows that can rank (their `top_pool`).
     """
     n = len(off)
     far = np.zeros(n, dtype=bool)
@@ -308,7 +307,7 @@ def _candidate_reach(
         distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
         reach = _reach(school, off, distance, covered, cfg)
         return reach.value, reach.eligible, distance
-    near = np.flatnonzero(~far)
+    near = (~far).nonzero()[0]
     value = np.full(n, vr)
     eligible = np.ones(n, dtype=bool)
     if len(near):
@@ -457,28 +456,31 @@ def rank_schools(
     return results
 
 
-def best_rows(scored: Scored, off: OfferingColumns, distance_km: np.ndarray, k: int) -> np.ndarray:
-    """Rows of the k best scores, best first; equal scores ordered by the tie-breaks of the
-    module docstring (track record, distance, capacity left, id)."""
-    score = scored.score
-    pool = top_pool(score, k)
+def best_rows(
+    scored: Scored, pool: np.ndarray, pool_off: OfferingColumns, distance_km: np.ndarray, k: int
+) -> np.ndarray:
+    """Positions in `pool` (rows whose score reaches the k-th best: scoring.top_pool) of the k
+    best rows, best first; equal scores ordered by the tie-breaks of the module docstring
+    (track record, distance, capacity left, id). pool_off and distance_km: of the pool rows."""
+    score = scored.score[pool]
     served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
-    schools_left, students_left = off.schools_left[pool], off.students_left[pool]
+    schools_left, students_left = pool_off.schools_left, pool_off.students_left
     schools_left = np.where(np.isnan(schools_left), -1.0, schools_left)  # unstated last
     students_left = np.where(np.isnan(students_left), -1.0, students_left)
-    keys = (off.ids[pool], -students_left, -schools_left, distance_km[pool], -served, -score[pool])
-    return pool[np.lexsort(keys)[:k]]
+    keys = (pool_off.ids, -students_left, -schools_left, distance_km, -served, -score)
+    return np.lexsort(keys)[:k]
 
 
 # --- helpers ---------------------------------------------------------------------------------
 
 
-def _best_by(values: np.ndarray, rows: np.ndarray, count: int) -> np.ndarray:
-    """The (ascending) rows among `rows` with the `count` largest values."""
-    if len(rows) <= count:
-        return rows
-    part = np.argpartition(values[rows], len(rows) - count)[len(rows) - count :]
-    return np.sort(rows[part])
+def _best_by(values: np.ndarray, count: int) -> np.ndarray:
+    """The (ascending) positions of the `count` largest values."""
+    if len(values) <= count:
+        return np.arange(len(values))
+    best = values.argpartition(len(values) - count)[len(values) - count :]
+    best.sort()
+    return best
 
 
 def _text_similarity(snap: Snapshot, rows: sp.csr_matrix, texts: list[str]) -> np.ndarray:

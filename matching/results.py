@@ -37,6 +37,20 @@ def direct_init(cls: type[T]) -> type[T]:
     return cls
 
 
+def replaced(obj: T, **changes: Any) -> T:
+    """dataclasses.replace for a direct_init dataclass (whose fields all live in the instance's
+    __dict__): a copy with these fields changed, without running __init__ again (a ranking
+    replaces a few fields of its scores, a dataclass of about twenty arrays, twice)."""
+    state = obj.__dict__
+    unknown = changes.keys() - state.keys()
+    if unknown:
+        raise TypeError(f"replaced: {type(obj).__name__} has no field {sorted(unknown)[0]!r}")
+    copy = object.__new__(type(obj))
+    copy.__dict__.update(state)
+    copy.__dict__.update(changes)
+    return copy
+
+
 @direct_init
 @dataclass(frozen=True)
 class Contribution:

@@ -93,6 +93,13 @@ def school_need_index(value: npt.ArrayLike | None, config: RankingConfig) -> np.
     return np.clip(np.where(np.isnan(known), config.missing_need_index, known), 0.0, 1.0)
 
 
+def one_need_index(value: float | None, config: RankingConfig) -> float:
+    """school_need_index of one school, in plain Python (the same value: clipping a float64
+    is min/max)."""
+    known = config.missing_need_index if value is None or math.isnan(value) else float(value)
+    return min(max(known, 0.0), 1.0)
+
+
 def family_languages(languages: LanguageCodes, codes: Iterable[str]) -> np.ndarray:
     """Mask of the non-English languages a school's families speak (Place.languages)."""
     return languages.mask(code for code in codes if code != "en")
@@ -176,7 +183,8 @@ def reach_at(
     in_radius = distance_km <= off.service_radius_km  # False where there is none (NaN)
     in_area = in_radius | covered
     outside = ~(np.isnan(off.service_radius_km) | in_radius)  # a radius not reaching
-    if np.any(coverage_known):  # declared polygon areas count where coverage was computed
+    if coverage_known.any() if isinstance(coverage_known, np.ndarray) else coverage_known:
+        # declared polygon areas count where coverage was computed (np.any costs more)
         outside |= off.has_service_area & coverage_known & ~in_area
     near = np.where(outside, decay * config.outside_area_factor, decay)
     value = np.where(in_area, np.maximum(decay, config.covered_reach), near)
@@ -262,14 +270,15 @@ def score_rows(
     low, high = per_row(needs.grade_low), per_row(needs.grade_high)
     overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(off.grade_low[:, None], low)
     grade_share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    shape = credit.shape
     tables = _tables(c)
     # Each soft penalty below is added only where some need can incur it: adding an all-zero
     # term changes no value (every term is >= +0.0), and most needs state no preference.
     soft = c.grade_partial_penalty * (1 - grade_share)
-    schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
+    schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule), shape)
     if schedule_issue.dtype != bool:
         soft = soft + tables.schedule_penalty[schedule_issue]
-    delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
+    delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery), shape)
     if delivery_issue.dtype != bool:
         soft = soft + tables.delivery_penalty[delivery_issue]
     schedule_issue = schedule_issue.astype(np.intp, copy=False)
@@ -475,11 +484,14 @@ def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarra
     return total
 
 
-def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray:
+def _preference_issue(
+    offered: np.ndarray, preferred: np.ndarray, shape: tuple[int, ...]
+) -> np.ndarray:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred (intp);
-    all zeros as a bool array when no need states a preference (no penalty to look up)."""
+    all zeros as a bool array when no need states a preference (no penalty to look up).
+    shape: of the (rows, needs) result (np.broadcast_shapes costs more than the rest)."""
     if not preferred.any():  # no need states a preference
-        return np.zeros(np.broadcast_shapes(offered.shape, preferred.shape), dtype=bool)
+        return np.zeros(shape, dtype=bool)
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
 
@@ -536,8 +548,9 @@ def top_pool(score: np.ndarray, k: int) -> np.ndarray:
     if n == 0 or k <= 0:
         return np.zeros(0, dtype=np.intp)
     if n > k:
-        kth = np.partition(score, n - k)[n - k]
-        return np.flatnonzero(score >= kth)
+        kth = score.copy()
+        kth.partition(n - k)
+        return (score >= kth[n - k]).nonzero()[0]
     return np.arange(n)
 
 

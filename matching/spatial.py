@@ -68,7 +68,7 @@ class CellGrid:
         # Keys where each band's column runs start and end, searched in one go.
         bounds = np.array([[first for first, _ in columns], [last + 1 for _, last in columns]])
         keys = bands[None, :, None] * COLUMNS + bounds[:, None, :]
-        starts, stops = np.searchsorted(self.keys, keys.reshape(2, -1))
+        starts, stops = self.keys.searchsorted(keys.reshape(2, -1))
         return row_ranges(starts, stops)
 
 

@@ -173,7 +173,7 @@ class LanguageCodes:
 def any_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise "the two multi-word masks share a bit" over the last axis (broadcasts)."""
     # Only the words b uses can overlap: almost always just the first (64 languages).
-    shape = np.broadcast_shapes(a.shape[:-1], b.shape[:-1])
+    shape = np.broadcast(a[..., 0], b[..., 0]).shape  # np.broadcast_shapes costs more
     overlap = np.zeros(shape, dtype=bool)
     for word in range(b.shape[-1]):
         if b[..., word].any():

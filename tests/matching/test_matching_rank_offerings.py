@@ -57,6 +57,15 @@ def test_in_person_offerings_beyond_reach_are_not_ranked():
     assert ranked_ids(index, [need()]) == [1]
 
 
+def test_beyond_reach_stays_unranked_when_only_it_could_meet_the_top_priority_need():
+    # No candidate in reach meets the top need, so the priority pass looks for one among the
+    # rest: the music offering out of reach must not be scored into the results.
+    cutoff = RankingConfig().scale_city_km * RankingConfig().reach_cutoff_scales
+    index = build(offering(1), offering(2, km=cutoff + 1, categories=("arts.music",)))
+    needs = [need("arts.music", priority=1), need("mental_health_sel.counseling", priority=2)]
+    assert ranked_ids(index, needs) == [1]
+
+
 def test_partners_that_come_to_the_school_reach_farther_than_students_travel():
     config = RankingConfig()
     cutoff = config.scale_city_km * config.reach_cutoff_scales
