@@ -119,7 +119,11 @@ class Database:
         no other connection shares."""
         if self.is_postgis:
             _, params = self.engine.dialect.create_connect_args(self.url)
-            params.update(self._postgres_timeouts(), autocommit=True)
+            params.update(
+                self._postgres_timeouts(),
+                autocommit=True,
+                application_name=PostgresWatch.APPLICATION,
+            )
             timeout_s = self.timeouts.statement_ms / 1000 or None
             return PostgresWatch(partial(psycopg.AsyncConnection.connect, **params), sql, timeout_s)
         if not self.url.database or self.url.database == ":memory:":
@@ -275,6 +279,7 @@ class PostgresWatch:
     read opens a new one (after a failed connect, not before RETRY_S)."""
 
     RETRY_S = 1.0
+    APPLICATION = "partnermap-watch"  # its application_name in pg_stat_activity
 
     def __init__(self, connect: Any, sql: str, timeout_s: float | None) -> None:
         self.connect = connect
