@@ -4,6 +4,7 @@ use, and the one place that builds sessions and transactions."""
 from __future__ import annotations
 
 import asyncio
+import logging
 import sqlite3
 import threading
 import time
@@ -23,6 +24,8 @@ from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain_errors import Conflict, ServiceUnavailable
 from app.settings import Settings
+
+log = logging.getLogger("partnermap.db")
 
 
 @dataclass(frozen=True)
@@ -276,7 +279,8 @@ class PostgresWatch:
     read, which starts after they asked (16 concurrent requests cost about two round trips).
     A read that does not answer within `timeout_s` (a frozen server) is a ServiceUnavailable
     for the caller, and the read goes on unheard; a lost connection is a None, and the next
-    read opens a new one (after a failed connect, not before RETRY_S)."""
+    read opens a new one (after a failed connect, not before RETRY_S). One event loop uses it
+    at a time (a worker's; a new loop, as in tests, opens a new connection)."""
 
     RETRY_S = 1.0
     APPLICATION = "partnermap-watch"  # its application_name in pg_stat_activity
@@ -324,7 +328,8 @@ class PostgresWatch:
         try:
             cursor = await conn.execute(self.sql, prepare=True)
             return await cursor.fetchall()
-        except (psycopg.Error, OSError):  # lost (a restart, a terminated backend): open anew
+        except (psycopg.Error, OSError) as exc:  # lost (a restart, a killed backend): open anew
+            log.warning("a watch lost its connection (%s); sessions read meanwhile", exc)
             if self._conn is conn:
                 self._conn = None
             await conn.close()
