@@ -3,20 +3,29 @@ use, and the one place that builds sessions and transactions."""
 
 from __future__ import annotations
 
+import asyncio
+import logging
+import sqlite3
 import threading
+import time
 from collections.abc import Iterator
 from contextlib import contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
+from typing import Any, Protocol
+from urllib.parse import quote
 
+import psycopg
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
 from sqlalchemy.orm import Session, sessionmaker
 
-from app.domain_errors import Conflict
+from app.domain_errors import Conflict, ServiceUnavailable
 from app.settings import Settings
+
+log = logging.getLogger("partnermap.db")
 
 
 @dataclass(frozen=True)
@@ -82,14 +91,13 @@ class Database:
     def engine(self) -> Engine:
         t = self.timeouts
         if self.is_postgis:
-            options = f"-c statement_timeout={t.statement_ms} -c lock_timeout={t.lock_ms}"
             return self._counting_writes(
                 create_engine(
                     self.url,
                     echo=self.echo,
                     pool_pre_ping=True,
                     pool_timeout=t.pool_s,
-                    connect_args={"connect_timeout": t.connect_s, "options": options},
+                    connect_args=self._postgres_timeouts(),
                 )
             )
         if self.url.database and self.url.database != ":memory:":
@@ -102,6 +110,28 @@ class Database:
         )
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=t.sqlite_busy_ms))
         return self._counting_writes(engine)
+
+    def _postgres_timeouts(self) -> dict[str, Any]:
+        t = self.timeouts
+        options = f"-c statement_timeout={t.statement_ms} -c lock_timeout={t.lock_ms}"
+        return {"connect_timeout": t.connect_s, "options": options}
+
+    def watch(self, sql: str) -> Watch | None:
+        """A read (`sql`, no parameters) answered strictly and cheaply on this worker's own
+        connection (SqliteWatch, PostgresWatch); None for an in-memory SQLite database, which
+        no other connection shares."""
+        if self.is_postgis:
+            _, params = self.engine.dialect.create_connect_args(self.url)
+            params.update(
+                self._postgres_timeouts(),
+                autocommit=True,
+                application_name=PostgresWatch.APPLICATION,
+            )
+            timeout_s = self.timeouts.statement_ms / 1000 or None
+            return PostgresWatch(partial(psycopg.AsyncConnection.connect, **params), sql, timeout_s)
+        if not self.url.database or self.url.database == ":memory:":
+            return None
+        return SqliteWatch(self.url.database, sql)
 
     def _counting_writes(self, engine: Engine) -> Engine:
         def executed(conn, _cursor, statement, *_args) -> None:  # type: ignore[no-untyped-def]
@@ -182,6 +212,135 @@ def unit_of_work(session: Session, *, conflict: str) -> Iterator[None]:
     except IntegrityError as exc:
         session.rollback()
         raise Conflict(conflict) from exc
+
+
+class Watch(Protocol):
+    """One read answered strictly: every commit that finished (on any connection, worker or
+    process) before rows() was called is seen. None when the watch cannot answer (its
+    connection lost or refused): the caller reads through its own session instead."""
+
+    async def rows(self) -> list[tuple[Any, ...]] | None: ...
+
+    def close(self) -> None: ...
+
+
+class SqliteWatch:
+    """SQLite: `PRAGMA data_version` on the watch's own connection moves whenever another
+    connection (this process's or another's) has committed; only then is the read run again,
+    so an unchanged database costs a few microseconds, on the event loop. Every statement is
+    its own read transaction (autocommit, results read to the end): the watch never holds a
+    snapshot that would keep a checkpoint from finishing. Its busy timeout is 0, so it never
+    waits on a lock: a busy database is a None (the caller's session waits instead)."""
+
+    def __init__(self, path: str, sql: str) -> None:
+        self.path = path
+        self.sql = sql
+        self._conn: sqlite3.Connection | None = None
+        self._seen: tuple[int, list[tuple[Any, ...]]] | None = None  # (data_version, rows)
+        self._lock = threading.Lock()  # one connection, whichever thread or loop asks
+
+    async def rows(self) -> list[tuple[Any, ...]] | None:
+        return self.read()
+
+    def read(self) -> list[tuple[Any, ...]] | None:
+        with self._lock:
+            try:
+                if self._conn is None:
+                    self._conn = sqlite3.connect(
+                        f"file:{quote(self.path)}?mode=rw",  # never creates the file
+                        uri=True,
+                        timeout=0,
+                        isolation_level=None,
+                        check_same_thread=False,
+                    )
+                    self._conn.execute("PRAGMA query_only=ON")
+                [(version,)] = self._conn.execute("PRAGMA data_version").fetchall()
+                if self._seen is None or self._seen[0] != version:
+                    self._seen = (version, self._conn.execute(self.sql).fetchall())
+                return self._seen[1]
+            except sqlite3.Error:
+                self._close()
+                return None
+
+    def close(self) -> None:
+        with self._lock:
+            self._close()
+
+    def _close(self) -> None:
+        if self._conn is not None:
+            self._conn.close()
+        self._conn, self._seen = None, None
+
+
+class PostgresWatch:
+    """PostgreSQL: the read, prepared, on an autocommit connection of the watch's own, awaited
+    on the event loop (no thread): each answer is a new snapshot, so it sees every commit that
+    finished before it was sent. Callers that ask while a read is in flight share the next
+    read, which starts after they asked (16 concurrent requests cost about two round trips).
+    A read that does not answer within `timeout_s` (a frozen server) is a ServiceUnavailable
+    for the caller, and the read goes on unheard; a lost connection is a None, and the next
+    read opens a new one (after a failed connect, not before RETRY_S). One event loop uses it
+    at a time (a worker's; a new loop, as in tests, opens a new connection)."""
+
+    RETRY_S = 1.0
+    APPLICATION = "partnermap-watch"  # its application_name in pg_stat_activity
+
+    def __init__(self, connect: Any, sql: str, timeout_s: float | None) -> None:
+        self.connect = connect
+        self.sql = sql
+        self.timeout_s = timeout_s
+        self._loop: asyncio.AbstractEventLoop | None = None
+        self._conn: psycopg.AsyncConnection[Any] | None = None
+        self._started = 0  # reads started, numbered
+        self._read: tuple[int, asyncio.Task[list[tuple[Any, ...]] | None]] | None = None
+        self._retry_at = 0.0
+
+    async def rows(self) -> list[tuple[Any, ...]] | None:
+        loop = asyncio.get_running_loop()
+        if loop is not self._loop:  # a connection serves the loop it was opened on (tests)
+            self.close()
+            self._loop = loop
+        asked = self._started
+        deadline = None if self.timeout_s is None else loop.time() + self.timeout_s
+        while True:
+            read = self._read
+            if read is None or (read[0] <= asked and read[1].done()):
+                self._started += 1
+                read = self._read = (self._started, loop.create_task(self._query()))
+            remaining = None if deadline is None else max(0.0, deadline - loop.time())
+            done, _ = await asyncio.wait({read[1]}, timeout=remaining)
+            if not done:
+                raise ServiceUnavailable("The database did not answer in time.")
+            if read[0] > asked:  # started after this caller asked: its answer holds
+                return read[1].result()
+            # else it started before this caller asked: wait for it, then read again
+
+    async def _query(self) -> list[tuple[Any, ...]] | None:
+        conn = self._conn
+        if conn is None:
+            if time.monotonic() < self._retry_at:
+                return None
+            try:
+                conn = self._conn = await self.connect()
+            except (psycopg.Error, OSError):
+                self._retry_at = time.monotonic() + self.RETRY_S
+                return None
+        try:
+            cursor = await conn.execute(self.sql, prepare=True)
+            return await cursor.fetchall()
+        except (psycopg.Error, OSError) as exc:  # lost (a restart, a killed backend): open anew
+            log.warning("a watch lost its connection (%s); sessions read meanwhile", exc)
+            if self._conn is conn:
+                self._conn = None
+            await conn.close()
+            return None
+
+    def close(self) -> None:
+        if self._conn is not None:
+            # AsyncConnection.close() awaits nothing but this, and it is called here from
+            # outside the connection's loop too (that loop may be gone).
+            self._conn.pgconn.finish()
+        self._conn, self._read = None, None
 
 
 def _sqlite_pragmas(dbapi_connection, _record, *, busy_ms: int) -> None:  # type: ignore[no-untyped-def]

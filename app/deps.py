@@ -69,9 +69,9 @@ SessionDep = Annotated[Session, Depends(get_session)]
 async def get_principal(request: Request, session: SessionDep) -> Principal:
     """Who sends the request: a bearer token (log-in), an X-API-Key (district portal), or
     nobody. Bad credentials are a 401 even where none are needed, so a client learns of them.
-    Both read the database (a token's principal is held by the serving cache only while the
-    accounts' serving version, read on every request, is unchanged), so both run in the
-    thread pool."""
+    A token's principal held by the serving cache under the accounts' current version (read
+    by the worker's watch on every request) is answered here, on the event loop; whatever
+    reads through a session runs in the thread pool."""
     from app.services import accounts
 
     request_id = getattr(request.state, "request_id", None)
@@ -93,12 +93,15 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization takes `Bearer <token>`.")
-        cache = getattr(request.app.state, "serving_cache", None)
+        token, cache = token.strip(), getattr(request.app.state, "serving_cache", None)
+        held = await accounts.held_principal(token=token, request_id=request_id, cache=cache)
+        if held is not None:
+            return held
         return await run_in_threadpool(
             partial(
                 accounts.principal_for_token,
                 session=session,
-                token=token.strip(),
+                token=token,
                 request_id=request_id,
                 cache=cache,
             )

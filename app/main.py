@@ -40,6 +40,7 @@ from app.pages import public as page_public
 from app.pages import schools as page_schools
 from app.pages.docs import install_docs
 from app.pages.errors import add_page_handlers
+from app.repositories import serving
 from app.repositories.accounts import active_origins
 from app.routers import (
     accounts,
@@ -89,6 +90,7 @@ async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
             daemon=True,
         ).start()
     yield
+    app.state.serving_cache.close()
     app.state.database.dispose()
 
 
@@ -128,7 +130,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # This app's ranking index, kept current from the catalog change log (one per worker).
     fresh_s, writes = settings.freshness_ms / 1000, app.state.database.writes
     app.state.ranking_index = CatalogIndex(settings.ranking, fresh_s, writes)
-    app.state.serving_cache = ServingCache(settings.serving_cache_s, fresh_s, writes)
+    # Principals are checked on every request through this worker's watch (its own connection).
+    watch = serving.watch(app.state.database) if settings.serving_cache_s > 0 else None
+    app.state.serving_cache = ServingCache(settings.serving_cache_s, fresh_s, writes, watch)
     app.state.result_cache = ResultCache(settings.result_cache_entries)
     limits = _limits(settings)
     app.state.login_throttle = limits.login_throttle

@@ -25,7 +25,7 @@ from app.domain_errors import Conflict, Forbidden, InvalidInput, NotFound, Unaut
 from app.models import AccessToken, ApiKey, User, UserOrganization, UserSchool
 from app.repositories import accounts as repo
 from app.services import audit
-from app.services.serving_cache import ServingCache
+from app.services.serving_cache import MISSING, ServingCache
 
 log = logging.getLogger("partnermap.auth")
 # last_used_at is written at most this often per key and process: a busy portal must not turn
@@ -50,6 +50,23 @@ def principal_for_token(
         principal, expires_at = cache.get(
             session, "accounts", digest, lambda: _token_principal(session, digest)
         )
+    if expires_at <= _now():
+        raise Unauthorized("The bearer token has expired or was revoked; log in again.")
+    return dataclasses.replace(principal, request_id=request_id)
+
+
+async def held_principal(
+    *, token: str, request_id: str | None, cache: ServingCache | None
+) -> Principal | None:
+    """The token's principal if the cache holds it under the accounts' version as the worker's
+    watch reads it now (ServingCache.peek: no session, no thread), else None: then
+    principal_for_token reads."""
+    if cache is None:
+        return None
+    held = await cache.peek("accounts", credentials.digest(token))
+    if held is MISSING:
+        return None
+    principal, expires_at = held
     if expires_at <= _now():
         raise Unauthorized("The bearer token has expired or was revoked; log in again.")
     return dataclasses.replace(principal, request_id=request_id)

@@ -6,8 +6,10 @@ of every worker — or, with a freshness bound (Settings.freshness_ms), within t
 other workers: the versions are read again only when this worker last read them longer ago,
 or when it has committed a write of its own since (Database.writes). Credentials are never
 held past a write on any worker: the "accounts" kind (principals of tokens) ignores the bound
-and reads its version on every request, so a revoked token or a disabled user stops at once
-on every worker (issue 13)."""
+and its version is read on every request, so a revoked token or a disabled user stops at once
+on every worker (issue 13). That read is the worker's watch (peek: its own connection, no
+pooled session, no thread; on SQLite a few microseconds while nothing was committed), or,
+when the watch cannot answer or nothing is held, the request's session (get, AT_ONCE)."""
 
 from __future__ import annotations
 
@@ -18,7 +20,7 @@ from typing import Any, TypeVar
 
 from sqlalchemy.orm import Session
 
-from app.db import Writes
+from app.db import Watch, Writes
 from app.repositories import serving
 
 T = TypeVar("T")
@@ -30,8 +32,15 @@ AT_ONCE = frozenset({"accounts"})  # kinds whose version is read on every reques
 class ServingCache:
     """Values by (kind, key), each with the kind's version and a deadline."""
 
-    def __init__(self, seconds: float, fresh_s: float = 0.0, writes: Writes | None = None) -> None:
+    def __init__(
+        self,
+        seconds: float,
+        fresh_s: float = 0.0,
+        writes: Writes | None = None,
+        watch: Watch | None = None,
+    ) -> None:
         self.seconds = seconds
+        self.watch = watch
         self.fresh_s = fresh_s if writes is not None else 0.0
         self.writes = writes
         self._entries: dict[tuple[str, Hashable], tuple[int, float, Any]] = {}
@@ -56,6 +65,23 @@ class ServingCache:
                 self._entries.clear()
             self._entries[(kind, key)] = (version, now + self.seconds, value)
         return value
+
+    async def peek(self, kind: str, key: Hashable) -> Any:
+        """The value held for (kind, key) if it was cached under the kind's version as the watch
+        reads it now (every commit finished before the call is seen), else MISSING: nothing
+        held or past its deadline, the version moved, or no watch, or it cannot answer."""
+        hit = self._entries.get((kind, key))
+        if self.watch is None or hit is None or hit[1] <= time.monotonic():
+            return MISSING
+        rows = await self.watch.rows()
+        if rows is None or dict(rows).get(kind) != hit[0]:
+            return MISSING
+        return hit[2]
+
+    def close(self) -> None:
+        """Close the watch's connection (a worker's shutdown; it opens again if asked)."""
+        if self.watch is not None:
+            self.watch.close()
 
     def versions(self, session: Session, *, fresh: bool = False) -> dict[str, int]:
         """The serving versions: this worker's last reading while it is within the bound (and

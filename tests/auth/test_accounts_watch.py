@@ -1,0 +1,274 @@
+"""The accounts watch (Database.watch, ServingCache.peek): a bearer token's principal held by a
+worker is checked on every request against the accounts' serving version as the worker's own
+connection reads it — strictly (a commit on any connection that finished before the request is
+seen), with no pooled session and no thread — and when the watch cannot answer, the request
+reads through its session as before: never a stale principal, never a 500."""
+
+from __future__ import annotations
+
+import asyncio
+import sqlite3
+import time
+from types import SimpleNamespace
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from sqlalchemy import select, text, update
+
+from app import deps
+from app.auth.principal import DISTRICT_ADMIN, Principal
+from app.db import PostgresWatch
+from app.main import create_app
+from app.models import AccessToken, District, ServingVersion
+from app.repositories import serving
+from app.services import api_keys
+from tests.conftest import statements_sent, user_token
+
+
+def _rows(watch) -> dict[str, int]:  # type: ignore[no-untyped-def]
+    rows = asyncio.run(watch.rows())
+    assert rows is not None
+    return dict(rows)
+
+
+def _stored_version(db) -> int | None:  # type: ignore[no-untyped-def]
+    with db.session() as session:
+        return session.scalar(
+            select(ServingVersion.version).where(ServingVersion.name == "accounts")
+        )
+
+
+@pytest.fixture
+def watch(db):  # type: ignore[no-untyped-def]
+    made = serving.watch(db)
+    assert made is not None
+    yield made
+    made.close()
+
+
+def test_the_watch_sees_a_commit_from_another_connection_at_once(db, watch):
+    user_token(db, "seen@partnermap.test", "admin")
+    before = _rows(watch)["accounts"]
+    assert _rows(watch)["accounts"] == before  # nothing committed: the same answer
+    with db.session() as session:  # another connection, as another worker or the CLI
+        session.execute(update(AccessToken).values(revoked_at=AccessToken.expires_at))
+        session.commit()
+    after = _rows(watch)["accounts"]
+    assert after != before
+    assert after == _stored_version(db)
+
+
+def test_the_sqlite_watch_holds_no_read_transaction_between_reads(db, watch, backend):
+    """A snapshot held open would keep every checkpoint from emptying the WAL."""
+    if backend != "sqlite":
+        pytest.skip("SQLite's WAL")
+    user_token(db, "wal@partnermap.test", "admin")
+    _rows(watch)
+    user_token(db, "wal2@partnermap.test", "admin")  # a commit: the watch reads the row again
+    _rows(watch)
+    checkpoint = sqlite3.connect(db.url.database, timeout=5)
+    try:
+        busy, _, _ = checkpoint.execute("PRAGMA wal_checkpoint(TRUNCATE)").fetchone()
+    finally:
+        checkpoint.close()
+    assert busy == 0
+
+
+@pytest.fixture
+def staff(db):  # type: ignore[no-untyped-def]
+    user_id, token = user_token(db, "staff@partnermap.test", "admin")
+    return user_id, {"Authorization": f"Bearer {token}"}
+
+
+def test_a_held_principal_needs_no_session_and_no_thread(db, app, staff, monkeypatch):
+    _, bearer = staff
+    hops: list[Any] = []
+
+    async def recorded(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(func)
+        return func(*args, **kwargs)
+
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        assert worker.get("/v1/me", headers=bearer).status_code == 200  # read, then held
+        monkeypatch.setattr(deps, "run_in_threadpool", recorded)
+        with statements_sent(db) as statements:
+            assert worker.get("/v1/me", headers=bearer).status_code == 200
+    assert statements == []
+    assert hops == []  # get_principal answered on the event loop
+
+
+def test_a_token_revoked_in_the_database_is_refused_at_the_next_request(db, app, staff):
+    _, bearer = staff
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        assert worker.get("/v1/me", headers=bearer).status_code == 200
+        assert worker.get("/v1/me", headers=bearer).status_code == 200  # held
+        with db.session() as session:  # as the CLI or another worker would
+            session.execute(update(AccessToken).values(revoked_at=AccessToken.created_at))
+            session.commit()
+        assert worker.get("/v1/me", headers=bearer).status_code == 401
+
+
+class _Blind:
+    """A watch that cannot answer (its connection lost, the database refusing it)."""
+
+    async def rows(self) -> None:
+        return None
+
+    def close(self) -> None:
+        pass
+
+
+def test_when_the_watch_cannot_answer_the_session_reads_and_decides(db, app, staff):
+    _, bearer = staff
+    app.state.serving_cache.watch = _Blind()
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        assert worker.get("/v1/me", headers=bearer).status_code == 200
+        with statements_sent(db) as statements:
+            assert worker.get("/v1/me", headers=bearer).status_code == 200
+        assert any("serving_versions" in s for s in statements)  # the fallback read
+        with db.session() as session:
+            session.execute(update(AccessToken).values(revoked_at=AccessToken.created_at))
+            session.commit()
+        refused = worker.get("/v1/me", headers=bearer)
+        assert refused.status_code == 401, refused.text
+
+
+def test_a_killed_watch_connection_is_replaced_and_answers_stay_right(db, app, staff, backend):
+    if backend != "postgis":
+        pytest.skip("pg_terminate_backend")
+    _, bearer = staff
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        assert worker.get("/v1/me", headers=bearer).status_code == 200
+        assert worker.get("/v1/me", headers=bearer).status_code == 200  # the watch connected
+        with db.engine.connect() as conn:
+            killed = conn.execute(
+                text(
+                    "SELECT count(pg_terminate_backend(pid)) FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name = :name"
+                ),
+                {"name": PostgresWatch.APPLICATION},
+            ).scalar()
+        assert killed == 1
+        answered = worker.get("/v1/me", headers=bearer)  # the watch's read fails: the session
+        assert answered.status_code == 200, answered.text
+        time.sleep(PostgresWatch.RETRY_S)
+        assert worker.get("/v1/me", headers=bearer).status_code == 200
+        with statements_sent(db) as statements:  # a new watch connection answers again
+            assert worker.get("/v1/me", headers=bearer).status_code == 200
+        assert statements == []
+        with db.session() as session:
+            session.execute(update(AccessToken).values(revoked_at=AccessToken.created_at))
+            session.commit()
+        assert worker.get("/v1/me", headers=bearer).status_code == 401
+
+
+class _Frozen:
+    """A PostgreSQL connection whose server accepted the query and never answers."""
+
+    pgconn = SimpleNamespace(finish=lambda: None)
+
+    async def execute(self, *args: Any, **kwargs: Any) -> None:
+        await asyncio.Event().wait()
+
+    async def close(self) -> None:
+        pass
+
+
+def test_a_frozen_database_makes_a_held_principal_a_503_not_a_hang(db, app, staff):
+    _, bearer = staff
+
+    async def connect() -> _Frozen:
+        return _Frozen()
+
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        assert worker.get("/v1/me", headers=bearer).status_code == 200  # held
+        app.state.serving_cache.watch = PostgresWatch(connect, "SELECT 1", timeout_s=0.3)
+        started = time.monotonic()
+        answer = worker.get("/v1/me", headers=bearer)
+        assert time.monotonic() - started < 5
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "retry-after" in answer.headers
+
+
+class _Gated:
+    """A connection whose reads the test answers one by one, with the version it names."""
+
+    pgconn = SimpleNamespace(finish=lambda: None)
+
+    def __init__(self) -> None:
+        self.reads: list[asyncio.Future[list[tuple[str, int]]]] = []
+
+    async def execute(self, *args: Any, **kwargs: Any) -> _Gated:
+        self.reads.append(asyncio.get_running_loop().create_future())
+        self._pending = self.reads[-1]
+        return self
+
+    async def fetchall(self) -> list[tuple[str, int]]:
+        return await self._pending
+
+    async def close(self) -> None:
+        pass
+
+
+def test_callers_share_only_a_read_that_started_after_they_asked():
+    conn = _Gated()
+
+    async def connect() -> _Gated:
+        return conn
+
+    async def scenario() -> tuple[list[Any], int]:
+        watch = PostgresWatch(connect, "SELECT name, version FROM serving_versions", 5.0)
+        first = asyncio.ensure_future(watch.rows())
+        while not conn.reads:
+            await asyncio.sleep(0)
+        # Asked while the first read is in flight: a commit may have finished before they
+        # asked and after that read's snapshot, so its answer is not theirs.
+        later = [asyncio.ensure_future(watch.rows()) for _ in range(15)]
+        await asyncio.sleep(0.01)
+        conn.reads[0].set_result([("accounts", 1)])
+        while len(conn.reads) < 2:
+            await asyncio.sleep(0)
+        conn.reads[1].set_result([("accounts", 2)])
+        answers = await asyncio.gather(first, *later)
+        return answers, len(conn.reads)
+
+    answers, reads = asyncio.run(scenario())
+    assert answers[0] == [("accounts", 1)]
+    assert answers[1:] == [[("accounts", 2)]] * 15
+    assert reads == 2
+
+
+def test_a_keys_last_use_is_no_credential_change(db, settings, staff):
+    """A key's first use each minute writes last_used_at: it must not empty every worker's
+    held principals (migration 0012)."""
+    with db.session() as session:
+        district = District(name="Watch district", slug="wd")
+        session.add(district)
+        session.commit()
+        _, key = api_keys.create(
+            session=session,
+            principal=Principal(role=DISTRICT_ADMIN, district_id=district.id),
+            district_id=district.id,
+            name="portal",
+            scope="read",
+            allowed_origins=[],
+        )
+    _, bearer = staff
+    worker = create_app(settings.model_copy(update={"serving_cache_s": 3600.0}), database=db)
+    with TestClient(worker, raise_server_exceptions=False) as client:
+        assert client.get("/v1/me", headers=bearer).status_code == 200
+        version = _stored_version(db)
+        assert client.get("/v1/me", headers={"X-API-Key": key}).status_code == 200
+        with db.session() as session:
+            assert session.scalar(text("SELECT last_used_at FROM api_keys")) is not None
+        assert _stored_version(db) == version
+        with statements_sent(db) as statements:
+            assert client.get("/v1/me", headers=bearer).status_code == 200
+        assert "access_tokens" not in " ".join(statements)  # still held
+        with db.session() as session:  # a revocation still moves it
+            session.execute(text("UPDATE api_keys SET revoked_at = created_at"))
+            session.commit()
+        assert _stored_version(db) != version
+        assert client.get("/v1/me", headers={"X-API-Key": key}).status_code == 401
