@@ -84,3 +84,21 @@ def test_school_district_names_become_district_rows_and_nothing_is_lost(db):
         assert conn.execute(text("SELECT count(*) FROM needs_assessments")).scalar() == 4
     assert names["C"] == "Fiji"
     migrate.upgrade(db, "head")
+
+
+def test_every_api_key_column_but_its_last_use_moves_the_accounts_version():
+    """Migration 0012's trigger lists the api_keys columns whose change is a credential change:
+    a column added to the model later must be listed there too, or a change to it would not
+    reach the workers' held principals."""
+    import importlib.util
+    from pathlib import Path
+
+    from app.models import ApiKey
+
+    path = Path(migrate.__file__).resolve().parents[1] / "migrations" / "versions"
+    spec = importlib.util.spec_from_file_location("m0012", next(path.glob("0012_*.py")))
+    assert spec is not None and spec.loader is not None
+    module = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(module)
+    watched = {c.strip() for c in module.KEY_COLUMNS.split(",")}
+    assert watched == set(ApiKey.__table__.columns.keys()) - {"last_used_at"}
