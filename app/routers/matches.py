@@ -155,23 +155,36 @@ def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
+# Rankings under way in this process (one event loop per worker process; counted on the loop).
+_under_way = 0
+
+
 async def _answered(
     ranking_index: CatalogIndex, session: Session, work: Callable[[Session], bytes]
 ) -> bytes:
-    """work() on the event loop when it needs nothing from the database (within the freshness
-    bound the worker holds the index, the school's needs and the serving versions: the common
-    case), else in the thread pool with the request's session — a hop to the pool and back
-    costs about as much CPU as everything else around the ranking. On the loop, work() gets a
-    session bound to no database, whose first statement raises before anything is read or
-    kept, and the index held (or no attempt), so the loop waits on neither the database nor
-    a thread catching up; whatever needs a read is answered again in the pool."""
-    with ranking_index.held_if_fresh() as fresh:
-        if fresh:
-            try:
-                return work(Session())
-            except UnboundExecutionError:
-                pass
-    return await run_in_threadpool(work, session)
+    """work() on the event loop when no other ranking is under way and it needs nothing from
+    the database (within the freshness bound the worker holds the index, the school's needs
+    and the serving versions: the common case), else in the thread pool with the request's
+    session. The hop to the pool and back costs CPU; while other requests are being answered
+    the pool still lets the loop serve them (and numpy's parts of a ranking overlap). On the
+    loop, work() gets a session bound to no database, whose first statement raises before
+    anything is read or kept, and the index held (or no attempt), so the loop waits on
+    neither the database nor a thread catching up; whatever needs a read is answered again
+    in the pool."""
+    global _under_way
+    alone = _under_way == 0
+    _under_way += 1
+    try:
+        if alone:
+            with ranking_index.held_if_fresh() as fresh:
+                if fresh:
+                    try:
+                        return work(Session())
+                    except UnboundExecutionError:
+                        pass
+        return await run_in_threadpool(work, session)
+    finally:
+        _under_way -= 1
 
 
 @dataclass(frozen=True)

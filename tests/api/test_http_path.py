@@ -16,6 +16,7 @@ from pydantic import TypeAdapter
 from app.db import Database
 from app.main import create_app
 from app.schemas.matches import OfferingMatches
+from app.routers import matches as match_router
 from app.services import matches as match_service
 from tests.api.factories import offering, organization, school
 from tests.conftest import statements_sent, user_token
@@ -170,6 +171,18 @@ def test_within_the_bound_a_ranking_runs_on_the_event_loop_without_a_thread_hop(
     assert ranked_on_loop == [False, True, True]
     assert again.content == first.content
     assert other.status_code == 200, other.text
+
+
+def test_while_another_ranking_is_under_way_a_ranking_leaves_the_loop_free(
+    bounded, ranked_on_loop, monkeypatch
+):
+    bounded.app.state.result_cache.entries = 0
+    sid = _school_with_needs(bounded)
+    _partner(bounded)
+    _ids(bounded, sid)
+    monkeypatch.setattr(match_router, "_under_way", 1)  # another request's, in the pool
+    _ids(bounded, sid)
+    assert ranked_on_loop == [False, False]
 
 
 def test_a_ranking_that_needs_a_read_is_ranked_once_in_the_pool(bounded, ranked_on_loop):
