@@ -15,8 +15,8 @@ from pydantic import TypeAdapter
 
 from app.db import Database
 from app.main import create_app
-from app.schemas.matches import OfferingMatches
 from app.routers import matches as match_router
+from app.schemas.matches import OfferingMatches
 from app.services import matches as match_service
 from tests.api.factories import offering, organization, school
 from tests.conftest import statements_sent, user_token
