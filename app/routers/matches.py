@@ -2,11 +2,15 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
 from fastapi import APIRouter, Depends, Path, Query, Response
 from pydantic_core import to_json
+from sqlalchemy.exc import UnboundExecutionError
+from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from app.deps import (
     PrincipalDep,
@@ -29,6 +33,7 @@ from app.schemas.matches import (
     SchoolMatches,
 )
 from app.services import matches as service
+from app.services.catalog_index import CatalogIndex
 from app.services.matches import OfferingRanking
 from matching import RankedOffering, RankedSchool
 
@@ -150,6 +155,38 @@ def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
+# Rankings under way in this process (one event loop per worker process; counted on the loop).
+_under_way = 0
+
+
+async def _answered(
+    ranking_index: CatalogIndex, session: Session, work: Callable[[Session], bytes]
+) -> bytes:
+    """work() on the event loop when no other ranking is under way and it needs nothing from
+    the database (within the freshness bound the worker holds the index, the school's needs
+    and the serving versions: the common case), else in the thread pool with the request's
+    session. The hop to the pool and back costs CPU; while other requests are being answered
+    the pool still lets the loop serve them (and numpy's parts of a ranking overlap). On the
+    loop, work() gets a session bound to no database, whose first statement raises before
+    anything is read or kept, and the index held (or no attempt), so the loop waits on
+    neither the database nor a thread catching up; whatever needs a read is answered again
+    in the pool."""
+    global _under_way
+    alone = _under_way == 0
+    _under_way += 1
+    try:
+        if alone:
+            with ranking_index.held_if_fresh() as fresh:
+                if fresh:
+                    try:
+                        return work(Session())
+                    except UnboundExecutionError:
+                        pass
+        return await run_in_threadpool(work, session)
+    finally:
+        _under_way -= 1
+
+
 @dataclass(frozen=True)
 class Reach:
     """How far a ranked offering may be, and whether full ones are dropped."""
@@ -190,7 +227,7 @@ async def ranking_filters(
     response_model=OfferingMatches,
     summary="Partners ranked for a school's latest needs",
 )
-def school_matches(
+async def school_matches(
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
     ranking_index: RankingIndexDep,
@@ -210,22 +247,25 @@ def school_matches(
     `group=organization` gives one item per organization (its best offering, the others
     nested); the default, `group=offering`, one per offering. The response's `group` says
     which the caller got."""
-    body = service.for_school(
-        session=session,
-        ranking_index=ranking_index,
-        principal=principal,
-        settings=settings,
-        school_id=school_id,
-        offset=_offset(cursor),
-        limit=limit,
-        equity=equity,
-        filters=filters,
-        group=group,
-        cache=serving_cache,
-        results=results,
-        render=lambda ranking: _offering_matches_json(ranking, limit),
-    )
-    return _json(body)
+
+    def answer(session: Session) -> bytes:
+        return service.for_school(
+            session=session,
+            ranking_index=ranking_index,
+            principal=principal,
+            settings=settings,
+            school_id=school_id,
+            offset=_offset(cursor),
+            limit=limit,
+            equity=equity,
+            filters=filters,
+            group=group,
+            cache=serving_cache,
+            results=results,
+            render=lambda ranking: _offering_matches_json(ranking, limit),
+        )
+
+    return _json(await _answered(ranking_index, session, answer))
 
 
 @router.post(

@@ -11,7 +11,8 @@ import logging
 import threading
 import time
 from collections import deque
-from collections.abc import Callable, Hashable, Sequence
+from collections.abc import Callable, Hashable, Iterator, Sequence
+from contextlib import contextmanager
 from typing import Any
 
 import numpy as np
@@ -51,7 +52,8 @@ class CatalogIndex:
         self.writes = writes
         self._checked: tuple[int, float] = (-1, 0.0)  # write count and time of the last look
         self._index: OfferingIndex | None = None
-        self._lock = threading.Lock()
+        # Re-entrant: held_if_fresh() holds it around calls that take it again.
+        self._lock = threading.RLock()
         self._newest = 0
         self._applied: deque[int] = deque(maxlen=4 * REREAD_WINDOW)
         self._by_org: dict[int, set[int]] = {}
@@ -84,6 +86,19 @@ class CatalogIndex:
             if self._index.needs_rebuild:
                 self._index.rebuild()
             return self._index
+
+    @contextmanager
+    def held_if_fresh(self) -> Iterator[bool]:
+        """True, with the index held for this thread until the block ends, when it is current
+        within the freshness bound and no other thread holds it (a thread catching up may be
+        waiting on the database): then the event loop may rank without waiting on either."""
+        if not self._lock.acquire(blocking=False):
+            yield False
+            return
+        try:
+            yield self._index is not None and self._fresh()
+        finally:
+            self._lock.release()
 
     def _fresh(self) -> bool:
         if self.fresh_s <= 0 or self.writes is None:

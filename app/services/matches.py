@@ -236,7 +236,7 @@ def for_school(
                 model_version=settings.ranking.version,
                 needs_assessment_id=filed.assessment_id,
                 group=group,
-                titles=_other_titles(session, page),
+                titles=_other_titles(ranking_index, page),
             )
         )
 
@@ -254,12 +254,13 @@ def _ranker(group: Grouping) -> Callable[..., list[RankedOffering]]:
     return rank_organizations if group == "organization" else rank_offerings
 
 
-def _other_titles(session: Session, ranked: Sequence[RankedOffering]) -> dict[int, str]:
-    """Titles of the offerings nested under each organization's best (group=organization)."""
+def _other_titles(ranking_index: CatalogIndex, ranked: Sequence[RankedOffering]) -> dict[int, str]:
+    """Titles of the offerings nested under each organization's best (group=organization),
+    from beside the index that ranked them, as the results' own offerings are."""
     ids = [other.offering_id for r in ranked for other in r.others]
     if not ids:
         return {}
-    return {i: brief.title for i, brief in offering_repo.briefs(session, ids).items()}
+    return {i: brief.title for i, brief in ranking_index.shown(ids).items()}
 
 
 def ad_hoc(
@@ -303,7 +304,7 @@ def ad_hoc(
         equity=strength,
         model_version=settings.ranking.version,
         group=request.group,
-        titles=_other_titles(session, ranked),
+        titles=_other_titles(ranking_index, ranked),
     )
 
 

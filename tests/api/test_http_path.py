@@ -4,6 +4,8 @@ the freshness bound (its own writes show at once, other workers' within the boun
 result cache (a repeated question answered from memory, never after what it was computed
 from changed)."""
 
+import asyncio
+import threading
 import time
 from collections.abc import Iterator
 
@@ -13,7 +15,9 @@ from pydantic import TypeAdapter
 
 from app.db import Database
 from app.main import create_app
+from app.routers import matches as match_router
 from app.schemas.matches import OfferingMatches
+from app.services import matches as match_service
 from tests.api.factories import offering, organization, school
 from tests.conftest import statements_sent, user_token
 
@@ -134,6 +138,91 @@ def test_within_the_bound_a_repeated_ranking_reads_nothing_through_the_pool(boun
     # No change-log look, no needs, no catalog, no principal: the accounts' version that keeps
     # credentials current on every worker is read by the worker's watch, on its own connection.
     assert statements == []
+
+
+@pytest.fixture
+def ranked_on_loop(monkeypatch) -> list[bool]:
+    """Whether each ranking ran on the event loop (True) or in a worker thread (False)."""
+    seen: list[bool] = []
+    rank = match_service.rank_offerings
+
+    def recording(*args, **kwargs):
+        try:
+            asyncio.get_running_loop()
+            seen.append(True)
+        except RuntimeError:
+            seen.append(False)
+        return rank(*args, **kwargs)
+
+    monkeypatch.setattr(match_service, "rank_offerings", recording)
+    return seen
+
+
+def test_within_the_bound_a_ranking_runs_on_the_event_loop_without_a_thread_hop(
+    bounded, ranked_on_loop
+):
+    bounded.app.state.result_cache.entries = 0  # cold: every request ranks
+    sid = _school_with_needs(bounded)
+    _partner(bounded)
+    first = bounded.get(f"/v1/schools/{sid}/matches")  # after writes: looks, in the pool
+    again = bounded.get(f"/v1/schools/{sid}/matches")
+    other = bounded.get(f"/v1/schools/{sid}/matches", params={"free": "true"})
+    assert ranked_on_loop == [False, True, True]
+    assert again.content == first.content
+    assert other.status_code == 200, other.text
+
+
+def test_while_another_ranking_is_under_way_a_ranking_leaves_the_loop_free(
+    bounded, ranked_on_loop, monkeypatch
+):
+    bounded.app.state.result_cache.entries = 0
+    sid = _school_with_needs(bounded)
+    _partner(bounded)
+    _ids(bounded, sid)
+    monkeypatch.setattr(match_router, "_under_way", 1)  # another request's, in the pool
+    _ids(bounded, sid)
+    assert ranked_on_loop == [False, False]
+
+
+def test_a_ranking_that_needs_a_read_is_ranked_once_in_the_pool(bounded, ranked_on_loop):
+    bounded.app.state.result_cache.entries = 0
+    first = _school_with_needs(bounded)
+    second = _school_with_needs(bounded, [{"category": "arts", "priority": 1}])
+    _partner(bounded)
+    assert len(_ids(bounded, first)) == 1  # index and versions looked at, in the pool
+    # The second school's needs are not held: the loop's attempt stops at the read, before
+    # ranking, and the pool answers.
+    answer = bounded.get(f"/v1/schools/{second}/matches")
+    assert answer.status_code == 200, answer.text
+    assert answer.json()["items"][0]["needs_met"][0]["category"] == "arts"
+    assert ranked_on_loop == [False, False]
+    _ids(bounded, second)
+    assert ranked_on_loop == [False, False, True]
+
+
+def test_the_index_is_not_offered_to_the_loop_while_another_thread_holds_it(bounded):
+    sid = _school_with_needs(bounded)
+    _partner(bounded)
+    _ids(bounded, sid)
+    index = bounded.app.state.ranking_index
+    with index.held_if_fresh() as fresh:
+        assert fresh
+    holding, done = threading.Event(), threading.Event()
+
+    def hold() -> None:
+        with index.held_if_fresh():
+            holding.set()
+            done.wait(10)
+
+    holder = threading.Thread(target=hold)
+    holder.start()
+    try:
+        assert holding.wait(10)
+        with index.held_if_fresh() as fresh:
+            assert not fresh
+    finally:
+        done.set()
+        holder.join()
 
 
 @pytest.mark.parametrize("how", ["revoke", "disable"])
