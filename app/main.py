@@ -60,6 +60,7 @@ from app.routers import (
     taxonomy,
 )
 from app.routers.imports import router as imports_router
+from app.routers.matches import Rankings
 from app.services.catalog_index import CatalogIndex
 from app.services.result_cache import ResultCache
 from app.services.serving_cache import ServingCache
@@ -134,6 +135,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     watch = serving.watch(app.state.database) if settings.serving_cache_s > 0 else None
     app.state.serving_cache = ServingCache(settings.serving_cache_s, fresh_s, writes, watch)
     app.state.result_cache = ResultCache(settings.result_cache_entries)
+    app.state.rankings = Rankings(settings.ranking_threads)
     limits = _limits(settings)
     app.state.login_throttle = limits.login_throttle
 

@@ -2,15 +2,16 @@
 
 from __future__ import annotations
 
+import asyncio
 from collections.abc import Callable
 from dataclasses import dataclass
 from typing import Annotated
 
-from fastapi import APIRouter, Depends, Path, Query, Response
+import anyio
+from fastapi import APIRouter, Depends, Path, Query, Request, Response
 from pydantic_core import to_json
 from sqlalchemy.exc import UnboundExecutionError
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from app.deps import (
     PrincipalDep,
@@ -155,36 +156,51 @@ def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-# Rankings under way in this process (one event loop per worker process; counted on the loop).
-_under_way = 0
+class Rankings:
+    """This worker's rankings of a school's matches under way (counted on its event loop).
 
-
-async def _answered(
-    ranking_index: CatalogIndex, session: Session, work: Callable[[Session], bytes]
-) -> bytes:
-    """work() on the event loop when no other ranking is under way and it needs nothing from
-    the database (within the freshness bound the worker holds the index, the school's needs
-    and the serving versions: the common case), else in the thread pool with the request's
-    session. The hop to the pool and back costs CPU; while other requests are being answered
-    the pool still lets the loop serve them (and numpy's parts of a ranking overlap). On the
+    answer() runs one on the event loop when no other ranking is under way and it needs
+    nothing from the database (within the freshness bound the worker holds the index, the
+    school's needs and the serving versions: the common case), else in the thread pool with
+    the request's session, at most `threads` at once. The hop to the pool and back costs CPU;
+    while other requests are being answered the pool still lets the loop serve them (and
+    numpy's parts of a ranking overlap). More rankings in the pool at once than the cores
+    only contend for the GIL: at 16 clients the default pool (40 threads) cost about 60 %
+    more CPU per request than two (BENCHMARKS.md, "Rankings in the thread pool"). On the
     loop, work() gets a session bound to no database, whose first statement raises before
     anything is read or kept, and the index held (or no attempt), so the loop waits on
     neither the database nor a thread catching up; whatever needs a read is answered again
     in the pool."""
-    global _under_way
-    alone = _under_way == 0
-    _under_way += 1
-    try:
-        if alone:
-            with ranking_index.held_if_fresh() as fresh:
-                if fresh:
-                    try:
-                        return work(Session())
-                    except UnboundExecutionError:
-                        pass
-        return await run_in_threadpool(work, session)
-    finally:
-        _under_way -= 1
+
+    def __init__(self, threads: int) -> None:
+        self.threads = threads
+        self.under_way = 0
+        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None
+
+    def limiter(self) -> anyio.CapacityLimiter:
+        """The pool's tokens for rankings, on the running loop (a new loop, as in tests, gets
+        its own)."""
+        loop = asyncio.get_running_loop()
+        if self._limiter is None or self._limiter[0] is not loop:
+            self._limiter = (loop, anyio.CapacityLimiter(self.threads))
+        return self._limiter[1]
+
+    async def answer(
+        self, ranking_index: CatalogIndex, session: Session, work: Callable[[Session], bytes]
+    ) -> bytes:
+        alone = self.under_way == 0
+        self.under_way += 1
+        try:
+            if alone:
+                with ranking_index.held_if_fresh() as fresh:
+                    if fresh:
+                        try:
+                            return work(Session())
+                        except UnboundExecutionError:
+                            pass
+            return await anyio.to_thread.run_sync(work, session, limiter=self.limiter())
+        finally:
+            self.under_way -= 1
 
 
 @dataclass(frozen=True)
@@ -228,6 +244,7 @@ async def ranking_filters(
     summary="Partners ranked for a school's latest needs",
 )
 async def school_matches(
+    request: Request,
     school_id: Annotated[int, Path(ge=1, le=2**31 - 1)],
     session: SessionDep,
     ranking_index: RankingIndexDep,
@@ -265,7 +282,7 @@ async def school_matches(
             render=lambda ranking: _offering_matches_json(ranking, limit),
         )
 
-    return _json(await _answered(ranking_index, session, answer))
+    return _json(await request.app.state.rankings.answer(ranking_index, session, answer))
 
 
 @router.post(

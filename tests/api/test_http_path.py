@@ -5,17 +5,19 @@ result cache (a repeated question answered from memory, never after what it was 
 from changed)."""
 
 import asyncio
+import contextlib
 import threading
 import time
 from collections.abc import Iterator
 
+import anyio
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
 
 from app.db import Database
 from app.main import create_app
-from app.routers import matches as match_router
+from app.routers.matches import Rankings
 from app.schemas.matches import OfferingMatches
 from app.services import matches as match_service
 from tests.api.factories import offering, organization, school
@@ -179,9 +181,42 @@ def test_while_another_ranking_is_under_way_a_ranking_leaves_the_loop_free(
     sid = _school_with_needs(bounded)
     _partner(bounded)
     _ids(bounded, sid)
-    monkeypatch.setattr(match_router, "_under_way", 1)  # another request's, in the pool
+    monkeypatch.setattr(bounded.app.state.rankings, "under_way", 1)  # another's, in the pool
     _ids(bounded, sid)
     assert ranked_on_loop == [False, False]
+
+
+def test_at_most_ranking_threads_rankings_run_in_the_pool_at_once():
+    """More rankings in the pool than the cores only contend for the GIL: the others wait
+    (anyio's default pool would run all six at once)."""
+
+    class Busy:  # an index another thread is catching up: every ranking goes to the pool
+        @contextlib.contextmanager
+        def held_if_fresh(self):  # type: ignore[no-untyped-def]
+            yield False
+
+    running, most, lock = 0, 0, threading.Lock()
+
+    def work(session: object) -> bytes:
+        nonlocal running, most
+        with lock:
+            running += 1
+            most = max(most, running)
+        time.sleep(0.05)
+        with lock:
+            running -= 1
+        return b"{}"
+
+    async def six(rankings: Rankings) -> None:
+        async with anyio.create_task_group() as group:
+            for _ in range(6):
+                group.start_soon(rankings.answer, Busy(), None, work)
+
+    anyio.run(six, Rankings(2))
+    assert most == 2
+    most = 0
+    anyio.run(six, Rankings(4))  # a new event loop gets its own tokens
+    assert most == 4
 
 
 def test_a_ranking_that_needs_a_read_is_ranked_once_in_the_pool(bounded, ranked_on_loop):
