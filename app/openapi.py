@@ -150,6 +150,8 @@ def _document_errors(path: str, method: str, operation: dict[str, Any]) -> None:
         codes.append("404")
     if operation.get("requestBody"):
         codes += ["400", "409", "413", "415"]
+    elif method == "delete":  # the record's state may refuse it, or a writer changed it meanwhile
+        codes.append("409")
     responses = operation.setdefault("responses", {})
     ref = {"$ref": "#/components/schemas/Problem"}
     for code in codes:

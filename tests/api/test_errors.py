@@ -60,6 +60,17 @@ def test_bad_near_is_a_422_naming_near(client):
     assert problem_fields(response) == [["query", "near"]]
 
 
+def test_every_delete_documents_its_409(client, db):
+    """A goal of a closed partnership cannot be removed, and any record can be changed by
+    another writer meanwhile: both are 409s, so each DELETE documents one (schemathesis
+    found DELETE /v1/goals/{id} answering an undocumented 409)."""
+    spec = client.get("/openapi.json").json()
+    deletes = {path: item["delete"] for path, item in spec["paths"].items() if "delete" in item}
+    assert "/v1/goals/{goal_id}" in deletes
+    for path, operation in deletes.items():
+        assert "application/problem+json" in operation["responses"]["409"]["content"], path
+
+
 def test_health_and_ready(client, backend):
     assert client.get("/health").json()["status"] == "ok"
     ready = client.get("/ready").json()
