@@ -504,30 +504,6 @@ def plan_offerings(
     )
 
 
-def write_schools(
-    session: Session,
-    source: str,
-    records: list[Record],
-    update_keys: Sequence[str],
-    report: ImportReport,
-    district: str | None = None,
-    rules: LinkRules | None = None,
-    district_aliases: Mapping[str, str] | None = None,
-) -> Counts:
-    """Upsert schools with their need index and district. The district is found by NCES LEA id,
-    name or alias (services.districts.resolve; new ones are added); the school by its key, a
-    link, its NCES or state id, or an opt-in fuzzy match (services.school_links.resolve); the
-    fields written follow the precedence rule (school_links.merge). With `district` (a
-    district's own upload) every school must be in it: rows naming another, or updating
-    another's school, are errors, and rows naming none are put in it."""
-    return apply(
-        session,
-        plan_schools(
-            session, source, records, update_keys, report, district, rules, district_aliases
-        ),
-    )
-
-
 def plan_schools(
     session: Session,
     source: str,
@@ -538,10 +514,16 @@ def plan_schools(
     rules: LinkRules | None = None,
     district_aliases: Mapping[str, str] | None = None,
 ) -> Plan:
-    """write_schools without the school writes (reads, and the districts it adds). Its
-    `identities` are the NCES and state ids of the records: a record of a later batch with
-    one of them could link to a school an earlier batch adds, so such a file is not planned
-    ahead (see write_staged)."""
+    """The upserts of schools with their need index and district, planned by reading only
+    (apply() writes them; the districts it adds are written now). The district is found by
+    NCES LEA id, name or alias (services.districts.resolve; new ones are added); the school
+    by its key, a link, its NCES or state id, or an opt-in fuzzy match
+    (services.school_links.resolve); the fields written follow the precedence rule
+    (school_links.merge). With `district` (a district's own upload) every school must be in
+    it: rows naming another, or updating another's school, are errors, and rows naming none
+    are put in it. Its `identities` are the NCES and state ids of the records: a record of a
+    later batch with one of them could link to a school an earlier batch adds, so such a file
+    is not planned ahead (see write_staged)."""
     rules = rules or LinkRules()
     counts = Counts()
     identities = {
