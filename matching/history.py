@@ -73,15 +73,10 @@ def high_need_record(
     all partnerships (unknown is not wrong). None when there is no history to read."""
     if not len(history) or history.need_index is None:
         return None
-    pairs, first = np.unique(
-        np.stack([history.organization_ids, history.school_ids]), axis=1, return_index=True
-    )
-    need = school_need_index(history.need_index[first], config)
-    orgs, org_row = np.unique(pairs[0], return_inverse=True)
-    record = np.bincount(org_row, weights=need) / np.bincount(org_row)
+    orgs, record, mean = _rows(history).record(config)
     at = np.minimum(np.searchsorted(orgs, organization_ids), len(orgs) - 1)
     known = orgs[at] == organization_ids
-    return np.where(known, record[at], float(need.mean()))
+    return np.where(known, record[at], mean)
 
 
 def history_points(
@@ -97,40 +92,92 @@ def history_points(
     track_weight, like_weight = history.weights or (config.track_weight, config.like_weight)
     if not len(history) or not (track_weight or like_weight):
         return zeros, zeros, zeros
-    orgs, org_row = np.unique(history.organization_ids, return_inverse=True)
-    pairs = np.unique(np.stack([org_row, history.school_ids]), axis=1)
-    served = np.bincount(pairs[0], minlength=len(orgs)).astype(float)
-    track = np.log1p(served) / np.log1p(served.max())
-    similarity = _overlap(history.categories, needs, config) * np.exp(
+    rows = _rows(history)
+    orgs, served, track = rows.orgs, rows.served, rows.track
+    similarity = rows.overlap(needs, config) * np.exp(
         -haversine_km(lat, lon, history.lat, history.lon) / config.like_scale_km
     )
-    like = np.bincount(org_row, weights=similarity, minlength=len(orgs))
+    like = np.bincount(rows.org_row, weights=similarity, minlength=len(orgs))
     like = like / like.max() if like.max() > 0 else like
     at = np.searchsorted(orgs, organization_ids)
     known = (at < len(orgs)) & (orgs[np.minimum(at, len(orgs) - 1)] == organization_ids)
     at = np.minimum(at, len(orgs) - 1)
     # Cold-start floor: a partner with no history counts as a partner of one school (like 0).
-    t = np.where(known, track[at], np.log1p(1.0) / np.log1p(served.max()))
+    t = np.where(known, track[at], rows.cold_track)
     s = np.where(known, like[at], 0.0)
     return track_weight * t + like_weight * s, np.where(known, served[at], 0.0), s
 
 
-def _overlap(
-    categories: tuple[frozenset[str], ...], needs: Sequence[Need], config: RankingConfig
-) -> np.ndarray:
-    """Priority-weighted share of the needs each history row served (a branch counts less)."""
-    weights = {n.category: config.priority_weight(n.priority) for n in needs}
-    total = sum(weights.values())
-    branches: dict[str, float] = {}
-    for code, w in weights.items():
-        branch = code.split(".")[0]
-        branches[branch] = max(branches.get(branch, 0.0), w)
-    out = np.zeros(len(categories))
-    for i, served in enumerate(categories):
-        exact = sum(w for c, w in weights.items() if c in served)
-        near = {c.split(".")[0] for c in served} - {c.split(".")[0] for c in served & set(weights)}
-        out[i] = (exact + config.sibling_credit * sum(branches.get(b, 0.0) for b in near)) / total
-    return np.minimum(out, 1.0)
+class _Rows:
+    """What a ranking reads of the history that does not depend on the school: the
+    organizations and their track records, and which history rows served each category and
+    each branch. Made once per History (`_rows`), so a ranking does no per-row Python work."""
+
+    def __init__(self, history: History) -> None:
+        self.history = history
+        self.orgs, self.org_row = np.unique(history.organization_ids, return_inverse=True)
+        pairs = np.unique(np.stack([self.org_row, history.school_ids]), axis=1)
+        self.served = np.bincount(pairs[0], minlength=len(self.orgs)).astype(float)
+        most = np.log1p(self.served.max()) if len(self.orgs) else 1.0
+        self.track = np.log1p(self.served) / most
+        self.cold_track = float(np.log1p(1.0) / most)
+        n = len(history.categories)
+        self.category: dict[str, np.ndarray] = {}  # code -> rows that served it
+        self.branch: dict[str, np.ndarray] = {}  # branch -> rows that served one of its codes
+        for i, served in enumerate(history.categories):
+            for code in served:
+                self.category.setdefault(code, np.zeros(n, dtype=bool))[i] = True
+                self.branch.setdefault(code.split(".")[0], np.zeros(n, dtype=bool))[i] = True
+        self._record: tuple[RankingConfig, tuple[np.ndarray, np.ndarray, float]] | None = None
+
+    def record(self, config: RankingConfig) -> tuple[np.ndarray, np.ndarray, float]:
+        """(organizations, their equity records, the district's mean) for high_need_record."""
+        if self._record is not None and self._record[0] == config:
+            return self._record[1]
+        history = self.history
+        assert history.need_index is not None
+        pairs, first = np.unique(
+            np.stack([history.organization_ids, history.school_ids]), axis=1, return_index=True
+        )
+        need = school_need_index(history.need_index[first], config)
+        orgs, org_row = np.unique(pairs[0], return_inverse=True)
+        record = np.bincount(org_row, weights=need) / np.bincount(org_row)
+        answer = (orgs, record, float(need.mean()))
+        self._record = (config, answer)
+        return answer
+
+    def overlap(self, needs: Sequence[Need], config: RankingConfig) -> np.ndarray:
+        """Priority-weighted share of the needs each history row served: a need's category
+        counts its weight; a branch of the needs that a row served only through other
+        categories counts sibling_credit times the branch's highest weight."""
+        weights = {n.category: config.priority_weight(n.priority) for n in needs}
+        total = sum(weights.values())
+        n = len(self.history.categories)
+        exact = np.zeros(n)
+        branches: dict[str, float] = {}
+        matched: dict[str, np.ndarray] = {}  # branch -> rows that served a need in it
+        for code, w in weights.items():  # in the needs' order, as a sum over them would add
+            branch = code.split(".")[0]
+            branches[branch] = max(branches.get(branch, 0.0), w)
+            rows = self.category.get(code)
+            if rows is not None:
+                exact += w * rows  # adding 0.0 where the row did not serve it changes nothing
+                matched[branch] = rows | matched[branch] if branch in matched else rows
+        near = np.zeros(n)
+        for branch, w in branches.items():
+            rows = self.branch.get(branch)
+            if rows is not None:
+                near += w * (rows & ~matched[branch] if branch in matched else rows)
+        return np.minimum((exact + config.sibling_credit * near) / total, 1.0)
+
+
+def _rows(history: History) -> _Rows:
+    """The history's school-independent rows, made on first use and kept with it."""
+    rows: _Rows | None = history.__dict__.get("_rows")
+    if rows is None:
+        rows = _Rows(history)
+        object.__setattr__(history, "_rows", rows)  # History is frozen; this is a cache
+    return rows
 
 
 def learn_weights(history: History, config: RankingConfig) -> History:

@@ -116,3 +116,50 @@ def test_the_reason_says_when_the_partner_already_served_this_school():
     by_id = {r.offering_id: r for r in rank_offerings(index, school(), [need()], as_of=AS_OF)}
     assert by_id[1].reason.endswith(", past partner of this school and 1 other school")
     assert "past partner" not in by_id[2].reason
+
+
+def _overlap_per_row(
+    categories: tuple[frozenset[str], ...], needs: list, config: RankingConfig
+) -> np.ndarray:
+    """The overlap as the ranking computed it row by row before it was vectorised (issue 15):
+    the reference the vectorised form must equal."""
+    weights = {n.category: config.priority_weight(n.priority) for n in needs}
+    total = sum(weights.values())
+    branches: dict[str, float] = {}
+    for code, w in weights.items():
+        branch = code.split(".")[0]
+        branches[branch] = max(branches.get(branch, 0.0), w)
+    out = np.zeros(len(categories))
+    for i, served in enumerate(categories):
+        exact = sum(w for c, w in weights.items() if c in served)
+        near = {c.split(".")[0] for c in served} - {c.split(".")[0] for c in served & set(weights)}
+        out[i] = (exact + config.sibling_credit * sum(branches.get(b, 0.0) for b in near)) / total
+    return np.minimum(out, 1.0)
+
+
+def test_the_history_overlap_equals_the_row_by_row_formula_on_the_real_taxonomy():
+    from app.taxonomy import load_taxonomy
+    from matching.history import _rows
+
+    codes = [c.code for c in load_taxonomy().categories]
+    rng = np.random.default_rng(15)
+    n = 400
+    served = tuple(
+        frozenset(rng.choice(codes, size=rng.integers(0, 4), replace=False).tolist())
+        for _ in range(n)
+    )
+    past = History(
+        organization_ids=rng.integers(1, 60, n).astype(np.int64),
+        school_ids=rng.integers(1, 90, n).astype(np.int64),
+        lat=np.full(n, north(1.0)),
+        lon=np.full(n, SCHOOL_LON),
+        categories=served,
+    )
+    config = RankingConfig()
+    for _ in range(200):
+        picked = rng.choice(codes, size=rng.integers(1, 6), replace=False).tolist()
+        needs = [need(c, priority=int(rng.integers(1, 4))) for c in picked]
+        expected = _overlap_per_row(served, needs, config)
+        # Sums over several branches may add in another order (the reference iterates a set).
+        np.testing.assert_allclose(_rows(past).overlap(needs, config), expected, rtol=1e-12)
+        assert (expected > 0).any() or not any(served)
