@@ -19,6 +19,8 @@ percentile; the JSON line carries the median over rounds (cpu_ratio_p50, cpu_rat
 the spread (min..max). HTTP (--http): loads the synthetic offerings into DATABASE_URL under a
 throwaway source, serves the app in a subprocess and times GET /v1/schools/{id}/matches at 1 and
 16 concurrent clients (sequentially; bench http compares the endpoint interleaved).
+--partnerships N gives the index a seeded synthetic partnership history of N rows (the
+track-record signal reads it on every ranking; real districts have one, the default bench none).
 Synthetic data is for scale only (bench.synthetic, seeded); the demo uses real records.
 """
 
@@ -37,6 +39,7 @@ from app.db import Database
 from app.settings import get_settings
 from bench import http_load, postgis_baseline
 from bench.ranker import Prepared, prepare
+from bench.synthetic import synthetic_history
 from bench.timing import spread
 from matching.index import query_radius_km
 
@@ -48,6 +51,13 @@ def add_arguments(parser: argparse.ArgumentParser) -> None:
     parser.add_argument("--queries", type=int, default=200, help="schools per round")
     parser.add_argument("--rounds", type=int, default=5)
     parser.add_argument("--seed", type=int, default=0)
+    parser.add_argument(
+        "--partnerships",
+        type=int,
+        default=0,
+        help="a seeded synthetic partnership history of this many rows for the track-record "
+        "signal (bench.synthetic.synthetic_history; 0 = none, as before)",
+    )
     parser.add_argument("--baseline-url", help="PostGIS database for the baseline query")
     parser.add_argument("--http", action="store_true", help="also time the HTTP endpoint")
     parser.add_argument("--http-requests", type=int, default=200)
@@ -59,6 +69,10 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
     print(f"in-process ranking over {args.offerings:,} synthetic offerings …", flush=True)
     ours = prepare(args.offerings, queries=args.queries, seed=args.seed)
     figures["index"] = ours.figures
+    if args.partnerships:
+        ours.index.history = synthetic_history(ours.table, args.partnerships, args.seed + 7)
+        figures["partnerships"] = args.partnerships
+        print(f"  with a synthetic history of {args.partnerships:,} partnerships", flush=True)
     print(
         f"  index build {ours.figures['build_s']} s wall, {ours.figures['build_cpu_s']} s CPU, "
         f"+{ours.figures['rss_growth_mb']} MB (peak {ours.figures['peak_rss_mb']} MB)",

@@ -25,6 +25,7 @@ from typing import TypeVar
 
 import numpy as np
 
+from matching.history import History
 from matching.need_index import need_index, populations_from_indicators
 from matching.tables import Need, OfferingTable, SchoolTable
 
@@ -263,6 +264,38 @@ def synthetic_schools(
 
 
 # --- internals -------------------------------------------------------------------------------
+
+
+def synthetic_history(offerings: OfferingTable, n: int, seed: int) -> History:
+    """n partnerships between synthetic offerings' organizations and schools near them, for
+    scale benchmarks of the ranking's track-record signal: each picks an offering at random,
+    a school 0-15 km from it (its own id; one school in five of the partnerships repeats an
+    earlier school, so schools have several partners), one or two of the offering's categories
+    as the needs served, and a need index in [0, 1]. Real histories (the Oakland records) hold
+    ~1,200 rows for ~100 schools; a national one may hold hundreds of thousands."""
+    rng = np.random.default_rng(seed)
+    pick = rng.integers(0, len(offerings), n)
+    km = rng.uniform(0, 15, n)
+    bearing = rng.uniform(0, 2 * np.pi, n)
+    lat = offerings.lat[pick] + km * np.cos(bearing) / 111.2
+    lon = offerings.lon[pick] + km * np.sin(bearing) / (111.2 * np.cos(np.radians(lat)))
+    school_ids = np.arange(1, n + 1, dtype=np.int64)
+    again = rng.random(n) < 0.2
+    earlier = (rng.random(n) * np.arange(n)).astype(np.int64)
+    school_ids = np.where(again & (np.arange(n) > 0), school_ids[earlier], school_ids)
+    lat = np.where(again & (np.arange(n) > 0), lat[earlier], lat)
+    lon = np.where(again & (np.arange(n) > 0), lon[earlier], lon)
+    categories = tuple(
+        frozenset(offerings.categories[i][: 1 + int(rng.random() < 0.3)]) for i in pick.tolist()
+    )
+    return History(
+        organization_ids=offerings.organization_ids[pick].astype(np.int64),
+        school_ids=school_ids,
+        lat=lat,
+        lon=lon,
+        categories=categories,
+        need_index=rng.uniform(0, 1, n),
+    )
 
 
 def _cities(bbox: tuple[float, float, float, float]) -> tuple[np.ndarray, ...]:

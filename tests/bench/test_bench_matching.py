@@ -21,9 +21,15 @@ def _args(**overrides: object) -> argparse.Namespace:
         "seed": 0,
         "baseline_url": None,
         "http": False,
+        "partnerships": 0,
     }
     values.update(overrides)
     return argparse.Namespace(**values)
+
+
+def test_bench_matching_ranks_with_a_synthetic_history_when_asked(database: Database):
+    figures = matching.run(_args(partnerships=500, rounds=1), database)
+    assert figures["partnerships"] == 500 and figures["mean_results"]["ours"] > 0
 
 
 def test_bench_matching_reports_cpu_and_wall_per_round_with_their_spread(database: Database):

@@ -7,6 +7,7 @@ import numpy as np
 from bench.ranker import bench_rank, main
 from bench.synthetic import (
     CONUS_BBOX,
+    synthetic_history,
     synthetic_offerings,
     synthetic_schools,
     synthetic_taxonomy,
@@ -55,3 +56,17 @@ def test_the_bench_command_prints_one_json_line(capsys):
     main(["--offerings", "1000", "--queries", "3"])
     lines = capsys.readouterr().out.strip().splitlines()
     assert len(lines) == 1 and json.loads(lines[0])["queries"] == 3
+
+
+def test_a_synthetic_history_is_seeded_and_its_schools_keep_their_place():
+    offerings = synthetic_offerings(3000, 1, CODES)
+    a, b = synthetic_history(offerings, 400, 5), synthetic_history(offerings, 400, 5)
+    assert np.array_equal(a.lat, b.lat) and a.categories == b.categories
+    assert len(a) == 400 and set(a.organization_ids) <= set(offerings.organization_ids)
+    # A school that had several partners is one place; most schools are new.
+    place = {}
+    for school, lat, lon in zip(a.school_ids, a.lat, a.lon, strict=True):
+        assert place.setdefault(int(school), (lat, lon)) == (lat, lon)
+    assert 250 < len(place) < 400
+    assert all(1 <= len(c) <= 2 for c in a.categories)
+    assert a.need_index is not None and ((a.need_index >= 0) & (a.need_index <= 1)).all()
