@@ -84,6 +84,7 @@ operation says who may call it (the full matrix is docs/permissions.md).
 @asynccontextmanager
 async def _lifespan(app: FastAPI) -> AsyncIterator[None]:
     if app.state.settings.warm_ranking_index:
+        app.state.ranking_index.warming()  # /ready says so until the build ends
         threading.Thread(
             target=app.state.ranking_index.warm_up,
             args=(app.state.database,),

@@ -68,6 +68,9 @@ class CatalogIndex:
         self._areas: dict[int, MultiPolygon] = {}
         self._area_orgs = np.zeros(0, dtype=np.int64)
         self._area_shapes: list[MultiPolygon] = []
+        # Set once a start-up build (warm_up) has ended, built or not; unset while it runs.
+        self.warmed = threading.Event()
+        self.warmed.set()  # nothing under way until warming() is called
 
     def current(self, session: Session) -> OfferingIndex:
         """The index with every committed change applied (within the freshness bound)."""
@@ -167,6 +170,10 @@ class CatalogIndex:
                 self._derived[key] = (version, value)
         return value
 
+    def warming(self) -> None:
+        """A start-up build is about to run: the worker is not ready until it ends (/ready)."""
+        self.warmed.clear()
+
     def warm_up(self, database: Database) -> None:
         """Build the index now (create_app runs this in a background thread at start-up)."""
         try:
@@ -174,6 +181,13 @@ class CatalogIndex:
                 self.current(session)
         except Exception:  # a cold index is rebuilt on the first ranking anyway
             log.exception("could not build the ranking index at start-up")
+        finally:
+            self.warmed.set()
+
+    @property
+    def built(self) -> bool:
+        """Whether an index is held (else the next ranking builds one)."""
+        return self._index is not None
 
     def _build(self, session: Session) -> None:
         started = time.perf_counter()
