@@ -69,9 +69,10 @@ SessionDep = Annotated[Session, Depends(get_session)]
 async def get_principal(request: Request, session: SessionDep) -> Principal:
     """Who sends the request: a bearer token (log-in), an X-API-Key (district portal), or
     nobody. Bad credentials are a 401 even where none are needed, so a client learns of them.
-    A token's principal held by the serving cache under the accounts' current version (read
-    by the worker's watch on every request) is answered here, on the event loop; whatever
-    reads through a session runs in the thread pool."""
+    A token's or an API key's principal held by the serving cache under the accounts' current
+    version (read by the worker's watch on every request) is answered here, on the event loop
+    (a key's origin checked each time); whatever reads through a session runs in the thread
+    pool."""
     from app.services import accounts
 
     request_id = getattr(request.state, "request_id", None)
@@ -79,21 +80,29 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
     authorization = request.headers.get("authorization")
     if key is not None and authorization is not None:
         raise Unauthorized("Send a bearer token or an API key, not both.")
+    cache = getattr(request.app.state, "serving_cache", None)
     if key is not None:
+        origin = request.headers.get("origin")
+        held = await accounts.held_key_principal(
+            text=key, origin=origin, request_id=request_id, cache=cache
+        )
+        if held is not None:
+            return held
         return await run_in_threadpool(
             partial(
                 accounts.principal_for_key,
                 session=session,
                 text=key,
-                origin=request.headers.get("origin"),
+                origin=origin,
                 request_id=request_id,
+                cache=cache,
             )
         )
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization takes `Bearer <token>`.")
-        token, cache = token.strip(), getattr(request.app.state, "serving_cache", None)
+        token = token.strip()
         held = await accounts.held_principal(token=token, request_id=request_id, cache=cache)
         if held is not None:
             return held

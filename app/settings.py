@@ -87,9 +87,9 @@ class Settings(BaseSettings):
     serving_cache_s: float = Field(
         default=5.0,
         ge=0,
-        description="How long a worker keeps a school's latest needs and a bearer token's "
-        "principal at most; any write to schools, assessments, districts or accounts ends them "
-        "sooner, on every worker (0 = no cache).",
+        description="How long a worker keeps a school's latest needs and a bearer token's or "
+        "an API key's principal at most; any write to schools, assessments, districts or "
+        "accounts ends them sooner, on every worker (0 = no cache).",
     )
     freshness_ms: int = Field(
         default=500,

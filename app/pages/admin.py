@@ -14,7 +14,7 @@ from app.auth.principal import Principal
 from app.deps import DatabaseDep, RankingIndexDep, SessionDep, SettingsDep
 from app.domain_errors import DomainError, NotFound
 from app.filters import Area, OrganizationFilters
-from app.pages.forms import FormInvalid, domain_errors, validated
+from app.pages.forms import FormInvalid, domain_errors, posted, validated
 from app.pages.session import CsrfCheckedDep, SignedInDep, admit
 from app.pages.templating import redirect, render
 from app.representations import GAP_COLUMNS, job_out
@@ -66,7 +66,8 @@ def decide(
 ) -> Response:
     """Verify (listed publicly from now on) or reject (the reason is shown to its members)."""
     admit(principal, "POST", f"/v1/organizations/{organization_id}/verification")
-    try:
+
+    def decide() -> None:
         organizations.decide_verification(
             session=session,
             principal=principal,
@@ -74,14 +75,14 @@ def decide(
             state=state,
             reason=reason.strip() or None,
         )
-    except DomainError as error:
-        return render(
-            request,
-            "verification_queue.html",
-            {"waiting": [], "errors": domain_errors(error)},
-            status_code=422,
-        )
-    return redirect("/admin/verification")
+
+    return posted(
+        decide,
+        done=lambda _: redirect("/admin/verification"),
+        again=lambda errors, status: render(
+            request, "verification_queue.html", {"waiting": [], "errors": errors}, status
+        ),
+    )
 
 
 # --- which district --------------------------------------------------------------------------
@@ -252,10 +253,12 @@ async def create_key(
 ) -> Response:
     """Make a key; its secret is on this answer only (no redirect: it is never shown again)."""
     admit(principal, "POST", f"/v1/districts/{district_id}/api-keys")
+    districts.get(session=session, district_id=district_id)  # no such district: the 404 page
     form = await request.form()
     entered = {k: str(form.get(k) or "") for k in ("name", "scope", "origins")}
     origins = [o.strip() for o in entered["origins"].replace(",", "\n").splitlines() if o.strip()]
-    try:
+
+    def create() -> tuple[ApiKeyOut, str]:
         data = validated(
             ApiKeyCreate,
             {
@@ -272,20 +275,23 @@ async def create_key(
             scope=data.scope,
             allowed_origins=data.allowed_origins,
         )
-    except FormInvalid as invalid:
-        return _keys_page(
-            request, session, principal, district_id,
-            errors=invalid.errors, form=entered, status_code=422,
-        )  # fmt: skip
-    except DomainError as error:
-        if isinstance(error, NotFound):
-            raise
-        return _keys_page(
-            request, session, principal, district_id,
-            errors=domain_errors(error), form=entered, status_code=422,
-        )  # fmt: skip
-    created = (ApiKeyOut.model_validate(key), plaintext)
-    return _keys_page(request, session, principal, district_id, created=created, status_code=201)
+        return ApiKeyOut.model_validate(key), plaintext
+
+    return posted(
+        create,
+        done=lambda created: _keys_page(
+            request, session, principal, district_id, created=created, status_code=201
+        ),
+        again=lambda errors, status: _keys_page(
+            request,
+            session,
+            principal,
+            district_id,
+            errors=errors,
+            form=entered,
+            status_code=status,
+        ),
+    )
 
 
 @router.post("/admin/districts/{district_id}/keys/{key_id}/revoke", dependencies=[CsrfCheckedDep])
@@ -334,7 +340,8 @@ async def upload(
     form = await request.form()
     file = form.get("file")
     kind, source = str(form.get("kind") or ""), str(form.get("source") or "").strip()
-    try:
+
+    def queue() -> int:
         if kind not in UPLOAD_KINDS:
             raise FormInvalid({"kind": "Choose which template the file follows."})
         if not source or len(source) > 64:
@@ -358,18 +365,18 @@ async def upload(
         except BaseException:
             saved.unlink(missing_ok=True)
             raise
-    except FormInvalid as invalid:
-        return _upload_refused(request, principal, invalid.errors)
-    except DomainError as error:
-        return _upload_refused(request, principal, domain_errors(error) | {"file": error.detail})
-    path = saved.replace(imports.upload_path(data_dir=settings.data_dir, job_id=job.id))
-    background.add_task(imports.run, database=database, job_id=job.id, path=path)
-    return redirect(f"/admin/imports/{job.id}")
+        path = saved.replace(imports.upload_path(data_dir=settings.data_dir, job_id=job.id))
+        background.add_task(imports.run, database=database, job_id=job.id, path=path)
+        return job.id
 
-
-def _upload_refused(request: Request, principal: Principal, errors: dict[str, str]) -> Response:
-    context = {"kinds": _kinds(principal), "errors": errors}
-    return render(request, "admin_imports.html", context, status_code=422)
+    return posted(
+        queue,
+        done=lambda job_id: redirect(f"/admin/imports/{job_id}"),
+        again=lambda errors, status: render(
+            request, "admin_imports.html", {"kinds": _kinds(principal), "errors": errors}, status
+        ),
+        refused=lambda error: domain_errors(error) | {"file": error.detail},
+    )
 
 
 @router.get("/admin/imports/{job_id}", response_class=HTMLResponse)

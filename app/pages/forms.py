@@ -68,16 +68,18 @@ def posted(
     *,
     done: Callable[[Result], Response],
     again: Callable[[dict[str, str], int], Response],
+    refused: Callable[[DomainError], dict[str, str]] | None = None,
 ) -> Response:
     """A form post's answer: done(what the action returned) (a redirect), or the form's page
     again with the messages, 422 when fields break the schema, else the service refusal's own
-    status (403, 409, ...)."""
+    status from the one table the JSON API answers with (403, 404, 409, 415, ...). `refused`
+    words a refusal as the page's messages when `domain_errors` does not name its fields."""
     try:
         result = action()
     except FormInvalid as invalid:
         return again(invalid.errors, 422)
     except DomainError as error:
-        return again(domain_errors(error), kind_of(error).status)
+        return again((refused or domain_errors)(error), kind_of(error).status)
     return done(result)
 
 

@@ -13,10 +13,9 @@ from starlette.datastructures import FormData
 
 from app.auth.principal import NOBODY
 from app.deps import RankingIndexDep, SessionDep, SettingsDep
-from app.domain_errors import DomainError
-from app.pages.forms import FormInvalid, checked, domain_errors, number, text, validated, words
+from app.pages.forms import FormInvalid, checked, number, posted, text, validated, words
 from app.pages.search import SearchForm, place_of
-from app.pages.session import CsrfCheckedDep, SignedInDep
+from app.pages.session import CsrfCheckedDep, SignedInDep, admit
 from app.pages.templating import redirect, render
 from app.schemas.accounts import UserCreate
 from app.schemas.offerings import OfferingCreate, OfferingUpdate
@@ -49,17 +48,20 @@ async def sign_up(request: Request, session: SessionDep) -> Response:
     has one (an existing account is left as it is)."""
     form = await request.form()
     email, password = text(form, "email") or "", str(form.get("password") or "")
-    try:
+
+    def sign_up() -> None:
         user = validated(UserCreate, {"email": email, "password": password})
         accounts.sign_up(
             session=session, principal=NOBODY, email=user.email, password=user.password
         )
-    except FormInvalid as invalid:
-        return render(request, "sign_up.html", {"errors": invalid.errors, "email": email}, 422)
-    except DomainError as error:
-        errors = domain_errors(error)
-        return render(request, "sign_up.html", {"errors": errors, "email": email}, 422)
-    return redirect("/sign-in?next=" + quote("/my/organizations/new", safe=""))
+
+    return posted(
+        sign_up,
+        done=lambda _: redirect("/sign-in?next=" + quote("/my/organizations/new", safe="")),
+        again=lambda errors, status: render(
+            request, "sign_up.html", {"errors": errors, "email": email}, status
+        ),
+    )
 
 
 @router.get("/my/organizations", response_class=HTMLResponse)
@@ -95,16 +97,20 @@ def _organization_form(request: Request, values: dict, errors: dict, status: int
 async def register_organization(
     request: Request, session: SessionDep, principal: SignedInDep
 ) -> Response:
-    """Register the organization (unverified until a district verifies it)."""
+    """Register the organization (unverified until a district verifies it); who may is the
+    API's rule for POST /v1/organizations (organization members and the operator)."""
+    admit(principal, "POST", "/v1/organizations")
     form = await request.form()
-    try:
+
+    def register() -> Any:
         data = validated(OrganizationCreate, _organization(form))
-        org = organizations.create(session=session, principal=principal, data=data)
-    except FormInvalid as invalid:
-        return _organization_form(request, dict(form), invalid.errors, 422)
-    except DomainError as error:
-        return _organization_form(request, dict(form), domain_errors(error), 422)
-    return redirect(f"/my/organizations/{org.id}")
+        return organizations.create(session=session, principal=principal, data=data)
+
+    return posted(
+        register,
+        done=lambda org: redirect(f"/my/organizations/{org.id}"),
+        again=lambda errors, status: _organization_form(request, dict(form), errors, status),
+    )
 
 
 def _organization(form: FormData) -> dict[str, Any]:
@@ -256,20 +262,25 @@ _GROUPS = {"categories", "schedule", "delivery"}
 async def add_offering(
     request: Request, organization_id: RecordId, session: SessionDep, principal: SignedInDep
 ) -> Response:
+    admit(principal, "POST", f"/v1/organizations/{organization_id}/offerings")
     org = organizations.editable(
         session=session, principal=principal, organization_id=organization_id
     )
     form = await request.form()
-    try:
+
+    def add() -> None:
         data = validated(OfferingCreate, _offering(form))
         offerings.create(
             session=session, principal=principal, organization_id=organization_id, data=data
         )
-    except FormInvalid as invalid:
-        return _offering_form(request, org, None, _values(form), invalid.errors, 422)
-    except DomainError as error:
-        return _offering_form(request, org, None, _values(form), domain_errors(error), 422)
-    return redirect(f"/my/organizations/{organization_id}")
+
+    return posted(
+        add,
+        done=lambda _: redirect(f"/my/organizations/{organization_id}"),
+        again=lambda errors, status: _offering_form(
+            request, org, None, _values(form), errors, status
+        ),
+    )
 
 
 @router.get("/my/offerings/{offering_id}", response_class=HTMLResponse)
@@ -301,16 +312,21 @@ def edit_offering_page(
 async def edit_offering(
     request: Request, offering_id: RecordId, session: SessionDep, principal: SignedInDep
 ) -> Response:
+    admit(principal, "PATCH", f"/v1/offerings/{offering_id}")
     offering = offerings.visible(session=session, principal=principal, offering_id=offering_id)
     org = organizations.editable(
         session=session, principal=principal, organization_id=offering.organization_id
     )
     form = await request.form()
-    try:
+
+    def update() -> None:
         data = validated(OfferingUpdate, _offering(form))
         offerings.update(session=session, principal=principal, offering_id=offering_id, data=data)
-    except FormInvalid as invalid:
-        return _offering_form(request, org, offering, _values(form), invalid.errors, 422)
-    except DomainError as error:
-        return _offering_form(request, org, offering, _values(form), domain_errors(error), 422)
-    return redirect(f"/my/organizations/{org.id}")
+
+    return posted(
+        update,
+        done=lambda _: redirect(f"/my/organizations/{org.id}"),
+        again=lambda errors, status: _offering_form(
+            request, org, offering, _values(form), errors, status
+        ),
+    )

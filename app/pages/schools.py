@@ -11,8 +11,9 @@ from fastapi.responses import HTMLResponse, Response
 from pydantic import ValidationError
 
 from app.deps import RankingIndexDep, SessionDep, SettingsDep
-from app.domain_errors import InvalidInput, NotFound
-from app.pages.session import CsrfCheckedDep, SignedInDep
+from app.domain_errors import DomainError, NotFound
+from app.pages.forms import FormInvalid, posted
+from app.pages.session import CsrfCheckedDep, SignedInDep, admit
 from app.pages.templating import redirect, render
 from app.schemas.matches import MatchFilters
 from app.schemas.schools import NeedsAssessmentCreate
@@ -125,6 +126,7 @@ async def file_needs(
     request: Request, school_id: SchoolId, session: SessionDep, principal: SignedInDep
 ) -> Response:
     """File the edited needs as a new dated assessment (earlier ones stay as history)."""
+    admit(principal, "POST", f"/v1/schools/{school_id}/needs-assessments")
     form = await request.form()
     categories = form.getlist("category")
     priorities = form.getlist("priority")
@@ -135,29 +137,38 @@ async def file_needs(
         if isinstance(c, str) and c.strip()
     ]
     school = schools.readable(session=session, principal=principal, school_id=school_id)
-    try:
-        data = NeedsAssessmentCreate.model_validate(
-            {
-                "assessed_on": form.get("assessed_on") or dt.date.today().isoformat(),
-                "notes": form.get("assessment_notes") or None,
-                "needs": [
-                    {
-                        "category": r["category"],
-                        "priority": int(r["priority"]) if str(r["priority"]).isdigit() else 0,
-                        "notes": r["notes"] or None,
-                    }
-                    for r in rows
-                ],
-            }
-        )
+
+    def file() -> None:
+        try:
+            data = NeedsAssessmentCreate.model_validate(
+                {
+                    "assessed_on": form.get("assessed_on") or dt.date.today().isoformat(),
+                    "notes": form.get("assessment_notes") or None,
+                    "needs": [
+                        {
+                            "category": r["category"],
+                            "priority": int(r["priority"]) if str(r["priority"]).isdigit() else 0,
+                            "notes": r["notes"] or None,
+                        }
+                        for r in rows
+                    ],
+                }
+            )
+        except ValidationError as error:
+            raise FormInvalid({_field(e["loc"]): e["msg"] for e in error.errors()}) from None
         schools.add_assessment(session=session, principal=principal, school_id=school_id, data=data)
-    except ValidationError as error:
-        messages = {_field(e["loc"]): e["msg"] for e in error.errors()}
-        return _editor(request, school, rows, messages, 422)
-    except InvalidInput as error:
-        messages = {_field(e["loc"]): e["msg"] for e in error.errors}
-        return _editor(request, school, rows, messages, 422)
-    return redirect(f"/schools/{school_id}")
+
+    return posted(
+        file,
+        done=lambda _: redirect(f"/schools/{school_id}"),
+        again=lambda messages, status: _editor(request, school, rows, messages, status),
+        refused=_refusal,
+    )
+
+
+def _refusal(error: DomainError) -> dict[str, str]:
+    """A service's refusal as the editor's messages, rows named as the page shows them."""
+    return {_field(e["loc"]): e["msg"] for e in error.errors} or {"form": error.detail}
 
 
 def _field(loc: Any) -> str:

@@ -92,21 +92,72 @@ def _token_principal(session: Session, digest: str) -> tuple[Principal, dt.datet
     return principal, row.expires_at
 
 
+@dataclasses.dataclass(frozen=True)
+class HeldKey:
+    """What a request needs of an active API key, as a worker's serving cache holds it."""
+
+    principal: Principal  # without a request id
+    key_id: int
+    allowed_origins: frozenset[str]
+    prefix: str
+    last_used_at: dt.datetime | None  # as read; this process's later touches are in _touched
+
+
 def principal_for_key(
-    *, session: Session, text: str, origin: str | None, request_id: str | None
+    *,
+    session: Session,
+    text: str,
+    origin: str | None,
+    request_id: str | None,
+    cache: ServingCache | None = None,
 ) -> Principal:
     """The district principal of an API key. A browser request (it has an Origin) from an
-    origin the key does not allow is refused even though the key is good."""
+    origin the key does not allow is refused even though the key is good. With a cache, the
+    key is read again only after a write to the accounts (any worker's: a revoked key, a
+    disabled owner, changed origins) or a few seconds; the origin is checked on every
+    request, and the key's use recorded at most once a minute (_touch)."""
+    if cache is None:
+        held = _held_key(session, text)
+    else:
+        held = cache.get(session, "accounts", _key_entry(text), lambda: _held_key(session, text))
+    principal = _key_principal(held, origin, request_id)
+    _touch(session, held.key_id, held.prefix, held.last_used_at)
+    return principal
+
+
+async def held_key_principal(
+    *, text: str, origin: str | None, request_id: str | None, cache: ServingCache | None
+) -> Principal | None:
+    """The key's principal if the cache holds it under the accounts' version as the worker's
+    watch reads it now (as held_principal for tokens: no session, no thread), its origin
+    checked; None when nothing is held or the key's use is due to be recorded: then
+    principal_for_key reads and records it."""
+    if cache is None:
+        return None
+    held = await cache.peek("accounts", _key_entry(text))
+    if held is MISSING:
+        return None
+    principal = _key_principal(held, origin, request_id)
+    return None if _touch_due(held.prefix, held.last_used_at, _now()) else principal
+
+
+def _key_entry(text: str) -> tuple[str, str]:
+    """A key's place in the serving cache: by digest (the secret is never kept), apart from
+    the tokens' digests."""
+    return ("api_key", credentials.digest(text))
+
+
+def _held_key(session: Session, text: str) -> HeldKey:
     key = _active_key(session, text)
-    if origin is not None and origin not in (key.allowed_origins or []):
+    principal = Principal(role=KEY_SCOPES[key.scope], key_id=key.id, district_id=key.district_id)
+    origins = frozenset(key.allowed_origins or ())
+    return HeldKey(principal, key.id, origins, key.prefix, key.last_used_at)
+
+
+def _key_principal(held: HeldKey, origin: str | None, request_id: str | None) -> Principal:
+    if origin is not None and origin not in held.allowed_origins:
         raise Forbidden(f"This API key may not be used from the origin {origin}.")
-    _touch(session, key.id, key.prefix, key.last_used_at)
-    return Principal(
-        role=KEY_SCOPES[key.scope],
-        key_id=key.id,
-        district_id=key.district_id,
-        request_id=request_id,
-    )
+    return dataclasses.replace(held.principal, request_id=request_id)
 
 
 def key_origins(*, session: Session, text: str) -> list[str]:
@@ -126,10 +177,14 @@ def _active_key(session: Session, text: str) -> ApiKey:
     return key
 
 
+def _touch_due(prefix: str, last_used: dt.datetime | None, now: dt.datetime) -> bool:
+    seen = max(filter(None, (last_used, _touched.get(prefix))), default=None)
+    return seen is None or now - seen >= TOUCH_EVERY
+
+
 def _touch(session: Session, key_id: int, prefix: str, last_used: dt.datetime | None) -> None:
     now = _now()
-    seen = max(filter(None, (last_used, _touched.get(prefix))), default=None)
-    if seen is not None and now - seen < TOUCH_EVERY:
+    if not _touch_due(prefix, last_used, now):
         return
     _touched[prefix] = now
     # Its own short transaction, before the request's work begins.
@@ -395,9 +450,9 @@ def set_active(*, session: Session, principal: Principal, user_id: int, active: 
     """Disable or enable a user the caller manages; no one disables themselves. Disabling
     revokes, in the same transaction, every log-in token the user holds and every API key they
     made; the write moves the accounts serving version, so every worker's cached principal of
-    those tokens ends at its next request (app/services/serving_cache.py) and API keys are read
-    from the database on each request. Enabling again lets the user log in; revoked tokens and
-    keys stay revoked. Asking for the state the user is in changes and records nothing."""
+    those tokens and keys ends at its next request (app/services/serving_cache.py). Enabling
+    again lets the user log in; revoked tokens and keys stay revoked. Asking for the state the
+    user is in changes and records nothing."""
     user = _reachable_user(session, principal, user_id)
     if not active and user.id == principal.user_id:
         raise InvalidInput(

@@ -1,15 +1,16 @@
-"""What a worker keeps between requests besides the ranking index: schools with their latest
-needs and the principals of bearer tokens, each for a few seconds at most and only while the
-database's serving version of its kind (app/repositories/serving.py) is unchanged, so a write
-on any worker (a new assessment, a revoked token, a disabled user) ends it at the next request
-of every worker — or, with a freshness bound (Settings.freshness_ms), within that bound on the
-other workers: the versions are read again only when this worker last read them longer ago,
-or when it has committed a write of its own since (Database.writes). Credentials are never
-held past a write on any worker: the "accounts" kind (principals of tokens) ignores the bound
-and its version is read on every request, so a revoked token or a disabled user stops at once
-on every worker (issue 13). That read is the worker's watch (peek: its own connection, no
-pooled session, no thread; on SQLite a few microseconds while nothing was committed), or,
-when the watch cannot answer or nothing is held, the request's session (get, AT_ONCE)."""
+"""What a worker keeps between requests besides the ranking index: schools with their latest needs
+and the principals of bearer tokens and API keys, each for a few seconds at most and only while
+the database's serving version of its kind (app/repositories/serving.py) is unchanged, so a
+write on any worker (a new assessment, a revoked token or key, a disabled user) ends it at the
+next request of every worker — or, with a freshness bound (Settings.freshness_ms), within that
+bound on the other workers: the versions are read again only when this worker last read them
+longer ago, or when it has committed a write of its own since (Database.writes). Credentials are
+never held past a write on any worker: the "accounts" kind (principals of tokens and keys)
+ignores the bound and its version is read on every request, so a revoked token or key, a
+disabled user or a key's changed origins take effect at once on every worker (issue 13). That
+read is the worker's watch (peek: its own connection, no pooled session, no thread; on SQLite a
+few microseconds while nothing was committed), or, when the watch cannot answer or nothing is
+held, the request's session (get, AT_ONCE)."""
 
 from __future__ import annotations
 

@@ -7,6 +7,7 @@ reads through its session as before: never a stale principal, never a 500."""
 from __future__ import annotations
 
 import asyncio
+import datetime as dt
 import sqlite3
 import time
 from types import SimpleNamespace
@@ -20,9 +21,9 @@ from app import deps
 from app.auth.principal import DISTRICT_ADMIN, Principal
 from app.db import PostgresWatch
 from app.main import create_app
-from app.models import AccessToken, District, ServingVersion
+from app.models import AccessToken, ApiKey, District, ServingVersion
 from app.repositories import serving
-from app.services import api_keys
+from app.services import accounts, api_keys
 from tests.conftest import statements_sent, user_token
 
 
@@ -272,3 +273,152 @@ def test_a_keys_last_use_is_no_credential_change(db, settings, staff):
             session.commit()
         assert _stored_version(db) != version
         assert client.get("/v1/me", headers={"X-API-Key": key}).status_code == 401
+
+
+# --- API keys: held like tokens' principals -----------------------------------------------------
+
+PORTAL = "https://portal.example.org"
+
+
+@pytest.fixture
+def district_key(db) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
+    """(the owner's user id, the key's id, the key) of a read key allowing PORTAL, made by a
+    district admin who holds a bearer token too."""
+    with db.session() as session:
+        district = District(name="Key district", slug="kd")
+        session.add(district)
+        session.commit()
+        district_id = district.id
+    owner_id, _ = user_token(db, "owner@district.test", DISTRICT_ADMIN, district_id=district_id)
+    with db.session() as session:
+        key, text_ = api_keys.create(
+            session=session,
+            principal=Principal(role=DISTRICT_ADMIN, district_id=district_id, user_id=owner_id),
+            district_id=district_id,
+            name="portal",
+            scope="read",
+            allowed_origins=[PORTAL],
+        )
+        return owner_id, key.id, text_
+
+
+def _worker(settings, db) -> TestClient:  # type: ignore[no-untyped-def]
+    """Another worker on the same database: its own app, serving cache and watch."""
+    app = create_app(settings.model_copy(update={"serving_cache_s": 3600.0}), database=db)
+    return TestClient(app, raise_server_exceptions=False)
+
+
+def test_a_held_key_needs_no_statement_and_no_thread(db, settings, district_key, monkeypatch):
+    _, key_id, key = district_key
+    hops: list[Any] = []
+
+    async def recorded(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        hops.append(func)
+        return func(*args, **kwargs)
+
+    with _worker(settings, db) as worker:
+        # Read, recorded, then held (and the CORS middleware's union of origins loaded).
+        first = worker.get("/v1/me", headers={"X-API-Key": key, "Origin": PORTAL})
+        assert first.status_code == 200 and first.json()["key_id"] == key_id
+        monkeypatch.setattr(deps, "run_in_threadpool", recorded)
+        with statements_sent(db) as statements:
+            again = worker.get("/v1/me", headers={"X-API-Key": key, "Origin": PORTAL})
+    assert again.status_code == 200 and again.json()["key_id"] == key_id
+    assert statements == []  # neither the key nor the serving versions through a session
+    assert hops == []
+
+
+def test_a_held_key_still_checks_the_origin_on_every_request(db, settings, district_key):
+    _, _, key = district_key
+    with _worker(settings, db) as worker:
+        held = worker.get("/v1/me", headers={"X-API-Key": key, "Origin": PORTAL})
+        assert held.status_code == 200
+        with statements_sent(db) as statements:
+            refused = worker.get("/v1/me", headers={"X-API-Key": key, "Origin": "https://x.test"})
+        assert refused.status_code == 403, refused.text
+        assert statements == []  # refused from what the worker holds
+        assert worker.get("/v1/me", headers={"X-API-Key": key, "Origin": PORTAL}).status_code == 200
+
+
+def test_a_key_revoked_on_another_worker_is_refused_at_the_next_request(db, settings, district_key):
+    owner_id, key_id, key = district_key
+    with db.session() as session:
+        owner_token = session.scalar(select(AccessToken).where(AccessToken.user_id == owner_id))
+        assert owner_token is not None
+    _, admin_token = user_token(db, "other-admin@district.test", "admin")
+    with _worker(settings, db) as one, _worker(settings, db) as two:
+        assert two.get("/v1/me", headers={"X-API-Key": key}).status_code == 200
+        assert two.get("/v1/me", headers={"X-API-Key": key}).status_code == 200  # held
+        district_id = two.get("/v1/me", headers={"X-API-Key": key}).json()["district_id"]
+        revoked = one.delete(
+            f"/v1/districts/{district_id}/api-keys/{key_id}",
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+        assert revoked.status_code == 204, revoked.text
+        refused = two.get("/v1/me", headers={"X-API-Key": key})
+    assert refused.status_code == 401, refused.text
+
+
+def test_a_key_whose_owner_is_disabled_on_another_worker_stops_at_once(db, settings, district_key):
+    owner_id, _, key = district_key
+    _, admin_token = user_token(db, "root@partnermap.test", "admin")
+    with _worker(settings, db) as one, _worker(settings, db) as two:
+        assert two.get("/v1/me", headers={"X-API-Key": key}).status_code == 200
+        assert two.get("/v1/me", headers={"X-API-Key": key}).status_code == 200  # held
+        disabled = one.patch(
+            f"/v1/users/{owner_id}",
+            json={"active": False},
+            headers={"Authorization": f"Bearer {admin_token}"},
+        )
+        assert disabled.status_code == 200, disabled.text
+        assert two.get("/v1/me", headers={"X-API-Key": key}).status_code == 401
+
+
+def test_origins_changed_through_another_connection_count_at_the_next_request(
+    db, settings, district_key
+):
+    _, key_id, key = district_key
+    moved = "https://new-portal.example.org"
+    with _worker(settings, db) as worker:
+        assert worker.get("/v1/me", headers={"X-API-Key": key, "Origin": PORTAL}).status_code == 200
+        with db.session() as session:  # as the CLI or another worker would
+            session.execute(
+                update(ApiKey).where(ApiKey.id == key_id).values(allowed_origins=[moved])
+            )
+            session.commit()
+        old = worker.get("/v1/me", headers={"X-API-Key": key, "Origin": PORTAL})
+        new = worker.get("/v1/me", headers={"X-API-Key": key, "Origin": moved})
+    assert old.status_code == 403, old.text
+    assert new.status_code == 200, new.text
+
+
+def test_a_held_keys_use_is_still_recorded_once_a_minute(db, settings, district_key, monkeypatch):
+    _, key_id, key = district_key
+
+    def last_used() -> dt.datetime | None:
+        with db.session() as session:
+            return session.scalar(select(ApiKey.last_used_at).where(ApiKey.id == key_id))
+
+    with _worker(settings, db) as worker:
+        assert worker.get("/v1/me", headers={"X-API-Key": key}).status_code == 200
+        first = last_used()
+        assert first is not None
+        with statements_sent(db) as statements:
+            assert worker.get("/v1/me", headers={"X-API-Key": key}).status_code == 200
+        assert statements == []  # within the minute: held, nothing written
+        later = dt.datetime.now(dt.UTC) + accounts.TOUCH_EVERY + dt.timedelta(seconds=1)
+        monkeypatch.setattr(accounts, "_now", lambda: later)
+        with statements_sent(db) as statements:
+            assert worker.get("/v1/me", headers={"X-API-Key": key}).status_code == 200
+        assert any(s.lstrip().upper().startswith("UPDATE API_KEYS") for s in statements)
+        assert _as_utc(last_used()) == later
+        with statements_sent(db) as statements:
+            assert worker.get("/v1/me", headers={"X-API-Key": key}).status_code == 200
+        assert statements == []  # held again until the next minute
+
+
+def _as_utc(value: dt.datetime | None) -> dt.datetime | None:
+    """SQLite hands back naive UTC datetimes; PostgreSQL aware ones."""
+    if value is None or value.tzinfo is not None:
+        return value
+    return value.replace(tzinfo=dt.UTC)
