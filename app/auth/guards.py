@@ -63,7 +63,10 @@ class PortalCORS:
     async def _allowed(self, origin: str) -> bool:
         if origin in self.allowlist:
             return True
-        return origin in await anyio.to_thread.run_sync(self.cache.current)
+        held = self.cache.held()  # no hop to a thread while the union is fresh
+        if held is None:
+            held = await anyio.to_thread.run_sync(self.cache.current)
+        return origin in held
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":

@@ -57,6 +57,18 @@ class OriginCache:
     def _now_generation(self) -> tuple[int, int]:
         return _generation, self._shared.current() if self._shared is not None else 0
 
+    def held(self) -> set[str] | None:
+        """The origins as loaded, if that needs no read at all: loaded within the TTL, no key
+        made or revoked in this process since, and no shared store (whose generation is a
+        Redis read). Else None: call `current` (in a thread: it may read)."""
+        if self._shared is not None:
+            return None
+        with self._lock:
+            fresh = time.monotonic() - self._loaded_at < self._ttl
+            if fresh and self._generation == (_generation, 0):
+                return self._origins
+        return None
+
     def current(self) -> set[str]:
         generation = self._now_generation()
         with self._lock:

@@ -144,6 +144,26 @@ def test_preflight_from_a_keys_origin_is_allowed_without_wildcard(anon, district
     assert "Origin" in response.headers["vary"]
 
 
+def test_a_fresh_union_of_origins_is_read_without_a_thread(
+    anon, district, district_admin, monkeypatch
+):
+    import anyio.to_thread
+
+    _make_key(anon, district, district_admin)
+    assert _preflight(anon, PORTAL).status_code == 204  # loads the union (in a thread)
+    loads: list[object] = []
+    run_sync = anyio.to_thread.run_sync
+
+    async def recorded(func, *args, **kwargs):  # type: ignore[no-untyped-def]
+        loads.append(func)
+        return await run_sync(func, *args, **kwargs)
+
+    monkeypatch.setattr(anyio.to_thread, "run_sync", recorded)
+    assert _preflight(anon, PORTAL).status_code == 204
+    assert _preflight(anon, "https://evil.example.com").status_code == 403
+    assert loads == []  # both answered from the held union, on the event loop
+
+
 def test_preflight_from_another_origin_is_refused(anon, district, district_admin):
     _make_key(anon, district, district_admin)
     response = _preflight(anon, "https://evil.example.com")
