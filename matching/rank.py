@@ -197,15 +197,18 @@ def rank_offerings(
     reach = _reach(school, pool_off, distance, covered, cfg)
     order = best_rows(scored, pool, pool_off, distance, k)
     rows = pool[order]
-    facts = RowFacts(off, reach, distance, rows, scored, order)
+    facts = RowFacts(
+        off, reach, distance, rows, scored, order,
+        credit_table=layout.credit_table, need_rows=layout.slot_rows[0],
+    )  # fmt: skip
     ids = off.ids[rows].tolist()
     organizations = off.organization_ids[rows].tolist()
     scores = scored.score[rows].tolist()
     results = []
     for i, organization in enumerate(organizations):
         explained = explain_row(
-            ctx, facts, i, slots, layout.slot_rows[0], grades, school.languages,
-            school.populations, need_index, organization in partners_here,
+            ctx, facts, i, slots, grades, school.languages, school.populations, need_index,
+            organization in partners_here,
         )  # fmt: skip
         results.append(
             RankedOffering(
@@ -421,7 +424,10 @@ def rank_schools(
     first = order[np.r_[True, s[order][1:] != s[order][:-1]]] if len(order) else order
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=True)
     picked = first[top_rows(scored.score[first], schools.ids[chosen[s[first]]], k)]
-    facts = RowFacts(pairs, reach, place.distance_km, picked, scored)
+    facts = RowFacts(
+        pairs, reach, place.distance_km, picked, scored,
+        credit_table=layout.credit_table, need_rows=layout.needs.credit_row[s[picked]],
+    )  # fmt: skip
     results = []
     for i, r in enumerate(picked.tolist()):
         school = int(chosen[s[r]])
@@ -432,7 +438,6 @@ def rank_schools(
             facts,
             i,
             slots[s[r]],
-            layout.slot_rows[s[r]],
             grades[school],
             schools.languages[school],
             schools.populations[school],
