@@ -241,13 +241,15 @@ def best_categories(
     or (n, J) per row.
     """
     n, width = categories.shape
-    rows = np.broadcast_to(need_rows, (n, need_rows.shape[-1]))
     if width == 0:
-        return np.full(rows.shape, -1, dtype=categories.dtype)
-    credit = credit_table[rows[:, :, None], categories[:, None, :]]  # (n, J, width)
+        return np.full((n, need_rows.shape[-1]), -1, dtype=categories.dtype)
+    # Flat positions in the table of (row's need slot, row's category): (n, J, width). A -1
+    # padding category points at some entry; it is left out below.
+    flat = need_rows[..., None] * credit_table.shape[1] + categories[:, None, :]
+    credit = credit_table.reshape(-1).take(flat)
     credit = np.where(categories[:, None, :] >= 0, credit, -np.inf)
     best = credit.argmax(axis=2)  # the first of the best, as max() picks
-    return np.take_along_axis(categories, best, axis=1)
+    return categories[np.arange(n)[:, None], best]
 
 
 def explain(
