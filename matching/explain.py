@@ -14,7 +14,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -118,7 +118,6 @@ class RowFacts:
 
     __slots__ = (
         "capacity_short",
-        "categories",
         "constraints",
         "cost",
         "cost_amount",
@@ -189,7 +188,6 @@ class RowFacts:
         self.verified = records["verified"].tolist()
         self.populations = records["populations"].tolist()
         self.languages = records["languages"].tolist()
-        self.categories = records["categories"].tolist()
         if scored is None:
             return
         if credit_table is None or need_rows is None:
@@ -291,17 +289,16 @@ def explain_row(
     record (kept only where it served a school on record: Explained.partner_here)."""
     j = f.primary[i]
     primary = slots[j]
-    needs_met, via_name = _needs_met(ctx, f, i, j, slots)
-    low, high = school_grades if primary is None else _need_grades(primary, school_grades)
+    met = _needs_met(ctx, f, i, j, slots)
     key = ("wanted", id(primary), id(school_languages))  # both outlive the ranking
     wanted = ctx.memo.get(key)
     if wanted is None:
         codes = [] if primary is None else sorted(primary.languages)
         wanted = ctx.memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
-    language = _offered_language(ctx.languages, f.languages[i], wanted)
-    warnings = _warnings(ctx, f, i, primary, (low, high))
+    language = _offered_language(ctx.languages, f.languages[i], wanted) if wanted else None
+    warnings = _warnings(ctx, f, i, primary, school_grades)
     contributions = (
-        Contribution("fit", f.fit[i], _fit_detail(ctx, f, i, j, needs_met, primary)),
+        Contribution("fit", f.fit[i], _fit_detail(f, i, j, met, primary)),
         Contribution("reach", f.reach[i], _reach_detail(ctx, f, i)),
         Contribution("constraints", f.constraints[i], _constraints_detail(ctx, f, i, warnings)),
         Contribution(
@@ -316,10 +313,10 @@ def explain_row(
     served = 0 if f.served is None else int(f.served[i])
     return Explained(
         contributions,
-        needs_met,
+        met.needs,
         tuple(warnings),
         language,
-        via_name,
+        met.via_name,
         estimated,
         served,
         partner_here and served > 0,
@@ -440,18 +437,26 @@ def _need_grades(need: Need, school: tuple[int, int]) -> tuple[int, int]:
     return low, high
 
 
+class _NeedsMet(NamedTuple):
+    """What explanations write of one set of needs met, made once per ranking."""
+
+    slots: Sequence[Need | None]  # kept, so that their id (in the memo's key) stays theirs
+    needs: tuple[NeedMet, ...]  # primary first, then by priority
+    via_name: str  # display name of the category earning the first its credit ("": none)
+    fit_words: tuple[str, str]  # the fit detail before and after the description similarity
+
+
 def _needs_met(
     ctx: Context, f: RowFacts, i: int, primary: int, slots: Sequence[Need | None]
-) -> tuple[tuple[NeedMet, ...], str]:
-    """The needs row i meets (primary first, then by priority) and the display name of the
-    category earning the first one its credit ("" when none); made once per ranking for each
-    distinct set of credits, categories earning them and primary need."""
+) -> _NeedsMet:
+    """The needs row i meets, from its credits and the categories earning them (`via`);
+    made once per ranking for each distinct set of credits, categories and primary need."""
     credits = f.credit[i]  # one per slot, then padding (reverse ranking)
     vias = f.via[i]
     key = ("met", id(slots), primary, *credits, *vias)
     known = ctx.memo.get(key)
-    if known is not None and known[0] is slots:  # kept with its slots: their id is theirs
-        return known[1], known[2]
+    if known is not None and known.slots is slots:
+        return cast(_NeedsMet, known)
     met = []
     for j, (need, credit, via) in enumerate(zip(slots, credits, vias, strict=False)):
         if need is None or credit <= 0:
@@ -468,10 +473,10 @@ def _needs_met(
         )
     if len(met) > 1:
         met.sort(key=lambda n: (not n.primary, n.priority))
-    needs_met = tuple(met)
-    via_name = ctx.tree.name(needs_met[0].via) if needs_met else ""
-    ctx.memo[key] = (slots, needs_met, via_name)
-    return needs_met, via_name
+    needs = tuple(met)
+    via_name = ctx.tree.name(needs[0].via) if needs else ""
+    made = ctx.memo[key] = _NeedsMet(slots, needs, via_name, _fit_words(needs))
+    return made
 
 
 def _offered_language(
@@ -484,7 +489,7 @@ def _offered_language(
 
 
 def _warnings(
-    ctx: Context, f: RowFacts, i: int, need: Need | None, grades: tuple[int, int]
+    ctx: Context, f: RowFacts, i: int, need: Need | None, school_grades: tuple[int, int]
 ) -> list[str]:
     out = []
     if f.inactive[i]:
@@ -493,7 +498,8 @@ def _warnings(
         out.append("at capacity")
     if f.grade_share[i] <= 0:
         offered = grade_span(f.grade_low[i], f.grade_high[i])
-        out.append(f"serves {offered}, not {grade_span(*grades)}")
+        low, high = school_grades if need is None else _need_grades(need, school_grades)
+        out.append(f"serves {offered}, not {grade_span(low, high)}")
     if f.language_miss[i] and need is not None:
         names = " or ".join(language_name(code) for code in sorted(need.languages))
         out.append(f"not offered in {names}")
@@ -509,20 +515,20 @@ def _warnings(
     return out
 
 
-def _fit_detail(
-    ctx: Context, f: RowFacts, i: int, j: int, needs_met: tuple[NeedMet, ...], primary: Need | None
-) -> str:
+def _fit_detail(f: RowFacts, i: int, j: int, met: _NeedsMet, primary: Need | None) -> str:
     if primary is None:
         return f"no needs assessment on file: assumed credit {f.credit[i][j]:.2f}"
-    key = ("fit", id(needs_met))
-    known = ctx.memo.get(key)
-    if known is None or known[0] is not needs_met:  # kept with its needs: their id is theirs
-        known = ctx.memo[key] = (needs_met, *_fit_words(needs_met))
-    return f"{known[1]}; description similarity {f.text[i]:.2f}{known[2]}"
+    if not met.needs:
+        raise IndexError("a row with a primary need meets it")  # as needs_met[0] did
+    before, after = met.fit_words
+    return f"{before}; description similarity {f.text[i]:.2f}{after}"
 
 
 def _fit_words(needs_met: Sequence[NeedMet]) -> tuple[str, str]:
-    """What the fit detail says before and after the row's description similarity."""
+    """What the fit detail says before and after the row's description similarity ("" and ""
+    for no needs met)."""
+    if not needs_met:
+        return "", ""
     need = needs_met[0]
     if need.credit >= 1:
         text = f"meets {need.name} (priority {need.priority})"
