@@ -71,11 +71,15 @@ def rank_offerings(
     filters: Filters | None = None,
     config: RankingConfig | None = None,
     as_of: dt.date | None = None,
+    explained: range | None = None,
 ) -> list[RankedOffering]:
     """The k offerings that best meet the school's needs, best first, each explained.
 
     equity: strength in [0, 1] (None = config.equity; 0 = pure fit + reach + constraints).
     as_of: the date offerings must be active on (None = today); inactive ones are demoted.
+    explained: the positions (0-based) whose results are explained, e.g. the page shown of a
+    deeper ranking (None = all); the others have no contributions, needs met, reason or
+    warnings, and are for counting, not showing.
     """
     cfg = config or index.config
     strength = _strength(equity, cfg)
@@ -206,7 +210,23 @@ def rank_offerings(
     scores = scored.score[rows].tolist()
     results = []
     for i, organization in enumerate(organizations):
-        explained = explain_row(
+        if explained is not None and i not in explained:
+            results.append(
+                RankedOffering(
+                    offering_id=ids[i],
+                    organization_id=organization,
+                    rank=i + 1,
+                    score=scores[i],
+                    contributions=(),
+                    needs_met=(),
+                    reason="",
+                    distance_km=facts.distance[i],
+                    warnings=(),
+                    model_version=cfg.version,
+                )
+            )
+            continue
+        why = explain_row(
             ctx, facts, i, slots, grades, school.languages, school.populations, need_index,
             organization in partners_here,
         )  # fmt: skip
@@ -216,11 +236,11 @@ def rank_offerings(
                 organization_id=organization,
                 rank=i + 1,
                 score=scores[i],
-                contributions=explained.contributions,
-                needs_met=explained.needs_met,
-                reason=offering_reason_of(ctx, facts, i, explained, slots[0].priority),
+                contributions=why.contributions,
+                needs_met=why.needs_met,
+                reason=offering_reason_of(ctx, facts, i, why, slots[0].priority),
                 distance_km=facts.distance[i],
-                warnings=explained.warnings,
+                warnings=why.warnings,
                 model_version=cfg.version,
             )
         )

@@ -38,7 +38,7 @@ def first_of_the_best(categories: list[int], table: np.ndarray, row: int) -> int
 def test_best_categories_is_the_first_category_earning_the_most_credit(
     table: np.ndarray, categories: np.ndarray, data: st.DataObject
 ) -> None:
-    n, width = categories.shape
+    n = len(categories)
     slots = data.draw(st.integers(1, 3))
     per_row = data.draw(st.booleans())
     shape = (n, slots) if per_row else (slots,)
