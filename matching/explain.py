@@ -231,21 +231,20 @@ def _listed(values: np.ndarray | None, at: np.ndarray) -> list[Any] | None:
 def best_categories(
     categories: np.ndarray, credit_table: np.ndarray, need_rows: np.ndarray
 ) -> np.ndarray:
-    """(len(categories), J) per row and need slot: the row's first category earning the most
-    credit for that need (`max(cats, key=credit_table[need_row].__getitem__)` over the row's
-    categories, -1 padding left out; -1 for a row without any), all at once.
+    """(len(categories), J): for each row and each need slot it earns credit for, the row's
+    first category earning the most credit for that need, i.e. `max(cats, key=credit_table[
+    need_row].__getitem__)` over its categories, for all rows at once. (Where it earns none,
+    a category of the row or -1: which one says nothing.)
 
-    categories: (n, width) tree ids; need_rows: (J,) credit table rows shared by every row,
-    or (n, J) per row.
+    categories: (n, width) tree ids, -1 padding; need_rows: (J,) credit table rows shared by
+    every row, or (n, J) per row.
     """
     n, width = categories.shape
     if width == 0:
         return np.full((n, need_rows.shape[-1]), -1, dtype=categories.dtype)
-    # Flat positions in the table of (row's need slot, row's category): (n, J, width). A -1
-    # padding category points at some entry; it is left out below.
-    flat = need_rows[..., None] * credit_table.shape[1] + categories[:, None, :]
-    credit = credit_table.reshape(-1).take(flat)
-    credit = np.where(categories[:, None, :] >= 0, credit, -np.inf)
+    # (n, J, width); padding -1 reads the table's last column, credit 0 (CategoryTree.credit),
+    # so it is never the first of the best where the row earns credit.
+    credit = credit_table[need_rows[..., None], categories[:, None, :]]
     best = credit.argmax(axis=2)  # the first of the best, as max() picks
     return categories[np.arange(n)[:, None], best]
 
