@@ -1,9 +1,12 @@
 """Turn scored rows into the words a principal or a partner reads.
 
-Runs only for the k results returned. The facts of those rows are read out of the numpy
-columns once, in bulk (`RowFacts`: one gather and one `tolist` per column), and the words are
-then written in plain Python from lists: indexing numpy scalars row by row cost more than
-writing the words.
+Runs only for the k results returned (or only those shown: rank_offerings' `explained`). The
+facts of those rows are read out of the numpy columns once, in bulk (`RowFacts`: one gather
+and one `tolist` per column, and the category earning each need's credit for all rows at once,
+`best_categories`), and the words are then written in plain Python from lists: indexing numpy
+scalars row by row cost more than writing the words. What repeats from result to result is
+written once: per ranking (`Context.memo`: the needs met and the words made of them, the
+equity lead) and per process (grade spans, fee labels: a bounded, small set).
 """
 
 from __future__ import annotations
