@@ -177,7 +177,7 @@ class RowFacts:
         self.rows = at.tolist()
         place = at if reach_at is None else reach_at
         self.distance = distance_km[place].tolist()
-        self.km = [f"{d:.1f}" for d in self.distance]  # written twice per result
+        self.km = [f"{d:.1f}" for d in self.distance]  # in the reach detail and the reason
         self.virtual = reach.virtual[place].tolist()
         self.in_area = reach.in_area[place].tolist()
         self.outside = reach.outside_area[place].tolist()
@@ -396,10 +396,17 @@ def _lead(ctx: Context, explained: Explained, top_priority: int) -> str:
     with a warning (named after the dash); "Related to" a need it earns partial credit for.
     "and N more needs" counts only other needs it is in the category of.
 
-    Written once per ranking for each set of needs met (kept with it, so its id stays its
+    Written once per ranking for each set of needs met (kept with it, so that its id stays its
     own), language spoken and warning or not."""
     met = explained.needs_met
-    key = ("lead", id(met), explained.language, not explained.warnings, top_priority)
+    key = (
+        "lead",
+        id(met),
+        explained.via_name,
+        explained.language,
+        not explained.warnings,
+        top_priority,
+    )
     known = ctx.memo.get(key)
     if known is not None and known[0] is met:
         return cast(str, known[1])
