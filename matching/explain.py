@@ -1,19 +1,23 @@
 """Turn scored rows into the words a principal or a partner reads.
 
-Runs only for the k results returned. The facts of those rows are read out of the numpy
-columns once, in bulk (`RowFacts`: one gather and one `tolist` per column), and the words are
-then written in plain Python from lists: indexing numpy scalars row by row cost more than
-writing the words.
+Runs only for the k results returned (or only those shown: rank_offerings' `explained`). The
+facts of those rows are read out of the numpy columns once, in bulk (`RowFacts`: one gather
+and one `tolist` per column, and the category earning each need's credit for all rows at once,
+`best_categories`), and the words are then written in plain Python from lists: indexing numpy
+scalars row by row cost more than writing the words. What repeats from result to result is
+written once: per ranking (`Context.memo`: the needs met and the words made of them, the
+equity lead) and per process (grade spans, fee labels: a bounded, small set).
 """
 
 from __future__ import annotations
 
 import datetime as dt
+import functools
 import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, cast
+from typing import Any, NamedTuple, cast
 
 import numpy as np
 
@@ -48,21 +52,10 @@ class Context:
     school_estimated: bool = False  # the school's location is an estimate
 
     @cached_property
-    def credit_rows(self) -> dict[int, list[float]]:
-        """Rows of credit_table as Python lists, converted when first read (explanations read
-        a few entries of the rows of the needs their results meet)."""
-        return {}
-
-    def credit_row(self, row: int) -> list[float]:
-        rows = self.credit_rows
-        if row not in rows:
-            rows[row] = cast(list[float], self.credit_table[row].tolist())
-        return rows[row]
-
-    @cached_property
     def memo(self) -> dict[tuple[Any, ...], Any]:
         """Parts of explanations that repeat from result to result of one ranking (the needs
-        met, immutable; the equity lead) by what they are made of."""
+        met, immutable, and the words written from them; the equity lead) by what they are
+        made of."""
         return {}
 
 
@@ -86,20 +79,27 @@ def grade_label(grade: int) -> str:
     return GRADE_LABELS.get(grade, str(grade))
 
 
+@functools.cache  # grades are int8: a few hundred spans at most, read on every result
 def grade_span(low: int, high: int) -> str:
     if low == high:
         return f"grade {grade_label(low)}"
     return f"grades {grade_label(low)}\u2013{grade_label(high)}"
 
 
+COST_LABELS = {COST_FREE: "free", COST_SLIDING: "sliding scale"}
+
+
 def cost_label(code: int, amount: float) -> str:
-    if code == COST_FREE:
-        return "free"
-    if code == COST_SLIDING:
-        return "sliding scale"
-    if code == COST_FEE:
-        return f"fee ${amount:,.0f}" if math.isfinite(amount) else "fee"
-    return "cost unknown"
+    if code != COST_FEE:
+        return COST_LABELS.get(code, "cost unknown")
+    if amount > 0 and math.isfinite(amount):  # 0.0 and -0.0 are equal keys but print apart
+        return _fee_label(amount)
+    return f"fee ${amount:,.0f}" if math.isfinite(amount) else "fee"
+
+
+@functools.lru_cache(maxsize=4096)  # fee amounts repeat across results and rankings
+def _fee_label(amount: float) -> str:
+    return f"fee ${amount:,.0f}"
 
 
 def need_level(need_index: float) -> str:
@@ -115,11 +115,12 @@ class RowFacts:
     numpy gather and `tolist` per column instead of a numpy scalar per fact per row. Item i
     describes rows[i]. Without `scored`, only the offering and reach facts are read (enough
     for `offering_reason`). `reach_at`: where the rows' reach and distance are, when those were
-    computed for other positions than `off`'s (None: at `rows` too)."""
+    computed for other positions than `off`'s (None: at `rows` too). With `scored`, also
+    `credit_table` and `need_rows`: the credit table rows of the rows' need slots, (J,) for
+    every row or (len(rows), J) (they give `via`: `best_categories`)."""
 
     __slots__ = (
         "capacity_short",
-        "categories",
         "constraints",
         "cost",
         "cost_amount",
@@ -138,6 +139,7 @@ class RowFacts:
         "history",
         "in_area",
         "inactive",
+        "km",
         "language_access",
         "language_miss",
         "language_unknown",
@@ -155,6 +157,7 @@ class RowFacts:
         "served",
         "text",
         "verified",
+        "via",
         "virtual",
     )  # fmt: skip
 
@@ -166,11 +169,15 @@ class RowFacts:
         rows: Sequence[int] | np.ndarray,
         scored: Scored | None = None,
         reach_at: np.ndarray | None = None,
+        *,
+        credit_table: np.ndarray | None = None,
+        need_rows: np.ndarray | Sequence[int] | None = None,
     ) -> None:
         at = np.asarray(rows, dtype=np.intp)
         self.rows = at.tolist()
         place = at if reach_at is None else reach_at
         self.distance = distance_km[place].tolist()
+        self.km = [f"{d:.1f}" for d in self.distance]  # in the reach detail and the reason
         self.virtual = reach.virtual[place].tolist()
         self.in_area = reach.in_area[place].tolist()
         self.outside = reach.outside_area[place].tolist()
@@ -184,9 +191,13 @@ class RowFacts:
         self.verified = records["verified"].tolist()
         self.populations = records["populations"].tolist()
         self.languages = records["languages"].tolist()
-        self.categories = records["categories"].tolist()
         if scored is None:
             return
+        if credit_table is None or need_rows is None:
+            raise TypeError("RowFacts of scored rows needs credit_table and need_rows")
+        self.via = best_categories(
+            records["categories"], credit_table, np.asarray(need_rows, dtype=np.intp)
+        ).tolist()
         primary = scored.primary[at]
         self.primary = primary.tolist()
         self.fit = scored.fit[at].tolist()
@@ -220,6 +231,27 @@ def _listed(values: np.ndarray | None, at: np.ndarray) -> list[Any] | None:
     return None if values is None else values[at].tolist()
 
 
+def best_categories(
+    categories: np.ndarray, credit_table: np.ndarray, need_rows: np.ndarray
+) -> np.ndarray:
+    """(len(categories), J): for each row and each need slot it earns credit for, the row's
+    first category earning the most credit for that need, i.e. `max(cats, key=credit_table[
+    need_row].__getitem__)` over its categories, for all rows at once. (Where it earns none,
+    a category of the row or -1: which one says nothing.)
+
+    categories: (n, width) tree ids, -1 padding; need_rows: (J,) credit table rows shared by
+    every row, or (n, J) per row.
+    """
+    n, width = categories.shape
+    if width == 0:
+        return np.full((n, need_rows.shape[-1]), -1, dtype=categories.dtype)
+    # (n, J, width); padding -1 reads the table's last column, credit 0 (CategoryTree.credit),
+    # so it is never the first of the best where the row earns credit.
+    credit = credit_table[need_rows[..., None], categories[:, None, :]]
+    best = credit.argmax(axis=2)  # the first of the best, as max() picks
+    return categories[np.arange(n)[:, None], best]
+
+
 def explain(
     ctx: Context,
     off: OfferingColumns,
@@ -234,12 +266,14 @@ def explain(
     school_populations: Iterable[str],
     need_index: float,
 ) -> Explained:
-    """Contributions, needs met and warnings of row r; slots are its needs (None = unassessed)."""
-    facts = RowFacts(off, reach, distance_km, [r], scored)
+    """Contributions, needs met and warnings of row r; slots are its needs (None = unassessed)
+    and slot_rows their rows of ctx.credit_table."""
+    facts = RowFacts(
+        off, reach, distance_km, [r], scored, credit_table=ctx.credit_table, need_rows=slot_rows
+    )
     return explain_row(
-        ctx, facts, 0, slots, slot_rows, school_grades, school_languages, school_populations,
-        need_index,
-    )  # fmt: skip
+        ctx, facts, 0, slots, school_grades, school_languages, school_populations, need_index
+    )
 
 
 def explain_row(
@@ -247,7 +281,6 @@ def explain_row(
     f: RowFacts,
     i: int,
     slots: Sequence[Need | None],
-    slot_rows: Sequence[int],
     school_grades: tuple[int, int],
     school_languages: Iterable[str],
     school_populations: Iterable[str],
@@ -258,17 +291,16 @@ def explain_row(
     record (kept only where it served a school on record: Explained.partner_here)."""
     j = f.primary[i]
     primary = slots[j]
-    needs_met = _needs_met(ctx, f, i, j, slots, slot_rows)
-    low, high = school_grades if primary is None else _need_grades(primary, school_grades)
+    met = _needs_met(ctx, f, i, j, slots)
     key = ("wanted", id(primary), id(school_languages))  # both outlive the ranking
     wanted = ctx.memo.get(key)
     if wanted is None:
         codes = [] if primary is None else sorted(primary.languages)
         wanted = ctx.memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
-    language = _offered_language(ctx.languages, f.languages[i], wanted)
-    warnings = _warnings(ctx, f, i, primary, (low, high))
+    language = _offered_language(ctx.languages, f.languages[i], wanted) if wanted else None
+    warnings = _warnings(ctx, f, i, primary, school_grades)
     contributions = (
-        Contribution("fit", f.fit[i], _fit_detail(f, i, j, needs_met, primary)),
+        Contribution("fit", f.fit[i], _fit_detail(f, i, j, met, primary)),
         Contribution("reach", f.reach[i], _reach_detail(ctx, f, i)),
         Contribution("constraints", f.constraints[i], _constraints_detail(ctx, f, i, warnings)),
         Contribution(
@@ -279,15 +311,14 @@ def explain_row(
         *_history(f, i),
         *_priority(f, i),
     )
-    via_name = ctx.tree.name(needs_met[0].via) if needs_met else ""
     estimated = ctx.school_estimated or f.estimated[i]
     served = 0 if f.served is None else int(f.served[i])
     return Explained(
         contributions,
-        needs_met,
+        met.needs,
         tuple(warnings),
         language,
-        via_name,
+        met.via_name,
         estimated,
         served,
         partner_here and served > 0,
@@ -320,14 +351,13 @@ def offering_reason_of(
     it serves and its track record. tests/api/test_matches_explanations.py checks every part
     against the records on the real Oakland data.
     """
-    estimated = ctx.school_estimated or f.estimated[i]
-    parts = [_lead(explained, top_priority)]
-    parts.append(_where(f, i, estimated))
+    parts = [_lead(ctx, explained, top_priority), _where(f, i, explained.estimated)]
     cost = f.cost[i]
     if cost in (COST_FREE, COST_SLIDING, COST_FEE):
         parts.append(cost_label(cost, f.cost_amount[i]))
     parts.append("serves " + grade_span(f.grade_low[i], f.grade_high[i]))
-    parts.extend(_track_record(explained))
+    if explained.served or explained.partner_here:
+        parts.extend(_track_record(explained))
     return _with_warnings(", ".join(parts), explained.warnings)
 
 
@@ -361,10 +391,31 @@ def _with_warnings(text: str, warnings: Sequence[str]) -> str:
     return f"{text} \u2014 {'; '.join(warnings)}" if warnings else text
 
 
-def _lead(explained: Explained, top_priority: int) -> str:
+def _lead(ctx: Context, explained: Explained, top_priority: int) -> str:
     """ "Meets" only a need it is in the category of with no warning against it; "Offers" one
     with a warning (named after the dash); "Related to" a need it earns partial credit for.
-    "and N more needs" counts only other needs it is in the category of."""
+    "and N more needs" counts only other needs it is in the category of.
+
+    Written once per ranking for each set of needs met (kept with it, so that its id stays its
+    own), language spoken and warning or not."""
+    met = explained.needs_met
+    key = (
+        "lead",
+        id(met),
+        explained.via_name,
+        explained.language,
+        not explained.warnings,
+        top_priority,
+    )
+    known = ctx.memo.get(key)
+    if known is not None and known[0] is met:
+        return cast(str, known[1])
+    lead = _lead_of(explained, top_priority)
+    ctx.memo[key] = (met, lead)
+    return lead
+
+
+def _lead_of(explained: Explained, top_priority: int) -> str:
     need, *others = explained.needs_met
     which = (
         "your top need" if need.priority <= top_priority else f"your priority-{need.priority} need"
@@ -381,11 +432,12 @@ def _lead(explained: Explained, top_priority: int) -> str:
 def _where(f: RowFacts, i: int, estimated: bool) -> str:
     if f.virtual[i]:
         return "virtual"
-    about = "about " if estimated else ""
-    note = " from an approximate location" if estimated else ""
+    if not estimated:
+        return f"serves your area ({f.km[i]} km)" if f.in_area[i] else f"{f.km[i]} km"
+    note = " from an approximate location"
     if f.in_area[i]:
-        return f"serves your area ({about}{f.distance[i]:.1f} km{note})"
-    return f"{about}{f.distance[i]:.1f} km{note}"
+        return f"serves your area (about {f.km[i]} km{note})"
+    return f"about {f.km[i]} km{note}"
 
 
 def _need_grades(need: Need, school: tuple[int, int]) -> tuple[int, int]:
@@ -394,26 +446,32 @@ def _need_grades(need: Need, school: tuple[int, int]) -> tuple[int, int]:
     return low, high
 
 
+class _NeedsMet(NamedTuple):
+    """What explanations write of one set of needs met, made once per ranking."""
+
+    slots: Sequence[Need | None]  # kept, so that their id (in the memo's key) stays theirs
+    needs: tuple[NeedMet, ...]  # primary first, then by priority
+    via_name: str  # display name of the category earning the first its credit ("": none)
+    fit_words: tuple[str, str]  # the fit detail before and after the description similarity
+
+
 def _needs_met(
-    ctx: Context,
-    f: RowFacts,
-    i: int,
-    primary: int,
-    slots: Sequence[Need | None],
-    slot_rows: Sequence[int],
-) -> tuple[NeedMet, ...]:
-    cats = [c for c in f.categories[i] if c >= 0]
-    met = []
+    ctx: Context, f: RowFacts, i: int, primary: int, slots: Sequence[Need | None]
+) -> _NeedsMet:
+    """The needs row i meets, from its credits and the categories earning them (`via`);
+    made once per ranking for each distinct set of credits, categories and primary need."""
     credits = f.credit[i]  # one per slot, then padding (reverse ranking)
-    memo = ctx.memo
-    for j, (need, credit) in enumerate(zip(slots, credits, strict=False)):
+    vias = f.via[i]
+    key = ("met", id(slots), primary, *credits, *vias)
+    known = ctx.memo.get(key)
+    if known is not None and known.slots is slots:
+        return cast(_NeedsMet, known)
+    met = []
+    for j, (need, credit, via) in enumerate(zip(slots, credits, vias, strict=False)):
         if need is None or credit <= 0:
             continue
-        via = max(cats, key=ctx.credit_row(slot_rows[j]).__getitem__)  # first of the best
-        key = ("met", id(need), credit, via, j == primary)  # the needs outlive the ranking
-        met_need = memo.get(key)
-        if met_need is None:
-            met_need = memo[key] = NeedMet(
+        met.append(
+            NeedMet(
                 category=need.category,
                 name=ctx.tree.name(need.category),
                 priority=need.priority,
@@ -421,10 +479,13 @@ def _needs_met(
                 via=ctx.tree.codes[via],
                 primary=j == primary,
             )
-        met.append(met_need)
+        )
     if len(met) > 1:
         met.sort(key=lambda n: (not n.primary, n.priority))
-    return tuple(met)
+    needs = tuple(met)
+    via_name = ctx.tree.name(needs[0].via) if needs else ""
+    made = ctx.memo[key] = _NeedsMet(slots, needs, via_name, _fit_words(needs))
+    return made
 
 
 def _offered_language(
@@ -437,7 +498,7 @@ def _offered_language(
 
 
 def _warnings(
-    ctx: Context, f: RowFacts, i: int, need: Need | None, grades: tuple[int, int]
+    ctx: Context, f: RowFacts, i: int, need: Need | None, school_grades: tuple[int, int]
 ) -> list[str]:
     out = []
     if f.inactive[i]:
@@ -446,7 +507,8 @@ def _warnings(
         out.append("at capacity")
     if f.grade_share[i] <= 0:
         offered = grade_span(f.grade_low[i], f.grade_high[i])
-        out.append(f"serves {offered}, not {grade_span(*grades)}")
+        low, high = school_grades if need is None else _need_grades(need, school_grades)
+        out.append(f"serves {offered}, not {grade_span(low, high)}")
     if f.language_miss[i] and need is not None:
         names = " or ".join(language_name(code) for code in sorted(need.languages))
         out.append(f"not offered in {names}")
@@ -462,11 +524,20 @@ def _warnings(
     return out
 
 
-def _fit_detail(
-    f: RowFacts, i: int, j: int, needs_met: Sequence[NeedMet], primary: Need | None
-) -> str:
+def _fit_detail(f: RowFacts, i: int, j: int, met: _NeedsMet, primary: Need | None) -> str:
     if primary is None:
         return f"no needs assessment on file: assumed credit {f.credit[i][j]:.2f}"
+    if not met.needs:
+        raise IndexError("a row with a primary need meets it")  # as needs_met[0] did
+    before, after = met.fit_words
+    return f"{before}; description similarity {f.text[i]:.2f}{after}"
+
+
+def _fit_words(needs_met: Sequence[NeedMet]) -> tuple[str, str]:
+    """What the fit detail says before and after the row's description similarity ("" and ""
+    for no needs met)."""
+    if not needs_met:
+        return "", ""
     need = needs_met[0]
     if need.credit >= 1:
         text = f"meets {need.name} (priority {need.priority})"
@@ -475,20 +546,18 @@ def _fit_detail(
             f"related to {need.name} (priority {need.priority}) via {need.via}, "
             f"{need.credit:.0%} credit"
         )
-    text += f"; description similarity {f.text[i]:.2f}"
-    if len(needs_met) > 1:
-        text += f"; also serves {len(needs_met) - 1} more of your needs"
-    return text
+    more = f"; also serves {len(needs_met) - 1} more of your needs" if len(needs_met) > 1 else ""
+    return text, more
 
 
 def _reach_detail(ctx: Context, f: RowFacts, i: int) -> str:
-    d = f.distance[i]
+    km = f.km[i]
     if f.virtual[i]:
-        return f"virtual: distance not counted ({d:.1f} km away)"
+        return f"virtual: distance not counted ({km} km away)"
     if f.in_area[i]:
-        return f"its service area covers the school ({d:.1f} km)"
+        return f"its service area covers the school ({km} km)"
     about = "about " if ctx.school_estimated or f.estimated[i] else ""
-    text = f"{about}{d:.1f} km away, reach {f.reach_value[i]:.2f}"
+    text = f"{about}{km} km away, reach {f.reach_value[i]:.2f}"
     if f.outside[i]:
         text += " (outside its declared service area)"
     if about:

@@ -71,11 +71,15 @@ def rank_offerings(
     filters: Filters | None = None,
     config: RankingConfig | None = None,
     as_of: dt.date | None = None,
+    explained: range | None = None,
 ) -> list[RankedOffering]:
     """The k offerings that best meet the school's needs, best first, each explained.
 
     equity: strength in [0, 1] (None = config.equity; 0 = pure fit + reach + constraints).
     as_of: the date offerings must be active on (None = today); inactive ones are demoted.
+    explained: the positions (0-based) whose results are explained, e.g. the page shown of a
+    deeper ranking (None = all); the others have no contributions, needs met, reason or
+    warnings, and are for counting, not showing.
     """
     cfg = config or index.config
     strength = _strength(equity, cfg)
@@ -197,30 +201,36 @@ def rank_offerings(
     reach = _reach(school, pool_off, distance, covered, cfg)
     order = best_rows(scored, pool, pool_off, distance, k)
     rows = pool[order]
-    facts = RowFacts(off, reach, distance, rows, scored, order)
+    facts = RowFacts(
+        off, reach, distance, rows, scored, order,
+        credit_table=layout.credit_table, need_rows=layout.slot_rows[0],
+    )  # fmt: skip
     ids = off.ids[rows].tolist()
     organizations = off.organization_ids[rows].tolist()
     scores = scored.score[rows].tolist()
     results = []
+    # RankedOffering's fields in order: called by keyword, its __init__ takes them as a dict
+    # (about twice the cost of a positional call).
     for i, organization in enumerate(organizations):
-        explained = explain_row(
-            ctx, facts, i, slots, layout.slot_rows[0], grades, school.languages,
-            school.populations, need_index, organization in partners_here,
+        if explained is not None and i not in explained:  # counted, not shown: no words
+            results.append(
+                RankedOffering(
+                    ids[i], organization, i + 1, scores[i], (), (), "", facts.distance[i], (),
+                    cfg.version,
+                )
+            )  # fmt: skip
+            continue
+        why = explain_row(
+            ctx, facts, i, slots, grades, school.languages, school.populations, need_index,
+            organization in partners_here,
         )  # fmt: skip
+        reason = offering_reason_of(ctx, facts, i, why, slots[0].priority)
         results.append(
             RankedOffering(
-                offering_id=ids[i],
-                organization_id=organization,
-                rank=i + 1,
-                score=scores[i],
-                contributions=explained.contributions,
-                needs_met=explained.needs_met,
-                reason=offering_reason_of(ctx, facts, i, explained, slots[0].priority),
-                distance_km=facts.distance[i],
-                warnings=explained.warnings,
-                model_version=cfg.version,
+                ids[i], organization, i + 1, scores[i], why.contributions, why.needs_met, reason,
+                facts.distance[i], why.warnings, cfg.version,
             )
-        )
+        )  # fmt: skip
     return results
 
 
@@ -421,7 +431,10 @@ def rank_schools(
     first = order[np.r_[True, s[order][1:] != s[order][:-1]]] if len(order) else order
     ctx = Context(tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=True)
     picked = first[top_rows(scored.score[first], schools.ids[chosen[s[first]]], k)]
-    facts = RowFacts(pairs, reach, place.distance_km, picked, scored)
+    facts = RowFacts(
+        pairs, reach, place.distance_km, picked, scored,
+        credit_table=layout.credit_table, need_rows=layout.needs.credit_row[s[picked]],
+    )  # fmt: skip
     results = []
     for i, r in enumerate(picked.tolist()):
         school = int(chosen[s[r]])
@@ -432,7 +445,6 @@ def rank_schools(
             facts,
             i,
             slots[s[r]],
-            layout.slot_rows[s[r]],
             grades[school],
             schools.languages[school],
             schools.populations[school],

@@ -6,6 +6,7 @@ from __future__ import annotations
 
 import dataclasses
 import datetime as dt
+import functools
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
 from typing import Any, TypeVar
@@ -219,7 +220,7 @@ def for_school(
 
     def compute() -> T:
         query = filed.query
-        ranked = _ranker(group)(
+        ranked = _ranker(group, shown=range(offset, offset + limit))(
             index,
             dataclasses.replace(query, covered_by=ranking_index.covering(query.lat, query.lon)),
             list(filed.needs),
@@ -249,9 +250,12 @@ def for_school(
     return results.get(key, valid_for, compute)
 
 
-def _ranker(group: Grouping) -> Callable[..., list[RankedOffering]]:
-    """rank_offerings, or rank_organizations for group="organization"."""
-    return rank_organizations if group == "organization" else rank_offerings
+def _ranker(group: Grouping, shown: range | None = None) -> Callable[..., list[RankedOffering]]:
+    """rank_offerings, explaining only the positions shown (None = all), or
+    rank_organizations (every result explained) for group="organization"."""
+    if group == "organization":
+        return rank_organizations
+    return rank_offerings if shown is None else functools.partial(rank_offerings, explained=shown)
 
 
 def _other_titles(ranking_index: CatalogIndex, ranked: Sequence[RankedOffering]) -> dict[int, str]:

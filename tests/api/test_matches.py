@@ -177,6 +177,9 @@ def test_pages_of_a_ranking_do_not_repeat(client, school_id):
         i["offering"]["id"] for i in second["items"]
     }
     assert len(seen) == 4
+    # The page shown is explained as in the whole ranking (only the page is explained).
+    whole = _ranked(client, school_id, limit=5)["items"]
+    assert second["items"] == whole[2:4]
 
 
 def test_ad_hoc_matches_for_a_location(client):

@@ -255,6 +255,28 @@ def test_with_partnership_history_the_ranking_equals_scoring_every_offering(city
         index.history = History.empty()
 
 
+def test_a_page_explained_alone_reads_as_in_the_whole_ranking(city):
+    """`explained` (the HTTP route explains only the page it shows) changes no result shown,
+    and the rows around it keep their place, score and distance, without explanation."""
+    index, queries = city
+    index.history = synthetic_history(index, 26)
+    try:
+        for query, needs in queries[:12]:
+            whole = rank_offerings(index, query, needs, k=25, as_of=AS_OF)
+            page = rank_offerings(index, query, needs, k=25, as_of=AS_OF, explained=range(10, 20))
+            assert page[10:20] == whole[10:20]
+            around = [*page[:10], *page[20:]]
+            assert [(r.offering_id, r.rank, r.score, r.distance_km) for r in page] == [
+                (r.offering_id, r.rank, r.score, r.distance_km) for r in whole
+            ]
+            assert all(
+                (r.contributions, r.needs_met, r.reason, r.warnings) == ((), (), "", ())
+                for r in around
+            )
+    finally:
+        index.history = History.empty()
+
+
 def test_the_ranking_is_exact_when_pruning_starts_from_k_rows(city):
     index, queries = city
     with patch.object(rank_module, "FIRST_BATCH", 0):
