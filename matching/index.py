@@ -32,7 +32,7 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,6 +50,7 @@ from matching.columns import (
 )
 from matching.config import RankingConfig
 from matching.history import History
+from matching.scoring import FixedTerms, fixed_terms
 from matching.spatial import CellGrid, cell_order
 from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
@@ -77,6 +78,13 @@ class Snapshot:
     buffer_text: TextRows
     generation: int
     places: Places  # other locations of multi-site organizations' offerings (base and buffer)
+    # id of a config -> that config and the base rows' FixedTerms (fixed_terms; keyed by
+    # identity: hashing a config costs ~3 us, and the entry holds it, so its id stays its
+    # own). Derived from `base` alone, so snapshots sharing a base (upserts and removals
+    # replace the rest) share it; a rebuild, which makes a new base, starts an empty one.
+    base_terms: dict[int, tuple[RankingConfig, FixedTerms]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def query_text(self) -> QueryText:
@@ -149,6 +157,22 @@ class Snapshot:
         self.places.nearest(cols, lat, lon)
         return cols, rows, extra
 
+    def fixed_terms(
+        self, base_rows: np.ndarray, buffer_rows: np.ndarray, config: RankingConfig
+    ) -> FixedTerms:
+        """matching.scoring.fixed_terms of these base rows followed by these buffer rows: those
+        of every base row computed once per config (the index's: rankings with another
+        config compute their candidates' own), the few buffer rows' per call."""
+        entry = self.base_terms.get(id(config))
+        if entry is None:
+            if len(self.base_terms) >= MAX_BASE_TERMS:
+                self.base_terms.clear()
+            entry = self.base_terms[id(config)] = (config, fixed_terms(self.base, config))
+        picked = entry[1].take(base_rows)
+        if len(buffer_rows) == 0:
+            return picked
+        return FixedTerms.concat(picked, fixed_terms(self.buffer.take(buffer_rows), config))
+
     def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
         """Columns of these base rows followed by these buffer rows."""
         return OfferingColumns.concat(self.base.take(base_rows), self.buffer.take(buffer_rows))
@@ -187,6 +211,10 @@ class Snapshot:
             return base
         buffer = self.buffer_text.weighted(buffer_rows, self.frequency)
         return sp.vstack([base, buffer], format="csr")
+
+
+# Configs whose base FixedTerms a snapshot keeps (each 17 bytes per offering).
+MAX_BASE_TERMS = 2
 
 
 @dataclass(frozen=True)

@@ -104,6 +104,8 @@ def rank_offerings(
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
     need_index = one_need_index(school.need_index, cfg)
     record = high_need_record(index.history, off.organization_ids, cfg)
+    # The index's config: its rows' fixed terms are kept (another config computes its own).
+    fixed = snap.fixed_terms(base_rows, buffer_rows, cfg) if cfg is index.config else None
     terms = offering_terms(
         off,
         need_index,
@@ -114,12 +116,21 @@ def rank_offerings(
         reverse=False,
         config=cfg,
         record=record,
+        fixed=fixed,
     )
-    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value, cfg)
     history, served, like = history_points(
         index.history, school.lat, school.lon, slots, off.organization_ids, cfg
     )
-    bound = np.where(keep, bound + history, -np.inf)
+    # With no more candidates than the first batch, every eligible one is scored exactly at
+    # once and no bound can add a row (an ineligible one is bounded at -inf): none is computed.
+    batch = max(8 * k, FIRST_BATCH)
+    bound = None
+    if len(off) > batch:
+        bound = upper_bound(
+            off, layout.needs, layout.credit_table, terms, reach_value, cfg,
+            None if fixed is None else fixed.grade_key,
+        )  # fmt: skip
+        bound = np.where(keep, bound + history, -np.inf)
     top_priority = np.array([n.priority == slots[0].priority for n in slots])
     queries = snap.query_text.terms(layout.texts)
 
@@ -158,10 +169,13 @@ def rank_offerings(
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
-    first = _best_by(bound, max(8 * k, FIRST_BATCH))
-    first = first[keep[first]]  # fewer eligible candidates than the batch: all of them
+    if bound is None:
+        first = keep.nonzero()[0]
+    else:
+        first = _best_by(bound, batch)
+        first = first[keep[first]]  # fewer eligible candidates than the batch: all of them
     top_off, scored = exact(first)
-    if len(first) >= k:
+    if bound is not None and len(first) >= k:
         kth = scored.score.copy()
         kth.partition(len(first) - k)
         more = (bound >= kth[len(first) - k] - BOUND_SLACK).nonzero()[0]
@@ -172,7 +186,7 @@ def rank_offerings(
     # be scored exactly, so score every such row whose bound reaches the best one found.
     meets_top = _meets_top(scored, top_priority)
     found = scored.score[meets_top].max() if meets_top.any() else -np.inf
-    if (~meets_top).any() and scored.score[~meets_top].max() >= found:
+    if bound is not None and (~meets_top).any() and scored.score[~meets_top].max() >= found:
         top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
         may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
         extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
