@@ -33,6 +33,7 @@ import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -124,7 +125,7 @@ class Snapshot:
         # relevant before they meet the few others (wide radii, coverage, other locations),
         # so only those few need sorting and de-duplicating.
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
-        near = near[self.alive[near] & _relevant(self.base, near, relevant)]
+        near = near[self._live(near, _relevant(self.base, near, relevant))]
         wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
         covered = self.base_rows_of(covered_ids)
         if len(self.places):  # offerings with another location near the school
@@ -133,7 +134,7 @@ class Snapshot:
                 [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
             )
         other = np.concatenate([*wide, covered[covered < len(self.grid.keys)]])
-        other = other[self.alive[other] & _relevant(self.base, other, relevant)]
+        other = other[self._live(other, _relevant(self.base, other, relevant))]
         in_person = _sorted_unique(np.concatenate([near, other])) if len(other) else near
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
         # them, or has no relevant category): runs of rows after the in-person ones.
@@ -141,7 +142,8 @@ class Snapshot:
         branch[self.tree.branch[relevant[: len(self.tree)].nonzero()[0]]] = True
         groups = branch[self.virtual_branches].any(axis=1).nonzero()[0]
         virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
-        virtual = virtual[self.alive[virtual]]
+        if not self.all_alive:
+            virtual = virtual[self.alive[virtual]]
         # Each has a category in a branch of the needs: relevant unless some category of
         # those branches is not (siblings earn no credit, say).
         known = relevant[: len(self.tree)]
@@ -172,6 +174,15 @@ class Snapshot:
         if len(buffer_rows) == 0:
             return picked
         return FixedTerms.concat(picked, fixed_terms(self.buffer.take(buffer_rows), config))
+
+    @cached_property
+    def all_alive(self) -> bool:
+        """No base row removed or replaced (as after a build or rebuild): no row to skip."""
+        return bool(self.alive.all())
+
+    def _live(self, rows: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """wanted (a mask over these base rows), and only where the row is alive."""
+        return wanted if self.all_alive else wanted & self.alive[rows]
 
     def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
         """Columns of these base rows followed by these buffer rows."""

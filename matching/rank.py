@@ -88,7 +88,7 @@ def rank_offerings(
     layout = layout_needs(
         [slots], [(school.grade_low, school.grade_high)], tree, snap.languages, cfg
     )
-    relevant = layout.credit_table[:-1].max(axis=0) > 0  # last row: the unassessed credit
+    relevant = np.maximum.reduce(layout.credit_table[:-1], axis=0) > 0  # last: unassessed
     covered = np.array(sorted(school.covered_by or ()), dtype=np.int64)
     off, base_rows, buffer_rows = snap.candidates(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
@@ -185,8 +185,8 @@ def rank_offerings(
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
     meets_top = _meets_top(scored, top_priority)
-    found = scored.score[meets_top].max() if meets_top.any() else -np.inf
-    if bound is not None and (~meets_top).any() and scored.score[~meets_top].max() >= found:
+    found = scored.score[meets_top].max() if _any(meets_top) else -np.inf
+    if bound is not None and _any(~meets_top) and scored.score[~meets_top].max() >= found:
         top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
         may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
         extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
@@ -194,7 +194,7 @@ def rank_offerings(
             first = np.union1d(first, extra)
             top_off, scored = exact(first)
             meets_top = _meets_top(scored, top_priority)
-    lift = priority_lift(scored.score, top_off.ids, meets_top, np.ones(len(first), dtype=bool))
+    lift = _priority_lift(scored.score, top_off.ids, meets_top)
     scored = replaced(scored, score=scored.score + lift, priority=lift)
     off = top_off
     ctx = Context(
@@ -241,7 +241,22 @@ def rank_offerings(
 def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
     """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
     credit = scored.credit[:, : len(top_priority)][:, top_priority]
-    return (credit > 0).any(axis=1) & ~scored.demoted
+    return np.logical_or.reduce(credit > 0, axis=1) & ~scored.demoted
+
+
+def _priority_lift(score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray) -> np.ndarray:
+    """matching.priority.priority_lift of every row, whose all-zero answer when the best row
+    meeting a top-priority need already leads (or no row meets one, or every row does) is
+    told by two maxima, without the call."""
+    others = ~meets_top
+    if _any(meets_top) and _any(others) and not score[meets_top].max() > score[others].max():
+        return priority_lift(score, ids, meets_top, np.ones(len(score), dtype=bool))
+    return np.zeros(len(score))
+
+
+def _any(mask: np.ndarray) -> bool:
+    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
+    return bool(np.logical_or.reduce(mask, axis=None))
 
 
 # How many offerings rank_organizations ranks at most to find k organizations.
