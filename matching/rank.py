@@ -184,16 +184,19 @@ def rank_offerings(
             top_off, scored = exact(more)
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
+    # (Without a bound every eligible candidate is scored already.)
     meets_top = _meets_top(scored, top_priority)
-    found = scored.score[meets_top].max() if _any(meets_top) else -np.inf
-    if bound is not None and _any(~meets_top) and scored.score[~meets_top].max() >= found:
-        top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
-        may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
-        extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
-        if len(np.setdiff1d(extra, first)):
-            first = np.union1d(first, extra)
-            top_off, scored = exact(first)
-            meets_top = _meets_top(scored, top_priority)
+    if bound is not None and _any(~meets_top):
+        found = scored.score[meets_top].max() if _any(meets_top) else -np.inf
+        if scored.score[~meets_top].max() >= found:
+            top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)]]
+            top_credit = top_credit[top_priority].max(axis=0)
+            may_meet_top = best_per_row(off.categories, top_credit.__getitem__) > 0
+            extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
+            if len(np.setdiff1d(extra, first)):
+                first = np.union1d(first, extra)
+                top_off, scored = exact(first)
+                meets_top = _meets_top(scored, top_priority)
     lift = _priority_lift(scored.score, top_off.ids, meets_top)
     scored = replaced(scored, score=scored.score + lift, priority=lift)
     off = top_off

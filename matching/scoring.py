@@ -469,10 +469,10 @@ def upper_bound(
     c = config
     grade_penalty, serves_none = _grade_bound(off, needs, c, grade_key)
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
-    best = best_per_row(off.categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
-    total = max(float(needs.weight[0].sum()), 1e-12)
-    earned = weighted.sum(axis=0)
-    breadth = sum_per_row(off.categories, earned.__getitem__)
+    best = best_per_row(off.categories, np.maximum.reduce(weighted, axis=0).take)  # >= max_j
+    total = max(float(np.add.reduce(needs.weight[0])), 1e-12)
+    earned = np.add.reduce(weighted, axis=0)
+    breadth = sum_per_row(off.categories, earned.take)
     breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
     constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
