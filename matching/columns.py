@@ -14,7 +14,7 @@ from collections import Counter
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -79,39 +79,34 @@ class OfferingColumns:
     """
 
     records: np.ndarray
-    ids: np.ndarray = field(init=False, repr=False)  # int64
-    organization_ids: np.ndarray = field(init=False, repr=False)  # int64
-    lat: np.ndarray = field(init=False, repr=False)  # float64
-    lon: np.ndarray = field(init=False, repr=False)  # float64
-    languages: np.ndarray = field(init=False, repr=False)  # (n, WORDS) uint64 bitmask
-    categories: np.ndarray = field(init=False, repr=False)  # (n, width) tree ids, -1 padding
-    active_from: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_START = open
-    active_until: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_END = open
-    cost_amount: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
-    schools_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
-    students_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
-    service_radius_km: np.ndarray = field(init=False, repr=False)  # float32, NaN none
-    populations: np.ndarray = field(init=False, repr=False)  # uint16 bitmask over POPULATIONS
-    grade_low: np.ndarray = field(init=False, repr=False)  # int8
-    grade_high: np.ndarray = field(init=False, repr=False)  # int8
-    schedule: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over SCHEDULES
-    delivery: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over DELIVERIES
-    cost: np.ndarray = field(init=False, repr=False)  # int8 COST_* code
-    verified: np.ndarray = field(init=False, repr=False)  # bool
-    has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
-    # bool: the offering lists its languages (an empty list is encoded as English in
-    # `languages`, but a need asking for another language reads it as unknown, not a mismatch)
-    languages_listed: np.ndarray = field(init=False, repr=False)
-    location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        # A named field: its view of `records`, made when first read (a ranking gathers
-        # records several times and reads a few of the fields of each gather).
-        records = self.__dict__.get("records")
-        if records is None or name not in (records.dtype.names or ()):
-            raise AttributeError(name)
-        view = self.__dict__[name] = records[name]
-        return view
+    # The named fields: views of `records`, each made when first read (a ranking gathers
+    # records several times and reads a few of the fields of each gather) by a _FieldView
+    # set on the class below, and kept in the instance, so later reads are plain lookups.
+    if TYPE_CHECKING:
+        ids: np.ndarray = field(init=False, repr=False)  # int64
+        organization_ids: np.ndarray = field(init=False, repr=False)  # int64
+        lat: np.ndarray = field(init=False, repr=False)  # float64
+        lon: np.ndarray = field(init=False, repr=False)  # float64
+        languages: np.ndarray = field(init=False, repr=False)  # (n, WORDS) uint64 bitmask
+        categories: np.ndarray = field(init=False, repr=False)  # (n, width) tree ids, -1 padding
+        active_from: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_START = open
+        active_until: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_END = open
+        cost_amount: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+        schools_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+        students_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+        service_radius_km: np.ndarray = field(init=False, repr=False)  # float32, NaN none
+        populations: np.ndarray = field(init=False, repr=False)  # uint16 bitmask over POPULATIONS
+        grade_low: np.ndarray = field(init=False, repr=False)  # int8
+        grade_high: np.ndarray = field(init=False, repr=False)  # int8
+        schedule: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over SCHEDULES
+        delivery: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over DELIVERIES
+        cost: np.ndarray = field(init=False, repr=False)  # int8 COST_* code
+        verified: np.ndarray = field(init=False, repr=False)  # bool
+        has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
+        # bool: the offering lists its languages (an empty list is encoded as English in
+        # `languages`, but a need asking for another language reads it as unknown, not a mismatch)
+        languages_listed: np.ndarray = field(init=False, repr=False)
+        location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
 
     @classmethod
     def from_arrays(cls, **columns: np.ndarray) -> OfferingColumns:
@@ -154,6 +149,27 @@ class OfferingColumns:
         size = records[0].dtype.itemsize
         raw = [np.ascontiguousarray(r).view(np.uint8).reshape(len(r), size) for r in records]
         return OfferingColumns(np.concatenate(raw).view(records[0].dtype).reshape(-1))
+
+
+class _FieldView:
+    """A named field of OfferingColumns: its view of `records`, made on the first read and
+    stored in the instance's __dict__, which a non-data descriptor leaves later reads to
+    (cheaper than __getattr__, which Python calls only after a failed lookup)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, columns: OfferingColumns | None, owner: type | None = None) -> Any:
+        if columns is None:
+            return self
+        view = columns.__dict__[self.name] = columns.records[self.name]
+        return view
+
+
+for _name in record_dtype(1).names or ():
+    setattr(OfferingColumns, _name, _FieldView(_name))
 
 
 @dataclass(frozen=True)
