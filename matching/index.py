@@ -22,6 +22,10 @@ Design:
   (matching.rank.rank_schools) and the gap analysis (matching.pairs.fit_and_reach) measure each
   (school, offering) pair from the offering's location nearest that school the same way
   (`Places.nearest` with one point per pair).
+- What a ranking reads of every candidate but that depends on neither the school nor the
+  date (matching.scoring.FixedTerms: cost and verification penalties, no capacity left, the
+  grade cell) is computed once per base and config and gathered per ranking; upserts and
+  removals keep it (the base is unchanged), a rebuild starts afresh.
 - Text: words are hashed (matching.columns.TextRows), so there is no vocabulary to go stale,
   and the document frequencies behind idf are updated with every upsert and removal: an
   offering's words count in the very next ranking, with the same idf a rebuild would give.
