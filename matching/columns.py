@@ -11,7 +11,7 @@ import datetime as dt
 import itertools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
 from typing import TYPE_CHECKING, Any
@@ -227,6 +227,16 @@ _HASHER = HashingVectorizer(
     dtype=np.float32,
 )
 _ANALYZER = _HASHER.build_analyzer()
+# The analyzer's steps (a word analyzer without n-grams: preprocess, tokenize, drop stop
+# words), called directly: the same words without its layers of Python calls.
+_PREPROCESS = _HASHER.build_preprocessor()
+_TOKENIZE = _HASHER.build_tokenizer()
+_STOP_WORDS = _HASHER.get_stop_words() or frozenset()
+
+
+def _words(text: str) -> list[str]:
+    """The words _ANALYZER gives for this text."""
+    return [word for word in _TOKENIZE(_PREPROCESS(text)) if word not in _STOP_WORDS]
 
 
 def text_rows(texts: Any) -> TextRows:
@@ -247,6 +257,9 @@ class DocumentFrequency:
 
     counts: np.ndarray  # (TEXT_FEATURES,) int32
     documents: int
+    # column -> its idf, None where no text holds it: the words of query texts read so far
+    # (needs' notes share most of their words), filled by `idf_of`
+    idf_read: dict[int, float | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, rows: TextRows) -> DocumentFrequency:
@@ -265,6 +278,34 @@ class DocumentFrequency:
         """float64 idf of these hashed columns."""
         df = self.counts[columns].astype(np.float64)
         return np.log((1.0 + self.documents) / (1.0 + df)) + 1.0
+
+    def idf_of(self, columns: Iterable[int]) -> dict[int, float]:
+        """column -> idf of those of these columns some text holds (the values of `idf`,
+        elementwise: a column's idf does not depend on the others computed with it), kept
+        for the next query texts."""
+        read = self.idf_read
+        out: dict[int, float] = {}
+        missing = []
+        for column in columns:
+            value = read.get(column, _UNREAD)
+            if value is _UNREAD:
+                missing.append(column)
+            elif value is not None:
+                out[column] = value  # type: ignore[assignment]
+        if missing:
+            at = np.array(missing, dtype=np.intp)
+            held = (self.counts[at] > 0).tolist()
+            if len(read) + len(missing) > MAX_READ_WORDS:
+                read.clear()
+            for column, holds, value in zip(missing, held, self.idf(at).tolist(), strict=True):
+                read[column] = value if holds else None
+                if holds:
+                    out[column] = value
+        return out
+
+
+_UNREAD = object()
+MAX_READ_WORDS = 2**16  # words whose idf a DocumentFrequency keeps (~100 bytes each)
 
 
 @lru_cache(maxsize=65536)
@@ -306,11 +347,8 @@ class QueryText:
         """Per text, hashed column -> TF-IDF weight, columns ascending (a few terms, so plain
         Python beats numpy here; the idf of every text's columns is read in one go). Words no
         offering uses weigh nothing: they cannot match."""
-        counted = [Counter(map(_column, _ANALYZER(text))) for text in texts]
-        distinct = np.array(sorted(set().union(*counted)), dtype=np.intp)
-        frequency = self.frequency
-        distinct = distinct[frequency.counts[distinct] > 0]
-        idf = dict(zip(distinct.tolist(), frequency.idf(distinct).tolist(), strict=True))
+        counted = [Counter(map(_column, _words(text))) for text in texts]
+        idf = self.frequency.idf_of(set().union(*counted))
         out = []
         for counts in counted:
             weights = {c: (1.0 + math.log(counts[c])) * idf[c] for c in sorted(counts) if c in idf}
