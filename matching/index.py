@@ -56,7 +56,7 @@ from matching.columns import (
 from matching.config import RankingConfig
 from matching.history import History
 from matching.scoring import FixedTerms, fixed_terms
-from matching.spatial import CellGrid, cell_order
+from matching.spatial import CellGrid, cell_order, cell_ranges
 from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
 from matching.vocab import LOCALES, VIRTUAL_BIT, LanguageCodes
@@ -130,14 +130,14 @@ class Snapshot:
         # so only those few need sorting and de-duplicating.
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
         near = near[self._live(near, _relevant(self.base, near, relevant))]
-        wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
+        wide = self._wide_near(lat, lon)
         covered = self.base_rows_of(covered_ids)
         if len(self.places):  # offerings with another location near the school
             sites = self.places.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
             covered = np.concatenate(
                 [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
             )
-        other = np.concatenate([*wide, covered[covered < len(self.grid.keys)]])
+        other = np.concatenate([wide, covered[covered < len(self.grid.keys)]])
         other = other[self._live(other, _relevant(self.base, other, relevant))]
         in_person = _sorted_unique(np.concatenate([near, other])) if len(other) else near
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
@@ -178,6 +178,26 @@ class Snapshot:
         if len(buffer_rows) == 0:
             return picked
         return FixedTerms.concat(picked, fixed_terms(self.buffer.take(buffer_rows), config))
+
+    def _wide_near(self, lat: float, lon: float) -> np.ndarray:
+        """The radius classes' rows near the point, each class searched with its radius
+        (class by class, as `c.rows[c.grid.near(lat, lon, c.radius_km)]`), in one search."""
+        if not self.radius_classes:
+            return np.zeros(0, dtype=np.intp)
+        keys, rows = self._radius_grid
+        bounds = [
+            cell_ranges(lat, lon, c.radius_km) + i * _CLASS_KEYS
+            for i, c in enumerate(self.radius_classes)
+        ]
+        starts, stops = keys.searchsorted(np.concatenate(bounds, axis=1))
+        return rows[row_ranges(starts, stops)]
+
+    @cached_property
+    def _radius_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The radius classes' cell keys, class i's shifted by i * _CLASS_KEYS (so ascending
+        through the classes), and their base rows, in class order."""
+        keys = [c.grid.keys + i * _CLASS_KEYS for i, c in enumerate(self.radius_classes)]
+        return np.concatenate(keys), np.concatenate([c.rows for c in self.radius_classes])
 
     @cached_property
     def all_alive(self) -> bool:
@@ -228,6 +248,8 @@ class Snapshot:
         return sp.vstack([base, buffer], format="csr")
 
 
+# Above every cell key (matching.spatial: band * COLUMNS + column < 2**23).
+_CLASS_KEYS = 2**32
 # Configs whose base FixedTerms a snapshot keeps (each 17 bytes per offering).
 MAX_BASE_TERMS = 2
 
