@@ -11,10 +11,10 @@ import datetime as dt
 import itertools
 import math
 from collections import Counter
-from collections.abc import Sequence
+from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -79,39 +79,34 @@ class OfferingColumns:
     """
 
     records: np.ndarray
-    ids: np.ndarray = field(init=False, repr=False)  # int64
-    organization_ids: np.ndarray = field(init=False, repr=False)  # int64
-    lat: np.ndarray = field(init=False, repr=False)  # float64
-    lon: np.ndarray = field(init=False, repr=False)  # float64
-    languages: np.ndarray = field(init=False, repr=False)  # (n, WORDS) uint64 bitmask
-    categories: np.ndarray = field(init=False, repr=False)  # (n, width) tree ids, -1 padding
-    active_from: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_START = open
-    active_until: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_END = open
-    cost_amount: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
-    schools_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
-    students_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
-    service_radius_km: np.ndarray = field(init=False, repr=False)  # float32, NaN none
-    populations: np.ndarray = field(init=False, repr=False)  # uint16 bitmask over POPULATIONS
-    grade_low: np.ndarray = field(init=False, repr=False)  # int8
-    grade_high: np.ndarray = field(init=False, repr=False)  # int8
-    schedule: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over SCHEDULES
-    delivery: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over DELIVERIES
-    cost: np.ndarray = field(init=False, repr=False)  # int8 COST_* code
-    verified: np.ndarray = field(init=False, repr=False)  # bool
-    has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
-    # bool: the offering lists its languages (an empty list is encoded as English in
-    # `languages`, but a need asking for another language reads it as unknown, not a mismatch)
-    languages_listed: np.ndarray = field(init=False, repr=False)
-    location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
-
-    def __getattr__(self, name: str) -> np.ndarray:
-        # A named field: its view of `records`, made when first read (a ranking gathers
-        # records several times and reads a few of the fields of each gather).
-        records = self.__dict__.get("records")
-        if records is None or name not in (records.dtype.names or ()):
-            raise AttributeError(name)
-        view = self.__dict__[name] = records[name]
-        return view
+    # The named fields: views of `records`, each made when first read (a ranking gathers
+    # records several times and reads a few of the fields of each gather) by a _FieldView
+    # set on the class below, and kept in the instance, so later reads are plain lookups.
+    if TYPE_CHECKING:
+        ids: np.ndarray = field(init=False, repr=False)  # int64
+        organization_ids: np.ndarray = field(init=False, repr=False)  # int64
+        lat: np.ndarray = field(init=False, repr=False)  # float64
+        lon: np.ndarray = field(init=False, repr=False)  # float64
+        languages: np.ndarray = field(init=False, repr=False)  # (n, WORDS) uint64 bitmask
+        categories: np.ndarray = field(init=False, repr=False)  # (n, width) tree ids, -1 padding
+        active_from: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_START = open
+        active_until: np.ndarray = field(init=False, repr=False)  # int32 ordinal, NO_END = open
+        cost_amount: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+        schools_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+        students_left: np.ndarray = field(init=False, repr=False)  # float32, NaN unknown
+        service_radius_km: np.ndarray = field(init=False, repr=False)  # float32, NaN none
+        populations: np.ndarray = field(init=False, repr=False)  # uint16 bitmask over POPULATIONS
+        grade_low: np.ndarray = field(init=False, repr=False)  # int8
+        grade_high: np.ndarray = field(init=False, repr=False)  # int8
+        schedule: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over SCHEDULES
+        delivery: np.ndarray = field(init=False, repr=False)  # uint8 bitmask over DELIVERIES
+        cost: np.ndarray = field(init=False, repr=False)  # int8 COST_* code
+        verified: np.ndarray = field(init=False, repr=False)  # bool
+        has_service_area: np.ndarray = field(init=False, repr=False)  # bool: polygon area
+        # bool: the offering lists its languages (an empty list is encoded as English in
+        # `languages`, but a need asking for another language reads it as unknown, not a mismatch)
+        languages_listed: np.ndarray = field(init=False, repr=False)
+        location_estimated: np.ndarray = field(init=False, repr=False)  # bool: lat/lon estimated
 
     @classmethod
     def from_arrays(cls, **columns: np.ndarray) -> OfferingColumns:
@@ -154,6 +149,27 @@ class OfferingColumns:
         size = records[0].dtype.itemsize
         raw = [np.ascontiguousarray(r).view(np.uint8).reshape(len(r), size) for r in records]
         return OfferingColumns(np.concatenate(raw).view(records[0].dtype).reshape(-1))
+
+
+class _FieldView:
+    """A named field of OfferingColumns: its view of `records`, made on the first read and
+    stored in the instance's __dict__, which a non-data descriptor leaves later reads to
+    (cheaper than __getattr__, which Python calls only after a failed lookup)."""
+
+    __slots__ = ("name",)
+
+    def __init__(self, name: str) -> None:
+        self.name = name
+
+    def __get__(self, columns: OfferingColumns | None, owner: type | None = None) -> Any:
+        if columns is None:
+            return self
+        view = columns.__dict__[self.name] = columns.records[self.name]
+        return view
+
+
+for _name in record_dtype(1).names or ():
+    setattr(OfferingColumns, _name, _FieldView(_name))
 
 
 @dataclass(frozen=True)
@@ -211,6 +227,16 @@ _HASHER = HashingVectorizer(
     dtype=np.float32,
 )
 _ANALYZER = _HASHER.build_analyzer()
+# The analyzer's steps (a word analyzer without n-grams: preprocess, tokenize, drop stop
+# words), called directly: the same words without its layers of Python calls.
+_PREPROCESS = _HASHER.build_preprocessor()
+_TOKENIZE = _HASHER.build_tokenizer()
+_STOP_WORDS = _HASHER.get_stop_words() or frozenset()
+
+
+def _words(text: str) -> list[str]:
+    """The words _ANALYZER gives for this text."""
+    return [word for word in _TOKENIZE(_PREPROCESS(text)) if word not in _STOP_WORDS]
 
 
 def text_rows(texts: Any) -> TextRows:
@@ -231,6 +257,9 @@ class DocumentFrequency:
 
     counts: np.ndarray  # (TEXT_FEATURES,) int32
     documents: int
+    # column -> its idf, None where no text holds it: the words of query texts read so far
+    # (needs' notes share most of their words), filled by `idf_of`
+    idf_read: dict[int, float | None] = field(default_factory=dict, compare=False, repr=False)
 
     @classmethod
     def of(cls, rows: TextRows) -> DocumentFrequency:
@@ -249,6 +278,34 @@ class DocumentFrequency:
         """float64 idf of these hashed columns."""
         df = self.counts[columns].astype(np.float64)
         return np.log((1.0 + self.documents) / (1.0 + df)) + 1.0
+
+    def idf_of(self, columns: Iterable[int]) -> dict[int, float]:
+        """column -> idf of those of these columns some text holds (the values of `idf`,
+        elementwise: a column's idf does not depend on the others computed with it), kept
+        for the next query texts."""
+        read = self.idf_read
+        out: dict[int, float] = {}
+        missing = []
+        for column in columns:
+            value = read.get(column, _UNREAD)
+            if value is _UNREAD:
+                missing.append(column)
+            elif value is not None:
+                out[column] = value  # type: ignore[assignment]
+        if missing:
+            at = np.array(missing, dtype=np.intp)
+            held = (self.counts[at] > 0).tolist()
+            if len(read) + len(missing) > MAX_READ_WORDS:
+                read.clear()
+            for column, holds, value in zip(missing, held, self.idf(at).tolist(), strict=True):
+                read[column] = value if holds else None
+                if holds:
+                    out[column] = value
+        return out
+
+
+_UNREAD = object()
+MAX_READ_WORDS = 2**16  # words whose idf a DocumentFrequency keeps (~100 bytes each)
 
 
 @lru_cache(maxsize=65536)
@@ -284,17 +341,14 @@ class QueryText:
         for j, row in enumerate(rows):
             for column, value in row.items():
                 weights[slot[column], j] = value
-        return QueryTerms(np.array(used, dtype=np.intp), weights, self.frequency)
+        return QueryTerms(np.array(used, dtype=np.int32), weights, self.frequency)
 
     def _weights(self, texts: Sequence[str]) -> list[dict[int, float]]:
         """Per text, hashed column -> TF-IDF weight, columns ascending (a few terms, so plain
         Python beats numpy here; the idf of every text's columns is read in one go). Words no
         offering uses weigh nothing: they cannot match."""
-        counted = [Counter(map(_column, _ANALYZER(text))) for text in texts]
-        distinct = np.array(sorted(set().union(*counted)), dtype=np.intp)
-        frequency = self.frequency
-        distinct = distinct[frequency.counts[distinct] > 0]
-        idf = dict(zip(distinct.tolist(), frequency.idf(distinct).tolist(), strict=True))
+        counted = [Counter(map(_column, _words(text))) for text in texts]
+        idf = self.frequency.idf_of(set().union(*counted))
         out = []
         for counts in counted:
             weights = {c: (1.0 + math.log(counts[c])) * idf[c] for c in sorted(counts) if c in idf}
@@ -310,9 +364,19 @@ class QueryText:
 class QueryTerms:
     """TF-IDF of a few query texts over only the hashed columns any of them uses."""
 
-    columns: np.ndarray  # ascending hashed columns
+    columns: np.ndarray  # ascending hashed columns (int32, as the text rows' indices)
     weights: np.ndarray  # (len(columns), texts) float64, each text L2-normalised
     frequency: DocumentFrequency  # the idf the offering rows are weighted with
+    # bool per value of a column's low bits (_LOW_MASK): whether some query column has them
+    low_bits: np.ndarray = field(init=False, repr=False, compare=False)
+
+    def __post_init__(self) -> None:
+        low_bits = np.zeros(_LOW_MASK + 1, dtype=bool)
+        low_bits[self.columns & _LOW_MASK] = True
+        object.__setattr__(self, "low_bits", low_bits)
+
+
+_LOW_MASK = 2**12 - 1  # a few dozen query columns mark ~1% of the bitmap
 
 
 def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np.ndarray:
@@ -332,10 +396,13 @@ def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np
     owner = np.arange(len(rows)).repeat(lengths)
     weight = matrix.data.take(entries).astype(np.float64) * query.frequency.idf(columns)
     norm = np.sqrt(np.bincount(owner, weight * weight, minlength=len(rows)))
-    # Slot of each entry's column among the query's (sorted) columns; hits only.
-    slot = np.minimum(query.columns.searchsorted(columns), len(query.columns) - 1)
-    hit = (query.columns[slot] == columns).nonzero()[0]
-    products = (weight[hit] / norm[owner[hit]])[:, None] * query.weights.take(slot[hit], axis=0)
+    # Slot of each entry's column among the query's (sorted) columns; hits only. A bitmap of
+    # the query columns' low bits rules out most entries before the (costlier) binary search.
+    maybe = query.low_bits.take(columns & _LOW_MASK).nonzero()[0]
+    slot = np.minimum(query.columns.searchsorted(columns.take(maybe)), len(query.columns) - 1)
+    found = (query.columns.take(slot) == columns.take(maybe)).nonzero()[0]
+    hit, slot = maybe.take(found), slot.take(found)
+    products = (weight[hit] / norm[owner[hit]])[:, None] * query.weights.take(slot, axis=0)
     # One bincount over (row, text) bins: each bin still adds its entries in entry order.
     bins = owner[hit][:, None] * texts + np.arange(texts)
     out = np.bincount(bins.ravel(), products.ravel(), minlength=len(rows) * texts)

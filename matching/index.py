@@ -22,6 +22,10 @@ Design:
   (matching.rank.rank_schools) and the gap analysis (matching.pairs.fit_and_reach) measure each
   (school, offering) pair from the offering's location nearest that school the same way
   (`Places.nearest` with one point per pair).
+- What a ranking reads of every candidate but that depends on neither the school nor the
+  date (matching.scoring.FixedTerms: cost and verification penalties, no capacity left, the
+  grade cell) is computed once per base and config and gathered per ranking; upserts and
+  removals keep it (the base is unchanged), a rebuild starts afresh.
 - Text: words are hashed (matching.columns.TextRows), so there is no vocabulary to go stale,
   and the document frequencies behind idf are updated with every upsert and removal: an
   offering's words count in the very next ranking, with the same idf a rebuild would give.
@@ -32,7 +36,8 @@ from __future__ import annotations
 import itertools
 import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
-from dataclasses import dataclass, replace
+from dataclasses import dataclass, field, replace
+from functools import cached_property
 
 import numpy as np
 import scipy.sparse as sp
@@ -50,7 +55,8 @@ from matching.columns import (
 )
 from matching.config import RankingConfig
 from matching.history import History
-from matching.spatial import CellGrid, cell_order
+from matching.scoring import FixedTerms, fixed_terms
+from matching.spatial import CellGrid, cell_order, cell_ranges
 from matching.tables import OfferingTable
 from matching.taxonomy import CategoryTree
 from matching.vocab import LOCALES, VIRTUAL_BIT, LanguageCodes
@@ -77,6 +83,13 @@ class Snapshot:
     buffer_text: TextRows
     generation: int
     places: Places  # other locations of multi-site organizations' offerings (base and buffer)
+    # id of a config -> that config and the base rows' FixedTerms (fixed_terms; keyed by
+    # identity: hashing a config costs ~3 us, and the entry holds it, so its id stays its
+    # own). Derived from `base` alone, so snapshots sharing a base (upserts and removals
+    # replace the rest) share it; a rebuild, which makes a new base, starts an empty one.
+    base_terms: dict[int, tuple[RankingConfig, FixedTerms]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
 
     @property
     def query_text(self) -> QueryText:
@@ -116,16 +129,16 @@ class Snapshot:
         # relevant before they meet the few others (wide radii, coverage, other locations),
         # so only those few need sorting and de-duplicating.
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
-        near = near[self.alive[near] & _relevant(self.base, near, relevant)]
-        wide = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in self.radius_classes]
+        near = near[self._live(near, _relevant(self.base, near, relevant))]
+        wide = self._wide_near(lat, lon)
         covered = self.base_rows_of(covered_ids)
         if len(self.places):  # offerings with another location near the school
             sites = self.places.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
             covered = np.concatenate(
                 [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
             )
-        other = np.concatenate([*wide, covered[covered < len(self.grid.keys)]])
-        other = other[self.alive[other] & _relevant(self.base, other, relevant)]
+        other = np.concatenate([wide, covered[covered < len(self.grid.keys)]])
+        other = other[self._live(other, _relevant(self.base, other, relevant))]
         in_person = _sorted_unique(np.concatenate([near, other])) if len(other) else near
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
         # them, or has no relevant category): runs of rows after the in-person ones.
@@ -133,7 +146,8 @@ class Snapshot:
         branch[self.tree.branch[relevant[: len(self.tree)].nonzero()[0]]] = True
         groups = branch[self.virtual_branches].any(axis=1).nonzero()[0]
         virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
-        virtual = virtual[self.alive[virtual]]
+        if not self.all_alive:
+            virtual = virtual[self.alive[virtual]]
         # Each has a category in a branch of the needs: relevant unless some category of
         # those branches is not (siblings earn no credit, say).
         known = relevant[: len(self.tree)]
@@ -148,6 +162,51 @@ class Snapshot:
         cols = self.gather(rows, extra)
         self.places.nearest(cols, lat, lon)
         return cols, rows, extra
+
+    def fixed_terms(
+        self, base_rows: np.ndarray, buffer_rows: np.ndarray, config: RankingConfig
+    ) -> FixedTerms:
+        """matching.scoring.fixed_terms of these base rows followed by these buffer rows: those
+        of every base row computed once per config (the index's: rankings with another
+        config compute their candidates' own), the few buffer rows' per call."""
+        entry = self.base_terms.get(id(config))
+        if entry is None:
+            if len(self.base_terms) >= MAX_BASE_TERMS:
+                self.base_terms.clear()
+            entry = self.base_terms[id(config)] = (config, fixed_terms(self.base, config))
+        picked = entry[1].take(base_rows)
+        if len(buffer_rows) == 0:
+            return picked
+        return FixedTerms.concat(picked, fixed_terms(self.buffer.take(buffer_rows), config))
+
+    def _wide_near(self, lat: float, lon: float) -> np.ndarray:
+        """The radius classes' rows near the point, each class searched with its radius
+        (class by class, as `c.rows[c.grid.near(lat, lon, c.radius_km)]`), in one search."""
+        if not self.radius_classes:
+            return np.zeros(0, dtype=np.intp)
+        keys, rows = self._radius_grid
+        bounds = [
+            cell_ranges(lat, lon, c.radius_km) + i * _CLASS_KEYS
+            for i, c in enumerate(self.radius_classes)
+        ]
+        starts, stops = keys.searchsorted(np.concatenate(bounds, axis=1))
+        return rows[row_ranges(starts, stops)]
+
+    @cached_property
+    def _radius_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The radius classes' cell keys, class i's shifted by i * _CLASS_KEYS (so ascending
+        through the classes), and their base rows, in class order."""
+        keys = [c.grid.keys + i * _CLASS_KEYS for i, c in enumerate(self.radius_classes)]
+        return np.concatenate(keys), np.concatenate([c.rows for c in self.radius_classes])
+
+    @cached_property
+    def all_alive(self) -> bool:
+        """No base row removed or replaced (as after a build or rebuild): no row to skip."""
+        return bool(self.alive.all())
+
+    def _live(self, rows: np.ndarray, wanted: np.ndarray) -> np.ndarray:
+        """wanted (a mask over these base rows), and only where the row is alive."""
+        return wanted if self.all_alive else wanted & self.alive[rows]
 
     def gather(self, base_rows: np.ndarray, buffer_rows: np.ndarray) -> OfferingColumns:
         """Columns of these base rows followed by these buffer rows."""
@@ -187,6 +246,12 @@ class Snapshot:
             return base
         buffer = self.buffer_text.weighted(buffer_rows, self.frequency)
         return sp.vstack([base, buffer], format="csr")
+
+
+# Above every cell key (matching.spatial: band * COLUMNS + column < 2**23).
+_CLASS_KEYS = 2**32
+# Configs whose base FixedTerms a snapshot keeps (each 17 bytes per offering).
+MAX_BASE_TERMS = 2
 
 
 @dataclass(frozen=True)

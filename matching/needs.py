@@ -5,6 +5,7 @@ from __future__ import annotations
 import math
 from collections.abc import Collection, Sequence
 from dataclasses import dataclass
+from functools import lru_cache
 
 import numpy as np
 
@@ -41,9 +42,7 @@ def layout_needs(
     """
     categories = sorted({n.category for group in groups for n in group if n is not None})
     table = tree.credit(tree.lookup(categories), cfg.sibling_credit, cfg.branch_credit)
-    unassessed = np.full((1, table.shape[1]), cfg.unassessed_credit, dtype=np.float32)
-    unassessed[0, -1] = 0.0
-    table = np.vstack([table, unassessed])
+    table = np.concatenate([table, _unassessed_row(table.shape[1], cfg.unassessed_credit)])
     row_of = {code: i for i, code in enumerate(categories)}
     width = max(len(group) for group in groups)
     # Filled as Python lists (a few entries per need), converted once at the end.
@@ -73,8 +72,9 @@ def layout_needs(
                 high[g][j] = grades[g][1] if need.grade_high is None else need.grade_high
                 schedule[g][j] = bitmask(need.schedule, SCHEDULES, "schedule")
                 delivery[g][j] = bitmask(need.delivery, DELIVERIES, "delivery")
-                langs[g][j] = languages.mask(need.languages)
-                has_langs[g][j] = bool(need.languages)
+                if need.languages:
+                    langs[g][j] = languages.mask(need.languages)
+                    has_langs[g][j] = True
                 if need.students_affected is not None:
                     students[g][j] = need.students_affected
                 if texts_for is None or need.category in texts_for:
@@ -93,6 +93,16 @@ def layout_needs(
         valid=np.array(valid, dtype=bool),
     )
     return NeedLayout(needs, table, slot_rows, texts)
+
+
+@lru_cache(maxsize=8)
+def _unassessed_row(width: int, credit: float) -> np.ndarray:
+    """The credit table's last row: what a school that filed no need gives every category
+    (the padding column, id -1, earns nothing). Read-only, shared between layouts."""
+    row = np.full((1, width), credit, dtype=np.float32)
+    row[0, -1] = 0.0
+    row.flags.writeable = False
+    return row
 
 
 def credited_categories(

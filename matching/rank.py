@@ -92,7 +92,7 @@ def rank_offerings(
     layout = layout_needs(
         [slots], [(school.grade_low, school.grade_high)], tree, snap.languages, cfg
     )
-    relevant = layout.credit_table[:-1].max(axis=0) > 0  # last row: the unassessed credit
+    relevant = np.maximum.reduce(layout.credit_table[:-1], axis=0) > 0  # last: unassessed
     covered = np.array(sorted(school.covered_by or ()), dtype=np.int64)
     off, base_rows, buffer_rows = snap.candidates(
         school.lat, school.lon, query_radius_km(cfg, school.locale), relevant, covered
@@ -108,6 +108,8 @@ def rank_offerings(
         keep &= filter_mask(off, distance, filters, tree, snap.languages)
     need_index = one_need_index(school.need_index, cfg)
     record = high_need_record(index.history, off.organization_ids, cfg)
+    # The index's config: its rows' fixed terms are kept (another config computes its own).
+    fixed = snap.fixed_terms(base_rows, buffer_rows, cfg) if cfg is index.config else None
     terms = offering_terms(
         off,
         need_index,
@@ -118,12 +120,21 @@ def rank_offerings(
         reverse=False,
         config=cfg,
         record=record,
+        fixed=fixed,
     )
-    bound = upper_bound(off, layout.needs, layout.credit_table, terms, reach_value, cfg)
     history, served, like = history_points(
         index.history, school.lat, school.lon, slots, off.organization_ids, cfg
     )
-    bound = np.where(keep, bound + history, -np.inf)
+    # With no more candidates than the first batch, every eligible one is scored exactly at
+    # once and no bound can add a row (an ineligible one is bounded at -inf): none is computed.
+    batch = max(8 * k, FIRST_BATCH)
+    bound = None
+    if len(off) > batch:
+        bound = upper_bound(
+            off, layout.needs, layout.credit_table, terms, reach_value, cfg,
+            None if fixed is None else fixed.grade_key,
+        )  # fmt: skip
+        bound = np.where(keep, bound + history, -np.inf)
     top_priority = np.array([n.priority == slots[0].priority for n in slots])
     queries = snap.query_text.terms(layout.texts)
 
@@ -162,10 +173,13 @@ def rank_offerings(
 
     # Score exactly the most promising rows first; then every row whose bound still reaches
     # the k-th best exact score (nothing else can enter the top k).
-    first = _best_by(bound, max(8 * k, FIRST_BATCH))
-    first = first[keep[first]]  # fewer eligible candidates than the batch: all of them
+    if bound is None:
+        first = keep.nonzero()[0]
+    else:
+        first = _best_by(bound, batch)
+        first = first[keep[first]]  # fewer eligible candidates than the batch: all of them
     top_off, scored = exact(first)
-    if len(first) >= k:
+    if bound is not None and len(first) >= k:
         kth = scored.score.copy()
         kth.partition(len(first) - k)
         more = (bound >= kth[len(first) - k] - BOUND_SLACK).nonzero()[0]
@@ -174,17 +188,20 @@ def rank_offerings(
             top_off, scored = exact(more)
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
+    # (Without a bound every eligible candidate is scored already.)
     meets_top = _meets_top(scored, top_priority)
-    found = scored.score[meets_top].max() if meets_top.any() else -np.inf
-    if (~meets_top).any() and scored.score[~meets_top].max() >= found:
-        top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)][top_priority]]
-        may_meet_top = best_per_row(off.categories, top_credit.max(axis=0).__getitem__) > 0
-        extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
-        if len(np.setdiff1d(extra, first)):
-            first = np.union1d(first, extra)
-            top_off, scored = exact(first)
-            meets_top = _meets_top(scored, top_priority)
-    lift = priority_lift(scored.score, top_off.ids, meets_top, np.ones(len(first), dtype=bool))
+    if bound is not None and _any(~meets_top):
+        found = scored.score[meets_top].max() if _any(meets_top) else -np.inf
+        if scored.score[~meets_top].max() >= found:
+            top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)]]
+            top_credit = top_credit[top_priority].max(axis=0)
+            may_meet_top = best_per_row(off.categories, top_credit.__getitem__) > 0
+            extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
+            if len(np.setdiff1d(extra, first)):
+                first = np.union1d(first, extra)
+                top_off, scored = exact(first)
+                meets_top = _meets_top(scored, top_priority)
+    lift = _priority_lift(scored.score, top_off.ids, meets_top)
     scored = replaced(scored, score=scored.score + lift, priority=lift)
     off = top_off
     ctx = Context(
@@ -237,7 +254,22 @@ def rank_offerings(
 def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
     """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
     credit = scored.credit[:, : len(top_priority)][:, top_priority]
-    return (credit > 0).any(axis=1) & ~scored.demoted
+    return np.logical_or.reduce(credit > 0, axis=1) & ~scored.demoted
+
+
+def _priority_lift(score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray) -> np.ndarray:
+    """matching.priority.priority_lift of every row, whose all-zero answer when the best row
+    meeting a top-priority need already leads (or no row meets one, or every row does) is
+    told by two maxima, without the call."""
+    others = ~meets_top
+    if _any(meets_top) and _any(others) and not score[meets_top].max() > score[others].max():
+        return priority_lift(score, ids, meets_top, np.ones(len(score), dtype=bool))
+    return np.zeros(len(score))
+
+
+def _any(mask: np.ndarray) -> bool:
+    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
+    return bool(np.logical_or.reduce(mask, axis=None))
 
 
 # How many offerings rank_organizations ranks at most to find k organizations.

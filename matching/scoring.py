@@ -30,7 +30,6 @@ from __future__ import annotations
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
-from functools import lru_cache
 from typing import Any, TypeVar, cast
 
 import numpy as np
@@ -284,11 +283,14 @@ def score_rows(
     schedule_issue = schedule_issue.astype(np.intp, copy=False)
     delivery_issue = delivery_issue.astype(np.intp, copy=False)
     students = per_row(needs.students)
-    if (students > 0).any():
+    stated = students > 0
+    if stated.any():
+        # Dividing by NaN where no count is stated (not by 0: no floating-point warning to
+        # silence) leaves NaN there, read as no shortfall like an unknown capacity left.
         left = off.students_left[:, None]
-        with np.errstate(divide="ignore", invalid="ignore"):
-            short = np.clip(1 - left / students, 0.0, 1.0)
-        capacity_short = np.where(np.isnan(short) | ~(students > 0), 0.0, short)
+        short = 1 - left / np.where(stated, students, np.nan)
+        short = np.minimum(np.maximum(short, 0.0), 1.0)
+        capacity_short = np.where(np.isnan(short), 0.0, short)
         soft = soft + c.capacity_short_penalty * capacity_short
     else:  # no need says how many students it affects
         capacity_short = np.zeros(credit.shape)
@@ -375,6 +377,37 @@ class OfferingTerms:
     equity: np.ndarray  # equity points
 
 
+@dataclass(frozen=True)
+class FixedTerms:
+    """Per offering, the parts of offering_terms and upper_bound that depend on neither the
+    school, its needs nor the date (only on the configuration), so an index can compute them
+    once for all its rows and gather them per ranking (Snapshot.fixed_terms)."""
+
+    soft: np.ndarray  # float64: OfferingTerms.soft
+    full: np.ndarray  # bool: OfferingTerms.full
+    grade_key: np.ndarray  # intp: the offering's (grade_low, grade_high) cell (_grade_bound)
+
+    def take(self, rows: np.ndarray) -> FixedTerms:
+        return FixedTerms(*(values.take(rows) for values in vars(self).values()))
+
+    @staticmethod
+    def concat(first: FixedTerms, second: FixedTerms) -> FixedTerms:
+        """Rows of first then second."""
+        pairs = zip(vars(first).values(), vars(second).values(), strict=True)
+        return FixedTerms(*(np.concatenate(pair) for pair in pairs))
+
+
+def fixed_terms(off: OfferingColumns, config: RankingConfig) -> FixedTerms:
+    """The FixedTerms of these offerings."""
+    c = config
+    tables = _tables(c)
+    return FixedTerms(
+        soft=tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty),
+        full=(off.schools_left <= 0) | (off.students_left <= 0),
+        grade_key=(off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1),
+    )
+
+
 def offering_terms(
     off: OfferingColumns,
     need_index: np.ndarray | float,
@@ -386,14 +419,17 @@ def offering_terms(
     reverse: bool,
     config: RankingConfig,
     record: np.ndarray | None = None,
+    fixed: FixedTerms | None = None,
 ) -> OfferingTerms:
     """record: per row, the organization's equity record (matching.history.high_need_record:
     mean need index of the schools it served), blended into a forward equity value with
-    config.equity_record_share; None (no partnership history) leaves the value as it is."""
+    config.equity_record_share; None (no partnership history) leaves the value as it is.
+    fixed: the rows' fixed_terms, when the caller has them (computed if None)."""
     c = config
     tables = _tables(c)
-    soft = tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty)
-    full = (off.schools_left <= 0) | (off.students_left <= 0)
+    if fixed is None:
+        fixed = fixed_terms(off, c)
+    soft, full = fixed.soft, fixed.full
     inactive = (as_of < off.active_from) | (as_of > off.active_until)
     population_match = (off.populations & populations) != 0
     language_access = any_overlap(off.languages, languages)
@@ -418,6 +454,7 @@ def upper_bound(
     terms: OfferingTerms,
     reach: np.ndarray,
     config: RankingConfig,
+    grade_key: np.ndarray | None = None,
 ) -> np.ndarray:
     """A score no row can exceed, from its columns alone (no text, one school's needs).
 
@@ -426,15 +463,16 @@ def upper_bound(
     for the school) are exact. Grades are read from the columns: whichever need is primary,
     its grade penalty is at least the smallest over the needs, and a row serving the grades of
     none of them is demoted (score_rows computes the same grade shares). Used to skip the exact
-    scoring (and the text rows) of offerings that cannot reach the top k.
+    scoring (and the text rows) of offerings that cannot reach the top k. grade_key: the
+    rows' FixedTerms.grade_key, when the caller has them.
     """
     c = config
-    grade_penalty, serves_none = _grade_bound(off, needs, c)
+    grade_penalty, serves_none = _grade_bound(off, needs, c, grade_key)
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
-    best = best_per_row(off.categories, weighted.max(axis=0).__getitem__)  # >= max_j w_j c_j
-    total = max(float(needs.weight[0].sum()), 1e-12)
-    earned = weighted.sum(axis=0)
-    breadth = sum_per_row(off.categories, earned.__getitem__)
+    best = best_per_row(off.categories, np.maximum.reduce(weighted, axis=0).take)  # >= max_j
+    total = max(float(np.add.reduce(needs.weight[0])), 1e-12)
+    earned = np.add.reduce(weighted, axis=0)
+    breadth = sum_per_row(off.categories, earned.take)
     breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
     constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
@@ -443,7 +481,7 @@ def upper_bound(
 
 
 def _grade_bound(
-    off: OfferingColumns, needs: NeedArrays, c: RankingConfig
+    off: OfferingColumns, needs: NeedArrays, c: RankingConfig, key: np.ndarray | None = None
 ) -> tuple[np.ndarray | float, np.ndarray | bool]:
     """Per row: the smallest grade penalty over one school's needs, and whether it serves the
     grades of none of them (then it is demoted whichever need is primary). Offered grades are
@@ -457,7 +495,8 @@ def _grade_bound(
     share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
     penalty = (c.grade_partial_penalty * (1 - share)).min(axis=1)
     serves_none = (share <= 0).all(axis=1)
-    key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
+    if key is None:
+        key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
     return penalty[key], serves_none[key]
 
 
@@ -506,8 +545,22 @@ class _Tables:
     delivery_penalty: np.ndarray
 
 
-@lru_cache(maxsize=16)
 def _tables(c: RankingConfig) -> _Tables:
+    """The lookup tables of this configuration, kept per configuration object: by identity,
+    which hashing the ~50 fields of the key (as a cache by value would, ~3 us) costs nothing.
+    An entry holds its configuration, so no other object takes its id while it is kept."""
+    entry = _TABLES.get(id(c))
+    if entry is None:
+        if len(_TABLES) >= 16:
+            _TABLES.clear()
+        entry = _TABLES[id(c)] = (c, _tables_of(c))
+    return entry[1]
+
+
+_TABLES: dict[int, tuple[RankingConfig, _Tables]] = {}
+
+
+def _tables_of(c: RankingConfig) -> _Tables:
     tables = _Tables(
         cost_penalty=_by_cost(c.cost_unknown_penalty, 0.0, c.sliding_scale_penalty, c.fee_penalty),
         affordability=_by_cost(

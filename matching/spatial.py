@@ -45,31 +45,38 @@ class CellGrid:
     def near(self, lat: float, lon: float, radius_km: float) -> np.ndarray:
         """Ascending rows of every cell in the bounding box of the circle of radius_km around
         the point (so every row within radius_km, and some beyond it)."""
-        angle = min(radius_km / EARTH_RADIUS_KM, math.pi)  # beyond pi: the whole sphere
-        reach_deg = math.degrees(angle) + PAD_DEG
-        south, north = max(lat - reach_deg, -90.0), min(lat + reach_deg, 90.0)
-        bands = np.arange(_index(south + 90.0), _index(north + 90.0) + 1, dtype=np.int64)
-        # Widest longitude span of the circle (at the latitude where it is tangent to a
-        # meridian); a circle reaching over a pole spans every longitude.
-        spread = math.sin(angle) / math.cos(math.radians(lat))
-        if north >= 90.0 or south <= -90.0 or spread >= 1.0:
-            columns = [(0, COLUMNS - 1)]
-        else:
-            half = math.degrees(math.asin(spread)) + PAD_DEG
-            west, east = _index(lon - half + 180.0), _index(lon + half + 180.0)
-            if east - west + 1 >= COLUMNS:
-                columns = [(0, COLUMNS - 1)]
-            elif west < 0:  # crosses the antimeridian westwards
-                columns = [(0, east), (west + COLUMNS, COLUMNS - 1)]
-            elif east >= COLUMNS:  # eastwards
-                columns = [(0, east - COLUMNS), (west, COLUMNS - 1)]
-            else:
-                columns = [(west, east)]
-        # Keys where each band's column runs start and end, searched in one go.
-        bounds = np.array([[first for first, _ in columns], [last + 1 for _, last in columns]])
-        keys = bands[None, :, None] * COLUMNS + bounds[:, None, :]
-        starts, stops = self.keys.searchsorted(keys.reshape(2, -1))
+        starts, stops = self.keys.searchsorted(cell_ranges(lat, lon, radius_km))
         return row_ranges(starts, stops)
+
+
+def cell_ranges(lat: float, lon: float, radius_km: float) -> np.ndarray:
+    """(2, runs): the first cell key and the key past the last of each run of cells (one per
+    band, two where the box crosses the antimeridian) in the bounding box of the circle of
+    radius_km around the point; CellGrid.near searches a grid's keys for them."""
+    angle = min(radius_km / EARTH_RADIUS_KM, math.pi)  # beyond pi: the whole sphere
+    reach_deg = math.degrees(angle) + PAD_DEG
+    south, north = max(lat - reach_deg, -90.0), min(lat + reach_deg, 90.0)
+    bands = np.arange(_index(south + 90.0), _index(north + 90.0) + 1, dtype=np.int64)
+    # Widest longitude span of the circle (at the latitude where it is tangent to a
+    # meridian); a circle reaching over a pole spans every longitude.
+    spread = math.sin(angle) / math.cos(math.radians(lat))
+    if north >= 90.0 or south <= -90.0 or spread >= 1.0:
+        columns = [(0, COLUMNS - 1)]
+    else:
+        half = math.degrees(math.asin(spread)) + PAD_DEG
+        west, east = _index(lon - half + 180.0), _index(lon + half + 180.0)
+        if east - west + 1 >= COLUMNS:
+            columns = [(0, COLUMNS - 1)]
+        elif west < 0:  # crosses the antimeridian westwards
+            columns = [(0, east), (west + COLUMNS, COLUMNS - 1)]
+        elif east >= COLUMNS:  # eastwards
+            columns = [(0, east - COLUMNS), (west, COLUMNS - 1)]
+        else:
+            columns = [(west, east)]
+    # Keys where each band's column runs start and end, searched in one go.
+    bounds = np.array([[first for first, _ in columns], [last + 1 for _, last in columns]])
+    keys = bands[None, :, None] * COLUMNS + bounds[:, None, :]
+    return keys.reshape(2, -1)
 
 
 def cell_order(lat: np.ndarray, lon: np.ndarray) -> np.ndarray:

@@ -172,12 +172,17 @@ class LanguageCodes:
 
 def any_overlap(a: np.ndarray, b: np.ndarray) -> np.ndarray:
     """Row-wise "the two multi-word masks share a bit" over the last axis (broadcasts)."""
-    # Only the words b uses can overlap: almost always just the first (64 languages).
-    shape = np.broadcast(a[..., 0], b[..., 0]).shape  # np.broadcast_shapes costs more
-    overlap = np.zeros(shape, dtype=bool)
-    for word in range(b.shape[-1]):
-        if b[..., word].any():
-            overlap |= (a[..., word] & b[..., word]) != 0
+    # Only the words b uses can overlap: almost always just the first (64 languages), which
+    # one reduce over b finds (rather than a test per word).
+    used = np.bitwise_or.reduce(b.reshape(-1, b.shape[-1]), axis=0).tolist()
+    overlap = None
+    for word, bits in enumerate(used):
+        if bits:
+            hit = (a[..., word] & b[..., word]) != 0
+            overlap = hit if overlap is None else overlap | hit
+    if overlap is None:
+        shape = np.broadcast(a[..., 0], b[..., 0]).shape  # np.broadcast_shapes costs more
+        return np.zeros(shape, dtype=bool)
     return overlap
 
 

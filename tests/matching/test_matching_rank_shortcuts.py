@@ -4,11 +4,14 @@
   full reach of every candidate, around the cut-off and where a service radius, a covering
   polygon or at-school delivery could lift the reach.
 - Result dataclasses built by `direct_init` stay frozen, equal and hashable.
+- Fixed terms kept per index base, and rankings with no more candidates than the first batch
+  (scored without an upper bound), give the rankings of the long way round.
 """
 
 from __future__ import annotations
 
 import dataclasses
+from typing import Any
 from unittest.mock import patch
 
 import numpy as np
@@ -176,3 +179,52 @@ def test_upper_bound_with_grades_bounds_every_exact_score(seed: int) -> None:
         wide = upper_bound(off, no_grades, layout.credit_table, terms, reach.value, cfg)
         lowered += int((bound < wide - 1.0).sum())
     assert lowered > 0  # rows serving no need's grades were bounded below the demotion
+
+
+def _bay_area_index(n: int, seed: int) -> tuple[OfferingIndex, Any]:
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    offerings = synthetic_offerings(n, seed, codes, BAY_AREA)
+    index = OfferingIndex.build(offerings, parents, names=names)
+    return index, synthetic_schools(12, seed + 1, codes, BAY_AREA)
+
+
+def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
+    """The fixed terms a snapshot keeps for its base (the index's config) give the rankings
+    of a config computing its candidates' own, also with buffered and removed rows; upserts
+    keep them, a rebuild starts afresh."""
+    index, schools = _bay_area_index(2000, 50)
+    parents, _ = synthetic_taxonomy()
+    index.upsert(synthetic_offerings(60, 52, list(parents), BAY_AREA))  # ids 1..60 replaced
+    index.remove(range(100, 140))
+    snap = index.snapshot()
+    assert not snap.all_alive and len(snap.buffer) == 60
+    same = dataclasses.replace(index.config)  # equal, but not the index's: computed per call
+    for i in range(len(schools)):
+        query, needs = schools.query(i)
+        kept = rank_module.rank_offerings(index, query, needs, k=25, as_of=AS_OF)
+        fresh = rank_module.rank_offerings(index, query, needs, k=25, as_of=AS_OF, config=same)
+        assert kept == fresh
+    assert [entry[0] for entry in snap.base_terms.values()] == [index.config]
+    index.upsert(synthetic_offerings(5, 53, list(parents), BAY_AREA))
+    assert index.snapshot().base_terms is snap.base_terms  # same base, same terms
+    index.rebuild()
+    assert index.snapshot().base_terms == {}
+
+
+def test_rankings_scoring_every_candidate_equal_the_bounded_ones() -> None:
+    """With no more candidates than the first batch, every one is scored exactly and no upper
+    bound is computed; with a first batch smaller than the candidates (bounded), the same
+    results come out."""
+    index, schools = _bay_area_index(3000, 60)
+    for i in range(len(schools)):
+        query, needs = schools.query(i)
+        runs = []
+        for first_batch in (10**9, 0):  # 8 * k = 40 rows: fewer than any school's candidates
+            with (
+                patch.object(rank_module, "FIRST_BATCH", first_batch),
+                patch.object(rank_module, "upper_bound", wraps=rank_module.upper_bound) as bound,
+            ):
+                runs.append(rank_module.rank_offerings(index, query, needs, k=5, as_of=AS_OF))
+            assert bound.call_count == (first_batch == 0)
+        assert runs[0] == runs[1]

@@ -4,7 +4,7 @@ import numpy as np
 import pytest
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching.columns import _HASHER, DocumentFrequency, QueryText, _column, text_rows
+from matching.columns import _HASHER, DocumentFrequency, QueryText, _column, _words, text_rows
 from matching.taxonomy import CategoryTree
 from tests.matching.factories import NAMES, TAXONOMY
 
@@ -92,3 +92,24 @@ def test_a_corpus_of_stop_words_gives_rows_that_match_nothing():
     rows = text_rows(np.array(["the and of", ""], dtype=object))
     assert rows.matrix.nnz == 0
     assert QueryText(DocumentFrequency.of(rows)).transform(["anything"]).nnz == 0
+
+
+def test_query_words_are_the_analyzers_words():
+    texts = ["Café naïve résumé", "THE and of", "", "ab_cd 12 x", "Ünïcödé—dash\u2019s words\u2019"]
+    assert [_words(t) for t in texts] == [_HASHER.build_analyzer()(t) for t in texts]
+
+
+def test_kept_idf_of_query_words_gives_the_terms_a_fresh_frequency_gives():
+    rows = text_rows(
+        np.array(["reading tutoring for teens", "robotics club", "music lessons"], dtype=object)
+    )
+    frequency = DocumentFrequency.of(rows)
+    batches = [["reading robotics", "unknown words"], ["music reading", "tutoring"]]
+    for texts in batches * 2:  # the second time, every word's idf is kept
+        kept = QueryText(frequency).terms(texts)
+        fresh = QueryText(DocumentFrequency(frequency.counts, frequency.documents)).terms(texts)
+        assert kept.columns.tolist() == fresh.columns.tolist()
+        assert kept.weights.tolist() == fresh.weights.tolist()
+    assert frequency.idf_read  # words read, none held by no text kept as an idf
+    assert all(v is None for c, v in frequency.idf_read.items() if frequency.counts[c] == 0)
+    assert frequency.changed(rows, -1).idf_read == {}  # other counts: nothing kept
