@@ -133,8 +133,9 @@ def rank_offerings(
         bound = upper_bound(
             off, layout.needs, layout.credit_table, terms, reach_value, cfg,
             None if fixed is None else fixed.grade_key,
+            history if len(index.history) else None,
         )  # fmt: skip
-        bound = np.where(keep, bound + history, -np.inf)
+        bound = np.where(keep, bound, -np.inf)
     top_priority = np.array([n.priority == slots[0].priority for n in slots])
     queries = snap.query_text.terms(layout.texts)
 

@@ -455,6 +455,7 @@ def upper_bound(
     reach: np.ndarray,
     config: RankingConfig,
     grade_key: np.ndarray | None = None,
+    history: np.ndarray | None = None,
 ) -> np.ndarray:
     """A score no row can exceed, from its columns alone (no text, one school's needs).
 
@@ -464,7 +465,9 @@ def upper_bound(
     its grade penalty is at least the smallest over the needs, and a row serving the grades of
     none of them is demoted (score_rows computes the same grade shares). Used to skip the exact
     scoring (and the text rows) of offerings that cannot reach the top k. grade_key: the
-    rows' FixedTerms.grade_key, when the caller has them.
+    rows' FixedTerms.grade_key, when the caller has them. history: the rows' history points
+    (matching.history.history_points), which a score adds scaled by its fit share
+    (fitted_history, non-decreasing in fit): bounded by the same scaling of the fit's bound.
     """
     c = config
     grade_penalty, serves_none = _grade_bound(off, needs, c, grade_key)
@@ -477,7 +480,10 @@ def upper_bound(
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
     constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
     constraints = constraints - c.demotion * (serves_none | terms.full | terms.inactive)
-    return fit + c.reach_weight * reach + constraints + terms.equity
+    bound = fit + c.reach_weight * reach + constraints + terms.equity
+    if history is not None and c.fit_weight:
+        bound += history * np.minimum(np.maximum(fit / c.fit_weight, 0.0), 1.0)
+    return bound
 
 
 def _grade_bound(

@@ -18,7 +18,12 @@ import numpy as np
 import pytest
 
 import matching.rank as rank_module
-from bench.synthetic import synthetic_offerings, synthetic_schools, synthetic_taxonomy
+from bench.synthetic import (
+    synthetic_history,
+    synthetic_offerings,
+    synthetic_schools,
+    synthetic_taxonomy,
+)
 from geo.distance import haversine_km
 from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
 from matching.index import query_radius_km
@@ -212,11 +217,17 @@ def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
     assert index.snapshot().base_terms == {}
 
 
-def test_rankings_scoring_every_candidate_equal_the_bounded_ones() -> None:
+@pytest.mark.parametrize("partnerships", [0, 4000])
+def test_rankings_scoring_every_candidate_equal_the_bounded_ones(partnerships: int) -> None:
     """With no more candidates than the first batch, every one is scored exactly and no upper
     bound is computed; with a first batch smaller than the candidates (bounded), the same
-    results come out."""
+    results come out, also with a partnership history (whose points the bound scales by the
+    fit's bound, as a score scales them by its fit)."""
     index, schools = _bay_area_index(3000, 60)
+    if partnerships:
+        parents, _ = synthetic_taxonomy()
+        offerings = synthetic_offerings(3000, 60, list(parents), BAY_AREA)
+        index.history = synthetic_history(offerings, partnerships, 61)
     for i in range(len(schools)):
         query, needs = schools.query(i)
         runs = []
@@ -228,3 +239,5 @@ def test_rankings_scoring_every_candidate_equal_the_bounded_ones() -> None:
                 runs.append(rank_module.rank_offerings(index, query, needs, k=5, as_of=AS_OF))
             assert bound.call_count == (first_batch == 0)
         assert runs[0] == runs[1]
+        if partnerships:
+            assert any(c.component == "history" for c in runs[0][0].contributions)
