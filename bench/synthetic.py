@@ -280,11 +280,11 @@ def synthetic_history(offerings: OfferingTable, n: int, seed: int) -> History:
     lat = offerings.lat[pick] + km * np.cos(bearing) / 111.2
     lon = offerings.lon[pick] + km * np.sin(bearing) / (111.2 * np.cos(np.radians(lat)))
     school_ids = np.arange(1, n + 1, dtype=np.int64)
-    again = rng.random(n) < 0.2
+    again = (rng.random(n) < 0.2) & (np.arange(n) > 0)  # the first has no earlier school
     earlier = (rng.random(n) * np.arange(n)).astype(np.int64)
-    school_ids = np.where(again & (np.arange(n) > 0), school_ids[earlier], school_ids)
-    lat = np.where(again & (np.arange(n) > 0), lat[earlier], lat)
-    lon = np.where(again & (np.arange(n) > 0), lon[earlier], lon)
+    school_ids = np.where(again, school_ids[earlier], school_ids)
+    lat = np.where(again, lat[earlier], lat)
+    lon = np.where(again, lon[earlier], lon)
     categories = tuple(
         frozenset(offerings.categories[i][: 1 + int(rng.random() < 0.3)]) for i in pick.tolist()
     )

@@ -132,8 +132,9 @@ class _Rows:
 
     def record(self, config: RankingConfig) -> tuple[np.ndarray, np.ndarray, float]:
         """(organizations, their equity records, the district's mean) for high_need_record."""
-        if self._record is not None and self._record[0] == config:
-            return self._record[1]
+        held = self._record
+        if held is not None and (held[0] is config or held[0] == config):  # `is`: no field walk
+            return held[1]
         history = self.history
         assert history.need_index is not None
         pairs, first = np.unique(
