@@ -1,5 +1,6 @@
 """The minimal endpoint `bench http` compares ours with: FastAPI running the plain PostGIS query
-(bench.postgis_baseline.FORMS["distance"], 20 rows) on a pooled connection, nothing else.
+(bench.postgis_baseline.FORMS, 20 rows; the KNN form by default, the cheaper of the two in
+`bench matching`, or BENCH_FORM=distance) on a pooled connection, nothing else.
 
     BENCH_BASELINE_URL=postgresql+psycopg://… uvicorn bench.minimal_app:app
 """
@@ -16,7 +17,8 @@ from bench.postgis_baseline import FORMS
 
 engine = create_engine(os.environ["BENCH_BASELINE_URL"], pool_size=16, max_overflow=4)
 # psycopg's %(name)s placeholders as SQLAlchemy :name ones.
-STATEMENT = text(FORMS["distance"].replace("%(", ":").replace(")s", ""))
+FORM = os.environ.get("BENCH_FORM", "knn")
+STATEMENT = text(FORMS[FORM].replace("%(", ":").replace(")s", ""))
 app = FastAPI()
 
 

@@ -46,3 +46,32 @@ def test_the_minimal_endpoint_loads_with_the_baselines_query(monkeypatch):
     module = importlib.import_module("bench.minimal_app")
     assert "ST_DWithin" in str(module.STATEMENT)
     assert any(route.path == "/nearby" for route in module.app.routes)
+
+
+def test_the_database_backends_cpu_stands_beside_the_goals_figure():
+    rounds = [_round(4.0, 1.0, None), _round(4.0, 1.0, None)]
+    for r in rounds:
+        for clients in ("1", "16"):
+            r[clients]["ours"]["db_cpu_ms"] = 0.0  # SQLite: no backends
+            r[clients]["minimal"]["db_cpu_ms"] = 1.0
+    summary = http_compare._summary(rounds, first_s=1.0)
+    assert summary["cpu_per_request_ratio"] == 4.0  # the server processes' alone, unchanged
+    assert summary["cpu_with_db_per_request_ratio"] == 2.0  # (4 + 0) / (1 + 1)
+    assert summary["minimal_1"]["db_cpu_ms_per_request"]["median"] == 1.0
+
+
+def test_backends_that_could_not_be_read_give_no_database_figure():
+    rounds = [_round(4.0, 1.0, None)]
+    for clients in ("1", "16"):
+        rounds[0][clients]["ours"]["db_cpu_ms"] = None
+        rounds[0][clients]["minimal"]["db_cpu_ms"] = None
+    summary = http_compare._summary(rounds, first_s=1.0)
+    assert "cpu_with_db_per_request_ratio" not in summary
+    assert "db_cpu_ms_per_request" not in summary["ours_1"]
+
+
+def test_a_backends_cpu_counts_from_its_start_when_it_opened_during_the_phase():
+    before = {10: 5_000_000}
+    after = {10: 6_000_000, 11: 2_000_000}  # 11 opened during the phase
+    assert http_compare._Backends.spent_s(before, after) == 0.003
+    assert http_compare._Backends.spent_s(None, after) is None
