@@ -63,18 +63,13 @@ class OriginCache:
         Redis read). Else None: call `current` (in a thread: it may read)."""
         if self._shared is not None:
             return None
-        with self._lock:
-            fresh = time.monotonic() - self._loaded_at < self._ttl
-            if fresh and self._generation == (_generation, 0):
-                return self._origins
-        return None
+        return self._fresh((_generation, 0))
 
     def current(self) -> set[str]:
         generation = self._now_generation()
-        with self._lock:
-            fresh = time.monotonic() - self._loaded_at < self._ttl
-            if fresh and self._generation == generation:
-                return self._origins
+        origins = self._fresh(generation)
+        if origins is not None:
+            return origins
         try:
             origins = self._load()
         except SQLAlchemyError as exc:
@@ -89,6 +84,14 @@ class OriginCache:
                 generation,
             )
         return origins
+
+    def _fresh(self, generation: tuple[int, int]) -> set[str] | None:
+        """The origins as loaded, if loaded within the TTL at this generation; else None."""
+        with self._lock:
+            fresh = time.monotonic() - self._loaded_at < self._ttl
+            if fresh and self._generation == generation:
+                return self._origins
+        return None
 
 
 _generation = 0
