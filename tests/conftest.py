@@ -126,6 +126,23 @@ def user_token(database: Database, email: str, role: str, **grants: object) -> t
         return user.id, token
 
 
+def portal_read_key(database: Database, district_id: int, user_id: int | None = None) -> str:
+    """A read-scoped API key for a district's portal (made by user_id, when given)."""
+    from app.auth.principal import DISTRICT_ADMIN, Principal
+    from app.services import api_keys
+
+    with database.session() as session:
+        _, key = api_keys.create(
+            session=session,
+            principal=Principal(role=DISTRICT_ADMIN, user_id=user_id, district_id=district_id),
+            district_id=district_id,
+            name="portal",
+            scope="read",
+            allowed_origins=[],
+        )
+        return key
+
+
 @pytest.fixture
 def app(db: Database, settings: Settings) -> FastAPI:
     return create_app(settings, database=db)

@@ -24,7 +24,7 @@ from app.main import create_app
 from app.models import AccessToken, ApiKey, District, ServingVersion
 from app.repositories import serving
 from app.services import accounts, api_keys
-from tests.conftest import statements_sent, user_token
+from tests.conftest import portal_read_key, statements_sent, user_token
 
 
 def _rows(watch) -> dict[str, int]:  # type: ignore[no-untyped-def]
@@ -248,14 +248,8 @@ def test_a_keys_last_use_is_no_credential_change(db, settings, staff):
         district = District(name="Watch district", slug="wd")
         session.add(district)
         session.commit()
-        _, key = api_keys.create(
-            session=session,
-            principal=Principal(role=DISTRICT_ADMIN, district_id=district.id),
-            district_id=district.id,
-            name="portal",
-            scope="read",
-            allowed_origins=[],
-        )
+        district_id = district.id
+    key = portal_read_key(db, district_id)
     _, bearer = staff
     worker = create_app(settings.model_copy(update={"serving_cache_s": 3600.0}), database=db)
     with TestClient(worker, raise_server_exceptions=False) as client:

@@ -9,11 +9,11 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app.auth import passwords
-from app.auth.principal import DISTRICT_ADMIN, OPERATOR, Principal
+from app.auth.principal import OPERATOR
 from app.main import create_app
 from app.models import AuditEvent, District, User
-from app.services import accounts, api_keys
-from tests.conftest import statements_sent, user_token
+from app.services import accounts
+from tests.conftest import portal_read_key, statements_sent, user_token
 
 PASSWORD = "correct horse battery staple"
 
@@ -30,14 +30,7 @@ def admin(db):  # type: ignore[no-untyped-def]
     with db.session() as session:
         session.get(User, user_id).password_hash = passwords.hash_password(PASSWORD)
         session.commit()
-        _, key = api_keys.create(
-            session=session,
-            principal=Principal(role=DISTRICT_ADMIN, user_id=user_id, district_id=district_id),
-            district_id=district_id,
-            name="portal",
-            scope="read",
-            allowed_origins=[],
-        )
+    key = portal_read_key(db, district_id, user_id)
     return user_id, {"Authorization": f"Bearer {token}"}, {"X-API-Key": key}
 
 
