@@ -28,7 +28,7 @@ from geo.distance import haversine_km
 from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
 from matching.index import query_radius_km
 from matching.needs import layout_needs
-from matching.scoring import offering_terms, score_rows, upper_bound
+from matching.scoring import fixed_terms, offering_terms, score_rows, upper_bound
 from tests.matching.factories import AS_OF, build, need, offering, school
 
 BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
@@ -197,7 +197,7 @@ def _bay_area_index(n: int, seed: int) -> tuple[OfferingIndex, Any]:
 def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
     """The fixed terms a snapshot keeps for its base (the index's config) give the rankings
     of a config computing its candidates' own, also with buffered and removed rows; upserts
-    keep them, a rebuild starts afresh."""
+    keep them; a rebuild computes those of its new base before swapping it in (warm)."""
     index, schools = _bay_area_index(2000, 50)
     parents, _ = synthetic_taxonomy()
     index.upsert(synthetic_offerings(60, 52, list(parents), BAY_AREA))  # ids 1..60 replaced
@@ -214,7 +214,13 @@ def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
     index.upsert(synthetic_offerings(5, 53, list(parents), BAY_AREA))
     assert index.snapshot().base_terms is snap.base_terms  # same base, same terms
     index.rebuild()
-    assert index.snapshot().base_terms == {}
+    rebuilt = index.snapshot()
+    assert rebuilt.base_terms is not snap.base_terms  # a new base, its own terms
+    [(config, terms)] = rebuilt.base_terms.values()
+    assert config is index.config
+    expected = fixed_terms(rebuilt.base, index.config)
+    for name, values in vars(expected).items():
+        np.testing.assert_array_equal(getattr(terms, name), values)
 
 
 @pytest.mark.parametrize("partnerships", [0, 4000])
