@@ -51,6 +51,7 @@ from matching.columns import (
     TextRows,
     encode,
     row_ranges,
+    text_norms,
     text_rows,
 )
 from matching.config import RankingConfig
@@ -92,6 +93,13 @@ class Snapshot:
     # own). Derived from `base` alone, so snapshots sharing a base (upserts and removals
     # replace the rest) share it; a rebuild, which makes a new base, starts an empty one.
     base_terms: dict[int, tuple[RankingConfig, FixedTerms]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # id of a DocumentFrequency -> it and the base rows' text norms under it (NaN: not read
+    # yet; columns.text_norms). Shared like base_terms; an upsert or removal changes the
+    # frequencies (every idf moves with the count of texts), so its snapshots start a new
+    # array, filled as rankings read rows (warm() fills it whole).
+    base_norms: dict[int, tuple[DocumentFrequency, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -189,6 +197,10 @@ class Snapshot:
         flag (tens of milliseconds at 100,000 offerings). Snapshots sharing this base (after
         upserts and removals) share the FixedTerms; a rebuild's new base warms its own."""
         self.fixed_terms(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), config)
+        norms = self._norms_array()
+        for start in range(0, len(norms), WARM_ROWS):  # in blocks: bounded temporaries
+            rows = np.arange(start, min(start + WARM_ROWS, len(norms)))
+            norms[rows] = text_norms(self.base_text.matrix, rows, self.frequency)
         if self.radius_classes:
             _ = self._radius_grid  # cached properties: computed on first read
         _ = self.all_alive
@@ -230,10 +242,32 @@ class Snapshot:
         self, base_rows: np.ndarray, buffer_rows: np.ndarray, query: QueryTerms
     ) -> np.ndarray:
         """Text cosine of these base rows followed by these buffer rows with the query texts."""
-        similarity = self.base_text.similarity(base_rows, query)
+        similarity = self.base_text.similarity(base_rows, query, self.text_norms(base_rows))
         if len(buffer_rows) == 0:
             return similarity
         return np.concatenate([similarity, self.buffer_text.similarity(buffer_rows, query)])
+
+    def text_norms(self, base_rows: np.ndarray) -> np.ndarray:
+        """columns.text_norms of these base rows under this snapshot's frequencies: those read
+        before (by any snapshot with this base and these frequencies) are kept, the others
+        computed and kept (a row's norm depends on its text and the frequencies alone)."""
+        kept = self._norms_array()
+        norms = kept.take(base_rows)
+        missing = np.isnan(norms).nonzero()[0]
+        if len(missing):
+            rows = base_rows.take(missing)
+            norms[missing] = kept[rows] = text_norms(self.base_text.matrix, rows, self.frequency)
+        return norms
+
+    def _norms_array(self) -> np.ndarray:
+        """The base rows' kept text norms under this snapshot's frequencies (NaN: unread)."""
+        entry = self.base_norms.get(id(self.frequency))
+        if entry is None:
+            if len(self.base_norms) >= MAX_BASE_NORMS:
+                self.base_norms.clear()
+            norms = np.full(len(self.base), np.nan)
+            entry = self.base_norms[id(self.frequency)] = (self.frequency, norms)
+        return entry[1]
 
     def live(
         self, select: Callable[[OfferingColumns], np.ndarray] | None = None
@@ -266,6 +300,11 @@ class Snapshot:
 _CLASS_KEYS = 2**32
 # Configs whose base FixedTerms a snapshot keeps (each 17 bytes per offering).
 MAX_BASE_TERMS = 2
+# Document frequencies whose base text norms a snapshot keeps (each 8 bytes per offering):
+# the current one and the one before a write, which rankings under way may still read.
+MAX_BASE_NORMS = 2
+# Base rows whose text norms warm() computes at a time (temporaries ~40 bytes per word).
+WARM_ROWS = 50_000
 
 
 @dataclass(frozen=True)

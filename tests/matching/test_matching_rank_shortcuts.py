@@ -26,6 +26,7 @@ from bench.synthetic import (
 )
 from geo.distance import haversine_km
 from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
+from matching.columns import similarity, text_norms
 from matching.index import query_radius_km
 from matching.needs import layout_needs
 from matching.scoring import fixed_terms, offering_terms, score_rows, upper_bound
@@ -221,6 +222,37 @@ def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
     expected = fixed_terms(rebuilt.base, index.config)
     for name, values in vars(expected).items():
         np.testing.assert_array_equal(getattr(terms, name), values)
+
+
+def test_kept_text_norms_give_the_similarity_computed_from_scratch() -> None:
+    """The text norms a snapshot keeps for its base rows (warmed at build, started afresh
+    when an upsert or removal changes the document frequencies, filled as rankings read rows)
+    give exactly the similarity computed with every norm from the frequencies at hand."""
+    index, schools = _bay_area_index(2000, 54)
+    parents, _ = synthetic_taxonomy()
+    snap = index.snapshot()
+    [(frequency, warmed)] = snap.base_norms.values()
+    assert frequency is snap.frequency and not np.isnan(warmed).any()
+    index.upsert(synthetic_offerings(30, 55, list(parents), BAY_AREA))  # ids 1..30 replaced
+    index.remove(range(200, 220))
+    rng = np.random.default_rng(56)
+    for before, after in ((snap, snap), (snap, index.snapshot())):
+        assert before.base_norms is after.base_norms  # same base
+        for i in range(len(schools)):
+            _, needs = schools.query(i)
+            query = after.query_text.terms([f"{n.category} {n.notes}" for n in needs])
+            rows = np.sort(rng.choice(len(after.base), 300, replace=False))
+            kept = after.similarity(rows, np.zeros(0, dtype=np.intp), query)
+            fresh = similarity(after.base_text.matrix, rows, query)
+            np.testing.assert_array_equal(kept, fresh)
+            assert (kept > 0).any()
+        norms = after.base_norms[id(after.frequency)][1]
+        assert np.isnan(norms).any() == (after is not snap)  # filled as read, after a write
+        read = ~np.isnan(norms)
+        np.testing.assert_array_equal(
+            norms[read],
+            text_norms(after.base_text.matrix, np.flatnonzero(read), after.frequency),
+        )
 
 
 @pytest.mark.parametrize("partnerships", [0, 4000])
