@@ -74,15 +74,17 @@ def test_far_virtual_reach_is_the_full_reach(locale: str, known: bool) -> None:
         return haversine_km(*args)
 
     with patch.object(rank_module, "haversine_km", counting):
-        value, eligible, none = rank_module._candidate_reach(query, off, covered, cfg, every=False)
+        reach, none = rank_module._candidate_reach(query, off, covered, cfg, every=False)
     assert none is None
-    assert value.tolist() == full.value.tolist()  # exactly, not approximately
-    assert eligible.tolist() == full.eligible.tolist()
+    # Every field exactly (values not approximately): the explanations read the flags.
+    for name in ("value", "eligible", "virtual", "in_area", "outside_area"):
+        assert getattr(reach, name).tolist() == getattr(full, name).tolist(), name
     # The shortcut was taken: some virtual rows got virtual_reach without a distance.
     assert sum(measured) < len(off)
-    value, eligible, every = rank_module._candidate_reach(query, off, covered, cfg, every=True)
+    reach, every = rank_module._candidate_reach(query, off, covered, cfg, every=True)
     assert every is not None and every.tolist() == distance.tolist()
-    assert value.tolist() == full.value.tolist()
+    for name in ("value", "eligible", "virtual", "in_area", "outside_area"):
+        assert getattr(reach, name).tolist() == getattr(full, name).tolist(), name
 
 
 def test_far_virtual_shortcut_needs_every_virtual_reach_setting() -> None:
@@ -101,9 +103,9 @@ def test_far_virtual_shortcut_needs_every_virtual_reach_setting() -> None:
         off = snap.gather(np.flatnonzero(snap.alive), np.zeros(0, dtype=np.intp))
         distance = haversine_km(query.lat, query.lon, off.lat, off.lon)
         full = rank_module._reach(query, off, distance, empty, cfg)
-        value, eligible, _ = rank_module._candidate_reach(query, off, empty, cfg, every=False)
-        assert value.tolist() == full.value.tolist()
-        assert eligible.tolist() == full.eligible.tolist()
+        reach, _ = rank_module._candidate_reach(query, off, empty, cfg, every=False)
+        assert reach.value.tolist() == full.value.tolist()
+        assert reach.eligible.tolist() == full.eligible.tolist()
 
 
 def test_far_virtual_rows_are_explained_with_their_distance() -> None:
