@@ -29,6 +29,8 @@ Design:
 - Text: words are hashed (matching.columns.TextRows), so there is no vocabulary to go stale,
   and the document frequencies behind idf are updated with every upsert and removal: an
   offering's words count in the very next ranking, with the same idf a rebuild would give.
+  Each base row's TF-IDF norm depends on its text and those frequencies alone: it is kept
+  per frequencies (`text_norms`), so a ranking weighs only the words its queries use.
 """
 
 from __future__ import annotations
@@ -192,10 +194,12 @@ class Snapshot:
         return FixedTerms.concat(picked, fixed_terms(self.buffer.take(buffer_rows), config))
 
     def warm(self, config: RankingConfig) -> None:
-        """Compute now what the first ranking would otherwise compute for the whole base: its
-        FixedTerms under this config, the radius classes' combined grid and the liveness
-        flag (tens of milliseconds at 100,000 offerings). Snapshots sharing this base (after
-        upserts and removals) share the FixedTerms; a rebuild's new base warms its own."""
+        """Compute now what rankings would otherwise compute as they go: the base's FixedTerms
+        under this config and its rows' text norms (a few tens of milliseconds at 100,000
+        offerings: the first ranking after a build paid them), the radius classes' combined
+        grid and the liveness flag. build() and rebuild() call it on the snapshots they make;
+        snapshots sharing this base (after upserts and removals) share the FixedTerms, and
+        the norms until a write changes the document frequencies."""
         self.fixed_terms(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), config)
         norms = self._norms_array()
         for start in range(0, len(norms), WARM_ROWS):  # in blocks: bounded temporaries
