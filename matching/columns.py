@@ -186,9 +186,12 @@ class TextRows:
     def take(self, rows: np.ndarray) -> TextRows:
         return TextRows(self.matrix[rows])
 
-    def similarity(self, rows: np.ndarray, query: QueryTerms) -> np.ndarray:
-        """(len(rows), texts) cosine of these rows and the query texts."""
-        return similarity(self.matrix, rows, query)
+    def similarity(
+        self, rows: np.ndarray, query: QueryTerms, norms: np.ndarray | None = None
+    ) -> np.ndarray:
+        """(len(rows), texts) cosine of these rows and the query texts; norms: the rows'
+        `text_norms` under the query's frequencies, when the caller has them."""
+        return similarity(self.matrix, rows, query, norms)
 
     def weighted(self, rows: np.ndarray, frequency: DocumentFrequency) -> sp.csr_matrix:
         """TF-IDF rows (L2-normalised) of these rows under these document frequencies."""
@@ -379,34 +382,56 @@ class QueryTerms:
 _LOW_MASK = 2**12 - 1  # a few dozen query columns mark ~1% of the bitmap
 
 
-def similarity(matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms) -> np.ndarray:
+def similarity(
+    matrix: sp.csr_matrix, rows: np.ndarray, query: QueryTerms, norms: np.ndarray | None = None
+) -> np.ndarray:
     """(len(rows), texts) float64 cosine of these rows of a term-frequency matrix (TextRows),
     weighted by the query's idf and L2-normalised, with the query texts: what
     `TextRows.weighted(rows) @ QueryText.transform(texts).T` gives, without building either
     sparse matrix. Each row's norm and products are summed in the row's stored order, so the
     same row gives the same value wherever it is stored (base, buffer, after a rebuild).
+    norms: the rows' `text_norms` under query.frequency (computed if None); the rest reads
+    only the entries whose word the query texts use.
     """
     texts = query.weights.shape[1]
     if len(rows) == 0 or len(query.columns) == 0:
         return np.zeros((len(rows), texts), dtype=np.float64)
+    if norms is None:
+        norms = text_norms(matrix, rows, query.frequency)
     starts, stops = matrix.indptr[rows], matrix.indptr[rows + 1]
     lengths = stops - starts
     entries = row_ranges(starts, stops)
     columns = matrix.indices.take(entries)
-    owner = np.arange(len(rows)).repeat(lengths)
-    weight = matrix.data.take(entries).astype(np.float64) * query.frequency.idf(columns)
-    norm = np.sqrt(np.bincount(owner, weight * weight, minlength=len(rows)))
     # Slot of each entry's column among the query's (sorted) columns; hits only. A bitmap of
     # the query columns' low bits rules out most entries before the (costlier) binary search.
     maybe = query.low_bits.take(columns & _LOW_MASK).nonzero()[0]
     slot = np.minimum(query.columns.searchsorted(columns.take(maybe)), len(query.columns) - 1)
     found = (query.columns.take(slot) == columns.take(maybe)).nonzero()[0]
     hit, slot = maybe.take(found), slot.take(found)
-    products = (weight[hit] / norm[owner[hit]])[:, None] * query.weights.take(slot, axis=0)
+    owner = np.arange(len(rows)).repeat(lengths).take(hit)
+    # Each hit's TF-IDF weight, as `text_norms` weighs every entry.
+    weight = matrix.data.take(entries.take(hit)).astype(np.float64)
+    weight *= query.frequency.idf(columns.take(hit))
+    products = (weight / norms.take(owner))[:, None] * query.weights.take(slot, axis=0)
     # One bincount over (row, text) bins: each bin still adds its entries in entry order.
-    bins = owner[hit][:, None] * texts + np.arange(texts)
+    bins = owner[:, None] * texts + np.arange(texts)
     out = np.bincount(bins.ravel(), products.ravel(), minlength=len(rows) * texts)
     return out.reshape(len(rows), texts)
+
+
+def text_norms(matrix: sp.csr_matrix, rows: np.ndarray, frequency: DocumentFrequency) -> np.ndarray:
+    """float64 L2 norm of each of these rows of a term-frequency matrix (TextRows) weighted by
+    these frequencies' idf, its entries summed in stored order (bincount adds a bin's
+    weights in order). A row's norm changes only with the frequencies: an index keeps its
+    base rows' (matching.index.Snapshot.text_norms)."""
+    starts, stops = matrix.indptr[rows], matrix.indptr[rows + 1]
+    lengths = stops - starts
+    entries = row_ranges(starts, stops)
+    owner = np.arange(len(rows)).repeat(lengths)
+    weight = matrix.data.take(entries).astype(np.float64) * frequency.idf(
+        matrix.indices.take(entries)
+    )
+    return np.sqrt(np.bincount(owner, weight * weight, minlength=len(rows)))
 
 
 def row_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

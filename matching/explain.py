@@ -124,6 +124,7 @@ class RowFacts:
         "constraints",
         "cost",
         "cost_amount",
+        "cost_words",
         "credit",
         "delivery_issue",
         "demoted",
@@ -186,6 +187,8 @@ class RowFacts:
         self.estimated = records["location_estimated"].tolist()
         self.cost = records["cost"].tolist()
         self.cost_amount = records["cost_amount"].tolist()
+        # The cost in words, which the constraints, equity and reason each say.
+        self.cost_words = list(map(cost_label, self.cost, self.cost_amount))
         self.grade_low = records["grade_low"].tolist()
         self.grade_high = records["grade_high"].tolist()
         self.verified = records["verified"].tolist()
@@ -291,15 +294,16 @@ def explain_row(
     record (kept only where it served a school on record: Explained.partner_here)."""
     j = f.primary[i]
     primary = slots[j]
+    memo = ctx.memo
     met = _needs_met(ctx, f, i, j, slots)
     key = ("wanted", id(primary), id(school_languages))  # both outlive the ranking
-    wanted = ctx.memo.get(key)
+    wanted = memo.get(key)
     if wanted is None:
         codes = [] if primary is None else sorted(primary.languages)
-        wanted = ctx.memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
+        wanted = memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
     language = _offered_language(ctx.languages, f.languages[i], wanted) if wanted else None
     warnings = _warnings(ctx, f, i, primary, school_grades)
-    contributions = (
+    contributions = [
         Contribution("fit", f.fit[i], _fit_detail(f, i, j, met, primary)),
         Contribution("reach", f.reach[i], _reach_detail(ctx, f, i)),
         Contribution("constraints", f.constraints[i], _constraints_detail(ctx, f, i, warnings)),
@@ -308,18 +312,20 @@ def explain_row(
             f.equity[i],
             _equity_detail(ctx, f, i, need_index, school_populations, language),
         ),
-        *_history(f, i),
-        *_priority(f, i),
-    )
-    estimated = ctx.school_estimated or f.estimated[i]
+    ]
+    if f.history is not None:
+        _history(f, i, contributions)
+    if f.priority is not None and f.priority[i]:
+        detail = "placed first: the best offering for your top-priority need"
+        contributions.append(Contribution("priority", f.priority[i], detail))
     served = 0 if f.served is None else int(f.served[i])
     return Explained(
-        contributions,
+        tuple(contributions),
         met.needs,
         tuple(warnings),
         language,
         met.via_name,
-        estimated,
+        ctx.school_estimated or f.estimated[i],
         served,
         partner_here and served > 0,
     )
@@ -352,13 +358,15 @@ def offering_reason_of(
     against the records on the real Oakland data.
     """
     parts = [_lead(ctx, explained, top_priority), _where(f, i, explained.estimated)]
-    cost = f.cost[i]
-    if cost in (COST_FREE, COST_SLIDING, COST_FEE):
-        parts.append(cost_label(cost, f.cost_amount[i]))
+    if f.cost[i] in _STATED_COSTS:
+        parts.append(f.cost_words[i])
     parts.append("serves " + grade_span(f.grade_low[i], f.grade_high[i]))
     if explained.served or explained.partner_here:
         parts.extend(_track_record(explained))
     return _with_warnings(", ".join(parts), explained.warnings)
+
+
+_STATED_COSTS = frozenset((COST_FREE, COST_SLIDING, COST_FEE))
 
 
 def school_reason(f: RowFacts, i: int, explained: Explained, need_index: float | None) -> str:
@@ -574,9 +582,8 @@ def _constraints_detail(ctx: Context, f: RowFacts, i: int, warnings: Sequence[st
         notes.append("schedule not stated")
     if f.delivery_issue[i] == 1:
         notes.append("delivery not stated")
-    cost = f.cost[i]
-    if cost != COST_FREE:
-        notes.append(cost_label(cost, f.cost_amount[i]))
+    if f.cost[i] != COST_FREE:
+        notes.append(f.cost_words[i])
     if not f.verified[i]:
         notes.append("organization not verified")
     if f.demoted[i]:
@@ -585,26 +592,18 @@ def _constraints_detail(ctx: Context, f: RowFacts, i: int, warnings: Sequence[st
     return "; ".join(notes) if notes else "no constraint issues"
 
 
-def _history(f: RowFacts, i: int) -> tuple[Contribution, ...]:
+def _history(f: RowFacts, i: int, contributions: list[Contribution]) -> None:
     """The track-record contribution of a forward ranking (none where history is not scored)."""
     if f.history is None or f.served is None or f.like is None:
-        return ()
+        return
     served = int(f.served[i])
     if not served:
         detail = "no partnership history yet: counted as a partner of one school"
-        return (Contribution("history", f.history[i], detail),)
-    detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
-    if f.like[i] >= 0.5:
-        detail += "; a usual partner of nearby schools with similar needs"
-    return (Contribution("history", f.history[i], detail),)
-
-
-def _priority(f: RowFacts, i: int) -> tuple[Contribution, ...]:
-    """The lift of matching.priority, on the one row it moved to first place."""
-    if f.priority is None or not f.priority[i]:
-        return ()
-    detail = "placed first: the best offering for your top-priority need"
-    return (Contribution("priority", f.priority[i], detail),)
+    else:
+        detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
+        if f.like[i] >= 0.5:
+            detail += "; a usual partner of nearby schools with similar needs"
+    contributions.append(Contribution("history", f.history[i], detail))
 
 
 def _equity_detail(
@@ -624,7 +623,7 @@ def _equity_detail(
         )
     if ctx.reverse:
         return head + " (higher-need schools first)"
-    reasons = [cost_label(f.cost[i], f.cost_amount[i])]
+    reasons = [f.cost_words[i]]
     if f.population_match[i]:
         key = ("populations", f.populations[i], id(school_populations))
         text = ctx.memo.get(key)

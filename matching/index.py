@@ -29,6 +29,8 @@ Design:
 - Text: words are hashed (matching.columns.TextRows), so there is no vocabulary to go stale,
   and the document frequencies behind idf are updated with every upsert and removal: an
   offering's words count in the very next ranking, with the same idf a rebuild would give.
+  Each base row's TF-IDF norm depends on its text and those frequencies alone: it is kept
+  per frequencies (`text_norms`), so a ranking weighs only the words its queries use.
 """
 
 from __future__ import annotations
@@ -51,6 +53,7 @@ from matching.columns import (
     TextRows,
     encode,
     row_ranges,
+    text_norms,
     text_rows,
 )
 from matching.config import RankingConfig
@@ -79,6 +82,10 @@ class Snapshot:
     virtual_indptr: np.ndarray  # base rows of virtual group g: indptr[g] .. indptr[g + 1] - 1
     sorted_ids: np.ndarray  # base ids sorted, with their rows in id_rows
     id_rows: np.ndarray
+    # (width, base rows): the base rows' category ids slot by slot, each slot contiguous. The
+    # candidate search reads one slot of a few thousand rows at a time (`_relevant`): from
+    # `base.categories` (a view striding over whole records) that costs twice as much.
+    category_slots: np.ndarray
     buffer: OfferingColumns  # upserted since the last build, all alive
     buffer_text: TextRows
     generation: int
@@ -88,6 +95,13 @@ class Snapshot:
     # own). Derived from `base` alone, so snapshots sharing a base (upserts and removals
     # replace the rest) share it; a rebuild, which makes a new base, starts an empty one.
     base_terms: dict[int, tuple[RankingConfig, FixedTerms]] = field(
+        default_factory=dict, compare=False, repr=False
+    )
+    # id of a DocumentFrequency -> it and the base rows' text norms under it (NaN: not read
+    # yet; columns.text_norms). Shared like base_terms; an upsert or removal changes the
+    # frequencies (every idf moves with the count of texts), so its snapshots start a new
+    # array, filled as rankings read rows (warm() fills it whole).
+    base_norms: dict[int, tuple[DocumentFrequency, np.ndarray]] = field(
         default_factory=dict, compare=False, repr=False
     )
 
@@ -129,7 +143,7 @@ class Snapshot:
         # relevant before they meet the few others (wide radii, coverage, other locations),
         # so only those few need sorting and de-duplicating.
         near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
-        near = near[self._live(near, _relevant(self.base, near, relevant))]
+        near = near[self._live(near, _relevant(self.category_slots, near, relevant))]
         wide = self._wide_near(lat, lon)
         covered = self.base_rows_of(covered_ids)
         if len(self.places):  # offerings with another location near the school
@@ -138,7 +152,7 @@ class Snapshot:
                 [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
             )
         other = np.concatenate([wide, covered[covered < len(self.grid.keys)]])
-        other = other[self._live(other, _relevant(self.base, other, relevant))]
+        other = other[self._live(other, _relevant(self.category_slots, other, relevant))]
         in_person = _sorted_unique(np.concatenate([near, other])) if len(other) else near
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
         # them, or has no relevant category): runs of rows after the in-person ones.
@@ -152,13 +166,13 @@ class Snapshot:
         # those branches is not (siblings earn no credit, say).
         known = relevant[: len(self.tree)]
         if (branch[self.tree.branch] & ~known).any():
-            virtual = virtual[_relevant(self.base, virtual, relevant)]
+            virtual = virtual[_relevant(self.category_slots, virtual, relevant)]
         rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
             cols = self.base.take(rows)
             self.places.nearest(cols, lat, lon)
             return cols, rows, np.zeros(0, dtype=np.intp)
-        extra = np.flatnonzero(_relevant(self.buffer, slice(None), relevant))
+        extra = np.flatnonzero(_relevant(self.buffer.categories.T, None, relevant))
         cols = self.gather(rows, extra)
         self.places.nearest(cols, lat, lon)
         return cols, rows, extra
@@ -178,6 +192,22 @@ class Snapshot:
         if len(buffer_rows) == 0:
             return picked
         return FixedTerms.concat(picked, fixed_terms(self.buffer.take(buffer_rows), config))
+
+    def warm(self, config: RankingConfig) -> None:
+        """Compute now what rankings would otherwise compute as they go: the base's FixedTerms
+        under this config and its rows' text norms (a few tens of milliseconds at 100,000
+        offerings: the first ranking after a build paid them), the radius classes' combined
+        grid and the liveness flag. build() and rebuild() call it on the snapshots they make;
+        snapshots sharing this base (after upserts and removals) share the FixedTerms, and
+        the norms until a write changes the document frequencies."""
+        self.fixed_terms(np.zeros(0, dtype=np.intp), np.zeros(0, dtype=np.intp), config)
+        norms = self._norms_array()
+        for start in range(0, len(norms), WARM_ROWS):  # in blocks: bounded temporaries
+            rows = np.arange(start, min(start + WARM_ROWS, len(norms)))
+            norms[rows] = text_norms(self.base_text.matrix, rows, self.frequency)
+        if self.radius_classes:
+            _ = self._radius_grid  # cached properties: computed on first read
+        _ = self.all_alive
 
     def _wide_near(self, lat: float, lon: float) -> np.ndarray:
         """The radius classes' rows near the point, each class searched with its radius
@@ -216,10 +246,32 @@ class Snapshot:
         self, base_rows: np.ndarray, buffer_rows: np.ndarray, query: QueryTerms
     ) -> np.ndarray:
         """Text cosine of these base rows followed by these buffer rows with the query texts."""
-        similarity = self.base_text.similarity(base_rows, query)
+        similarity = self.base_text.similarity(base_rows, query, self.text_norms(base_rows))
         if len(buffer_rows) == 0:
             return similarity
         return np.concatenate([similarity, self.buffer_text.similarity(buffer_rows, query)])
+
+    def text_norms(self, base_rows: np.ndarray) -> np.ndarray:
+        """columns.text_norms of these base rows under this snapshot's frequencies: those read
+        before (by any snapshot with this base and these frequencies) are kept, the others
+        computed and kept (a row's norm depends on its text and the frequencies alone)."""
+        kept = self._norms_array()
+        norms = kept.take(base_rows)
+        missing = np.isnan(norms).nonzero()[0]
+        if len(missing):
+            rows = base_rows.take(missing)
+            norms[missing] = kept[rows] = text_norms(self.base_text.matrix, rows, self.frequency)
+        return norms
+
+    def _norms_array(self) -> np.ndarray:
+        """The base rows' kept text norms under this snapshot's frequencies (NaN: unread)."""
+        entry = self.base_norms.get(id(self.frequency))
+        if entry is None:
+            if len(self.base_norms) >= MAX_BASE_NORMS:
+                self.base_norms.clear()
+            norms = np.full(len(self.base), np.nan)
+            entry = self.base_norms[id(self.frequency)] = (self.frequency, norms)
+        return entry[1]
 
     def live(
         self, select: Callable[[OfferingColumns], np.ndarray] | None = None
@@ -252,6 +304,11 @@ class Snapshot:
 _CLASS_KEYS = 2**32
 # Configs whose base FixedTerms a snapshot keeps (each 17 bytes per offering).
 MAX_BASE_TERMS = 2
+# Document frequencies whose base text norms a snapshot keeps (each 8 bytes per offering):
+# the current one and the one before a write, which rankings under way may still read.
+MAX_BASE_NORMS = 2
+# Base rows whose text norms warm() computes at a time (temporaries ~40 bytes per word).
+WARM_ROWS = 50_000
 
 
 @dataclass(frozen=True)
@@ -379,7 +436,9 @@ class OfferingIndex:
         base = encode(table, tree, languages)
         text = text_rows(table.texts)
         snap = _snapshot(base, text, tree, languages, config, 0)
-        return cls(replace(snap, places=Places.from_table(table)), config)
+        snap = replace(snap, places=Places.from_table(table))
+        snap.warm(config)  # so that the first ranking does not pay for the whole base
+        return cls(snap, config)
 
     # --- reads ---------------------------------------------------------------------------------
     def snapshot(self) -> Snapshot:
@@ -410,6 +469,11 @@ class OfferingIndex:
         snap = self._snapshot
         dead = len(snap.base) - int(snap.alive.sum())
         return len(snap.buffer) + dead > self.config.rebuild_buffer_rows
+
+    def warm(self) -> None:
+        """Snapshot.warm of the current snapshot under the index's config. build() and
+        rebuild() warm the snapshots they make; this is for a caller that wants it again."""
+        self._snapshot.warm(self.config)
 
     # --- writes --------------------------------------------------------------------------------
     def upsert(self, rows: OfferingTable) -> None:
@@ -446,6 +510,7 @@ class OfferingIndex:
             text = TextRows.concat(old.base_text.take(alive), old.buffer_text)
             new = _snapshot(live, text, old.tree, old.languages, self.config, old.generation + 1)
             new = replace(new, places=old.places)
+            new.warm(self.config)  # here, not in the first ranking after the swap
             with self._lock:
                 for op, arg in self._replay:
                     if op == "upsert":
@@ -505,6 +570,7 @@ def _snapshot(
         virtual_indptr=len(in_person) + indptr,
         sorted_ids=base.ids[id_rows],
         id_rows=id_rows,
+        category_slots=np.ascontiguousarray(base.categories.T),
         buffer=base.take(np.zeros(0, dtype=np.intp)),
         buffer_text=text.take(np.zeros(0, dtype=np.intp)),
         generation=generation,
@@ -529,15 +595,19 @@ def _branch_groups(
     return keys, rows[order], np.bincount(group, minlength=len(keys))
 
 
-def _relevant(cols: OfferingColumns, rows: np.ndarray | slice, relevant: np.ndarray) -> np.ndarray:
-    """Whether each of these rows has a category where `relevant` is True.
+def _relevant(slots: np.ndarray, rows: np.ndarray | None, relevant: np.ndarray) -> np.ndarray:
+    """Whether each of these rows (None: every row) has a category where `relevant` is True;
+    slots: (width, rows) category ids (Snapshot.category_slots, or a transposed
+    OfferingColumns.categories).
 
     One category slot at a time, gathering only the category ids: cheaper than gathering
     whole records first or reducing a short axis with numpy.
     """
-    hit = relevant[cols.categories[rows, 0]]
-    for slot in range(1, cols.width):
-        hit = hit | relevant[cols.categories[rows, slot]]
+    hit = None
+    for ids in slots:
+        found = relevant.take(ids if rows is None else ids.take(rows))
+        hit = found if hit is None else np.logical_or(hit, found, out=hit)
+    assert hit is not None  # width >= 1 (matching.columns.encode)
     return hit
 
 

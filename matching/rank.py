@@ -100,12 +100,13 @@ def rank_offerings(
     # Reach decides which candidates are eligible at all: the others (a few in-person rows in
     # the grid cells' corners, usually) are bounded at -inf, so they are never scored, rather
     # than gathered out of the candidates again.
-    reach_value, keep, distance = _candidate_reach(
+    candidate_reach, distance = _candidate_reach(
         school, off, covered, cfg, every=filters is not None
     )
+    reach_value, keep = candidate_reach.value, candidate_reach.eligible
     if filters is not None:
         assert distance is not None
-        keep &= filter_mask(off, distance, filters, tree, snap.languages)
+        keep = keep & filter_mask(off, distance, filters, tree, snap.languages)
     need_index = one_need_index(school.need_index, cfg)
     record = high_need_record(index.history, off.organization_ids, cfg)
     # The index's config: its rows' fixed terms are kept (another config computes its own).
@@ -211,12 +212,11 @@ def rank_offerings(
     )  # fmt: skip
     grades = (school.grade_low, school.grade_high)
     partners_here = _partners_of(index.history, school.school_id)
-    # Distance and reach of the rows that can rank, for the tie-breaks and the explanations
-    # (the scores used the candidates' reach values: the same, computed elementwise).
+    # Distance and reach of the rows that can rank, for the tie-breaks and the explanations.
     pool = top_pool(scored.score, k)
     pool_off = off.take(pool)
     distance = haversine_km(school.lat, school.lon, pool_off.lat, pool_off.lon)
-    reach = _reach(school, pool_off, distance, covered, cfg)
+    reach = take_rows(candidate_reach, first.take(pool))
     order = best_rows(scored, pool, pool_off, distance, k)
     rows = pool[order]
     facts = RowFacts(
@@ -323,16 +323,18 @@ def _candidate_reach(
     cfg: RankingConfig,
     *,
     every: bool,
-) -> tuple[np.ndarray, np.ndarray, np.ndarray | None]:
-    """Per candidate: its reach value and whether it is within reach, as `_reach` gives them;
-    and every candidate's distance when `every` (filters read it), else None.
+) -> tuple[Reach, np.ndarray | None]:
+    """Every candidate's reach, as `_reach` gives it; and every candidate's distance when
+    `every` (filters read it), else None.
 
     Virtual offerings are most of a ranking's candidates, always within reach, and their reach
     is max(value, virtual_reach) (matching.scoring.reach_at). Where the distance in latitude
     alone (a lower bound of the great-circle distance) already decays value below
     virtual_reach at the widest scale, and no service radius or polygon can cover the school
     (value is then at most the decay), the reach is exactly virtual_reach: the haversine and
-    reach_at of those rows are left to the few rows that can rank (their `top_pool`).
+    reach_at of those rows are left out. Their flags follow as reach_at sets them for a
+    virtual row out of every area: not in area; outside where it declares a radius (one that
+    does not reach), or a polygon area when the school's coverage is known.
     """
     n = len(off)
     far = np.zeros(n, dtype=bool)
@@ -348,11 +350,14 @@ def _candidate_reach(
             far &= ~np.isin(off.ids, covered)
     if not far.any():
         distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
-        reach = _reach(school, off, distance, covered, cfg)
-        return reach.value, reach.eligible, distance
+        return _reach(school, off, distance, covered, cfg), distance
     near = (~far).nonzero()[0]
     value = np.full(n, vr)
     eligible = np.ones(n, dtype=bool)
+    in_area = np.zeros(n, dtype=bool)
+    outside = ~np.isnan(off.service_radius_km)
+    if school.covered_by is not None:
+        outside |= off.has_service_area
     if len(near):
         sub = off.take(near)
         reach = _reach(
@@ -360,7 +365,9 @@ def _candidate_reach(
         )
         value[near] = reach.value
         eligible[near] = reach.eligible
-    return value, eligible, None
+        in_area[near] = reach.in_area
+        outside[near] = reach.outside_area
+    return Reach(value, eligible, virtual, in_area, outside), None
 
 
 # Relative and absolute (km) margin of the far-virtual test against rounding (far exceeds it).

@@ -27,6 +27,7 @@ soft - demotion * demote: the need it serves best once constraints count. Then
 
 from __future__ import annotations
 
+import functools
 import math
 from collections.abc import Callable, Iterable
 from dataclasses import dataclass, fields
@@ -492,18 +493,32 @@ def _grade_bound(
     """Per row: the smallest grade penalty over one school's needs, and whether it serves the
     grades of none of them (then it is demoted whichever need is primary). Offered grades are
     -1..12 (matching.columns.encode clips them), so both are computed once per (low, high)
-    pair of offered grades and looked up per row."""
+    pair of offered grades (`_grade_tables`) and looked up per row."""
     valid = needs.valid[0]
     if not valid.any():
         return 0.0, False
-    low, high = needs.grade_low[0][valid], needs.grade_high[0][valid]
-    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
-    share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
-    penalty = (c.grade_partial_penalty * (1 - share)).min(axis=1)
-    serves_none = (share <= 0).all(axis=1)
+    spans = (tuple(needs.grade_low[0][valid].tolist()), tuple(needs.grade_high[0][valid].tolist()))
+    penalty, serves_none = _grade_tables(spans, c.grade_partial_penalty)
     if key is None:
         key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
-    return penalty[key], serves_none[key]
+    return penalty.take(key), serves_none.take(key)
+
+
+@functools.lru_cache(maxsize=1024)
+def _grade_tables(
+    spans: tuple[tuple[int, ...], tuple[int, ...]], partial_penalty: float
+) -> tuple[np.ndarray, np.ndarray]:
+    """_grade_bound's two lookup tables, by (low, high) cell of offered grades, for the needs'
+    grade spans (lows, highs). Needs' grades come from a small set (a school's span or a
+    narrower one), so these repeat across rankings: kept, read-only."""
+    low, high = np.array(spans[0], dtype=np.int64), np.array(spans[1], dtype=np.int64)
+    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
+    share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    penalty = (partial_penalty * (1 - share)).min(axis=1)
+    serves_none = (share <= 0).all(axis=1)
+    penalty.flags.writeable = False
+    serves_none.flags.writeable = False
+    return penalty, serves_none
 
 
 _GRADES = np.arange(-1, 13)  # PK (-1) .. 12, the range offerings' grades are encoded in

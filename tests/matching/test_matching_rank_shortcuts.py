@@ -26,9 +26,10 @@ from bench.synthetic import (
 )
 from geo.distance import haversine_km
 from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
+from matching.columns import similarity, text_norms
 from matching.index import query_radius_km
 from matching.needs import layout_needs
-from matching.scoring import offering_terms, score_rows, upper_bound
+from matching.scoring import fixed_terms, offering_terms, score_rows, upper_bound
 from tests.matching.factories import AS_OF, build, need, offering, school
 
 BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
@@ -73,15 +74,17 @@ def test_far_virtual_reach_is_the_full_reach(locale: str, known: bool) -> None:
         return haversine_km(*args)
 
     with patch.object(rank_module, "haversine_km", counting):
-        value, eligible, none = rank_module._candidate_reach(query, off, covered, cfg, every=False)
+        reach, none = rank_module._candidate_reach(query, off, covered, cfg, every=False)
     assert none is None
-    assert value.tolist() == full.value.tolist()  # exactly, not approximately
-    assert eligible.tolist() == full.eligible.tolist()
+    # Every field exactly (values not approximately): the explanations read the flags.
+    for name in ("value", "eligible", "virtual", "in_area", "outside_area"):
+        assert getattr(reach, name).tolist() == getattr(full, name).tolist(), name
     # The shortcut was taken: some virtual rows got virtual_reach without a distance.
     assert sum(measured) < len(off)
-    value, eligible, every = rank_module._candidate_reach(query, off, covered, cfg, every=True)
+    reach, every = rank_module._candidate_reach(query, off, covered, cfg, every=True)
     assert every is not None and every.tolist() == distance.tolist()
-    assert value.tolist() == full.value.tolist()
+    for name in ("value", "eligible", "virtual", "in_area", "outside_area"):
+        assert getattr(reach, name).tolist() == getattr(full, name).tolist(), name
 
 
 def test_far_virtual_shortcut_needs_every_virtual_reach_setting() -> None:
@@ -100,9 +103,9 @@ def test_far_virtual_shortcut_needs_every_virtual_reach_setting() -> None:
         off = snap.gather(np.flatnonzero(snap.alive), np.zeros(0, dtype=np.intp))
         distance = haversine_km(query.lat, query.lon, off.lat, off.lon)
         full = rank_module._reach(query, off, distance, empty, cfg)
-        value, eligible, _ = rank_module._candidate_reach(query, off, empty, cfg, every=False)
-        assert value.tolist() == full.value.tolist()
-        assert eligible.tolist() == full.eligible.tolist()
+        reach, _ = rank_module._candidate_reach(query, off, empty, cfg, every=False)
+        assert reach.value.tolist() == full.value.tolist()
+        assert reach.eligible.tolist() == full.eligible.tolist()
 
 
 def test_far_virtual_rows_are_explained_with_their_distance() -> None:
@@ -197,7 +200,7 @@ def _bay_area_index(n: int, seed: int) -> tuple[OfferingIndex, Any]:
 def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
     """The fixed terms a snapshot keeps for its base (the index's config) give the rankings
     of a config computing its candidates' own, also with buffered and removed rows; upserts
-    keep them, a rebuild starts afresh."""
+    keep them; a rebuild computes those of its new base before swapping it in (warm)."""
     index, schools = _bay_area_index(2000, 50)
     parents, _ = synthetic_taxonomy()
     index.upsert(synthetic_offerings(60, 52, list(parents), BAY_AREA))  # ids 1..60 replaced
@@ -214,7 +217,44 @@ def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
     index.upsert(synthetic_offerings(5, 53, list(parents), BAY_AREA))
     assert index.snapshot().base_terms is snap.base_terms  # same base, same terms
     index.rebuild()
-    assert index.snapshot().base_terms == {}
+    rebuilt = index.snapshot()
+    assert rebuilt.base_terms is not snap.base_terms  # a new base, its own terms
+    [(config, terms)] = rebuilt.base_terms.values()
+    assert config is index.config
+    expected = fixed_terms(rebuilt.base, index.config)
+    for name, values in vars(expected).items():
+        np.testing.assert_array_equal(getattr(terms, name), values)
+
+
+def test_kept_text_norms_give_the_similarity_computed_from_scratch() -> None:
+    """The text norms a snapshot keeps for its base rows (warmed at build, started afresh
+    when an upsert or removal changes the document frequencies, filled as rankings read rows)
+    give exactly the similarity computed with every norm from the frequencies at hand."""
+    index, schools = _bay_area_index(2000, 54)
+    parents, _ = synthetic_taxonomy()
+    snap = index.snapshot()
+    [(frequency, warmed)] = snap.base_norms.values()
+    assert frequency is snap.frequency and not np.isnan(warmed).any()
+    index.upsert(synthetic_offerings(30, 55, list(parents), BAY_AREA))  # ids 1..30 replaced
+    index.remove(range(200, 220))
+    rng = np.random.default_rng(56)
+    for before, after in ((snap, snap), (snap, index.snapshot())):
+        assert before.base_norms is after.base_norms  # same base
+        for i in range(len(schools)):
+            _, needs = schools.query(i)
+            query = after.query_text.terms([f"{n.category} {n.notes}" for n in needs])
+            rows = np.sort(rng.choice(len(after.base), 300, replace=False))
+            kept = after.similarity(rows, np.zeros(0, dtype=np.intp), query)
+            fresh = similarity(after.base_text.matrix, rows, query)
+            np.testing.assert_array_equal(kept, fresh)
+            assert (kept > 0).any()
+        norms = after.base_norms[id(after.frequency)][1]
+        assert np.isnan(norms).any() == (after is not snap)  # filled as read, after a write
+        read = ~np.isnan(norms)
+        np.testing.assert_array_equal(
+            norms[read],
+            text_norms(after.base_text.matrix, np.flatnonzero(read), after.frequency),
+        )
 
 
 @pytest.mark.parametrize("partnerships", [0, 4000])
