@@ -120,6 +120,87 @@ def test_ad_hoc_answers_are_the_bytes_the_response_model_gives(client):
     assert response.json()["items"]
 
 
+@pytest.fixture
+def solved_for(monkeypatch) -> list[str]:
+    """The endpoints FastAPI solved dependencies for (its handler's own work)."""
+    import fastapi.routing
+
+    solved: list[str] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def recording(*, dependant, **kwargs):  # type: ignore[no-untyped-def]
+        solved.append(getattr(dependant.call, "__name__", ""))
+        return await solve(dependant=dependant, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", recording)
+    return solved
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"limit": "5"}, {"limit": "3", "cursor": "2", "group": "organization"}]
+)
+def test_a_plain_school_ranking_skips_fastapis_handler_and_answers_the_same_bytes(
+    client, app, solved_for, params
+):
+    sid = _school_with_needs(client)
+    org, _ = _partner(client)
+    _offering(client, org, ["mental_health_sel"])
+    _partner(client, name="Other", categories=("mental_health_sel", "arts"))
+    _partner(client, name="Third", categories=("arts",))
+    fast = client.get(f"/v1/schools/{sid}/matches", params=params)
+    assert fast.status_code == 200, fast.text
+    assert "school_matches" not in solved_for
+    # Any dependency override sends every request through FastAPI's own handler.
+    app.dependency_overrides[_school_with_needs] = lambda: None
+    try:
+        full = client.get(f"/v1/schools/{sid}/matches", params=params)
+    finally:
+        app.dependency_overrides.clear()
+    assert "school_matches" in solved_for
+    assert full.status_code == 200, full.text
+    assert fast.content == full.content
+    assert sorted((k, v) for k, v in fast.headers.items() if k != "x-request-id") == sorted(
+        (k, v) for k, v in full.headers.items() if k != "x-request-id"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=5&limit=x", "limit"),
+        ("cursor=1234", "cursor"),
+        ("group=school", "group"),
+        ("equity=2", "equity"),
+        ("category=nope", "category"),
+    ],
+)
+def test_a_request_off_the_plain_path_is_judged_by_fastapi_naming_the_field(
+    client, solved_for, query, field
+):
+    sid = _school_with_needs(client)
+    response = client.get(f"/v1/schools/{sid}/matches?{query}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["loc"][:2] for e in response.json()["errors"]] == [["query", field]]
+    assert "school_matches" in solved_for
+
+
+def test_the_plain_path_still_asks_for_credentials_and_keeps_school_ids_in_range(client):
+    sid = _school_with_needs(client)
+    token = client.headers.pop("Authorization")
+    anonymous = client.get(f"/v1/schools/{sid}/matches")
+    assert anonymous.status_code == 401, anonymous.text
+    client.headers["Authorization"] = "Bearer not-a-token"
+    assert client.get(f"/v1/schools/{sid}/matches").status_code == 401
+    client.headers["Authorization"] = token
+    assert client.get("/v1/schools/2147483648/matches").status_code == 422
+    assert client.get("/v1/schools/0/matches").status_code == 422
+    assert client.get("/v1/schools/987654/matches").status_code == 404
+
+
 def test_the_published_schema_still_names_the_response_model(app):
     paths = app.openapi()["paths"]
     for path, method in (("/v1/schools/{school_id}/matches", "get"), ("/v1/matches", "post")):
