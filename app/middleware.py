@@ -155,17 +155,19 @@ class AccessLog:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            ms = (time.perf_counter() - start) * 1000
-            request_id = scope.get("state", {}).get("request_id", "-")
-            # The path only: query strings and headers (keys, tokens) never reach the log.
-            log.info(
-                "%s %s %s %.1fms %s",
-                loggable(scope["method"]),
-                loggable(scope["path"]),
-                status,
-                ms,
-                request_id,
-            )
+            # Escaping the path costs more than the rest of the line: only for a line written.
+            if log.isEnabledFor(logging.INFO):
+                ms = (time.perf_counter() - start) * 1000
+                request_id = scope.get("state", {}).get("request_id", "-")
+                # The path only: query strings and headers (keys, tokens) never reach the log.
+                log.info(
+                    "%s %s %s %.1fms %s",
+                    loggable(scope["method"]),
+                    loggable(scope["path"]),
+                    status,
+                    ms,
+                    request_id,
+                )
 
 
 def loggable(text: str) -> str:

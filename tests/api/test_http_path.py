@@ -201,6 +201,31 @@ def test_the_plain_path_still_asks_for_credentials_and_keeps_school_ids_in_range
     assert client.get("/v1/schools/987654/matches").status_code == 404
 
 
+def test_only_the_ranking_routes_match_their_paths(app):
+    """create_app matches the rankings' router first; that must not shadow another route."""
+    paths = ["/v1/schools/7/matches", "/v1/matches", "/v1/organizations/7/school-matches"]
+    routes = [
+        context
+        for route in app.router.routes
+        for context in getattr(route, "effective_route_contexts", lambda r=route: [r])()
+    ]
+    matching = {
+        (path, getattr(route, "path_format", None) or route.starlette_route.path_format)
+        for route in routes
+        for path in paths
+        if (route.path_regex or route.starlette_route.path_regex).match(path)
+    }
+    assert matching == {
+        ("/v1/schools/7/matches", "/v1/schools/{school_id}/matches"),
+        ("/v1/matches", "/v1/matches"),
+        (
+            "/v1/organizations/7/school-matches",
+            "/v1/organizations/{organization_id}/school-matches",
+        ),
+    }
+    assert len(routes) > 100
+
+
 def test_the_published_schema_still_names_the_response_model(app):
     paths = app.openapi()["paths"]
     for path, method in (("/v1/schools/{school_id}/matches", "get"), ("/v1/matches", "post")):
