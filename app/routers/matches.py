@@ -32,6 +32,7 @@ from app.deps import (
     get_session,
     guard,
 )
+from app.repositories.offerings import OfferingBrief
 from app.routers.params import NO_NUL, RankingOfferingsDep
 from app.schemas.matches import (
     GROUPING_DOC,
@@ -99,22 +100,39 @@ def _needs_met(result: RankedOffering | RankedSchool) -> list[NeedMet]:
 # for the OpenAPI schema.
 
 
+# The offering part of a result, by offering id, with the brief it was made from: the index
+# gives the same brief object while the offering is unchanged (CatalogIndex.shown).
+_OFFERING_JSON: dict[int, tuple[OfferingBrief, dict[str, Any]]] = {}
+MAX_OFFERINGS_HELD = 10_000
+
+
+def _offering_json(o: OfferingBrief) -> dict[str, Any]:
+    held = _OFFERING_JSON.get(o.id)
+    if held is not None and held[0] is o:
+        return held[1]
+    shown = {
+        "id": int(o.id),
+        "title": str(o.title),
+        "organization_id": int(o.organization_id),
+        "organization_name": str(o.organization_name),
+        "verified": bool(o.verified),
+        "categories": [str(c) for c in o.categories],
+        "cost": None if o.cost is None else str(o.cost),
+        "delivery": [str(d) for d in o.delivery],
+    }
+    if len(_OFFERING_JSON) >= MAX_OFFERINGS_HELD:
+        _OFFERING_JSON.clear()
+    _OFFERING_JSON[o.id] = (o, shown)
+    return shown
+
+
 def _offering_matches_json(ranking: OfferingRanking, limit: int) -> bytes:
     titles = ranking.titles
     items = [
         {
             "rank": int(r.rank),
             "score": float(r.score),
-            "offering": {
-                "id": int(o.id),
-                "title": str(o.title),
-                "organization_id": int(o.organization_id),
-                "organization_name": str(o.organization_name),
-                "verified": bool(o.verified),
-                "categories": [str(c) for c in o.categories],
-                "cost": None if o.cost is None else str(o.cost),
-                "delivery": [str(d) for d in o.delivery],
-            },
+            "offering": _offering_json(o),
             "distance_km": float(r.distance_km),
             "reason": str(r.reason),
             "contributions": [

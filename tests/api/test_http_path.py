@@ -487,3 +487,32 @@ def test_no_result_cache_when_its_size_is_zero(db, settings):
         _partner(worker)
         assert _ids(worker, sid) == _ids(worker, sid)
         assert (app.state.result_cache.hits, len(app.state.result_cache)) == (0, 0)
+
+
+def test_a_renamed_offering_or_organization_shows_in_the_next_answer(db, settings):
+    """The offering part of a result is kept between answers only while the index holds the
+    same offering and organization (CatalogIndex.shown, _offering_json)."""
+    _, token = user_token(db, "operator3@partnermap.test", "admin")
+    app = create_app(settings.model_copy(update={"result_cache_entries": 0}), database=db)
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        worker.headers["Authorization"] = f"Bearer {token}"
+        sid = _school_with_needs(worker)
+        org, offering_id = _partner(worker, name="Before")
+
+        def shown() -> dict:
+            response = worker.get(f"/v1/schools/{sid}/matches")
+            assert response.status_code == 200, response.text
+            return next(
+                i["offering"]
+                for i in response.json()["items"]
+                if i["offering"]["id"] == offering_id
+            )
+
+        first = shown()
+        assert shown() == first
+        renamed = worker.patch(f"/v1/offerings/{offering_id}", json={"title": "After"})
+        assert renamed.status_code == 200, renamed.text
+        assert shown() == {**first, "title": "After"}
+        moved = worker.patch(f"/v1/organizations/{org}", json={"name": "Elsewhere"})
+        assert moved.status_code == 200, moved.text
+        assert shown() == {**first, "title": "After", "organization_name": "Elsewhere"}
