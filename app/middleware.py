@@ -99,6 +99,15 @@ class Deadline:
             await self.app(scope, receive, send)
             return
         started = abandoned = False
+        loop = asyncio.get_running_loop()
+        # Woken once, by whichever comes first: the handler's end (from within its own last
+        # step, so the request goes on in the next turn of the loop, where asyncio.wait would
+        # take two) or the deadline.
+        woken = loop.create_future()
+
+        def wake() -> None:
+            if not woken.done():
+                woken.set_result(None)
 
         async def guarded_send(message: dict) -> None:
             nonlocal started
@@ -107,8 +116,18 @@ class Deadline:
             started = started or message["type"] == "http.response.start"
             await send(message)
 
-        handler = asyncio.ensure_future(self.app(scope, receive, guarded_send))
-        await asyncio.wait({handler}, timeout=self.seconds)
+        async def handle() -> None:
+            try:
+                await self.app(scope, receive, guarded_send)
+            finally:
+                wake()
+
+        handler = loop.create_task(handle())
+        timer = loop.call_later(self.seconds, wake)
+        try:
+            await woken
+        finally:
+            timer.cancel()
         if handler.done() or started:
             await handler
             return
@@ -155,17 +174,19 @@ class AccessLog:
         try:
             await self.app(scope, receive, recording_send)
         finally:
-            ms = (time.perf_counter() - start) * 1000
-            request_id = scope.get("state", {}).get("request_id", "-")
-            # The path only: query strings and headers (keys, tokens) never reach the log.
-            log.info(
-                "%s %s %s %.1fms %s",
-                loggable(scope["method"]),
-                loggable(scope["path"]),
-                status,
-                ms,
-                request_id,
-            )
+            # Escaping the path costs more than the rest of the line: only for a line written.
+            if log.isEnabledFor(logging.INFO):
+                ms = (time.perf_counter() - start) * 1000
+                request_id = scope.get("state", {}).get("request_id", "-")
+                # The path only: query strings and headers (keys, tokens) never reach the log.
+                log.info(
+                    "%s %s %s %.1fms %s",
+                    loggable(scope["method"]),
+                    loggable(scope["path"]),
+                    status,
+                    ms,
+                    request_id,
+                )
 
 
 def loggable(text: str) -> str:

@@ -36,6 +36,8 @@ REREAD_WINDOW = 1000
 # Derived answers (assessed schools and their coverage, per schools version) kept per catalog
 # version.
 DERIVED_KEYS = 8
+# Briefs of shown offerings kept for the next answers that show them (emptied when full).
+MAX_BRIEFS = 10_000
 
 
 class CatalogIndex:
@@ -65,6 +67,9 @@ class CatalogIndex:
         # areas by organization.
         self._shown: dict[int, tuple[Any, ...]] = {}
         self._organizations: dict[int, tuple[str, bool]] = {}
+        # The briefs made from them, each with the two rows it was made from (a changed row is
+        # a new tuple, so a brief is handed out again only while both are the ones it read).
+        self._briefs: dict[int, tuple[tuple[Any, ...], tuple[str, bool], OfferingBrief]] = {}
         self._areas: dict[int, MultiPolygon] = {}
         self._area_orgs = np.zeros(0, dtype=np.int64)
         self._area_shapes: list[MultiPolygon] = []
@@ -128,15 +133,23 @@ class CatalogIndex:
 
     def shown(self, offering_ids: Sequence[int]) -> dict[int, OfferingBrief]:
         """The offerings among these ids that the index holds, as results show them (the index
-        is brought up to date by the ranking that chose them)."""
+        is brought up to date by the ranking that chose them). The same brief object is given
+        again while its offering and organization are unchanged (to be read, never changed)."""
         out = {}
         with self._lock:
+            briefs = self._briefs
             for offering_id in offering_ids:
                 row = self._shown.get(offering_id)
                 org = None if row is None else self._organizations.get(row[2])
                 if row is None or org is None:
                     continue
-                out[offering_id] = OfferingBrief(
+                held = briefs.get(offering_id)
+                if held is not None and held[0] is row and held[1] is org:
+                    out[offering_id] = held[2]
+                    continue
+                if len(briefs) >= MAX_BRIEFS:
+                    briefs.clear()
+                out[offering_id] = brief = OfferingBrief(
                     id=row[0],
                     title=row[1],
                     organization_id=row[2],
@@ -148,6 +161,7 @@ class CatalogIndex:
                     capacity_schools=row[6],
                     capacity_students=row[7],
                 )
+                briefs[offering_id] = (row, org, brief)
         return out
 
     def derived(
@@ -210,6 +224,7 @@ class CatalogIndex:
             self._by_org.setdefault(int(org_id), set()).add(int(offering_id))
         self._shown = {}
         self._organizations = {}
+        self._briefs = {}
         self._areas = {}
         self._read_shown(session, None, None)
         self._newest = newest

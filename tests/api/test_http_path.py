@@ -120,6 +120,112 @@ def test_ad_hoc_answers_are_the_bytes_the_response_model_gives(client):
     assert response.json()["items"]
 
 
+@pytest.fixture
+def solved_for(monkeypatch) -> list[str]:
+    """The endpoints FastAPI solved dependencies for (its handler's own work)."""
+    import fastapi.routing
+
+    solved: list[str] = []
+    solve = fastapi.routing.solve_dependencies
+
+    async def recording(*, dependant, **kwargs):  # type: ignore[no-untyped-def]
+        solved.append(getattr(dependant.call, "__name__", ""))
+        return await solve(dependant=dependant, **kwargs)
+
+    monkeypatch.setattr(fastapi.routing, "solve_dependencies", recording)
+    return solved
+
+
+@pytest.mark.parametrize(
+    "params", [{}, {"limit": "5"}, {"limit": "3", "cursor": "2", "group": "organization"}]
+)
+def test_a_plain_school_ranking_skips_fastapis_handler_and_answers_the_same_bytes(
+    client, app, solved_for, params
+):
+    sid = _school_with_needs(client)
+    org, _ = _partner(client)
+    _offering(client, org, ["mental_health_sel"])
+    _partner(client, name="Other", categories=("mental_health_sel", "arts"))
+    _partner(client, name="Third", categories=("arts",))
+    fast = client.get(f"/v1/schools/{sid}/matches", params=params)
+    assert fast.status_code == 200, fast.text
+    assert "school_matches" not in solved_for
+    # Any dependency override sends every request through FastAPI's own handler.
+    app.dependency_overrides[_school_with_needs] = lambda: None
+    try:
+        full = client.get(f"/v1/schools/{sid}/matches", params=params)
+    finally:
+        app.dependency_overrides.clear()
+    assert "school_matches" in solved_for
+    assert full.status_code == 200, full.text
+    assert fast.content == full.content
+    assert sorted((k, v) for k, v in fast.headers.items() if k != "x-request-id") == sorted(
+        (k, v) for k, v in full.headers.items() if k != "x-request-id"
+    )
+
+
+@pytest.mark.parametrize(
+    ("query", "field"),
+    [
+        ("limit=0", "limit"),
+        ("limit=101", "limit"),
+        ("limit=abc", "limit"),
+        ("limit=5&limit=x", "limit"),
+        ("cursor=1234", "cursor"),
+        ("group=school", "group"),
+        ("equity=2", "equity"),
+        ("category=nope", "category"),
+    ],
+)
+def test_a_request_off_the_plain_path_is_judged_by_fastapi_naming_the_field(
+    client, solved_for, query, field
+):
+    sid = _school_with_needs(client)
+    response = client.get(f"/v1/schools/{sid}/matches?{query}")
+    assert response.status_code == 422, response.text
+    assert response.headers["content-type"].startswith("application/problem+json")
+    assert [e["loc"][:2] for e in response.json()["errors"]] == [["query", field]]
+    assert "school_matches" in solved_for
+
+
+def test_the_plain_path_still_asks_for_credentials_and_keeps_school_ids_in_range(client):
+    sid = _school_with_needs(client)
+    token = client.headers.pop("Authorization")
+    anonymous = client.get(f"/v1/schools/{sid}/matches")
+    assert anonymous.status_code == 401, anonymous.text
+    client.headers["Authorization"] = "Bearer not-a-token"
+    assert client.get(f"/v1/schools/{sid}/matches").status_code == 401
+    client.headers["Authorization"] = token
+    assert client.get("/v1/schools/2147483648/matches").status_code == 422
+    assert client.get("/v1/schools/0/matches").status_code == 422
+    assert client.get("/v1/schools/987654/matches").status_code == 404
+
+
+def test_only_the_ranking_routes_match_their_paths(app):
+    """create_app matches the rankings' router first; that must not shadow another route."""
+    paths = ["/v1/schools/7/matches", "/v1/matches", "/v1/organizations/7/school-matches"]
+    routes = [
+        context
+        for route in app.router.routes
+        for context in getattr(route, "effective_route_contexts", lambda r=route: [r])()
+    ]
+    matching = {
+        (path, getattr(route, "path_format", None) or route.starlette_route.path_format)
+        for route in routes
+        for path in paths
+        if (route.path_regex or route.starlette_route.path_regex).match(path)
+    }
+    assert matching == {
+        ("/v1/schools/7/matches", "/v1/schools/{school_id}/matches"),
+        ("/v1/matches", "/v1/matches"),
+        (
+            "/v1/organizations/7/school-matches",
+            "/v1/organizations/{organization_id}/school-matches",
+        ),
+    }
+    assert len(routes) > 100
+
+
 def test_the_published_schema_still_names_the_response_model(app):
     paths = app.openapi()["paths"]
     for path, method in (("/v1/schools/{school_id}/matches", "get"), ("/v1/matches", "post")):
@@ -381,3 +487,32 @@ def test_no_result_cache_when_its_size_is_zero(db, settings):
         _partner(worker)
         assert _ids(worker, sid) == _ids(worker, sid)
         assert (app.state.result_cache.hits, len(app.state.result_cache)) == (0, 0)
+
+
+def test_a_renamed_offering_or_organization_shows_in_the_next_answer(db, settings):
+    """The offering part of a result is kept between answers only while the index holds the
+    same offering and organization (CatalogIndex.shown, _offering_json)."""
+    _, token = user_token(db, "operator3@partnermap.test", "admin")
+    app = create_app(settings.model_copy(update={"result_cache_entries": 0}), database=db)
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        worker.headers["Authorization"] = f"Bearer {token}"
+        sid = _school_with_needs(worker)
+        org, offering_id = _partner(worker, name="Before")
+
+        def shown() -> dict:
+            response = worker.get(f"/v1/schools/{sid}/matches")
+            assert response.status_code == 200, response.text
+            return next(
+                i["offering"]
+                for i in response.json()["items"]
+                if i["offering"]["id"] == offering_id
+            )
+
+        first = shown()
+        assert shown() == first
+        renamed = worker.patch(f"/v1/offerings/{offering_id}", json={"title": "After"})
+        assert renamed.status_code == 200, renamed.text
+        assert shown() == {**first, "title": "After"}
+        moved = worker.patch(f"/v1/organizations/{org}", json={"name": "Elsewhere"})
+        assert moved.status_code == 200, moved.text
+        assert shown() == {**first, "title": "After", "organization_name": "Elsewhere"}
