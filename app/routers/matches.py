@@ -383,9 +383,11 @@ class SchoolMatchesRoute(APIRoute):
 
         async def handler(request: Request) -> Response:
             arguments = _plain_school_matches(request.scope)
-            if arguments is None or request.app.dependency_overrides:
+            # FastAPI's exit stack for the request's dependencies (an internal of FastAPI's:
+            # without it, as in a FastAPI that names it otherwise, FastAPI answers).
+            stack = request.scope.get("fastapi_inner_astack")
+            if arguments is None or request.app.dependency_overrides or stack is None:
                 return await handled_by_fastapi(request)
-            stack = request.scope["fastapi_inner_astack"]
             session = await stack.enter_async_context(_request_session(request))
             principal = await get_principal(request, session)
             await guard(request, principal)

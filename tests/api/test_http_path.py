@@ -516,3 +516,40 @@ def test_a_renamed_offering_or_organization_shows_in_the_next_answer(db, setting
         moved = worker.patch(f"/v1/organizations/{org}", json={"name": "Elsewhere"})
         assert moved.status_code == 200, moved.text
         assert shown() == {**first, "title": "After", "organization_name": "Elsewhere"}
+
+
+def test_the_plain_paths_dependencies_are_the_routes_own(app):
+    """SchoolMatchesRoute takes the route's dependencies by hand: a dependency added to the
+    route (or to the router's inclusion) must be added to the fast path too, or this fails."""
+    from app import deps
+    from app.routers import matches
+
+    def calls(dependant) -> set:  # type: ignore[no-untyped-def]
+        out = set()
+        for dep in dependant.dependencies:
+            out.add(dep.call)
+            out |= calls(dep)
+        return out
+
+    routes = [  # each inclusion's route, with the router's dependencies (the door)
+        context
+        for route in app.router.routes
+        for context in getattr(route, "effective_route_contexts", lambda r=route: [r])()
+        if context.path_format == "/v1/schools/{school_id}/matches"
+    ]
+    assert len(routes) == 2  # matched first (hidden), and published in its place
+    assert all(isinstance(r.original_route, matches.SchoolMatchesRoute) for r in routes)
+    taken_by_hand = {
+        deps.get_session,
+        deps.get_principal,
+        deps.guard,
+        deps.get_ranking_index,
+        deps.get_app_settings,
+        deps.get_serving_cache,
+        deps.get_result_cache,
+        matches.ranking_filters,
+        matches.reach_params,
+        matches._ranking_offerings,
+    }
+    for route in routes:
+        assert calls(route.dependant) - {deps.get_database} == taken_by_hand
