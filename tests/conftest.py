@@ -126,21 +126,27 @@ def user_token(database: Database, email: str, role: str, **grants: object) -> t
         return user.id, token
 
 
-def portal_read_key(database: Database, district_id: int, user_id: int | None = None) -> str:
-    """A read-scoped API key for a district's portal (made by user_id, when given)."""
+def portal_read_key(
+    database: Database,
+    district_id: int,
+    user_id: int | None = None,
+    origins: tuple[str, ...] = (),
+) -> tuple[int, str]:
+    """(its id, the key) of a read-scoped API key for a district's portal, allowing these
+    origins (made by user_id, when given)."""
     from app.auth.principal import DISTRICT_ADMIN, Principal
     from app.services import api_keys
 
     with database.session() as session:
-        _, key = api_keys.create(
+        key, text = api_keys.create(
             session=session,
             principal=Principal(role=DISTRICT_ADMIN, user_id=user_id, district_id=district_id),
             district_id=district_id,
             name="portal",
             scope="read",
-            allowed_origins=[],
+            allowed_origins=list(origins),
         )
-        return key
+        return key.id, text
 
 
 @pytest.fixture

@@ -18,12 +18,12 @@ from fastapi.testclient import TestClient
 from sqlalchemy import select, text, update
 
 from app import deps
-from app.auth.principal import DISTRICT_ADMIN, Principal
+from app.auth.principal import DISTRICT_ADMIN
 from app.db import PostgresWatch
 from app.main import create_app
 from app.models import AccessToken, ApiKey, District, ServingVersion
 from app.repositories import serving
-from app.services import accounts, api_keys
+from app.services import accounts
 from tests.conftest import portal_read_key, statements_sent, user_token
 
 
@@ -249,7 +249,7 @@ def test_a_keys_last_use_is_no_credential_change(db, settings, staff):
         session.add(district)
         session.commit()
         district_id = district.id
-    key = portal_read_key(db, district_id)
+    _, key = portal_read_key(db, district_id)
     _, bearer = staff
     worker = create_app(settings.model_copy(update={"serving_cache_s": 3600.0}), database=db)
     with TestClient(worker, raise_server_exceptions=False) as client:
@@ -284,16 +284,8 @@ def district_key(db) -> tuple[int, int, str]:  # type: ignore[no-untyped-def]
         session.commit()
         district_id = district.id
     owner_id, _ = user_token(db, "owner@district.test", DISTRICT_ADMIN, district_id=district_id)
-    with db.session() as session:
-        key, text_ = api_keys.create(
-            session=session,
-            principal=Principal(role=DISTRICT_ADMIN, district_id=district_id, user_id=owner_id),
-            district_id=district_id,
-            name="portal",
-            scope="read",
-            allowed_origins=[PORTAL],
-        )
-        return owner_id, key.id, text_
+    key_id, key = portal_read_key(db, district_id, owner_id, (PORTAL,))
+    return owner_id, key_id, key
 
 
 def _worker(settings, db) -> TestClient:  # type: ignore[no-untyped-def]

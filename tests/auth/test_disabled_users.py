@@ -30,7 +30,7 @@ def admin(db):  # type: ignore[no-untyped-def]
     with db.session() as session:
         session.get(User, user_id).password_hash = passwords.hash_password(PASSWORD)
         session.commit()
-    key = portal_read_key(db, district_id, user_id)
+    _, key = portal_read_key(db, district_id, user_id)
     return user_id, {"Authorization": f"Bearer {token}"}, {"X-API-Key": key}
 
 
