@@ -481,12 +481,8 @@ def _summary(rounds: list[dict[str, dict[str, Any]]], first_s: float) -> dict[st
             db = [r[clients][t].get("db_cpu_ms") for r in rounds]
             if all(v is not None for v in db):
                 out[f"{t}_{clients}"]["db_cpu_ms_per_request"] = _spread(db, 3)  # type: ignore[arg-type]
-    with_db = [
-        _cpu_all(r, "ours", db=True) / _cpu_all(r, "minimal", db=True)
-        for r in rounds
-        if _has_db(r) and _cpu_all(r, "minimal", db=True)
-    ]
-    if with_db and len(with_db) == len(rounds):
+    if rounds and all(_has_db(r) and _cpu_all(r, "minimal", db=True) for r in rounds):
+        with_db = [_cpu_all(r, "ours", db=True) / _cpu_all(r, "minimal", db=True) for r in rounds]
         out["cpu_with_db_per_request_ratio_spread"] = _spread(with_db, 3)
         out["cpu_with_db_per_request_ratio"] = out["cpu_with_db_per_request_ratio_spread"]["median"]
     cpu_ratios = [
@@ -522,7 +518,7 @@ def _cpu_all(round_: dict[str, dict[str, Any]], target: str, db: bool = False) -
     """CPU per request of a target over both phases of a round (db: plus its backends')."""
     phases = [round_[c][target] for c in ("1", "16")]
     n = [len(p["latencies"]) for p in phases]
-    per = [p["cpu_ms"] + (p.get("db_cpu_ms") or 0.0 if db else 0.0) for p in phases]
+    per = [p["cpu_ms"] + ((p.get("db_cpu_ms") or 0.0) if db else 0.0) for p in phases]
     return sum(c * k for c, k in zip(per, n, strict=True)) / sum(n)
 
 

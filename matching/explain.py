@@ -313,8 +313,7 @@ def explain_row(
             _equity_detail(ctx, f, i, need_index, school_populations, language),
         ),
     ]
-    if f.history is not None:
-        _history(f, i, contributions)
+    _history(f, i, contributions)
     if f.priority is not None and f.priority[i]:
         detail = "placed first: the best offering for your top-priority need"
         contributions.append(Contribution("priority", f.priority[i], detail))

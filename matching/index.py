@@ -470,11 +470,6 @@ class OfferingIndex:
         dead = len(snap.base) - int(snap.alive.sum())
         return len(snap.buffer) + dead > self.config.rebuild_buffer_rows
 
-    def warm(self) -> None:
-        """Snapshot.warm of the current snapshot under the index's config. build() and
-        rebuild() warm the snapshots they make; this is for a caller that wants it again."""
-        self._snapshot.warm(self.config)
-
     # --- writes --------------------------------------------------------------------------------
     def upsert(self, rows: OfferingTable) -> None:
         """Add offerings, or replace those whose id is already indexed; visible at once."""
