@@ -183,31 +183,35 @@ class RowFacts:
         self.in_area = reach.in_area[place].tolist()
         self.outside = reach.outside_area[place].tolist()
         self.reach_value = reach.value[place].tolist()
-        records = off.records[at]  # one gather of the rows' records
-        self.estimated = records["location_estimated"].tolist()
-        self.cost = records["cost"].tolist()
-        self.cost_amount = records["cost_amount"].tolist()
+        # Each field through off's own view of it (kept by off, and made by the scoring
+        # already): half the cost of gathering the rows' records and viewing their fields.
+        self.estimated = off.location_estimated[at].tolist()
+        self.cost = off.cost[at].tolist()
+        self.cost_amount = off.cost_amount[at].tolist()
         # The cost in words, which the constraints, equity and reason each say.
         self.cost_words = list(map(cost_label, self.cost, self.cost_amount))
-        self.grade_low = records["grade_low"].tolist()
-        self.grade_high = records["grade_high"].tolist()
-        self.verified = records["verified"].tolist()
-        self.populations = records["populations"].tolist()
-        self.languages = records["languages"].tolist()
+        self.grade_low = off.grade_low[at].tolist()
+        self.grade_high = off.grade_high[at].tolist()
+        self.verified = off.verified[at].tolist()
+        self.populations = off.populations[at].tolist()
+        self.languages = off.languages[at].tolist()
         if scored is None:
             return
         if credit_table is None or need_rows is None:
             raise TypeError("RowFacts of scored rows needs credit_table and need_rows")
-        self.via = best_categories(
-            records["categories"], credit_table, np.asarray(need_rows, dtype=np.intp)
-        ).tolist()
+        credit = scored.credit[at]
+        via = best_categories(off.categories[at], credit_table, np.asarray(need_rows, np.intp))
+        # -1 where the row earns no credit (the category there says nothing): rows meeting the
+        # same needs the same way then share their needs met (`_needs_met`), whatever else
+        # they are in.
+        self.via = np.where(credit > 0, via, -1).tolist()
         primary = scored.primary[at]
         self.primary = primary.tolist()
         self.fit = scored.fit[at].tolist()
         self.reach = scored.reach[at].tolist()
         self.constraints = scored.constraints[at].tolist()
         self.equity = scored.equity[at].tolist()
-        self.credit = scored.credit[at].tolist()
+        self.credit = credit.tolist()
         # Per-need facts at each row's primary need j*: entry at * J + j* of each (R, J) array
         # (a take on the flat array costs half of indexing it with two arrays).
         flat = at * scored.credit.shape[1] + primary

@@ -273,6 +273,11 @@ def _any(mask: np.ndarray) -> bool:
     return bool(np.logical_or.reduce(mask, axis=None))
 
 
+def _all(mask: np.ndarray) -> bool:
+    """mask.all() without the method's Python-level dispatch."""
+    return bool(np.logical_and.reduce(mask, axis=None))
+
+
 # How many offerings rank_organizations ranks at most to find k organizations.
 MAX_ORGANIZATION_DEPTH = 5000
 
@@ -515,6 +520,11 @@ def best_rows(
     best rows, best first; equal scores ordered by the tie-breaks of the module docstring
     (track record, distance, capacity left, id). pool_off and distance_km: of the pool rows."""
     score = scored.score[pool]
+    # Without equal scores (almost always), the score alone orders them.
+    by_score = np.argsort(-score, kind="stable")
+    best = score[by_score]
+    if _all(best[1:] != best[:-1]):
+        return by_score[:k]
     served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
     schools_left, students_left = pool_off.schools_left, pool_off.students_left
     schools_left = np.where(np.isnan(schools_left), -1.0, schools_left)  # unstated last
