@@ -307,7 +307,7 @@ def explain_row(
         wanted = memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
     language = _offered_language(ctx.languages, f.languages[i], wanted) if wanted else None
     warnings = _warnings(ctx, f, i, primary, school_grades)
-    contributions = [
+    contributions: tuple[Contribution, ...] = (
         Contribution("fit", f.fit[i], _fit_detail(f, i, j, met, primary)),
         Contribution("reach", f.reach[i], _reach_detail(ctx, f, i)),
         Contribution("constraints", f.constraints[i], _constraints_detail(ctx, f, i, warnings)),
@@ -316,14 +316,15 @@ def explain_row(
             f.equity[i],
             _equity_detail(ctx, f, i, need_index, school_populations, language),
         ),
-    ]
-    _history(f, i, contributions)
+    )
+    if f.history is not None:
+        contributions += (_history(f, i),)
     if f.priority is not None and f.priority[i]:
         detail = "placed first: the best offering for your top-priority need"
-        contributions.append(Contribution("priority", f.priority[i], detail))
+        contributions += (Contribution("priority", f.priority[i], detail),)
     served = 0 if f.served is None else int(f.served[i])
     return Explained(
-        tuple(contributions),
+        contributions,
         met.needs,
         tuple(warnings),
         language,
@@ -595,10 +596,10 @@ def _constraints_detail(ctx: Context, f: RowFacts, i: int, warnings: Sequence[st
     return "; ".join(notes) if notes else "no constraint issues"
 
 
-def _history(f: RowFacts, i: int, contributions: list[Contribution]) -> None:
-    """The track-record contribution of a forward ranking (none where history is not scored)."""
+def _history(f: RowFacts, i: int) -> Contribution:
+    """The track-record contribution of a forward ranking (of rows whose history is scored)."""
     if f.history is None or f.served is None or f.like is None:
-        return
+        raise TypeError("a track record is written of rows whose history is scored")
     served = int(f.served[i])
     if not served:
         detail = "no partnership history yet: counted as a partner of one school"
@@ -606,7 +607,7 @@ def _history(f: RowFacts, i: int, contributions: list[Contribution]) -> None:
         detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
         if f.like[i] >= 0.5:
             detail += "; a usual partner of nearby schools with similar needs"
-    contributions.append(Contribution("history", f.history[i], detail))
+    return Contribution("history", f.history[i], detail)
 
 
 def _equity_detail(
@@ -626,15 +627,15 @@ def _equity_detail(
         )
     if ctx.reverse:
         return head + " (higher-need schools first)"
-    reasons = [f.cost_words[i]]
+    reasons = f.cost_words[i]
     if f.population_match[i]:
         key = ("populations", f.populations[i], id(school_populations))
         text = ctx.memo.get(key)
         if text is None:
             mask, served = f.populations[i], set(school_populations)
             shared = [p for b, p in enumerate(POPULATIONS) if mask & (1 << b) and p in served]
-            text = ctx.memo[key] = "prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
-        reasons.append(text)
+            text = ctx.memo[key] = ", prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
+        reasons += text
     if f.language_access[i] and language:
-        reasons.append(f"offered in {language_name(language)}")
-    return f"{head} x equity value {f.equity_value[i]:.2f} ({', '.join(reasons)})"
+        reasons += f", offered in {language_name(language)}"
+    return f"{head} x equity value {f.equity_value[i]:.2f} ({reasons})"
