@@ -123,7 +123,6 @@ class RowFacts:
         "capacity_short",
         "constraints",
         "cost",
-        "cost_amount",
         "cost_words",
         "credit",
         "delivery_issue",
@@ -153,7 +152,6 @@ class RowFacts:
         "priority",
         "reach",
         "reach_value",
-        "rows",
         "schedule_issue",
         "served",
         "text",
@@ -175,7 +173,6 @@ class RowFacts:
         need_rows: np.ndarray | Sequence[int] | None = None,
     ) -> None:
         at = np.asarray(rows, dtype=np.intp)
-        self.rows = at.tolist()
         place = at if reach_at is None else reach_at
         self.distance = distance_km[place].tolist()
         self.km = [f"{d:.1f}" for d in self.distance]  # in the reach detail and the reason
@@ -187,9 +184,8 @@ class RowFacts:
         # already): half the cost of gathering the rows' records and viewing their fields.
         self.estimated = off.location_estimated[at].tolist()
         self.cost = off.cost[at].tolist()
-        self.cost_amount = off.cost_amount[at].tolist()
         # The cost in words, which the constraints, equity and reason each say.
-        self.cost_words = list(map(cost_label, self.cost, self.cost_amount))
+        self.cost_words = list(map(cost_label, self.cost, off.cost_amount[at].tolist()))
         self.grade_low = off.grade_low[at].tolist()
         self.grade_high = off.grade_high[at].tolist()
         self.verified = off.verified[at].tolist()
