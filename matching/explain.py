@@ -123,7 +123,6 @@ class RowFacts:
         "capacity_short",
         "constraints",
         "cost",
-        "cost_amount",
         "cost_words",
         "credit",
         "delivery_issue",
@@ -153,7 +152,6 @@ class RowFacts:
         "priority",
         "reach",
         "reach_value",
-        "rows",
         "schedule_issue",
         "served",
         "text",
@@ -175,7 +173,6 @@ class RowFacts:
         need_rows: np.ndarray | Sequence[int] | None = None,
     ) -> None:
         at = np.asarray(rows, dtype=np.intp)
-        self.rows = at.tolist()
         place = at if reach_at is None else reach_at
         self.distance = distance_km[place].tolist()
         self.km = [f"{d:.1f}" for d in self.distance]  # in the reach detail and the reason
@@ -183,31 +180,34 @@ class RowFacts:
         self.in_area = reach.in_area[place].tolist()
         self.outside = reach.outside_area[place].tolist()
         self.reach_value = reach.value[place].tolist()
-        records = off.records[at]  # one gather of the rows' records
-        self.estimated = records["location_estimated"].tolist()
-        self.cost = records["cost"].tolist()
-        self.cost_amount = records["cost_amount"].tolist()
+        # Each field through off's own view of it (kept by off, and made by the scoring
+        # already): half the cost of gathering the rows' records and viewing their fields.
+        self.estimated = off.location_estimated[at].tolist()
+        self.cost = off.cost[at].tolist()
         # The cost in words, which the constraints, equity and reason each say.
-        self.cost_words = list(map(cost_label, self.cost, self.cost_amount))
-        self.grade_low = records["grade_low"].tolist()
-        self.grade_high = records["grade_high"].tolist()
-        self.verified = records["verified"].tolist()
-        self.populations = records["populations"].tolist()
-        self.languages = records["languages"].tolist()
+        self.cost_words = list(map(cost_label, self.cost, off.cost_amount[at].tolist()))
+        self.grade_low = off.grade_low[at].tolist()
+        self.grade_high = off.grade_high[at].tolist()
+        self.verified = off.verified[at].tolist()
+        self.populations = off.populations[at].tolist()
+        self.languages = off.languages[at].tolist()
         if scored is None:
             return
         if credit_table is None or need_rows is None:
             raise TypeError("RowFacts of scored rows needs credit_table and need_rows")
-        self.via = best_categories(
-            records["categories"], credit_table, np.asarray(need_rows, dtype=np.intp)
-        ).tolist()
+        credit = scored.credit[at]
+        via = best_categories(off.categories[at], credit_table, np.asarray(need_rows, np.intp))
+        # -1 where the row earns no credit (the category there says nothing): rows meeting the
+        # same needs the same way then share their needs met (`_needs_met`), whatever else
+        # they are in.
+        self.via = np.where(credit > 0, via, -1).tolist()
         primary = scored.primary[at]
         self.primary = primary.tolist()
         self.fit = scored.fit[at].tolist()
         self.reach = scored.reach[at].tolist()
         self.constraints = scored.constraints[at].tolist()
         self.equity = scored.equity[at].tolist()
-        self.credit = scored.credit[at].tolist()
+        self.credit = credit.tolist()
         # Per-need facts at each row's primary need j*: entry at * J + j* of each (R, J) array
         # (a take on the flat array costs half of indexing it with two arrays).
         flat = at * scored.credit.shape[1] + primary
@@ -303,7 +303,7 @@ def explain_row(
         wanted = memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
     language = _offered_language(ctx.languages, f.languages[i], wanted) if wanted else None
     warnings = _warnings(ctx, f, i, primary, school_grades)
-    contributions = [
+    contributions: tuple[Contribution, ...] = (
         Contribution("fit", f.fit[i], _fit_detail(f, i, j, met, primary)),
         Contribution("reach", f.reach[i], _reach_detail(ctx, f, i)),
         Contribution("constraints", f.constraints[i], _constraints_detail(ctx, f, i, warnings)),
@@ -312,14 +312,15 @@ def explain_row(
             f.equity[i],
             _equity_detail(ctx, f, i, need_index, school_populations, language),
         ),
-    ]
-    _history(f, i, contributions)
+    )
+    if f.history is not None:
+        contributions += (_history(f, i),)
     if f.priority is not None and f.priority[i]:
         detail = "placed first: the best offering for your top-priority need"
-        contributions.append(Contribution("priority", f.priority[i], detail))
+        contributions += (Contribution("priority", f.priority[i], detail),)
     served = 0 if f.served is None else int(f.served[i])
     return Explained(
-        tuple(contributions),
+        contributions,
         met.needs,
         tuple(warnings),
         language,
@@ -591,10 +592,10 @@ def _constraints_detail(ctx: Context, f: RowFacts, i: int, warnings: Sequence[st
     return "; ".join(notes) if notes else "no constraint issues"
 
 
-def _history(f: RowFacts, i: int, contributions: list[Contribution]) -> None:
-    """The track-record contribution of a forward ranking (none where history is not scored)."""
+def _history(f: RowFacts, i: int) -> Contribution:
+    """The track-record contribution of a forward ranking (of rows whose history is scored)."""
     if f.history is None or f.served is None or f.like is None:
-        return
+        raise TypeError("a track record is written of rows whose history is scored")
     served = int(f.served[i])
     if not served:
         detail = "no partnership history yet: counted as a partner of one school"
@@ -602,7 +603,7 @@ def _history(f: RowFacts, i: int, contributions: list[Contribution]) -> None:
         detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
         if f.like[i] >= 0.5:
             detail += "; a usual partner of nearby schools with similar needs"
-    contributions.append(Contribution("history", f.history[i], detail))
+    return Contribution("history", f.history[i], detail)
 
 
 def _equity_detail(
@@ -622,15 +623,15 @@ def _equity_detail(
         )
     if ctx.reverse:
         return head + " (higher-need schools first)"
-    reasons = [f.cost_words[i]]
+    reasons = f.cost_words[i]
     if f.population_match[i]:
         key = ("populations", f.populations[i], id(school_populations))
         text = ctx.memo.get(key)
         if text is None:
             mask, served = f.populations[i], set(school_populations)
             shared = [p for b, p in enumerate(POPULATIONS) if mask & (1 << b) and p in served]
-            text = ctx.memo[key] = "prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
-        reasons.append(text)
+            text = ctx.memo[key] = ", prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
+        reasons += text
     if f.language_access[i] and language:
-        reasons.append(f"offered in {language_name(language)}")
-    return f"{head} x equity value {f.equity_value[i]:.2f} ({', '.join(reasons)})"
+        reasons += f", offered in {language_name(language)}"
+    return f"{head} x equity value {f.equity_value[i]:.2f} ({reasons})"

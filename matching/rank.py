@@ -214,10 +214,9 @@ def rank_offerings(
     partners_here = _partners_of(index.history, school.school_id)
     # Distance and reach of the rows that can rank, for the tie-breaks and the explanations.
     pool = top_pool(scored.score, k)
-    pool_off = off.take(pool)
-    distance = haversine_km(school.lat, school.lon, pool_off.lat, pool_off.lon)
+    distance = haversine_km(school.lat, school.lon, off.lat[pool], off.lon[pool])
     reach = take_rows(candidate_reach, first.take(pool))
-    order = best_rows(scored, pool, pool_off, distance, k)
+    order = best_rows(scored, pool, off, distance, k)
     rows = pool[order]
     facts = RowFacts(
         off, reach, distance, rows, scored, order,
@@ -271,6 +270,11 @@ def _priority_lift(score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray) ->
 def _any(mask: np.ndarray) -> bool:
     """mask.any() without the method's Python-level dispatch (hot in ranking)."""
     return bool(np.logical_or.reduce(mask, axis=None))
+
+
+def _all(mask: np.ndarray) -> bool:
+    """mask.all() without the method's Python-level dispatch."""
+    return bool(np.logical_and.reduce(mask, axis=None))
 
 
 # How many offerings rank_organizations ranks at most to find k organizations.
@@ -509,17 +513,23 @@ def rank_schools(
 
 
 def best_rows(
-    scored: Scored, pool: np.ndarray, pool_off: OfferingColumns, distance_km: np.ndarray, k: int
+    scored: Scored, pool: np.ndarray, off: OfferingColumns, distance_km: np.ndarray, k: int
 ) -> np.ndarray:
     """Positions in `pool` (rows whose score reaches the k-th best: scoring.top_pool) of the k
     best rows, best first; equal scores ordered by the tie-breaks of the module docstring
-    (track record, distance, capacity left, id). pool_off and distance_km: of the pool rows."""
+    (track record, distance, capacity left, id). off: the scored rows' offerings;
+    distance_km: of the pool rows."""
     score = scored.score[pool]
+    # Without equal scores (almost always), the score alone orders them.
+    by_score = np.argsort(-score, kind="stable")
+    best = score[by_score]
+    if _all(best[1:] != best[:-1]):
+        return by_score[:k]
     served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
-    schools_left, students_left = pool_off.schools_left, pool_off.students_left
+    schools_left, students_left = off.schools_left[pool], off.students_left[pool]
     schools_left = np.where(np.isnan(schools_left), -1.0, schools_left)  # unstated last
     students_left = np.where(np.isnan(students_left), -1.0, students_left)
-    keys = (pool_off.ids, -students_left, -schools_left, distance_km, -served, -score)
+    keys = (off.ids[pool], -students_left, -schools_left, distance_km, -served, -score)
     return np.lexsort(keys)[:k]
 
 

@@ -6,16 +6,20 @@
 - Result dataclasses built by `direct_init` stay frozen, equal and hashable.
 - Fixed terms kept per index base, and rankings with no more candidates than the first batch
   (scored without an upper bound), give the rankings of the long way round.
+- best_rows orders scores without ties by score alone: the order of every tie-break key.
 """
 
 from __future__ import annotations
 
 import dataclasses
+import math
 from typing import Any
 from unittest.mock import patch
 
 import numpy as np
 import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
 
 import matching.rank as rank_module
 from bench.synthetic import (
@@ -26,7 +30,7 @@ from bench.synthetic import (
 )
 from geo.distance import haversine_km
 from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
-from matching.columns import similarity, text_norms
+from matching.columns import OfferingColumns, similarity, text_norms
 from matching.index import query_radius_km
 from matching.needs import layout_needs
 from matching.scoring import fixed_terms, offering_terms, score_rows, upper_bound
@@ -281,3 +285,58 @@ def test_rankings_scoring_every_candidate_equal_the_bounded_ones(partnerships: i
         assert runs[0] == runs[1]
         if partnerships:
             assert any(c.component == "history" for c in runs[0][0].contributions)
+
+
+@settings(max_examples=300, deadline=None)
+@given(
+    # Few distinct values, so that pools with and without equal scores both come up.
+    rows=st.lists(
+        st.tuples(
+            st.sampled_from([0.25, 0.5, 0.75, 1.0, 1.5]),  # score
+            st.sampled_from([0.0, 1.0, 3.0]),  # schools served on record
+            st.sampled_from([1.0, 2.5, 40.0]),  # distance
+            st.sampled_from([math.nan, 0.0, 2.0]),  # schools left (NaN: unstated)
+            st.sampled_from([math.nan, 10.0, 30.0]),  # students left
+        ),
+        min_size=1,
+        max_size=12,
+    ),
+    history=st.booleans(),
+    data=st.data(),
+)
+def test_best_rows_order_equals_every_tie_break(
+    rows: list[tuple[float, float, float, float, float]], history: bool, data: Any
+) -> None:
+    """The rows best_rows picks, in its order, are those of sorting by every key of the
+    module docstring (score, track record, distance, capacity left, id), ties or none."""
+    score, served, distance, schools_left, students_left = map(np.array, zip(*rows, strict=True))
+    n = len(rows)
+    ids = np.array(data.draw(st.permutations(range(1, n + 1))), dtype=np.int64)
+    k = data.draw(st.integers(1, n))
+    # The pool: n of the scored rows (the others are never read).
+    pool = np.array(sorted(data.draw(st.sets(st.integers(0, 2 * n), min_size=n, max_size=n))))
+    size = int(pool.max()) + 1
+
+    def scattered(values: np.ndarray) -> np.ndarray:
+        out = np.zeros(size, dtype=values.dtype)
+        out[pool] = values
+        return out
+
+    off = OfferingColumns.from_arrays(
+        ids=scattered(ids),
+        schools_left=scattered(schools_left),
+        students_left=scattered(students_left),
+        categories=np.full((size, 1), -1, dtype=np.int32),
+    )
+    scores = dataclasses.make_dataclass("Scores", ["score", "served"])
+    scored: Any = scores(scattered(score), scattered(served) if history else None)
+    if not history:
+        served = np.zeros(n)
+    unstated_last = [np.where(np.isnan(v), -1.0, v) for v in (schools_left, students_left)]
+
+    def keys(r: int) -> tuple[float, ...]:
+        schools, students = (v[r] for v in unstated_last)
+        return (-score[r], -served[r], distance[r], -schools, -students, ids[r])
+
+    got = rank_module.best_rows(scored, pool, off, distance, k)
+    assert got.tolist() == sorted(range(n), key=keys)[:k]
