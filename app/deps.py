@@ -122,8 +122,10 @@ PrincipalDep = Annotated[Principal, Depends(get_principal)]
 
 
 async def guard(request: Request, principal: PrincipalDep) -> None:
-    """The permission matrix's door, run before every API route (create_app adds it)."""
-    door(principal, request.method, request.url.path)
+    """The permission matrix's door, run before every API route (create_app adds it). The
+    path is the scope's: request.url would build a whole URL per request for it (its path is
+    the same but for `?`, `#` and `\\` percent-encoded, which match a template alike)."""
+    door(principal, request.method, request.scope["path"])
 
 
 DatabaseDep = Annotated[Database, Depends(get_database)]

@@ -98,7 +98,10 @@ def _needs_met(result: RankedOffering | RankedSchool) -> list[NeedMet]:
 # The answer is serialised once, here, from plain data in the response model's field order and
 # types (no model instances, no second validation): the same bytes FastAPI's response_model
 # would send (tests/api/test_http_path.py checks them against it), and response_model stays
-# for the OpenAPI schema.
+# for the OpenAPI schema. A ranking's results hold plain Python values already, and its
+# contributions and needs met are serialised from their own fields (a direct_init dataclass
+# keeps them, in order, in its __dict__: the schema's Contribution and NeedMet, field for
+# field), so nothing is copied or converted again per result.
 
 
 # The offering part of a result, by offering id, with the brief it was made from: the index
@@ -131,34 +134,21 @@ def _offering_matches_json(ranking: OfferingRanking, limit: int) -> bytes:
     titles = ranking.titles
     items = [
         {
-            "rank": int(r.rank),
-            "score": float(r.score),
+            "rank": r.rank,
+            "score": r.score,
             "offering": _offering_json(o),
-            "distance_km": float(r.distance_km),
-            "reason": str(r.reason),
-            "contributions": [
-                {"component": str(c.component), "points": float(c.points), "detail": str(c.detail)}
-                for c in r.contributions
-            ],
-            "needs_met": [
-                {
-                    "category": str(n.category),
-                    "name": str(n.name),
-                    "priority": int(n.priority),
-                    "credit": float(n.credit),
-                    "via": str(n.via),
-                    "primary": bool(n.primary),
-                }
-                for n in r.needs_met
-            ],
-            "warnings": [str(w) for w in r.warnings],
+            "distance_km": r.distance_km,
+            "reason": r.reason,
+            "contributions": [c.__dict__ for c in r.contributions],
+            "needs_met": [n.__dict__ for n in r.needs_met],
+            "warnings": r.warnings,
             "other_offerings": [
                 {
-                    "id": int(other.offering_id),
-                    "title": str(titles[other.offering_id]),
-                    "rank": int(other.rank),
-                    "score": float(other.score),
-                    "reason": str(other.reason),
+                    "id": other.offering_id,
+                    "title": titles[other.offering_id],
+                    "rank": other.rank,
+                    "score": other.score,
+                    "reason": other.reason,
                 }
                 for other in r.others
                 if other.offering_id in titles

@@ -78,11 +78,11 @@ class CatalogIndex:
         self.warmed.set()  # nothing under way until warming() is called
 
     def current(self, session: Session) -> OfferingIndex:
-        """The index with every committed change applied (within the freshness bound)."""
+        """The index with every committed change applied (within the freshness bound). Only
+        a look at the log changes the index, so whether it needs a rebuild (a count over all
+        its rows) is asked after a look, not on every ranking within the bound."""
         with self._lock:
             if self._index is not None and self._fresh():
-                if self._index.needs_rebuild:
-                    self._index.rebuild()
                 return self._index
             count, looked_at = (self.writes.count if self.writes else 0), time.monotonic()
             if self._index is None:

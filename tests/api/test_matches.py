@@ -1,8 +1,11 @@
 """Rankings over HTTP: both directions, explanations, filters, and freshness after writes."""
 
+import dataclasses
+
 import pytest
 
 from app.services.catalog_index import CatalogIndex
+from app.settings import get_settings
 from tests.api.factories import offering, organization, problem_fields, school
 
 NEAR = {"lat": 37.790, "lon": -122.206}
@@ -132,6 +135,21 @@ def test_every_worker_index_sees_a_write_made_through_another(client, db, school
     client.delete(f"/v1/offerings/{offering_id}")
     with db.session() as session:
         assert offering_id not in other_worker.current(session)
+
+
+def test_a_catch_up_that_fills_the_append_buffer_rebuilds_the_index(client, db):
+    """Only a look at the change log changes an index, so a rebuild is asked for then (not
+    on every ranking within the freshness bound): the ranking after it finds none buffered."""
+    config = dataclasses.replace(get_settings().ranking, rebuild_buffer_rows=1)
+    other_worker = CatalogIndex(config)
+    with db.session() as session:
+        assert len(other_worker.current(session)) == 0
+    org = _org(client, "Partner", NEAR)
+    ids = [_offering(client, org, categories=["arts"], grade_low=0, grade_high=5) for _ in range(2)]
+    with db.session() as session:
+        index = other_worker.current(session)
+        assert index.buffered == 0
+        assert all(i in index for i in ids)
 
 
 def test_hard_filters_exclude_what_they_name(client, school_id):
