@@ -372,11 +372,15 @@ class QueryTerms:
     frequency: DocumentFrequency  # the idf the offering rows are weighted with
     # bool per value of a column's low bits (_LOW_MASK): whether some query column has them
     low_bits: np.ndarray = field(init=False, repr=False, compare=False)
+    # frequency.idf of each column: an offering row's entry can only hit one of these, so
+    # `similarity` looks its idf up here (the same values: idf is elementwise)
+    idf: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         low_bits = np.zeros(_LOW_MASK + 1, dtype=bool)
         low_bits[self.columns & _LOW_MASK] = True
         object.__setattr__(self, "low_bits", low_bits)
+        object.__setattr__(self, "idf", self.frequency.idf(self.columns))
 
 
 _LOW_MASK = 2**12 - 1  # a few dozen query columns mark ~1% of the bitmap
@@ -405,13 +409,14 @@ def similarity(
     # Slot of each entry's column among the query's (sorted) columns; hits only. A bitmap of
     # the query columns' low bits rules out most entries before the (costlier) binary search.
     maybe = query.low_bits.take(columns & _LOW_MASK).nonzero()[0]
-    slot = np.minimum(query.columns.searchsorted(columns.take(maybe)), len(query.columns) - 1)
-    found = (query.columns.take(slot) == columns.take(maybe)).nonzero()[0]
+    candidates = columns.take(maybe)
+    slot = np.minimum(query.columns.searchsorted(candidates), len(query.columns) - 1)
+    found = (query.columns.take(slot) == candidates).nonzero()[0]
     hit, slot = maybe.take(found), slot.take(found)
-    owner = np.arange(len(rows)).repeat(lengths).take(hit)
+    owner = lengths.cumsum().searchsorted(hit, side="right")  # the row holding each hit
     # Each hit's TF-IDF weight, as `text_norms` weighs every entry.
     weight = matrix.data.take(entries.take(hit)).astype(np.float64)
-    weight *= query.frequency.idf(columns.take(hit))
+    weight *= query.idf.take(slot)
     products = (weight / norms.take(owner))[:, None] * query.weights.take(slot, axis=0)
     # One bincount over (row, text) bins: each bin still adds its entries in entry order.
     bins = owner[:, None] * texts + np.arange(texts)
