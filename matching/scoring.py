@@ -267,14 +267,23 @@ def score_rows(
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
 
     # Grades: share of the need's span the offering serves; none at all demotes.
-    low, high = per_row(needs.grade_low), per_row(needs.grade_high)
-    overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(off.grade_low[:, None], low)
-    grade_share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    if group is None:  # one school: looked up by the offering's grade cell, as _grade_bound
+        spans = (tuple(needs.grade_low[0].tolist()), tuple(needs.grade_high[0].tolist()))
+        by_cell = _grade_share_tables(spans, c.grade_partial_penalty)
+        key = grade_key(off)
+        grade_share, soft, ungraded = (table.take(key, axis=0) for table in by_cell)
+    else:
+        low, high = per_row(needs.grade_low), per_row(needs.grade_high)
+        overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(
+            off.grade_low[:, None], low
+        )
+        grade_share = _share(overlap, high - low)
+        soft = c.grade_partial_penalty * (1 - grade_share)
+        ungraded = grade_share <= 0
     shape = credit.shape
     tables = _tables(c)
     # Each soft penalty below is added only where some need can incur it: adding an all-zero
     # term changes no value (every term is >= +0.0), and most needs state no preference.
-    soft = c.grade_partial_penalty * (1 - grade_share)
     schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule), shape)
     if schedule_issue.dtype != bool:
         soft = soft + tables.schedule_penalty[schedule_issue]
@@ -304,20 +313,22 @@ def score_rows(
         language_miss = has_languages & ~offered & listed
         language_unknown = has_languages & ~listed
         soft = soft + c.language_unknown_penalty * language_unknown
-        demote = (grade_share <= 0) | language_miss
+        demote = ungraded | language_miss
     else:  # the common case: no need asks for a language
         language_miss = np.zeros(credit.shape, dtype=bool)
         language_unknown = language_miss
-        demote = grade_share <= 0
+        demote = ungraded
 
     utility = (1 - c.breadth_share) * c.fit_weight * m - c.constraints_weight * soft
     utility = np.where(credit > 0, utility - c.demotion * demote, -np.inf)
     primary = utility.argmax(axis=1)
-    rows = np.arange(len(primary))
+    # Entry (r, primary[r]) of each (R, J) array: a take on the flat array (cheaper than
+    # indexing it with two arrays).
+    at_primary = np.arange(0, shape[0] * shape[1], shape[1]) + primary
 
     total_weight = np.maximum(np.add.reduce(weight, axis=1), 1e-12)
     fit = c.fit_weight * (
-        (1 - c.breadth_share) * m[rows, primary]
+        (1 - c.breadth_share) * m.reshape(-1).take(at_primary)
         + c.breadth_share * np.add.reduce(m, axis=1) / total_weight
     )
 
@@ -335,8 +346,8 @@ def score_rows(
             config=c,
             record=record,
         )
-    demoted = demote[rows, primary] | terms.full | terms.inactive
-    constraints = c.constraints_weight * (1 - soft[rows, primary] - terms.soft)
+    demoted = demote.reshape(-1).take(at_primary) | terms.full | terms.inactive
+    constraints = c.constraints_weight * (1 - soft.reshape(-1).take(at_primary) - terms.soft)
     constraints = constraints - c.demotion * demoted
     reach_points = c.reach_weight * reach
     score = fit + reach_points + constraints + terms.equity
@@ -405,8 +416,14 @@ def fixed_terms(off: OfferingColumns, config: RankingConfig) -> FixedTerms:
     return FixedTerms(
         soft=tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty),
         full=(off.schools_left <= 0) | (off.students_left <= 0),
-        grade_key=(off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1),
+        grade_key=grade_key(off),
     )
+
+
+def grade_key(off: OfferingColumns) -> np.ndarray:
+    """The (grade_low, grade_high) cell of each offering's offered grades (intp): the row of
+    the lookup tables of _grade_tables and _grade_share_tables."""
+    return (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
 
 
 def offering_terms(
@@ -500,7 +517,7 @@ def _grade_bound(
     spans = (tuple(needs.grade_low[0][valid].tolist()), tuple(needs.grade_high[0][valid].tolist()))
     penalty, serves_none = _grade_tables(spans, c.grade_partial_penalty)
     if key is None:
-        key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
+        key = grade_key(off)
     return penalty.take(key), serves_none.take(key)
 
 
@@ -511,14 +528,34 @@ def _grade_tables(
     """_grade_bound's two lookup tables, by (low, high) cell of offered grades, for the needs'
     grade spans (lows, highs). Needs' grades come from a small set (a school's span or a
     narrower one), so these repeat across rankings: kept, read-only."""
-    low, high = np.array(spans[0], dtype=np.int64), np.array(spans[1], dtype=np.int64)
-    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
-    share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
-    penalty = (partial_penalty * (1 - share)).min(axis=1)
-    serves_none = (share <= 0).all(axis=1)
+    share, penalty, ungraded = _grade_share_tables(spans, partial_penalty)
+    penalty = penalty.min(axis=1)
+    serves_none = ungraded.all(axis=1)
     penalty.flags.writeable = False
     serves_none.flags.writeable = False
     return penalty, serves_none
+
+
+@functools.lru_cache(maxsize=1024)
+def _grade_share_tables(
+    spans: tuple[tuple[int, ...], tuple[int, ...]], partial_penalty: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """By (low, high) cell of offered grades (grade_key) and need: the share of the need's
+    grade span (spans: the needs' lows and highs) served, its penalty and whether none is
+    served, as score_rows computes them per row (the same values: elementwise). Read-only."""
+    low, high = np.array(spans[0], dtype=np.int64), np.array(spans[1], dtype=np.int64)
+    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
+    share = _share(overlap, high - low)
+    tables = (share, partial_penalty * (1 - share), share <= 0)
+    for table in tables:
+        table.flags.writeable = False
+    return tables
+
+
+def _share(overlap: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Share of a need's grades (span: high - low) that an overlap (high - low of the grades
+    served) covers, in [0, 1]."""
+    return np.minimum(np.maximum((overlap + 1) / (span + 1), 0.0), 1.0)
 
 
 _GRADES = np.arange(-1, 13)  # PK (-1) .. 12, the range offerings' grades are encoded in
