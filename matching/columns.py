@@ -318,6 +318,13 @@ def _column(token: str) -> int:
     return (2**31 - 1 if h == -(2**31) else abs(h)) % TEXT_FEATURES
 
 
+@lru_cache(maxsize=4096)
+def _counted(text: str) -> Counter[int]:
+    """Hashed column -> count of the words of one query text (a need's name and notes, read
+    by every ranking for its school): kept, read-only by convention (QueryText._weights)."""
+    return Counter(map(_column, _words(text)))
+
+
 @dataclass(frozen=True)
 class QueryText:
     """TF-IDF of short query texts under the index's document frequencies, without
@@ -350,7 +357,7 @@ class QueryText:
         """Per text, hashed column -> TF-IDF weight, columns ascending (a few terms, so plain
         Python beats numpy here; the idf of every text's columns is read in one go). Words no
         offering uses weigh nothing: they cannot match."""
-        counted = [Counter(map(_column, _words(text))) for text in texts]
+        counted = [_counted(text) for text in texts]
         idf = self.frequency.idf_of(set().union(*counted))
         out = []
         for counts in counted:
