@@ -420,7 +420,7 @@ def similarity(
     slot = np.minimum(query.columns.searchsorted(candidates), len(query.columns) - 1)
     found = (query.columns.take(slot) == candidates).nonzero()[0]
     hit, slot = maybe.take(found), slot.take(found)
-    owner = lengths.cumsum().searchsorted(hit, side="right")  # the row holding each hit
+    owner = np.arange(len(rows)).repeat(lengths).take(hit)
     # Each hit's TF-IDF weight, as `text_norms` weighs every entry.
     weight = matrix.data.take(entries.take(hit)).astype(np.float64)
     weight *= query.idf.take(slot)
