@@ -128,6 +128,13 @@ class OfferingColumns:
         """The offerings at these (integer) row positions."""
         return OfferingColumns(self.records.take(rows))
 
+    def with_category_slots(self, slots: np.ndarray) -> OfferingColumns:
+        """These offerings, their `categories` read from `slots` ((width, n): these rows'
+        category ids slot by slot, each slot contiguous) rather than as a view striding over
+        whole records: ranking looks categories up one slot at a time, several times."""
+        self.__dict__["categories"] = slots.T
+        return self
+
     def widened(self, width: int) -> OfferingColumns:
         """The same offerings with room for `width` categories each."""
         if width == self.width:

@@ -169,7 +169,7 @@ class Snapshot:
             virtual = virtual[_relevant(self.category_slots, virtual, relevant)]
         rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
-            cols = self.base.take(rows)
+            cols = self.base.take(rows).with_category_slots(self.category_slots.take(rows, axis=1))
             self.places.nearest(cols, lat, lon)
             return cols, rows, np.zeros(0, dtype=np.intp)
         extra = np.flatnonzero(_relevant(self.buffer.categories.T, None, relevant))

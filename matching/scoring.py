@@ -262,7 +262,7 @@ def score_rows(
     else:
         need_rows = per_row(needs.credit_row)
         credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
-    if not valid.all():
+    if not np.logical_and.reduce(valid, axis=None):
         credit = np.where(valid, credit, 0.0)
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
 
@@ -284,17 +284,19 @@ def score_rows(
     tables = _tables(c)
     # Each soft penalty below is added only where some need can incur it: adding an all-zero
     # term changes no value (every term is >= +0.0), and most needs state no preference.
-    schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule), shape)
-    if schedule_issue.dtype != bool:
+    schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
+    if schedule_issue is not None:
         soft = soft + tables.schedule_penalty[schedule_issue]
-    delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery), shape)
-    if delivery_issue.dtype != bool:
+    delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
+    if delivery_issue is not None:
         soft = soft + tables.delivery_penalty[delivery_issue]
-    schedule_issue = schedule_issue.astype(np.intp, copy=False)
-    delivery_issue = delivery_issue.astype(np.intp, copy=False)
+    if schedule_issue is None or delivery_issue is None:  # no issue anywhere: one array of 0
+        no_issue = np.zeros(shape, dtype=np.intp)
+        schedule_issue = no_issue if schedule_issue is None else schedule_issue
+        delivery_issue = no_issue if delivery_issue is None else delivery_issue
     students = per_row(needs.students)
     stated = students > 0
-    if stated.any():
+    if _any(stated):
         # Dividing by NaN where no count is stated (not by 0: no floating-point warning to
         # silence) leaves NaN there, read as no shortfall like an unknown capacity left.
         left = off.students_left[:, None]
@@ -305,7 +307,7 @@ def score_rows(
     else:  # no need says how many students it affects
         capacity_short = np.zeros(credit.shape)
     has_languages = per_row(needs.has_languages)
-    if has_languages.any():
+    if _any(has_languages):
         offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
         # Unknown is not wrong: an offering that lists no languages is not "not offered in
         # Spanish"; it pays a small penalty, below a confirmed match, and is never demoted.
@@ -581,14 +583,11 @@ def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarra
     return total
 
 
-def _preference_issue(
-    offered: np.ndarray, preferred: np.ndarray, shape: tuple[int, ...]
-) -> np.ndarray:
+def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray | None:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred (intp);
-    all zeros as a bool array when no need states a preference (no penalty to look up).
-    shape: of the (rows, needs) result (np.broadcast_shapes costs more than the rest)."""
-    if not preferred.any():  # no need states a preference
-        return np.zeros(shape, dtype=bool)
+    None when no need states a preference (all 0: no penalty to look up)."""
+    if not _any(preferred):  # no need states a preference
+        return None
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
 
@@ -639,6 +638,11 @@ def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndar
     """Lookup table indexed by COST_* code."""
     by_code = {COST_UNKNOWN: unknown, COST_FREE: free, COST_SLIDING: sliding, COST_FEE: fee}
     return np.array([by_code[code] for code in range(len(by_code))])
+
+
+def _any(mask: np.ndarray) -> bool:
+    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
+    return bool(np.logical_or.reduce(mask, axis=None))
 
 
 def take_rows(obj: T, rows: np.ndarray) -> T:
