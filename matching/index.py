@@ -158,14 +158,14 @@ class Snapshot:
         # them, or has no relevant category): runs of rows after the in-person ones.
         branch = np.zeros(len(self.tree) + 1, dtype=bool)  # the trailing False: padding -1
         branch[self.tree.branch[relevant[: len(self.tree)].nonzero()[0]]] = True
-        groups = branch[self.virtual_branches].any(axis=1).nonzero()[0]
+        groups = np.logical_or.reduce(branch[self.virtual_branches], axis=1).nonzero()[0]
         virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
         if not self.all_alive:
             virtual = virtual[self.alive[virtual]]
         # Each has a category in a branch of the needs: relevant unless some category of
         # those branches is not (siblings earn no credit, say).
         known = relevant[: len(self.tree)]
-        if (branch[self.tree.branch] & ~known).any():
+        if np.logical_or.reduce(branch[self.tree.branch] & ~known, axis=None):
             virtual = virtual[_relevant(self.category_slots, virtual, relevant)]
         rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
@@ -595,15 +595,11 @@ def _relevant(slots: np.ndarray, rows: np.ndarray | None, relevant: np.ndarray) 
     slots: (width, rows) category ids (Snapshot.category_slots, or a transposed
     OfferingColumns.categories).
 
-    One category slot at a time, gathering only the category ids: cheaper than gathering
-    whole records first or reducing a short axis with numpy.
+    Gathering only the category ids, slot by slot (cheaper than gathering whole records
+    first), and reducing over the slots (the first axis: each slot's rows contiguous).
     """
-    hit = None
-    for ids in slots:
-        found = relevant.take(ids if rows is None else ids.take(rows))
-        hit = found if hit is None else np.logical_or(hit, found, out=hit)
-    assert hit is not None  # width >= 1 (matching.columns.encode)
-    return hit
+    ids = slots if rows is None else slots.take(rows, axis=1)
+    return np.logical_or.reduce(relevant.take(ids), axis=0)
 
 
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:

@@ -345,7 +345,8 @@ def _candidate_reach(
         limit = scale * math.log(1.0 / vr) * (1 + FAR_MARGIN) + FAR_MARGIN
         # EARTH_RADIUS_KM * |latitude difference in radians|, a little shortened for rounding.
         lower = np.abs(off.lat - school.lat) * (_KM_PER_DEGREE * (1 - FAR_MARGIN))
-        far = virtual & (lower > limit) & ~(off.service_radius_km >= lower)  # NaN: no radius
+        # Beyond the limit and any radius (fmax skips NaN: no radius; float64 like lower).
+        far = virtual & (lower > np.fmax(off.service_radius_km, np.float64(limit)))
         if len(covered):
             far &= ~np.isin(off.ids, covered)
     if not far.any():
@@ -355,7 +356,7 @@ def _candidate_reach(
     value = np.full(n, vr)
     eligible = np.ones(n, dtype=bool)
     in_area = np.zeros(n, dtype=bool)
-    outside = ~np.isnan(off.service_radius_km)
+    outside = off.service_radius_km == off.service_radius_km  # not NaN: declares a radius
     if school.covered_by is not None:
         outside |= off.has_service_area
     if len(near):
@@ -383,7 +384,7 @@ def _reach(
     cfg: RankingConfig,
 ) -> Reach:
     """Reach of these offerings from the one school (covered: ids covering it, ascending)."""
-    is_covered = np.isin(off.ids, covered) if len(covered) else np.zeros(len(off), dtype=bool)
+    is_covered = np.isin(off.ids, covered) if len(covered) else None
     known = school.covered_by is not None
     return reach_at(off, distance_km, cfg.scale_km(school.locale), is_covered, known, cfg)
 

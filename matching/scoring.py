@@ -170,27 +170,29 @@ def reach_at(
     off: OfferingColumns,
     distance_km: np.ndarray,
     scale_km: np.ndarray | float,
-    covered: np.ndarray,
+    covered: np.ndarray | None,
     coverage_known: np.ndarray | bool,
     config: RankingConfig,
 ) -> Reach:
     """reach_of, from the geometric fields of a Place alone (scale and coverage_known per row,
-    or one value for every row)."""
+    or one value for every row; covered None: no row's polygon area covers its school)."""
     virtual = (off.delivery & VIRTUAL_BIT) != 0
     travel = max(config.at_school_travel_factor, 1.0)
     scale = scale_km * np.where((off.delivery & AT_SCHOOL_BIT) != 0, travel, 1.0)
     decay = np.exp(-distance_km / scale)
     in_radius = distance_km <= off.service_radius_km  # False where there is none (NaN)
-    in_area = in_radius | covered
+    in_area = in_radius if covered is None else in_radius | covered
     outside = ~(np.isnan(off.service_radius_km) | in_radius)  # a radius not reaching
     if coverage_known.any() if isinstance(coverage_known, np.ndarray) else coverage_known:
         # declared polygon areas count where coverage was computed (np.any costs more)
         outside |= off.has_service_area & coverage_known & ~in_area
+    if covered is not None:  # else outside already excludes in_area (= in_radius)
+        outside &= ~in_area
     near = np.where(outside, decay * config.outside_area_factor, decay)
     value = np.where(in_area, np.maximum(decay, config.covered_reach), near)
     value = np.where(virtual, np.maximum(value, config.virtual_reach), value)
     within = distance_km <= scale * config.reach_cutoff_scales
-    return Reach(value, virtual | in_area | within, virtual, in_area, outside & ~in_area)
+    return Reach(value, virtual | in_area | within, virtual, in_area, outside)
 
 
 @direct_init
