@@ -33,7 +33,7 @@ from matching.results import RankedOffering, RankedSchool, replaced
 from matching.scoring import (
     Reach,
     Scored,
-    best_per_row,
+    best_over_slots,
     family_languages,
     offering_terms,
     one_need_index,
@@ -197,7 +197,7 @@ def rank_offerings(
         if scored.score[~meets_top].max() >= found:
             top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)]]
             top_credit = top_credit[top_priority].max(axis=0)
-            may_meet_top = best_per_row(off.categories, top_credit.__getitem__) > 0
+            may_meet_top = best_over_slots(top_credit, off.categories) > 0
             extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
             if len(np.setdiff1d(extra, first)):
                 first = np.union1d(first, extra)

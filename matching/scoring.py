@@ -260,7 +260,7 @@ def score_rows(
     # Taxonomy credit: best over the offering's categories (padding id -1 reads credit 0).
     if group is None:  # one school: rows of its (categories, J) credit, by category id
         by_category = np.ascontiguousarray(credit_table[needs.credit_row[0]].T)
-        credit = best_per_row(off.categories, lambda ids: by_category.take(ids, axis=0))
+        credit = best_over_slots(by_category, off.categories)
     else:
         need_rows = per_row(needs.credit_row)
         credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
@@ -494,10 +494,10 @@ def upper_bound(
     c = config
     grade_penalty, serves_none = _grade_bound(off, needs, c, grade_key)
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
-    best = best_per_row(off.categories, np.maximum.reduce(weighted, axis=0).take)  # >= max_j
+    best = best_over_slots(np.maximum.reduce(weighted, axis=0), off.categories)  # >= max_j
     total = max(float(np.add.reduce(needs.weight[0])), 1e-12)
     earned = np.add.reduce(weighted, axis=0)
-    breadth = sum_per_row(off.categories, earned.take)
+    breadth = sum_over_slots(earned, off.categories)
     breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
     constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
@@ -568,21 +568,27 @@ _GRID_HIGH = np.tile(_GRADES, len(_GRADES))
 
 
 # Offerings have a few category slots (padding -1 reads the tables' last, neutral entry). These
-# run over the slots one column at a time: numpy reduces a short last axis slowly.
+# run over the slots, never along a short last axis, which numpy reduces slowly.
 def best_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Per row, the largest lookup(category id) over its category slots."""
+    """Per row, the largest lookup(category id) over its category slots, one slot at a time
+    (for lookups that read a row's own table: reverse ranking; else best_over_slots)."""
     best = lookup(categories[:, 0])
     for slot in range(1, categories.shape[1]):
         best = np.maximum(best, lookup(categories[:, slot]))
     return best
 
 
-def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Per row, the sum of lookup(category id) over its category slots, in slot order."""
-    total = lookup(categories[:, 0])
-    for slot in range(1, categories.shape[1]):
-        total = total + lookup(categories[:, slot])
-    return total
+def best_over_slots(values: np.ndarray, categories: np.ndarray) -> np.ndarray:
+    """Per row, the largest values[category id] (values: by category id along its first
+    axis) over its category slots: one gather of every slot (slots first), one reduce over
+    them. Cheapest where each slot of `categories` is contiguous (Snapshot.candidates)."""
+    return np.maximum.reduce(values.take(categories.T, axis=0), axis=0)
+
+
+def sum_over_slots(values: np.ndarray, categories: np.ndarray) -> np.ndarray:
+    """Per row, the sum of values[category id] over its category slots, in slot order (a
+    reduce over the first axis adds its slices one after the other)."""
+    return np.add.reduce(values.take(categories.T), axis=0)
 
 
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray | None:
