@@ -532,7 +532,7 @@ def _grade_tables(
     """_grade_bound's two lookup tables, by (low, high) cell of offered grades, for the needs'
     grade spans (lows, highs). Needs' grades come from a small set (a school's span or a
     narrower one), so these repeat across rankings: kept, read-only."""
-    share, penalty, ungraded = _grade_share_tables(spans, partial_penalty)
+    _, penalty, ungraded = _grade_share_tables(spans, partial_penalty)
     penalty = penalty.min(axis=1)
     serves_none = ungraded.all(axis=1)
     penalty.flags.writeable = False
