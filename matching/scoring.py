@@ -534,7 +534,7 @@ def _grade_tables(
     narrower one), so these repeat across rankings: kept, read-only."""
     _, penalty, ungraded = _grade_share_tables(spans, partial_penalty)
     penalty = penalty.min(axis=1)
-    serves_none = ungraded.all(axis=1)
+    serves_none = np.logical_and.reduce(ungraded, axis=1)
     penalty.flags.writeable = False
     serves_none.flags.writeable = False
     return penalty, serves_none
