@@ -137,15 +137,18 @@ def rank_offerings(
             history if len(index.history) else None,
         )  # fmt: skip
         bound = np.where(keep, bound, -np.inf)
-    top_priority = np.array([n.priority == slots[0].priority for n in slots])
+    # The needs of the top priority: the first slots (sorted by priority).
+    top = sum(n.priority == slots[0].priority for n in slots)
     queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, Scored]:
-        # Rows are ascending, so base rows come before buffer rows as in the gather.
-        split = rows.searchsorted(len(base_rows))
-        similarity = snap.similarity(
-            base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
-        )
+        if len(buffer_rows):  # rows are ascending: base rows first, as in the gather
+            split = rows.searchsorted(len(base_rows))
+            similarity = snap.similarity(
+                base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
+            )
+        else:
+            similarity = snap.similarity(base_rows.take(rows), buffer_rows, queries)
         sub_off = off.take(rows)
         scored = score_rows(
             sub_off,
@@ -160,6 +163,7 @@ def rank_offerings(
             reverse=False,
             config=cfg,
             terms=take_rows(terms, rows),
+            grade_key=None if fixed is None else fixed.grade_key.take(rows),
         )
         if not len(index.history):  # no partnership records: the model without history
             return sub_off, scored
@@ -191,18 +195,17 @@ def rank_offerings(
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
     # (Without a bound every eligible candidate is scored already.)
-    meets_top = _meets_top(scored, top_priority)
+    meets_top = _meets_top(scored, top)
     if bound is not None and _any(~meets_top):
         found = scored.score[meets_top].max() if _any(meets_top) else -np.inf
         if scored.score[~meets_top].max() >= found:
-            top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)]]
-            top_credit = top_credit[top_priority].max(axis=0)
+            top_credit = layout.credit_table[layout.needs.credit_row[0][:top]].max(axis=0)
             may_meet_top = best_over_slots(top_credit, off.categories) > 0
             extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
             if len(np.setdiff1d(extra, first)):
                 first = np.union1d(first, extra)
                 top_off, scored = exact(first)
-                meets_top = _meets_top(scored, top_priority)
+                meets_top = _meets_top(scored, top)
     lift = _priority_lift(scored.score, top_off.ids, meets_top)
     scored = replaced(scored, score=scored.score + lift, priority=lift)
     off = top_off
@@ -252,10 +255,12 @@ def rank_offerings(
     return results
 
 
-def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
-    """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
-    credit = scored.credit[:, : len(top_priority)][:, top_priority]
-    return np.logical_or.reduce(credit > 0, axis=1) & ~scored.demoted
+def _meets_top(scored: Scored, top: int) -> np.ndarray:
+    """Rows meeting a need of the top priority (credit > 0 in one of the first `top` slots)
+    without a dominant problem."""
+    if top == 1:  # the usual case: one need has the top priority
+        return (scored.credit[:, 0] > 0) & ~scored.demoted
+    return np.logical_or.reduce(scored.credit[:, :top] > 0, axis=1) & ~scored.demoted
 
 
 def _priority_lift(score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray) -> np.ndarray:

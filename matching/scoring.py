@@ -243,11 +243,13 @@ def score_rows(
     config: RankingConfig,
     terms: OfferingTerms | None = None,
     record: np.ndarray | None = None,
+    grade_key: np.ndarray | None = None,
 ) -> Scored:
     """Score R rows (offering off[r] for the school of group[r]); see the module docstring.
 
     terms: the rows' offering_terms, when the caller has computed them already (then place,
-    which they are computed from, is not needed). record: see offering_terms.
+    which they are computed from, is not needed). record: see offering_terms. grade_key:
+    the rows' FixedTerms.grade_key, when the caller has them (one school only).
     """
     c = config
 
@@ -272,7 +274,7 @@ def score_rows(
     if group is None:  # one school: looked up by the offering's grade cell, as _grade_bound
         spans = (tuple(needs.grade_low[0].tolist()), tuple(needs.grade_high[0].tolist()))
         by_cell = _grade_share_tables(spans, c.grade_partial_penalty)
-        key = grade_key(off)
+        key = grade_cell(off) if grade_key is None else grade_key
         grade_share, soft, ungraded = (table.take(key, axis=0) for table in by_cell)
     else:
         low, high = per_row(needs.grade_low), per_row(needs.grade_high)
@@ -420,13 +422,13 @@ def fixed_terms(off: OfferingColumns, config: RankingConfig) -> FixedTerms:
     return FixedTerms(
         soft=tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty),
         full=(off.schools_left <= 0) | (off.students_left <= 0),
-        grade_key=grade_key(off),
+        grade_key=grade_cell(off),
     )
 
 
-def grade_key(off: OfferingColumns) -> np.ndarray:
+def grade_cell(off: OfferingColumns) -> np.ndarray:
     """The (grade_low, grade_high) cell of each offering's offered grades (intp): the row of
-    the lookup tables of _grade_tables and _grade_share_tables."""
+    the lookup tables of _grade_tables and _grade_share_tables (FixedTerms.grade_key)."""
     return (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
 
 
@@ -521,7 +523,7 @@ def _grade_bound(
     spans = (tuple(needs.grade_low[0][valid].tolist()), tuple(needs.grade_high[0][valid].tolist()))
     penalty, serves_none = _grade_tables(spans, c.grade_partial_penalty)
     if key is None:
-        key = grade_key(off)
+        key = grade_cell(off)
     return penalty.take(key), serves_none.take(key)
 
 
