@@ -384,20 +384,30 @@ class QueryTerms:
     columns: np.ndarray  # ascending hashed columns (int32, as the text rows' indices)
     weights: np.ndarray  # (len(columns), texts) float64, each text L2-normalised
     frequency: DocumentFrequency  # the idf the offering rows are weighted with
-    # bool per value of a column's low bits (_LOW_MASK): whether some query column has them
-    low_bits: np.ndarray = field(init=False, repr=False, compare=False)
+    # Per value of 12 bits of a column (_WINDOW bits from bit `shift` up), the slot of the
+    # query column having them, -1 none: the window tells the query columns apart (a few
+    # dozen of 2**20 columns rarely share one; shift None where no window does).
+    shift: int | None = field(init=False, repr=False, compare=False)
+    slot_of: np.ndarray = field(init=False, repr=False, compare=False)  # int16
     # frequency.idf of each column: an offering row's entry can only hit one of these, so
     # `similarity` looks its idf up here (the same values: idf is elementwise)
     idf: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        low_bits = np.zeros(_LOW_MASK + 1, dtype=bool)
-        low_bits[self.columns & _LOW_MASK] = True
-        object.__setattr__(self, "low_bits", low_bits)
+        columns = self.columns.tolist()
+        slot_of = np.full(_WINDOW + 1, -1, dtype=np.int16)
+        object.__setattr__(self, "shift", None)
+        for shift in range(TEXT_FEATURES.bit_length() - _WINDOW.bit_length()):
+            windows = [(column >> shift) & _WINDOW for column in columns]
+            if len(set(windows)) == len(windows):
+                slot_of[windows] = np.arange(len(windows))
+                object.__setattr__(self, "shift", shift)
+                break
+        object.__setattr__(self, "slot_of", slot_of)
         object.__setattr__(self, "idf", self.frequency.idf(self.columns))
 
 
-_LOW_MASK = 2**12 - 1  # a few dozen query columns mark ~1% of the bitmap
+_WINDOW = 2**12 - 1  # 12 bits: a few dozen query columns mark ~1% of the table
 
 
 def similarity(
@@ -420,13 +430,7 @@ def similarity(
     lengths = stops - starts
     entries = row_ranges(starts, stops)
     columns = matrix.indices.take(entries)
-    # Slot of each entry's column among the query's (sorted) columns; hits only. A bitmap of
-    # the query columns' low bits rules out most entries before the (costlier) binary search.
-    maybe = query.low_bits.take(columns & _LOW_MASK).nonzero()[0]
-    candidates = columns.take(maybe)
-    slot = np.minimum(query.columns.searchsorted(candidates), len(query.columns) - 1)
-    found = (query.columns.take(slot) == candidates).nonzero()[0]
-    hit, slot = maybe.take(found), slot.take(found)
+    hit, slot = _hits(columns, query)
     owner = np.arange(len(rows)).repeat(lengths).take(hit)
     # Each hit's TF-IDF weight, as `text_norms` weighs every entry.
     weight = matrix.data.take(entries.take(hit)).astype(np.float64)
@@ -436,6 +440,22 @@ def similarity(
     bins = owner[:, None] * texts + np.arange(texts)
     out = np.bincount(bins.ravel(), products.ravel(), minlength=len(rows) * texts)
     return out.reshape(len(rows), texts)
+
+
+def _hits(columns: np.ndarray, query: QueryTerms) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of these columns that are query columns, and their slots among them."""
+    if query.shift is None:  # no window tells the query columns apart: a binary search
+        slot = np.minimum(query.columns.searchsorted(columns), len(query.columns) - 1)
+        hit = (query.columns.take(slot) == columns).nonzero()[0]
+        return hit, slot.take(hit)
+    # The query column whose window each column has, if any: then the column itself or one
+    # sharing the window with it.
+    windows = (columns >> query.shift) & _WINDOW if query.shift else columns & _WINDOW
+    slot = query.slot_of.take(windows)
+    maybe = (slot >= 0).nonzero()[0]
+    slot = slot.take(maybe)
+    found = (query.columns.take(slot) == columns.take(maybe)).nonzero()[0]
+    return maybe.take(found), slot.take(found)
 
 
 def text_norms(matrix: sp.csr_matrix, rows: np.ndarray, frequency: DocumentFrequency) -> np.ndarray:
