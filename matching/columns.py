@@ -476,8 +476,10 @@ def text_norms(matrix: sp.csr_matrix, rows: np.ndarray, frequency: DocumentFrequ
 def row_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Positions start..stop-1 of each range, ranges in order (a vectorized concat of aranges)."""
     lengths = stops - starts
-    offsets = (starts - (lengths.cumsum() - lengths)).repeat(lengths)
-    return (np.arange(int(lengths.sum())) + offsets).astype(np.intp, copy=False)
+    ends = lengths.cumsum()  # where each range ends in the output
+    positions = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.intp)
+    positions += (starts - ends + lengths).repeat(lengths)
+    return positions
 
 
 def encode(table: OfferingTable, tree: CategoryTree, languages: LanguageCodes) -> OfferingColumns:
