@@ -194,19 +194,20 @@ def rank_offerings(
             top_off, scored = exact(more)
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
-    # (Without a bound every eligible candidate is scored already.)
+    # (Without a bound every eligible candidate is scored already; other > -inf: some row
+    # meets no top-priority need.)
     meets_top = _meets_top(scored, top)
-    if bound is not None and _any(~meets_top):
-        found = scored.score[meets_top].max() if _any(meets_top) else -np.inf
-        if scored.score[~meets_top].max() >= found:
-            top_credit = layout.credit_table[layout.needs.credit_row[0][:top]].max(axis=0)
-            may_meet_top = best_over_slots(top_credit, off.categories) > 0
-            extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
-            if len(np.setdiff1d(extra, first)):
-                first = np.union1d(first, extra)
-                top_off, scored = exact(first)
-                meets_top = _meets_top(scored, top)
-    lift = _priority_lift(scored.score, top_off.ids, meets_top)
+    found, other = _best_scores(scored.score, meets_top)
+    if bound is not None and other > -np.inf and other >= found:
+        top_credit = layout.credit_table[layout.needs.credit_row[0][:top]].max(axis=0)
+        may_meet_top = best_over_slots(top_credit, off.categories) > 0
+        extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
+        if len(np.setdiff1d(extra, first)):
+            first = np.union1d(first, extra)
+            top_off, scored = exact(first)
+            meets_top = _meets_top(scored, top)
+            found, other = _best_scores(scored.score, meets_top)
+    lift = _priority_lift(scored.score, top_off.ids, meets_top, found, other)
     scored = replaced(scored, score=scored.score + lift, priority=lift)
     off = top_off
     ctx = Context(
@@ -263,19 +264,23 @@ def _meets_top(scored: Scored, top: int) -> np.ndarray:
     return np.logical_or.reduce(scored.credit[:, :top] > 0, axis=1) & ~scored.demoted
 
 
-def _priority_lift(score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray) -> np.ndarray:
+def _best_scores(score: np.ndarray, meets_top: np.ndarray) -> tuple[float, float]:
+    """The best score of the rows meeting a top-priority need and that of the others (-inf
+    where there is none; scores are finite)."""
+    found = np.maximum.reduce(score, where=meets_top, initial=-np.inf)
+    other = np.maximum.reduce(score, where=~meets_top, initial=-np.inf)
+    return float(found), float(other)
+
+
+def _priority_lift(
+    score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray, found: float, other: float
+) -> np.ndarray:
     """matching.priority.priority_lift of every row, whose all-zero answer when the best row
     meeting a top-priority need already leads (or no row meets one, or every row does) is
-    told by two maxima, without the call."""
-    others = ~meets_top
-    if _any(meets_top) and _any(others) and not score[meets_top].max() > score[others].max():
+    told by the two best scores (_best_scores), without the call."""
+    if found > -np.inf and other > -np.inf and not found > other:
         return priority_lift(score, ids, meets_top, np.ones(len(score), dtype=bool))
     return np.zeros(len(score))
-
-
-def _any(mask: np.ndarray) -> bool:
-    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
-    return bool(np.logical_or.reduce(mask, axis=None))
 
 
 # How many offerings rank_organizations ranks at most to find k organizations.
