@@ -155,9 +155,9 @@ def rank_offerings(
             layout.needs,
             None,
             layout.credit_table,
-            np.minimum(np.maximum(similarity, 0.0), 1.0),
+            np.minimum(np.maximum(similarity, 0.0, out=similarity), 1.0, out=similarity),
             None,
-            reach_value[rows],
+            reach_value.take(rows),
             as_of=day.toordinal(),
             equity=strength,
             reverse=False,
@@ -359,7 +359,7 @@ def _candidate_reach(
         far = virtual & (lower > np.fmax(off.service_radius_km, np.float64(limit)))
         if len(covered):
             far &= ~np.isin(off.ids, covered)
-    if not far.any():
+    if not np.logical_or.reduce(far, axis=None):  # (the method costs more)
         distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
         return _reach(school, off, distance, covered, cfg), distance
     near = (~far).nonzero()[0]

@@ -661,7 +661,7 @@ def take_rows(obj: T, rows: np.ndarray) -> T:
     names = _FIELDS.get(type(data))
     if names is None:
         names = _FIELDS[type(data)] = tuple(f.name for f in fields(data))
-    return cast(T, type(data)(*[getattr(data, name)[rows] for name in names]))
+    return cast(T, type(data)(*[getattr(data, name).take(rows, axis=0) for name in names]))
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # field names of the dataclasses take_rows meets
