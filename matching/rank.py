@@ -155,7 +155,7 @@ def rank_offerings(
             layout.needs,
             None,
             layout.credit_table,
-            np.minimum(np.maximum(similarity, 0.0, out=similarity), 1.0, out=similarity),
+            np.minimum(np.maximum(similarity, 0.0), 1.0),
             None,
             reach_value.take(rows),
             as_of=day.toordinal(),
