@@ -83,7 +83,8 @@ class Snapshot:
     sorted_ids: np.ndarray  # base ids sorted, with their rows in id_rows
     id_rows: np.ndarray
     # (width, base rows): the base rows' category ids slot by slot, each slot contiguous. The
-    # candidate search reads one slot of a few thousand rows at a time (`_relevant`): from
+    # candidate search gathers the slots of a few thousand rows (`_relevant`), and ranking
+    # looks categories up slot by slot (OfferingColumns.with_category_slots): from
     # `base.categories` (a view striding over whole records) that costs twice as much.
     category_slots: np.ndarray
     buffer: OfferingColumns  # upserted since the last build, all alive
