@@ -128,6 +128,13 @@ class OfferingColumns:
         """The offerings at these (integer) row positions."""
         return OfferingColumns(self.records.take(rows))
 
+    def with_category_slots(self, slots: np.ndarray) -> OfferingColumns:
+        """These offerings, their `categories` read from `slots` ((width, n): these rows'
+        category ids slot by slot, each slot contiguous) rather than as a view striding over
+        whole records: ranking looks categories up one slot at a time, several times."""
+        self.__dict__["categories"] = slots.T
+        return self
+
     def widened(self, width: int) -> OfferingColumns:
         """The same offerings with room for `width` categories each."""
         if width == self.width:
@@ -318,6 +325,13 @@ def _column(token: str) -> int:
     return (2**31 - 1 if h == -(2**31) else abs(h)) % TEXT_FEATURES
 
 
+@lru_cache(maxsize=4096)
+def _counted(text: str) -> Counter[int]:
+    """Hashed column -> count of the words of one query text (a need's name and notes, read
+    by every ranking for its school): kept, read-only by convention (QueryText._weights)."""
+    return Counter(map(_column, _words(text)))
+
+
 @dataclass(frozen=True)
 class QueryText:
     """TF-IDF of short query texts under the index's document frequencies, without
@@ -350,7 +364,7 @@ class QueryText:
         """Per text, hashed column -> TF-IDF weight, columns ascending (a few terms, so plain
         Python beats numpy here; the idf of every text's columns is read in one go). Words no
         offering uses weigh nothing: they cannot match."""
-        counted = [Counter(map(_column, _words(text))) for text in texts]
+        counted = [_counted(text) for text in texts]
         idf = self.frequency.idf_of(set().union(*counted))
         out = []
         for counts in counted:
@@ -370,16 +384,30 @@ class QueryTerms:
     columns: np.ndarray  # ascending hashed columns (int32, as the text rows' indices)
     weights: np.ndarray  # (len(columns), texts) float64, each text L2-normalised
     frequency: DocumentFrequency  # the idf the offering rows are weighted with
-    # bool per value of a column's low bits (_LOW_MASK): whether some query column has them
-    low_bits: np.ndarray = field(init=False, repr=False, compare=False)
+    # Per value of 12 bits of a column (_WINDOW bits from bit `shift` up), the slot of the
+    # query column having them, -1 none: the window tells the query columns apart (a few
+    # dozen of 2**20 columns rarely share one; shift None where no window does).
+    shift: int | None = field(init=False, repr=False, compare=False)
+    slot_of: np.ndarray = field(init=False, repr=False, compare=False)  # int16
+    # frequency.idf of each column: an offering row's entry can only hit one of these, so
+    # `similarity` looks its idf up here (the same values: idf is elementwise)
+    idf: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
-        low_bits = np.zeros(_LOW_MASK + 1, dtype=bool)
-        low_bits[self.columns & _LOW_MASK] = True
-        object.__setattr__(self, "low_bits", low_bits)
+        columns = self.columns.tolist()
+        slot_of = np.full(_WINDOW + 1, -1, dtype=np.int16)
+        object.__setattr__(self, "shift", None)
+        for shift in range(TEXT_FEATURES.bit_length() - _WINDOW.bit_length()):
+            windows = [(column >> shift) & _WINDOW for column in columns]
+            if len(set(windows)) == len(windows):
+                slot_of[windows] = np.arange(len(windows))
+                object.__setattr__(self, "shift", shift)
+                break
+        object.__setattr__(self, "slot_of", slot_of)
+        object.__setattr__(self, "idf", self.frequency.idf(self.columns))
 
 
-_LOW_MASK = 2**12 - 1  # a few dozen query columns mark ~1% of the bitmap
+_WINDOW = 2**12 - 1  # 12 bits: a few dozen query columns mark ~1% of the table
 
 
 def similarity(
@@ -402,21 +430,32 @@ def similarity(
     lengths = stops - starts
     entries = row_ranges(starts, stops)
     columns = matrix.indices.take(entries)
-    # Slot of each entry's column among the query's (sorted) columns; hits only. A bitmap of
-    # the query columns' low bits rules out most entries before the (costlier) binary search.
-    maybe = query.low_bits.take(columns & _LOW_MASK).nonzero()[0]
-    slot = np.minimum(query.columns.searchsorted(columns.take(maybe)), len(query.columns) - 1)
-    found = (query.columns.take(slot) == columns.take(maybe)).nonzero()[0]
-    hit, slot = maybe.take(found), slot.take(found)
+    hit, slot = _hits(columns, query)
     owner = np.arange(len(rows)).repeat(lengths).take(hit)
     # Each hit's TF-IDF weight, as `text_norms` weighs every entry.
     weight = matrix.data.take(entries.take(hit)).astype(np.float64)
-    weight *= query.frequency.idf(columns.take(hit))
+    weight *= query.idf.take(slot)
     products = (weight / norms.take(owner))[:, None] * query.weights.take(slot, axis=0)
     # One bincount over (row, text) bins: each bin still adds its entries in entry order.
     bins = owner[:, None] * texts + np.arange(texts)
     out = np.bincount(bins.ravel(), products.ravel(), minlength=len(rows) * texts)
     return out.reshape(len(rows), texts)
+
+
+def _hits(columns: np.ndarray, query: QueryTerms) -> tuple[np.ndarray, np.ndarray]:
+    """The positions of these columns that are query columns, and their slots among them."""
+    if query.shift is None:  # no window tells the query columns apart: a binary search
+        slot = np.minimum(query.columns.searchsorted(columns), len(query.columns) - 1)
+        hit = (query.columns.take(slot) == columns).nonzero()[0]
+        return hit, slot.take(hit)
+    # The query column whose window each column has, if any: then the column itself or one
+    # sharing the window with it.
+    windows = (columns >> query.shift) & _WINDOW if query.shift else columns & _WINDOW
+    slot = query.slot_of.take(windows)
+    maybe = (slot >= 0).nonzero()[0]
+    slot = slot.take(maybe)
+    found = (query.columns.take(slot) == columns.take(maybe)).nonzero()[0]
+    return maybe.take(found), slot.take(found)
 
 
 def text_norms(matrix: sp.csr_matrix, rows: np.ndarray, frequency: DocumentFrequency) -> np.ndarray:
@@ -437,8 +476,10 @@ def text_norms(matrix: sp.csr_matrix, rows: np.ndarray, frequency: DocumentFrequ
 def row_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:
     """Positions start..stop-1 of each range, ranges in order (a vectorized concat of aranges)."""
     lengths = stops - starts
-    offsets = (starts - (lengths.cumsum() - lengths)).repeat(lengths)
-    return (np.arange(int(lengths.sum())) + offsets).astype(np.intp, copy=False)
+    ends = lengths.cumsum()  # where each range ends in the output
+    positions = np.arange(int(ends[-1]) if len(ends) else 0, dtype=np.intp)
+    positions += (starts - ends + lengths).repeat(lengths)
+    return positions
 
 
 def encode(table: OfferingTable, tree: CategoryTree, languages: LanguageCodes) -> OfferingColumns:

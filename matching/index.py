@@ -83,7 +83,8 @@ class Snapshot:
     sorted_ids: np.ndarray  # base ids sorted, with their rows in id_rows
     id_rows: np.ndarray
     # (width, base rows): the base rows' category ids slot by slot, each slot contiguous. The
-    # candidate search reads one slot of a few thousand rows at a time (`_relevant`): from
+    # candidate search gathers the slots of a few thousand rows (`_relevant`), and ranking
+    # looks categories up slot by slot (OfferingColumns.with_category_slots): from
     # `base.categories` (a view striding over whole records) that costs twice as much.
     category_slots: np.ndarray
     buffer: OfferingColumns  # upserted since the last build, all alive
@@ -139,37 +140,38 @@ class Snapshot:
         Returns their columns (base rows first, then buffer rows) and those base and buffer
         row positions, ascending.
         """
-        # The grid's rows near the school are ascending and distinct: kept where alive and
-        # relevant before they meet the few others (wide radii, coverage, other locations),
-        # so only those few need sorting and de-duplicating.
-        near = self.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
-        near = near[self._live(near, _relevant(self.category_slots, near, relevant))]
-        wide = self._wide_near(lat, lon)
+        # The grid's rows near the school are ascending and distinct; those of the radius
+        # classes, the covered ones and those with another location near the school may
+        # repeat them: only then are the rows sorted and de-duplicated (once relevant).
+        near, ascending = self._near(lat, lon, max(radius_km, self.far_threshold_km))
         covered = self.base_rows_of(covered_ids)
         if len(self.places):  # offerings with another location near the school
             sites = self.places.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
             covered = np.concatenate(
                 [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
             )
-        other = np.concatenate([wide, covered[covered < len(self.grid.keys)]])
-        other = other[self._live(other, _relevant(self.category_slots, other, relevant))]
-        in_person = _sorted_unique(np.concatenate([near, other])) if len(other) else near
+        covered = covered[covered < len(self.grid.keys)]
+        if len(covered):
+            near, ascending = np.concatenate([near, covered]), False
+        in_person = near[self._live(near, _relevant(self.category_slots, near, relevant))]
+        if not ascending:
+            in_person = _sorted_unique(in_person)
         # The virtual groups of the needs' branches (a covered virtual offering is in one of
         # them, or has no relevant category): runs of rows after the in-person ones.
         branch = np.zeros(len(self.tree) + 1, dtype=bool)  # the trailing False: padding -1
         branch[self.tree.branch[relevant[: len(self.tree)].nonzero()[0]]] = True
-        groups = branch[self.virtual_branches].any(axis=1).nonzero()[0]
+        groups = np.logical_or.reduce(branch[self.virtual_branches], axis=1).nonzero()[0]
         virtual = row_ranges(self.virtual_indptr[groups], self.virtual_indptr[groups + 1])
         if not self.all_alive:
             virtual = virtual[self.alive[virtual]]
         # Each has a category in a branch of the needs: relevant unless some category of
         # those branches is not (siblings earn no credit, say).
         known = relevant[: len(self.tree)]
-        if (branch[self.tree.branch] & ~known).any():
+        if np.logical_or.reduce(branch[self.tree.branch] & ~known, axis=None):
             virtual = virtual[_relevant(self.category_slots, virtual, relevant)]
         rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index
-            cols = self.base.take(rows)
+            cols = self.base.take(rows).with_category_slots(self.category_slots.take(rows, axis=1))
             self.places.nearest(cols, lat, lon)
             return cols, rows, np.zeros(0, dtype=np.intp)
         extra = np.flatnonzero(_relevant(self.buffer.categories.T, None, relevant))
@@ -206,28 +208,34 @@ class Snapshot:
             rows = np.arange(start, min(start + WARM_ROWS, len(norms)))
             norms[rows] = text_norms(self.base_text.matrix, rows, self.frequency)
         if self.radius_classes:
-            _ = self._radius_grid  # cached properties: computed on first read
+            _ = self._search_grid  # cached properties: computed on first read
         _ = self.all_alive
 
-    def _wide_near(self, lat: float, lon: float) -> np.ndarray:
-        """The radius classes' rows near the point, each class searched with its radius
-        (class by class, as `c.rows[c.grid.near(lat, lon, c.radius_km)]`), in one search."""
+    def _near(self, lat: float, lon: float, radius_km: float) -> tuple[np.ndarray, bool]:
+        """The grid's rows near the point (`grid.near(lat, lon, radius_km)`) followed by each
+        radius class's, searched with its radius (`c.rows[c.grid.near(lat, lon,
+        c.radius_km)]`), in one search; and whether they are ascending and distinct (no
+        radius class row found)."""
         if not self.radius_classes:
-            return np.zeros(0, dtype=np.intp)
-        keys, rows = self._radius_grid
-        bounds = [
-            cell_ranges(lat, lon, c.radius_km) + i * _CLASS_KEYS
+            return self.grid.near(lat, lon, radius_km), True
+        keys, rows = self._search_grid
+        bounds = [cell_ranges(lat, lon, radius_km)] + [
+            cell_ranges(lat, lon, c.radius_km) + (i + 1) * _CLASS_KEYS
             for i, c in enumerate(self.radius_classes)
         ]
         starts, stops = keys.searchsorted(np.concatenate(bounds, axis=1))
-        return rows[row_ranges(starts, stops)]
+        found = row_ranges(starts, stops)
+        return rows.take(found), not len(found) or found[-1] < len(self.grid.keys)
 
     @cached_property
-    def _radius_grid(self) -> tuple[np.ndarray, np.ndarray]:
-        """The radius classes' cell keys, class i's shifted by i * _CLASS_KEYS (so ascending
-        through the classes), and their base rows, in class order."""
-        keys = [c.grid.keys + i * _CLASS_KEYS for i, c in enumerate(self.radius_classes)]
-        return np.concatenate(keys), np.concatenate([c.rows for c in self.radius_classes])
+    def _search_grid(self) -> tuple[np.ndarray, np.ndarray]:
+        """The grid's cell keys, then the radius classes' (class i's shifted by (i + 1) *
+        _CLASS_KEYS, so ascending through the classes), and their base rows."""
+        keys = [self.grid.keys] + [
+            c.grid.keys + (i + 1) * _CLASS_KEYS for i, c in enumerate(self.radius_classes)
+        ]
+        rows = [np.arange(len(self.grid.keys))] + [c.rows for c in self.radius_classes]
+        return np.concatenate(keys), np.concatenate(rows)
 
     @cached_property
     def all_alive(self) -> bool:
@@ -595,15 +603,11 @@ def _relevant(slots: np.ndarray, rows: np.ndarray | None, relevant: np.ndarray) 
     slots: (width, rows) category ids (Snapshot.category_slots, or a transposed
     OfferingColumns.categories).
 
-    One category slot at a time, gathering only the category ids: cheaper than gathering
-    whole records first or reducing a short axis with numpy.
+    Gathering only the category ids, slot by slot (cheaper than gathering whole records
+    first), and reducing over the slots (the first axis: each slot's rows contiguous).
     """
-    hit = None
-    for ids in slots:
-        found = relevant.take(ids if rows is None else ids.take(rows))
-        hit = found if hit is None else np.logical_or(hit, found, out=hit)
-    assert hit is not None  # width >= 1 (matching.columns.encode)
-    return hit
+    ids = slots if rows is None else slots.take(rows, axis=1)
+    return np.logical_or.reduce(relevant.take(ids), axis=0)
 
 
 def _sorted_unique(rows: np.ndarray) -> np.ndarray:

@@ -33,7 +33,7 @@ from matching.results import RankedOffering, RankedSchool, replaced
 from matching.scoring import (
     Reach,
     Scored,
-    best_per_row,
+    best_over_slots,
     family_languages,
     offering_terms,
     one_need_index,
@@ -137,15 +137,18 @@ def rank_offerings(
             history if len(index.history) else None,
         )  # fmt: skip
         bound = np.where(keep, bound, -np.inf)
-    top_priority = np.array([n.priority == slots[0].priority for n in slots])
+    # The needs of the top priority: the first slots (sorted by priority).
+    top = sum(n.priority == slots[0].priority for n in slots)
     queries = snap.query_text.terms(layout.texts)
 
     def exact(rows: np.ndarray) -> tuple[OfferingColumns, Scored]:
-        # Rows are ascending, so base rows come before buffer rows as in the gather.
-        split = rows.searchsorted(len(base_rows))
-        similarity = snap.similarity(
-            base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
-        )
+        if len(buffer_rows):  # rows are ascending: base rows first, as in the gather
+            split = rows.searchsorted(len(base_rows))
+            similarity = snap.similarity(
+                base_rows[rows[:split]], buffer_rows[rows[split:] - len(base_rows)], queries
+            )
+        else:
+            similarity = snap.similarity(base_rows.take(rows), buffer_rows, queries)
         sub_off = off.take(rows)
         scored = score_rows(
             sub_off,
@@ -154,12 +157,13 @@ def rank_offerings(
             layout.credit_table,
             np.minimum(np.maximum(similarity, 0.0), 1.0),
             None,
-            reach_value[rows],
+            reach_value.take(rows),
             as_of=day.toordinal(),
             equity=strength,
             reverse=False,
             config=cfg,
             terms=take_rows(terms, rows),
+            grade_key=None if fixed is None else fixed.grade_key.take(rows),
         )
         if not len(index.history):  # no partnership records: the model without history
             return sub_off, scored
@@ -190,20 +194,20 @@ def rank_offerings(
             top_off, scored = exact(more)
     # Priority at the top (matching.priority): the best row meeting a top-priority need must
     # be scored exactly, so score every such row whose bound reaches the best one found.
-    # (Without a bound every eligible candidate is scored already.)
-    meets_top = _meets_top(scored, top_priority)
-    if bound is not None and _any(~meets_top):
-        found = scored.score[meets_top].max() if _any(meets_top) else -np.inf
-        if scored.score[~meets_top].max() >= found:
-            top_credit = layout.credit_table[layout.needs.credit_row[0][: len(slots)]]
-            top_credit = top_credit[top_priority].max(axis=0)
-            may_meet_top = best_per_row(off.categories, top_credit.__getitem__) > 0
-            extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
-            if len(np.setdiff1d(extra, first)):
-                first = np.union1d(first, extra)
-                top_off, scored = exact(first)
-                meets_top = _meets_top(scored, top_priority)
-    lift = _priority_lift(scored.score, top_off.ids, meets_top)
+    # (Without a bound every eligible candidate is scored already; other > -inf: some row
+    # meets no top-priority need.)
+    meets_top = _meets_top(scored, top)
+    found, other = _best_scores(scored.score, meets_top)
+    if bound is not None and other > -np.inf and other >= found:
+        top_credit = layout.credit_table[layout.needs.credit_row[0][:top]].max(axis=0)
+        may_meet_top = best_over_slots(top_credit, off.categories) > 0
+        extra = np.flatnonzero(keep & may_meet_top & (bound >= found - BOUND_SLACK))
+        if len(np.setdiff1d(extra, first)):
+            first = np.union1d(first, extra)
+            top_off, scored = exact(first)
+            meets_top = _meets_top(scored, top)
+            found, other = _best_scores(scored.score, meets_top)
+    lift = _priority_lift(scored.score, top_off.ids, meets_top, found, other)
     scored = replaced(scored, score=scored.score + lift, priority=lift)
     off = top_off
     ctx = Context(
@@ -251,25 +255,31 @@ def rank_offerings(
     return results
 
 
-def _meets_top(scored: Scored, top_priority: np.ndarray) -> np.ndarray:
-    """Rows meeting a need of the top priority (credit > 0) without a dominant problem."""
-    credit = scored.credit[:, : len(top_priority)][:, top_priority]
-    return np.logical_or.reduce(credit > 0, axis=1) & ~scored.demoted
+def _meets_top(scored: Scored, top: int) -> np.ndarray:
+    """Rows meeting a need of the top priority (credit > 0 in one of the first `top` slots)
+    without a dominant problem."""
+    if top == 1:  # the usual case: one need has the top priority
+        return (scored.credit[:, 0] > 0) & ~scored.demoted
+    return np.logical_or.reduce(scored.credit[:, :top] > 0, axis=1) & ~scored.demoted
 
 
-def _priority_lift(score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray) -> np.ndarray:
+def _best_scores(score: np.ndarray, meets_top: np.ndarray) -> tuple[float, float]:
+    """The best score of the rows meeting a top-priority need and that of the others (-inf
+    where there is none; scores are finite)."""
+    found = np.maximum.reduce(score, where=meets_top, initial=-np.inf)
+    other = np.maximum.reduce(score, where=~meets_top, initial=-np.inf)
+    return float(found), float(other)
+
+
+def _priority_lift(
+    score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray, found: float, other: float
+) -> np.ndarray:
     """matching.priority.priority_lift of every row, whose all-zero answer when the best row
     meeting a top-priority need already leads (or no row meets one, or every row does) is
-    told by two maxima, without the call."""
-    others = ~meets_top
-    if _any(meets_top) and _any(others) and not score[meets_top].max() > score[others].max():
+    told by the two best scores (_best_scores), without the call."""
+    if found > -np.inf and other > -np.inf and not found > other:
         return priority_lift(score, ids, meets_top, np.ones(len(score), dtype=bool))
     return np.zeros(len(score))
-
-
-def _any(mask: np.ndarray) -> bool:
-    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
-    return bool(np.logical_or.reduce(mask, axis=None))
 
 
 def _all(mask: np.ndarray) -> bool:
@@ -349,17 +359,18 @@ def _candidate_reach(
         limit = scale * math.log(1.0 / vr) * (1 + FAR_MARGIN) + FAR_MARGIN
         # EARTH_RADIUS_KM * |latitude difference in radians|, a little shortened for rounding.
         lower = np.abs(off.lat - school.lat) * (_KM_PER_DEGREE * (1 - FAR_MARGIN))
-        far = virtual & (lower > limit) & ~(off.service_radius_km >= lower)  # NaN: no radius
+        # Beyond the limit and any radius (fmax skips NaN: no radius; float64 like lower).
+        far = virtual & (lower > np.fmax(off.service_radius_km, np.float64(limit)))
         if len(covered):
             far &= ~np.isin(off.ids, covered)
-    if not far.any():
+    if not np.logical_or.reduce(far, axis=None):  # (the method costs more)
         distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
         return _reach(school, off, distance, covered, cfg), distance
     near = (~far).nonzero()[0]
     value = np.full(n, vr)
     eligible = np.ones(n, dtype=bool)
     in_area = np.zeros(n, dtype=bool)
-    outside = ~np.isnan(off.service_radius_km)
+    outside = off.service_radius_km == off.service_radius_km  # not NaN: declares a radius
     if school.covered_by is not None:
         outside |= off.has_service_area
     if len(near):
@@ -387,7 +398,7 @@ def _reach(
     cfg: RankingConfig,
 ) -> Reach:
     """Reach of these offerings from the one school (covered: ids covering it, ascending)."""
-    is_covered = np.isin(off.ids, covered) if len(covered) else np.zeros(len(off), dtype=bool)
+    is_covered = np.isin(off.ids, covered) if len(covered) else None
     known = school.covered_by is not None
     return reach_at(off, distance_km, cfg.scale_km(school.locale), is_covered, known, cfg)
 

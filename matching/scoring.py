@@ -170,27 +170,29 @@ def reach_at(
     off: OfferingColumns,
     distance_km: np.ndarray,
     scale_km: np.ndarray | float,
-    covered: np.ndarray,
+    covered: np.ndarray | None,
     coverage_known: np.ndarray | bool,
     config: RankingConfig,
 ) -> Reach:
     """reach_of, from the geometric fields of a Place alone (scale and coverage_known per row,
-    or one value for every row)."""
+    or one value for every row; covered None: no row's polygon area covers its school)."""
     virtual = (off.delivery & VIRTUAL_BIT) != 0
     travel = max(config.at_school_travel_factor, 1.0)
     scale = scale_km * np.where((off.delivery & AT_SCHOOL_BIT) != 0, travel, 1.0)
     decay = np.exp(-distance_km / scale)
     in_radius = distance_km <= off.service_radius_km  # False where there is none (NaN)
-    in_area = in_radius | covered
+    in_area = in_radius if covered is None else in_radius | covered
     outside = ~(np.isnan(off.service_radius_km) | in_radius)  # a radius not reaching
     if coverage_known.any() if isinstance(coverage_known, np.ndarray) else coverage_known:
         # declared polygon areas count where coverage was computed (np.any costs more)
         outside |= off.has_service_area & coverage_known & ~in_area
+    if covered is not None:  # else outside already excludes in_area (= in_radius)
+        outside &= ~in_area
     near = np.where(outside, decay * config.outside_area_factor, decay)
     value = np.where(in_area, np.maximum(decay, config.covered_reach), near)
     value = np.where(virtual, np.maximum(value, config.virtual_reach), value)
     within = distance_km <= scale * config.reach_cutoff_scales
-    return Reach(value, virtual | in_area | within, virtual, in_area, outside & ~in_area)
+    return Reach(value, virtual | in_area | within, virtual, in_area, outside)
 
 
 @direct_init
@@ -241,11 +243,13 @@ def score_rows(
     config: RankingConfig,
     terms: OfferingTerms | None = None,
     record: np.ndarray | None = None,
+    grade_key: np.ndarray | None = None,
 ) -> Scored:
     """Score R rows (offering off[r] for the school of group[r]); see the module docstring.
 
     terms: the rows' offering_terms, when the caller has computed them already (then place,
-    which they are computed from, is not needed). record: see offering_terms.
+    which they are computed from, is not needed). record: see offering_terms. grade_key:
+    the rows' FixedTerms.grade_key, when the caller has them (one school only).
     """
     c = config
 
@@ -258,34 +262,45 @@ def score_rows(
     # Taxonomy credit: best over the offering's categories (padding id -1 reads credit 0).
     if group is None:  # one school: rows of its (categories, J) credit, by category id
         by_category = np.ascontiguousarray(credit_table[needs.credit_row[0]].T)
-        credit = best_per_row(off.categories, lambda ids: by_category.take(ids, axis=0))
+        credit = best_over_slots(by_category, off.categories)
     else:
         need_rows = per_row(needs.credit_row)
         credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
-    if not valid.all():
+    if not np.logical_and.reduce(valid, axis=None):
         credit = np.where(valid, credit, 0.0)
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
 
     # Grades: share of the need's span the offering serves; none at all demotes.
-    low, high = per_row(needs.grade_low), per_row(needs.grade_high)
-    overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(off.grade_low[:, None], low)
-    grade_share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
+    if group is None:  # one school: looked up by the offering's grade cell, as _grade_bound
+        spans = (tuple(needs.grade_low[0].tolist()), tuple(needs.grade_high[0].tolist()))
+        by_cell = _grade_share_tables(spans, c.grade_partial_penalty)
+        key = grade_cell(off) if grade_key is None else grade_key
+        grade_share, soft, ungraded = (table.take(key, axis=0) for table in by_cell)
+    else:
+        low, high = per_row(needs.grade_low), per_row(needs.grade_high)
+        overlap = np.minimum(off.grade_high[:, None], high) - np.maximum(
+            off.grade_low[:, None], low
+        )
+        grade_share = _share(overlap, high - low)
+        soft = c.grade_partial_penalty * (1 - grade_share)
+        ungraded = grade_share <= 0
     shape = credit.shape
     tables = _tables(c)
     # Each soft penalty below is added only where some need can incur it: adding an all-zero
     # term changes no value (every term is >= +0.0), and most needs state no preference.
-    soft = c.grade_partial_penalty * (1 - grade_share)
-    schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule), shape)
-    if schedule_issue.dtype != bool:
+    schedule_issue = _preference_issue(off.schedule[:, None], per_row(needs.schedule))
+    if schedule_issue is not None:
         soft = soft + tables.schedule_penalty[schedule_issue]
-    delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery), shape)
-    if delivery_issue.dtype != bool:
+    delivery_issue = _preference_issue(off.delivery[:, None], per_row(needs.delivery))
+    if delivery_issue is not None:
         soft = soft + tables.delivery_penalty[delivery_issue]
-    schedule_issue = schedule_issue.astype(np.intp, copy=False)
-    delivery_issue = delivery_issue.astype(np.intp, copy=False)
+    if schedule_issue is None or delivery_issue is None:  # no issue anywhere: one array of 0
+        no_issue = np.zeros(shape, dtype=np.intp)
+        schedule_issue = no_issue if schedule_issue is None else schedule_issue
+        delivery_issue = no_issue if delivery_issue is None else delivery_issue
     students = per_row(needs.students)
     stated = students > 0
-    if stated.any():
+    if _any(stated):
         # Dividing by NaN where no count is stated (not by 0: no floating-point warning to
         # silence) leaves NaN there, read as no shortfall like an unknown capacity left.
         left = off.students_left[:, None]
@@ -296,7 +311,7 @@ def score_rows(
     else:  # no need says how many students it affects
         capacity_short = np.zeros(credit.shape)
     has_languages = per_row(needs.has_languages)
-    if has_languages.any():
+    if _any(has_languages):
         offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
         # Unknown is not wrong: an offering that lists no languages is not "not offered in
         # Spanish"; it pays a small penalty, below a confirmed match, and is never demoted.
@@ -304,20 +319,22 @@ def score_rows(
         language_miss = has_languages & ~offered & listed
         language_unknown = has_languages & ~listed
         soft = soft + c.language_unknown_penalty * language_unknown
-        demote = (grade_share <= 0) | language_miss
+        demote = ungraded | language_miss
     else:  # the common case: no need asks for a language
         language_miss = np.zeros(credit.shape, dtype=bool)
         language_unknown = language_miss
-        demote = grade_share <= 0
+        demote = ungraded
 
     utility = (1 - c.breadth_share) * c.fit_weight * m - c.constraints_weight * soft
     utility = np.where(credit > 0, utility - c.demotion * demote, -np.inf)
     primary = utility.argmax(axis=1)
-    rows = np.arange(len(primary))
+    # Entry (r, primary[r]) of each (R, J) array: a take on the flat array (cheaper than
+    # indexing it with two arrays).
+    at_primary = np.arange(0, shape[0] * shape[1], shape[1]) + primary
 
     total_weight = np.maximum(np.add.reduce(weight, axis=1), 1e-12)
     fit = c.fit_weight * (
-        (1 - c.breadth_share) * m[rows, primary]
+        (1 - c.breadth_share) * m.reshape(-1).take(at_primary)
         + c.breadth_share * np.add.reduce(m, axis=1) / total_weight
     )
 
@@ -335,8 +352,8 @@ def score_rows(
             config=c,
             record=record,
         )
-    demoted = demote[rows, primary] | terms.full | terms.inactive
-    constraints = c.constraints_weight * (1 - soft[rows, primary] - terms.soft)
+    demoted = demote.reshape(-1).take(at_primary) | terms.full | terms.inactive
+    constraints = c.constraints_weight * (1 - soft.reshape(-1).take(at_primary) - terms.soft)
     constraints = constraints - c.demotion * demoted
     reach_points = c.reach_weight * reach
     score = fit + reach_points + constraints + terms.equity
@@ -405,8 +422,14 @@ def fixed_terms(off: OfferingColumns, config: RankingConfig) -> FixedTerms:
     return FixedTerms(
         soft=tables.cost_penalty[off.cost] + np.where(off.verified, 0.0, c.unverified_penalty),
         full=(off.schools_left <= 0) | (off.students_left <= 0),
-        grade_key=(off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1),
+        grade_key=grade_cell(off),
     )
+
+
+def grade_cell(off: OfferingColumns) -> np.ndarray:
+    """The (grade_low, grade_high) cell of each offering's offered grades (intp): the row of
+    the lookup tables of _grade_tables and _grade_share_tables (FixedTerms.grade_key)."""
+    return (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
 
 
 def offering_terms(
@@ -473,10 +496,10 @@ def upper_bound(
     c = config
     grade_penalty, serves_none = _grade_bound(off, needs, c, grade_key)
     weighted = (needs.weight[0] * needs.valid[0])[:, None] * credit_table[needs.credit_row[0]]
-    best = best_per_row(off.categories, np.maximum.reduce(weighted, axis=0).take)  # >= max_j
+    best = best_over_slots(np.maximum.reduce(weighted, axis=0), off.categories)  # >= max_j
     total = max(float(np.add.reduce(needs.weight[0])), 1e-12)
     earned = np.add.reduce(weighted, axis=0)
-    breadth = sum_per_row(off.categories, earned.take)
+    breadth = sum_over_slots(earned, off.categories)
     breadth = np.minimum(breadth, total) / total
     fit = c.fit_weight * ((1 - c.breadth_share) * best + c.breadth_share * breadth)
     constraints = c.constraints_weight * (1 - grade_penalty - terms.soft)
@@ -500,7 +523,7 @@ def _grade_bound(
     spans = (tuple(needs.grade_low[0][valid].tolist()), tuple(needs.grade_high[0][valid].tolist()))
     penalty, serves_none = _grade_tables(spans, c.grade_partial_penalty)
     if key is None:
-        key = (off.grade_low.astype(np.intp) + 1) * len(_GRADES) + (off.grade_high + 1)
+        key = grade_cell(off)
     return penalty.take(key), serves_none.take(key)
 
 
@@ -511,14 +534,34 @@ def _grade_tables(
     """_grade_bound's two lookup tables, by (low, high) cell of offered grades, for the needs'
     grade spans (lows, highs). Needs' grades come from a small set (a school's span or a
     narrower one), so these repeat across rankings: kept, read-only."""
-    low, high = np.array(spans[0], dtype=np.int64), np.array(spans[1], dtype=np.int64)
-    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
-    share = np.minimum(np.maximum((overlap + 1) / (high - low + 1), 0.0), 1.0)
-    penalty = (partial_penalty * (1 - share)).min(axis=1)
-    serves_none = (share <= 0).all(axis=1)
+    _, penalty, ungraded = _grade_share_tables(spans, partial_penalty)
+    penalty = penalty.min(axis=1)
+    serves_none = np.logical_and.reduce(ungraded, axis=1)
     penalty.flags.writeable = False
     serves_none.flags.writeable = False
     return penalty, serves_none
+
+
+@functools.lru_cache(maxsize=1024)
+def _grade_share_tables(
+    spans: tuple[tuple[int, ...], tuple[int, ...]], partial_penalty: float
+) -> tuple[np.ndarray, np.ndarray, np.ndarray]:
+    """By (low, high) cell of offered grades (grade_key) and need: the share of the need's
+    grade span (spans: the needs' lows and highs) served, its penalty and whether none is
+    served, as score_rows computes them per row (the same values: elementwise). Read-only."""
+    low, high = np.array(spans[0], dtype=np.int64), np.array(spans[1], dtype=np.int64)
+    overlap = np.minimum(_GRID_HIGH[:, None], high) - np.maximum(_GRID_LOW[:, None], low)
+    share = _share(overlap, high - low)
+    tables = (share, partial_penalty * (1 - share), share <= 0)
+    for table in tables:
+        table.flags.writeable = False
+    return tables
+
+
+def _share(overlap: np.ndarray, span: np.ndarray) -> np.ndarray:
+    """Share of a need's grades (span: high - low) that an overlap (high - low of the grades
+    served) covers, in [0, 1]."""
+    return np.minimum(np.maximum((overlap + 1) / (span + 1), 0.0), 1.0)
 
 
 _GRADES = np.arange(-1, 13)  # PK (-1) .. 12, the range offerings' grades are encoded in
@@ -527,31 +570,34 @@ _GRID_HIGH = np.tile(_GRADES, len(_GRADES))
 
 
 # Offerings have a few category slots (padding -1 reads the tables' last, neutral entry). These
-# run over the slots one column at a time: numpy reduces a short last axis slowly.
+# run over the slots, never along a short last axis, which numpy reduces slowly.
 def best_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Per row, the largest lookup(category id) over its category slots."""
+    """Per row, the largest lookup(category id) over its category slots, one slot at a time
+    (for lookups that read a row's own table: reverse ranking; else best_over_slots)."""
     best = lookup(categories[:, 0])
     for slot in range(1, categories.shape[1]):
         best = np.maximum(best, lookup(categories[:, slot]))
     return best
 
 
-def sum_per_row(categories: np.ndarray, lookup: Callable[[np.ndarray], np.ndarray]) -> np.ndarray:
-    """Per row, the sum of lookup(category id) over its category slots, in slot order."""
-    total = lookup(categories[:, 0])
-    for slot in range(1, categories.shape[1]):
-        total = total + lookup(categories[:, slot])
-    return total
+def best_over_slots(values: np.ndarray, categories: np.ndarray) -> np.ndarray:
+    """Per row, the largest values[category id] (values: by category id along its first
+    axis) over its category slots: one gather of every slot (slots first), one reduce over
+    them. Cheapest where each slot of `categories` is contiguous (Snapshot.candidates)."""
+    return np.maximum.reduce(values.take(categories.T, axis=0), axis=0)
 
 
-def _preference_issue(
-    offered: np.ndarray, preferred: np.ndarray, shape: tuple[int, ...]
-) -> np.ndarray:
+def sum_over_slots(values: np.ndarray, categories: np.ndarray) -> np.ndarray:
+    """Per row, the sum of values[category id] over its category slots, in slot order (a
+    reduce over the first axis adds its slices one after the other)."""
+    return np.add.reduce(values.take(categories.T), axis=0)
+
+
+def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray | None:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred (intp);
-    all zeros as a bool array when no need states a preference (no penalty to look up).
-    shape: of the (rows, needs) result (np.broadcast_shapes costs more than the rest)."""
-    if not preferred.any():  # no need states a preference
-        return np.zeros(shape, dtype=bool)
+    None when no need states a preference (all 0: no penalty to look up)."""
+    if not _any(preferred):  # no need states a preference
+        return None
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
 
@@ -604,13 +650,18 @@ def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndar
     return np.array([by_code[code] for code in range(len(by_code))])
 
 
+def _any(mask: np.ndarray) -> bool:
+    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
+    return bool(np.logical_or.reduce(mask, axis=None))
+
+
 def take_rows(obj: T, rows: np.ndarray) -> T:
     """A dataclass of per-row arrays (Place, Reach, OfferingTerms) restricted to these rows."""
     data: Any = obj
     names = _FIELDS.get(type(data))
     if names is None:
         names = _FIELDS[type(data)] = tuple(f.name for f in fields(data))
-    return cast(T, type(data)(*[getattr(data, name)[rows] for name in names]))
+    return cast(T, type(data)(*[getattr(data, name).take(rows, axis=0) for name in names]))
 
 
 _FIELDS: dict[type, tuple[str, ...]] = {}  # field names of the dataclasses take_rows meets

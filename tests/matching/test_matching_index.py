@@ -189,7 +189,7 @@ def test_an_organization_is_as_near_as_its_nearest_location():
     assert [r.offering_id for r in rank_offerings(index, school(), [need()], as_of=AS_OF)] == [3, 2]
 
 
-def test_the_radius_classes_searched_at_once_give_each_class_search():
+def test_the_grid_and_radius_classes_searched_at_once_give_each_search():
     parents, names = synthetic_taxonomy()
     index = OfferingIndex.build(synthetic_offerings(4000, 11, list(parents)), parents, names=names)
     snap = index.snapshot()
@@ -198,5 +198,8 @@ def test_the_radius_classes_searched_at_once_give_each_class_search():
     points = [(40.0, -100.0), (0.0, 179.99), (10.0, -179.99), (89.9, 0.0), (-89.9, 45.0)]
     points += [(float(rng.uniform(24, 50)), float(rng.uniform(-125, -66))) for _ in range(40)]
     for lat, lon in points:
-        one_by_one = [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in snap.radius_classes]
-        assert snap._wide_near(lat, lon).tolist() == np.concatenate(one_by_one).tolist()
+        one_by_one = [snap.grid.near(lat, lon, 30.0)]
+        one_by_one += [c.rows[c.grid.near(lat, lon, c.radius_km)] for c in snap.radius_classes]
+        rows, ascending = snap._near(lat, lon, 30.0)
+        assert rows.tolist() == np.concatenate(one_by_one).tolist()
+        assert ascending == (sum(map(len, one_by_one[1:])) == 0)

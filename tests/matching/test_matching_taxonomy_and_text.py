@@ -2,9 +2,21 @@
 
 import numpy as np
 import pytest
+import scipy.sparse as sp
 from sklearn.feature_extraction.text import TfidfVectorizer
 
-from matching.columns import _HASHER, DocumentFrequency, QueryText, _column, _words, text_rows
+from matching.columns import (
+    _HASHER,
+    TEXT_FEATURES,
+    DocumentFrequency,
+    QueryTerms,
+    QueryText,
+    TextRows,
+    _column,
+    _words,
+    similarity,
+    text_rows,
+)
 from matching.taxonomy import CategoryTree
 from tests.matching.factories import NAMES, TAXONOMY
 
@@ -80,6 +92,36 @@ def test_text_rows_read_as_scikit_learn_tfidf_of_the_live_corpus():
     assert (weighted @ query.transform(queries).T).toarray() == pytest.approx(expected)
     fast = rows.similarity(np.arange(4), query.terms(queries))
     assert fast == pytest.approx(expected)
+
+
+@pytest.mark.parametrize(
+    ("columns", "shift"),
+    [
+        ([3, 70, 9000], 0),
+        ([1, 4097, 9000], 1),  # the low 12 bits of two columns agree
+        ([0, 4, 5, 2**19], None),  # some two columns agree in every window of 12 bits
+    ],
+)
+def test_similarity_finds_the_query_columns_however_they_are_told_apart(columns, shift):
+    rng = np.random.default_rng(5)
+    used = [*columns, 11, 2**19 + 4, 123456]  # and words no query text uses
+    present = rng.random((6, len(used))) < 0.6
+    rows, at = present.nonzero()
+    values = (1 + rng.random(len(rows))).astype(np.float32)
+    matrix = sp.csr_matrix(
+        (values, (rows, np.array(used)[at])), shape=(6, TEXT_FEATURES), dtype=np.float32
+    )
+    frequency = DocumentFrequency.of(TextRows(matrix))
+    weights = rng.random((len(columns), 2))
+    query = QueryTerms(np.array(columns, dtype=np.int32), weights, frequency)
+    assert query.shift == shift
+    texts = sp.csr_matrix(
+        (weights.T.ravel(), (np.repeat([0, 1], len(columns)), columns * 2)),
+        shape=(2, TEXT_FEATURES),
+    )
+    expected = (TextRows(matrix).weighted(np.arange(6), frequency) @ texts.T).toarray()
+    assert similarity(matrix, np.arange(6), query) == pytest.approx(expected)
+    assert expected.min() < expected.max()  # some rows match, some less or not at all
 
 
 def test_query_words_hash_to_the_columns_scikit_learn_gives_them():
