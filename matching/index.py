@@ -40,6 +40,7 @@ import threading
 from collections.abc import Callable, Iterable, Mapping, Sequence
 from dataclasses import dataclass, field, replace
 from functools import cached_property
+from typing import Any
 
 import numpy as np
 import scipy.sparse as sp
@@ -630,6 +631,16 @@ def query_radius_km(config: RankingConfig, locale: str | None) -> float:
     return config.scale_km(locale) * config.reach_cutoff_scales * factor
 
 
+def _changed(snap: Snapshot, **changes: Any) -> Snapshot:
+    """The snapshot after an upsert or removal, which change neither the base's grid nor its
+    radius classes: their combined search grid (a copy of every base row's cell key, computed
+    on first read) is handed on rather than recomputed by the first ranking after each write."""
+    new = replace(snap, **changes)
+    if "_search_grid" in snap.__dict__:
+        new.__dict__["_search_grid"] = snap.__dict__["_search_grid"]
+    return new
+
+
 def _upserted(snap: Snapshot, table: OfferingTable) -> Snapshot:
     tree = snap.tree.extended(set(itertools.chain.from_iterable(table.categories)))
     fresh = encode(table, tree, snap.languages)
@@ -642,7 +653,7 @@ def _upserted(snap: Snapshot, table: OfferingTable) -> Snapshot:
     kept = np.flatnonzero(~dropped)
     frequency = snap.frequency.changed(snap.base_text.take(replaced), -1)
     frequency = frequency.changed(snap.buffer_text.take(np.flatnonzero(dropped)), -1)
-    return replace(
+    return _changed(
         snap,
         tree=tree,
         alive=alive,
@@ -663,7 +674,7 @@ def _removed(snap: Snapshot, ids: np.ndarray) -> Snapshot:
     kept = np.flatnonzero(~dropped)
     frequency = snap.frequency.changed(snap.base_text.take(removed), -1)
     frequency = frequency.changed(snap.buffer_text.take(np.flatnonzero(dropped)), -1)
-    return replace(
+    return _changed(
         snap,
         alive=alive,
         frequency=frequency,

@@ -203,3 +203,17 @@ def test_the_grid_and_radius_classes_searched_at_once_give_each_search():
         rows, ascending = snap._near(lat, lon, 30.0)
         assert rows.tolist() == np.concatenate(one_by_one).tolist()
         assert ascending == (sum(map(len, one_by_one[1:])) == 0)
+
+
+def test_writes_hand_the_combined_search_grid_on_and_still_search_the_same_rows():
+    parents, names = synthetic_taxonomy()
+    offerings = synthetic_offerings(4000, 11, list(parents))
+    index = OfferingIndex.build(offerings, parents, names=names)
+    grid = index.snapshot()._search_grid  # computed at build (warm)
+    index.upsert(synthetic_offerings(50, 12, list(parents)))
+    index.remove([1, 2, 3])
+    snap = index.snapshot()
+    assert snap.__dict__.get("_search_grid") is grid  # not recomputed by the next ranking
+    # ... and it is what the snapshot would compute for itself.
+    fresh = index_module.Snapshot._search_grid.func(snap)
+    assert all((a == b).all() for a, b in zip(grid, fresh, strict=True))
