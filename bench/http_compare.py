@@ -9,8 +9,8 @@ PostGIS; the minimal endpoint: the same offerings in a scratch table of --baseli
 as a competent user would: COPY, GiST + GIN indexes, VACUUM ANALYZE). Each round, in a rotating
 order: at 1 client, request i of each target back to back; at 16 clients, a block of requests
 to one target then the other (both at once would only split the cores between them). Server CPU
-per request is read from /proc (user + system time of the server's process tree before and
-after each phase), so other work on a shared machine drops out of it; wall-clock figures do
+per request is each server process's CPU clock (nanoseconds; its workers' too) before and
+after each phase, so other work on a shared machine drops out of it; wall-clock figures do
 not. Ratios are ours / minimal per round, reported as the median and range over rounds.
 
 The database's share: the minimal endpoint's query runs in PostgreSQL backends, whose CPU the
@@ -55,7 +55,7 @@ from app.settings import get_settings
 from app.taxonomy import load_taxonomy
 from bench import http_load, postgis_baseline, worker_memory
 from bench.synthetic import synthetic_offerings, synthetic_schools
-from bench.timing import can_read_cpu_of, task_cpu_ns
+from bench.timing import can_read_cpu_of, process_cpu_ns, task_cpu_ns
 from matching.index import query_radius_km
 
 TICKS = os.sysconf("SC_CLK_TCK")
@@ -232,11 +232,16 @@ def _rss_mb(pid: int) -> dict[str, float]:
 
 
 def _cpu_s(pid: int) -> float:
-    """User + system CPU seconds of a process and its descendants (uvicorn's workers)."""
+    """CPU seconds of a process and its descendants (uvicorn's workers): each process's CPU
+    clock (process_cpu_ns), else its user + system time in /proc/<pid>/stat's clock ticks."""
     total = 0.0
     try:
-        fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
-        total += (int(fields[11]) + int(fields[12])) / TICKS
+        ns = process_cpu_ns(pid)
+        if ns is None:
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            total += (int(fields[11]) + int(fields[12])) / TICKS
+        else:
+            total += ns / 1e9
         for task in Path(f"/proc/{pid}/task").iterdir():
             for child in (task / "children").read_text().split():
                 total += _cpu_s(int(child))
