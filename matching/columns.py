@@ -11,9 +11,10 @@ import datetime as dt
 import itertools
 import math
 from collections import Counter
-from collections.abc import Iterable, Sequence
+from collections.abc import Iterable, Mapping, Sequence
 from dataclasses import dataclass, field
 from functools import lru_cache
+from types import MappingProxyType
 from typing import TYPE_CHECKING, Any
 
 import numpy as np
@@ -326,10 +327,10 @@ def _column(token: str) -> int:
 
 
 @lru_cache(maxsize=4096)
-def _counted(text: str) -> Counter[int]:
+def _counted(text: str) -> Mapping[int, int]:
     """Hashed column -> count of the words of one query text (a need's name and notes, read
-    by every ranking for its school): kept, read-only by convention (QueryText._weights)."""
-    return Counter(map(_column, _words(text)))
+    by every ranking for its school): kept, so handed out read-only."""
+    return MappingProxyType(Counter(map(_column, _words(text))))
 
 
 @dataclass(frozen=True)
@@ -471,6 +472,16 @@ def text_norms(matrix: sp.csr_matrix, rows: np.ndarray, frequency: DocumentFrequ
         matrix.indices.take(entries)
     )
     return np.sqrt(np.bincount(owner, weight * weight, minlength=len(rows)))
+
+
+def any_true(mask: np.ndarray) -> bool:
+    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
+    return bool(np.logical_or.reduce(mask, axis=None))
+
+
+def all_true(mask: np.ndarray) -> bool:
+    """mask.all() without the method's Python-level dispatch (hot in ranking)."""
+    return bool(np.logical_and.reduce(mask, axis=None))
 
 
 def row_ranges(starts: np.ndarray, stops: np.ndarray) -> np.ndarray:

@@ -313,8 +313,7 @@ def explain_row(
             _equity_detail(ctx, f, i, need_index, school_populations, language),
         ),
     )
-    if f.history is not None:
-        contributions += (_history(f, i),)
+    contributions += _history(f, i)
     if f.priority is not None and f.priority[i]:
         detail = "placed first: the best offering for your top-priority need"
         contributions += (Contribution("priority", f.priority[i], detail),)
@@ -592,10 +591,10 @@ def _constraints_detail(ctx: Context, f: RowFacts, i: int, warnings: Sequence[st
     return "; ".join(notes) if notes else "no constraint issues"
 
 
-def _history(f: RowFacts, i: int) -> Contribution:
-    """The track-record contribution of a forward ranking (of rows whose history is scored)."""
+def _history(f: RowFacts, i: int) -> tuple[Contribution, ...]:
+    """The track-record contribution of a forward ranking: none where history is not scored."""
     if f.history is None or f.served is None or f.like is None:
-        raise TypeError("a track record is written of rows whose history is scored")
+        return ()
     served = int(f.served[i])
     if not served:
         detail = "no partnership history yet: counted as a partner of one school"
@@ -603,7 +602,7 @@ def _history(f: RowFacts, i: int) -> Contribution:
         detail = f"past partner of {served} school{'s' if served != 1 else ''} on record"
         if f.like[i] >= 0.5:
             detail += "; a usual partner of nearby schools with similar needs"
-    return Contribution("history", f.history[i], detail)
+    return (Contribution("history", f.history[i], detail),)
 
 
 def _equity_detail(

@@ -52,6 +52,7 @@ from matching.columns import (
     QueryTerms,
     QueryText,
     TextRows,
+    any_true,
     encode,
     row_ranges,
     text_norms,
@@ -168,7 +169,7 @@ class Snapshot:
         # Each has a category in a branch of the needs: relevant unless some category of
         # those branches is not (siblings earn no credit, say).
         known = relevant[: len(self.tree)]
-        if np.logical_or.reduce(branch[self.tree.branch] & ~known, axis=None):
+        if any_true(branch[self.tree.branch] & ~known):
             virtual = virtual[_relevant(self.category_slots, virtual, relevant)]
         rows = np.concatenate([in_person, virtual])
         if len(self.buffer) == 0:  # the usual case between rebuilds of a quiet index

@@ -20,7 +20,7 @@ import numpy as np
 import scipy.sparse as sp
 
 from geo.distance import EARTH_RADIUS_KM, haversine_km
-from matching.columns import OfferingColumns
+from matching.columns import OfferingColumns, all_true, any_true
 from matching.config import RankingConfig
 from matching.errors import RankingInputError
 from matching.explain import Context, RowFacts, explain_row, offering_reason_of, school_reason
@@ -282,11 +282,6 @@ def _priority_lift(
     return np.zeros(len(score))
 
 
-def _all(mask: np.ndarray) -> bool:
-    """mask.all() without the method's Python-level dispatch."""
-    return bool(np.logical_and.reduce(mask, axis=None))
-
-
 # How many offerings rank_organizations ranks at most to find k organizations.
 MAX_ORGANIZATION_DEPTH = 5000
 
@@ -363,7 +358,7 @@ def _candidate_reach(
         far = virtual & (lower > np.fmax(off.service_radius_km, np.float64(limit)))
         if len(covered):
             far &= ~np.isin(off.ids, covered)
-    if not np.logical_or.reduce(far, axis=None):  # (the method costs more)
+    if not any_true(far):
         distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
         return _reach(school, off, distance, covered, cfg), distance
     near = (~far).nonzero()[0]
@@ -534,7 +529,7 @@ def best_rows(
     # Without equal scores (almost always), the score alone orders them.
     by_score = np.argsort(-score, kind="stable")
     best = score[by_score]
-    if _all(best[1:] != best[:-1]):
+    if all_true(best[1:] != best[:-1]):
         return by_score[:k]
     served = np.zeros(len(pool)) if scored.served is None else scored.served[pool]
     schools_left, students_left = off.schools_left[pool], off.students_left[pool]

@@ -36,7 +36,7 @@ from typing import Any, TypeVar, cast
 import numpy as np
 import numpy.typing as npt
 
-from matching.columns import OfferingColumns
+from matching.columns import OfferingColumns, all_true, any_true
 from matching.config import RankingConfig
 from matching.results import direct_init
 from matching.tables import SchoolTable
@@ -266,7 +266,7 @@ def score_rows(
     else:
         need_rows = per_row(needs.credit_row)
         credit = best_per_row(off.categories, lambda ids: credit_table[need_rows, ids[:, None]])
-    if not np.logical_and.reduce(valid, axis=None):
+    if not all_true(valid):
         credit = np.where(valid, credit, 0.0)
     m = weight * credit * ((1 - c.text_blend) + c.text_blend * text)
 
@@ -300,7 +300,7 @@ def score_rows(
         delivery_issue = no_issue if delivery_issue is None else delivery_issue
     students = per_row(needs.students)
     stated = students > 0
-    if _any(stated):
+    if any_true(stated):
         # Dividing by NaN where no count is stated (not by 0: no floating-point warning to
         # silence) leaves NaN there, read as no shortfall like an unknown capacity left.
         left = off.students_left[:, None]
@@ -311,7 +311,7 @@ def score_rows(
     else:  # no need says how many students it affects
         capacity_short = np.zeros(credit.shape)
     has_languages = per_row(needs.has_languages)
-    if _any(has_languages):
+    if any_true(has_languages):
         offered = any_overlap(off.languages[:, None, :], per_row(needs.languages))
         # Unknown is not wrong: an offering that lists no languages is not "not offered in
         # Spanish"; it pays a small penalty, below a confirmed match, and is never demoted.
@@ -596,7 +596,7 @@ def sum_over_slots(values: np.ndarray, categories: np.ndarray) -> np.ndarray:
 def _preference_issue(offered: np.ndarray, preferred: np.ndarray) -> np.ndarray | None:
     """0 no preference or met, 1 offering unspecified, 2 offering offers none preferred (intp);
     None when no need states a preference (all 0: no penalty to look up)."""
-    if not _any(preferred):  # no need states a preference
+    if not any_true(preferred):  # no need states a preference
         return None
     unmet = (preferred != 0) & ((offered & preferred) == 0)
     return np.where(unmet, np.where(offered == 0, 1, 2), 0).astype(np.intp)
@@ -648,11 +648,6 @@ def _by_cost(unknown: float, free: float, sliding: float, fee: float) -> np.ndar
     """Lookup table indexed by COST_* code."""
     by_code = {COST_UNKNOWN: unknown, COST_FREE: free, COST_SLIDING: sliding, COST_FEE: fee}
     return np.array([by_code[code] for code in range(len(by_code))])
-
-
-def _any(mask: np.ndarray) -> bool:
-    """mask.any() without the method's Python-level dispatch (hot in ranking)."""
-    return bool(np.logical_or.reduce(mask, axis=None))
 
 
 def take_rows(obj: T, rows: np.ndarray) -> T:
