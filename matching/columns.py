@@ -343,7 +343,7 @@ class QueryText:
 
     def transform(self, texts: Sequence[str]) -> sp.csr_matrix:
         """(len(texts), TEXT_FEATURES) float64 TF-IDF rows."""
-        rows = self._weights(texts)
+        rows, _ = self._weights(texts)
         indptr = np.cumsum([0, *map(len, rows)])
         columns = [column for row in rows for column in row]
         values = np.array([value for row in rows for value in row.values()], dtype=np.float64)
@@ -352,19 +352,22 @@ class QueryText:
 
     def terms(self, texts: Sequence[str]) -> QueryTerms:
         """The same TF-IDF values, by the hashed columns the texts use."""
-        rows = self._weights(texts)
-        used = sorted({column for row in rows for column in row})
+        rows, idf = self._weights(texts)
+        used = sorted(set().union(*rows))
         slot = {column: i for i, column in enumerate(used)}
         weights = np.zeros((len(used), len(texts)), dtype=np.float64)
         for j, row in enumerate(rows):
             for column, value in row.items():
                 weights[slot[column], j] = value
-        return QueryTerms(np.array(used, dtype=np.int32), weights, self.frequency)
+        # The idf _weights read (the values of frequency.idf: it is elementwise), not read
+        # again from the 4 MB of document frequencies.
+        used_idf = np.fromiter(map(idf.__getitem__, used), dtype=np.float64, count=len(used))
+        return QueryTerms(np.array(used, dtype=np.int32), weights, self.frequency, used_idf)
 
-    def _weights(self, texts: Sequence[str]) -> list[dict[int, float]]:
+    def _weights(self, texts: Sequence[str]) -> tuple[list[dict[int, float]], dict[int, float]]:
         """Per text, hashed column -> TF-IDF weight, columns ascending (a few terms, so plain
-        Python beats numpy here; the idf of every text's columns is read in one go). Words no
-        offering uses weigh nothing: they cannot match."""
+        Python beats numpy here; the idf of every text's columns is read in one go); and that
+        idf by column. Words no offering uses weigh nothing: they cannot match."""
         counted = [_counted(text) for text in texts]
         idf = self.frequency.idf_of(set().union(*counted))
         out = []
@@ -375,7 +378,7 @@ class QueryText:
                 out.append(weights)
             else:
                 out.append({column: value / norm for column, value in weights.items()})
-        return out
+        return out, idf
 
 
 @dataclass(frozen=True)
@@ -385,14 +388,14 @@ class QueryTerms:
     columns: np.ndarray  # ascending hashed columns (int32, as the text rows' indices)
     weights: np.ndarray  # (len(columns), texts) float64, each text L2-normalised
     frequency: DocumentFrequency  # the idf the offering rows are weighted with
+    # frequency.idf of each column: an offering row's entry can only hit one of these, so
+    # `similarity` looks its idf up here (the same values: idf is elementwise)
+    idf: np.ndarray = field(repr=False, compare=False)
     # Per value of 12 bits of a column (_WINDOW bits from bit `shift` up), the slot of the
     # query column having them, -1 none: the window tells the query columns apart (a few
     # dozen of 2**20 columns rarely share one; shift None where no window does).
     shift: int | None = field(init=False, repr=False, compare=False)
     slot_of: np.ndarray = field(init=False, repr=False, compare=False)  # int16
-    # frequency.idf of each column: an offering row's entry can only hit one of these, so
-    # `similarity` looks its idf up here (the same values: idf is elementwise)
-    idf: np.ndarray = field(init=False, repr=False, compare=False)
 
     def __post_init__(self) -> None:
         columns = self.columns.tolist()
@@ -405,7 +408,6 @@ class QueryTerms:
                 object.__setattr__(self, "shift", shift)
                 break
         object.__setattr__(self, "slot_of", slot_of)
-        object.__setattr__(self, "idf", self.frequency.idf(self.columns))
 
 
 _WINDOW = 2**12 - 1  # 12 bits: a few dozen query columns mark ~1% of the table

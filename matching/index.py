@@ -146,15 +146,16 @@ class Snapshot:
         # classes, the covered ones and those with another location near the school may
         # repeat them: only then are the rows sorted and de-duplicated (once relevant).
         near, ascending = self._near(lat, lon, max(radius_km, self.far_threshold_km))
-        covered = self.base_rows_of(covered_ids)
-        if len(self.places):  # offerings with another location near the school
-            sites = self.places.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
-            covered = np.concatenate(
-                [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
-            )
-        covered = covered[covered < len(self.grid.keys)]
-        if len(covered):
-            near, ascending = np.concatenate([near, covered]), False
+        if len(covered_ids) or len(self.places):  # else no other in-person row to add
+            covered = self.base_rows_of(covered_ids)
+            if len(self.places):  # offerings with another location near the school
+                sites = self.places.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
+                covered = np.concatenate(
+                    [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
+                )
+            covered = covered[covered < len(self.grid.keys)]
+            if len(covered):
+                near, ascending = np.concatenate([near, covered]), False
         in_person = near[self._live(near, _relevant(self.category_slots, near, relevant))]
         if not ascending:
             in_person = _sorted_unique(in_person)

@@ -208,7 +208,8 @@ def rank_offerings(
             meets_top = _meets_top(scored, top)
             found, other = _best_scores(scored.score, meets_top)
     lift = _priority_lift(scored.score, top_off.ids, meets_top, found, other)
-    scored = replaced(scored, score=scored.score + lift, priority=lift)
+    if lift is not None:  # else no row moves (Scored.priority None: no contribution)
+        scored = replaced(scored, score=scored.score + lift, priority=lift)
     off = top_off
     ctx = Context(
         tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False,
@@ -273,13 +274,14 @@ def _best_scores(score: np.ndarray, meets_top: np.ndarray) -> tuple[float, float
 
 def _priority_lift(
     score: np.ndarray, ids: np.ndarray, meets_top: np.ndarray, found: float, other: float
-) -> np.ndarray:
-    """matching.priority.priority_lift of every row, whose all-zero answer when the best row
-    meeting a top-priority need already leads (or no row meets one, or every row does) is
-    told by the two best scores (_best_scores), without the call."""
+) -> np.ndarray | None:
+    """matching.priority.priority_lift of every row; None for its all-zero answer when the
+    best row meeting a top-priority need already leads (or no row meets one, or every row
+    does), told by the two best scores (_best_scores) without the call. (Adding those zeros
+    would change no score: a score is never -0.0, its reach points being >= +0.0.)"""
     if found > -np.inf and other > -np.inf and not found > other:
         return priority_lift(score, ids, meets_top, np.ones(len(score), dtype=bool))
-    return np.zeros(len(score))
+    return None
 
 
 # How many offerings rank_organizations ranks at most to find k organizations.

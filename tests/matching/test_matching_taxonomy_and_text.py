@@ -113,7 +113,8 @@ def test_similarity_finds_the_query_columns_however_they_are_told_apart(columns,
     )
     frequency = DocumentFrequency.of(TextRows(matrix))
     weights = rng.random((len(columns), 2))
-    query = QueryTerms(np.array(columns, dtype=np.int32), weights, frequency)
+    at = np.array(columns, dtype=np.int32)
+    query = QueryTerms(at, weights, frequency, frequency.idf(at))
     assert query.shift == shift
     texts = sp.csr_matrix(
         (weights.T.ravel(), (np.repeat([0, 1], len(columns)), columns * 2)),
