@@ -27,7 +27,7 @@ test: install
 
 lint: install
 	$(BIN)/ruff check .
-	$(BIN)/ruff format --check app bench matching geo
+	$(BIN)/ruff format --check .
 	$(BIN)/mypy
 
 clean:

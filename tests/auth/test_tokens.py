@@ -111,9 +111,13 @@ def test_sign_up_answers_the_same_for_a_taken_email_and_changes_nothing(anon, db
     new = anon.post("/v1/users", json={"email": "ada@example.org", "password": PASSWORD})
     other_password = "another long password"
     again = anon.post("/v1/users", json={"email": "Ada@Example.org", "password": other_password})
-    assert (again.status_code, again.json()) == (new.status_code, new.json()) == (
-        202,
-        {"email": "ada@example.org", "detail": SIGN_UP_DETAIL},
+    assert (
+        (again.status_code, again.json())
+        == (new.status_code, new.json())
+        == (
+            202,
+            {"email": "ada@example.org", "detail": SIGN_UP_DETAIL},
+        )
     )
     assert again.headers.get("content-type") == new.headers.get("content-type")
     with db.session() as session:
