@@ -136,7 +136,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     watch = serving.watch(app.state.database) if settings.serving_cache_s > 0 else None
     app.state.serving_cache = ServingCache(settings.serving_cache_s, fresh_s, writes, watch)
     app.state.result_cache = ResultCache(settings.result_cache_entries)
-    app.state.rankings = Rankings(settings.ranking_threads)
+    app.state.rankings = Rankings()
     limits = _limits(settings)
     app.state.login_throttle = limits.login_throttle
 

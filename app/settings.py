@@ -99,14 +99,6 @@ class Settings(BaseSettings):
         "ago than this (its own writes show in its next request at once; 0 = look on every "
         "request). Bearer tokens' principals ignore it: revocations stop at once everywhere.",
     )
-    ranking_threads: int = Field(
-        default=2,
-        ge=1,
-        le=64,
-        description="Rankings of a school's matches a worker runs in its thread pool at once "
-        "(others wait their turn): about the machine's cores. More only contend for Python's "
-        "GIL and cost CPU (see BENCHMARKS.md).",
-    )
     result_cache_entries: int = Field(
         default=2_000,
         ge=0,

@@ -177,50 +177,49 @@ def _json(body: bytes) -> Response:
 
 
 class Rankings:
-    """This worker's rankings of a school's matches under way (counted on its event loop).
+    """This worker's rankings of a school's matches: on the event loop, one at a time.
 
-    answer() runs one on the event loop when no other ranking is under way and it needs
-    nothing from the database (within the freshness bound the worker holds the index, the
-    school's needs and the serving versions: the common case), else in the thread pool with
-    the request's session, at most `threads` at once. The hop to the pool and back costs CPU;
-    while other requests are being answered the pool still lets the loop serve them (and
-    numpy's parts of a ranking overlap). More rankings in the pool at once than the cores
-    only contend for the GIL: at 16 clients the default pool (40 threads) cost about 60 %
-    more CPU per request than two (BENCHMARKS.md, "Rankings in the thread pool"). On the
-    loop, work() gets a session bound to no database, whose first statement raises before
-    anything is read or kept, and the index held (or no attempt), so the loop waits on
-    neither the database nor a thread catching up; whatever needs a read is answered again
-    in the pool."""
+    answer() runs a ranking on the event loop when it needs nothing from the database
+    (within the freshness bound the worker holds the index, the school's needs and the
+    serving versions: the common case), else in the thread pool with the request's session.
+    On the loop, work() gets a session bound to no database, whose first statement raises
+    before anything is read or kept, and the index held (or no attempt), so the loop waits on
+    neither the database nor a thread catching up; whatever needs a read is answered again in
+    the pool.
 
-    def __init__(self, threads: int) -> None:
-        self.threads = threads
-        self.under_way = 0
-        self._limiter: tuple[asyncio.AbstractEventLoop, anyio.CapacityLimiter] | None = None
+    A ranking that arrives while another is in the pool waits for that one to end. The one in
+    the pool is nearly always reading what both need (the change log past the freshness
+    bound, the serving versions, a school's needs), so the waiting one then usually ranks on
+    the loop, with no read and no hop. Beside it in the pool it would read again, contend for
+    the GIL and hold the loop's next arrivals in the pool after it: at 16 clients, each
+    freshness bound's expiry then cost about a third more CPU per request (BENCHMARKS.md,
+    "One ranking in the pool at a time")."""
 
-    def limiter(self) -> anyio.CapacityLimiter:
-        """The pool's tokens for rankings, on the running loop (a new loop, as in tests, gets
-        its own)."""
-        loop = asyncio.get_running_loop()
-        if self._limiter is None or self._limiter[0] is not loop:
-            self._limiter = (loop, anyio.CapacityLimiter(self.threads))
-        return self._limiter[1]
+    def __init__(self) -> None:
+        # Set when the ranking in the pool ends; per event loop (a new loop, as in tests,
+        # never waits on another's).
+        self._in_pool: tuple[asyncio.AbstractEventLoop, asyncio.Event] | None = None
 
     async def answer(
         self, ranking_index: CatalogIndex, session: Session, work: Callable[[Session], bytes]
     ) -> bytes:
-        alone = self.under_way == 0
-        self.under_way += 1
+        loop = asyncio.get_running_loop()
+        while self._in_pool is not None and self._in_pool[0] is loop:
+            await self._in_pool[1].wait()
+        with ranking_index.held_if_fresh() as fresh:
+            if fresh:
+                try:
+                    return work(Session())
+                except UnboundExecutionError:
+                    pass
+        ended = asyncio.Event()
+        self._in_pool = (loop, ended)
         try:
-            if alone:
-                with ranking_index.held_if_fresh() as fresh:
-                    if fresh:
-                        try:
-                            return work(Session())
-                        except UnboundExecutionError:
-                            pass
-            return await anyio.to_thread.run_sync(work, session, limiter=self.limiter())
+            return await anyio.to_thread.run_sync(work, session)
         finally:
-            self.under_way -= 1
+            if self._in_pool is not None and self._in_pool[1] is ended:
+                self._in_pool = None
+            ended.set()
 
 
 @dataclass(frozen=True)

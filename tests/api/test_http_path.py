@@ -14,6 +14,7 @@ import anyio
 import pytest
 from fastapi.testclient import TestClient
 from pydantic import TypeAdapter
+from sqlalchemy.exc import UnboundExecutionError
 
 from app.db import Database
 from app.main import create_app
@@ -280,27 +281,53 @@ def test_within_the_bound_a_ranking_runs_on_the_event_loop_without_a_thread_hop(
     assert other.status_code == 200, other.text
 
 
-def test_while_another_ranking_is_under_way_a_ranking_leaves_the_loop_free(
-    bounded, ranked_on_loop, monkeypatch
-):
-    bounded.app.state.result_cache.entries = 0
-    sid = _school_with_needs(bounded)
-    _partner(bounded)
-    _ids(bounded, sid)
-    monkeypatch.setattr(bounded.app.state.rankings, "under_way", 1)  # another's, in the pool
-    _ids(bounded, sid)
-    assert ranked_on_loop == [False, False]
+class _Fresh:  # an index within the freshness bound that no thread holds
+    @contextlib.contextmanager
+    def held_if_fresh(self):  # type: ignore[no-untyped-def]
+        yield True
 
 
-def test_at_most_ranking_threads_rankings_run_in_the_pool_at_once():
-    """More rankings in the pool than the cores only contend for the GIL: the others wait
-    (anyio's default pool would run all six at once)."""
+class _Busy:  # an index another thread is catching up: every ranking goes to the pool
+    @contextlib.contextmanager
+    def held_if_fresh(self):  # type: ignore[no-untyped-def]
+        yield False
 
-    class Busy:  # an index another thread is catching up: every ranking goes to the pool
-        @contextlib.contextmanager
-        def held_if_fresh(self):  # type: ignore[no-untyped-def]
-            yield False
 
+def _on_loop() -> bool:
+    try:
+        asyncio.get_running_loop()
+    except RuntimeError:
+        return False
+    return True
+
+
+def test_a_ranking_arriving_while_another_reads_in_the_pool_waits_then_ranks_on_the_loop():
+    """The one in the pool reads what both need (the bound's expiry): the other waits for it
+    rather than going to the pool beside it, then ranks on the loop."""
+    ran: list[tuple[str, str]] = []
+
+    def work(name: str, reads: bool):  # type: ignore[no-untyped-def]
+        def answer(session: object) -> bytes:
+            if reads and _on_loop():
+                raise UnboundExecutionError("needs a read")  # as an unbound session's first
+            time.sleep(0.05 if reads else 0)
+            ran.append((name, "loop" if _on_loop() else "pool"))
+            return b"{}"
+
+        return answer
+
+    async def two(rankings: Rankings) -> None:
+        async with anyio.create_task_group() as group:
+            group.start_soon(rankings.answer, _Fresh(), None, work("reader", reads=True))
+            await anyio.sleep(0.01)  # the reader is in the pool
+            group.start_soon(rankings.answer, _Fresh(), None, work("next", reads=False))
+
+    anyio.run(two, Rankings())
+    assert ran == [("reader", "pool"), ("next", "loop")]
+
+
+def test_rankings_that_need_the_pool_go_there_one_at_a_time():
+    """Rankings beside each other in the pool only contend for the GIL: the others wait."""
     running, most, lock = 0, 0, threading.Lock()
 
     def work(session: object) -> bytes:
@@ -308,7 +335,7 @@ def test_at_most_ranking_threads_rankings_run_in_the_pool_at_once():
         with lock:
             running += 1
             most = max(most, running)
-        time.sleep(0.05)
+        time.sleep(0.02)
         with lock:
             running -= 1
         return b"{}"
@@ -316,13 +343,13 @@ def test_at_most_ranking_threads_rankings_run_in_the_pool_at_once():
     async def six(rankings: Rankings) -> None:
         async with anyio.create_task_group() as group:
             for _ in range(6):
-                group.start_soon(rankings.answer, Busy(), None, work)
+                group.start_soon(rankings.answer, _Busy(), None, work)
 
-    anyio.run(six, Rankings(2))
-    assert most == 2
-    most = 0
-    anyio.run(six, Rankings(4))  # a new event loop gets its own tokens
-    assert most == 4
+    rankings = Rankings()
+    anyio.run(six, rankings)
+    assert most == 1
+    anyio.run(six, rankings)  # a new event loop: nothing left waiting from the last
+    assert most == 1
 
 
 def test_a_ranking_that_needs_a_read_is_ranked_once_in_the_pool(bounded, ranked_on_loop):
