@@ -8,7 +8,7 @@ from babel.messages.pofile import read_po
 from sqlalchemy import select
 
 from app.demo.oakland import load_oakland
-from app.models import NeedsAssessment, Organization
+from app.models import NeedsAssessment, Offering
 from app.pages.i18n import LOCALE_DIR, catalog
 from app.pages.reasons import GRADES, LEADS, PHRASES, WARNINGS, translate_reason, unknown_phrases
 from app.services import demo
@@ -99,8 +99,14 @@ def test_a_phrase_it_does_not_know_stays_as_it_came():
 def oakland(db):  # type: ignore[no-untyped-def]
     with db.session() as session:
         demo.load(session=session, data=load_oakland())
-        schools = session.scalars(select(NeedsAssessment.school_id).distinct()).all()
-        organizations = session.scalars(select(Organization.id)).all()
+        schools = session.scalars(
+            select(NeedsAssessment.school_id).distinct().order_by(NeedsAssessment.school_id)
+        ).all()
+        # Organizations with offerings to match schools with (one demo organization has none:
+        # a 422), in a fixed order: PostgreSQL returns unordered rows as they lie on disk.
+        organizations = session.scalars(
+            select(Offering.organization_id).distinct().order_by(Offering.organization_id)
+        ).all()
     return schools, organizations
 
 
