@@ -145,14 +145,14 @@ class Snapshot:
         # The grid's rows near the school are ascending and distinct; those of the radius
         # classes, the covered ones and those with another location near the school may
         # repeat them: only then are the rows sorted and de-duplicated (once relevant).
-        near, ascending = self._near(lat, lon, max(radius_km, self.far_threshold_km))
-        if len(covered_ids) or len(self.places):  # else no other in-person row to add
-            covered = self.base_rows_of(covered_ids)
-            if len(self.places):  # offerings with another location near the school
-                sites = self.places.grid.near(lat, lon, max(radius_km, self.far_threshold_km))
-                covered = np.concatenate(
-                    [covered, self.base_rows_of(np.unique(self.places.ids[sites]))]
-                )
+        reach_km = max(radius_km, self.far_threshold_km)
+        near, ascending = self._near(lat, lon, reach_km)
+        others = [self.base_rows_of(covered_ids)] if len(covered_ids) else []
+        if len(self.places):  # offerings with another location near the school
+            sites = self.places.grid.near(lat, lon, reach_km)
+            others.append(self.base_rows_of(np.unique(self.places.ids[sites])))
+        if others:  # else no other in-person row to add
+            covered = np.concatenate(others)
             covered = covered[covered < len(self.grid.keys)]
             if len(covered):
                 near, ascending = np.concatenate([near, covered]), False
