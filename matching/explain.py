@@ -5,8 +5,9 @@ facts of those rows are read out of the numpy columns once, in bulk (`RowFacts`:
 and one `tolist` per column, and the category earning each need's credit for all rows at once,
 `best_categories`), and the words are then written in plain Python from lists: indexing numpy
 scalars row by row cost more than writing the words. What repeats from result to result is
-written once: per ranking (`Context.memo`: the needs met and the words made of them, the
-equity lead) and per process (grade spans, fee labels: a bounded, small set).
+written once: per school (`SchoolFacts`: the needs met and the words made of them, the equity
+lead), per ranking (`Context.memo`: the reasons' leads) and per process (grade spans, fee
+labels: a bounded, small set).
 """
 
 from __future__ import annotations
@@ -17,7 +18,7 @@ import math
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass
 from functools import cached_property
-from typing import Any, NamedTuple, cast
+from typing import Any, NamedTuple
 
 import numpy as np
 
@@ -53,9 +54,8 @@ class Context:
 
     @cached_property
     def memo(self) -> dict[tuple[Any, ...], Any]:
-        """Parts of explanations that repeat from result to result of one ranking (the needs
-        met, immutable, and the words written from them; the equity lead) by what they are
-        made of."""
+        """The reasons' leads (`_lead`), which repeat from result to result of one ranking, by
+        what they are made of."""
         return {}
 
 
@@ -274,44 +274,71 @@ def explain(
     facts = RowFacts(
         off, reach, distance_km, [r], scored, credit_table=ctx.credit_table, need_rows=slot_rows
     )
-    return explain_row(
-        ctx, facts, 0, slots, school_grades, school_languages, school_populations, need_index
-    )
+    school = SchoolFacts(slots, school_grades, school_languages, school_populations, need_index)
+    return explain_row(ctx, facts, 0, school)
+
+
+class SchoolFacts:
+    """The school side of the explanations of its results, and the words made of it alone,
+    written once for them all rather than once per result: its needs (`slots`, by priority;
+    None = unassessed), grades, languages and populations and its need index.
+
+    One per ranking of offerings; one per school of rank_schools. The needs met it keeps
+    (`_needs_met`) are the school's own: a ranking's results meeting the same needs the same
+    way share them.
+    """
+
+    __slots__ = (
+        "equity_head",
+        "grades",
+        "languages",
+        "need_index",
+        "needs_met",
+        "populations",
+        "prioritizes",
+        "slots",
+        "wanted",
+    )  # fmt: skip
+
+    def __init__(
+        self,
+        slots: Sequence[Need | None],
+        grades: tuple[int, int],
+        languages: Iterable[str],
+        populations: Iterable[str],
+        need_index: float,
+    ) -> None:
+        self.slots = slots
+        self.grades = grades
+        self.languages = languages
+        self.populations = populations
+        self.need_index = need_index
+        # Written when first needed, by what they depend on besides the school:
+        self.wanted: dict[int, list[str]] = {}  # by primary slot: `_wanted`
+        self.needs_met: dict[tuple[Any, ...], _NeedsMet] = {}  # `_needs_met`
+        self.prioritizes: dict[int, str] = {}  # by population mask: `_equity_detail`
+        self.equity_head: str | None = None  # `_equity_detail`
 
 
 def explain_row(
-    ctx: Context,
-    f: RowFacts,
-    i: int,
-    slots: Sequence[Need | None],
-    school_grades: tuple[int, int],
-    school_languages: Iterable[str],
-    school_populations: Iterable[str],
-    need_index: float,
-    partner_here: bool = False,
+    ctx: Context, f: RowFacts, i: int, school: SchoolFacts, partner_here: bool = False
 ) -> Explained:
-    """`explain` of item i of these facts; partner_here: its organization served this school on
-    record (kept only where it served a school on record: Explained.partner_here)."""
+    """`explain` of item i of these facts, a result for this school; partner_here: its
+    organization served this school on record (kept only where it served a school on record:
+    Explained.partner_here)."""
     j = f.primary[i]
-    primary = slots[j]
-    memo = ctx.memo
-    met = _needs_met(ctx, f, i, j, slots)
-    key = ("wanted", id(primary), id(school_languages))  # both outlive the ranking
-    wanted = memo.get(key)
+    primary = school.slots[j]
+    met = _needs_met(ctx, f, i, j, school)
+    wanted = school.wanted.get(j)
     if wanted is None:
-        codes = [] if primary is None else sorted(primary.languages)
-        wanted = memo[key] = [code for code in [*codes, *school_languages] if code != "en"]
+        wanted = school.wanted[j] = _wanted(primary, school.languages)
     language = _offered_language(ctx.languages, f.languages[i], wanted) if wanted else None
-    warnings = _warnings(ctx, f, i, primary, school_grades)
+    warnings = _warnings(ctx, f, i, primary, school.grades)
     contributions: tuple[Contribution, ...] = (
         Contribution("fit", f.fit[i], _fit_detail(f, i, j, met, primary)),
         Contribution("reach", f.reach[i], _reach_detail(ctx, f, i)),
         Contribution("constraints", f.constraints[i], _constraints_detail(ctx, f, i, warnings)),
-        Contribution(
-            "equity",
-            f.equity[i],
-            _equity_detail(ctx, f, i, need_index, school_populations, language),
-        ),
+        Contribution("equity", f.equity[i], _equity_detail(ctx, f, i, school, language)),
     )
     contributions += _history(f, i)
     if f.priority is not None and f.priority[i]:
@@ -328,6 +355,13 @@ def explain_row(
         served,
         partner_here and served > 0,
     )
+
+
+def _wanted(primary: Need | None, school_languages: Iterable[str]) -> list[str]:
+    """The languages other than English a result is asked to offer: the primary need's (in
+    code order), then the school's families'."""
+    codes = [] if primary is None else sorted(primary.languages)
+    return [code for code in [*codes, *school_languages] if code != "en"]
 
 
 def offering_reason(
@@ -406,17 +440,11 @@ def _lead(ctx: Context, explained: Explained, top_priority: int) -> str:
     Written once per ranking for each set of needs met (kept with it, so that its id stays its
     own), language spoken and warning or not."""
     met = explained.needs_met
-    key = (
-        "lead",
-        id(met),
-        explained.via_name,
-        explained.language,
-        not explained.warnings,
-        top_priority,
-    )
+    key = (id(met), explained.via_name, explained.language, not explained.warnings, top_priority)
     known = ctx.memo.get(key)
     if known is not None and known[0] is met:
-        return cast(str, known[1])
+        lead: str = known[1]
+        return lead
     lead = _lead_of(explained, top_priority)
     ctx.memo[key] = (met, lead)
     return lead
@@ -454,27 +482,24 @@ def _need_grades(need: Need, school: tuple[int, int]) -> tuple[int, int]:
 
 
 class _NeedsMet(NamedTuple):
-    """What explanations write of one set of needs met, made once per ranking."""
+    """What explanations write of one set of needs met, made once per school (SchoolFacts)."""
 
-    slots: Sequence[Need | None]  # kept, so that their id (in the memo's key) stays theirs
     needs: tuple[NeedMet, ...]  # primary first, then by priority
     via_name: str  # display name of the category earning the first its credit ("": none)
     fit_words: tuple[str, str]  # the fit detail before and after the description similarity
 
 
-def _needs_met(
-    ctx: Context, f: RowFacts, i: int, primary: int, slots: Sequence[Need | None]
-) -> _NeedsMet:
-    """The needs row i meets, from its credits and the categories earning them (`via`);
-    made once per ranking for each distinct set of credits, categories and primary need."""
+def _needs_met(ctx: Context, f: RowFacts, i: int, primary: int, school: SchoolFacts) -> _NeedsMet:
+    """The needs of the school row i meets, from its credits and the categories earning them
+    (`via`); made once for each distinct set of credits, categories and primary need."""
     credits = f.credit[i]  # one per slot, then padding (reverse ranking)
     vias = f.via[i]
-    key = ("met", id(slots), primary, *credits, *vias)
-    known = ctx.memo.get(key)
-    if known is not None and known.slots is slots:
-        return cast(_NeedsMet, known)
+    key = (primary, *credits, *vias)
+    known = school.needs_met.get(key)
+    if known is not None:
+        return known
     met = []
-    for j, (need, credit, via) in enumerate(zip(slots, credits, vias, strict=False)):
+    for j, (need, credit, via) in enumerate(zip(school.slots, credits, vias, strict=False)):
         if need is None or credit <= 0:
             continue
         met.append(
@@ -491,7 +516,7 @@ def _needs_met(
         met.sort(key=lambda n: (not n.primary, n.priority))
     needs = tuple(met)
     via_name = ctx.tree.name(needs[0].via) if needs else ""
-    made = ctx.memo[key] = _NeedsMet(slots, needs, via_name, _fit_words(needs))
+    made = school.needs_met[key] = _NeedsMet(needs, via_name, _fit_words(needs))
     return made
 
 
@@ -606,30 +631,26 @@ def _history(f: RowFacts, i: int) -> tuple[Contribution, ...]:
 
 
 def _equity_detail(
-    ctx: Context,
-    f: RowFacts,
-    i: int,
-    need_index: float,
-    school_populations: Iterable[str],
-    language: str | None,
+    ctx: Context, f: RowFacts, i: int, school: SchoolFacts, language: str | None
 ) -> str:
     if ctx.strength == 0:
         return "equity weighting off"
-    head = ctx.memo.get(("head", need_index))
+    head = school.equity_head
     if head is None:
-        head = ctx.memo[("head", need_index)] = (
-            f"strength {ctx.strength:g} x need index {need_index:.2f}"
+        head = school.equity_head = (
+            f"strength {ctx.strength:g} x need index {school.need_index:.2f}"
         )
     if ctx.reverse:
         return head + " (higher-need schools first)"
     reasons = f.cost_words[i]
     if f.population_match[i]:
-        key = ("populations", f.populations[i], id(school_populations))
-        text = ctx.memo.get(key)
+        mask = f.populations[i]
+        text = school.prioritizes.get(mask)
         if text is None:
-            mask, served = f.populations[i], set(school_populations)
+            served = set(school.populations)
             shared = [p for b, p in enumerate(POPULATIONS) if mask & (1 << b) and p in served]
-            text = ctx.memo[key] = ", prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
+            text = ", prioritizes " + ", ".join(POPULATION_NAMES[p] for p in shared)
+            school.prioritizes[mask] = text
         reasons += text
     if f.language_access[i] and language:
         reasons += f", offered in {language_name(language)}"

@@ -23,7 +23,14 @@ from geo.distance import EARTH_RADIUS_KM, haversine_km
 from matching.columns import OfferingColumns, all_true, any_true
 from matching.config import RankingConfig
 from matching.errors import RankingInputError
-from matching.explain import Context, RowFacts, explain_row, offering_reason_of, school_reason
+from matching.explain import (
+    Context,
+    RowFacts,
+    SchoolFacts,
+    explain_row,
+    offering_reason_of,
+    school_reason,
+)
 from matching.filters import Filters, filter_mask
 from matching.history import History, fitted_history, high_need_record, history_points
 from matching.index import OfferingIndex, Snapshot, query_radius_km
@@ -215,7 +222,10 @@ def rank_offerings(
         tree, snap.languages, layout.credit_table, cfg, strength, day, reverse=False,
         school_estimated=school.location_estimated,
     )  # fmt: skip
-    grades = (school.grade_low, school.grade_high)
+    school_facts = SchoolFacts(
+        slots, (school.grade_low, school.grade_high), school.languages, school.populations,
+        need_index,
+    )  # fmt: skip
     partners_here = _partners_of(index.history, school.school_id)
     # Distance and reach of the rows that can rank, for the tie-breaks and the explanations.
     pool = top_pool(scored.score, k)
@@ -242,10 +252,7 @@ def rank_offerings(
                 )
             )  # fmt: skip
             continue
-        why = explain_row(
-            ctx, facts, i, slots, grades, school.languages, school.populations, need_index,
-            organization in partners_here,
-        )  # fmt: skip
+        why = explain_row(ctx, facts, i, school_facts, organization in partners_here)
         reason = offering_reason_of(ctx, facts, i, why, slots[0].priority)
         results.append(
             RankedOffering(
@@ -492,16 +499,14 @@ def rank_schools(
         school = int(chosen[s[r]])
         known_index = schools.need_index[school]
         index_value = None if math.isnan(known_index) else float(known_index)
-        explained = explain_row(
-            ctx,
-            facts,
-            i,
+        school_facts = SchoolFacts(
             slots[s[r]],
             grades[school],
             schools.languages[school],
             schools.populations[school],
             float(place.need_index[r]),
         )
+        explained = explain_row(ctx, facts, i, school_facts)
         results.append(
             RankedSchool(
                 school_id=int(schools.ids[school]),
