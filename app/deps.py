@@ -73,49 +73,75 @@ async def get_principal(request: Request, session: SessionDep) -> Principal:
     version (read by the worker's watch on every request) is answered here, on the event loop
     (a key's origin checked each time); whatever reads through a session runs in the thread
     pool."""
+    held = await principal_if_held(request)
+    if held is not None:
+        return held
+    return await read_principal(request, session)
+
+
+async def principal_if_held(request: Request) -> Principal | None:
+    """get_principal's answer when it needs no session (nobody, or a principal the serving
+    cache holds), else None: read_principal reads it. Bad credentials raise Unauthorized."""
     from app.services import accounts
 
     request_id = getattr(request.state, "request_id", None)
+    kind, text = _credentials(request)
+    cache = getattr(request.app.state, "serving_cache", None)
+    if kind == "key":
+        origin = request.headers.get("origin")
+        return await accounts.held_key_principal(
+            text=text, origin=origin, request_id=request_id, cache=cache
+        )
+    if kind == "token":
+        return await accounts.held_principal(token=text, request_id=request_id, cache=cache)
+    return Principal(request_id=request_id) if request_id else NOBODY
+
+
+async def read_principal(request: Request, session: Session) -> Principal:
+    """The principal of the request's credentials read through the session, in the thread
+    pool (what principal_if_held does not hold)."""
+    from app.services import accounts
+
+    request_id = getattr(request.state, "request_id", None)
+    kind, text = _credentials(request)
+    cache = getattr(request.app.state, "serving_cache", None)
+    if kind == "key":
+        read = partial(
+            accounts.principal_for_key,
+            session=session,
+            text=text,
+            origin=request.headers.get("origin"),
+            request_id=request_id,
+            cache=cache,
+        )
+    elif kind == "token":
+        read = partial(
+            accounts.principal_for_token,
+            session=session,
+            token=text,
+            request_id=request_id,
+            cache=cache,
+        )
+    else:
+        return Principal(request_id=request_id) if request_id else NOBODY
+    return await run_in_threadpool(read)
+
+
+def _credentials(request: Request) -> tuple[str | None, str]:
+    """("key", the X-API-Key), ("token", the bearer token) or (None, "") for no credentials;
+    both, or an Authorization that is not a bearer token, are a 401."""
     key = request.headers.get("x-api-key")
     authorization = request.headers.get("authorization")
     if key is not None and authorization is not None:
         raise Unauthorized("Send a bearer token or an API key, not both.")
-    cache = getattr(request.app.state, "serving_cache", None)
     if key is not None:
-        origin = request.headers.get("origin")
-        held = await accounts.held_key_principal(
-            text=key, origin=origin, request_id=request_id, cache=cache
-        )
-        if held is not None:
-            return held
-        return await run_in_threadpool(
-            partial(
-                accounts.principal_for_key,
-                session=session,
-                text=key,
-                origin=origin,
-                request_id=request_id,
-                cache=cache,
-            )
-        )
+        return "key", key
     if authorization is not None:
         scheme, _, token = authorization.partition(" ")
         if scheme.lower() != "bearer" or not token.strip():
             raise Unauthorized("Authorization takes `Bearer <token>`.")
-        token = token.strip()
-        held = await accounts.held_principal(token=token, request_id=request_id, cache=cache)
-        if held is not None:
-            return held
-        return await run_in_threadpool(
-            partial(
-                accounts.principal_for_token,
-                session=session,
-                token=token,
-                request_id=request_id,
-                cache=cache,
-            )
-        )
-    return Principal(request_id=request_id) if request_id else NOBODY
+        return "token", token.strip()
+    return None, ""
 
 
 PrincipalDep = Annotated[Principal, Depends(get_principal)]

@@ -9,6 +9,7 @@ import contextlib
 import threading
 import time
 from collections.abc import Iterator
+from typing import Any
 
 import anyio
 import pytest
@@ -281,6 +282,32 @@ def test_within_the_bound_a_ranking_runs_on_the_event_loop_without_a_thread_hop(
     assert other.status_code == 200, other.text
 
 
+def test_a_plain_request_answered_on_the_loop_makes_no_session(bounded, ranked_on_loop):
+    """The fast path makes the request's session only when a step reads: a held principal
+    and a ranking on the loop need none; a ranking in the pool gets one (and it is ended)."""
+    bounded.app.state.result_cache.entries = 0
+    sid = _school_with_needs(bounded)
+    _partner(bounded)
+    database = bounded.app.state.database
+    made: list[Any] = []
+    factory = database.sessions
+
+    def counted() -> Any:
+        made.append(factory())
+        return made[-1]
+
+    database.__dict__["sessions"] = counted  # the cached sessionmaker, counted
+    try:
+        first = bounded.get(f"/v1/schools/{sid}/matches")  # after writes: in the pool
+        assert len(made) == 1 and ranked_on_loop == [False]
+        again = bounded.get(f"/v1/schools/{sid}/matches")  # held: on the loop, no session
+        assert len(made) == 1 and ranked_on_loop == [False, True]
+    finally:
+        database.__dict__["sessions"] = factory
+    assert again.content == first.content
+    assert not made[0].in_transaction()  # ended after the answer
+
+
 class _Fresh:  # an index within the freshness bound that no thread holds
     @contextlib.contextmanager
     def held_if_fresh(self):  # type: ignore[no-untyped-def]
@@ -291,6 +318,10 @@ class _Busy:  # an index another thread is catching up: every ranking goes to th
     @contextlib.contextmanager
     def held_if_fresh(self):  # type: ignore[no-untyped-def]
         yield False
+
+
+async def _no_session() -> None:  # Rankings.answer's session opener, for work reading none
+    return None
 
 
 def _on_loop() -> bool:
@@ -318,9 +349,9 @@ def test_a_ranking_arriving_while_another_reads_in_the_pool_waits_then_ranks_on_
 
     async def two(rankings: Rankings) -> None:
         async with anyio.create_task_group() as group:
-            group.start_soon(rankings.answer, _Fresh(), None, work("reader", reads=True))
+            group.start_soon(rankings.answer, _Fresh(), _no_session, work("reader", reads=True))
             await anyio.sleep(0.01)  # the reader is in the pool
-            group.start_soon(rankings.answer, _Fresh(), None, work("next", reads=False))
+            group.start_soon(rankings.answer, _Fresh(), _no_session, work("next", reads=False))
 
     anyio.run(two, Rankings())
     assert ran == [("reader", "pool"), ("next", "loop")]
@@ -343,7 +374,7 @@ def test_rankings_that_need_the_pool_go_there_one_at_a_time():
     async def six(rankings: Rankings) -> None:
         async with anyio.create_task_group() as group:
             for _ in range(6):
-                group.start_soon(rankings.answer, _Busy(), None, work)
+                group.start_soon(rankings.answer, _Busy(), _no_session, work)
 
     rankings = Rankings()
     anyio.run(six, rankings)
