@@ -414,8 +414,9 @@ async def _request_session(request: Request) -> AsyncIterator[Session]:
 class SessionOnDemand:
     """The plain request's session, made the first time a step needs it (a principal the
     serving cache does not hold, a ranking that reads) and then ended as FastAPI ends a
-    dependency's, after the answer is sent. Most plain requests read nothing: making and
-    ending a session they never use cost about 4 % of such a request's CPU."""
+    dependency's, after the answer is sent. Most plain requests read nothing, so they make
+    no session (BENCHMARKS.md, "Ninth session": the saving is within the measurements'
+    noise, a few per cent of a request at most)."""
 
     def __init__(self, request: Request, stack: AsyncExitStack) -> None:
         self._request = request
