@@ -12,9 +12,14 @@ from collections.abc import Iterator
 from typing import Any
 
 import anyio
+import numpy as np
+import orjson
 import pytest
 from fastapi.testclient import TestClient
+from hypothesis import given, settings
+from hypothesis import strategies as st
 from pydantic import TypeAdapter
+from pydantic_core import to_json
 from sqlalchemy.exc import UnboundExecutionError
 
 from app.db import Database
@@ -103,6 +108,28 @@ def test_the_answer_is_the_bytes_the_response_model_gives(client, group):
     expected = adapter.dump_json(adapter.validate_json(response.content), by_alias=True)
     assert response.content == expected
     assert len(response.json()["items"]) >= 2
+
+
+_JSON_VALUES = st.recursive(
+    st.none()
+    | st.booleans()
+    | st.floats()
+    | st.integers(-(2**63), 2**63 - 1)
+    | st.text()
+    | st.floats(allow_nan=False).map(np.float64),
+    lambda inner: st.lists(inner, max_size=4) | st.dictionaries(st.text(), inner, max_size=4),
+    max_leaves=20,
+)
+
+
+@settings(max_examples=300, deadline=None)
+@given(_JSON_VALUES)
+def test_the_answer_writer_writes_values_as_pydantic_does(value):
+    """The answer is written by orjson (the route's option), the response model's bytes by
+    pydantic_core: the same text for every value an answer holds (floats of any magnitude,
+    NaN and infinities as null, any text, numpy floats)."""
+    written = orjson.dumps(value, option=orjson.OPT_SERIALIZE_NUMPY)
+    assert written == to_json(value, inf_nan_mode="null")
 
 
 def test_ad_hoc_answers_are_the_bytes_the_response_model_gives(client):
