@@ -98,8 +98,9 @@ async def principal_if_held(request: Request) -> Principal | None:
 
 
 async def read_principal(request: Request, session: Session) -> Principal:
-    """The principal of the request's credentials read through the session, in the thread
-    pool (what principal_if_held does not hold)."""
+    """The principal of the request's API key or bearer token read through the session, in
+    the thread pool: what principal_if_held does not hold (it answers a request without
+    credentials itself)."""
     from app.services import accounts
 
     request_id = getattr(request.state, "request_id", None)
@@ -114,7 +115,7 @@ async def read_principal(request: Request, session: Session) -> Principal:
             request_id=request_id,
             cache=cache,
         )
-    elif kind == "token":
+    else:
         read = partial(
             accounts.principal_for_token,
             session=session,
@@ -122,8 +123,6 @@ async def read_principal(request: Request, session: Session) -> Principal:
             request_id=request_id,
             cache=cache,
         )
-    else:
-        return Principal(request_id=request_id) if request_id else NOBODY
     return await run_in_threadpool(read)
 
 
