@@ -4,7 +4,7 @@ in the thread pool, a hop that costs more than the work (about 0.1 ms each, per 
 
 from __future__ import annotations
 
-from collections.abc import AsyncIterator, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
 from functools import partial
 from typing import Annotated
 
@@ -66,59 +66,60 @@ async def get_result_cache(request: Request) -> ResultCache | None:
 SessionDep = Annotated[Session, Depends(get_session)]
 
 
+# Gives a request's session when a step needs one (the fast path makes it only then).
+SessionOpener = Callable[[], Awaitable[Session]]
+
+
+def given(session: Session) -> SessionOpener:
+    """The opener of a session already made (a route's SessionDep)."""
+
+    async def opened() -> Session:
+        return session
+
+    return opened
+
+
 async def get_principal(request: Request, session: SessionDep) -> Principal:
+    """Who sends the request (principal_of), for routes that take the session anyway."""
+    return await principal_of(request, given(session))
+
+
+async def principal_of(request: Request, open_session: SessionOpener) -> Principal:
     """Who sends the request: a bearer token (log-in), an X-API-Key (district portal), or
     nobody. Bad credentials are a 401 even where none are needed, so a client learns of them.
     A token's or an API key's principal held by the serving cache under the accounts' current
     version (read by the worker's watch on every request) is answered here, on the event loop
-    (a key's origin checked each time); whatever reads through a session runs in the thread
-    pool."""
-    held = await principal_if_held(request)
-    if held is not None:
-        return held
-    return await read_principal(request, session)
-
-
-async def principal_if_held(request: Request) -> Principal | None:
-    """get_principal's answer when it needs no session (nobody, or a principal the serving
-    cache holds), else None: read_principal reads it. Bad credentials raise Unauthorized."""
+    (a key's origin checked each time), with no session; only one it does not hold opens the
+    session and is read through it in the thread pool."""
     from app.services import accounts
 
     request_id = getattr(request.state, "request_id", None)
     kind, text = _credentials(request)
+    if kind is None:
+        return Principal(request_id=request_id) if request_id else NOBODY
     cache = getattr(request.app.state, "serving_cache", None)
     if kind == "key":
         origin = request.headers.get("origin")
-        return await accounts.held_key_principal(
+        held = await accounts.held_key_principal(
             text=text, origin=origin, request_id=request_id, cache=cache
         )
-    if kind == "token":
-        return await accounts.held_principal(token=text, request_id=request_id, cache=cache)
-    return Principal(request_id=request_id) if request_id else NOBODY
-
-
-async def read_principal(request: Request, session: Session) -> Principal:
-    """The principal of the request's API key or bearer token read through the session, in
-    the thread pool: what principal_if_held does not hold (it answers a request without
-    credentials itself)."""
-    from app.services import accounts
-
-    request_id = getattr(request.state, "request_id", None)
-    kind, text = _credentials(request)
-    cache = getattr(request.app.state, "serving_cache", None)
-    if kind == "key":
+        if held is not None:
+            return held
         read = partial(
             accounts.principal_for_key,
-            session=session,
+            session=await open_session(),
             text=text,
-            origin=request.headers.get("origin"),
+            origin=origin,
             request_id=request_id,
             cache=cache,
         )
     else:
+        held = await accounts.held_principal(token=text, request_id=request_id, cache=cache)
+        if held is not None:
+            return held
         read = partial(
             accounts.principal_for_token,
-            session=session,
+            session=await open_session(),
             token=text,
             request_id=request_id,
             cache=cache,

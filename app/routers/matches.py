@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import re
-from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from collections.abc import AsyncIterator, Callable, Coroutine
 from contextlib import AsyncExitStack, asynccontextmanager
 from dataclasses import dataclass
 from typing import Annotated, Any, get_args
@@ -25,15 +25,16 @@ from app.deps import (
     ResultCacheDep,
     ServingCacheDep,
     SessionDep,
+    SessionOpener,
     SettingsDep,
     get_app_settings,
     get_ranking_index,
     get_result_cache,
     get_serving_cache,
     get_session,
+    given,
     guard,
-    principal_if_held,
-    read_principal,
+    principal_of,
 )
 from app.repositories.offerings import OfferingBrief
 from app.routers.params import NO_NUL, RankingOfferingsDep
@@ -186,17 +187,6 @@ def _json(body: bytes) -> Response:
     return Response(content=body, media_type="application/json")
 
 
-# Gives the request's session when a step needs one (it may be made only then).
-SessionOpener = Callable[[], Awaitable[Session]]
-
-
-def _given(session: Session) -> SessionOpener:
-    async def opened() -> Session:
-        return session
-
-    return opened
-
-
 class Rankings:
     """This worker's rankings of a school's matches: on the event loop, one at a time.
 
@@ -305,7 +295,7 @@ async def school_matches(
     which the caller got."""
     return await _answer_school_matches(
         request,
-        _given(session),
+        given(session),
         school_id=school_id,
         ranking_index=ranking_index,
         settings=settings,
@@ -455,9 +445,7 @@ class SchoolMatchesRoute(APIRoute):
             if arguments is None or request.app.dependency_overrides or stack is None:
                 return await handled_by_fastapi(request)
             open_session = SessionOnDemand(request, stack)
-            principal = await principal_if_held(request)
-            if principal is None:
-                principal = await read_principal(request, await open_session())
+            principal = await principal_of(request, open_session)
             await guard(request, principal)
             filters = await ranking_filters(await _ranking_offerings(), await reach_params())
             return await _answer_school_matches(
