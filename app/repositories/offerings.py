@@ -5,14 +5,14 @@ from __future__ import annotations
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from sqlalchemy import exists, select
+from sqlalchemy import Select, select
 from sqlalchemy.orm import Session
 
 from app.filters import Area, OfferingFilters
-from app.models import Location, Offering, Organization
+from app.models import Offering, Organization
 from app.pagination import Cursor
 from app.repositories.filtering import offering_clauses
-from app.repositories.spatial import bbox_clause, nearest_rows
+from app.repositories.spatial import located_page
 
 
 def get(session: Session, offering_id: int) -> Offering | None:
@@ -84,42 +84,8 @@ def list_page(
     session: Session, f: OfferingFilters, area: Area, after: Cursor | None, limit: int
 ) -> list[tuple[Offering, float | None]]:
     clauses = offering_clauses(f)
-    if area.near is not None:
-        candidates = (
-            select(
-                Offering.id.label("owner_id"),
-                Location.lat.label("lat"),
-                Location.lon.label("lon"),
-            )
-            .join(Organization, Organization.id == Offering.organization_id)
-            .join(Location, Location.organization_id == Offering.organization_id)
-            .where(*clauses)
-        )
-        candidates = candidates.where(Location.lat.is_not(None))
-        if area.bbox is not None:
-            candidates = candidates.where(bbox_clause(Location.lat, Location.lon, area.bbox))
-        return nearest_rows(
-            session,
-            Offering,
-            candidates,
-            table="locations",
-            near=area.near,
-            after=after,
-            limit=limit,
-        )
 
-    query = select(Offering).join(Organization, Organization.id == Offering.organization_id)
-    query = query.where(*clauses)
-    if area.bbox is not None:
-        query = query.where(
-            exists(
-                select(Location.id).where(
-                    Location.organization_id == Offering.organization_id,
-                    bbox_clause(Location.lat, Location.lon, area.bbox),
-                )
-            )
-        )
-    if after is not None:
-        query = query.where(Offering.id > after.id)
-    query = query.order_by(Offering.id).limit(limit)
-    return [(row, None) for row in session.scalars(query)]
+    def scoped(query: Select) -> Select:
+        return query.join(Organization, Organization.id == Offering.organization_id).where(*clauses)
+
+    return located_page(session, Offering, Offering.organization_id, scoped, area, after, limit)

@@ -5,7 +5,7 @@ from __future__ import annotations
 import datetime as dt
 from typing import Any
 
-from sqlalchemy import Row, exists, func, or_, select, update
+from sqlalchemy import Row, func, or_, select, update
 from sqlalchemy.orm import Session
 
 from app.filters import Area, OrganizationFilters, Visibility
@@ -17,7 +17,7 @@ from app.repositories.filtering import (
     text_match,
     visibility_clause,
 )
-from app.repositories.spatial import bbox_clause, nearest_rows
+from app.repositories.spatial import bbox_clause, located_page
 from geo import BBox
 
 
@@ -98,42 +98,9 @@ def list_page(
     session: Session, f: OrganizationFilters, area: Area, after: Cursor | None, limit: int
 ) -> list[tuple[Organization, float | None]]:
     clauses = _clauses(f)
-    if area.near is not None:
-        candidates = (
-            select(
-                Organization.id.label("owner_id"),
-                Location.lat.label("lat"),
-                Location.lon.label("lon"),
-            )
-            .join(Location, Location.organization_id == Organization.id)
-            .where(*clauses)
-        )
-        candidates = candidates.where(Location.lat.is_not(None))
-        if area.bbox is not None:
-            candidates = candidates.where(bbox_clause(Location.lat, Location.lon, area.bbox))
-        return nearest_rows(
-            session,
-            Organization,
-            candidates,
-            table="locations",
-            near=area.near,
-            after=after,
-            limit=limit,
-        )
-
-    query = select(Organization).where(*clauses)
-    if area.bbox is not None:
-        query = query.where(
-            exists(
-                select(Location.id).where(
-                    Location.organization_id == Organization.id,
-                    bbox_clause(Location.lat, Location.lon, area.bbox),
-                )
-            )
-        )
-    if after is not None:
-        query = query.where(Organization.id > after.id)
-    return [(row, None) for row in session.scalars(query.order_by(Organization.id).limit(limit))]
+    return located_page(
+        session, Organization, Organization.id, lambda q: q.where(*clauses), area, after, limit
+    )
 
 
 def _locations(columns: tuple, bbox: BBox | None, visibility: Visibility) -> Any:

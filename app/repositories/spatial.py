@@ -6,16 +6,29 @@ solution in `geo`), so a radius query returns the same records on either backend
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 import numpy as np
 from geoalchemy2 import Geography
-from sqlalchemy import ColumnElement, Select, and_, cast, false, func, literal_column, or_, select
+from sqlalchemy import (
+    ColumnElement,
+    Select,
+    and_,
+    cast,
+    exists,
+    false,
+    func,
+    literal_column,
+    or_,
+    select,
+)
 from sqlalchemy.orm import Session
 
 import geo
 from app.domain_errors import NotFound
-from app.filters import Near
+from app.filters import Area, Near
+from app.models import Location
 from app.pagination import Cursor
 from geo import BBox
 
@@ -160,3 +173,43 @@ def nearest_rows(
     position = {i: n for n, i in enumerate(ids)}
     distance = dict(pairs)
     return [(row, distance[row.id]) for row in sorted(rows, key=lambda r: position[r.id])]
+
+
+def located_page(
+    session: Session,
+    model: type,
+    organization_id: ColumnElement,
+    scoped: Callable[[Select], Select],
+    area: Area,
+    after: Cursor | None,
+    limit: int,
+) -> list[tuple[Any, float | None]]:
+    """A page of `model` rows placed at their organization's locations (organization_id: the
+    model's column naming it; `scoped` adds a search's joins and filters to a select): those
+    with a location in `area.bbox` when it is given; nearest `area.near` first, each with its
+    distance, when that is given, else by ascending id (distance None)."""
+    if area.near is not None:
+        columns = (model.id.label("owner_id"), Location.lat.label("lat"), Location.lon.label("lon"))
+        candidates = (
+            scoped(select(*columns))
+            .join(Location, Location.organization_id == organization_id)
+            .where(Location.lat.is_not(None))
+        )
+        if area.bbox is not None:
+            candidates = candidates.where(bbox_clause(Location.lat, Location.lon, area.bbox))
+        return nearest_rows(
+            session, model, candidates, table="locations", near=area.near, after=after, limit=limit
+        )
+    query = scoped(select(model))
+    if area.bbox is not None:
+        query = query.where(
+            exists(
+                select(Location.id).where(
+                    Location.organization_id == organization_id,
+                    bbox_clause(Location.lat, Location.lon, area.bbox),
+                )
+            )
+        )
+    if after is not None:
+        query = query.where(model.id > after.id)
+    return [(row, None) for row in session.scalars(query.order_by(model.id).limit(limit))]
