@@ -5,6 +5,7 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import os
 import sqlite3
 import threading
 import time
@@ -125,7 +126,7 @@ class Database:
             params.update(
                 self._postgres_timeouts(),
                 autocommit=True,
-                application_name=PostgresWatch.APPLICATION,
+                application_name=PostgresWatch.application_name(),
             )
             timeout_s = self.timeouts.statement_ms / 1000 or None
             return PostgresWatch(partial(psycopg.AsyncConnection.connect, **params), sql, timeout_s)
@@ -283,7 +284,16 @@ class PostgresWatch:
     at a time (a worker's; a new loop, as in tests, opens a new connection)."""
 
     RETRY_S = 1.0
-    APPLICATION = "partnermap-watch"  # its application_name in pg_stat_activity
+    APPLICATION = "partnermap-watch"  # its application_name in pg_stat_activity by default
+
+    @classmethod
+    def application_name(cls) -> str:
+        """Its application_name: the one libpq's PGAPPNAME gives this process's other
+        connections, followed by "-watch", so whoever tells services apart by name (an operator
+        in pg_stat_activity, bench.http_compare counting each server's backends) finds the watch
+        beside them; APPLICATION when PGAPPNAME is unset."""
+        name = os.environ.get("PGAPPNAME")
+        return f"{name}-watch"[:63] if name else cls.APPLICATION  # 63: PostgreSQL's limit
 
     def __init__(self, connect: Any, sql: str, timeout_s: float | None) -> None:
         self.connect = connect

@@ -15,8 +15,9 @@ not. Ratios are ours / minimal per round, reported as the median and range over 
 
 The database's share: the minimal endpoint's query runs in PostgreSQL backends, whose CPU the
 server's process tree does not include, while ours on SQLite does all its database work in
-process. So each server's connections carry an application name (PGAPPNAME), and the CPU of
-the backends bearing it (pg_stat_activity; /proc/<pid>/schedstat, nanoseconds; same machine
+process. So each server's connections carry an application name (PGAPPNAME; its worker's
+watch, which reads the serving versions, the same name followed by "-watch"), and the CPU of
+the backends bearing them (pg_stat_activity; /proc/<pid>/schedstat, nanoseconds; same machine
 only) is read beside the server's over each phase: `db_cpu_ms_per_request` per target and
 `cpu_with_db_per_request_ratio` (server + its backends, ours / minimal). The goal's figure,
 `cpu_per_request_ratio`, stays the server processes' alone, as the issue measured it.
@@ -273,8 +274,8 @@ class _Backends:
         if not self.readable:
             return None
         rows = self.conn.execute(
-            "SELECT pid FROM pg_stat_activity WHERE application_name = %s",
-            (APP_NAMES[target],),
+            "SELECT pid FROM pg_stat_activity WHERE application_name IN (%s, %s)",
+            (APP_NAMES[target], f"{APP_NAMES[target]}-watch"),  # PostgresWatch.application_name
         ).fetchall()
         out = {}
         for (pid,) in rows:

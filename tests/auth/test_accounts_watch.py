@@ -135,6 +135,31 @@ def test_when_the_watch_cannot_answer_the_session_reads_and_decides(db, app, sta
         assert refused.status_code == 401, refused.text
 
 
+def test_the_watch_carries_the_name_pgappname_gives_the_workers_connections(
+    db, settings, staff, backend, monkeypatch
+):
+    """An operator (or bench.http_compare, counting each server's database CPU) who names a
+    service's connections with PGAPPNAME finds its watch beside them, as NAME-watch."""
+    if backend != "postgis":
+        pytest.skip("pg_stat_activity")
+    _, bearer = staff
+    monkeypatch.setenv("PGAPPNAME", "pm_test_named")
+    worker = create_app(settings, database=db)
+    with TestClient(worker, raise_server_exceptions=False) as client:
+        for _ in range(2):  # the first may read through the session; the second, the watch
+            assert client.get("/v1/me", headers=bearer).status_code == 200
+        with db.engine.connect() as conn:
+            names = conn.execute(
+                text(
+                    "SELECT application_name FROM pg_stat_activity "
+                    "WHERE datname = current_database() AND application_name LIKE 'pm_test%'"
+                )
+            ).scalars()
+            assert "pm_test_named-watch" in set(names)
+    monkeypatch.delenv("PGAPPNAME")
+    assert PostgresWatch.application_name() == PostgresWatch.APPLICATION
+
+
 def test_a_killed_watch_connection_is_replaced_and_answers_stay_right(db, app, staff, backend):
     if backend != "postgis":
         pytest.skip("pg_terminate_backend")
