@@ -9,6 +9,7 @@ again within 2 s of the database being back. Run by `.ci/run` as `pytest -m faul
 
 from __future__ import annotations
 
+import contextlib
 import os
 import shutil
 import signal
@@ -196,6 +197,14 @@ def _postmaster_and_children() -> list[int]:
     return [pid, *map(int, children.split())]
 
 
+def _signal(pids: list[int], sig: signal.Signals) -> None:
+    """Send sig to each process still there: a backend that was exiting when listed is gone
+    once the postmaster, continued first, has reaped it."""
+    for pid in pids:
+        with contextlib.suppress(ProcessLookupError):
+            os.kill(pid, sig)
+
+
 def _back_within(base: str, seconds: float) -> float:
     """How long until /ready answers 200 (bounded)."""
     started = time.monotonic()
@@ -240,17 +249,14 @@ def test_writes_survive_restart_stop_crash_and_freeze(server, cluster):
         recovery["crash"] = _back_within(base, 2)
         time.sleep(1)
         frozen = _postmaster_and_children()
-        for pid in frozen:
-            os.kill(pid, signal.SIGSTOP)
+        _signal(frozen, signal.SIGSTOP)
         time.sleep(4)
         during = httpx.get(f"{base}/health", timeout=2).status_code
-        for pid in frozen:
-            os.kill(pid, signal.SIGCONT)
+        _signal(frozen, signal.SIGCONT)
         recovery["freeze"] = _back_within(base, 2)
         time.sleep(1)
     finally:
-        for pid in _postmaster_and_children():
-            os.kill(pid, signal.SIGCONT)
+        _signal(_postmaster_and_children(), signal.SIGCONT)
         stop.set()
         for w in writers:
             w.join(timeout=30)
