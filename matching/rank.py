@@ -108,7 +108,7 @@ def rank_offerings(
     # the grid cells' corners, usually) are bounded at -inf, so they are never scored, rather
     # than gathered out of the candidates again.
     candidate_reach, distance = _candidate_reach(
-        school, off, covered, cfg, every=filters is not None
+        school, off, covered, cfg, distances=filters is not None
     )
     reach_value, keep = candidate_reach.value, candidate_reach.eligible
     if filters is not None:
@@ -340,10 +340,11 @@ def _candidate_reach(
     covered: np.ndarray,
     cfg: RankingConfig,
     *,
-    every: bool,
+    distances: bool,
 ) -> tuple[Reach, np.ndarray | None]:
-    """Every candidate's reach, as `_reach` gives it; and every candidate's distance when
-    `every` (filters read it), else None.
+    """Every candidate's reach, as `_reach` gives it; and, when `distances` (filters read
+    them), the candidates' distances, +inf for the far virtual rows below (a distance filter
+    passes every virtual offering, so theirs is never read), else None.
 
     Virtual offerings are most of a ranking's candidates, always within reach, and their reach
     is max(value, virtual_reach) (matching.scoring.reach_at). Where the distance in latitude
@@ -357,7 +358,7 @@ def _candidate_reach(
     n = len(off)
     far = np.zeros(n, dtype=bool)
     vr = cfg.virtual_reach
-    if not every and 0 < vr < 1 and cfg.outside_area_factor <= 1:
+    if 0 < vr < 1 and cfg.outside_area_factor <= 1:
         virtual = (off.delivery & VIRTUAL_BIT) != 0
         scale = cfg.scale_km(school.locale) * max(cfg.at_school_travel_factor, 1.0)
         limit = scale * math.log(1.0 / vr) * (1 + FAR_MARGIN) + FAR_MARGIN
@@ -377,16 +378,18 @@ def _candidate_reach(
     outside = off.service_radius_km == off.service_radius_km  # not NaN: declares a radius
     if school.covered_by is not None:
         outside |= off.has_service_area
+    distance = np.full(n, np.inf) if distances else None
     if len(near):
         sub = off.take(near)
-        reach = _reach(
-            school, sub, haversine_km(school.lat, school.lon, sub.lat, sub.lon), covered, cfg
-        )
+        near_km = haversine_km(school.lat, school.lon, sub.lat, sub.lon)
+        reach = _reach(school, sub, near_km, covered, cfg)
         value[near] = reach.value
         eligible[near] = reach.eligible
         in_area[near] = reach.in_area
         outside[near] = reach.outside_area
-    return Reach(value, eligible, virtual, in_area, outside), None
+        if distance is not None:
+            distance[near] = near_km
+    return Reach(value, eligible, virtual, in_area, outside), distance
 
 
 # Relative and absolute (km) margin of the far-virtual test against rounding (far exceeds it).

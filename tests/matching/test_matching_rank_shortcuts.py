@@ -29,7 +29,7 @@ from bench.synthetic import (
     synthetic_taxonomy,
 )
 from geo.distance import haversine_km
-from matching import Contribution, OfferingIndex, RankedOffering, RankingConfig
+from matching import Contribution, Filters, OfferingIndex, RankedOffering, RankingConfig
 from matching.columns import OfferingColumns, similarity, text_norms
 from matching.index import query_radius_km
 from matching.needs import layout_needs
@@ -78,15 +78,21 @@ def test_far_virtual_reach_is_the_full_reach(locale: str, known: bool) -> None:
         return haversine_km(*args)
 
     with patch.object(rank_module, "haversine_km", counting):
-        reach, none = rank_module._candidate_reach(query, off, covered, cfg, every=False)
+        reach, none = rank_module._candidate_reach(query, off, covered, cfg, distances=False)
     assert none is None
     # Every field exactly (values not approximately): the explanations read the flags.
     for name in ("value", "eligible", "virtual", "in_area", "outside_area"):
         assert getattr(reach, name).tolist() == getattr(full, name).tolist(), name
     # The shortcut was taken: some virtual rows got virtual_reach without a distance.
     assert sum(measured) < len(off)
-    reach, every = rank_module._candidate_reach(query, off, covered, cfg, every=True)
-    assert every is not None and every.tolist() == distance.tolist()
+    reach, given = rank_module._candidate_reach(query, off, covered, cfg, distances=True)
+    assert given is not None
+    # Measured rows: their distance exactly; far virtual ones (a distance filter passes every
+    # virtual offering): +inf, and only those.
+    measured_rows = np.isfinite(given)
+    assert given[measured_rows].tolist() == distance[measured_rows].tolist()
+    assert 0 < measured_rows.sum() < len(off)
+    assert reach.virtual[~measured_rows].all()
     for name in ("value", "eligible", "virtual", "in_area", "outside_area"):
         assert getattr(reach, name).tolist() == getattr(full, name).tolist(), name
 
@@ -107,9 +113,44 @@ def test_far_virtual_shortcut_needs_every_virtual_reach_setting() -> None:
         off = snap.gather(np.flatnonzero(snap.alive), np.zeros(0, dtype=np.intp))
         distance = haversine_km(query.lat, query.lon, off.lat, off.lon)
         full = rank_module._reach(query, off, distance, empty, cfg)
-        reach, _ = rank_module._candidate_reach(query, off, empty, cfg, every=False)
+        reach, _ = rank_module._candidate_reach(query, off, empty, cfg, distances=False)
         assert reach.value.tolist() == full.value.tolist()
         assert reach.eligible.tolist() == full.eligible.tolist()
+
+
+def _every_distance(school, off, covered, cfg, *, distances):  # type: ignore[no-untyped-def]
+    """_candidate_reach the long way round: every candidate measured, no shortcut."""
+    distance = haversine_km(school.lat, school.lon, off.lat, off.lon)
+    return rank_module._reach(school, off, distance, covered, cfg), distance
+
+
+FILTERS = (
+    Filters(),  # what the endpoint passes when the caller asks for no filter
+    Filters(verified_only=True),  # a caller who does not see unverified organizations
+    Filters(max_distance_km=15.0, exclude_full=True),
+    Filters(
+        max_distance_km=60.0, delivery=frozenset({"virtual", "at_partner_site"}), free_only=True
+    ),
+)
+
+
+@pytest.mark.parametrize("filters", FILTERS)
+def test_filtered_rankings_equal_those_measuring_every_candidate(filters: Filters) -> None:
+    """With filters, far virtual candidates keep the shortcut (no distance: +inf, which every
+    distance filter passes as virtual): the rankings equal those that measure every
+    candidate, over synthetic schools across the country."""
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    index = OfferingIndex.build(synthetic_offerings(6_000, 3, codes), parents, names=names)
+    schools = synthetic_schools(25, 4, codes)
+    for i in range(len(schools)):
+        query, needs = schools.query(i)
+        fast = rank_module.rank_offerings(index, query, needs, k=20, filters=filters, as_of=AS_OF)
+        with patch.object(rank_module, "_candidate_reach", _every_distance):
+            slow = rank_module.rank_offerings(
+                index, query, needs, k=20, filters=filters, as_of=AS_OF
+            )
+        assert fast == slow, i
 
 
 def test_far_virtual_rows_are_explained_with_their_distance() -> None:
