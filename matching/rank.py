@@ -378,7 +378,7 @@ def _candidate_reach(
     outside = off.service_radius_km == off.service_radius_km  # not NaN: declares a radius
     if school.covered_by is not None:
         outside |= off.has_service_area
-    distance = np.full(n, np.inf) if distances else None
+    known_km = np.full(n, np.inf) if distances else None
     if len(near):
         sub = off.take(near)
         near_km = haversine_km(school.lat, school.lon, sub.lat, sub.lon)
@@ -387,9 +387,9 @@ def _candidate_reach(
         eligible[near] = reach.eligible
         in_area[near] = reach.in_area
         outside[near] = reach.outside_area
-        if distance is not None:
-            distance[near] = near_km
-    return Reach(value, eligible, virtual, in_area, outside), distance
+        if known_km is not None:
+            known_km[near] = near_km
+    return Reach(value, eligible, virtual, in_area, outside), known_km
 
 
 # Relative and absolute (km) margin of the far-virtual test against rounding (far exceeds it).
