@@ -287,12 +287,12 @@ class PostgresWatch:
     APPLICATION = "partnermap-watch"  # its application_name in pg_stat_activity by default
 
     @classmethod
-    def application_name(cls) -> str:
-        """Its application_name: the one libpq's PGAPPNAME gives this process's other
-        connections, followed by "-watch", so whoever tells services apart by name (an operator
-        in pg_stat_activity, bench.http_compare counting each server's backends) finds the watch
-        beside them; APPLICATION when PGAPPNAME is unset."""
-        name = os.environ.get("PGAPPNAME")
+    def application_name(cls, service: str | None = None) -> str:
+        """Its application_name: the name of the service's other connections (`service`, else
+        the one libpq's PGAPPNAME gives them) followed by "-watch", so whoever tells services
+        apart by name (an operator in pg_stat_activity, bench.http_compare counting each
+        server's backends) finds the watch beside them; APPLICATION when there is none."""
+        name = service or os.environ.get("PGAPPNAME")
         return f"{name}-watch"[:63] if name else cls.APPLICATION  # 63: PostgreSQL's limit
 
     def __init__(self, connect: Any, sql: str, timeout_s: float | None) -> None:

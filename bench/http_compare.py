@@ -50,7 +50,7 @@ from urllib.parse import urlencode
 import numpy as np
 import psycopg
 
-from app.db import Database
+from app.db import Database, PostgresWatch
 from app.services.accounts import tool_token
 from app.settings import get_settings
 from app.taxonomy import load_taxonomy
@@ -275,7 +275,7 @@ class _Backends:
             return None
         rows = self.conn.execute(
             "SELECT pid FROM pg_stat_activity WHERE application_name IN (%s, %s)",
-            (APP_NAMES[target], f"{APP_NAMES[target]}-watch"),  # PostgresWatch.application_name
+            (APP_NAMES[target], PostgresWatch.application_name(APP_NAMES[target])),
         ).fetchall()
         out = {}
         for (pid,) in rows:

@@ -6,6 +6,7 @@ import datetime as dt
 import math
 from typing import Any
 
+from bench.synthetic import CONUS_BBOX, synthetic_offerings, synthetic_schools, synthetic_taxonomy
 from geo.distance import EARTH_RADIUS_KM
 from matching import (
     Need,
@@ -14,6 +15,7 @@ from matching import (
     OfferingTable,
     RankingConfig,
     SchoolQuery,
+    SchoolTable,
 )
 
 TAXONOMY: dict[str, str | None] = {
@@ -90,6 +92,20 @@ def school(**fields: Any) -> SchoolQuery:
 
 def need(category: str = "mental_health_sel.counseling", **fields: Any) -> Need:
     return Need(category=category, **fields)
+
+
+def synthetic_index(
+    n: int,
+    seed: int,
+    schools: int,
+    bbox: tuple[float, float, float, float] = CONUS_BBOX,
+) -> tuple[OfferingIndex, SchoolTable]:
+    """An index of n seeded synthetic offerings (bench.synthetic) in bbox and `schools` synthetic
+    schools there (seed + 1), on the synthetic taxonomy."""
+    parents, names = synthetic_taxonomy()
+    codes = list(parents)
+    index = OfferingIndex.build(synthetic_offerings(n, seed, codes, bbox), parents, names=names)
+    return index, synthetic_schools(schools, seed + 1, codes, bbox)
 
 
 def build(*records: OfferingRecord, config: RankingConfig | None = None) -> OfferingIndex:

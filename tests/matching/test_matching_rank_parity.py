@@ -33,7 +33,7 @@ from matching.needs import layout_needs
 from matching.priority import priority_lift
 from matching.scoring import Place, reach_at, score_rows
 from matching.vocab import POPULATIONS, bitmask
-from tests.matching.factories import AS_OF, build, need, offering, school
+from tests.matching.factories import AS_OF, build, need, offering, school, synthetic_index
 
 SCORE_TOLERANCE = 1e-9
 BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
@@ -287,10 +287,7 @@ def test_the_ranking_is_exact_when_pruning_starts_from_k_rows(city):
 
 
 def test_a_sparse_national_index_ranks_exactly():
-    parents, names = synthetic_taxonomy()
-    codes = list(parents)
-    index = OfferingIndex.build(synthetic_offerings(5000, 31, codes), parents, names=names)
-    schools = synthetic_schools(20, 32, codes)
+    index, schools = synthetic_index(5000, 31, 20)
     for i in range(len(schools)):
         query, needs = schools.query(i)
         for options in (dict(k=20), dict(k=5, equity=0.0)):

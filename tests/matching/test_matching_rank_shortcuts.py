@@ -34,7 +34,7 @@ from matching.columns import OfferingColumns, similarity, text_norms
 from matching.index import query_radius_km
 from matching.needs import layout_needs
 from matching.scoring import fixed_terms, offering_terms, score_rows, upper_bound
-from tests.matching.factories import AS_OF, build, need, offering, school
+from tests.matching.factories import AS_OF, build, need, offering, school, synthetic_index
 
 BAY_AREA = (-122.6, 37.5, -121.9, 38.0)
 
@@ -139,10 +139,7 @@ def test_filtered_rankings_equal_those_measuring_every_candidate(filters: Filter
     """With filters, far virtual candidates keep the shortcut (no distance: +inf, which every
     distance filter passes as virtual): the rankings equal those that measure every
     candidate, over synthetic schools across the country."""
-    parents, names = synthetic_taxonomy()
-    codes = list(parents)
-    index = OfferingIndex.build(synthetic_offerings(6_000, 3, codes), parents, names=names)
-    schools = synthetic_schools(25, 4, codes)
+    index, schools = synthetic_index(6_000, 3, 25)
     for i in range(len(schools)):
         query, needs = schools.query(i)
         fast = rank_module.rank_offerings(index, query, needs, k=20, filters=filters, as_of=AS_OF)
@@ -234,19 +231,11 @@ def test_upper_bound_with_grades_bounds_every_exact_score(seed: int) -> None:
     assert lowered > 0  # rows serving no need's grades were bounded below the demotion
 
 
-def _bay_area_index(n: int, seed: int) -> tuple[OfferingIndex, Any]:
-    parents, names = synthetic_taxonomy()
-    codes = list(parents)
-    offerings = synthetic_offerings(n, seed, codes, BAY_AREA)
-    index = OfferingIndex.build(offerings, parents, names=names)
-    return index, synthetic_schools(12, seed + 1, codes, BAY_AREA)
-
-
 def test_kept_fixed_terms_rank_as_terms_computed_per_ranking() -> None:
     """The fixed terms a snapshot keeps for its base (the index's config) give the rankings
     of a config computing its candidates' own, also with buffered and removed rows; upserts
     keep them; a rebuild computes those of its new base before swapping it in (warm)."""
-    index, schools = _bay_area_index(2000, 50)
+    index, schools = synthetic_index(2000, 50, 12, BAY_AREA)
     parents, _ = synthetic_taxonomy()
     index.upsert(synthetic_offerings(60, 52, list(parents), BAY_AREA))  # ids 1..60 replaced
     index.remove(range(100, 140))
@@ -275,7 +264,7 @@ def test_kept_text_norms_give_the_similarity_computed_from_scratch() -> None:
     """The text norms a snapshot keeps for its base rows (warmed at build, started afresh
     when an upsert or removal changes the document frequencies, filled as rankings read rows)
     give exactly the similarity computed with every norm from the frequencies at hand."""
-    index, schools = _bay_area_index(2000, 54)
+    index, schools = synthetic_index(2000, 54, 12, BAY_AREA)
     parents, _ = synthetic_taxonomy()
     snap = index.snapshot()
     [(frequency, warmed)] = snap.base_norms.values()
@@ -308,7 +297,7 @@ def test_rankings_scoring_every_candidate_equal_the_bounded_ones(partnerships: i
     bound is computed; with a first batch smaller than the candidates (bounded), the same
     results come out, also with a partnership history (whose points the bound scales by the
     fit's bound, as a score scales them by its fit)."""
-    index, schools = _bay_area_index(3000, 60)
+    index, schools = synthetic_index(3000, 60, 12, BAY_AREA)
     if partnerships:
         parents, _ = synthetic_taxonomy()
         offerings = synthetic_offerings(3000, 60, list(parents), BAY_AREA)
