@@ -39,9 +39,8 @@ import tempfile
 from collections import Counter, defaultdict
 from collections.abc import Callable, Sequence
 from pathlib import Path
-from typing import Any
+from typing import TYPE_CHECKING, Any
 
-from fastapi.testclient import TestClient
 from sqlalchemy import select
 
 from app import migrate
@@ -54,6 +53,9 @@ from app.services.accounts import tool_token
 from app.settings import Settings
 from bench import holdout_synthetic
 from geo.distance import haversine_km
+
+if TYPE_CHECKING:  # imported where used: the CLI loads this module, TestClient warns on import
+    from fastapi.testclient import TestClient
 
 K = 10
 PAGE = 100  # offerings read per school: enough to hold 10 distinct organizations
@@ -212,7 +214,7 @@ def _cold_start(
     settings = _settings(database)
     with database.session() as session:
         token = tool_token(session=session, email="holdout@partnermap.invalid", ttl=_HOUR)
-    with TestClient(create_app(settings, database=database)) as live:
+    with _client(settings, database) as live:
         live.headers.update({"Authorization": f"Bearer {token}"})
         with database.session() as session:
             demo.load(session=session, data=training)
@@ -235,6 +237,13 @@ def _cold_start(
     }
 
 
+def _client(settings: Settings, database: Database) -> TestClient:
+    """The app in process on this database (imported here: TestClient warns on import)."""
+    from fastapi.testclient import TestClient
+
+    return TestClient(create_app(settings, database=database))
+
+
 def _file_needs(
     client: TestClient, questions: list[tuple[int, list[dict[str, Any]], set[int]]]
 ) -> None:
@@ -255,7 +264,7 @@ def _evaluate(
         token = tool_token(session=session, email="holdout@partnermap.invalid", ttl=_HOUR)
     headers = {"Authorization": f"Bearer {token}"}
     # The live app starts on the empty database and takes every registration while running.
-    with TestClient(create_app(settings, database=database)) as live:
+    with _client(settings, database) as live:
         live.headers.update(headers)
         with database.session() as session:
             demo.load(session=session, data=training)
@@ -268,7 +277,7 @@ def _evaluate(
             e: [_top_organizations(live, school_id, e) for school_id, _, _ in questions]
             for e in EQUITIES
         }
-    with TestClient(create_app(settings, database=database)) as rebuilt:
+    with _client(settings, database) as rebuilt:
         rebuilt.headers.update(headers)
         ranked_rebuilt = [_top_organizations(rebuilt, school_id) for school_id, _, _ in questions]
     school_at = {s.external_id: (s.lat, s.lon) for s in training.schools}
