@@ -20,7 +20,7 @@ from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import HTMLResponse, Response
 
 from app.auth.principal import NOBODY
-from app.deps import RankingIndexDep, SessionDep, SettingsDep
+from app.deps import RankingIndexDep, ServingCacheDep, SessionDep, SettingsDep
 from app.domain_errors import InvalidInput, Unauthorized
 from app.middleware import tile_origin
 from app.pages.i18n import LANGUAGES
@@ -28,6 +28,7 @@ from app.pages.public import listed, ranked
 from app.pages.search import parse, place_of
 from app.pages.templating import environment, render
 from app.services import accounts
+from app.services.serving_cache import ServingCache
 from app.taxonomy import load_taxonomy
 
 router = APIRouter(prefix="/embed/v1", include_in_schema=False)
@@ -63,13 +64,18 @@ def _key(data: dict[str, Any]) -> str:
     return key.strip()
 
 
-def _admit(request: Request, session: Any, data: dict[str, Any]) -> None:
-    """The key is good and allows the calling page's origin (403 problem+json if not)."""
+def _admit(
+    request: Request, session: Any, data: dict[str, Any], cache: ServingCache | None
+) -> None:
+    """The key is good and allows the calling page's origin (403 problem+json if not). The
+    key is held as the JSON API holds it (the serving cache: read again after any write to
+    the accounts on any worker, or a few seconds), so a page's calls do not each read it."""
     accounts.principal_for_key(
         session=session,
         text=_key(data),
         origin=request.headers.get("origin"),
         request_id=getattr(request.state, "request_id", None),
+        cache=cache,
     )
 
 
@@ -90,10 +96,14 @@ def widget_script() -> Response:
 
 @router.post("/hello")
 def widget_hello(
-    request: Request, session: SessionDep, settings: SettingsDep, data: BodyDep
+    request: Request,
+    session: SessionDep,
+    settings: SettingsDep,
+    serving_cache: ServingCacheDep,
+    data: BodyDep,
 ) -> dict[str, Any]:
     """What the widget needs to draw its form, once the key allows the page's origin."""
-    _admit(request, session, data)
+    _admit(request, session, data, serving_cache)
     category = environment(_language(data)).filters["category"]  # names in the page's language
     return {
         "needs": [
@@ -112,10 +122,11 @@ def widget_search(
     session: SessionDep,
     ranking_index: RankingIndexDep,
     settings: SettingsDep,
+    serving_cache: ServingCacheDep,
     data: BodyDep,
 ) -> dict[str, Any]:
     """Partners for a need near a place, ranked with their reasons, as the public sees them."""
-    _admit(request, session, data)
+    _admit(request, session, data, serving_cache)
     fields = {k: str(data[k]) for k in ("need", "grade", "place", "q") if data.get(k) is not None}
     form, errors = parse(fields)
     point = None

@@ -11,9 +11,12 @@ from pathlib import Path
 import pytest
 from fastapi.testclient import TestClient
 
+from sqlalchemy import update
+
 from app.auth.principal import OPERATOR
-from app.models import District
+from app.models import ApiKey, District
 from app.services import api_keys, demo
+from tests.conftest import statements_sent
 
 PORTAL = "http://portal.example.org"
 ELSEWHERE = "http://elsewhere.example.net"
@@ -79,6 +82,23 @@ def test_a_missing_or_unknown_key_is_refused_by_name(anon, db, body, status):
     response = _post(anon, "hello", body)
     assert response.status_code == status
     assert response.headers["access-control-allow-origin"] == "*"
+
+
+def test_the_key_is_held_between_a_pages_calls_and_a_revoked_one_refused_at_once(anon, db):
+    """As the JSON API holds a key's principal (the serving cache, issue 13): the widget's
+    next call reads no key, and a revocation (here straight in the database, as another
+    worker or the CLI would) is seen by the next call all the same."""
+    key = _key(db)
+    assert _post(anon, "hello", {"key": key}).status_code == 200  # read, then held
+    with statements_sent(db) as statements:
+        assert _post(anon, "hello", {"key": key}).status_code == 200
+    assert not any("api_keys" in s for s in statements), statements
+    with db.session() as session:
+        session.execute(update(ApiKey).values(revoked_at=ApiKey.created_at))
+        session.commit()
+    refused = _post(anon, "hello", {"key": key})
+    assert refused.status_code == 401, refused.text
+    assert _post(anon, "search", {"key": key, "need": "x"}).status_code == 401
 
 
 def test_a_body_that_is_not_json_is_a_422_not_a_500(anon, db):
