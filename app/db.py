@@ -73,16 +73,32 @@ _READS = ("SELECT", "PRAGMA", "SHOW", "EXPLAIN", "SET ")
 class Database:
     """One engine and its session factory for a database URL."""
 
-    def __init__(self, url: str, *, echo: bool = False, timeouts: Timeouts = Timeouts()) -> None:
+    def __init__(
+        self,
+        url: str,
+        *,
+        echo: bool = False,
+        timeouts: Timeouts = Timeouts(),
+        pool_size: int = 5,
+        max_overflow: int = 10,
+    ) -> None:
         self.url = make_url(url)
         self.echo = echo
         self.timeouts = timeouts
+        self.pool_size = pool_size
+        self.max_overflow = max_overflow
         self.writes = Writes()
 
     @classmethod
     def of(cls, settings: Settings) -> Database:
         """The database the settings name, with their timeouts."""
-        return cls(settings.database_url, echo=settings.sql_echo, timeouts=Timeouts.of(settings))
+        return cls(
+            settings.database_url,
+            echo=settings.sql_echo,
+            timeouts=Timeouts.of(settings),
+            pool_size=settings.db_pool_size,
+            max_overflow=settings.db_max_overflow,
+        )
 
     @property
     def is_postgis(self) -> bool:
@@ -98,6 +114,8 @@ class Database:
                     echo=self.echo,
                     pool_pre_ping=True,
                     pool_timeout=t.pool_s,
+                    pool_size=self.pool_size,
+                    max_overflow=self.max_overflow,
                     connect_args=self._postgres_timeouts(),
                 )
             )
@@ -107,6 +125,8 @@ class Database:
             self.url,
             echo=self.echo,
             pool_timeout=t.pool_s,
+            pool_size=self.pool_size,
+            max_overflow=self.max_overflow,
             connect_args={"check_same_thread": False, "timeout": t.sqlite_busy_ms / 1000},
         )
         event.listen(engine, "connect", partial(_sqlite_pragmas, busy_ms=t.sqlite_busy_ms))

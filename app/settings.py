@@ -121,6 +121,18 @@ class Settings(BaseSettings):
     db_pool_timeout_s: float = Field(
         default=5.0, gt=0, description="Seconds a request waits for a free pooled connection."
     )
+    db_pool_size: int = Field(
+        default=5,
+        ge=1,
+        description="Connections a worker keeps open to the database (SQLAlchemy's pool_size).",
+    )
+    db_max_overflow: int = Field(
+        default=10,
+        ge=0,
+        description="Connections a worker may open beyond db_pool_size under load, closed "
+        "when returned. A worker holds at most db_pool_size + db_max_overflow, plus one for "
+        "its watch: N workers need N times that within the server's max_connections.",
+    )
     sqlite_busy_timeout_ms: int = Field(
         default=30_000,
         ge=0,

@@ -84,6 +84,13 @@ class CatalogIndex:
         with self._lock:
             if self._index is not None and self._fresh():
                 return self._index
+        # The session's connection before the index is held for a look at the log: threads
+        # waiting for the index may hold the pool's connections (their requests have read
+        # already), so the thread they wait for must never wait for one of theirs.
+        session.connection()
+        with self._lock:
+            if self._index is not None and self._fresh():  # another looked meanwhile
+                return self._index
             count, looked_at = (self.writes.count if self.writes else 0), time.monotonic()
             if self._index is None:
                 self._build(session)

@@ -8,7 +8,7 @@ import asyncio
 import contextlib
 import threading
 import time
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from typing import Any
 
 import anyio
@@ -21,6 +21,7 @@ from hypothesis import strategies as st
 from pydantic import TypeAdapter
 from pydantic_core import to_json
 from sqlalchemy.exc import UnboundExecutionError
+from sqlalchemy.orm import Session
 
 from app.db import Database
 from app.main import create_app
@@ -347,8 +348,19 @@ class _Busy:  # an index another thread is catching up: every ranking goes to th
         yield False
 
 
-async def _no_session() -> None:  # Rankings.answer's session opener, for work reading none
-    return None
+@pytest.fixture
+def sessions(db: Database) -> Iterator[Callable[[], Awaitable[Session]]]:
+    """Rankings.answer's session opener: a new session of the database each time (the work
+    here reads nothing; the one sent to the pool is connected first, as any is)."""
+    made: list[Session] = []
+
+    async def open_session() -> Session:
+        made.append(db.sessions())
+        return made[-1]
+
+    yield open_session
+    for session in made:
+        session.close()
 
 
 def _on_loop() -> bool:
@@ -359,16 +371,21 @@ def _on_loop() -> bool:
     return True
 
 
-def test_a_ranking_arriving_while_another_reads_in_the_pool_waits_then_ranks_on_the_loop():
+def test_a_ranking_arriving_while_another_reads_in_the_pool_waits_then_ranks_on_the_loop(
+    sessions,
+):
     """The one in the pool reads what both need (the bound's expiry): the other waits for it
     rather than going to the pool beside it, then ranks on the loop."""
     ran: list[tuple[str, str]] = []
+    reading = threading.Event()
 
     def work(name: str, reads: bool):  # type: ignore[no-untyped-def]
         def answer(session: object) -> bytes:
             if reads and _on_loop():
                 raise UnboundExecutionError("needs a read")  # as an unbound session's first
-            time.sleep(0.05 if reads else 0)
+            if reads:
+                reading.set()
+                time.sleep(0.05)
             ran.append((name, "loop" if _on_loop() else "pool"))
             return b"{}"
 
@@ -376,15 +393,16 @@ def test_a_ranking_arriving_while_another_reads_in_the_pool_waits_then_ranks_on_
 
     async def two(rankings: Rankings) -> None:
         async with anyio.create_task_group() as group:
-            group.start_soon(rankings.answer, _Fresh(), _no_session, work("reader", reads=True))
-            await anyio.sleep(0.01)  # the reader is in the pool
-            group.start_soon(rankings.answer, _Fresh(), _no_session, work("next", reads=False))
+            group.start_soon(rankings.answer, _Fresh(), sessions, work("reader", reads=True))
+            while not reading.is_set():  # until the reader is in the pool
+                await anyio.sleep(0.001)
+            group.start_soon(rankings.answer, _Fresh(), sessions, work("next", reads=False))
 
     anyio.run(two, Rankings())
     assert ran == [("reader", "pool"), ("next", "loop")]
 
 
-def test_rankings_that_need_the_pool_go_there_one_at_a_time():
+def test_rankings_that_need_the_pool_go_there_one_at_a_time(sessions):
     """Rankings beside each other in the pool only contend for the GIL: the others wait."""
     running, most, lock = 0, 0, threading.Lock()
 
@@ -401,7 +419,7 @@ def test_rankings_that_need_the_pool_go_there_one_at_a_time():
     async def six(rankings: Rankings) -> None:
         async with anyio.create_task_group() as group:
             for _ in range(6):
-                group.start_soon(rankings.answer, _Busy(), _no_session, work)
+                group.start_soon(rankings.answer, _Busy(), sessions, work)
 
     rankings = Rankings()
     anyio.run(six, rankings)

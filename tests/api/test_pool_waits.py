@@ -1,0 +1,98 @@
+"""No wait for the pool while others wait on the waiter: a request that holds a connection (its
+principal was read through its session) and waits for something (the ranking in the pool,
+the index) must never be what that something waits for. Else, with as many such requests as
+the pool has connections, the worker stalls for the pool's timeout and answers 503s (seen in
+`bench http` at 16 clients, a pool of 5 + 10).
+
+Each test gives a real database a pool of one connection, held by the request that waits."""
+
+from __future__ import annotations
+
+import asyncio
+import threading
+from collections.abc import Iterator
+
+import pytest
+from sqlalchemy import text
+from sqlalchemy.orm import Session
+
+from app.db import Database, Timeouts
+from app.deps import given
+from app.routers.matches import Rankings
+from app.services.catalog_index import CatalogIndex
+
+POOL_S = 3.0  # the pool's timeout: what the stall lasted
+
+
+@pytest.fixture
+def one_connection(db: Database) -> Iterator[Database]:
+    single = Database(
+        db.url.render_as_string(hide_password=False),
+        timeouts=Timeouts(pool_s=POOL_S),
+        pool_size=1,
+        max_overflow=0,
+    )
+    yield single
+    single.engine.dispose()
+
+
+def _read(session: Session) -> bytes:
+    return str(session.execute(text("SELECT 1")).scalar_one()).encode()
+
+
+def test_the_ranking_in_the_pool_has_its_connection_before_others_wait_for_it(one_connection):
+    async def scenario() -> tuple[bytes, bytes]:
+        rankings, index = Rankings(), CatalogIndex()  # never fresh: each ranking reads
+        first = one_connection.sessions()  # its principal was held: no connection yet
+        waiting = one_connection.sessions()
+        _read(waiting)  # its principal was read: it holds the pool's one connection
+        try:
+            task = asyncio.create_task(rankings.answer(index, given(first), _read))
+            await asyncio.sleep(0.3)  # the first is on its way to the pool
+            second = await asyncio.wait_for(
+                rankings.answer(index, given(waiting), _read), timeout=POOL_S / 2
+            )
+        finally:
+            waiting.close()  # its request ends: the connection goes back
+        try:
+            return await task, second
+        finally:
+            first.close()
+
+    assert asyncio.run(scenario()) == (b"1", b"1")
+
+
+def test_the_thread_looking_at_the_log_has_its_connection_before_it_holds_the_index(
+    one_connection,
+):
+    index = CatalogIndex()  # never fresh: every current() looks at the log
+    first = one_connection.sessions()  # not connected yet
+    waiting = one_connection.sessions()
+    _read(waiting)  # holds the pool's one connection
+    errors: list[BaseException] = []
+
+    def look() -> None:
+        try:
+            index.current(first)
+        except BaseException as exc:  # the pool's timeout, were it waited for with the index
+            errors.append(exc)
+        finally:
+            first.close()
+
+    thread = threading.Thread(target=look)
+    thread.start()
+    thread.join(0.3)  # the first is on its way to the index
+    done = threading.Event()
+
+    def build() -> None:
+        index.current(waiting)  # waits for the index if the first holds it
+        done.set()
+
+    other = threading.Thread(target=build)
+    other.start()
+    assert done.wait(POOL_S / 2), "the index was held by a thread waiting for the pool"
+    waiting.close()
+    other.join()
+    thread.join(POOL_S * 2)
+    assert errors == []
+    assert index.built
