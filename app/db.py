@@ -9,8 +9,8 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import Iterator
-from contextlib import contextmanager
+from collections.abc import AsyncIterator, Iterator
+from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
@@ -21,6 +21,7 @@ import psycopg
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
 from sqlalchemy.exc import IntegrityError, SQLAlchemyError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session, sessionmaker
 
 from app.domain_errors import Conflict, ServiceUnavailable
@@ -70,6 +71,47 @@ class Writes:
 _READS = ("SELECT", "PRAGMA", "SHOW", "EXPLAIN", "SET ")
 
 
+class ConnectionSlots:
+    """At most `total` requests (the pool's connections) hold or wait for a pooled connection
+    at once; the others wait here, on the event loop, for one to end its session (at most
+    `timeout_s`, then the pool's own timeout error: a 503).
+
+    A request reads the database in the thread pool, and it holds its connection until its
+    session ends, which may take the thread pool again (its route, a ranking, the session's
+    close). Without this, more requests reading at once than the pool has connections each
+    took a worker thread to wait in for a connection, until every worker thread was waiting
+    (anyio's 40): the requests holding the connections then waited for a thread to go on and
+    none came, every request stalled until the pool's timeout and failed as a 503 (64
+    clients with their own tokens, the first request of each reading its principal). Waiting
+    here takes no thread, so a request holding a connection always finds one."""
+
+    def __init__(self, total: int, timeout_s: float) -> None:
+        self.total = total
+        self.timeout_s = timeout_s
+        # Per event loop (a new loop, as in tests, starts with every slot free).
+        self._slots: tuple[asyncio.AbstractEventLoop, asyncio.Semaphore] | None = None
+
+    @asynccontextmanager
+    async def held(self) -> AsyncIterator[None]:
+        loop = asyncio.get_running_loop()
+        if self._slots is None or self._slots[0] is not loop:
+            self._slots = (loop, asyncio.Semaphore(self.total))
+        slots = self._slots[1]
+        if slots.locked():  # else acquire() returns at once, with no task for the timeout
+            try:
+                await asyncio.wait_for(slots.acquire(), self.timeout_s)
+            except TimeoutError:
+                raise PoolTimeout(
+                    f"{self.total} requests held the pool's connections for {self.timeout_s:g} s"
+                ) from None
+        else:
+            await slots.acquire()
+        try:
+            yield
+        finally:
+            slots.release()
+
+
 class Database:
     """One engine and its session factory for a database URL."""
 
@@ -87,6 +129,7 @@ class Database:
         self.timeouts = timeouts
         self.pool_size = pool_size
         self.max_overflow = max_overflow
+        self.slots = ConnectionSlots(pool_size + max_overflow, timeouts.pool_s)
         self.writes = Writes()
 
     @classmethod

@@ -29,15 +29,18 @@ async def get_database(request: Request) -> Database:
 async def get_session(request: Request) -> AsyncIterator[Session]:
     """A session whose work is rolled back unless the route commits (Database.session). It
     connects on first use, in the route's thread; only a session that did so is rolled back
-    or closed in the thread pool, so a request that reads nothing skips that hop."""
-    session = request.app.state.database.sessions()
-    try:
-        yield session
-    except BaseException:
-        await _in_pool_if_connected(session, session.rollback)
-        raise
-    finally:
-        await _in_pool_if_connected(session, session.close)
+    or closed in the thread pool, so a request that reads nothing skips that hop. It is made
+    once the request has one of the pool's connection slots (Database.slots)."""
+    database = request.app.state.database
+    async with database.slots.held():  # waited for here, on the loop, not in a thread
+        session = database.sessions()
+        try:
+            yield session
+        except BaseException:
+            await _in_pool_if_connected(session, session.rollback)
+            raise
+        finally:
+            await _in_pool_if_connected(session, session.close)
 
 
 async def _in_pool_if_connected(session: Session, step: Callable[[], None]) -> None:

@@ -1,25 +1,33 @@
 """No wait for the pool while others wait on the waiter: a request that holds a connection (its
 principal was read through its session) and waits for something (the ranking in the pool,
-the index) must never be what that something waits for. Else, with as many such requests as
-the pool has connections, the worker stalls for the pool's timeout and answers 503s (seen in
-`bench http` at 16 clients, a pool of 5 + 10).
+the index, a worker thread) must never be what that something waits for. Else, with as many
+such requests as the pool has connections, the worker stalls for the pool's timeout and
+answers 503s (seen in `bench http` at 16 clients, a pool of 5 + 10; and with 64 clients of
+their own tokens, every request, until the clients gave up).
 
-Each test gives a real database a pool of one connection, held by the request that waits."""
+Each test gives a real database a pool of one connection."""
 
 from __future__ import annotations
 
 import asyncio
 import threading
+import time
 from collections.abc import Iterator
 
+import anyio
 import pytest
+from fastapi.testclient import TestClient
 from sqlalchemy import text
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 from sqlalchemy.orm import Session
 
 from app.db import Database, Timeouts
 from app.deps import given
+from app.errors import kind_of
+from app.main import create_app
 from app.routers.matches import Rankings
 from app.services.catalog_index import CatalogIndex
+from tests.conftest import user_token
 
 POOL_S = 3.0  # the pool's timeout: what the stall lasted
 
@@ -96,3 +104,52 @@ def test_the_thread_looking_at_the_log_has_its_connection_before_it_holds_the_in
     thread.join(POOL_S * 2)
     assert errors == []
     assert index.built
+
+
+def test_requests_beyond_the_pool_wait_on_the_loop_not_in_the_threads_holders_need(
+    one_connection, settings
+):
+    """Each request reads its principal (a token of its own: none held), then answers in a
+    thread: with more such requests than the pool has connections and the thread pool has
+    threads, those waiting for a connection in every thread left the one holding it no
+    thread to answer in, until the pool's timeout (503s). Here: one connection, two threads,
+    six requests at once — all answered."""
+    tokens = [user_token(one_connection, f"u{i}@partnermap.test", "admin")[1] for i in range(6)]
+    app = create_app(settings, database=one_connection)
+    with TestClient(app, raise_server_exceptions=False) as worker:
+
+        def two_threads() -> None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+
+        worker.portal.call(two_threads)
+        statuses: list[int] = []
+
+        def call(token: str) -> None:
+            answer = worker.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+            statuses.append(answer.status_code)
+
+        callers = [threading.Thread(target=call, args=(token,)) for token in tokens]
+        started = time.monotonic()
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        took = time.monotonic() - started
+    assert statuses == [200] * 6
+    assert took < POOL_S  # nobody waited for the pool's timeout
+
+
+def test_a_request_waiting_past_the_pools_timeout_for_a_slot_is_a_503(one_connection):
+    slots = one_connection.slots
+
+    async def scenario() -> None:
+        async with slots.held():  # the pool's one connection is taken
+            with pytest.raises(PoolTimeout):
+                async with slots.held():
+                    pass
+        async with slots.held():  # and free again
+            pass
+
+    slots.timeout_s = 0.05
+    asyncio.run(scenario())
+    assert kind_of(PoolTimeout("x")).status == 503

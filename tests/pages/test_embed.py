@@ -10,7 +10,6 @@ from pathlib import Path
 
 import pytest
 from fastapi.testclient import TestClient
-
 from sqlalchemy import update
 
 from app.auth.principal import OPERATOR
