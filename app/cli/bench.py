@@ -9,7 +9,7 @@ from types import ModuleType
 from typing import Any
 
 from app.db import Database
-from bench import gaps, holdout, http_compare, imports, matching, pages, quality
+from bench import clients, gaps, holdout, http_compare, imports, matching, pages, quality
 
 # name -> module with add_arguments(parser) and run(args, database) -> dict of figures
 BENCHMARKS: dict[str, ModuleType] = {
@@ -20,6 +20,7 @@ BENCHMARKS: dict[str, ModuleType] = {
     "import": imports,
     "http": http_compare,
     "pages": pages,
+    "clients": clients,
 }
 
 
