@@ -62,7 +62,9 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
             RESULT_CACHE_ENTRIES="0",
         )
         try:
-            _ready(port)  # the index built: the storm meets the service, not its start-up
+            # The index built: the storm meets the service, not its start-up.
+            if not http_compare.answers(port, "/ready", 300):
+                raise RuntimeError(f"the server on port {port} was not ready in 300 s")
             print(
                 f"{args.clients} clients x {args.requests} requests, each client its own "
                 f"token, {args.workers} worker(s) …",
@@ -85,22 +87,6 @@ def run(args: argparse.Namespace, database: Database) -> dict[str, Any]:
     return figures
 
 
-def _ready(port: int, seconds: float = 300) -> None:
-    deadline = time.monotonic() + seconds
-    while time.monotonic() < deadline:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=5)
-        try:
-            connection.request("GET", "/ready")
-            if connection.getresponse().status == 200:
-                return
-        except (OSError, http.client.HTTPException):
-            pass
-        finally:
-            connection.close()
-        time.sleep(0.2)
-    raise RuntimeError(f"the server on port {port} was not ready in {seconds:g} s")
-
-
 def _storm(
     port: int, tokens: list[str], school_ids: list[int], each: int
 ) -> tuple[Counter[int], list[float], float]:
@@ -109,26 +95,22 @@ def _storm(
     lock = threading.Lock()
 
     def client(i: int) -> None:
-        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=120)
-        headers = {"Authorization": f"Bearer {tokens[i]}"}
-        try:
-            for j in range(each):
-                path = f"/v1/schools/{school_ids[(i + j) % len(school_ids)]}/matches?limit=20"
-                started = time.perf_counter()
-                try:
-                    connection.request("GET", path, headers=headers)
-                    response = connection.getresponse()
-                    response.read()
-                    status = response.status
-                except (OSError, http.client.HTTPException):  # refused, reset, timed out
-                    connection.close()
-                    status = 0
-                elapsed = (time.perf_counter() - started) * 1000
-                with lock:
-                    statuses[status] += 1
-                    latencies.append(elapsed)
-        finally:
-            connection.close()
+        connection = http_compare._Client(port, {"Authorization": f"Bearer {tokens[i]}"})
+        for j in range(each):
+            path = f"/v1/schools/{school_ids[(i + j) % len(school_ids)]}/matches?limit=20"
+            started = time.perf_counter()
+            try:
+                status, _, _ = connection.request(path)
+            except (OSError, http.client.HTTPException):  # refused, reset, timed out
+                stale = getattr(connection.local, "connection", None)
+                if stale is not None:
+                    stale.close()
+                connection.local.connection = None  # the next request opens another
+                status = 0
+            elapsed = (time.perf_counter() - started) * 1000
+            with lock:
+                statuses[status] += 1
+                latencies.append(elapsed)
 
     started = time.perf_counter()
     threads = [threading.Thread(target=client, args=(i,)) for i in range(len(tokens))]

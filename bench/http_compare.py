@@ -203,17 +203,27 @@ def _serve(app: str, port: int, workers: int, **env: str) -> tuple[subprocess.Po
         ],
         env={**os.environ, "LOG_LEVEL": "WARNING", **env},
     )
-    for _ in range(600):
-        try:
-            connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
-            connection.request("GET", "/health")
-            if connection.getresponse().status == 200:
-                return server, port
-        except OSError:
-            pass
-        time.sleep(0.1)
+    if answers(port, "/health", 60):
+        return server, port
     server.terminate()
     raise RuntimeError(f"{app} did not start on port {port}")
+
+
+def answers(port: int, path: str, seconds: float) -> bool:
+    """Whether GET path on this local port answers 200 within `seconds` (asked every 0.1 s)."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        connection = http.client.HTTPConnection("127.0.0.1", port, timeout=1)
+        try:
+            connection.request("GET", path)
+            if connection.getresponse().status == 200:
+                return True
+        except (OSError, http.client.HTTPException):
+            pass
+        finally:
+            connection.close()
+        time.sleep(0.1)
+    return False
 
 
 def _rss_mb(pid: int) -> dict[str, float]:
@@ -298,6 +308,14 @@ class _Client:
         self.local = threading.local()
 
     def get(self, path: str) -> float:
+        """The latency of a request answered 200 (anything else raises)."""
+        status, elapsed, body = self.request(path)
+        if status != 200:
+            raise RuntimeError(f"{path}: {status} {body[:300]!r}")
+        return elapsed
+
+    def request(self, path: str) -> tuple[int, float, bytes]:
+        """Status, latency (ms) and body; a closed idle connection is opened again once."""
         for attempt in range(2):
             connection = getattr(self.local, "connection", None)
             if connection is None:
@@ -315,10 +333,7 @@ class _Client:
                 self.local.connection = None
                 if attempt:
                     raise
-        elapsed = (time.perf_counter() - started) * 1000
-        if response.status != 200:
-            raise RuntimeError(f"{path}: {response.status} {body[:300]!r}")
-        return elapsed
+        return response.status, (time.perf_counter() - started) * 1000, body
 
 
 def _measure(
