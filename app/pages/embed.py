@@ -166,11 +166,13 @@ def widget_frame(
     session: SessionDep,
     ranking_index: RankingIndexDep,
     settings: SettingsDep,
+    serving_cache: ServingCacheDep,
     key: Annotated[str, Query(max_length=200)] = "",
 ) -> Response:
-    """The iframe variant: the search as a plain form, framed only by the key's origins."""
+    """The iframe variant: the search as a plain form, framed only by the key's origins (the
+    key held as the widget's calls hold it)."""
     try:
-        ancestors = accounts.key_origins(session=session, text=key)
+        ancestors = accounts.key_origins(session=session, text=key, cache=serving_cache)
     except Unauthorized:
         ancestors = []
     form, errors = parse({k: v for k, v in request.query_params.items() if k != "key"})

@@ -160,10 +160,16 @@ def _key_principal(held: HeldKey, origin: str | None, request_id: str | None) ->
     return dataclasses.replace(held.principal, request_id=request_id)
 
 
-def key_origins(*, session: Session, text: str) -> list[str]:
-    """The origins an active API key allows (for an iframe's frame-ancestors); an unknown or
-    revoked key is refused as in principal_for_key."""
-    return list(_active_key(session, text).allowed_origins or [])
+def key_origins(*, session: Session, text: str, cache: ServingCache | None = None) -> list[str]:
+    """The origins an active API key allows, in order (for an iframe's frame-ancestors); an
+    unknown or revoked key is refused as in principal_for_key. With a cache the key is held
+    as principal_for_key holds it (read again after a write to the accounts, or a few
+    seconds), so an iframe's page loads do not each read it."""
+    if cache is None:
+        held = _held_key(session, text)
+    else:
+        held = cache.get(session, "accounts", _key_entry(text), lambda: _held_key(session, text))
+    return sorted(held.allowed_origins)
 
 
 def _active_key(session: Session, text: str) -> ApiKey:

@@ -100,6 +100,24 @@ def test_the_key_is_held_between_a_pages_calls_and_a_revoked_one_refused_at_once
     assert _post(anon, "search", {"key": key, "need": "x"}).status_code == 401
 
 
+def test_the_frame_holds_the_key_between_loads_and_a_revoked_one_is_refused_at_once(anon, db):
+    """The iframe's page holds its key as the widget's calls do: a second load reads no key,
+    and a revocation made elsewhere (straight in the database) unframes the next load."""
+    key = _key(db)
+    assert anon.get("/embed/v1/frame", params={"key": key}).status_code == 200
+    with statements_sent(db) as statements:
+        again = anon.get("/embed/v1/frame", params={"key": key})
+    assert again.status_code == 200
+    assert f"frame-ancestors {PORTAL}" in again.headers["content-security-policy"]
+    assert not any("api_keys" in s for s in statements), statements
+    with db.session() as session:
+        session.execute(update(ApiKey).values(revoked_at=ApiKey.created_at))
+        session.commit()
+    refused = anon.get("/embed/v1/frame", params={"key": key})
+    assert refused.status_code == 403
+    assert "frame-ancestors 'none'" in refused.headers["content-security-policy"]
+
+
 def test_a_body_that_is_not_json_is_a_422_not_a_500(anon, db):
     response = anon.post("/embed/v1/hello", content=b"<<", headers={"Content-Type": "text/plain"})
     assert response.status_code == 422
