@@ -9,14 +9,15 @@ import os
 import sqlite3
 import threading
 import time
-from collections.abc import AsyncIterator, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from contextlib import asynccontextmanager, contextmanager
 from dataclasses import dataclass
 from functools import cached_property, partial
 from pathlib import Path
-from typing import Any, Protocol
+from typing import Any, Protocol, TypeVar
 from urllib.parse import quote
 
+import anyio
 import psycopg
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.engine import make_url
@@ -112,6 +113,9 @@ class ConnectionSlots:
             slots.release()
 
 
+T = TypeVar("T")
+
+
 class Database:
     """One engine and its session factory for a database URL."""
 
@@ -131,6 +135,16 @@ class Database:
         self.max_overflow = max_overflow
         self.slots = ConnectionSlots(pool_size + max_overflow, timeouts.pool_s)
         self.writes = Writes()
+
+    async def in_thread_with_slot(self, work: Callable[..., T], *args: Any) -> T:
+        """work(*args) in a worker thread once the caller holds one of the pool's connection
+        slots (self.slots, waited for on the loop): for work in a request that opens its own
+        session (Database.session) rather than the request's (app.deps.get_session), such as
+        the Idempotency-Key's claim or PortalCORS's read of the keys' origins. Waiting for the
+        pool in the thread instead took the threads the requests holding the connections
+        needed, as the requests' own sessions did before ConnectionSlots."""
+        async with self.slots.held():
+            return await anyio.to_thread.run_sync(work, *args)
 
     @classmethod
     def of(cls, settings: Settings) -> Database:

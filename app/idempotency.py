@@ -15,8 +15,6 @@ import hashlib
 import re
 from typing import Any
 
-import anyio
-
 from app.db import Database
 from app.domain_errors import Conflict, InvalidInput
 from app.errors import send_problem
@@ -72,7 +70,7 @@ class Idempotency:
         fingerprint = hashlib.sha256(
             b"\n".join([scope["method"].encode(), path.encode(), scope["query_string"], body])
         ).hexdigest()
-        first = await anyio.to_thread.run_sync(self._claim, caller, key, fingerprint)
+        first = await self.database.in_thread_with_slot(self._claim, caller, key, fingerprint)
         if first is not None:
             await self._replay(scope, receive, send, first, fingerprint)
             return
@@ -105,7 +103,7 @@ class Idempotency:
             await self.app(scope, replay_receive, recording_send)
         finally:
             keep = status < 500 and status not in NOT_KEPT_STATUS
-            await anyio.to_thread.run_sync(
+            await self.database.in_thread_with_slot(
                 self._settle, caller, key, status, kept, b"".join(chunks), keep
             )
 

@@ -202,6 +202,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
             _origins_of(app.state.database), settings.cors_cache_seconds, limits.origins
         ),
         allowlist=settings.cors_origins,
+        database=app.state.database,
     )
     # Inside the log, the ids and the headers, so a late request's 503 carries them too.
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)

@@ -17,6 +17,7 @@ import anyio
 
 from app.auth import credentials
 from app.auth.origins import OriginCache
+from app.db import Database
 from app.domain_errors import Forbidden, TooManyRequests
 from app.errors import send_problem
 
@@ -53,10 +54,18 @@ class PortalCORS:
     (app.services.accounts.principal_for_key)."""
 
     def __init__(
-        self, app: Any, cache: OriginCache, allowlist: list[str], max_age: int = 600
+        self,
+        app: Any,
+        cache: OriginCache,
+        allowlist: list[str],
+        max_age: int = 600,
+        database: Database | None = None,
     ) -> None:
         self.app = app
         self.cache = cache
+        # The cache's load opens its own session: with a database, it is run holding one of
+        # the pool's connection slots (Database.in_thread_with_slot).
+        self.database = database
         self.allowlist = {o.rstrip("/").lower() for o in allowlist}
         self.max_age = str(max_age).encode()
 
@@ -65,7 +74,10 @@ class PortalCORS:
             return True
         held = self.cache.held()  # no hop to a thread while the union is fresh
         if held is None:
-            held = await anyio.to_thread.run_sync(self.cache.current)
+            if self.database is None:
+                held = await anyio.to_thread.run_sync(self.cache.current)
+            else:
+                held = await self.database.in_thread_with_slot(self.cache.current)
         return origin in held
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:

@@ -27,7 +27,9 @@ from app.errors import kind_of
 from app.main import create_app
 from app.routers.matches import Rankings
 from app.services.catalog_index import CatalogIndex
+from tests.api.factories import organization
 from tests.conftest import user_token
+from tests.imports.helpers import ORGANIZATIONS
 
 POOL_S = 3.0  # the pool's timeout: what the stall lasted
 
@@ -139,6 +141,73 @@ def test_requests_beyond_the_pool_wait_on_the_loop_not_in_the_threads_holders_ne
     assert took < POOL_S  # nobody waited for the pool's timeout
 
 
+STORM = 10
+
+
+def _storm(database: Database, settings, request) -> tuple[list[int], float]:  # type: ignore[no-untyped-def]
+    """STORM requests at once, each with a token of its own, on two worker threads: their
+    statuses and how long they took. request(worker, token, i) makes one."""
+    tokens = [user_token(database, f"u{i}@partnermap.test", "admin")[1] for i in range(STORM)]
+    app = create_app(settings, database=database)
+    with TestClient(app, raise_server_exceptions=False) as worker:
+
+        def two_threads() -> None:
+            anyio.to_thread.current_default_thread_limiter().total_tokens = 2
+
+        worker.portal.call(two_threads)
+        statuses: list[int] = []
+
+        def call(i: int) -> None:
+            statuses.append(request(worker, tokens[i], i).status_code)
+
+        callers = [threading.Thread(target=call, args=(i,)) for i in range(len(tokens))]
+        started = time.monotonic()
+        for caller in callers:
+            caller.start()
+        for caller in callers:
+            caller.join()
+        return statuses, time.monotonic() - started
+
+
+def test_idempotent_posts_claim_their_key_with_a_slot_not_in_the_threads_holders_need(
+    one_connection, settings
+):
+    """The Idempotency-Key's claim and settlement read the database in a thread of their own
+    session: waited for there, they took the threads the requests holding the connection
+    needed (as the sessions did before Database.slots), and the requests stalled for the
+    pool's timeout. Ten POSTs with keys at once on one connection and two threads: all
+    created, nobody waiting out the pool's timeout."""
+
+    def post(worker: TestClient, token: str, i: int):  # type: ignore[no-untyped-def]
+        return worker.post(
+            "/v1/organizations",
+            json=organization(name=f"Mentors {i}"),
+            headers={"Authorization": f"Bearer {token}", "Idempotency-Key": f"storm-{i}"},
+        )
+
+    statuses, took = _storm(one_connection, settings, post)
+    assert statuses == [201] * STORM
+    assert took < POOL_S
+
+
+def test_requests_from_a_portals_origin_load_the_origins_with_a_slot(one_connection, settings):
+    """PortalCORS reads the keys' origins (when its cache is stale) in a thread of its own
+    session. With the cache always stale, ten requests from portals' pages at once, one
+    connection, two threads: all answered (the origins are nobody's: CORS adds no header, and
+    the pool refuses nothing)."""
+    settings = settings.model_copy(update={"cors_cache_seconds": 0})
+
+    def get(worker: TestClient, token: str, i: int):  # type: ignore[no-untyped-def]
+        return worker.get(
+            "/v1/me",
+            headers={"Authorization": f"Bearer {token}", "Origin": f"https://p{i}.example.org"},
+        )
+
+    statuses, took = _storm(one_connection, settings, get)
+    assert statuses == [200] * STORM
+    assert took < POOL_S
+
+
 def test_a_request_waiting_past_the_pools_timeout_for_a_slot_is_a_503(one_connection):
     slots = one_connection.slots
 
@@ -153,3 +222,27 @@ def test_a_request_waiting_past_the_pools_timeout_for_a_slot_is_a_503(one_connec
     slots.timeout_s = 0.05
     asyncio.run(scenario())
     assert kind_of(PoolTimeout("x")).status == 503
+
+
+def test_an_import_runs_after_its_request_on_a_pool_of_one_connection(one_connection, settings):
+    """The import job (a background task after the 202) opens its own sessions, outside the
+    connection slots: it runs while its request still holds its slot (FastAPI ends the
+    request's dependencies after its background tasks), so waiting for a slot of its own
+    stalled it on a pool of one connection for the pool's timeout. Its request's session has
+    given back its connection (committed), so the job finds it at once."""
+    token = user_token(one_connection, "importer@partnermap.test", "admin")[1]
+    app = create_app(settings, database=one_connection)
+    body = ORGANIZATIONS
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        started = time.monotonic()
+        accepted = worker.post(
+            "/v1/imports",
+            headers={"Authorization": f"Bearer {token}"},
+            data={"kind": "organizations", "source": "portal"},
+            files={"file": ("organizations.csv", body.encode(), "text/csv")},
+        )
+        took = time.monotonic() - started
+        assert accepted.status_code == 202, accepted.text
+        job = worker.get(accepted.headers["location"], headers={"Authorization": f"Bearer {token}"})
+    assert job.json()["status"] == "imported", job.text
+    assert took < POOL_S
