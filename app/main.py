@@ -20,7 +20,7 @@ from app.auth.origins import OriginCache
 from app.auth.shared_limits import RedisBuckets, RedisGeneration, RedisLoginThrottle
 from app.db import Database
 from app.deps import guard
-from app.errors import add_exception_handlers
+from app.errors import TableErrors, add_exception_handlers
 from app.idempotency import Idempotency
 from app.middleware import (
     AccessLog,
@@ -204,6 +204,9 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
         allowlist=settings.cors_origins,
         database=app.state.database,
     )
+    # The table's errors raised by the middleware above (a busy or stopped database in the
+    # Idempotency-Key's claim or the portals' origins) answered as the routes' are.
+    app.add_middleware(TableErrors)
     # Inside the log, the ids and the headers, so a late request's 503 carries them too.
     app.add_middleware(Deadline, seconds=settings.request_timeout_s)
     app.add_middleware(AccessLog)

@@ -73,11 +73,14 @@ class PortalCORS:
         if origin in self.allowlist:
             return True
         held = self.cache.held()  # no hop to a thread while the union is fresh
-        if held is None:
-            if self.database is None:
-                held = await anyio.to_thread.run_sync(self.cache.current)
-            else:
+        if held is None and self.database is not None:
+            # Fresh at the shared store's generation (a Redis read, no session)? Only a load
+            # takes one of the pool's connection slots.
+            held = await anyio.to_thread.run_sync(self.cache.fresh_now)
+            if held is None:
                 held = await self.database.in_thread_with_slot(self.cache.current)
+        elif held is None:
+            held = await anyio.to_thread.run_sync(self.cache.current)
         return origin in held
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:

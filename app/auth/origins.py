@@ -65,6 +65,11 @@ class OriginCache:
             return None
         return self._fresh((_generation, 0))
 
+    def fresh_now(self) -> set[str] | None:
+        """The origins as loaded, if still fresh at the generation read now (a Redis read with
+        a shared store; call it in a thread); else None: `current` loads them."""
+        return self._fresh(self._now_generation())
+
     def current(self) -> set[str]:
         generation = self._now_generation()
         origins = self._fresh(generation)

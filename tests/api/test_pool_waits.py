@@ -108,46 +108,13 @@ def test_the_thread_looking_at_the_log_has_its_connection_before_it_holds_the_in
     assert index.built
 
 
-def test_requests_beyond_the_pool_wait_on_the_loop_not_in_the_threads_holders_need(
-    one_connection, settings
-):
-    """Each request reads its principal (a token of its own: none held), then answers in a
-    thread: with more such requests than the pool has connections and the thread pool has
-    threads, those waiting for a connection in every thread left the one holding it no
-    thread to answer in, until the pool's timeout (503s). Here: one connection, two threads,
-    six requests at once — all answered."""
-    tokens = [user_token(one_connection, f"u{i}@partnermap.test", "admin")[1] for i in range(6)]
-    app = create_app(settings, database=one_connection)
-    with TestClient(app, raise_server_exceptions=False) as worker:
-
-        def two_threads() -> None:
-            anyio.to_thread.current_default_thread_limiter().total_tokens = 2
-
-        worker.portal.call(two_threads)
-        statuses: list[int] = []
-
-        def call(token: str) -> None:
-            answer = worker.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
-            statuses.append(answer.status_code)
-
-        callers = [threading.Thread(target=call, args=(token,)) for token in tokens]
-        started = time.monotonic()
-        for caller in callers:
-            caller.start()
-        for caller in callers:
-            caller.join()
-        took = time.monotonic() - started
-    assert statuses == [200] * 6
-    assert took < POOL_S  # nobody waited for the pool's timeout
-
-
 STORM = 10
 
 
-def _storm(database: Database, settings, request) -> tuple[list[int], float]:  # type: ignore[no-untyped-def]
-    """STORM requests at once, each with a token of its own, on two worker threads: their
+def _storm(database: Database, settings, request, count: int = STORM) -> tuple[list[int], float]:  # type: ignore[no-untyped-def]
+    """`count` requests at once, each with a token of its own, on two worker threads: their
     statuses and how long they took. request(worker, token, i) makes one."""
-    tokens = [user_token(database, f"u{i}@partnermap.test", "admin")[1] for i in range(STORM)]
+    tokens = [user_token(database, f"u{i}@partnermap.test", "admin")[1] for i in range(count)]
     app = create_app(settings, database=database)
     with TestClient(app, raise_server_exceptions=False) as worker:
 
@@ -167,6 +134,23 @@ def _storm(database: Database, settings, request) -> tuple[list[int], float]:  #
         for caller in callers:
             caller.join()
         return statuses, time.monotonic() - started
+
+
+def test_requests_beyond_the_pool_wait_on_the_loop_not_in_the_threads_holders_need(
+    one_connection, settings
+):
+    """Each request reads its principal (a token of its own: none held), then answers in a
+    thread: with more such requests than the pool has connections and the thread pool has
+    threads, those waiting for a connection in every thread left the one holding it no
+    thread to answer in, until the pool's timeout (503s). Here: one connection, two threads,
+    six requests at once — all answered."""
+
+    def me(worker: TestClient, token: str, i: int):  # type: ignore[no-untyped-def]
+        return worker.get("/v1/me", headers={"Authorization": f"Bearer {token}"})
+
+    statuses, took = _storm(one_connection, settings, me, count=6)
+    assert statuses == [200] * 6
+    assert took < POOL_S  # nobody waited for the pool's timeout
 
 
 def test_idempotent_posts_claim_their_key_with_a_slot_not_in_the_threads_holders_need(
@@ -246,3 +230,34 @@ def test_an_import_runs_after_its_request_on_a_pool_of_one_connection(one_connec
         job = worker.get(accepted.headers["location"], headers={"Authorization": f"Bearer {token}"})
     assert job.json()["status"] == "imported", job.text
     assert took < POOL_S
+
+
+@pytest.mark.parametrize(
+    "headers",
+    [{"Idempotency-Key": "busy-1"}, {"Origin": "https://portal.example.org"}],
+    ids=["idempotency-key", "portal-origin"],
+)
+def test_a_middleware_that_cannot_get_a_slot_answers_503_not_500(one_connection, settings, headers):
+    """The Idempotency-Key's claim and PortalCORS's origins wait for a slot outside the routes'
+    error table: a pool that stays busy past its timeout is still a 503 with Retry-After."""
+    token = user_token(one_connection, "busy@partnermap.test", "admin")[1]
+    settings = settings.model_copy(update={"cors_cache_seconds": 0})
+    app = create_app(settings, database=one_connection)
+    one_connection.slots.timeout_s = 0.05
+    with TestClient(app, raise_server_exceptions=False) as worker:
+        release = worker.portal.call(anyio.Event)
+
+        async def hold() -> None:
+            async with one_connection.slots.held():
+                await release.wait()
+
+        worker.portal.start_task_soon(hold)
+        answer = worker.post(
+            "/v1/organizations",
+            json=organization(),
+            headers={"Authorization": f"Bearer {token}", **headers},
+        )
+        worker.portal.call(release.set)
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"] == "application/problem+json"
+    assert "retry-after" in answer.headers

@@ -44,6 +44,16 @@ def test_a_database_that_is_down_is_a_503_with_retry_after():
         _assert_unavailable(client.get("/v1/organizations"))
 
 
+def test_a_database_that_is_down_under_the_idempotency_key_is_a_503_too():
+    """The Idempotency-Key's claim reads the database before any route (outside the routes'
+    error handlers): down, it is the same 503 (it was a 500). PortalCORS keeps the origins it
+    had when its read fails, so an Origin alone is no error."""
+    app = _app("postgresql+psycopg://postgres@127.0.0.1:1/partnermap_down")
+    with TestClient(app) as client:
+        headers = {"Idempotency-Key": "down-1"}
+        _assert_unavailable(client.post("/v1/organizations", json={}, headers=headers))
+
+
 @pytest.fixture
 def locked_sqlite(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A SQLite file another connection holds an exclusive lock on."""
