@@ -18,6 +18,7 @@ from fastapi import FastAPI, Request
 from fastapi.encoders import jsonable_encoder
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from redis.exceptions import RedisError
 from sqlalchemy.exc import InterfaceError, OperationalError, SQLAlchemyError
 from sqlalchemy.exc import TimeoutError as PoolTimeout
 from starlette.exceptions import HTTPException as StarletteHTTPException
@@ -73,6 +74,7 @@ INVALID = ProblemKind(422, "Invalid input", "validation")
 CONFLICT = ProblemKind(409, "Conflict", "conflict")
 UNAVAILABLE = ProblemKind(503, "Service unavailable", "unavailable", _retry_soon)
 DATABASE_UNAVAILABLE = "The database is unavailable; retry shortly."
+SHARED_STORE_UNAVAILABLE = "The shared store (Redis) is unavailable; retry shortly."
 
 # The one mapping from exception to response, as tipg's DEFAULT_STATUS_CODES; a subclass
 # without its own row takes its nearest ancestor's (tests require a row per DomainError).
@@ -96,6 +98,8 @@ STATUS_CODES: dict[type[Exception], ProblemKind] = {
     OperationalError: UNAVAILABLE,
     InterfaceError: UNAVAILABLE,
     PoolTimeout: UNAVAILABLE,
+    # The shared store (REDIS_URL) does not answer: the log-in throttle cannot count.
+    RedisError: UNAVAILABLE,
 }
 
 
@@ -116,6 +120,8 @@ def _detail_and_errors(exc: Exception) -> tuple[str, list[dict[str, Any]]]:
         return exc.reason, [{"loc": list(exc.path), "msg": exc.reason, "type": "value_error"}]
     if isinstance(exc, SQLAlchemyError):  # the driver's message stays in the log
         return DATABASE_UNAVAILABLE, []
+    if isinstance(exc, RedisError):
+        return SHARED_STORE_UNAVAILABLE, []
     return str(exc), []
 
 
@@ -257,6 +263,8 @@ def add_exception_handlers(app: FastAPI) -> None:
             log.warning(
                 "database unavailable on %s %s: %s", request.method, request.url.path, _cause(exc)
             )
+        elif isinstance(exc, RedisError):
+            log.warning("Redis unavailable on %s %s: %r", request.method, request.url.path, exc)
         return problem_for(exc, instance=request.url.path)
 
     for cls in STATUS_CODES:

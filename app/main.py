@@ -233,7 +233,11 @@ def _limits(settings: Settings) -> _Limits:
             LoginThrottle(settings.login_max_failures, settings.login_window_seconds),
             None,
         )
-    client = redis.Redis.from_url(settings.redis_url, socket_timeout=2.0)
+    # Both timeouts: a Redis host that is gone (not refusing) would otherwise hold a
+    # connection attempt for the system's TCP timeout, minutes.
+    client = redis.Redis.from_url(
+        settings.redis_url, socket_timeout=2.0, socket_connect_timeout=2.0
+    )
     prefix = settings.redis_prefix
     return _Limits(
         RedisBuckets(client, prefix + "ip:", settings.rate_limit_per_minute_ip),

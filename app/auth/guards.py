@@ -7,6 +7,7 @@ set (app.auth.shared_limits).
 
 from __future__ import annotations
 
+import logging
 import math
 import threading
 import time
@@ -14,12 +15,18 @@ from collections import OrderedDict, deque
 from typing import Any
 
 import anyio
+from redis.exceptions import RedisError
 
 from app.auth import credentials
 from app.auth.origins import OriginCache
 from app.db import Database
 from app.domain_errors import Forbidden, TooManyRequests
 from app.errors import send_problem
+
+log = logging.getLogger("partnermap.limits")
+# After Redis failed to answer a rate-limit check, how long requests pass uncounted before the
+# next check asks it again.
+SHARED_RETRY_S = 5.0
 
 ALLOW_METHODS = b"GET, POST, PATCH, DELETE"
 ALLOW_HEADERS = b"Authorization, Content-Type, Accept, X-API-Key, X-Request-ID, Idempotency-Key"
@@ -177,12 +184,26 @@ class RateLimit:
         self.app = app
         self.ips = ips  # Buckets, or RedisBuckets shared by the workers
         self.keys = keys
+        # While the shared store does not answer, requests pass uncounted (the limits protect
+        # the service; an outage of Redis must not take it down): until this monotonic time,
+        # after each failure, no request waits for Redis again.
+        self._unshared_until = -math.inf
 
-    @staticmethod
-    async def _take(buckets: Any, name: str) -> float:
-        if buckets.blocking:
+    async def _take(self, buckets: Any, name: str) -> float:
+        if not buckets.blocking:
+            return float(buckets.take(name))
+        if time.monotonic() < self._unshared_until:
+            return 0.0
+        try:
             return float(await anyio.to_thread.run_sync(buckets.take, name))
-        return float(buckets.take(name))
+        except RedisError as exc:
+            self._unshared_until = time.monotonic() + SHARED_RETRY_S
+            log.warning(
+                "rate limits not counted for %ss: Redis does not answer (%s)",
+                SHARED_RETRY_S,
+                type(exc).__name__,
+            )
+            return 0.0
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http" or scope["path"] in UNLIMITED_PATHS:

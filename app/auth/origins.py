@@ -8,7 +8,8 @@ change bumps a shared generation that every worker reads, so all drop their copy
 checked against its own key's origins on every call, so a stale cache can only let a
 pre-flight through, never a request.
 When the database does not answer, the last union loaded stays in use (and the next attempt
-waits for the cache time), so a browser's call that needs no database still gets its answer.
+waits for the cache time), so a browser's call that needs no database still gets its answer;
+when Redis does not answer, each worker's union lives out its cache time, as without Redis.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ import weakref
 from collections.abc import Callable
 from typing import Any
 
+from redis.exceptions import RedisError
 from sqlalchemy.exc import SQLAlchemyError
 
 from app.domain_errors import InvalidInput
@@ -55,7 +57,13 @@ class OriginCache:
         self._generation: tuple[int, int] = (-1, -1)
 
     def _now_generation(self) -> tuple[int, int]:
-        return _generation, self._shared.current() if self._shared is not None else 0
+        if self._shared is None:
+            return _generation, 0
+        try:
+            return _generation, self._shared.current()
+        except RedisError as exc:  # the union then lives out its cache time, as without Redis
+            log.warning("shared origin generation unread, Redis does not answer (%s)", type(exc))
+            return _generation, self._generation[1]
 
     def held(self) -> set[str] | None:
         """The origins as loaded, if that needs no read at all: loaded within the TTL, no key
@@ -109,4 +117,11 @@ def changed() -> None:
     global _generation
     _generation += 1
     for shared in list(_shared):
-        shared.bump()
+        try:
+            shared.bump()
+        except RedisError as exc:  # the change is written: other workers see it in time
+            log.warning(
+                "origins changed, Redis does not answer (%s): other workers reload within "
+                "CORS_CACHE_SECONDS",
+                type(exc),
+            )

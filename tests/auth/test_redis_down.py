@@ -1,0 +1,69 @@
+"""REDIS_URL set and Redis not answering (nothing listens on its port): the service stays up.
+Rate limits pass requests uncounted (and stop asking Redis for a few seconds after each
+failure), the log-in throttle cannot count and answers 503 with Retry-After, pre-flights
+are answered from the database's origins, and a key's write is not failed by the shared
+generation it cannot bump. Every case was a 500 before."""
+
+from __future__ import annotations
+
+import logging
+
+import pytest
+from fastapi.testclient import TestClient
+
+from app.auth.principal import OPERATOR
+from app.main import create_app
+from app.models import District
+from app.services import api_keys
+from tests.conftest import user_token
+
+DOWN = "redis://127.0.0.1:1/0"  # connection refused at once, as a stopped Redis
+PORTAL = "https://portal.example.org"
+
+
+@pytest.fixture
+def worker(db, settings):  # type: ignore[no-untyped-def]
+    settings = settings.model_copy(update={"redis_url": DOWN, "rate_limit_per_minute_ip": 60})
+    with TestClient(create_app(settings, database=db), raise_server_exceptions=False) as client:
+        yield client
+
+
+def test_requests_pass_uncounted_and_the_outage_is_logged_once_per_retry(worker, caplog):
+    with caplog.at_level(logging.WARNING, logger="partnermap.limits"):
+        statuses = [worker.get("/v1/taxonomy").status_code for _ in range(5)]
+    assert statuses == [200] * 5
+    warnings = [r for r in caplog.records if "Redis does not answer" in r.getMessage()]
+    assert len(warnings) == 1  # then no request asks Redis again for SHARED_RETRY_S
+
+
+def test_a_log_in_is_a_503_naming_the_shared_store(worker, db):
+    user_token(db, "principal@partnermap.test", "admin")
+    answer = worker.post(
+        "/v1/auth/token",
+        data={"username": "principal@partnermap.test", "password": "wrong-password"},
+    )
+    assert answer.status_code == 503, answer.text
+    assert answer.headers["content-type"].startswith("application/problem+json")
+    assert int(answer.headers["retry-after"]) >= 1
+    assert "Redis" in answer.json()["detail"]
+
+
+def test_a_preflight_from_a_keys_origin_is_answered_from_the_database(worker, db):
+    with db.session() as session:
+        district = District(name="D", slug="d")
+        session.add(district)
+        session.commit()
+        api_keys.create(  # its origins.changed() cannot bump the shared generation
+            session=session,
+            principal=OPERATOR,
+            district_id=district.id,
+            name="portal",
+            scope="read",
+            allowed_origins=[PORTAL],
+        )
+    answer = worker.options(
+        "/v1/schools",
+        headers={"Origin": PORTAL, "Access-Control-Request-Method": "GET"},
+    )
+    assert answer.status_code == 204, answer.text
+    assert answer.headers["access-control-allow-origin"] == PORTAL
