@@ -1,5 +1,6 @@
-"""What a page shows when it cannot: a sign-in redirect, a refused form, a missing record or a
-forbidden one (HTML for pages; the JSON API keeps its problem+json)."""
+"""What a page shows when it cannot: a sign-in redirect, a refused form, a missing record, a
+forbidden one, or a service that cannot reach its data (HTML for pages; the JSON API keeps its
+problem+json)."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain_errors import Forbidden, NotFound
+from app.errors import STATUS_CODES, UNAVAILABLE
 from app.pages.session import CsrfRefused, PageForbidden, SignInRequired
 from app.pages.templating import redirect, render
 
@@ -82,6 +84,25 @@ def add_page_handlers(app: FastAPI) -> None:
         return await invalid(request, exc)
 
     app.add_exception_handler(RequestValidationError, invalid_address)
+
+    # The table's 503s (the database or Redis not answering, the ranking index still being
+    # built): a page says so in the visitor's language, with the API's Retry-After.
+    def unavailable_for_pages(api: Handler) -> Handler:
+        async def handle(request: Request, exc: Exception) -> Response:
+            answer = await api(request, exc)  # logged as for the API
+            if not is_page(request):
+                return answer
+            page = render(request, "unavailable.html", {}, status_code=503)
+            if "retry-after" in answer.headers:
+                page.headers["Retry-After"] = answer.headers["retry-after"]
+            return page
+
+        return handle
+
+    for cls, kind in STATUS_CODES.items():
+        if kind is UNAVAILABLE:
+            api = app.exception_handlers[cls]
+            app.add_exception_handler(cls, unavailable_for_pages(api))  # type: ignore[arg-type]
     app.add_exception_handler(SignInRequired, sign_in_required)
     app.add_exception_handler(PageForbidden, forbidden)
     app.add_exception_handler(CsrfRefused, csrf_refused)

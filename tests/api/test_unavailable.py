@@ -54,6 +54,20 @@ def test_a_database_that_is_down_under_the_idempotency_key_is_a_503_too():
         _assert_unavailable(client.post("/v1/organizations", json={}, headers=headers))
 
 
+def test_a_page_says_the_service_is_unavailable_in_the_visitors_language():
+    """A person on a page gets a page, not the API's problem+json: 503, Retry-After, in the
+    language asked for (the JSON API under /v1 keeps its problem, above)."""
+    app = _app("postgresql+psycopg://postgres@127.0.0.1:1/partnermap_down")
+    with TestClient(app) as client:
+        english = client.get("/organizations/1", headers={"Accept": "text/html"})
+        spanish = client.get("/organizations/1", params={"lang": "es"})
+    assert english.status_code == spanish.status_code == 503
+    assert english.headers["content-type"].startswith("text/html")
+    assert int(english.headers["retry-after"]) >= 1
+    assert "<h1>Temporarily unavailable</h1>" in english.text
+    assert "<h1>No disponible por el momento</h1>" in spanish.text
+
+
 @pytest.fixture
 def locked_sqlite(tmp_path) -> Iterator[str]:  # type: ignore[no-untyped-def]
     """A SQLite file another connection holds an exclusive lock on."""

@@ -67,3 +67,21 @@ def test_a_preflight_from_a_keys_origin_is_answered_from_the_database(worker, db
     )
     assert answer.status_code == 204, answer.text
     assert answer.headers["access-control-allow-origin"] == PORTAL
+
+
+def test_the_sign_in_page_says_the_service_is_unavailable(worker, db):
+    """The page's log-in counts attempts in Redis too: a person gets the unavailable page."""
+    user_token(db, "principal@partnermap.test", "admin")
+    worker.get("/sign-in")
+    answer = worker.post(
+        "/sign-in",
+        data={
+            "email": "principal@partnermap.test",
+            "password": "wrong-password",
+            "csrf_token": worker.cookies["pm_csrf"],
+        },
+    )
+    assert answer.status_code == 503
+    assert answer.headers["content-type"].startswith("text/html")
+    assert "<h1>Temporarily unavailable</h1>" in answer.text
+    assert "retry-after" in answer.headers
