@@ -39,7 +39,7 @@ from app.pages import partnerships as page_partnerships
 from app.pages import public as page_public
 from app.pages import schools as page_schools
 from app.pages.docs import install_docs
-from app.pages.errors import add_page_handlers
+from app.pages.errors import add_page_handlers, send_unavailable_page
 from app.repositories import serving
 from app.repositories.accounts import active_origins
 from app.routers import (
@@ -208,7 +208,7 @@ def create_app(settings: Settings | None = None, database: Database | None = Non
     # Idempotency-Key's claim or the portals' origins) answered as the routes' are.
     app.add_middleware(TableErrors)
     # Inside the log, the ids and the headers, so a late request's 503 carries them too.
-    app.add_middleware(Deadline, seconds=settings.request_timeout_s)
+    app.add_middleware(Deadline, seconds=settings.request_timeout_s, page=send_unavailable_page)
     app.add_middleware(AccessLog)
     app.add_middleware(TrustedProxies, proxies=settings.trusted_proxies)
     app.add_middleware(RequestId)

@@ -90,9 +90,12 @@ class Deadline:
     frozen database accepts and never answers, and its worker thread cannot be interrupted,
     so the client is told to retry now; the abandoned handler ends on its own, unheard."""
 
-    def __init__(self, app: Any, seconds: float) -> None:
+    def __init__(self, app: Any, seconds: float, page: Any = None) -> None:
         self.app = app
         self.seconds = seconds
+        # page(scope, receive, send) -> bool: sends the "unavailable" page to a request for a
+        # page and says so (app.pages.errors.send_unavailable_page); else the problem+json.
+        self.page = page
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
         if scope["type"] != "http":
@@ -134,6 +137,8 @@ class Deadline:
         abandoned = True
         handler.add_done_callback(_late)
         log.warning("%s %s: no answer in %ss", scope.get("method"), scope.get("path"), self.seconds)
+        if self.page is not None and await self.page(scope, receive, send):
+            return
         await send_problem(
             scope,
             receive,

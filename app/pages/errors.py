@@ -5,6 +5,7 @@ problem+json)."""
 from __future__ import annotations
 
 from collections.abc import Awaitable, Callable
+from typing import Any
 from urllib.parse import quote
 
 from fastapi import FastAPI, Request
@@ -13,7 +14,7 @@ from fastapi.responses import Response
 from starlette.exceptions import HTTPException as StarletteHTTPException
 
 from app.domain_errors import Forbidden, NotFound
-from app.errors import STATUS_CODES, UNAVAILABLE
+from app.errors import RETRY_UNAVAILABLE_S, STATUS_CODES, UNAVAILABLE
 from app.pages.session import CsrfRefused, PageForbidden, SignInRequired
 from app.pages.templating import redirect, render
 
@@ -22,6 +23,19 @@ Handler = Callable[[Request, Exception], Awaitable[Response]]
 # widget's script. An unknown URL under them is the API's problem+json 404.
 NOT_PAGES = ("/v1/", "/ogc", "/health", "/openapi", "/static/", "/embed/", "/docs", "/redoc")
 PAGE_MODULE = "app.pages."
+
+
+async def send_unavailable_page(scope: dict, receive: Any, send: Any) -> bool:
+    """The "unavailable" page (503, Retry-After) sent to a request for a page, for the
+    middleware that answers when the routes cannot (app.middleware.Deadline: a frozen
+    database); False, nothing sent, for any other request."""
+    request = Request(scope, receive)
+    if not is_page(request):
+        return False
+    page = render(request, "unavailable.html", {}, status_code=503)
+    page.headers["Retry-After"] = str(RETRY_UNAVAILABLE_S)
+    await page(scope, receive, send)
+    return True
 
 
 def is_page(request: Request) -> bool:

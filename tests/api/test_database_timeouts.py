@@ -175,6 +175,28 @@ def test_a_request_whose_answer_does_not_start_in_time_is_a_503_with_retry_after
     assert elapsed < 10  # the handler alone would take 30 s
 
 
+def test_a_page_whose_answer_does_not_start_in_time_is_the_unavailable_page(monkeypatch, tmp_path):
+    """The same deadline for a person on a page (its data read stuck, as on a frozen server):
+    the HTML "unavailable" page with Retry-After, not the API's problem+json."""
+    from app.pages import public
+
+    released = threading.Event()
+
+    def stuck(**_: object) -> None:
+        released.wait(30)
+
+    monkeypatch.setattr(public.organizations, "visible", stuck)
+    app = _app(f"sqlite:///{tmp_path / 'stuck.db'}", request_timeout_s=0.5)
+    with TestClient(app, raise_server_exceptions=False) as client:
+        page = client.get("/organizations/1", headers={"Accept": "text/html"})
+        released.set()
+    assert page.status_code == 503
+    assert page.headers["content-type"].startswith("text/html")
+    assert int(page.headers["retry-after"]) >= 1
+    assert "<h1>Temporarily unavailable</h1>" in page.text
+    assert "x-request-id" in page.headers
+
+
 def test_a_connection_dropped_mid_transaction_rolls_back_without_a_new_error(tmp_path):
     """A connection the database dropped (a PostgreSQL restart or crash) is invalidated; rolling
     its transaction back must not raise again. The write counter's rollback hook read the
