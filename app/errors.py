@@ -324,10 +324,11 @@ def _cause(exc: SQLAlchemyError) -> str:
     return lines[0][:300] if lines else type(exc).__name__
 
 
-class UnexpectedErrors:
-    """An exception nothing else handled becomes one logged 500 problem, and the connection
-    stays usable: Starlette's catch-all re-raises after answering, so the server logs it again
-    and closes the keep-alive connection. Added first, so it sits next to the app."""
+class _AnswersErrors:
+    """Middleware answering the errors in `catches` (`answer`) while no response has started;
+    after that only closing the connection ends it, so they are raised on."""
+
+    catches: tuple[type[Exception], ...] = (Exception,)
 
     def __init__(self, app: Any) -> None:
         self.app = app
@@ -345,45 +346,40 @@ class UnexpectedErrors:
 
         try:
             await self.app(scope, receive, tracking_send)
-        except Exception:
+        except self.catches as exc:
             if started:  # half a response is out: only closing the connection ends it
                 raise
-            log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
-            await _internal(scope.get("path"))(scope, receive, send)
+            await self.answer(scope, receive, send, exc)
+
+    async def answer(self, scope: dict, receive: Any, send: Any, exc: Exception) -> None:
+        raise NotImplementedError
 
 
-class TableErrors:
+class UnexpectedErrors(_AnswersErrors):
+    """An exception nothing else handled becomes one logged 500 problem, and the connection
+    stays usable: Starlette's catch-all re-raises after answering, so the server logs it again
+    and closes the keep-alive connection. Added first, so it sits next to the app."""
+
+    async def answer(self, scope: dict, receive: Any, send: Any, exc: Exception) -> None:
+        log.exception("unhandled error on %s %s", scope.get("method"), scope.get("path"))
+        await _internal(scope.get("path"))(scope, receive, send)
+
+
+class TableErrors(_AnswersErrors):
     """An error of the table (STATUS_CODES) raised by a middleware outside the routes'
     handlers becomes its problem, as a route's would: the Idempotency-Key's claim and
     PortalCORS's origins read the database there, and a busy pool or a stopped database is a
     503 with Retry-After, not Starlette's catch-all 500. Sits inside the log and the ids
     (app.main), so the answer carries them; any other error passes on."""
 
-    def __init__(self, app: Any) -> None:
-        self.app = app
-        self.errors = tuple(STATUS_CODES)
+    catches = tuple(STATUS_CODES)
 
-    async def __call__(self, scope: dict, receive: Any, send: Any) -> None:
-        if scope["type"] != "http":
-            await self.app(scope, receive, send)
-            return
-        started = False
-
-        async def tracking_send(message: dict) -> None:
-            nonlocal started
-            started = started or message["type"] == "http.response.start"
-            await send(message)
-
-        try:
-            await self.app(scope, receive, tracking_send)
-        except self.errors as exc:
-            if started:  # half a response is out: only closing the connection ends it
-                raise
-            if isinstance(exc, SQLAlchemyError):
-                log.warning(
-                    "database unavailable on %s %s: %s",
-                    scope.get("method"),
-                    scope.get("path"),
-                    _cause(exc),
-                )
-            await send_problem(scope, receive, send, exc, instance=scope.get("path"))
+    async def answer(self, scope: dict, receive: Any, send: Any, exc: Exception) -> None:
+        if isinstance(exc, SQLAlchemyError):
+            log.warning(
+                "database unavailable on %s %s: %s",
+                scope.get("method"),
+                scope.get("path"),
+                _cause(exc),
+            )
+        await send_problem(scope, receive, send, exc, instance=scope.get("path"))

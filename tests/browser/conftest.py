@@ -13,6 +13,7 @@ import socket
 import threading
 import time
 from collections.abc import Iterator
+from contextlib import contextmanager
 from dataclasses import dataclass
 from pathlib import Path
 
@@ -51,6 +52,27 @@ class LiveServer:
     app: object
 
 
+@contextmanager
+def served(app: object, log_level: str = "warning") -> Iterator[LiveServer]:
+    """The app served by uvicorn in a thread on a free loopback port, until the block ends."""
+    port = _free_port()
+    server = uvicorn.Server(
+        uvicorn.Config(app, host="127.0.0.1", port=port, log_level=log_level, lifespan="off")  # type: ignore[arg-type]
+    )
+    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
+    thread.start()
+    deadline = time.monotonic() + 20
+    while not server.started:
+        if time.monotonic() > deadline or not thread.is_alive():
+            pytest.fail("the live server did not start")
+        time.sleep(0.05)
+    try:
+        yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
+    finally:
+        server.should_exit = True
+        thread.join(timeout=10)
+
+
 @pytest.fixture(scope="session")
 def live_server(database: Database) -> Iterator[LiveServer]:
     """PartnerMap served by uvicorn in a thread, offline (no map tiles), no rate limits."""
@@ -61,21 +83,8 @@ def live_server(database: Database) -> Iterator[LiveServer]:
         rate_limit_per_minute_ip=0,
         rate_limit_per_minute_key=0,
     )
-    app = create_app(settings, database=database)
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="warning", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="live-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the live server did not start")
-        time.sleep(0.05)
-    yield LiveServer(url=f"http://127.0.0.1:{port}", app=app)
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(settings, database=database)) as server:
+        yield server
 
 
 @pytest.fixture

@@ -4,18 +4,15 @@ connections, as a stopped PostgreSQL does."""
 
 from __future__ import annotations
 
-import threading
-import time
 from collections.abc import Iterator
 
 import pytest
-import uvicorn
 from playwright.sync_api import expect
 
 from app.db import Database
 from app.main import create_app
 from app.settings import Settings
-from tests.browser.conftest import DESKTOP, _free_port, look
+from tests.browser.conftest import DESKTOP, look, served
 
 DOWN = "postgresql+psycopg://postgres@127.0.0.1:1/partnermap_down"
 
@@ -23,21 +20,8 @@ DOWN = "postgresql+psycopg://postgres@127.0.0.1:1/partnermap_down"
 @pytest.fixture
 def down_server() -> Iterator[str]:
     settings = Settings(database_url=DOWN, warm_ranking_index=False, map_tile_url="")
-    app = create_app(settings, database=Database(DOWN))
-    port = _free_port()
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, log_level="error", lifespan="off")
-    )
-    thread = threading.Thread(target=server.run, name="down-server", daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not server.started:
-        if time.monotonic() > deadline or not thread.is_alive():
-            pytest.fail("the server did not start")
-        time.sleep(0.05)
-    yield f"http://127.0.0.1:{port}"
-    server.should_exit = True
-    thread.join(timeout=10)
+    with served(create_app(settings, database=Database(DOWN)), log_level="error") as server:
+        yield server.url
 
 
 @pytest.mark.parametrize(
