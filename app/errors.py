@@ -259,12 +259,7 @@ def add_exception_handlers(app: FastAPI) -> None:
     error family (validation, routing, unexpected) and the catch-all middleware."""
 
     async def _from_table(request: Request, exc: Exception) -> JSONResponse:
-        if isinstance(exc, SQLAlchemyError):
-            log.warning(
-                "database unavailable on %s %s: %s", request.method, request.url.path, _cause(exc)
-            )
-        elif isinstance(exc, RedisError):
-            log.warning("Redis unavailable on %s %s: %r", request.method, request.url.path, exc)
+        _log_unavailable(request.method, request.url.path, exc)
         return problem_for(exc, instance=request.url.path)
 
     for cls in STATUS_CODES:
@@ -315,6 +310,14 @@ def _internal(instance: str | None) -> JSONResponse:
         slug="internal",
         instance=instance,
     )
+
+
+def _log_unavailable(method: str | None, path: str | None, exc: Exception) -> None:
+    """A warning for a database or Redis that does not answer (no SQL, no parameters)."""
+    if isinstance(exc, SQLAlchemyError):
+        log.warning("database unavailable on %s %s: %s", method, path, _cause(exc))
+    elif isinstance(exc, RedisError):
+        log.warning("Redis unavailable on %s %s: %r", method, path, exc)
 
 
 def _cause(exc: SQLAlchemyError) -> str:
@@ -375,11 +378,5 @@ class TableErrors(_AnswersErrors):
     catches = tuple(STATUS_CODES)
 
     async def answer(self, scope: dict, receive: Any, send: Any, exc: Exception) -> None:
-        if isinstance(exc, SQLAlchemyError):
-            log.warning(
-                "database unavailable on %s %s: %s",
-                scope.get("method"),
-                scope.get("path"),
-                _cause(exc),
-            )
+        _log_unavailable(scope.get("method"), scope.get("path"), exc)
         await send_problem(scope, receive, send, exc, instance=scope.get("path"))

@@ -65,13 +65,13 @@ class PortalCORS:
         app: Any,
         cache: OriginCache,
         allowlist: list[str],
+        database: Database,
         max_age: int = 600,
-        database: Database | None = None,
     ) -> None:
         self.app = app
         self.cache = cache
-        # The cache's load opens its own session: with a database, it is run holding one of
-        # the pool's connection slots (Database.in_thread_with_slot).
+        # The cache's load opens its own session: it is run holding one of the pool's
+        # connection slots (Database.in_thread_with_slot).
         self.database = database
         self.allowlist = {o.rstrip("/").lower() for o in allowlist}
         self.max_age = str(max_age).encode()
@@ -80,14 +80,12 @@ class PortalCORS:
         if origin in self.allowlist:
             return True
         held = self.cache.held()  # no hop to a thread while the union is fresh
-        if held is None and self.database is not None:
+        if held is None:
             # Fresh at the shared store's generation (a Redis read, no session)? Only a load
             # takes one of the pool's connection slots.
             held = await anyio.to_thread.run_sync(self.cache.fresh_now)
-            if held is None:
-                held = await self.database.in_thread_with_slot(self.cache.current)
-        elif held is None:
-            held = await anyio.to_thread.run_sync(self.cache.current)
+        if held is None:
+            held = await self.database.in_thread_with_slot(self.cache.current)
         return origin in held
 
     async def __call__(self, scope: dict, receive: Any, send: Any) -> None:

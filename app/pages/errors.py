@@ -32,10 +32,16 @@ async def send_unavailable_page(scope: dict, receive: Any, send: Any) -> bool:
     request = Request(scope, receive)
     if not is_page(request):
         return False
-    page = render(request, "unavailable.html", {}, status_code=503)
-    page.headers["Retry-After"] = str(RETRY_UNAVAILABLE_S)
-    await page(scope, receive, send)
+    await unavailable_page(request, str(RETRY_UNAVAILABLE_S))(scope, receive, send)
     return True
+
+
+def unavailable_page(request: Request, retry_after: str | None) -> Response:
+    """The "unavailable" page (503) in the visitor's language, with this Retry-After."""
+    page = render(request, "unavailable.html", {}, status_code=503)
+    if retry_after is not None:
+        page.headers["Retry-After"] = retry_after
+    return page
 
 
 def is_page(request: Request) -> bool:
@@ -106,10 +112,7 @@ def add_page_handlers(app: FastAPI) -> None:
             answer = await api(request, exc)  # logged as for the API
             if not is_page(request):
                 return answer
-            page = render(request, "unavailable.html", {}, status_code=503)
-            if "retry-after" in answer.headers:
-                page.headers["Retry-After"] = answer.headers["retry-after"]
-            return page
+            return unavailable_page(request, answer.headers.get("retry-after"))
 
         return handle
 

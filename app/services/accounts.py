@@ -116,10 +116,7 @@ def principal_for_key(
     key is read again only after a write to the accounts (any worker's: a revoked key, a
     disabled owner, changed origins) or a few seconds; the origin is checked on every
     request, and the key's use recorded at most once a minute (_touch)."""
-    if cache is None:
-        held = _held_key(session, text)
-    else:
-        held = cache.get(session, "accounts", _key_entry(text), lambda: _held_key(session, text))
+    held = _held_key_of(session, text, cache)
     principal = _key_principal(held, origin, request_id)
     _touch(session, held.key_id, held.prefix, held.last_used_at)
     return principal
@@ -147,6 +144,14 @@ def _key_entry(text: str) -> tuple[str, str]:
     return ("api_key", credentials.digest(text))
 
 
+def _held_key_of(session: Session, text: str, cache: ServingCache | None) -> HeldKey:
+    """The key as the serving cache holds it (read again after a write to the accounts, or a
+    few seconds), or read now without a cache."""
+    if cache is None:
+        return _held_key(session, text)
+    return cache.get(session, "accounts", _key_entry(text), lambda: _held_key(session, text))
+
+
 def _held_key(session: Session, text: str) -> HeldKey:
     key = _active_key(session, text)
     principal = Principal(role=KEY_SCOPES[key.scope], key_id=key.id, district_id=key.district_id)
@@ -165,10 +170,7 @@ def key_origins(*, session: Session, text: str, cache: ServingCache | None = Non
     unknown or revoked key is refused as in principal_for_key. With a cache the key is held
     as principal_for_key holds it (read again after a write to the accounts, or a few
     seconds), so an iframe's page loads do not each read it."""
-    if cache is None:
-        held = _held_key(session, text)
-    else:
-        held = cache.get(session, "accounts", _key_entry(text), lambda: _held_key(session, text))
+    held = _held_key_of(session, text, cache)
     return sorted(held.allowed_origins)
 
 
