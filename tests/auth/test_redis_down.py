@@ -11,11 +11,9 @@ import logging
 import pytest
 from fastapi.testclient import TestClient
 
-from app.auth.principal import OPERATOR
 from app.main import create_app
-from app.models import District
-from app.services import api_keys
 from tests.conftest import user_token
+from tests.pages.test_embed import _key
 
 DOWN = "redis://127.0.0.1:1/0"  # connection refused at once, as a stopped Redis
 PORTAL = "https://portal.example.org"
@@ -49,18 +47,7 @@ def test_a_log_in_is_a_503_naming_the_shared_store(worker, db):
 
 
 def test_a_preflight_from_a_keys_origin_is_answered_from_the_database(worker, db):
-    with db.session() as session:
-        district = District(name="D", slug="d")
-        session.add(district)
-        session.commit()
-        api_keys.create(  # its origins.changed() cannot bump the shared generation
-            session=session,
-            principal=OPERATOR,
-            district_id=district.id,
-            name="portal",
-            scope="read",
-            allowed_origins=[PORTAL],
-        )
+    _key(db, origins=(PORTAL,))  # its origins.changed() cannot bump the shared generation
     answer = worker.options(
         "/v1/schools",
         headers={"Origin": PORTAL, "Access-Control-Request-Method": "GET"},
